@@ -1,0 +1,42 @@
+# Defensa: two commands. `make run` serves the demo; `make test` checks everything.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+export DJANGO_SETTINGS_MODULE := defensa.settings
+
+.PHONY: run test lint deps dev-deps messages bench clean
+
+$(VENV)/.deps: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-deps: requirements.txt requirements-dev.txt $(VENV)/.deps
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+deps: $(VENV)/.deps
+dev-deps: $(VENV)/.dev-deps
+
+messages: deps
+	$(PY) manage.py compilemessages --ignore=.venv --verbosity 0
+
+## make run: install, migrate, seed the demo network, serve with gunicorn plus the task worker.
+run: messages
+	DEFENSA_DEMO=1 $(PY) manage.py migrate --verbosity 0
+	DEFENSA_DEMO=1 $(PY) manage.py seed_demo
+	DEFENSA_DEMO=1 PORT=$(PORT) ./scripts/serve
+
+## make test: everything the suite needs, then lint, then the suite on SQLite and PostgreSQL.
+test: dev-deps messages
+	./scripts/ensure-chromium
+	$(VENV)/bin/ruff check .
+	./scripts/test-all
+
+bench: dev-deps messages
+	$(PY) -m bench all
+
+clean:
+	rm -rf $(VENV) var/test-*

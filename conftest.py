@@ -1,0 +1,65 @@
+"""Shared fixtures: fast hashing, personas, a signed-in client, and the browser."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from defensa.core import testing
+
+
+@pytest.fixture(autouse=True)
+def _fast_hasher(settings):  # type: ignore[no-untyped-def]
+    # Argon2 is the production hasher (a test asserts it); the suite needs speed.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def net(db):  # type: ignore[no-untyped-def]
+    return testing.build_network()
+
+
+@pytest.fixture
+def client_as(client):  # type: ignore[no-untyped-def]
+    def _as(user, factor: str = "passkey"):  # type: ignore[no-untyped-def]
+        return testing.sign_in(client, user, factor=factor)
+
+    return _as
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def browser():  # type: ignore[no-untyped-def]
+    """Debian's Chromium driven by Playwright. Missing Chromium is a failure, not a skip."""
+    assert os.path.exists(CHROMIUM), "Debian's chromium is missing: make test installs it"
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
+    # around it are ordinary synchronous ones.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, live_server):  # type: ignore[no-untyped-def]
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 390, "height": 844})
+    pg = context.new_page()
+    yield pg
+    context.close()

@@ -1,0 +1,79 @@
+"""Session limits and the passkey requirement (security properties 8 and 11)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+
+SESSION_AUTH_AT = "defensa_auth_at"
+SESSION_SEEN_AT = "defensa_seen_at"
+SESSION_FACTOR = "defensa_factor"  # "totp" or "passkey": how this session proved itself
+# Writing the session on every request would make every page a database write.
+SEEN_RESOLUTION_S = 60
+
+
+class SessionLimitsMiddleware:
+    """End sessions that were idle too long or have lived past the absolute limit."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            now = time.time()
+            session = request.session
+            auth_at = session.get(SESSION_AUTH_AT, 0)
+            seen_at = session.get(SESSION_SEEN_AT, auth_at)
+            idle = now - seen_at > settings.SESSION_IDLE_MINUTES * 60
+            too_old = now - auth_at > settings.SESSION_ABSOLUTE_HOURS * 3600
+            if idle or too_old:
+                logout(request)
+                messages.info(request, _("You were signed out to keep your account safe."))
+                return redirect(settings.LOGIN_URL)
+            if now - seen_at >= SEEN_RESOLUTION_S:
+                session[SESSION_SEEN_AT] = now
+        return self.get_response(request)
+
+
+# Paths a coordinator without a passkey may still use: to add one, or to leave.
+_PASSKEY_FREE_PREFIXES = (
+    "/accounts/security/",
+    "/accounts/passkeys/",
+    "/accounts/logout/",
+    "/static/",
+    "/i18n/",
+)
+
+
+class RequireStrongFactorMiddleware:
+    """Coordinators and admins must have signed in with a passkey.
+
+    One who signed in with a code (before a role made a passkey necessary) is sent to add a
+    passkey before anything else. In demo mode this is relaxed so personas can sign in with
+    the printed codes; the page says so.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and user.is_authenticated
+            and not settings.DEMO
+            and request.session.get(SESSION_FACTOR) != "passkey"
+            and not request.path.startswith(_PASSKEY_FREE_PREFIXES)
+            and user.requires_passkey
+        ):
+            messages.warning(request, _("Your role needs a passkey. Add one to continue."))
+            return redirect("accounts:security")
+        return self.get_response(request)

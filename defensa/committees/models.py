@@ -1,0 +1,282 @@
+"""Committees (network -> city -> local), memberships with roles, shifts, invitations, vouches."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from typing import ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from defensa.core.classification import (
+    ACCOUNT,
+    COMMITTEE,
+    INTERNAL,
+    SECRET,
+    FieldClass,
+    c,
+)
+
+
+class Kind(models.TextChoices):
+    NETWORK = "network", _("Network")
+    CITY = "city", _("City")
+    LOCAL = "local", _("Local committee")
+
+
+class Committee(models.Model):
+    name = models.CharField(_("name"), max_length=120)
+    slug = models.SlugField(unique=True, max_length=60)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.LOCAL)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    time_zone = models.CharField(_("time zone"), max_length=64, default="America/Los_Angeles")
+    # The committee's area: ZIP codes and/or h3 cells (any resolution).
+    zip_codes = models.JSONField(_("ZIP codes"), default=list, blank=True)
+    h3_cells = models.JSONField(_("h3 cells"), default=list, blank=True)
+    vouches_required = models.PositiveSmallIntegerField(
+        _("vouches needed for full membership"), default=2
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    _p = c(INTERNAL, COMMITTEE, "member")
+    DATA_CLASSIFICATION: ClassVar[dict[str, FieldClass]] = dict.fromkeys(
+        (
+            "id",
+            "name",
+            "slug",
+            "kind",
+            "parent",
+            "time_zone",
+            "zip_codes",
+            "h3_cells",
+            "vouches_required",
+            "created_at",
+        ),
+        _p,
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+    def ancestors(self) -> list[Committee]:
+        chain, node = [], self.parent
+        while node is not None:
+            chain.append(node)
+            node = node.parent
+        return chain
+
+
+class MemberStatus(models.TextChoices):
+    PROBATION = "probation", _("On probation")
+    FULL = "full", _("Full member")
+
+
+class Membership(models.Model):
+    """A person in a committee, with that committee's roles."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    committee = models.ForeignKey(Committee, on_delete=models.CASCADE, related_name="memberships")
+    status = models.CharField(
+        _("status"), max_length=10, choices=MemberStatus.choices, default=MemberStatus.PROBATION
+    )
+    is_dispatcher = models.BooleanField(_("dispatcher"), default=False)
+    is_legal = models.BooleanField(_("legal team"), default=False)
+    is_coordinator = models.BooleanField(_("coordinator"), default=False)
+    joined_at = models.DateTimeField(default=timezone.now)
+    full_since = models.DateTimeField(null=True, blank=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    _m = c(INTERNAL, ACCOUNT, "self", "coordinator")
+    DATA_CLASSIFICATION: ClassVar[dict[str, FieldClass]] = dict.fromkeys(
+        (
+            "id",
+            "user",
+            "committee",
+            "status",
+            "is_dispatcher",
+            "is_legal",
+            "is_coordinator",
+            "joined_at",
+            "full_since",
+            "invited_by",
+        ),
+        _m,
+    )
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "committee"], name="one_membership")]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.committee}"
+
+    @property
+    def is_full(self) -> bool:
+        return self.status == MemberStatus.FULL
+
+    def roles(self) -> list[str]:
+        names = []
+        if self.is_coordinator:
+            names.append(str(_("coordinator")))
+        if self.is_dispatcher:
+            names.append(str(_("dispatcher")))
+        if self.is_legal:
+            names.append(str(_("legal team")))
+        return names
+
+    def history_since(self) -> dt.datetime | None:
+        """Members on probation see nothing from before they joined (property 6)."""
+        return None if self.is_full else self.joined_at
+
+    def is_on_shift(self, at: dt.datetime | None = None) -> bool:
+        at = (at or timezone.now()).astimezone(self.committee.tz)
+        return any(shift.covers(at) for shift in self.shifts.all())  # type: ignore[attr-defined]
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, _("Monday")
+    TUESDAY = 1, _("Tuesday")
+    WEDNESDAY = 2, _("Wednesday")
+    THURSDAY = 3, _("Thursday")
+    FRIDAY = 4, _("Friday")
+    SATURDAY = 5, _("Saturday")
+    SUNDAY = 6, _("Sunday")
+
+
+class Shift(models.Model):
+    """A weekly availability window, in wall-clock time of the committee's time zone.
+
+    Wall-clock times mean "Tuesday 18:00-22:00" stays 18:00-22:00 across daylight-saving
+    changes. An end at or before the start runs past midnight into the next day.
+    """
+
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="shifts")
+    weekday = models.PositiveSmallIntegerField(_("day"), choices=Weekday.choices)
+    start = models.TimeField(_("from"))
+    end = models.TimeField(_("until"))
+
+    _s = c(INTERNAL, ACCOUNT, "self", "coordinator", "dispatcher")
+    DATA_CLASSIFICATION: ClassVar[dict[str, FieldClass]] = dict.fromkeys(
+        ("id", "membership", "weekday", "start", "end"), _s
+    )
+
+    class Meta:
+        ordering = ["weekday", "start"]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.start:%H:%M}-{self.end:%H:%M}"
+
+    def covers(self, local: dt.datetime) -> bool:
+        """True when `local` (aware, in the committee's zone) falls inside this shift."""
+        t = local.time().replace(tzinfo=None)
+        day = local.weekday()
+        if self.start < self.end:
+            return day == self.weekday and self.start <= t < self.end
+        # Overnight: from start to midnight on weekday, then to end on the next day.
+        if day == self.weekday and t >= self.start:
+            return True
+        return day == (self.weekday + 1) % 7 and t < self.end
+
+
+class Invitation(models.Model):
+    """A single-use, expiring link. Only a hash of the token is stored."""
+
+    committee = models.ForeignKey(Committee, on_delete=models.CASCADE, related_name="invitations")
+    token_hash = models.CharField(max_length=64, unique=True)
+    note = models.CharField(
+        _("note for yourself"),
+        max_length=80,
+        blank=True,
+        help_text=_("Who it is for, so you recognise it later. Kept until the link is used."),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    used_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    _i = c(INTERNAL, dt.timedelta(days=90), "coordinator")
+    DATA_CLASSIFICATION: ClassVar[dict[str, FieldClass]] = {
+        "id": _i,
+        "committee": _i,
+        "token_hash": c(SECRET, dt.timedelta(days=90)),
+        "note": _i,
+        "created_by": _i,
+        "created_at": _i,
+        "expires_at": _i,
+        "used_at": _i,
+        "used_by": _i,
+        "revoked_at": _i,
+    }
+
+    def __str__(self) -> str:
+        return f"Invitation #{self.pk} to {self.committee}"
+
+    @property
+    def is_usable(self) -> bool:
+        return self.used_at is None and self.revoked_at is None and self.expires_at > timezone.now()
+
+
+class Vouch(models.Model):
+    """A full member vouches for a person on probation."""
+
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="vouches")
+    voucher = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="vouches_given"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    _v = c(INTERNAL, ACCOUNT, "coordinator")
+    DATA_CLASSIFICATION: ClassVar[dict[str, FieldClass]] = dict.fromkeys(
+        ("id", "membership", "voucher", "created_at"), _v
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["membership", "voucher"], name="one_vouch_each")
+        ]
+
+    def __str__(self) -> str:
+        return f"Vouch #{self.pk}"
+
+
+class Announcement(models.Model):
+    """A coordinator's note to the committee. Members on probation see only newer ones."""
+
+    committee = models.ForeignKey(Committee, on_delete=models.CASCADE, related_name="announcements")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    body = models.TextField(_("message"), max_length=2000)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    _a = c(INTERNAL, dt.timedelta(days=365), "member")
+    DATA_CLASSIFICATION: ClassVar[dict[str, FieldClass]] = dict.fromkeys(
+        ("id", "committee", "author", "body", "created_at"), _a
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Announcement #{self.pk}"

@@ -1,0 +1,9 @@
+from django.urls import include, path
+from django.views.i18n import set_language
+
+urlpatterns = [
+    path("", include("defensa.pages.urls")),
+    path("accounts/", include("defensa.accounts.urls")),
+    path("committees/", include("defensa.committees.urls")),
+    path("i18n/setlang/", set_language, name="set_language"),
+]
