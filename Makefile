@@ -21,7 +21,7 @@ deps: $(VENV)/.deps
 dev-deps: $(VENV)/.dev-deps
 
 messages: deps
-	$(PY) manage.py compilemessages --ignore=.venv --verbosity 0
+	$(PY) manage.py compile_translations --verbosity 0
 
 ## make run: install, migrate, seed the demo network, serve with gunicorn plus the task worker.
 run: messages

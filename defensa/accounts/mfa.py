@@ -1,0 +1,63 @@
+"""Second factors: TOTP codes and the session bookkeeping of a completed sign-in.
+
+Passkeys (WebAuthn) live in passkeys.py. There is no SMS factor (security property 8).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+import pyotp
+import segno
+from django.contrib.auth import login
+from django.http import HttpRequest
+
+from defensa.accounts.middleware import SESSION_AUTH_AT, SESSION_FACTOR, SESSION_SEEN_AT
+from defensa.accounts.models import TOTPDevice, User
+
+ISSUER = "Defensa"
+# Accept the code of the previous and next 30-second step too: phones' clocks drift.
+VALID_WINDOW = 1
+
+
+def new_totp_secret() -> str:
+    return pyotp.random_base32()
+
+
+def totp_uri(user: User, secret: str) -> str:
+    return pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=ISSUER)
+
+
+def totp_qr_svg(user: User, secret: str) -> str:
+    """The enrolment QR code as inline SVG markup (no external image, no script)."""
+    return segno.make(totp_uri(user, secret), error="m").svg_inline(scale=4, title="QR")
+
+
+def check_totp(device: TOTPDevice, code: str) -> bool:
+    """True for a valid, not yet used code; records its time step so it cannot be replayed."""
+    code = "".join(ch for ch in (code or "") if ch.isdigit())
+    if len(code) != 6:
+        return False
+    totp = pyotp.TOTP(device.secret)
+    now = time.time()
+    for offset in range(-VALID_WINDOW, VALID_WINDOW + 1):
+        counter = totp.timecode(dt.datetime.fromtimestamp(now, tz=dt.UTC)) + offset
+        if counter <= device.last_counter:
+            continue
+        if pyotp.utils.strings_equal(totp.generate_otp(counter), code):
+            updated = TOTPDevice.objects.filter(pk=device.pk, last_counter__lt=counter).update(
+                last_counter=counter
+            )
+            device.last_counter = counter
+            return updated == 1
+    return False
+
+
+def complete_login(request: HttpRequest, user: User, factor: str) -> None:
+    """Log the user in after both factors, and start the session clocks."""
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    now = time.time()
+    request.session[SESSION_AUTH_AT] = now
+    request.session[SESSION_SEEN_AT] = now
+    request.session[SESSION_FACTOR] = factor
