@@ -172,7 +172,7 @@ X_FRAME_OPTIONS = "DENY"
 # Languages: English and Spanish, chosen by the browser, switchable on every page.
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("es", _("Spanish"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+LOCALE_PATHS: list[Path] = []  # each app keeps its own locale/ folder
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = env_str("DEFENSA_TIME_ZONE", "America/Los_Angeles")

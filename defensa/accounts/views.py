@@ -1,14 +1,17 @@
 from django.contrib.auth import logout
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from defensa.core.access import public, signed_in
 
+
+@public
 def login_view(request: HttpRequest) -> HttpResponse:
     return render(request, "base.html")
 
 
+@public
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
     logout(request)
@@ -17,11 +20,11 @@ def logout_view(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@login_required
+@signed_in
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "base.html")
 
 
-@login_required
+@signed_in
 def security(request: HttpRequest) -> HttpResponse:
     return render(request, "base.html")
