@@ -31,7 +31,7 @@ run: messages
 
 ## make test: everything the suite needs, then lint, then the suite on SQLite and PostgreSQL.
 test: dev-deps messages
-	./scripts/ensure-chromium
+	./scripts/ensure-test-tools
 	$(VENV)/bin/ruff check .
 	./scripts/test-all
 
