@@ -64,9 +64,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Before the two below: they tell the person why they were signed out or redirected.
+    "django.contrib.messages.middleware.MessageMiddleware",
     "defensa.accounts.middleware.SessionLimitsMiddleware",
     "defensa.accounts.middleware.RequireStrongFactorMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 

@@ -1,14 +1,163 @@
-from django.contrib.auth import logout
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+"""Sign-in in two steps, the security page, and the person's own landing page."""
 
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout, update_session_auth_hash
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from defensa.accounts import actions, mfa, passkeys, signin
+from defensa.accounts.forms import CodeForm, PasskeyNameForm, PasswordChangeForm, SignInForm
+from defensa.accounts.middleware import SESSION_FACTOR
+from defensa.accounts.models import TOTPDevice, User
 from defensa.core.access import public, signed_in
+
+_TOTP_SETUP = "defensa_totp_setup_secret"
+
+
+def _generic_failure() -> str:
+    # One message for an unknown email, a wrong password and a locked account alike, so
+    # neither the message nor the lockout tells a stranger which emails have accounts.
+    return ngettext(
+        "That email and password did not work. After several failed tries an account is "
+        "locked for %(minutes)d minute: if that happened, wait and try again.",
+        "That email and password did not work. After several failed tries an account is "
+        "locked for %(minutes)d minutes: if that happened, wait and try again.",
+        settings.LOCKOUT_MINUTES,
+    ) % {"minutes": settings.LOCKOUT_MINUTES}
+
+
+def _locked_message() -> str:
+    return ngettext(
+        "Too many failed tries. Your account is locked for %(minutes)d minute.",
+        "Too many failed tries. Your account is locked for %(minutes)d minutes.",
+        settings.LOCKOUT_MINUTES,
+    ) % {"minutes": settings.LOCKOUT_MINUTES}
+
+
+def _after_sign_in(request: HttpRequest) -> str:
+    return signin.pending_next(request) or reverse("accounts:home")
 
 
 @public
+@require_http_methods(["GET", "POST"])
 def login_view(request: HttpRequest) -> HttpResponse:
-    return render(request, "base.html")
+    """Step 1: email and password."""
+    if request.user.is_authenticated:
+        return redirect("accounts:home")
+    if request.method == "POST":
+        form = SignInForm(request.POST)
+        if form.is_valid():
+            user = User.objects.filter(email=form.cleaned_data["email"]).first()
+            password = form.cleaned_data["password"]
+            if user is None or not user.is_active:
+                # Hash anyway, so an unknown email takes as long as a known one.
+                User().set_password(password)
+            elif user.check_password(password) and not user.is_locked:
+                signin.start_pending(request, user, request.POST.get("next", ""))
+                return redirect("accounts:second_factor")
+            elif not user.is_locked:
+                actions.fail_login(user)
+            form.add_error(None, _generic_failure())
+    else:
+        form = SignInForm()
+    return render(
+        request,
+        "accounts/login.html",
+        {"form": form, "next": signin.safe_next(request, request.GET.get("next", ""))},
+    )
+
+
+@public
+@require_http_methods(["GET", "POST"])
+def second_factor(request: HttpRequest) -> HttpResponse:
+    """Step 2: a code from the authenticator app, or a passkey (with JavaScript)."""
+    user = signin.pending_user(request)
+    if user is None:
+        messages.error(request, _("Your sign-in took too long or was not started. Start again."))
+        return redirect("accounts:login")
+    if user.is_locked:
+        signin.clear_pending(request)
+        messages.error(request, _locked_message())
+        return redirect("accounts:login")
+    device = TOTPDevice.objects.filter(user=user, confirmed_at__isnull=False).first()
+    totp_allowed = device is not None and signin.totp_allowed(user)
+    form = CodeForm(request.POST if request.method == "POST" else None)
+    refusal = ""
+    if request.method == "POST":
+        if not totp_allowed:
+            form = CodeForm()
+            if device is None:
+                refusal = _("This account has no authenticator app. Use your passkey.")
+            else:
+                refusal = _("Your role needs your passkey to sign in. Use it below.")
+        elif form.is_valid() and mfa.check_totp(device, form.cleaned_data["code"]):  # type: ignore[arg-type]
+            next_url = _after_sign_in(request)
+            actions.sign_in_user(request, user, factor="totp")
+            return redirect(next_url)
+        else:
+            if actions.fail_login(user):
+                signin.clear_pending(request)
+                messages.error(request, _locked_message())
+                return redirect("accounts:login")
+            if form.is_valid():
+                form.add_error("code", _("That code did not work. Codes change every 30 seconds."))
+    return render(
+        request,
+        "accounts/second_factor.html",
+        {
+            "form": form,
+            "refusal": refusal,
+            "totp_allowed": totp_allowed,
+            "has_passkey": user.passkeys.exists(),  # type: ignore[attr-defined]
+            "no_factor": device is None and not user.passkeys.exists(),  # type: ignore[attr-defined]
+        },
+    )
+
+
+def _json_error(message: str, status: int = 400, **extra: str) -> JsonResponse:
+    return JsonResponse({"error": message, **extra}, status=status)
+
+
+@public
+@require_POST
+def passkey_login_options(request: HttpRequest) -> JsonResponse:
+    user = signin.pending_user(request)
+    if user is None or user.is_locked:
+        return _json_error(
+            _("Your sign-in took too long or was not started. Start again."),
+            redirect=reverse("accounts:login"),
+        )
+    return JsonResponse({"options": passkeys.authentication_options(request, user)})
+
+
+@public
+@require_POST
+def passkey_login_verify(request: HttpRequest) -> JsonResponse:
+    user = signin.pending_user(request)
+    if user is None or user.is_locked:
+        signin.clear_pending(request)
+        return _json_error(
+            _("Your sign-in took too long or was not started. Start again."),
+            redirect=reverse("accounts:login"),
+        )
+    try:
+        data = passkeys.read_json(request)
+        passkeys.verify_authentication(request, user, data.get("credential"))
+    except passkeys.PasskeyError as error:
+        if actions.fail_login(user):
+            signin.clear_pending(request)
+            return _json_error(_locked_message(), redirect=reverse("accounts:login"))
+        return _json_error(error.message)
+    next_url = _after_sign_in(request)
+    actions.sign_in_user(request, user, factor="passkey")
+    return JsonResponse({"redirect": next_url})
 
 
 @public
@@ -21,10 +170,136 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 
 
 @signed_in
+@require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "base.html")
+    """My page: the person's committees and where to go from here."""
+    memberships = request.user.memberships.select_related("committee").order_by(  # type: ignore[union-attr]
+        "committee__name"
+    )
+    return render(request, "accounts/home.html", {"memberships": memberships})
 
 
 @signed_in
+@require_GET
 def security(request: HttpRequest) -> HttpResponse:
-    return render(request, "base.html")
+    user: User = request.user  # type: ignore[assignment]
+    return render(
+        request,
+        "accounts/security.html",
+        {
+            "passkeys": user.passkeys.order_by("created_at"),  # type: ignore[attr-defined]
+            "totp": TOTPDevice.objects.filter(user=user, confirmed_at__isnull=False).first(),
+            "requires_passkey": user.requires_passkey,
+            "max_passkeys": passkeys.MAX_PASSKEYS,
+        },
+    )
+
+
+@signed_in
+@require_http_methods(["GET", "POST"])
+def change_password(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    form = PasswordChangeForm(user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        actions.change_password(user, form.cleaned_data["new_password1"], actor=user)
+        update_session_auth_hash(request, user)
+        messages.success(request, _("Password changed. You were signed out everywhere else."))
+        return redirect("accounts:security")
+    return render(request, "accounts/password.html", {"form": form})
+
+
+@signed_in
+@require_http_methods(["GET", "POST"])
+def setup_totp(request: HttpRequest) -> HttpResponse:
+    """Show a new secret; it only replaces the old one once a code from it is confirmed."""
+    user: User = request.user  # type: ignore[assignment]
+    secret = request.session.get(_TOTP_SETUP)
+    if request.method == "GET" or not isinstance(secret, str):
+        secret = mfa.new_totp_secret()
+        request.session[_TOTP_SETUP] = secret
+    form = CodeForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        trial = TOTPDevice(user=user, secret=secret)
+        if mfa.check_totp(trial, form.cleaned_data["code"]):
+            actions.replace_totp(user, secret, actor=user)
+            del request.session[_TOTP_SETUP]
+            update_session_auth_hash(request, user)
+            messages.success(
+                request, _("Authenticator app set up. You were signed out everywhere else.")
+            )
+            return redirect("accounts:security")
+        form.add_error("code", _("That code did not work. Check the app shows this account."))
+    return render(
+        request,
+        "accounts/totp.html",
+        {
+            "form": form,
+            "secret": secret,
+            "qr": mfa.totp_qr_svg(user, secret),
+            "replacing": TOTPDevice.objects.filter(user=user).exists(),
+        },
+    )
+
+
+@signed_in
+@require_POST
+def rename_passkey(request: HttpRequest, pk: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    passkey = passkeys.get_passkey_for(user, pk)
+    form = PasskeyNameForm(request.POST)
+    if form.is_valid():
+        actions.rename_passkey(passkey, form.cleaned_data["name"], actor=user)
+        messages.success(request, _("Passkey renamed."))
+    else:
+        messages.error(request, form.errors["name"][0])
+    return redirect("accounts:security")
+
+
+@signed_in
+@require_POST
+def remove_passkey(request: HttpRequest, pk: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    passkey = passkeys.get_passkey_for(user, pk)
+    try:
+        actions.remove_passkey(passkey, actor=user)
+    except actions.LastPasskeyError:
+        messages.error(
+            request,
+            _("This is your last passkey and you need it. Add another before removing this one."),
+        )
+        return redirect("accounts:security")
+    user.refresh_from_db()
+    update_session_auth_hash(request, user)
+    messages.success(request, _("Passkey removed. You were signed out everywhere else."))
+    return redirect("accounts:security")
+
+
+@signed_in
+@require_POST
+def passkey_register_options(request: HttpRequest) -> JsonResponse:
+    user: User = request.user  # type: ignore[assignment]
+    if user.passkeys.count() >= passkeys.MAX_PASSKEYS:  # type: ignore[attr-defined]
+        return _json_error(_("You have the most passkeys allowed. Remove one first."))
+    return JsonResponse({"options": passkeys.registration_options(request, user)})
+
+
+@signed_in
+@require_POST
+def passkey_register_verify(request: HttpRequest) -> JsonResponse:
+    user: User = request.user  # type: ignore[assignment]
+    try:
+        data = passkeys.read_json(request)
+        form = PasskeyNameForm({"name": data.get("name") or _("Passkey")})
+        if not form.is_valid():
+            raise passkeys.PasskeyError(form.errors["name"][0])
+        if user.passkeys.count() >= passkeys.MAX_PASSKEYS:  # type: ignore[attr-defined]
+            raise passkeys.PasskeyError(_("You have the most passkeys allowed. Remove one first."))
+        verified = passkeys.verify_registration(request, user, data.get("credential"))
+    except passkeys.PasskeyError as error:
+        return _json_error(error.message)
+    actions.add_passkey(user, verified, form.cleaned_data["name"], actor=user)
+    update_session_auth_hash(request, user)
+    # Proving a passkey just now is as strong as signing in with it.
+    request.session[SESSION_FACTOR] = "passkey"
+    messages.success(request, _("Passkey added. You were signed out everywhere else."))
+    return JsonResponse({"redirect": reverse("accounts:security")})

@@ -37,6 +37,10 @@ PUBLIC_URL_NAMES = {
     "pages:favicon",
     "accounts:login",
     "accounts:logout",
+    # The second sign-in step and its passkey ceremony: the person is not signed in yet.
+    "accounts:second_factor",
+    "accounts:passkey_login_options",
+    "accounts:passkey_login_verify",
 }
 
 # Views a member on probation may open inside their own committee (slug "boyle-heights").

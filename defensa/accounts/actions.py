@@ -1,0 +1,126 @@
+"""Writes about accounts: sign-in bookkeeping, lockout, credentials, deactivation.
+
+Each function is atomic and leaves one audit entry (ids and machine words only).
+Any credential change ends every session of the account; the view that called it keeps
+the current one alive with update_session_auth_hash().
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from webauthn.registration.verify_registration_response import VerifiedRegistration
+
+from defensa.accounts import mfa
+from defensa.accounts.models import Passkey, TOTPDevice, User
+from defensa.audit.log import record
+
+
+class LastPasskeyError(Exception):
+    """Removing this passkey would leave the account without a factor it needs."""
+
+
+@transaction.atomic
+def fail_login(user: User) -> bool:
+    """Count one failed password or second factor; lock the account at the threshold.
+
+    Returns True when this failure locked the account. Nothing about the request (no IP)
+    is stored: lockout is per account only.
+    """
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    if locked.is_locked:
+        return True
+    locked.failed_logins += 1
+    fields = ["failed_logins"]
+    just_locked = locked.failed_logins >= settings.LOCKOUT_THRESHOLD
+    if just_locked:
+        locked.failed_logins = 0
+        locked.locked_until = timezone.now() + dt.timedelta(minutes=settings.LOCKOUT_MINUTES)
+        fields.append("locked_until")
+    locked.save(update_fields=fields)
+    user.failed_logins, user.locked_until = locked.failed_logins, locked.locked_until
+    if just_locked:
+        record("account_locked", actor=None, obj=locked, minutes=settings.LOCKOUT_MINUTES)
+    return just_locked
+
+
+@transaction.atomic
+def sign_in_user(request: HttpRequest, user: User, *, factor: str) -> None:
+    """Finish a sign-in after both factors: log in, reset the failure count, audit."""
+    if user.failed_logins or user.locked_until:
+        user.failed_logins = 0
+        user.locked_until = None
+        user.save(update_fields=["failed_logins", "locked_until"])
+    mfa.complete_login(request, user, factor)
+    record("sign_in", actor=user, obj=user, factor=factor)
+
+
+@transaction.atomic
+def change_password(user: User, new_password: str, *, actor: User) -> None:
+    """Set a new password and end every session of the account."""
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    user.end_all_sessions()
+    record("password_changed", actor=actor, obj=user)
+
+
+@transaction.atomic
+def replace_totp(user: User, secret: str, *, actor: User) -> TOTPDevice:
+    """Make a confirmed secret the account's TOTP device, replacing any old one."""
+    device, created = TOTPDevice.objects.update_or_create(
+        user=user,
+        defaults={"secret": secret, "confirmed_at": timezone.now(), "last_counter": 0},
+    )
+    user.end_all_sessions()
+    record("totp_set" if created else "totp_replaced", actor=actor, obj=user)
+    return device
+
+
+@transaction.atomic
+def add_passkey(user: User, verified: VerifiedRegistration, name: str, *, actor: User) -> Passkey:
+    """Store a verified passkey and end every session of the account."""
+    passkey = Passkey.objects.create(
+        user=user,
+        name=name,
+        credential_id=verified.credential_id,
+        public_key=verified.credential_public_key,
+        sign_count=verified.sign_count,
+    )
+    user.end_all_sessions()
+    record("passkey_added", actor=actor, obj=passkey)
+    return passkey
+
+
+@transaction.atomic
+def rename_passkey(passkey: Passkey, name: str, *, actor: User) -> None:
+    passkey.name = name
+    passkey.save(update_fields=["name"])
+    record("passkey_renamed", actor=actor, obj=passkey)
+
+
+@transaction.atomic
+def remove_passkey(passkey: Passkey, *, actor: User) -> None:
+    """Delete a passkey, unless it is the last factor the account needs."""
+    user = User.objects.select_for_update().get(pk=passkey.user_id)
+    others = Passkey.objects.filter(user=user).exclude(pk=passkey.pk).exists()
+    has_totp = TOTPDevice.objects.filter(user=user, confirmed_at__isnull=False).exists()
+    if not others and (user.requires_passkey or not has_totp):
+        raise LastPasskeyError
+    passkey_id = passkey.pk
+    passkey.delete()
+    user.end_all_sessions()
+    record("passkey_removed", actor=actor, obj=user, passkey=passkey_id)
+
+
+@transaction.atomic
+def deactivate_user(user: User, *, actor: User) -> None:
+    """Switch an account off; every one of its sessions ends at its next request."""
+    user.is_active = False
+    user.on_duty = False
+    user.save(update_fields=["is_active", "on_duty"])
+    user.end_all_sessions()
+    record("user_deactivated", actor=actor, obj=user)
