@@ -1,2 +1,23 @@
+from django.urls import path
+
+from defensa.committees import views
+
 app_name = "committees"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.my_committees, name="list"),
+    path("<slug:slug>/", views.committee_detail, name="detail"),
+    path("<slug:slug>/announce/", views.announce, name="announce"),
+    path("<slug:slug>/vouch/<int:pk>/", views.vouch, name="vouch"),
+    path("<slug:slug>/invitations/", views.invitations, name="invitations"),
+    path(
+        "<slug:slug>/invitations/<int:pk>/revoke/",
+        views.revoke_invitation,
+        name="revoke_invitation",
+    ),
+    path("<slug:slug>/members/", views.members, name="members"),
+    path("<slug:slug>/members/<int:pk>/", views.member_detail, name="member"),
+    path("<slug:slug>/members/<int:pk>/reveal/", views.reveal_phone, name="reveal_phone"),
+    path("<slug:slug>/members/<int:pk>/roles/", views.change_roles, name="roles"),
+    path("<slug:slug>/members/<int:pk>/skills/", views.change_skills, name="skills"),
+    path("<slug:slug>/members/<int:pk>/deactivate/", views.deactivate, name="deactivate"),
+]

@@ -1,0 +1,185 @@
+"""Who may see which committee rows (security properties 5 and 6).
+
+One helper per object type. Views never filter by hand: they call these, which return the
+object or raise Http404 — the same answer whether the row does not exist or belongs to
+another compartment, so ids cannot be probed.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, TypeVar
+
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Model, Q, QuerySet
+from django.http import Http404
+
+from defensa.accounts.models import User
+from defensa.committees.models import (
+    Announcement,
+    Committee,
+    Invitation,
+    Membership,
+    MemberStatus,
+    Shift,
+)
+
+Role = Literal["member", "full", "coordinator", "dispatcher", "legal"]
+AnyUser = User | AnonymousUser
+M = TypeVar("M", bound=Model)
+
+_ROLE_FILTERS: dict[str, Q] = {
+    "member": Q(),
+    "full": Q(status=MemberStatus.FULL),
+    # Roles count only for full members: a person on probation has not been vouched for yet.
+    "coordinator": Q(status=MemberStatus.FULL, is_coordinator=True),
+    "dispatcher": Q(status=MemberStatus.FULL, is_dispatcher=True),
+    "legal": Q(status=MemberStatus.FULL, is_legal=True),
+}
+
+
+def _active(user: AnyUser | None) -> User | None:
+    if user is None or not user.is_authenticated or not user.is_active:
+        return None
+    return user  # type: ignore[return-value]
+
+
+def visible_since(
+    qs: QuerySet[M], membership: Membership | None, field: str = "created_at"
+) -> QuerySet[M]:
+    """Rows a member may see: a member on probation sees nothing from before they joined.
+
+    Use it on every history-bearing queryset (announcements now; incidents, events, votes
+    later). No membership means no history at all.
+    """
+    if membership is None:
+        return qs.none()
+    since = membership.history_since()
+    if since is None:
+        return qs
+    return qs.filter(**{f"{field}__gte": since})
+
+
+def _pk(value: Any) -> int:
+    """A primary key from a URL, or 404 (also for values the database could not hold)."""
+    try:
+        pk = int(value)
+    except (TypeError, ValueError):
+        raise Http404 from None
+    if not 0 < pk < 2**63:
+        raise Http404
+    return pk
+
+
+# Memberships --------------------------------------------------------------------------
+
+
+def memberships_for(user: AnyUser | None, role: Role = "member") -> QuerySet[Membership]:
+    """The user's own memberships (with the given role), newest committee last."""
+    person = _active(user)
+    if person is None:
+        return Membership.objects.none()
+    return (
+        Membership.objects.filter(_ROLE_FILTERS[role], user=person)
+        .select_related("committee")
+        .order_by("committee__name")
+    )
+
+
+def committees_for(user: AnyUser | None, role: Role = "member") -> QuerySet[Committee]:
+    """Committees in which the user holds the role."""
+    return Committee.objects.filter(
+        pk__in=memberships_for(user, role).values("committee_id")
+    ).order_by("name")
+
+
+def get_own_membership(user: AnyUser | None, slug: str, role: Role = "member") -> Membership:
+    """The user's membership in the committee with this slug, holding the role, or 404."""
+    found = memberships_for(user, role).filter(committee__slug=slug).first()
+    if found is None:
+        raise Http404
+    return found
+
+
+def get_committee_for(user: AnyUser | None, slug: str, role: Role | None = None) -> Committee:
+    """The committee, if the user is a member with the role (any member when None), or 404."""
+    return get_own_membership(user, slug, role or "member").committee
+
+
+def members_for(user: AnyUser | None, committee: Committee) -> QuerySet[Membership]:
+    """The committee's memberships, for its coordinators only (everyone else: none)."""
+    if not memberships_for(user, "coordinator").filter(committee=committee).exists():
+        return Membership.objects.none()
+    return Membership.objects.filter(committee=committee, user__is_active=True)
+
+
+def get_membership_for(user: AnyUser | None, committee: Committee, pk: Any) -> Membership:
+    """A membership of the committee, for one of its coordinators, or 404."""
+    pk = _pk(pk)
+    found = members_for(user, committee).select_related("user", "committee").filter(pk=pk).first()
+    if found is None:
+        raise Http404
+    return found
+
+
+def probationers_for(user: AnyUser | None, committee: Committee) -> QuerySet[Membership]:
+    """People on probation in the committee, for its full members to vouch for."""
+    if not memberships_for(user, "full").filter(committee=committee).exists():
+        return Membership.objects.none()
+    return Membership.objects.filter(
+        committee=committee, status=MemberStatus.PROBATION, user__is_active=True
+    )
+
+
+def get_probationer_for(user: AnyUser | None, committee: Committee, pk: Any) -> Membership:
+    pk = _pk(pk)
+    found = probationers_for(user, committee).select_related("user", "committee").filter(pk=pk)
+    membership = found.first()
+    if membership is None:
+        raise Http404
+    return membership
+
+
+# Invitations --------------------------------------------------------------------------
+
+
+def invitations_for(user: AnyUser | None, committee: Committee) -> QuerySet[Invitation]:
+    """The committee's invitations, for its coordinators only."""
+    if not memberships_for(user, "coordinator").filter(committee=committee).exists():
+        return Invitation.objects.none()
+    return Invitation.objects.filter(committee=committee)
+
+
+def get_invitation_for(user: AnyUser | None, committee: Committee, pk: Any) -> Invitation:
+    pk = _pk(pk)
+    found = invitations_for(user, committee).filter(pk=pk).first()
+    if found is None:
+        raise Http404
+    return found
+
+
+# Announcements ------------------------------------------------------------------------
+
+
+def announcements_for(user: AnyUser | None, committee: Committee) -> QuerySet[Announcement]:
+    """The committee's announcements the user may read (probation: only newer ones)."""
+    membership = memberships_for(user).filter(committee=committee).first()
+    return visible_since(Announcement.objects.filter(committee=committee), membership)
+
+
+# Shifts -------------------------------------------------------------------------------
+
+
+def shifts_for(user: AnyUser | None) -> QuerySet[Shift]:
+    """The user's own shifts, in all their committees."""
+    person = _active(user)
+    if person is None:
+        return Shift.objects.none()
+    return Shift.objects.filter(membership__user=person).select_related("membership__committee")
+
+
+def get_shift_for(user: AnyUser | None, pk: Any) -> Shift:
+    pk = _pk(pk)
+    found = shifts_for(user).filter(pk=pk).first()
+    if found is None:
+        raise Http404
+    return found

@@ -1,0 +1,433 @@
+"""Committee writes: invitations, joining, vouching, roles, profiles, availability.
+
+Each function is one atomic change with one audit entry (ids and action names only).
+Views parse and check access, then call exactly one of these.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from defensa.accounts import mfa
+from defensa.accounts.models import Skill, SkillKind, TOTPDevice, User
+from defensa.audit.log import record
+from defensa.committees.models import (
+    Announcement,
+    Committee,
+    Invitation,
+    Membership,
+    MemberStatus,
+    Shift,
+    Vouch,
+)
+
+# secrets.token_urlsafe(32): 256 random bits, 43 URL-safe characters (property 6 wants 128+).
+TOKEN_BYTES = 32
+MAX_SHIFTS_PER_MEMBERSHIP = 28
+
+
+class ActionError(Exception):
+    """A rule refused the change; nothing was written. The message is for people."""
+
+
+class InvitationUnusable(ActionError):
+    pass
+
+
+class BadCode(ActionError):
+    pass
+
+
+class EmailTaken(ActionError):
+    pass
+
+
+def hash_token(token: str) -> str:
+    """Only this hash is stored, so a database copy holds no working invitation links."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def find_invitation(token: str) -> Invitation | None:
+    """The invitation for a token from a link (usable or not), or None for a tampered one."""
+    if not token or len(token) > 200:
+        return None
+    return (
+        Invitation.objects.select_related("committee").filter(token_hash=hash_token(token)).first()
+    )
+
+
+# Invitations --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_invitation(
+    committee: Committee, *, actor: User, note: str = ""
+) -> tuple[Invitation, str]:
+    """A single-use link valid for INVITATION_DAYS. Returns the token: it is never stored."""
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    now = timezone.now()
+    invitation = Invitation.objects.create(
+        committee=committee,
+        token_hash=hash_token(token),
+        note=note,
+        created_by=actor,
+        created_at=now,
+        expires_at=now + dt.timedelta(days=settings.INVITATION_DAYS),
+    )
+    record("invitation.created", actor=actor, obj=invitation, committee=committee)
+    return invitation, token
+
+
+@transaction.atomic
+def revoke_invitation(invitation: Invitation, *, actor: User) -> bool:
+    """Revoke an unused invitation. False (and nothing written) if already used or revoked."""
+    now = timezone.now()
+    changed = Invitation.objects.filter(
+        pk=invitation.pk, used_at__isnull=True, revoked_at__isnull=True
+    ).update(revoked_at=now)
+    if not changed:
+        return False
+    invitation.revoked_at = now
+    record("invitation.revoked", actor=actor, obj=invitation, committee=invitation.committee_id)
+    return True
+
+
+@dataclass
+class SignUp:
+    display_name: str
+    email: str
+    # Hashed in step 1, so the plain password is never kept between steps.
+    password_hash: str
+    language: str
+    totp_secret: str
+    totp_code: str
+
+
+@transaction.atomic
+def accept_invitation(invitation: Invitation, signup: SignUp) -> Membership:
+    """Create the account, its TOTP device and a membership on probation; use up the link.
+
+    Raises InvitationUnusable (someone else got there first, or it expired or was revoked),
+    BadCode or EmailTaken; in every case the transaction rolls back and nothing is written.
+    """
+    now = timezone.now()
+    # The conditional update is the lock: of two people racing one link, one updates a row
+    # and the other updates none (PostgreSQL re-checks the condition after the row lock;
+    # SQLite runs writers one at a time).
+    claimed = Invitation.objects.filter(
+        pk=invitation.pk, used_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now
+    ).update(used_at=now)
+    if claimed != 1:
+        raise InvitationUnusable
+    email = User.objects.normalize_email(signup.email).lower()
+    if User.objects.filter(email__iexact=email).exists():
+        raise EmailTaken
+    user = User(
+        email=email,
+        display_name=signup.display_name,
+        language=signup.language,
+        password=signup.password_hash,
+        created_at=now,
+    )
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:
+        raise EmailTaken from None
+    device = TOTPDevice.objects.create(user=user, secret=signup.totp_secret)
+    # check_totp records the time step used, so the enrolment code cannot be replayed.
+    if not mfa.check_totp(device, signup.totp_code):
+        raise BadCode
+    device.confirmed_at = now
+    device.save(update_fields=["confirmed_at"])
+    committee = invitation.committee
+    full = committee.vouches_required == 0
+    membership = Membership.objects.create(
+        user=user,
+        committee=committee,
+        status=MemberStatus.FULL if full else MemberStatus.PROBATION,
+        joined_at=now,
+        full_since=now if full else None,
+        invited_by_id=invitation.created_by_id,
+    )
+    # The note named who the link was for; once used, it is no longer needed (collect less).
+    Invitation.objects.filter(pk=invitation.pk).update(used_by=user, note="")
+    invitation.used_at, invitation.used_by, invitation.note = now, user, ""
+    record(
+        "invitation.accepted",
+        actor=user,
+        obj=membership,
+        committee=committee,
+        invitation=invitation.pk,
+    )
+    return membership
+
+
+# Vouching -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def vouch_for(membership: Membership, *, actor: User) -> bool:
+    """A full member vouches for a person on probation. Returns True if that made them full.
+
+    The caller has checked that actor is a full member of the committee (access helper);
+    here we refuse vouching for oneself and vouching twice.
+    """
+    if membership.user_id == actor.pk:
+        raise ActionError("self")
+    # Lock the membership so two vouches arriving together count to the right total.
+    locked = Membership.objects.select_for_update().get(pk=membership.pk)
+    if locked.status != MemberStatus.PROBATION:
+        raise ActionError("not_on_probation")
+    if Vouch.objects.filter(membership=locked, voucher=actor).exists():
+        raise ActionError("twice")
+    Vouch.objects.create(membership=locked, voucher=actor)
+    count = Vouch.objects.filter(membership=locked).count()
+    promoted = count >= locked.committee.vouches_required
+    if promoted:
+        locked.status = MemberStatus.FULL
+        locked.full_since = timezone.now()
+        locked.save(update_fields=["status", "full_since"])
+        membership.status, membership.full_since = locked.status, locked.full_since
+    record(
+        "member.vouched",
+        actor=actor,
+        obj=locked,
+        committee=locked.committee_id,
+        vouches=count,
+        promoted=promoted,
+    )
+    return promoted
+
+
+# Announcements ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def post_announcement(committee: Committee, *, actor: User, body: str) -> Announcement:
+    announcement = Announcement.objects.create(committee=committee, author=actor, body=body)
+    record("announcement.posted", actor=actor, obj=announcement, committee=committee)
+    return announcement
+
+
+# Coordinators managing members --------------------------------------------------------
+
+
+def reveal_phone(membership: Membership, *, actor: User) -> str:
+    """The member's full phone number, for this one response; every reveal is audited."""
+    record(
+        "member.phone_revealed",
+        actor=actor,
+        obj=membership,
+        committee=membership.committee_id,
+        user=membership.user_id,
+    )
+    return membership.user.phone
+
+
+@transaction.atomic
+def change_roles(
+    membership: Membership,
+    *,
+    actor: User,
+    is_dispatcher: bool,
+    is_legal: bool,
+    is_coordinator: bool,
+) -> bool:
+    """Set the member's roles in this committee. Returns False when nothing changed.
+
+    Granting coordinator ends the person's sessions: they must sign in again with a passkey.
+    """
+    locked = Membership.objects.select_for_update().get(pk=membership.pk)
+    if (is_dispatcher or is_legal or is_coordinator) and locked.status != MemberStatus.FULL:
+        raise ActionError("probation")
+    if (
+        locked.is_coordinator
+        and not is_coordinator
+        and not Membership.objects.filter(committee_id=locked.committee_id, is_coordinator=True)
+        .exclude(pk=locked.pk)
+        .exists()
+    ):
+        raise ActionError("last_coordinator")
+    new = {"is_dispatcher": is_dispatcher, "is_legal": is_legal, "is_coordinator": is_coordinator}
+    changed = [name for name, value in new.items() if getattr(locked, name) != value]
+    if not changed:
+        return False
+    granted_coordinator = is_coordinator and not locked.is_coordinator
+    for name in changed:
+        setattr(locked, name, new[name])
+        setattr(membership, name, new[name])
+    locked.save(update_fields=changed)
+    if granted_coordinator:
+        locked.user.end_all_sessions()
+    record(
+        "member.roles_changed",
+        actor=actor,
+        obj=locked,
+        committee=locked.committee_id,
+        dispatcher=is_dispatcher,
+        legal=is_legal,
+        coordinator=is_coordinator,
+        sessions_ended=granted_coordinator,
+    )
+    return True
+
+
+@dataclass
+class SkillEntry:
+    kind: str
+    trained_on: dt.date | None = None
+    expires_on: dt.date | None = None
+
+
+def _apply_skills(user: User, entries: list[SkillEntry], *, keep_dates: bool) -> list[str]:
+    """Make the user's skills exactly `entries`; returns the kinds now held."""
+    wanted = {e.kind: e for e in entries if e.kind in SkillKind.values}
+    existing = {s.kind: s for s in Skill.objects.filter(user=user)}
+    Skill.objects.filter(user=user).exclude(kind__in=list(wanted)).delete()
+    for kind, entry in wanted.items():
+        skill = existing.get(kind)
+        if skill is None:
+            Skill.objects.create(
+                user=user, kind=kind, trained_on=entry.trained_on, expires_on=entry.expires_on
+            )
+        elif not keep_dates and (
+            skill.trained_on != entry.trained_on or skill.expires_on != entry.expires_on
+        ):
+            skill.trained_on, skill.expires_on = entry.trained_on, entry.expires_on
+            skill.save(update_fields=["trained_on", "expires_on"])
+    return sorted(wanted)
+
+
+@transaction.atomic
+def change_member_skills(membership: Membership, *, actor: User, kinds: list[str]) -> None:
+    """A coordinator sets which skills a member has; training dates are the member's to keep."""
+    held = _apply_skills(membership.user, [SkillEntry(kind=k) for k in kinds], keep_dates=True)
+    record(
+        "member.skills_changed",
+        actor=actor,
+        obj=membership,
+        committee=membership.committee_id,
+        skills=held,
+    )
+
+
+def _deactivate(user: User, *, actor: User) -> None:
+    # accounts.actions.deactivate_user is the one way to switch an account off, when present;
+    # it ends every session of the account too.
+    try:
+        from defensa.accounts.actions import deactivate_user
+    except ImportError:  # pragma: no cover - until accounts.actions exists
+        deactivate_user = None
+    if deactivate_user is not None:
+        deactivate_user(user, actor=actor)
+        return
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    user.end_all_sessions()
+
+
+@transaction.atomic
+def deactivate_member(membership: Membership, *, actor: User) -> None:
+    """Switch the member's account off and end all their sessions."""
+    if membership.user_id == actor.pk:
+        raise ActionError("self")
+    record(
+        "member.deactivated",
+        actor=actor,
+        obj=membership,
+        committee=membership.committee_id,
+        user=membership.user_id,
+    )
+    _deactivate(membership.user, actor=actor)
+
+
+# Members' own settings ----------------------------------------------------------------
+
+
+@transaction.atomic
+def update_profile(
+    user: User,
+    *,
+    actor: User,
+    display_name: str,
+    language: str,
+    notify_email: bool,
+    notify_sms: bool,
+    phone: str,
+) -> None:
+    new = {
+        "display_name": display_name,
+        "language": language,
+        "notify_email": notify_email,
+        "notify_sms": notify_sms,
+        "phone": phone,
+    }
+    changed = [name for name, value in new.items() if getattr(user, name) != value]
+    if not changed:
+        return
+    for name in changed:
+        setattr(user, name, new[name])
+    user.save(update_fields=changed)
+    record("profile.changed", actor=actor, obj=user, fields=sorted(changed))
+
+
+@transaction.atomic
+def update_own_skills(user: User, *, actor: User, entries: list[SkillEntry]) -> None:
+    held = _apply_skills(user, entries, keep_dates=False)
+    record("profile.skills_changed", actor=actor, obj=user, skills=held)
+
+
+@transaction.atomic
+def set_home_area(user: User, *, actor: User, zip_code: str = "", cell: str = "") -> None:
+    """A ZIP code or a neighbourhood cell (never both, never a street address)."""
+    if zip_code and cell:
+        raise ActionError("both")
+    user.home_zip, user.home_cell = zip_code, cell
+    user.save(update_fields=["home_zip", "home_cell"])
+    # Which kind of area, not which area: the audit log holds no locations.
+    record(
+        "profile.area_changed",
+        actor=actor,
+        obj=user,
+        kind="zip" if zip_code else "cell" if cell else "none",
+    )
+
+
+@transaction.atomic
+def set_on_duty(user: User, *, actor: User, on: bool) -> None:
+    if user.on_duty == on:
+        return
+    user.on_duty = on
+    user.on_duty_since = timezone.now() if on else None
+    user.save(update_fields=["on_duty", "on_duty_since"])
+    record("profile.on_duty", actor=actor, obj=user, on=on)
+
+
+@transaction.atomic
+def add_shift(
+    membership: Membership, *, actor: User, weekday: int, start: dt.time, end: dt.time
+) -> Shift:
+    # Lock the membership so the per-member cap holds under concurrent posts.
+    Membership.objects.select_for_update().filter(pk=membership.pk).first()
+    if Shift.objects.filter(membership=membership).count() >= MAX_SHIFTS_PER_MEMBERSHIP:
+        raise ActionError("too_many")
+    if start == end:
+        raise ActionError("empty")
+    shift = Shift.objects.create(membership=membership, weekday=weekday, start=start, end=end)
+    record("shift.added", actor=actor, obj=shift, committee=membership.committee_id)
+    return shift
+
+
+@transaction.atomic
+def remove_shift(shift: Shift, *, actor: User) -> None:
+    committee_id = shift.membership.committee_id
+    record("shift.removed", actor=actor, obj=shift, committee=committee_id)
+    shift.delete()

@@ -1,0 +1,345 @@
+"""Forms for joining, inviting, members and members' own settings.
+
+Every field validates strictly and says what is wrong in plain words next to the field.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from django import forms
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from defensa.accounts.models import Language, SkillKind, User
+from defensa.committees.models import Weekday
+from defensa.core import geo
+
+# Dates a person could mean: trainings from the last decades, expiries not absurdly far off.
+EARLIEST_DATE = dt.date(1970, 1, 1)
+LATEST_YEARS_AHEAD = 20
+
+
+def _date_widget() -> forms.DateInput:
+    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def _time_widget() -> forms.TimeInput:
+    return forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+
+
+class JoinForm(forms.Form):
+    """Step 1 of joining: who you are and a password."""
+
+    display_name = forms.CharField(
+        label=_("Name others see"),
+        max_length=80,
+        help_text=_("A first name or a nickname is enough."),
+        widget=forms.TextInput(attrs={"autocomplete": "nickname"}),
+    )
+    email = forms.EmailField(
+        label=_("Email"),
+        max_length=254,
+        help_text=_("You sign in with it. We don't show it to other members."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    password = forms.CharField(
+        label=_("Password"),
+        max_length=200,
+        strip=False,
+        help_text=_("At least 10 characters. A few unrelated words work well."),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    language = forms.ChoiceField(label=_("Language"), choices=Language.choices)
+
+    def clean_display_name(self) -> str:
+        name = " ".join(self.cleaned_data["display_name"].split())
+        if not name:
+            raise ValidationError(_("Please write a name."), code="required")
+        return name
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip().lower()
+        if User.objects.filter(email__iexact=email).exists():
+            raise ValidationError(
+                _("There is already an account with this email. Sign in, or use another email."),
+                code="taken",
+            )
+        return email
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        password = data.get("password")
+        if password:
+            probe = User(email=data.get("email", ""), display_name=data.get("display_name", ""))
+            try:
+                validate_password(password, user=probe)
+            except ValidationError as error:
+                self.add_error("password", error)
+        return data
+
+
+class CodeForm(forms.Form):
+    """Step 2 of joining: the 6-digit code from the authenticator app."""
+
+    code = forms.CharField(
+        label=_("6-digit code"),
+        max_length=12,
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "pattern": "[0-9 ]*"}
+        ),
+    )
+
+    def clean_code(self) -> str:
+        code = "".join(ch for ch in self.cleaned_data["code"] if not ch.isspace())
+        if not re.fullmatch(r"[0-9]{6}", code):
+            raise ValidationError(_("Type the 6 digits your app shows."), code="format")
+        return code
+
+
+class InvitationForm(forms.Form):
+    note = forms.CharField(
+        label=_("Note for yourself"),
+        max_length=80,
+        required=False,
+        help_text=_("Who it is for, so you recognise it later. Deleted when the link is used."),
+    )
+
+    def clean_note(self) -> str:
+        return " ".join(self.cleaned_data["note"].split())
+
+
+class AnnouncementForm(forms.Form):
+    body = forms.CharField(
+        label=_("Message to the committee"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+    def clean_body(self) -> str:
+        body = self.cleaned_data["body"].strip()
+        if not body:
+            raise ValidationError(_("Please write a message."), code="required")
+        return body
+
+
+class RolesForm(forms.Form):
+    is_dispatcher = forms.BooleanField(label=_("Dispatcher"), required=False)
+    is_legal = forms.BooleanField(label=_("Legal team"), required=False)
+    is_coordinator = forms.BooleanField(
+        label=_("Coordinator"),
+        required=False,
+        help_text=_("Coordinators must sign in with a passkey. They will be signed out now."),
+    )
+
+
+class MemberSkillsForm(forms.Form):
+    skills = forms.MultipleChoiceField(
+        label=_("Skills"),
+        choices=SkillKind.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+
+# Phone numbers: US numbers in any common writing, or any E.164 number.
+_PHONE_JUNK = re.compile(r"[\s().\-]")
+_E164 = re.compile(r"^\+[1-9][0-9]{7,14}$")
+_NANP = re.compile(r"^\+1[2-9][0-9]{2}[2-9][0-9]{6}$")
+
+
+def normalize_phone(value: str) -> str:
+    """A phone number in E.164 form (+12135550123), or raise ValidationError."""
+    raw = _PHONE_JUNK.sub("", value or "")
+    if raw.startswith("00"):
+        raw = "+" + raw[2:]
+    if re.fullmatch(r"[0-9]{10}", raw):
+        raw = "+1" + raw
+    elif re.fullmatch(r"1[0-9]{10}", raw):
+        raw = "+" + raw
+    if not _E164.match(raw) or (raw.startswith("+1") and not _NANP.match(raw)):
+        raise ValidationError(
+            _("Write a phone number like (213) 555-0123 or +1 213 555 0123."), code="phone"
+        )
+    return raw
+
+
+class ProfileForm(forms.Form):
+    display_name = JoinForm.base_fields["display_name"]
+    language = forms.ChoiceField(
+        label=_("Language"),
+        choices=Language.choices,
+        help_text=_("The language of these pages and of the messages we send you."),
+    )
+    notify_email = forms.BooleanField(label=_("Send me email"), required=False)
+    notify_sms = forms.BooleanField(label=_("Send me text messages"), required=False)
+    phone = forms.CharField(
+        label=_("Mobile phone"),
+        max_length=30,
+        required=False,
+        help_text=_("For text messages. Coordinators see it hidden unless they choose to show it."),
+        widget=forms.TextInput(attrs={"type": "tel", "inputmode": "tel", "autocomplete": "tel"}),
+    )
+
+    clean_display_name = JoinForm.clean_display_name
+
+    def clean_phone(self) -> str:
+        phone = self.cleaned_data["phone"].strip()
+        return normalize_phone(phone) if phone else ""
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("notify_sms") and not data.get("phone") and "phone" not in self.errors:
+            self.add_error("phone", _("To get text messages, add your mobile phone."))
+        return data
+
+
+def _check_date(value: dt.date | None, *, not_future: bool) -> None:
+    if value is None:
+        return
+    today = timezone.localdate()
+    if value < EARLIEST_DATE:
+        raise ValidationError(_("That date is too long ago."), code="range")
+    if not_future and value > today:
+        raise ValidationError(_("That date is in the future."), code="future")
+    if value > today.replace(year=today.year + LATEST_YEARS_AHEAD):
+        raise ValidationError(_("That date is too far ahead."), code="range")
+
+
+class OwnSkillsForm(forms.Form):
+    """One row per skill: have it?, trained on, training expires on."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for kind, label in SkillKind.choices:
+            self.fields[f"{kind}_has"] = forms.BooleanField(label=label, required=False)
+            self.fields[f"{kind}_trained_on"] = forms.DateField(
+                label=_("Trained on"), required=False, widget=_date_widget()
+            )
+            self.fields[f"{kind}_expires_on"] = forms.DateField(
+                label=_("Training expires on"), required=False, widget=_date_widget()
+            )
+
+    def rows(self) -> list[tuple[forms.BoundField, forms.BoundField, forms.BoundField]]:
+        return [
+            (self[f"{k}_has"], self[f"{k}_trained_on"], self[f"{k}_expires_on"])
+            for k in SkillKind.values
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        for kind in SkillKind.values:
+            trained = data.get(f"{kind}_trained_on")
+            expires = data.get(f"{kind}_expires_on")
+            for name, value, not_future in (
+                (f"{kind}_trained_on", trained, True),
+                (f"{kind}_expires_on", expires, False),
+            ):
+                try:
+                    _check_date(value, not_future=not_future)
+                except ValidationError as error:
+                    self.add_error(name, error)
+            if trained and expires and expires < trained:
+                self.add_error(
+                    f"{kind}_expires_on", _("The expiry must be after the training date.")
+                )
+            if (trained or expires) and not data.get(f"{kind}_has"):
+                self.add_error(f"{kind}_has", _("Tick this box to keep the dates you wrote."))
+        return data
+
+    def entries(self) -> list[Any]:
+        from defensa.committees.actions import SkillEntry
+
+        data = self.cleaned_data
+        return [
+            SkillEntry(kind, data.get(f"{kind}_trained_on"), data.get(f"{kind}_expires_on"))
+            for kind in SkillKind.values
+            if data.get(f"{kind}_has")
+        ]
+
+
+class AreaForm(forms.Form):
+    """A ZIP code or one neighbourhood-size cell from a short list; never an address."""
+
+    MODE_ZIP, MODE_CELL, MODE_NONE = "zip", "cell", "none"
+
+    mode = forms.ChoiceField(
+        label=_("How do you want to give your area?"),
+        choices=[
+            (MODE_ZIP, _("By ZIP code")),
+            (MODE_CELL, _("By picking a neighbourhood from the list")),
+            (MODE_NONE, _("I'd rather not say")),
+        ],
+        widget=forms.RadioSelect,
+    )
+    zip_code = forms.CharField(
+        label=_("ZIP code"),
+        max_length=10,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "postal-code"}),
+    )
+    cell = forms.ChoiceField(label=_("Neighbourhood"), required=False, widget=forms.RadioSelect)
+
+    def __init__(self, *args: Any, cells: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["cell"].choices = cells
+
+    def clean_zip_code(self) -> str:
+        zip_code = self.cleaned_data["zip_code"].strip()
+        if zip_code and not geo.is_zip_format(zip_code):
+            raise ValidationError(_("A ZIP code is 5 digits, like 90033."), code="format")
+        if zip_code and not geo.is_real_zip(zip_code):
+            raise ValidationError(_("We don't know this ZIP code. Check it?"), code="unknown")
+        return zip_code
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        mode = data.get("mode")
+        if mode == self.MODE_ZIP and not data.get("zip_code") and "zip_code" not in self.errors:
+            self.add_error("zip_code", _("Write your ZIP code."))
+        if mode == self.MODE_CELL and not data.get("cell") and "cell" not in self.errors:
+            self.add_error("cell", _("Pick a neighbourhood."))
+        return data
+
+    def area(self) -> tuple[str, str]:
+        """(zip_code, cell) to store: exactly one, or neither."""
+        mode = self.cleaned_data["mode"]
+        if mode == self.MODE_ZIP:
+            return self.cleaned_data["zip_code"], ""
+        if mode == self.MODE_CELL:
+            return "", self.cleaned_data["cell"]
+        return "", ""
+
+
+class OnDutyForm(forms.Form):
+    on = forms.TypedChoiceField(
+        choices=[("1", "on"), ("0", "off")], coerce=lambda v: v == "1", empty_value=False
+    )
+
+
+class ShiftForm(forms.Form):
+    committee = forms.ChoiceField(label=_("Committee"))
+    weekday = forms.TypedChoiceField(label=_("Day"), choices=Weekday.choices, coerce=int)
+    start = forms.TimeField(label=_("From"), widget=_time_widget())
+    end = forms.TimeField(
+        label=_("Until"),
+        widget=_time_widget(),
+        help_text=_("An end before the start runs past midnight into the next day."),
+    )
+
+    def __init__(self, *args: Any, committees: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["committee"].choices = committees
+        if len(committees) == 1:
+            self.fields["committee"].initial = committees[0][0]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start is not None and end is not None and start == end:
+            self.add_error("end", _("A shift can't start and end at the same time."))
+        return data

@@ -1,0 +1,208 @@
+"""A member's own settings: language and channels, skills, home area, availability."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from defensa.accounts.models import Skill, User
+from defensa.committees import access, actions
+from defensa.committees.forms import AreaForm, OnDutyForm, OwnSkillsForm, ProfileForm, ShiftForm
+from defensa.committees.views import remember_language
+from defensa.core import geo
+from defensa.core.access import signed_in
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+@signed_in
+def index(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    context = {
+        "person": user,
+        "memberships": access.memberships_for(user),
+        "skills": Skill.objects.filter(user=user).order_by("kind"),
+        "area_label": area_label(user),
+    }
+    return render(request, "committees/me/index.html", context)
+
+
+@signed_in
+def profile(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    initial = {
+        "display_name": user.display_name,
+        "language": user.language,
+        "notify_email": user.notify_email,
+        "notify_sms": user.notify_sms,
+        "phone": user.phone,
+    }
+    form = ProfileForm(request.POST or None, initial=initial)
+    if request.method == "POST":
+        if form.is_valid():
+            actions.update_profile(user, actor=user, **form.cleaned_data)
+            translation.activate(user.language)
+            messages.success(request, _("Saved."))
+            return remember_language(redirect("me:profile"), user.language)
+        return render(request, "committees/me/profile.html", {"form": form}, status=400)
+    return render(request, "committees/me/profile.html", {"form": form})
+
+
+@signed_in
+def skills(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    initial: dict[str, object] = {}
+    for skill in Skill.objects.filter(user=user):
+        initial[f"{skill.kind}_has"] = True
+        initial[f"{skill.kind}_trained_on"] = skill.trained_on
+        initial[f"{skill.kind}_expires_on"] = skill.expires_on
+    form = OwnSkillsForm(request.POST or None, initial=initial)
+    if request.method == "POST":
+        if form.is_valid():
+            actions.update_own_skills(user, actor=user, entries=form.entries())
+            messages.success(request, _("Saved."))
+            return redirect("me:skills")
+        return render(request, "committees/me/skills.html", {"form": form}, status=400)
+    return render(request, "committees/me/skills.html", {"form": form})
+
+
+def area_choices(user: User) -> list[tuple[str, str]]:
+    """Neighbourhood cells around the ZIP codes of the person's committees, labelled."""
+    zip_codes: list[str] = []
+    for membership in access.memberships_for(user):
+        for zip_code in membership.committee.zip_codes or []:
+            if isinstance(zip_code, str) and zip_code not in zip_codes:
+                zip_codes.append(zip_code)
+    cells = geo.area_cells_near(zip_codes)
+    if user.home_cell and geo.is_area_cell(user.home_cell) and user.home_cell not in cells:
+        cells.append(user.home_cell)  # keep a choice made while in another committee
+    labels = geo.cell_labels(cells)
+    choices: list[tuple[str, str]] = []
+    seen: dict[str, int] = {}
+    for cell in cells:
+        text = _cell_text(*labels[cell])
+        seen[text] = seen.get(text, 0) + 1
+        if seen[text] > 1:
+            text = f"{text} ({seen[text]})"
+        choices.append((cell, text))
+    return sorted(choices, key=lambda c: c[1])
+
+
+def _cell_text(zip_code: str, direction: str) -> str:
+    city = geo.zip_city(zip_code)
+    if not direction:
+        text = _("Around ZIP %(zip)s") % {"zip": zip_code}
+    else:
+        text = {
+            "north": _("Just north of ZIP %(zip)s"),
+            "northeast": _("Just northeast of ZIP %(zip)s"),
+            "east": _("Just east of ZIP %(zip)s"),
+            "southeast": _("Just southeast of ZIP %(zip)s"),
+            "south": _("Just south of ZIP %(zip)s"),
+            "southwest": _("Just southwest of ZIP %(zip)s"),
+            "west": _("Just west of ZIP %(zip)s"),
+            "northwest": _("Just northwest of ZIP %(zip)s"),
+        }.get(direction, _("Around ZIP %(zip)s")) % {"zip": zip_code}
+    return f"{text} · {city}" if city else text
+
+
+def area_label(user: User) -> str:
+    if user.home_zip:
+        return _("ZIP %(zip)s") % {"zip": user.home_zip}
+    if user.home_cell and geo.is_area_cell(user.home_cell):
+        zip_code, direction = geo.cell_labels([user.home_cell])[user.home_cell]
+        return _cell_text(zip_code, direction)
+    return ""
+
+
+@signed_in
+def area(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    cells = area_choices(user)
+    if user.home_zip:
+        initial = {"mode": AreaForm.MODE_ZIP, "zip_code": user.home_zip}
+    elif user.home_cell:
+        initial = {"mode": AreaForm.MODE_CELL, "cell": user.home_cell}
+    else:
+        initial = {"mode": AreaForm.MODE_NONE}
+    form = AreaForm(request.POST or None, initial=initial, cells=cells)
+    if request.method == "POST":
+        if form.is_valid():
+            zip_code, cell = form.area()
+            actions.set_home_area(user, actor=user, zip_code=zip_code, cell=cell)
+            messages.success(request, _("Saved."))
+            return redirect("me:area")
+        return render(request, "committees/me/area.html", {"form": form}, status=400)
+    return render(request, "committees/me/area.html", {"form": form})
+
+
+def _shift_committees(user: User) -> list[tuple[str, str]]:
+    return [(m.committee.slug, m.committee.name) for m in access.memberships_for(user)]
+
+
+def _availability(
+    request: HttpRequest, shift_form: ShiftForm | None = None, status: int = 200
+) -> HttpResponse:
+    user = _user(request)
+    memberships = list(access.memberships_for(user).prefetch_related("shifts"))
+    context = {
+        "person": user,
+        "memberships": memberships,
+        "shift_form": shift_form or ShiftForm(committees=_shift_committees(user)),
+    }
+    return render(request, "committees/me/availability.html", context, status=status)
+
+
+@signed_in
+def availability(request: HttpRequest) -> HttpResponse:
+    return _availability(request)
+
+
+@signed_in
+@require_POST
+def on_duty(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    form = OnDutyForm(request.POST)
+    if form.is_valid():
+        actions.set_on_duty(user, actor=user, on=form.cleaned_data["on"])
+        if user.on_duty:
+            messages.success(request, _("You are on duty. Thank you."))
+        else:
+            messages.success(request, _("You are off duty."))
+    return redirect("me:availability")
+
+
+@signed_in
+@require_POST
+def add_shift(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    form = ShiftForm(request.POST, committees=_shift_committees(user))
+    if not form.is_valid():
+        return _availability(request, form, status=400)
+    data = form.cleaned_data
+    membership = access.get_own_membership(user, data["committee"])
+    try:
+        actions.add_shift(
+            membership, actor=user, weekday=data["weekday"], start=data["start"], end=data["end"]
+        )
+    except actions.ActionError:
+        form.add_error(None, _("You have as many shifts as we can keep. Remove one first."))
+        return _availability(request, form, status=400)
+    messages.success(request, _("Shift added."))
+    return redirect("me:availability")
+
+
+@signed_in
+@require_POST
+def remove_shift(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    shift = access.get_shift_for(user, pk)
+    actions.remove_shift(shift, actor=user)
+    messages.success(request, _("Shift removed."))
+    return redirect("me:availability")

@@ -1,0 +1,408 @@
+"""Committee pages: joining by invitation, the committee page, vouching, members, invitations.
+
+Views parse, check access through committees.access, call one action and render.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.hashers import make_password
+from django.db.models import Count, Exists, OuterRef, Prefetch
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from defensa.accounts import mfa
+from defensa.accounts.models import Skill, User
+from defensa.committees import access, actions
+from defensa.committees.forms import (
+    AnnouncementForm,
+    CodeForm,
+    InvitationForm,
+    JoinForm,
+    MemberSkillsForm,
+    RolesForm,
+)
+from defensa.committees.models import Invitation, Membership, MemberStatus, Shift, Vouch
+from defensa.core.access import public, signed_in
+
+SESSION_JOIN = "committees_join"
+SESSION_NEW_LINK = "committees_new_invitation_link"
+
+
+def remember_language(response: HttpResponse, language: str) -> HttpResponse:
+    """Make the person's chosen language the language of the next pages too."""
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+    )
+    return response
+
+
+# Joining ------------------------------------------------------------------------------
+
+
+def _invitation_problem(request: HttpRequest, invitation: Invitation | None) -> HttpResponse | None:
+    """The page to show for a link that cannot be used, or None if it can."""
+    if invitation is None:
+        reason, status = "unknown", 404
+    elif invitation.used_at is not None:
+        reason, status = "used", 410
+    elif invitation.revoked_at is not None:
+        reason, status = "revoked", 410
+    elif invitation.expires_at <= timezone.now():
+        reason, status = "expired", 410
+    else:
+        return None
+    request.session.pop(SESSION_JOIN, None)
+    return render(request, "committees/join_invalid.html", {"reason": reason}, status=status)
+
+
+def _already_signed_in(request: HttpRequest, invitation: Invitation) -> HttpResponse:
+    return render(request, "committees/join_signed_in.html", {"committee": invitation.committee})
+
+
+@public
+def join(request: HttpRequest, token: str) -> HttpResponse:
+    """Step 1: name, email, password, language."""
+    invitation = actions.find_invitation(token)
+    problem = _invitation_problem(request, invitation)
+    if problem is not None:
+        return problem
+    assert invitation is not None  # noqa: S101 (narrowing for the type checker)
+    if request.user.is_authenticated:
+        return _already_signed_in(request, invitation)
+    if request.method == "POST":
+        form = JoinForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            request.session[SESSION_JOIN] = {
+                "invitation": invitation.pk,
+                "display_name": data["display_name"],
+                "email": data["email"],
+                "language": data["language"],
+                "password_hash": make_password(data["password"]),
+                "secret": mfa.new_totp_secret(),
+            }
+            response = redirect("join:code", token=token)
+            translation.activate(data["language"])
+            return remember_language(response, data["language"])
+    else:
+        form = JoinForm(initial={"language": translation.get_language() or "en"})
+    return render(request, "committees/join.html", {"form": form, "invitation": invitation})
+
+
+@public
+def join_code(request: HttpRequest, token: str) -> HttpResponse:
+    """Step 2: add the account to an authenticator app and type a code; then join."""
+    invitation = actions.find_invitation(token)
+    problem = _invitation_problem(request, invitation)
+    if problem is not None:
+        return problem
+    assert invitation is not None  # noqa: S101
+    if request.user.is_authenticated:
+        return _already_signed_in(request, invitation)
+    pending = request.session.get(SESSION_JOIN)
+    if not isinstance(pending, dict) or pending.get("invitation") != invitation.pk:
+        return redirect("join:start", token=token)
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        signup = actions.SignUp(
+            display_name=pending["display_name"],
+            email=pending["email"],
+            password_hash=pending["password_hash"],
+            language=pending["language"],
+            totp_secret=pending["secret"],
+            totp_code=form.cleaned_data["code"],
+        )
+        try:
+            membership = actions.accept_invitation(invitation, signup)
+        except actions.BadCode:
+            form.add_error("code", _("That code didn't work. Wait for a new one and try again."))
+        except actions.EmailTaken:
+            request.session.pop(SESSION_JOIN, None)
+            messages.error(request, _("There is already an account with this email."))
+            return redirect("join:start", token=token)
+        except actions.InvitationUnusable:
+            invitation.refresh_from_db()
+            return _invitation_problem(request, invitation) or redirect("join:start", token=token)
+        else:
+            request.session.pop(SESSION_JOIN, None)
+            mfa.complete_login(request, membership.user, "totp")
+            translation.activate(membership.user.language)
+            messages.success(
+                request,
+                _("Welcome! You are now a member of %(committee)s.")
+                % {"committee": membership.committee.name},
+            )
+            response = redirect("committees:detail", slug=membership.committee.slug)
+            return remember_language(response, membership.user.language)
+    probe = User(email=pending["email"])
+    context = {
+        "form": form,
+        "invitation": invitation,
+        "secret": pending["secret"],
+        "secret_groups": " ".join(
+            pending["secret"][i : i + 4] for i in range(0, len(pending["secret"]), 4)
+        ),
+        "qr_svg": mfa.totp_qr_svg(probe, pending["secret"]),
+    }
+    return render(request, "committees/join_code.html", context)
+
+
+# The committee page -------------------------------------------------------------------
+
+
+@signed_in
+def my_committees(request: HttpRequest) -> HttpResponse:
+    memberships = access.memberships_for(request.user)
+    return render(request, "committees/list.html", {"memberships": memberships})
+
+
+def _committee_context(request: HttpRequest, membership: Membership) -> dict[str, Any]:
+    committee = membership.committee
+    context: dict[str, Any] = {
+        "committee": committee,
+        "membership": membership,
+        "announcements": access.announcements_for(request.user, committee)[:50],
+        "vouch_count": membership.vouches.count() if not membership.is_full else None,
+    }
+    if membership.is_full:
+        context["waiting"] = (
+            access.probationers_for(request.user, committee)
+            .select_related("user")
+            .annotate(
+                n_vouches=Count("vouches"),
+                i_vouched=Exists(
+                    Vouch.objects.filter(membership=OuterRef("pk"), voucher=request.user)
+                ),
+            )
+            .order_by("joined_at")
+        )
+    if membership.is_coordinator and membership.is_full:
+        context["announce_form"] = AnnouncementForm()
+    return context
+
+
+def committee_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    membership = access.get_own_membership(request.user, slug)
+    return render(request, "committees/detail.html", _committee_context(request, membership))
+
+
+@require_POST
+def announce(request: HttpRequest, slug: str) -> HttpResponse:
+    membership = access.get_own_membership(request.user, slug, "coordinator")
+    form = AnnouncementForm(request.POST)
+    if form.is_valid():
+        actions.post_announcement(
+            membership.committee, actor=request.user, body=form.cleaned_data["body"]
+        )
+        messages.success(request, _("Your message was posted."))
+        return redirect("committees:detail", slug=slug)
+    context = _committee_context(request, membership)
+    context["announce_form"] = form
+    return render(request, "committees/detail.html", context, status=400)
+
+
+_VOUCH_ERRORS = {
+    "self": gettext_lazy("You can't vouch for yourself."),
+    "twice": gettext_lazy("You already vouched for this person."),
+    "not_on_probation": gettext_lazy("This person is already a full member."),
+}
+
+
+@require_POST
+def vouch(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    committee = access.get_committee_for(request.user, slug, "full")
+    target = access.get_probationer_for(request.user, committee, pk)
+    try:
+        promoted = actions.vouch_for(target, actor=request.user)
+    except actions.ActionError as error:
+        messages.error(request, _VOUCH_ERRORS.get(str(error), _("That didn't work.")))
+    else:
+        if promoted:
+            messages.success(
+                request,
+                _("Thank you. %(name)s is now a full member.") % {"name": target.user.display_name},
+            )
+        else:
+            messages.success(
+                request,
+                _("Thank you for vouching for %(name)s.") % {"name": target.user.display_name},
+            )
+    return redirect("committees:detail", slug=slug)
+
+
+# Invitations --------------------------------------------------------------------------
+
+
+def invitations(request: HttpRequest, slug: str) -> HttpResponse:
+    committee = access.get_committee_for(request.user, slug, "coordinator")
+    form = InvitationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        _, token = actions.create_invitation(
+            committee, actor=request.user, note=form.cleaned_data["note"]
+        )
+        # Shown once: kept in the session only until the next page has displayed it.
+        request.session[SESSION_NEW_LINK] = request.build_absolute_uri(
+            reverse("join:start", kwargs={"token": token})
+        )
+        return redirect("committees:invitations", slug=slug)
+    new_link = request.session.pop(SESSION_NEW_LINK, None) if request.method == "GET" else None
+    open_invitations = (
+        access.invitations_for(request.user, committee)
+        .filter(used_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now())
+        .select_related("created_by")
+        .order_by("-created_at")
+    )
+    context = {
+        "committee": committee,
+        "form": form,
+        "new_link": new_link,
+        "open_invitations": open_invitations,
+        "days": settings.INVITATION_DAYS,
+    }
+    return render(
+        request, "committees/invitations.html", context, status=400 if form.errors else 200
+    )
+
+
+@require_POST
+def revoke_invitation(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    committee = access.get_committee_for(request.user, slug, "coordinator")
+    invitation = access.get_invitation_for(request.user, committee, pk)
+    if actions.revoke_invitation(invitation, actor=request.user):
+        messages.success(request, _("The link was cancelled. It no longer works."))
+    else:
+        messages.info(request, _("That link was already used or cancelled."))
+    return redirect("committees:invitations", slug=slug)
+
+
+# Members (coordinators) ---------------------------------------------------------------
+
+
+def members(request: HttpRequest, slug: str) -> HttpResponse:
+    committee = access.get_committee_for(request.user, slug, "coordinator")
+    rows = (
+        access.members_for(request.user, committee)
+        .select_related("user", "committee")
+        .annotate(n_vouches=Count("vouches"))
+        .prefetch_related(
+            Prefetch("user__skills", queryset=Skill.objects.order_by("kind")),
+            Prefetch("shifts", queryset=Shift.objects.all()),
+        )
+        .order_by("status", "user__display_name")
+    )
+    now = timezone.now()
+    waiting = [m for m in rows if m.status == MemberStatus.PROBATION]
+    context = {
+        "committee": committee,
+        "rows": rows,
+        "waiting": waiting,
+        "now": now,
+    }
+    return render(request, "committees/members.html", context)
+
+
+def _member_context(request: HttpRequest, membership: Membership, **extra: Any) -> dict[str, Any]:
+    context: dict[str, Any] = {
+        "committee": membership.committee,
+        "member": membership,
+        "skills": list(membership.user.skills.order_by("kind")),  # type: ignore[attr-defined]
+        "roles_form": RolesForm(
+            initial={
+                "is_dispatcher": membership.is_dispatcher,
+                "is_legal": membership.is_legal,
+                "is_coordinator": membership.is_coordinator,
+            }
+        ),
+        "skills_form": MemberSkillsForm(
+            initial={"skills": list(membership.user.skills.values_list("kind", flat=True))}  # type: ignore[attr-defined]
+        ),
+        "vouch_count": membership.vouches.count(),
+        "is_self": membership.user_id == request.user.pk,
+    }
+    context.update(extra)
+    return context
+
+
+def member_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    committee = access.get_committee_for(request.user, slug, "coordinator")
+    membership = access.get_membership_for(request.user, committee, pk)
+    return render(request, "committees/member.html", _member_context(request, membership))
+
+
+@require_POST
+def reveal_phone(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    committee = access.get_committee_for(request.user, slug, "coordinator")
+    membership = access.get_membership_for(request.user, committee, pk)
+    phone = actions.reveal_phone(membership, actor=request.user)
+    return render(
+        request, "committees/member.html", _member_context(request, membership, revealed=phone)
+    )
+
+
+_ROLE_ERRORS = {
+    "probation": gettext_lazy("People on probation can't have roles until they are vouched for."),
+    "last_coordinator": gettext_lazy("The committee needs at least one coordinator."),
+}
+
+
+@require_POST
+def change_roles(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    committee = access.get_committee_for(request.user, slug, "coordinator")
+    membership = access.get_membership_for(request.user, committee, pk)
+    form = RolesForm(request.POST)
+    if not form.is_valid():  # pragma: no cover - booleans always validate
+        return redirect("committees:member", slug=slug, pk=membership.pk)
+    try:
+        changed = actions.change_roles(membership, actor=request.user, **form.cleaned_data)
+    except actions.ActionError as error:
+        messages.error(request, _ROLE_ERRORS.get(str(error), _("That didn't work.")))
+    else:
+        if changed:
+            messages.success(request, _("Roles saved."))
+    return redirect("committees:member", slug=slug, pk=membership.pk)
+
+
+@require_POST
+def change_skills(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    committee = access.get_committee_for(request.user, slug, "coordinator")
+    membership = access.get_membership_for(request.user, committee, pk)
+    form = MemberSkillsForm(request.POST)
+    if not form.is_valid():
+        context = _member_context(request, membership, skills_form=form)
+        return render(request, "committees/member.html", context, status=400)
+    actions.change_member_skills(membership, actor=request.user, kinds=form.cleaned_data["skills"])
+    messages.success(request, _("Skills saved."))
+    return redirect("committees:member", slug=slug, pk=membership.pk)
+
+
+@require_POST
+def deactivate(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    committee = access.get_committee_for(request.user, slug, "coordinator")
+    membership = access.get_membership_for(request.user, committee, pk)
+    if request.POST.get("confirm") != "yes":
+        messages.error(request, _("Tick the box to confirm."))
+        return redirect("committees:member", slug=slug, pk=membership.pk)
+    try:
+        actions.deactivate_member(membership, actor=request.user)
+    except actions.ActionError:
+        messages.error(request, _("You can't switch off your own account here."))
+        return redirect("committees:member", slug=slug, pk=membership.pk)
+    messages.success(
+        request,
+        _("%(name)s's account is switched off and signed out everywhere.")
+        % {"name": membership.user.display_name},
+    )
+    return redirect("committees:members", slug=slug)

@@ -1,0 +1,150 @@
+"""Coarse geography: offline ZIP centroids and neighbourhood-size h3 cells.
+
+Nothing here asks a server anything: ZIP centroids come from the `zipcodes` package's own
+data file, and h3 is arithmetic. Areas are deliberately coarse (product brief: "a coarse home
+area, never an exact home address").
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+
+import h3
+import zipcodes
+
+# Resolution 7 cells average about 5 km² (edges of about 1.4 km): the size of a
+# neighbourhood, smaller than most Los Angeles ZIP codes. That is fine enough to find the
+# responders a short drive away and coarse enough that one cell holds thousands of
+# households, so it does not point at a home. Resolution 8 (~0.7 km², a few blocks) would.
+AREA_RESOLUTION = 7
+
+_ZIP_RE = re.compile(r"^\d{5}$")
+
+
+def is_zip_format(value: str) -> bool:
+    return bool(_ZIP_RE.match(value or ""))
+
+
+@functools.lru_cache(maxsize=4096)
+def _zip_record(zip_code: str) -> dict | None:
+    if not is_zip_format(zip_code):
+        return None
+    try:
+        found = zipcodes.matching(zip_code)
+    except (ValueError, TypeError):
+        return None
+    return found[0] if found else None
+
+
+def is_real_zip(zip_code: str) -> bool:
+    """True for a 5-digit US ZIP code that exists in the offline table."""
+    return _zip_record(zip_code) is not None
+
+
+def zip_centroid(zip_code: str) -> tuple[float, float] | None:
+    """The (lat, lon) centre of a 5-digit ZIP code, or None if unknown."""
+    record = _zip_record(zip_code)
+    if record is None:
+        return None
+    try:
+        return float(record["lat"]), float(record["long"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def zip_city(zip_code: str) -> str:
+    record = _zip_record(zip_code)
+    return str(record.get("city", "")) if record else ""
+
+
+def cell_for(lat: float, lon: float, resolution: int = AREA_RESOLUTION) -> str:
+    """The h3 cell (neighbourhood size by default) that holds a point."""
+    return h3.latlng_to_cell(lat, lon, resolution)
+
+
+def is_area_cell(cell: str) -> bool:
+    """True for a valid h3 cell at the neighbourhood resolution."""
+    try:
+        return h3.is_valid_cell(cell) and h3.get_resolution(cell) == AREA_RESOLUTION
+    except (ValueError, TypeError):
+        return False
+
+
+def cell_center(cell: str) -> tuple[float, float]:
+    return h3.cell_to_latlng(cell)
+
+
+@functools.lru_cache(maxsize=8)
+def _state_zip_centroids(state: str) -> tuple[tuple[str, float, float], ...]:
+    # Loading a state's ZIPs scans the whole table once (~0.5 s); cache it per process.
+    rows = []
+    for rec in zipcodes.filter_by(state=state):
+        try:
+            rows.append((rec["zip_code"], float(rec["lat"]), float(rec["long"])))
+        except (KeyError, TypeError, ValueError):
+            continue
+    return tuple(rows)
+
+
+def _distance_sq(a: tuple[float, float], b: tuple[float, float]) -> float:
+    # Equirectangular approximation: plenty for choosing the nearest of nearby ZIP centres.
+    mean_lat = math.radians((a[0] + b[0]) / 2)
+    dx = (b[1] - a[1]) * math.cos(mean_lat)
+    dy = b[0] - a[0]
+    return dx * dx + dy * dy
+
+
+_COMPASS = ("north", "northeast", "east", "southeast", "south", "southwest", "west", "northwest")
+
+
+def compass(origin: tuple[float, float], point: tuple[float, float]) -> str:
+    """One of eight compass words for the direction from origin to point."""
+    mean_lat = math.radians((origin[0] + point[0]) / 2)
+    dx = (point[1] - origin[1]) * math.cos(mean_lat)
+    dy = point[0] - origin[0]
+    bearing = (math.degrees(math.atan2(dx, dy)) + 360) % 360
+    return _COMPASS[int((bearing + 22.5) // 45) % 8]
+
+
+def nearest_zip(point: tuple[float, float], state: str = "CA") -> str:
+    rows = _state_zip_centroids(state)
+    if not rows:
+        return ""
+    return min(rows, key=lambda r: _distance_sq(point, (r[1], r[2])))[0]
+
+
+def area_cells_near(zip_codes: list[str], rings: int = 1) -> list[str]:
+    """Neighbourhood cells around some ZIP codes: each ZIP's own cell and its neighbours.
+
+    This is how a member picks an area without a map and without JavaScript: a short list
+    of cells around their committee's ZIP codes.
+    """
+    cells: list[str] = []
+    for zip_code in zip_codes:
+        centre = zip_centroid(zip_code)
+        if centre is None:
+            continue
+        for cell in sorted(h3.grid_disk(cell_for(*centre), rings)):
+            if cell not in cells:
+                cells.append(cell)
+    return cells
+
+
+def cell_labels(cells: list[str], state: str = "CA") -> dict[str, tuple[str, str]]:
+    """For each cell, (nearest ZIP code, compass word or "") so people recognise it.
+
+    A cell holding a ZIP's centre is labelled by that ZIP alone; the others say which side
+    of the nearest ZIP centre they lie on, so two cells never read the same.
+    """
+    labels: dict[str, tuple[str, str]] = {}
+    for cell in cells:
+        centre = cell_center(cell)
+        zip_code = nearest_zip(centre, state)
+        zc = zip_centroid(zip_code) if zip_code else None
+        if zc is not None and cell_for(*zc) == cell:
+            labels[cell] = (zip_code, "")
+        else:
+            labels[cell] = (zip_code, compass(zc, centre) if zc else "")
+    return labels
