@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "defensa.accounts",
     "defensa.committees",
     "defensa.pages",
+    "defensa.notify",
 ]
 
 MIDDLEWARE = [
@@ -117,6 +118,30 @@ TASKS = {
         "QUEUES": ["default", "urgent", "bulk"],
     }
 }
+
+# Delivery engine (notify). See docs/channels.md. A transport turns on when its settings are set.
+# Console: writes messages to the log instead of sending them; development and demo only.
+NOTIFY_CONSOLE = env_bool("NOTIFY_CONSOLE", DEBUG or DEMO)
+NOTIFY_CONSOLE_RATE = env_str("NOTIFY_CONSOLE_RATE", "")
+# Email over SMTP: on when EMAIL_HOST is set.
+EMAIL_HOST = env_str("EMAIL_HOST")
+EMAIL_PORT = env_int("EMAIL_PORT", 587, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_secret("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20, minimum=1)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "defensa@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_RATE = env_str("EMAIL_RATE", "")  # e.g. "10/s"; empty: no limit
+# Which transports may carry each channel, first enabled wins.
+NOTIFY_CHANNELS = {"email": ["email", "console"], "sms": ["console"]}
+NOTIFY_WORKER_THREADS = env_int("NOTIFY_WORKER_THREADS", 4, minimum=1)
+NOTIFY_POLL_SECONDS = 0.25
+NOTIFY_LEASE_SECONDS = env_int("NOTIFY_LEASE_SECONDS", 120, minimum=10)
+NOTIFY_MAX_ATTEMPTS = env_int("NOTIFY_MAX_ATTEMPTS", 8, minimum=1)
+NOTIFY_RETRY_BASE_SECONDS = env_int("NOTIFY_RETRY_BASE_SECONDS", 10, minimum=1)
+NOTIFY_RETRY_MAX_SECONDS = env_int("NOTIFY_RETRY_MAX_SECONDS", 900, minimum=1)
+NOTIFY_RATE_MARGIN = 0.02  # slots 2% wider than the provider's rate absorb timing jitter
 
 # Accounts and passwords (security properties 8-11).
 AUTH_USER_MODEL = "accounts.User"

@@ -8,9 +8,7 @@ contains those values or the visitor's address and browser.
 from __future__ import annotations
 
 import io
-import logging
 import sys
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -20,10 +18,9 @@ from django.views.debug import ExceptionReporter
 from pytest_django.fixtures import Settings
 
 from defensa.core.logging import SafeExceptionReporterFilter
+from defensa.core.tests.canary import CANARY_IP, CANARY_UA, record_text
 from defensa.core.tests.urls_boom import BOOM
 
-CANARY_IP = "203.0.113.77"
-CANARY_UA = "CanaryBrowser/9.9"
 POSTED = {
     "password": "canary-Passw0rd-!x",
     "phone": "+12135550142",
@@ -33,27 +30,7 @@ POSTED = {
 SECRETS = [*POSTED.values(), CANARY_IP, CANARY_UA]
 
 
-@pytest.fixture
-def console() -> Iterator[io.StringIO]:
-    """What the configured console handler (with its scrub filter) actually writes."""
-    handlers = {
-        h
-        for name in ("", "django", "django.request", "django.security")
-        for h in logging.getLogger(name).handlers
-        if isinstance(h, logging.StreamHandler)
-        and not isinstance(h, logging.FileHandler)
-        # pytest's own capture handlers are not part of the project's logging config.
-        and type(h).__module__.startswith("logging")
-    }
-    assert handlers, "the project's console log handler was not found"
-    sink = io.StringIO()
-    previous = {h: h.setStream(sink) for h in handlers}
-    yield sink
-    for handler, stream in previous.items():
-        handler.setStream(stream)  # type: ignore[arg-type]
-
-
-def crash(caplog: pytest.LogCaptureFixture) -> tuple[Any, list[str]]:
+def crash() -> tuple[Any, list[str]]:
     """POST the sensitive form to the crashing view; return the response and error reports."""
     reports: list[str] = []
 
@@ -64,9 +41,6 @@ def crash(caplog: pytest.LogCaptureFixture) -> tuple[Any, list[str]]:
             reports.append(reporter.get_traceback_text())
             reports.append(reporter.get_traceback_html())
 
-    caplog.set_level(logging.DEBUG)
-    # django.request does not propagate to the root, where caplog listens.
-    logging.getLogger("django.request").addHandler(caplog.handler)
     got_request_exception.connect(report)
     try:
         response = Client(raise_request_exception=False).post(
@@ -78,25 +52,19 @@ def crash(caplog: pytest.LogCaptureFixture) -> tuple[Any, list[str]]:
         )
     finally:
         got_request_exception.disconnect(report)
-        logging.getLogger("django.request").removeHandler(caplog.handler)
     return response, reports
-
-
-def record_text(record: logging.LogRecord) -> str:
-    formatted = logging.Formatter("%(levelname)s %(name)s %(message)s").format(record)
-    return formatted + " " + " ".join(repr(v) for v in vars(record).values())
 
 
 @pytest.mark.urls("defensa.core.tests.urls_boom")
 def test_a_crash_leaks_no_posted_values_nor_metadata(
-    caplog: pytest.LogCaptureFixture, console: io.StringIO, settings: Settings
+    all_logs: pytest.LogCaptureFixture, console: io.StringIO, settings: Settings
 ) -> None:
     settings.DEBUG = False
-    response, reports = crash(caplog)
+    response, reports = crash()
     assert response.status_code == 500
     body = response.content.decode()
     logged = console.getvalue()
-    records = [record_text(r) for r in caplog.records]
+    records = [record_text(r) for r in all_logs.records]
     # The crash was really logged and reported, so an absence below means something.
     assert BOOM in logged
     assert any(BOOM in r for r in records)

@@ -1,0 +1,56 @@
+"""Who may see deliveries: network admins all of them; coordinators those to their members.
+
+Like every access helper, these return rows or raise Http404 (never 403), so ids can't be
+probed. Committees are reached through the app registry, not imported: notify sits below the
+domain apps.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.apps import apps
+from django.db.models import QuerySet
+from django.http import Http404
+
+from defensa.notify.models import Delivery
+
+
+def _coordinated_committees(user: Any) -> set[int]:
+    membership = apps.get_model("committees", "Membership")
+    committee = apps.get_model("committees", "Committee")
+    # Roles count for full members only (as in committees.access).
+    frontier = set(
+        membership.objects.filter(user=user, status="full", is_coordinator=True).values_list(
+            "committee_id", flat=True
+        )
+    )
+    found: set[int] = set()
+    # A city coordinator answers for the locals below it too.
+    while frontier:
+        found |= frontier
+        frontier = (
+            set(committee.objects.filter(parent_id__in=frontier).values_list("id", flat=True))
+            - found
+        )
+    return found
+
+
+def deliveries_for(user: Any) -> QuerySet[Delivery]:
+    """The deliveries `user` may see, or Http404 if they may see none."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        raise Http404
+    if user.is_network_admin:
+        return Delivery.objects.all()
+    committees = _coordinated_committees(user)
+    if not committees:
+        raise Http404
+    # Deliveries to bare addresses (no account) are for admins only.
+    return Delivery.objects.filter(recipient__memberships__committee_id__in=committees).distinct()
+
+
+def get_delivery_for(user: Any, pk: int) -> Delivery:
+    try:
+        return deliveries_for(user).get(pk=pk)
+    except Delivery.DoesNotExist as exc:
+        raise Http404 from exc

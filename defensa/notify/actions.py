@@ -1,0 +1,199 @@
+"""Writes of the delivery engine: queue a message, opt out and in, retry or cancel a delivery.
+
+`queue_message` is how every part of Defensa sends anything. It writes Delivery rows in the
+caller's transaction (the outbox): if the change that causes the message rolls back, so does
+the message; if it commits, a worker will send it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext_noop
+
+from defensa.accounts.models import User
+from defensa.audit.log import record
+from defensa.notify import messages
+from defensa.notify.models import Channel, Delivery, OptOut, Priority, Status
+
+
+class NotInTransaction(RuntimeError):
+    """queue_message was called outside an atomic block: the outbox would not be atomic."""
+
+
+@dataclass(frozen=True)
+class Address:
+    """Someone without an account (a reporter who left a number): one channel, one address."""
+
+    channel: str
+    value: str
+    language: str = ""
+
+
+def normalize_address(channel: str, value: str) -> str:
+    value = value.strip()
+    if channel == Channel.EMAIL:
+        return value.lower()
+    if channel == Channel.SMS:
+        return ("+" if value.startswith("+") else "") + re.sub(r"\D", "", value)
+    return value
+
+
+def address_digest(channel: str, value: str) -> str:
+    """A keyed hash of an address: lets us honour an opt-out without keeping the number."""
+    return salted_hmac(
+        "defensa.notify.optout",
+        f"{channel}:{normalize_address(channel, value)}",
+        algorithm="sha256",
+    ).hexdigest()
+
+
+def is_opted_out(channel: str, value: str) -> bool:
+    if not value:
+        return False
+    return OptOut.objects.filter(
+        channel=channel, address_digest=address_digest(channel, value)
+    ).exists()
+
+
+def chosen_channels(user: User) -> list[str]:
+    """The channels a person has chosen and can be reached on, in preference order."""
+    chosen: list[str] = []
+    if user.notify_sms and user.phone:
+        chosen.append(Channel.SMS)
+    if user.notify_email and user.email:
+        chosen.append(Channel.EMAIL)
+    return chosen
+
+
+def still_wanted(delivery: Delivery) -> str:
+    """Empty if the delivery may still go out; otherwise why not (checked again at send time)."""
+    if delivery.recipient is not None:
+        user = delivery.recipient
+        if not user.is_active:
+            return gettext_noop("the account is deactivated")
+        if delivery.channel not in chosen_channels(user):
+            return gettext_noop("the person turned this channel off")
+    if is_opted_out(delivery.channel, delivery.resolve_address()):
+        return gettext_noop("the address opted out")
+    return ""
+
+
+def queue_message(
+    recipient: User | Address,
+    template: str,
+    context: Mapping[str, Any] | None = None,
+    *,
+    priority: int = Priority.NORMAL,
+    idempotency_key: str,
+    channels: Iterable[str] | None = None,
+    actor: Any = None,
+    audit: bool = True,
+) -> list[Delivery]:
+    """Queue `template` for `recipient` on each channel they chose, in the caller's transaction.
+
+    `idempotency_key` names the cause (e.g. "offer:42"): queueing the same key again returns
+    the existing deliveries and sends nothing more. `channels` narrows (never widens) the
+    person's own choice. Opted-out addresses get nothing. Returns the deliveries.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise NotInTransaction("call queue_message inside the atomic block of the change")
+    stored = messages.check_context(dict(context or {}))
+    if isinstance(recipient, Address):
+        targets = [(recipient.channel, None, recipient.value)]
+        language = recipient.language or settings.LANGUAGE_CODE
+    else:
+        wanted = chosen_channels(recipient) if recipient.is_active else []
+        if channels is not None:
+            narrowed = set(channels)
+            wanted = [ch for ch in wanted if ch in narrowed]
+        targets = [(ch, recipient, "") for ch in wanted]
+        language = recipient.language or settings.LANGUAGE_CODE
+    if len(idempotency_key) > 180 or not idempotency_key:
+        raise ValueError("idempotency_key must be 1-180 characters")
+
+    deliveries: list[Delivery] = []
+    for channel, user, address in targets:
+        messages.check_template(template, channel)
+        probe = address or (user.email if channel == Channel.EMAIL else user.phone)  # type: ignore[union-attr]
+        if is_opted_out(channel, probe):
+            continue
+        delivery, _created = Delivery.objects.get_or_create(
+            idempotency_key=f"{idempotency_key}:{channel}",
+            defaults={
+                "recipient": user,
+                "address": address,
+                "channel": channel,
+                "template": template,
+                "context": stored,
+                "language": language,
+                "priority": int(priority),
+            },
+        )
+        deliveries.append(delivery)
+    if audit and deliveries:
+        record(
+            "notify.queue_message",
+            actor=actor,
+            obj=deliveries[0],
+            template=template,
+            deliveries=[d.pk for d in deliveries],
+        )
+    return deliveries
+
+
+@transaction.atomic
+def retry_delivery(delivery: Delivery, *, actor: Any) -> Delivery:
+    """Send a failed delivery again, now, with a fresh set of attempts."""
+    if delivery.status != Status.FAILED:
+        raise ValueError("only a failed delivery can be retried")
+    delivery.status = Status.QUEUED
+    delivery.attempts = 0
+    delivery.next_attempt_at = timezone.now()
+    delivery.save(update_fields=["status", "attempts", "next_attempt_at"])
+    record("notify.retry_delivery", actor=actor, obj=delivery)
+    return delivery
+
+
+@transaction.atomic
+def cancel_delivery(delivery: Delivery, *, actor: Any) -> Delivery:
+    """Stop a delivery that has not gone out yet."""
+    updated = Delivery.objects.filter(pk=delivery.pk, status=Status.QUEUED).update(
+        status=Status.CANCELLED, last_error=gettext_noop("cancelled by a coordinator")
+    )
+    if not updated:
+        raise ValueError("only a queued delivery can be cancelled")
+    delivery.refresh_from_db()
+    record("notify.cancel_delivery", actor=actor, obj=delivery)
+    return delivery
+
+
+@transaction.atomic
+def opt_out(channel: str, address: str, *, actor: Any = None) -> OptOut:
+    """Record that an address wants nothing more on a channel; queued messages stop at once."""
+    entry, created = OptOut.objects.get_or_create(
+        channel=channel, address_digest=address_digest(channel, address)
+    )
+    if not created:
+        # A new STOP renews the opt-out's retention period.
+        entry.created_at = timezone.now()
+        entry.save(update_fields=["created_at"])
+    record("notify.opt_out", actor=actor, obj=entry, channel=channel)
+    return entry
+
+
+@transaction.atomic
+def opt_in(channel: str, address: str, *, actor: Any = None) -> bool:
+    """Undo an opt-out (e.g. SMS START). Returns whether there was one."""
+    deleted, _ = OptOut.objects.filter(
+        channel=channel, address_digest=address_digest(channel, address)
+    ).delete()
+    record("notify.opt_in", actor=actor, channel=channel, removed=bool(deleted))
+    return bool(deleted)

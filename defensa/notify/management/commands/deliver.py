@@ -1,0 +1,40 @@
+"""`python manage.py deliver`: the delivery worker (see docs/channels.md for why not db_worker)."""
+
+from __future__ import annotations
+
+import signal
+from types import FrameType
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandParser
+
+from defensa.notify.worker import Worker
+
+
+class Command(BaseCommand):
+    help = "Send queued messages (email, SMS, ...) until stopped; SIGTERM stops it gracefully."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--once", action="store_true", help="Send everything due now, then exit."
+        )
+        parser.add_argument(
+            "--threads",
+            type=int,
+            default=None,
+            help="Concurrent sends in this process (default NOTIFY_WORKER_THREADS).",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        threads = options["threads"] or settings.NOTIFY_WORKER_THREADS
+        worker = Worker(threads=threads, once=options["once"])
+
+        def stop(signum: int, frame: FrameType | None) -> None:
+            # Finish the sends in flight, record them, then exit: nothing is left 'sending'.
+            worker.stop()
+
+        if not options["once"]:
+            signal.signal(signal.SIGTERM, stop)
+            signal.signal(signal.SIGINT, stop)
+        worker.run()

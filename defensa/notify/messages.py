@@ -1,0 +1,115 @@
+"""Message templates: one plain-text file per message key and channel, in every language.
+
+Files live in `templates/notify/messages/` of any app:
+
+- `<key>.<channel>.txt` the body, with `{% translate %}` / `{% blocktranslate %}` strings
+  (Spanish in the app's django.po), rendered inside translation.override(language);
+- `<key>.<channel>.<language>.txt`, optional, a whole hand-written body for one language;
+- `<key>.subject.txt` the email subject (one line).
+
+A Delivery stores only the key and the ids in its context. The text is rendered at send time:
+nothing an alert says sits in the outbox. An app that needs objects in a message registers a
+context builder that loads them from those ids (`register_context`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.template import Context, Engine, Template, TemplateDoesNotExist
+from django.utils import translation
+
+if TYPE_CHECKING:
+    from defensa.notify.models import Delivery
+
+ContextValue = int | bool | str | None
+ContextBuilder = Callable[[dict[str, ContextValue]], dict[str, Any]]
+
+_KEY = re.compile(r"^[a-z0-9_]{1,64}$")
+_SAFE_TEXT = re.compile(r"^[A-Za-z0-9_.:-]{0,64}$")
+_BUILDERS: dict[str, ContextBuilder] = {}
+
+
+class UnsafeContext(ValueError):
+    """A delivery context holds ids, numbers, booleans and short machine words, never text."""
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    body: str
+
+
+@cache
+def _engine() -> Engine:
+    # Plain text: no HTML escaping (an "&" in a name must stay "&" in an SMS).
+    return Engine(
+        app_dirs=True,
+        autoescape=False,
+        libraries={"i18n": "django.templatetags.i18n"},
+    )
+
+
+def register_context(key: str, builder: ContextBuilder) -> None:
+    """Let an app turn a message's stored ids into objects at send time."""
+    _BUILDERS[key] = builder
+
+
+def check_context(context: dict[str, Any]) -> dict[str, ContextValue]:
+    for name, value in context.items():
+        if not _KEY.match(name):
+            raise UnsafeContext(f"context key {name!r} is not a short lowercase word")
+        if value is None or isinstance(value, bool | int):
+            continue
+        if isinstance(value, str) and _SAFE_TEXT.match(value):
+            continue
+        raise UnsafeContext(
+            f"context value for {name!r} must be an id or a short word, not message text"
+        )
+    return dict(context)
+
+
+def _body_template(key: str, channel: str, language: str) -> Template:
+    return _engine().select_template(
+        [
+            f"notify/messages/{key}.{channel}.{language}.txt",
+            f"notify/messages/{key}.{channel}.txt",
+        ]
+    )
+
+
+def check_template(key: str, channel: str) -> None:
+    """Raise TemplateDoesNotExist now, in the caller's transaction, not at send time."""
+    if not _KEY.match(key):
+        raise TemplateDoesNotExist(key)
+    _body_template(key, channel, settings.LANGUAGE_CODE)
+    if channel == "email":
+        _engine().get_template(f"notify/messages/{key}.subject.txt")
+
+
+def render(delivery: Delivery) -> Rendered:
+    """Render a delivery's message in its language, from its ids, now."""
+    stored: dict[str, ContextValue] = dict(delivery.context or {})
+    with translation.override(delivery.language):
+        context: dict[str, Any] = {
+            **stored,
+            "network_name": settings.NETWORK_NAME,
+            "hotline_number": settings.HOTLINE_NUMBER,
+            "recipient": delivery.recipient,
+        }
+        builder = _BUILDERS.get(delivery.template)
+        if builder is not None:
+            context.update(builder(stored))
+        body = _body_template(delivery.template, delivery.channel, delivery.language).render(
+            Context(context)
+        )
+        subject = ""
+        if delivery.channel == "email":
+            template = _engine().get_template(f"notify/messages/{delivery.template}.subject.txt")
+            subject = " ".join(template.render(Context(context)).split())
+    return Rendered(subject=subject, body=body.strip() + "\n")

@@ -1,0 +1,67 @@
+"""Provider rate limits shared by every worker thread and process, kept in the database.
+
+Each provider account or number has a RateBucket row holding its next free send slot. A worker
+reserves a slot in one short transaction (row lock on PostgreSQL; SQLite's IMMEDIATE
+transactions serialise writers), then waits until the slot and sends. Slots are spaced by the
+rate's interval plus a small safety margin, so sends reach the provider evenly spaced and never
+faster than its limit, whatever the number of workers. A worker reserves at most `horizon`
+seconds ahead: an urgent delivery never queues behind a long line of reserved bulk slots.
+"""
+
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from defensa.notify.models import RateBucket
+from defensa.notify.transports import Rate
+
+
+def horizon(rate: Rate) -> float:
+    """How far ahead a slot may be reserved."""
+    return max(2 * rate.interval, 0.25)
+
+
+def spacing(rate: Rate) -> float:
+    # The margin absorbs scheduling jitter between taking a slot and the provider seeing it.
+    return rate.interval * (1 + settings.NOTIFY_RATE_MARGIN)
+
+
+def _bucket_for_update(key: str) -> RateBucket:
+    try:
+        return RateBucket.objects.select_for_update().get(key=key)
+    except RateBucket.DoesNotExist:
+        pass
+    try:
+        with transaction.atomic():
+            RateBucket.objects.create(key=key, next_free_at=0.0)
+    except IntegrityError:
+        pass  # another worker created it first
+    return RateBucket.objects.select_for_update().get(key=key)
+
+
+def reserve(key: str, rate: Rate) -> float | None:
+    """Reserve the next send slot (unix time) or return None if it is beyond the horizon."""
+    with transaction.atomic():
+        bucket = _bucket_for_update(key)
+        now = time.time()
+        slot = max(now, bucket.next_free_at)
+        if slot - now > horizon(rate):
+            return None
+        bucket.next_free_at = slot + spacing(rate)
+        bucket.save(update_fields=["next_free_at"])
+    return slot
+
+
+def free_at(key: str) -> float:
+    """When the bucket next has a slot (unix time); 0 when it never was used."""
+    value = RateBucket.objects.filter(key=key).values_list("next_free_at", flat=True).first()
+    return value or 0.0
+
+
+def wait_until(slot: float) -> None:
+    delay = slot - time.time()
+    if delay > 0:
+        time.sleep(delay)
