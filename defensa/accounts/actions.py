@@ -69,11 +69,14 @@ def change_password(user: User, new_password: str, *, actor: User) -> None:
 
 
 @transaction.atomic
-def replace_totp(user: User, secret: str, *, actor: User) -> TOTPDevice:
-    """Make a confirmed secret the account's TOTP device, replacing any old one."""
+def replace_totp(user: User, secret: str, used_step: int, *, actor: User) -> TOTPDevice:
+    """Make a confirmed secret the account's TOTP device, replacing any old one.
+
+    `used_step` is the time step of the confirming code, so that code cannot sign in too.
+    """
     device, created = TOTPDevice.objects.update_or_create(
         user=user,
-        defaults={"secret": secret, "confirmed_at": timezone.now(), "last_counter": 0},
+        defaults={"secret": secret, "confirmed_at": timezone.now(), "last_counter": used_step},
     )
     user.end_all_sessions()
     record("totp_set" if created else "totp_replaced", actor=actor, obj=user)

@@ -54,6 +54,22 @@ def check_totp(device: TOTPDevice, code: str) -> bool:
     return False
 
 
+def matching_step(secret: str, code: str) -> int | None:
+    """The time step a code is valid for near now, or None; records nothing.
+
+    For confirming a new secret before it is saved; sign-in uses check_totp().
+    """
+    code = "".join(ch for ch in (code or "") if ch.isdigit())
+    if len(code) != 6:
+        return None
+    totp = pyotp.TOTP(secret)
+    now = totp.timecode(dt.datetime.fromtimestamp(time.time(), tz=dt.UTC))
+    for counter in range(now - VALID_WINDOW, now + VALID_WINDOW + 1):
+        if pyotp.utils.strings_equal(totp.generate_otp(counter), code):
+            return counter
+    return None
+
+
 def complete_login(request: HttpRequest, user: User, factor: str) -> None:
     """Log the user in after both factors, and start the session clocks."""
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")

@@ -219,9 +219,9 @@ def setup_totp(request: HttpRequest) -> HttpResponse:
         request.session[_TOTP_SETUP] = secret
     form = CodeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        trial = TOTPDevice(user=user, secret=secret)
-        if mfa.check_totp(trial, form.cleaned_data["code"]):
-            actions.replace_totp(user, secret, actor=user)
+        step = mfa.matching_step(secret, form.cleaned_data["code"])
+        if step is not None:
+            actions.replace_totp(user, secret, step, actor=user)
             del request.session[_TOTP_SETUP]
             update_session_auth_hash(request, user)
             messages.success(
