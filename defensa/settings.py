@@ -53,6 +53,8 @@ INSTALLED_APPS = [
     "defensa.committees",
     "defensa.pages",
     "defensa.notify",
+    "defensa.incidents",
+    "defensa.reports",
 ]
 
 MIDDLEWARE = [
@@ -240,3 +242,11 @@ LOGGING = {
     },
 }
 ADMINS: list[tuple[str, str]] = []
+
+# Rapid response: grouping reports into incidents (defensa/incidents/grouping.py,
+# docs/rapid-response.md). Distances in metres, times in minutes.
+GROUPING_BASE_M = env_int("DEFENSA_GROUPING_BASE_M", 150, minimum=10)
+GROUPING_UNCERTAINTY_FACTOR = env_int("DEFENSA_GROUPING_UNCERTAINTY_FACTOR", 2, minimum=1)
+GROUPING_GAP_MINUTES = env_int("DEFENSA_GROUPING_GAP_MINUTES", 45, minimum=1)
+GROUPING_MAX_SPAN_MINUTES = env_int("DEFENSA_GROUPING_MAX_SPAN_MINUTES", 240, minimum=1)
+ZIP_PRECISION_M = env_int("DEFENSA_ZIP_PRECISION_M", 2500, minimum=100)

@@ -1,0 +1,270 @@
+"""Group a new report into an open incident, or open a new one.
+
+The rule (docs/rapid-response.md has it in plain words):
+
+- **Space.** A report and an incident are near when the distance between the report's point
+  and the incident's centroid is at most `base + factor * sqrt(r_report² + r_incident²)`:
+  each side's uncertainty widens the threshold, so a GPS fix (tens of metres) must be close,
+  while a ZIP-only report (kilometres) matches anything in its ZIP.
+- **Category.** Different specific categories (a workplace raid and a vehicle stop) must be
+  twice as close; "agents seen" and "something else" go with anything. Among several matches
+  the same category wins, then the nearest relative to its threshold.
+- **Time.** The report's time must fall within `gap` of the incident's observed span, and the
+  span may not grow beyond `max_span`: the same place raided again hours later is a new
+  incident, and a stream of reports cannot chain one incident across a whole day.
+- Only open incidents (new, verifying, confirmed) take reports; a false alarm stays alone.
+
+Determinism: the result depends only on the reports and their order, never on database ids,
+the time of processing or dict order. Ties are broken by the incidents' own values (first
+observed time, centroid), and an id only if two incidents are identical in all of them.
+
+Speed: incidents are indexed by an h3 cell of their centroid — resolution 8 (~0.7 km²) for a
+precise centroid, resolution 6 (~36 km²) for a coarse one — and the query asks only for the
+cells that can hold a match, within the rolling time window, so the work per report does not
+grow with the number of reports in the window.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import h3
+from django.conf import settings
+from django.utils import timezone
+
+from defensa.incidents.models import OPEN_STATES, Category, Incident
+
+EARTH_RADIUS_M = 6_371_008.8
+PRECISE_RES = 8
+COARSE_RES = 6
+# An incident whose best report is vaguer than this is indexed in the coarse grid.
+COARSE_FROM_M = 250.0
+MIN_PRECISION_M = 5.0
+# Uncertainty is capped for grouping: a "20 km" fix says nothing useful about which raid it
+# is, and the cap bounds how far the index must look.
+MAX_PRECISION_M = 5000.0
+# Generous margin on an h3 cell's circumradius: edge lengths vary across the globe.
+_CELL_MARGIN = 1.5
+WILDCARD_CATEGORIES = frozenset({Category.SIGHTING, Category.OTHER})
+CROSS_CATEGORY_FACTOR = 0.5
+
+
+@dataclass(frozen=True)
+class Rules:
+    base_m: float
+    factor: float
+    gap: dt.timedelta
+    max_span: dt.timedelta
+
+    @classmethod
+    def from_settings(cls) -> Rules:
+        return cls(
+            base_m=float(settings.GROUPING_BASE_M),
+            factor=float(settings.GROUPING_UNCERTAINTY_FACTOR),
+            gap=dt.timedelta(minutes=settings.GROUPING_GAP_MINUTES),
+            max_span=dt.timedelta(minutes=settings.GROUPING_MAX_SPAN_MINUTES),
+        )
+
+
+@dataclass(frozen=True)
+class Sighting:
+    """What grouping needs to know about one report."""
+
+    lat: float | None
+    lon: float | None
+    radius_m: float | None
+    observed_at: dt.datetime
+    category: str
+
+    @property
+    def located(self) -> bool:
+        return self.lat is not None and self.lon is not None and self.radius_m is not None
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """What grouping needs to know about one open incident."""
+
+    pk: int
+    lat: float
+    lon: float
+    radius_m: float
+    first: dt.datetime
+    last: dt.datetime
+    category: str
+
+
+def clamp_precision(value: float | None) -> float:
+    if value is None or not math.isfinite(value):
+        return MAX_PRECISION_M
+    return min(max(float(value), MIN_PRECISION_M), MAX_PRECISION_M)
+
+
+def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance (haversine)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
+
+
+def threshold_m(r1: float, r2: float, rules: Rules) -> float:
+    return rules.base_m + rules.factor * math.hypot(r1, r2)
+
+
+def category_rank(a: str, b: str) -> int:
+    """0: same category; 1: one is a wildcard; 2: two different specific categories."""
+    if a == b:
+        return 0
+    if a in WILDCARD_CATEGORIES or b in WILDCARD_CATEGORIES:
+        return 1
+    return 2
+
+
+def within_time(at: dt.datetime, cand: Candidate, rules: Rules) -> bool:
+    if at < cand.first - rules.gap or at > cand.last + rules.gap:
+        return False
+    return max(cand.last, at) - min(cand.first, at) <= rules.max_span
+
+
+def score(s: Sighting, cand: Candidate, rules: Rules) -> tuple[int, float] | None:
+    """(category rank, distance / threshold) when the report may join, else None."""
+    if not s.located or not within_time(s.observed_at, cand, rules):
+        return None
+    rank = category_rank(s.category, cand.category)
+    limit = threshold_m(s.radius_m, cand.radius_m, rules)  # type: ignore[arg-type]
+    if rank == 2:
+        limit *= CROSS_CATEGORY_FACTOR
+    ratio = distance_m(s.lat, s.lon, cand.lat, cand.lon) / limit  # type: ignore[arg-type]
+    return (rank, ratio) if ratio <= 1.0 else None
+
+
+def choose(s: Sighting, candidates: Iterable[Candidate], rules: Rules) -> Candidate | None:
+    """The best incident for a report, or None. Depends on values, not on candidate order."""
+    best: tuple | None = None
+    chosen: Candidate | None = None
+    for cand in candidates:
+        found = score(s, cand, rules)
+        if found is None:
+            continue
+        key = (*found, cand.first, cand.last, cand.lat, cand.lon, cand.category, cand.pk)
+        if best is None or key < best:
+            best, chosen = key, cand
+    return chosen
+
+
+# --- The spatial index -------------------------------------------------------------------
+
+
+def grid_cell(lat: float, lon: float, radius_m: float) -> str:
+    res = COARSE_RES if radius_m > COARSE_FROM_M else PRECISE_RES
+    return h3.latlng_to_cell(lat, lon, res)
+
+
+def cells_within(lat: float, lon: float, reach_m: float, res: int) -> list[str]:
+    """Cells at `res` that may hold a centroid within `reach_m` of the point."""
+    edge = h3.average_hexagon_edge_length(res, unit="m")
+    # Centres of cells k steps apart are at least 1.5 * edge * k apart; the centroid may sit
+    # up to one circumradius (~ one edge) from its cell's centre.
+    slack = reach_m + _CELL_MARGIN * edge
+    k = math.ceil((slack + _CELL_MARGIN * edge) / (edge * 1.5 / _CELL_MARGIN))
+    origin = h3.latlng_to_cell(lat, lon, res)
+    keep = []
+    for cell in h3.grid_disk(origin, k):
+        clat, clon = h3.cell_to_latlng(cell)
+        if distance_m(lat, lon, clat, clon) <= slack:
+            keep.append(cell)
+    return keep
+
+
+def search_cells(s: Sighting, rules: Rules) -> list[str]:
+    """Every index cell that may hold an incident this report could join."""
+    if not s.located:
+        return []
+    r = s.radius_m
+    near_precise = threshold_m(r, COARSE_FROM_M, rules)  # type: ignore[arg-type]
+    near_coarse = threshold_m(r, MAX_PRECISION_M, rules)  # type: ignore[arg-type]
+    return sorted(
+        {
+            *cells_within(s.lat, s.lon, near_precise, PRECISE_RES),  # type: ignore[arg-type]
+            *cells_within(s.lat, s.lon, near_coarse, COARSE_RES),  # type: ignore[arg-type]
+        }
+    )
+
+
+def open_candidates(s: Sighting, rules: Rules) -> list[Candidate]:
+    """Open incidents in the cells and the rolling time window that could take the report."""
+    cells = search_cells(s, rules)
+    if not cells:
+        return []
+    t = s.observed_at
+    rows = (
+        Incident.objects.filter(
+            cell__in=cells,
+            state__in=OPEN_STATES,
+            last_observed_at__gte=t - rules.gap,
+            last_observed_at__lte=t + rules.max_span,
+            first_observed_at__lte=t + rules.gap,
+            first_observed_at__gte=t - rules.max_span,
+        )
+        .order_by()
+        .values_list(
+            "pk", "lat", "lon", "radius_m", "first_observed_at", "last_observed_at", "category"
+        )
+    )
+    return [Candidate(*row) for row in rows]
+
+
+def find_incident(s: Sighting, rules: Rules | None = None) -> int | None:
+    """The id of the open incident a report belongs to, or None for a new incident."""
+    rules = rules or Rules.from_settings()
+    found = choose(s, open_candidates(s, rules), rules)
+    return found.pk if found else None
+
+
+# --- Updating an incident with a report ----------------------------------------------------
+
+
+def absorb(incident: Incident, s: Sighting) -> list[str]:
+    """Fold a report into an incident in memory; return the fields that changed."""
+    changed = ["report_count", "first_observed_at", "last_observed_at", "updated_at"]
+    incident.report_count += 1
+    incident.first_observed_at = min(incident.first_observed_at, s.observed_at)
+    incident.last_observed_at = max(incident.last_observed_at, s.observed_at)
+    incident.updated_at = timezone.now()
+    if incident.category in WILDCARD_CATEGORIES and s.category not in WILDCARD_CATEGORIES:
+        # "Agents seen" becomes what a later reporter saw them doing.
+        incident.category = s.category
+        changed.append("category")
+    if s.located:
+        r = s.radius_m
+        w = 1.0 / (r * r)  # type: ignore[operator]
+        if incident.lat is None or incident.lon is None or not incident.weight:
+            incident.lat, incident.lon, incident.weight, incident.radius_m = s.lat, s.lon, w, r
+        else:
+            # Inverse-variance weighting: a GPS fix moves the centroid, a ZIP barely does.
+            total = incident.weight + w
+            incident.lat = (incident.lat * incident.weight + s.lat * w) / total  # type: ignore[operator]
+            incident.lon = (incident.lon * incident.weight + s.lon * w) / total  # type: ignore[operator]
+            incident.weight = total
+            # The incident is as precise as its best report (many ZIP-only reports of one ZIP
+            # are no more precise than one).
+            incident.radius_m = min(incident.radius_m or r, r)  # type: ignore[type-var]
+        incident.cell = grid_cell(incident.lat, incident.lon, incident.radius_m)  # type: ignore[arg-type]
+        changed += ["lat", "lon", "weight", "radius_m", "cell"]
+    return changed
+
+
+def new_incident_for(s: Sighting) -> Incident:
+    """An unsaved incident holding just this report."""
+    incident = Incident(
+        category=s.category,
+        first_observed_at=s.observed_at,
+        last_observed_at=s.observed_at,
+        report_count=0,
+    )
+    absorb(incident, s)
+    return incident

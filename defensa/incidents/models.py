@@ -1,0 +1,166 @@
+"""Incidents: one event (a raid, an arrest) that many reports may describe, and its timeline."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from defensa.core.classification import INTERNAL, SENSITIVE, FieldClass, c
+
+# Incidents are the evidence a legal team may need in court: kept two years unless a purge
+# policy of the network says otherwise (the purge job arrives with the retention issue).
+INCIDENT_RETENTION = dt.timedelta(days=730)
+
+
+class Category(models.TextChoices):
+    WORKPLACE_RAID = "workplace_raid", _("Workplace raid")
+    HOME_ARREST = "home_arrest", _("Arrest at a home")
+    VEHICLE_STOP = "vehicle_stop", _("Vehicle stop")
+    CHECKPOINT = "checkpoint", _("Checkpoint")
+    COURT_ARREST = "court_arrest", _("Arrest at a court or check-in")
+    SIGHTING = "sighting", _("Agents seen")
+    OTHER = "other", _("Something else")
+
+
+class State(models.TextChoices):
+    NEW = "new", _("New, not verified")
+    VERIFYING = "verifying", _("Being verified")
+    CONFIRMED = "confirmed", _("Confirmed")
+    FALSE_ALARM = "false_alarm", _("False alarm")
+    CLOSED = "closed", _("Closed")
+
+
+# Legal transitions (security property 18). Only a verifier's or dispatcher's finding moves an
+# incident to confirmed or false alarm; a "not found" sends it back to new for another look.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    State.NEW: frozenset({State.VERIFYING, State.CONFIRMED, State.FALSE_ALARM, State.CLOSED}),
+    State.VERIFYING: frozenset({State.NEW, State.CONFIRMED, State.FALSE_ALARM, State.CLOSED}),
+    State.CONFIRMED: frozenset({State.CLOSED}),
+    State.FALSE_ALARM: frozenset({State.CLOSED}),
+    State.CLOSED: frozenset(),
+}
+
+# States in which a new report may still join the incident. A false alarm stays alone: a
+# fresh report at the same spot must be looked at again, not buried under the old verdict.
+OPEN_STATES: tuple[str, ...] = (State.NEW, State.VERIFYING, State.CONFIRMED)
+
+
+class IllegalTransition(ValueError):
+    """An incident was asked to move to a state it may not reach from where it is."""
+
+
+class Incident(models.Model):
+    reference = models.CharField(_("reference"), max_length=8, unique=True)
+    state = models.CharField(_("state"), max_length=12, choices=State.choices, default=State.NEW)
+    category = models.CharField(_("what"), max_length=20, choices=Category.choices)
+    # Centroid of the reports, weighted by 1/precision^2; None when no report had a location.
+    lat = models.FloatField(null=True, blank=True)
+    lon = models.FloatField(null=True, blank=True)
+    radius_m = models.FloatField(null=True, blank=True)
+    weight = models.FloatField(default=0.0)
+    # Grid cell of the centroid for the grouping index: h3 resolution 8 for a precise
+    # centroid, resolution 6 for a coarse one (see defensa/incidents/grouping.py).
+    cell = models.CharField(max_length=16, blank=True)
+    first_observed_at = models.DateTimeField()
+    last_observed_at = models.DateTimeField()
+    report_count = models.PositiveIntegerField(default=0)
+    committee = models.ForeignKey(
+        "committees.Committee",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="incidents",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    _i = c(INTERNAL, INCIDENT_RETENTION, "dispatcher", "coordinator", "legal")
+    _where = c(SENSITIVE, INCIDENT_RETENTION, "dispatcher", "coordinator", "legal", "verifier")
+    DATA_CLASSIFICATION: ClassVar[dict[str, FieldClass]] = {
+        **dict.fromkeys(
+            (
+                "id",
+                "reference",
+                "state",
+                "category",
+                "weight",
+                "first_observed_at",
+                "last_observed_at",
+                "report_count",
+                "committee",
+                "created_at",
+                "updated_at",
+            ),
+            _i,
+        ),
+        **dict.fromkeys(("lat", "lon", "radius_m", "cell"), _where),
+    }
+
+    class Meta:
+        ordering = ["-last_observed_at"]
+        indexes = [
+            # The grouping query: open incidents in a few cells, recent enough.
+            models.Index(fields=["cell", "last_observed_at"], name="incident_grid"),
+            models.Index(fields=["state", "last_observed_at"], name="incident_queue"),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
+    def can_become(self, state: str) -> bool:
+        return state in TRANSITIONS.get(self.state, frozenset())
+
+    def move_to(self, state: str) -> str:
+        """Change state in memory, rejecting an illegal transition; return the old state."""
+        if state not in State.values:
+            raise IllegalTransition(f"unknown state {state!r}")
+        if not self.can_become(state):
+            raise IllegalTransition(f"{self.state} -> {state} is not allowed")
+        old, self.state = self.state, state
+        return old
+
+
+class TimelineAction(models.TextChoices):
+    OPENED = "opened", _("Opened from a report")
+    REPORT_ADDED = "report_added", _("Another report joined")
+    STATE_CHANGED = "state_changed", _("State changed")
+    NOTE = "note", _("Note")
+
+
+class TimelineEntry(models.Model):
+    """One step in an incident's history: who, what, when, and an optional note.
+
+    Each entry has an audit-chain entry that names it and holds the SHA-256 of its note, so
+    a changed, removed or inserted timeline entry is found by `verify_timeline()`.
+    """
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="timeline")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    action = models.CharField(max_length=20, choices=TimelineAction.choices)
+    at = models.DateTimeField(default=timezone.now)
+    # Ids and state names only (e.g. {"report": 12} or {"from": "new", "to": "confirmed"}).
+    detail = models.JSONField(default=dict, blank=True)
+    note = models.TextField(_("note"), max_length=2000, blank=True)
+
+    _t = c(INTERNAL, INCIDENT_RETENTION, "dispatcher", "coordinator", "legal")
+    DATA_CLASSIFICATION: ClassVar[dict[str, FieldClass]] = {
+        **dict.fromkeys(("id", "incident", "actor", "action", "at", "detail"), _t),
+        "note": c(SENSITIVE, INCIDENT_RETENTION, "dispatcher", "coordinator", "legal"),
+    }
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.action} at {self.at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,254 @@
+"""receive_report(): the one door every intake channel goes through."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from defensa.core import geo
+from defensa.incidents import grouping
+from defensa.incidents.areas import committee_for
+from defensa.incidents.codes import new_code
+from defensa.incidents.models import Category, Incident, TimelineAction
+from defensa.incidents.timeline import add_entry
+from defensa.reports.models import Channel, LocationKind, Report
+
+# PostgreSQL: reports are grouped one at a time, so two reports of one raid arriving in the
+# same instant cannot both open a new incident. SQLite serialises writers already
+# (transaction_mode=IMMEDIATE). The audit chain takes a lock of its own at the end.
+_PG_INTAKE_LOCK = 0x0DEF_E5A1
+
+# Typical uncertainty when the channel tells us how the place was given but not how well.
+DEFAULT_PRECISION_M = {
+    LocationKind.GPS: 50,
+    LocationKind.PIN: 50,
+    LocationKind.CROSS_STREETS: 200,
+}
+MAX_COUNT = 9999
+TEXT_LIMITS = {"location_text": 200, "agency": 60, "description": 2000}
+
+
+class InvalidReport(ValueError):
+    """The data cannot make a report. The message says which field and why (in English)."""
+
+
+@dataclass(frozen=True)
+class CleanReport:
+    category: str
+    lat: float | None
+    lon: float | None
+    precision_m: int | None
+    location_kind: str
+    location_text: str
+    zip_code: str
+    observed_at: dt.datetime
+    agents: int | None
+    vehicles: int | None
+    agency: str
+    description: str
+    language: str
+
+    def sighting(self) -> grouping.Sighting:
+        located = self.lat is not None and self.lon is not None
+        return grouping.Sighting(
+            lat=self.lat,
+            lon=self.lon,
+            radius_m=grouping.clamp_precision(self.precision_m) if located else None,
+            observed_at=self.observed_at,
+            category=self.category,
+        )
+
+
+def _number(data: Mapping[str, Any], name: str) -> float | None:
+    value = data.get(name)
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise InvalidReport(f"{name} must be a number")
+    try:
+        number = float(value)
+    except (TypeError, ValueError) as exc:
+        raise InvalidReport(f"{name} must be a number") from exc
+    if not math.isfinite(number):
+        raise InvalidReport(f"{name} must be a finite number")
+    return number
+
+
+def _count(data: Mapping[str, Any], name: str) -> int | None:
+    number = _number(data, name)
+    if number is None:
+        return None
+    if number != int(number) or not 0 <= number <= MAX_COUNT:
+        raise InvalidReport(f"{name} must be a whole number from 0 to {MAX_COUNT}")
+    return int(number)
+
+
+def _text(data: Mapping[str, Any], name: str) -> str:
+    value = data.get(name) or ""
+    if not isinstance(value, str):
+        raise InvalidReport(f"{name} must be text")
+    value = value.replace("\x00", "").strip()
+    limit = TEXT_LIMITS[name]
+    if len(value) > limit:
+        raise InvalidReport(f"{name} is longer than {limit} characters")
+    return value
+
+
+def clean_report_data(data: Mapping[str, Any]) -> CleanReport:
+    """Check and normalise what a channel parsed. Raise InvalidReport on anything wrong."""
+    category = data.get("category")
+    if category not in Category.values:
+        raise InvalidReport(f"category must be one of {', '.join(Category.values)}")
+
+    zip_code = data.get("zip_code") or ""
+    if not isinstance(zip_code, str) or (zip_code and not geo.is_zip_format(zip_code)):
+        raise InvalidReport("zip_code must be five digits")
+
+    lat, lon = _number(data, "lat"), _number(data, "lon")
+    if (lat is None) != (lon is None):
+        raise InvalidReport("lat and lon come together or not at all")
+    if lat is not None and not (-90 <= lat <= 90 and -180 <= lon <= 180):  # type: ignore[operator]
+        raise InvalidReport("lat must be within -90..90 and lon within -180..180")
+    kind = data.get("location_kind") or (LocationKind.GPS if lat is not None else "")
+    precision = _number(data, "precision_m")
+    if precision is not None and precision < 0:
+        raise InvalidReport("precision_m must not be negative")
+    if lat is None:
+        centre = geo.zip_centroid(zip_code) if zip_code else None
+        if centre is not None:
+            # Only a ZIP: its centre, with a radius of kilometres.
+            lat, lon = centre
+            kind, precision = LocationKind.ZIP, float(settings.ZIP_PRECISION_M)
+        else:
+            kind, precision = LocationKind.NONE, None
+    if kind not in LocationKind.values:
+        raise InvalidReport(f"location_kind must be one of {', '.join(LocationKind.values)}")
+    if lat is not None and precision is None:
+        precision = float(DEFAULT_PRECISION_M.get(kind, settings.ZIP_PRECISION_M))
+
+    observed_at = data.get("observed_at") or timezone.now()
+    if not isinstance(observed_at, dt.datetime) or timezone.is_naive(observed_at):
+        raise InvalidReport("observed_at must be a date and time with a time zone")
+
+    language = data.get("language") or settings.LANGUAGE_CODE
+    if language not in {code for code, _ in settings.LANGUAGES}:
+        raise InvalidReport("language is not one this network speaks")
+
+    return CleanReport(
+        category=category,
+        lat=lat,
+        lon=lon,
+        precision_m=min(int(math.ceil(precision)), 2**31 - 1) if precision is not None else None,
+        location_kind=kind,
+        location_text=_text(data, "location_text"),
+        zip_code=zip_code,
+        observed_at=observed_at,
+        agents=_count(data, "agents"),
+        vehicles=_count(data, "vehicles"),
+        agency=_text(data, "agency"),
+        description=_text(data, "description"),
+        language=language,
+    )
+
+
+def key_digest(idempotency_key: str) -> str:
+    return hashlib.sha256(idempotency_key.encode("utf-8")).hexdigest()
+
+
+def _unused_code(model: type[Report] | type[Incident]) -> str:
+    while True:
+        code = new_code()
+        if not model.objects.filter(reference=code).exists():
+            return code
+
+
+def receive_report(
+    data: Mapping[str, Any],
+    *,
+    channel: str,
+    actor: Any = None,
+    idempotency_key: str,
+) -> Report:
+    """Store a report and group it into an incident, in one atomic write.
+
+    A retry with the same idempotency key returns the report stored the first time and
+    changes nothing. Raises InvalidReport (and writes nothing) when the data is wrong.
+    """
+    if channel not in Channel.values:
+        raise InvalidReport(f"channel must be one of {', '.join(Channel.values)}")
+    if not isinstance(idempotency_key, str) or not 8 <= len(idempotency_key) <= 200:
+        raise InvalidReport("idempotency_key must be 8 to 200 characters")
+    digest = key_digest(idempotency_key)
+    existing = Report.objects.filter(idempotency_key=digest).first()
+    if existing is not None:
+        return existing
+    clean = clean_report_data(data)
+    try:
+        with transaction.atomic():
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_INTAKE_LOCK])
+            # A retry may have won the race while we waited for the write lock.
+            existing = Report.objects.filter(idempotency_key=digest).first()
+            if existing is not None:
+                return existing
+            return _store(clean, channel=channel, actor=actor, digest=digest)
+    except IntegrityError:
+        # The same key committed by a concurrent request: that report is the answer.
+        existing = Report.objects.filter(idempotency_key=digest).first()
+        if existing is None:
+            raise
+        return existing
+
+
+def _store(clean: CleanReport, *, channel: str, actor: Any, digest: str) -> Report:
+    sighting = clean.sighting()
+    incident_id = grouping.find_incident(sighting)
+    if incident_id is None:
+        incident = grouping.new_incident_for(sighting)
+        incident.reference = _unused_code(Incident)
+        incident.committee = committee_for(clean.lat, clean.lon, clean.zip_code)
+        incident.save()
+        opened = True
+    else:
+        incident = Incident.objects.get(pk=incident_id)
+        incident.save(update_fields=grouping.absorb(incident, sighting))
+        opened = False
+    report = Report.objects.create(
+        reference=_unused_code(Report),
+        channel=channel,
+        category=clean.category,
+        lat=clean.lat,
+        lon=clean.lon,
+        precision_m=clean.precision_m,
+        location_kind=clean.location_kind,
+        location_text=clean.location_text,
+        zip_code=clean.zip_code,
+        observed_at=clean.observed_at,
+        agents=clean.agents,
+        vehicles=clean.vehicles,
+        agency=clean.agency,
+        description=clean.description,
+        language=clean.language,
+        idempotency_key=digest,
+        incident=incident,
+    )
+    add_entry(
+        incident,
+        TimelineAction.OPENED if opened else TimelineAction.REPORT_ADDED,
+        actor=actor,
+        detail={"report": report.pk},
+        audit_action="reports.received",
+        audit_obj=report,
+        channel=channel,
+        opened=opened,
+    )
+    return report

@@ -1,0 +1,101 @@
+"""Reports: what one person told us, by any channel. Many reports make one incident."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import ClassVar
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from defensa.core.classification import INTERNAL, SECRET, SENSITIVE, FieldClass, c
+from defensa.incidents.models import Category
+
+# What a reporter told us is kept six months: long enough for a legal team to ask for it,
+# short enough that a seized server says little about last year. The purge job arrives with
+# the retention issue; this is the lifetime it will enforce.
+REPORT_RETENTION = dt.timedelta(days=180)
+
+
+class Channel(models.TextChoices):
+    WEB = "web", _("Web form")
+    SMS = "sms", _("Text message")
+    OPERATOR = "operator", _("Hotline operator")
+    VOICE = "voice", _("Voice message")
+
+
+class LocationKind(models.TextChoices):
+    GPS = "gps", _("Phone location")
+    PIN = "pin", _("Map pin")
+    CROSS_STREETS = "cross_streets", _("Address or cross streets")
+    ZIP = "zip", _("ZIP code only")
+    NONE = "none", _("No location")
+
+
+class Report(models.Model):
+    """One report. There is deliberately no contact column yet.
+
+    A reporter's phone or email is the most dangerous thing we could hold about them; it will
+    be stored only encrypted, per record, once the crypto module exists (issue 5). Until then
+    the form does not ask for it.
+    """
+
+    reference = models.CharField(_("reference"), max_length=8, unique=True)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    category = models.CharField(_("what is happening"), max_length=20, choices=Category.choices)
+    lat = models.FloatField(null=True, blank=True)
+    lon = models.FloatField(null=True, blank=True)
+    # Radius in metres within which the true place lies (a GPS fix: tens; a ZIP: kilometres).
+    precision_m = models.PositiveIntegerField(null=True, blank=True)
+    location_kind = models.CharField(
+        max_length=16, choices=LocationKind.choices, default=LocationKind.NONE
+    )
+    location_text = models.CharField(_("address or cross streets"), max_length=200, blank=True)
+    zip_code = models.CharField(_("ZIP code"), max_length=5, blank=True)
+    observed_at = models.DateTimeField(_("when"))
+    agents = models.PositiveSmallIntegerField(_("how many agents"), null=True, blank=True)
+    vehicles = models.PositiveSmallIntegerField(_("how many vehicles"), null=True, blank=True)
+    agency = models.CharField(_("which agency"), max_length=60, blank=True)
+    description = models.TextField(_("what you saw"), max_length=2000, blank=True)
+    language = models.CharField(max_length=5, default="en")
+    # SHA-256 of the client's idempotency key: enough to recognise a retry, nothing to show.
+    idempotency_key = models.CharField(max_length=64, unique=True)
+    incident = models.ForeignKey(
+        "incidents.Incident", on_delete=models.PROTECT, related_name="reports"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    _r = c(INTERNAL, REPORT_RETENTION, "dispatcher", "coordinator", "legal")
+    # Where and what the reporter said may point at them (a GPS fix taken at home, a name in
+    # the description): need to know.
+    _s = c(SENSITIVE, REPORT_RETENTION, "dispatcher", "coordinator", "legal")
+    DATA_CLASSIFICATION: ClassVar[dict[str, FieldClass]] = {
+        **dict.fromkeys(
+            (
+                "id",
+                "reference",
+                "channel",
+                "category",
+                "precision_m",
+                "location_kind",
+                "zip_code",
+                "observed_at",
+                "agents",
+                "vehicles",
+                "agency",
+                "language",
+                "incident",
+                "created_at",
+            ),
+            _r,
+        ),
+        **dict.fromkeys(("lat", "lon", "location_text", "description"), _s),
+        "idempotency_key": c(SECRET, REPORT_RETENTION),
+    }
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.reference
