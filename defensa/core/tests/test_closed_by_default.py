@@ -41,11 +41,17 @@ PUBLIC_URL_NAMES = {
     "accounts:second_factor",
     "accounts:passkey_login_options",
     "accounts:passkey_login_verify",
+    # Invitation links: the invitee has no account yet; the token is the credential.
+    "join:start",
+    "join:code",
 }
 
 # Views a member on probation may open inside their own committee (slug "boyle-heights").
 # For any other committee the same views must refuse: that is the compartment wall.
-PROBATION_MEMBER_PAGES: set[str] = set()
+PROBATION_MEMBER_PAGES: set[str] = {
+    # The committee's own page: announcements newer than the member's joining, own vouches.
+    "committees:detail",
+}
 
 REFUSALS = {302, 403, 404, 405, 410}
 OWN_COMMITTEE = "boyle-heights"
