@@ -1,0 +1,173 @@
+"""The demo network that `make run` seeds: complete, repeatable, and never outside demo mode."""
+
+from __future__ import annotations
+
+import io
+import random
+import time
+from collections import Counter
+
+import h3
+import pyotp
+import pytest
+from django.apps import apps
+from django.core.management import CommandError, call_command
+from django.db import transaction
+from django.test import Client
+from django.utils import timezone
+from pytest_django.fixtures import Settings
+
+from defensa.accounts.models import Skill, SkillKind, TOTPDevice, User
+from defensa.committees.models import (
+    Announcement,
+    Committee,
+    Kind,
+    Membership,
+    MemberStatus,
+    Shift,
+    Vouch,
+)
+from defensa.core.management.commands.seed_demo import (
+    DEMO_PASSWORD,
+    NETWORK_SLUG,
+    PERSONAS,
+    build,
+)
+
+EXPECTED_LOCALS = {
+    "Boyle Heights": ["90033"],
+    "East Los Angeles": ["90022", "90063"],
+    "Pico-Union y Westlake": ["90006", "90057"],
+    "South Los Angeles": ["90011", "90003"],
+    "Huntington Park": ["90255"],
+}
+
+
+def seed() -> str:
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    return out.getvalue()
+
+
+def row_counts() -> dict[str, int]:
+    return {m._meta.label: m.objects.count() for m in apps.get_models()}
+
+
+def test_refuses_outside_demo_mode(db: None, settings: Settings) -> None:
+    settings.DEMO = False
+    before = row_counts()
+    with pytest.raises(CommandError, match="DEFENSA_DEMO=1"):
+        seed()
+    assert row_counts() == before
+
+
+def test_builds_the_los_angeles_network(
+    db: None, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.DEMO = True
+    monkeypatch.setenv("PORT", "8123")
+    started = time.monotonic()
+    output = seed()
+    assert time.monotonic() - started < 10, "seeding must take seconds, not minutes"
+
+    network = Committee.objects.get(slug=NETWORK_SLUG, kind=Kind.NETWORK)
+    city = Committee.objects.get(parent=network, kind=Kind.CITY, name="Los Angeles")
+    local = {c.name: c for c in Committee.objects.filter(parent=city, kind=Kind.LOCAL)}
+    assert {name: c.zip_codes for name, c in local.items()} == EXPECTED_LOCALS
+    for committee in local.values():
+        assert committee.time_zone == "America/Los_Angeles"
+        assert committee.h3_cells and all(h3.get_resolution(c) == 7 for c in committee.h3_cells)
+
+    members = User.objects.all()
+    assert 190 <= members.count() <= 210
+    languages = Counter(members.values_list("language", flat=True))
+    assert set(languages) == {"en", "es"} and languages["es"] > languages["en"]
+    assert all(u.home_zip in local[m].zip_codes for u, m in _homes())
+    assert members.exclude(home_cell="").count() > 100
+    assert 10 <= members.filter(on_duty=True).count() <= 60
+    assert all(
+        p.startswith("+1") and "5550" in p
+        for p in members.exclude(phone="").values_list("phone", flat=True)
+    )
+    assert all(e.endswith("@demo.defensa.invalid") for e in members.values_list("email", flat=True))
+
+    skills = Skill.objects.all()
+    assert {s.kind for s in skills} == set(SkillKind.values)
+    today = timezone.localdate()
+    expired = [s for s in skills if not s.is_current(today)]
+    assert 0 < len(expired) < len(skills) / 2
+
+    assert Shift.objects.count() > 100
+    assert {s.weekday for s in Shift.objects.all()} == set(range(7))
+    probation = Membership.objects.filter(status=MemberStatus.PROBATION)
+    assert 3 <= probation.count() <= 30
+    assert Vouch.objects.filter(membership__in=probation).exists()
+    for membership in probation:
+        assert membership.vouches.count() < membership.committee.vouches_required
+    for committee in local.values():
+        roles = Membership.objects.filter(committee=committee, status=MemberStatus.FULL)
+        assert roles.filter(is_coordinator=True).exists()
+        assert roles.filter(is_dispatcher=True).exists()
+        assert Announcement.objects.filter(committee=committee).exists()
+
+    # The printed table: every persona, its fixed secret, the password and the port.
+    assert "http://127.0.0.1:8123/accounts/login/" in output
+    assert DEMO_PASSWORD in output
+    for persona in PERSONAS:
+        assert persona.email in output and persona.totp_secret in output
+        assert TOTPDevice.objects.get(user__email=persona.email).secret == persona.totp_secret
+    assert "passkey" in output
+
+
+def _homes() -> list[tuple[User, str]]:
+    return [
+        (m.user, m.committee.name)
+        for m in Membership.objects.select_related("user", "committee").filter(
+            committee__kind=Kind.LOCAL
+        )
+    ]
+
+
+def test_every_persona_signs_in_with_the_printed_password_and_code(
+    db: None, settings: Settings
+) -> None:
+    settings.DEMO = True
+    seed()
+    for persona in PERSONAS:
+        client = Client()
+        step1 = client.post("/accounts/login/", {"email": persona.email, "password": DEMO_PASSWORD})
+        assert step1.status_code == 302, persona.key
+        code = pyotp.TOTP(persona.totp_secret).now()
+        step2 = client.post(step1["Location"], {"code": code})
+        assert step2.status_code == 302, persona.key
+        assert client.get("/accounts/").status_code == 200, persona.key
+    roles = {p.key: p for p in PERSONAS}
+    coordinator = User.objects.get(email=roles["coordinator"].email)
+    assert coordinator.requires_passkey  # the output's passkey note is about this
+    newcomer = Membership.objects.get(user__email=roles["newcomer"].email)
+    assert newcomer.status == MemberStatus.PROBATION and newcomer.vouches.count() == 1
+
+
+def test_second_run_adds_nothing(db: None, settings: Settings) -> None:
+    settings.DEMO = True
+    seed()
+    before = row_counts()
+    output = seed()
+    assert row_counts() == before
+    assert "already there" in output
+    assert PERSONAS[0].totp_secret in output  # still prints how to sign in
+
+
+def test_the_same_seed_builds_the_same_people(db: None, settings: Settings) -> None:
+    def people() -> list[tuple[str, str, str, int]]:
+        with transaction.atomic():
+            build(random.Random(7))
+            found = [
+                (u.email, u.language, u.home_zip, u.skills.count())  # type: ignore[attr-defined]
+                for u in User.objects.order_by("email")
+            ]
+            transaction.set_rollback(True)
+        return found
+
+    first = people()
+    assert first and first == people()
