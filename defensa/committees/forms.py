@@ -148,8 +148,8 @@ class MemberSkillsForm(forms.Form):
 
 # Phone numbers: US numbers in any common writing, or any E.164 number.
 _PHONE_JUNK = re.compile(r"[\s().\-]")
-_E164 = re.compile(r"^\+[1-9][0-9]{7,14}$")
-_NANP = re.compile(r"^\+1[2-9][0-9]{2}[2-9][0-9]{6}$")
+_E164 = re.compile(r"\+[1-9][0-9]{7,14}")
+_NANP = re.compile(r"\+1[2-9][0-9]{2}[2-9][0-9]{6}")
 
 
 def normalize_phone(value: str) -> str:
@@ -161,7 +161,7 @@ def normalize_phone(value: str) -> str:
         raw = "+1" + raw
     elif re.fullmatch(r"1[0-9]{10}", raw):
         raw = "+" + raw
-    if not _E164.match(raw) or (raw.startswith("+1") and not _NANP.match(raw)):
+    if not _E164.fullmatch(raw) or (raw.startswith("+1") and not _NANP.fullmatch(raw)):
         raise ValidationError(
             _("Write a phone number like (213) 555-0123 or +1 213 555 0123."), code="phone"
         )

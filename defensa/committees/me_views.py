@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from defensa.accounts.models import Skill, User
 from defensa.committees import access, actions
 from defensa.committees.forms import AreaForm, OnDutyForm, OwnSkillsForm, ProfileForm, ShiftForm
-from defensa.committees.views import remember_language
+from defensa.committees.views import posted, remember_language
 from defensa.core import geo
 from defensa.core.access import signed_in
 
@@ -43,7 +43,7 @@ def profile(request: HttpRequest) -> HttpResponse:
         "notify_sms": user.notify_sms,
         "phone": user.phone,
     }
-    form = ProfileForm(request.POST or None, initial=initial)
+    form = ProfileForm(posted(request), initial=initial)
     if request.method == "POST":
         if form.is_valid():
             actions.update_profile(user, actor=user, **form.cleaned_data)
@@ -62,7 +62,7 @@ def skills(request: HttpRequest) -> HttpResponse:
         initial[f"{skill.kind}_has"] = True
         initial[f"{skill.kind}_trained_on"] = skill.trained_on
         initial[f"{skill.kind}_expires_on"] = skill.expires_on
-    form = OwnSkillsForm(request.POST or None, initial=initial)
+    form = OwnSkillsForm(posted(request), initial=initial)
     if request.method == "POST":
         if form.is_valid():
             actions.update_own_skills(user, actor=user, entries=form.entries())
@@ -131,7 +131,7 @@ def area(request: HttpRequest) -> HttpResponse:
         initial = {"mode": AreaForm.MODE_CELL, "cell": user.home_cell}
     else:
         initial = {"mode": AreaForm.MODE_NONE}
-    form = AreaForm(request.POST or None, initial=initial, cells=cells)
+    form = AreaForm(posted(request), initial=initial, cells=cells)
     if request.method == "POST":
         if form.is_valid():
             zip_code, cell = form.area()

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.hashers import make_password
 from django.db.models import Count, Exists, OuterRef, Prefetch
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -35,6 +35,11 @@ from defensa.core.access import public, signed_in
 
 SESSION_JOIN = "committees_join"
 SESSION_NEW_LINK = "committees_new_invitation_link"
+
+
+def posted(request: HttpRequest) -> QueryDict | None:
+    """Form data for a POST (even an empty one, which must fail validation), else None."""
+    return request.POST if request.method == "POST" else None
 
 
 def remember_language(response: HttpResponse, language: str) -> HttpResponse:
@@ -115,7 +120,7 @@ def join_code(request: HttpRequest, token: str) -> HttpResponse:
     pending = request.session.get(SESSION_JOIN)
     if not isinstance(pending, dict) or pending.get("invitation") != invitation.pk:
         return redirect("join:start", token=token)
-    form = CodeForm(request.POST or None)
+    form = CodeForm(posted(request))
     if request.method == "POST" and form.is_valid():
         signup = actions.SignUp(
             display_name=pending["display_name"],
@@ -248,7 +253,7 @@ def vouch(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 def invitations(request: HttpRequest, slug: str) -> HttpResponse:
     committee = access.get_committee_for(request.user, slug, "coordinator")
-    form = InvitationForm(request.POST or None)
+    form = InvitationForm(posted(request))
     if request.method == "POST" and form.is_valid():
         _, token = actions.create_invitation(
             committee, actor=request.user, note=form.cleaned_data["note"]

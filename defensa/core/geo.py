@@ -20,11 +20,12 @@ import zipcodes
 # households, so it does not point at a home. Resolution 8 (~0.7 km², a few blocks) would.
 AREA_RESOLUTION = 7
 
-_ZIP_RE = re.compile(r"^\d{5}$")
+# ASCII digits only: other scripts' digits match \d and would reach the ZIP table.
+_ZIP_RE = re.compile(r"[0-9]{5}")
 
 
 def is_zip_format(value: str) -> bool:
-    return bool(_ZIP_RE.match(value or ""))
+    return isinstance(value, str) and bool(_ZIP_RE.fullmatch(value))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -81,6 +82,9 @@ def _state_zip_centroids(state: str) -> tuple[tuple[str, float, float], ...]:
     # Loading a state's ZIPs scans the whole table once (~0.5 s); cache it per process.
     rows = []
     for rec in zipcodes.filter_by(state=state):
+        # PO-box and unique (one-building) ZIPs would make odd labels for an area.
+        if rec.get("zip_code_type") != "STANDARD" or not rec.get("active", True):
+            continue
         try:
             rows.append((rec["zip_code"], float(rec["lat"]), float(rec["long"])))
         except (KeyError, TypeError, ValueError):
@@ -132,19 +136,28 @@ def area_cells_near(zip_codes: list[str], rings: int = 1) -> list[str]:
     return cells
 
 
-def cell_labels(cells: list[str], state: str = "CA") -> dict[str, tuple[str, str]]:
-    """For each cell, (nearest ZIP code, compass word or "") so people recognise it.
+@functools.lru_cache(maxsize=8)
+def _zips_by_cell(state: str) -> dict[str, tuple[str, ...]]:
+    by_cell: dict[str, list[str]] = {}
+    for zip_code, lat, lon in _state_zip_centroids(state):
+        by_cell.setdefault(cell_for(lat, lon), []).append(zip_code)
+    return {cell: tuple(sorted(zips)) for cell, zips in by_cell.items()}
 
-    A cell holding a ZIP's centre is labelled by that ZIP alone; the others say which side
-    of the nearest ZIP centre they lie on, so two cells never read the same.
+
+def cell_labels(cells: list[str], state: str = "CA") -> dict[str, tuple[str, str]]:
+    """For each cell, (ZIP codes, compass word or "") so people recognise it.
+
+    A cell holding ZIP centres is labelled by those ZIPs ("90033" or "90023, 90063"); any
+    other says on which side of the nearest ZIP centre it lies.
     """
     labels: dict[str, tuple[str, str]] = {}
+    inside = _zips_by_cell(state)
     for cell in cells:
+        if cell in inside:
+            labels[cell] = (", ".join(inside[cell]), "")
+            continue
         centre = cell_center(cell)
         zip_code = nearest_zip(centre, state)
         zc = zip_centroid(zip_code) if zip_code else None
-        if zc is not None and cell_for(*zc) == cell:
-            labels[cell] = (zip_code, "")
-        else:
-            labels[cell] = (zip_code, compass(zc, centre) if zc else "")
+        labels[cell] = (zip_code, compass(zc, centre) if zc else "")
     return labels
