@@ -33,6 +33,7 @@ from defensa.core.management.commands.seed_demo import (
     PERSONAS,
     build,
 )
+from defensa.incidents.models import Incident
 
 EXPECTED_LOCALS = {
     "Boyle Heights": ["90033"],
@@ -109,6 +110,15 @@ def test_builds_the_los_angeles_network(
         assert roles.filter(is_coordinator=True).exists()
         assert roles.filter(is_dispatcher=True).exists()
         assert Announcement.objects.filter(committee=committee).exists()
+
+    # A few incidents in every state, fed through the real intake and grouped: the raid's
+    # three reports (web, SMS, operator) are one incident.
+    incidents = Incident.objects.all()
+    assert sorted(i.state for i in incidents) == sorted(
+        ["new", "verifying", "confirmed", "false_alarm", "closed"]
+    )
+    assert max(i.reports.count() for i in incidents) == 3  # type: ignore[attr-defined]
+    assert {i.committee.name for i in incidents} == set(EXPECTED_LOCALS)  # type: ignore[union-attr]
 
     # The printed table: every persona, its fixed secret, the password and the port.
     assert "http://127.0.0.1:8123/accounts/login/" in output

@@ -216,6 +216,63 @@ ANNOUNCEMENTS: dict[str, tuple[str, ...]] = {
 }
 PENDING_INVITATION_NOTES = ("Para la vecina de la calle 1ª", "Carlos from the carwash")
 
+# A few incidents in different states, each fed through the real intake (reports grouped into
+# incidents) and moved through legal transitions, so the timeline and audit chain are real.
+# (minutes ago, channel, category, lat, lon, place, language, description)
+Sighting = tuple[int, str, str, float, float, str, str, str]
+INCIDENTS: tuple[tuple[tuple[Sighting, ...], tuple[tuple[str, str, str], ...]], ...] = (
+    (  # Boyle Heights: a car wash raid, three reports by three channels, confirmed.
+        (
+            (38, "web", "workplace_raid", 34.0441, -118.2113, "E Cesar E Chavez Ave y Soto",
+             "es", "Camionetas sin placas frente al car wash, agentes con chalecos."),
+            (33, "sms", "workplace_raid", 34.0444, -118.2109, "Chavez & Soto car wash",
+             "en", "ICE at the car wash on Chavez, at least 6 agents"),
+            (30, "operator", "workplace_raid", 34.0439, -118.2116, "Car wash, Cesar Chavez",
+             "es", "Llamada: están sacando a los trabajadores por la parte de atrás."),
+        ),
+        (
+            ("verifying", "dispatcher", "Dos verificadores en camino."),
+            ("confirmed", "verifier", "Confirmado: 4 vehículos, agentes de ICE, 3 detenidos."),
+        ),
+    ),
+    (  # East LA: a checkpoint, two reports, being verified now.
+        (
+            (14, "sms", "checkpoint", 34.0239, -118.1543, "Whittier Blvd & Atlantic",
+             "es", "Retén en Whittier y Atlantic, están pidiendo papeles."),
+            (9, "web", "checkpoint", 34.0242, -118.1547, "Whittier y Atlantic",
+             "es", "Patrullas y una camioneta blanca bloqueando un carril."),
+        ),
+        (("verifying", "dispatcher", "Oferta enviada a los verificadores de turno."),),
+    ),
+    (  # Huntington Park: a single sighting, nobody has looked yet.
+        (
+            (4, "web", "sighting", 33.9820, -118.2253, "Pacific Blvd near Gage",
+             "en", "Two unmarked SUVs parked outside the swap meet."),
+        ),
+        (),
+    ),
+    (  # Pico-Union: a vehicle stop that turned out to be a tow truck: false alarm.
+        (
+            (95, "voice", "vehicle_stop", 34.0575, -118.2777, "MacArthur Park, Alvarado",
+             "es", "Dicen que paran carros en Alvarado."),
+        ),
+        (
+            ("verifying", "dispatcher", ""),
+            ("false_alarm", "verifier", "Era una grúa municipal, no había agentes."),
+        ),
+    ),
+    (  # South LA: yesterday's arrest at a home, confirmed and since closed.
+        (
+            (1500, "operator", "home_arrest", 34.0082, -118.2562, "Central Ave & 41st St",
+             "es", "Se llevaron a un vecino al salir de su casa a las 6 am."),
+        ),
+        (
+            ("confirmed", "dispatcher", "La familia confirmó. Caso abierto con el equipo legal."),
+            ("closed", "legal", "Familia en contacto con el abogado; seguimiento en el caso."),
+        ),
+    ),
+)  # fmt: skip
+
 
 class Command(BaseCommand):
     help = "Build the fictional Los Angeles demo network (DEFENSA_DEMO=1 only) and print logins."
@@ -481,6 +538,8 @@ def build(rng: random.Random) -> dict[str, int]:
         for d, note in enumerate(PENDING_INVITATION_NOTES, start=1)
     )  # fmt: skip
 
+    incidents = _incidents(now, {p.key: users[i] for i, p in enumerate(PERSONAS)})
+
     return {
         "committees": len(committees) + 1,
         "members": len(users),
@@ -488,7 +547,36 @@ def build(rng: random.Random) -> dict[str, int]:
         "shifts": len(shifts),
         "vouches": len(vouches),
         "announcements": len(announcements),
+        "incidents": incidents,
     }
+
+
+def _incidents(now: dt.datetime, personas: dict[str, User]) -> int:
+    # Imported here: these apps sit above core, and only the demo needs them.
+    from defensa.incidents.actions import change_state
+    from defensa.reports.actions import receive_report
+
+    incidents = set()
+    for n, (sightings, steps) in enumerate(INCIDENTS):
+        report = None
+        for k, (ago, channel, category, lat, lon, place, language, text) in enumerate(sightings):
+            data = {
+                "category": category, "lat": lat, "lon": lon, "location_text": place,
+                "location_kind": "gps" if channel == "web" else "cross_streets",
+                "observed_at": now - dt.timedelta(minutes=ago), "language": language,
+                "description": text,
+            }  # fmt: skip
+            actor = personas["dispatcher"] if channel in ("operator", "voice") else None
+            report = receive_report(
+                data, channel=channel, actor=actor, idempotency_key=f"demo-seed-{n}-{k}"
+            )
+        if report is None:
+            raise CommandError(f"demo incident {n} has no sightings")
+        incident = report.incident
+        for state, who, note in steps:
+            change_state(incident, state, actor=personas[who], note=note)
+        incidents.add(incident.pk)
+    return len(incidents)
 
 
 def _hash(token: str) -> str:
