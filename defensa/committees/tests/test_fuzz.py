@@ -19,7 +19,7 @@ from defensa.core.testing import sign_in
 pytestmark = pytest.mark.django_db
 
 FUZZ = settings(
-    max_examples=60,
+    max_examples=40,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
