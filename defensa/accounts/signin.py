@@ -43,10 +43,6 @@ def pending_user(request: HttpRequest) -> User | None:
     return user
 
 
-def has_expired_pending(request: HttpRequest) -> bool:
-    return _PENDING_UID in request.session and pending_user(request) is None
-
-
 def pending_next(request: HttpRequest) -> str:
     return request.session.get(_PENDING_NEXT) or ""
 

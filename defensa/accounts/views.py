@@ -153,6 +153,8 @@ def passkey_login_verify(request: HttpRequest) -> JsonResponse:
     except passkeys.PasskeyError as error:
         if actions.fail_login(user):
             signin.clear_pending(request)
+            # Said again on the sign-in page the script sends the person back to.
+            messages.error(request, _locked_message())
             return _json_error(_locked_message(), redirect=reverse("accounts:login"))
         return _json_error(error.message)
     next_url = _after_sign_in(request)
@@ -235,6 +237,8 @@ def setup_totp(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "secret": secret,
+            # In blocks of four so it can be read out and typed, and wraps on small screens.
+            "secret_blocks": " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
             "qr": mfa.totp_qr_svg(user, secret),
             "replacing": TOTPDevice.objects.filter(user=user).exists(),
         },

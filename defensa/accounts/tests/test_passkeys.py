@@ -195,6 +195,7 @@ def test_failed_passkeys_lock_the_account(client, net, settings):
     assert response.status_code == 400
     assert "locked" in response.json()["error"]
     assert response.json()["redirect"] == "/accounts/login/"
+    assert b"Your account is locked" in client.get("/accounts/login/").content
     net.ana.refresh_from_db()
     assert net.ana.is_locked
     assert AuditEntry.objects.filter(action="account_locked").count() == 1

@@ -109,7 +109,9 @@ def test_totp_setup_shows_qr_and_secret_and_needs_a_code(client, net):
     secret = page.context["secret"]
     assert secret != old_secret
     assert b"<svg" in page.content
-    assert secret.encode() in page.content
+    shown = page.context["secret_blocks"]
+    assert shown.replace(" ", "") == secret
+    assert shown.encode() in page.content
     # Not in effect before a code confirms it.
     assert TOTPDevice.objects.get(user=net.mo).secret == old_secret
 
