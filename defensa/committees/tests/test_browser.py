@@ -44,6 +44,8 @@ def test_member_journey(transactional_db, net, browser, live_server, page):  # t
     ana.click("main button.btn.primary")
     link = ana.input_value("#new-link")
     assert "/join/" in link
+    # The copy button appears only when our script ran (no inline script: CSP allows it).
+    assert ana.is_visible("button[data-copy]")
 
     # 2. The new member opens it on a phone and signs up with a code app.
     assert page.viewport_size == PHONE
