@@ -6,11 +6,13 @@ import io
 import random
 import time
 from collections import Counter
+from pathlib import Path
 
 import h3
 import pyotp
 import pytest
 from django.apps import apps
+from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.test import Client
@@ -181,3 +183,13 @@ def test_the_same_seed_builds_the_same_people(db: None, settings: Settings) -> N
 
     first = people()
     assert first and first == people()
+
+
+def test_the_guide_matches_the_command() -> None:
+    # docs/demo.md repeats the sign-in table for people reading it before running anything.
+    guide = (Path(settings.BASE_DIR) / "docs" / "demo.md").read_text()
+    assert DEMO_PASSWORD in guide
+    for persona in PERSONAS:
+        assert persona.email in guide and persona.totp_secret in guide, persona.key
+    for name, zips in EXPECTED_LOCALS.items():
+        assert f"| {name} | {', '.join(zips)} |" in guide
