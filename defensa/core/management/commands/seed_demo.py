@@ -172,7 +172,7 @@ SKILL_WEIGHTS = {
     SkillKind.ATTORNEY: 0.03,
 }
 # Weekly windows people actually give: raids start before dawn, court is in the morning,
-# volunteers are free evenings and Saturdays. (weekday or None for Mon-Fri, start, end)
+# volunteers are free evenings and Saturdays. (weekdays, start, end; 0 is Monday)
 SHIFT_PATTERNS: tuple[tuple[tuple[int, ...], str, str], ...] = (
     ((0, 1, 2, 3, 4), "05:00", "09:00"),
     ((0, 2, 4), "18:00", "22:00"),
@@ -355,7 +355,7 @@ def build(rng: random.Random) -> dict[str, int]:
     # People: personas first, then generated members spread over the local committees.
     users: list[User] = []
     homes: dict[int, str] = {}  # index in users -> committee slug
-    plan: list[dict[str, Any]] = []  # per user: roles, skills, full, on_duty
+    plan: list[dict[str, Any]] = []  # per user: roles, skills, full member?, shifts?
     for persona in PERSONAS:
         home = committees[persona.committee]
         zip_code, cell = _area(rng, tuple(home.zip_codes)) if home.zip_codes else ("", "")
@@ -383,11 +383,11 @@ def build(rng: random.Random) -> dict[str, int]:
     used_emails = {u.email for u in users}
     for i in range(TOTAL_MEMBERS - len(PERSONAS)):
         slug = slugs[i % len(slugs)]
-        spanish = rng.random() < 0.62
+        spanish = rng.random() < 0.72
         first = rng.choice(FIRST_ES if spanish else FIRST_EN)
         last = rng.choice(LAST)
         # Many English-preferring members are bilingual children of Spanish speakers.
-        language = Language.ES if spanish and rng.random() < 0.85 else Language.EN
+        language = Language.ES if spanish and rng.random() < 0.88 else Language.EN
         base = f"{_ascii(first)}.{_ascii(last)}"
         email = f"{base}@{EMAIL_DOMAIN}"
         n = 2
@@ -395,7 +395,8 @@ def build(rng: random.Random) -> dict[str, int]:
             email, n = f"{base}{n}@{EMAIL_DOMAIN}", n + 1
         used_emails.add(email)
         zip_code, cell = _area(rng, tuple(locals_by_slug[slug].zip_codes))
-        on_duty = rng.random() < 0.14
+        full = rng.random() > 0.06
+        on_duty = full and rng.random() < 0.15
         joined_days = rng.randint(1, 170)
         users.append(
             User(
@@ -416,7 +417,7 @@ def build(rng: random.Random) -> dict[str, int]:
             {
                 "roles": {},
                 "skills": [(k, True) for k in kinds],
-                "full": rng.random() > 0.06,
+                "full": full,
                 "persona": False,
                 "shifts": rng.random() < 0.6,
                 "joined_days": joined_days,
