@@ -19,7 +19,7 @@ the time of processing or dict order. Ties are broken by the incidents' own valu
 observed time, centroid), and an id only if two incidents are identical in all of them.
 
 Speed: incidents are indexed by an h3 cell of their centroid — resolution 8 (~0.7 km²) for a
-precise centroid, resolution 6 (~36 km²) for a coarse one — and the query asks only for the
+precise centroid, resolution 7 (~5 km²) for a coarse one — and the query asks only for the
 cells that can hold a match, within the rolling time window, so the work per report does not
 grow with the number of reports in the window.
 """
@@ -27,25 +27,27 @@ grow with the number of reports in the window.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import h3
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 
 from defensa.incidents.models import OPEN_STATES, Category, Incident
 
 EARTH_RADIUS_M = 6_371_008.8
 PRECISE_RES = 8
-COARSE_RES = 6
+COARSE_RES = 7
 # An incident whose best report is vaguer than this is indexed in the coarse grid.
 COARSE_FROM_M = 250.0
 MIN_PRECISION_M = 5.0
-# Uncertainty is capped for grouping: a "20 km" fix says nothing useful about which raid it
-# is, and the cap bounds how far the index must look.
-MAX_PRECISION_M = 5000.0
+# Uncertainty is capped for grouping at a large ZIP's radius: a "20 km" fix says nothing
+# useful about which raid it is, and the cap bounds how far the index must look.
+MAX_PRECISION_M = 3000.0
 # Generous margin on an h3 cell's circumradius: edge lengths vary across the globe.
 _CELL_MARGIN = 1.5
 WILDCARD_CATEGORIES = frozenset({Category.SIGHTING, Category.OTHER})
@@ -130,16 +132,23 @@ def within_time(at: dt.datetime, cand: Candidate, rules: Rules) -> bool:
     return max(cand.last, at) - min(cand.first, at) <= rules.max_span
 
 
+def place_score(
+    s: Sighting, lat: float, lon: float, radius_m: float, category: str, rules: Rules
+) -> tuple[int, float] | None:
+    """(category rank, distance / threshold) when the places are near enough, else None."""
+    rank = category_rank(s.category, category)
+    limit = threshold_m(s.radius_m, radius_m, rules)  # type: ignore[arg-type]
+    if rank == 2:
+        limit *= CROSS_CATEGORY_FACTOR
+    ratio = distance_m(s.lat, s.lon, lat, lon) / limit  # type: ignore[arg-type]
+    return (rank, ratio) if ratio <= 1.0 else None
+
+
 def score(s: Sighting, cand: Candidate, rules: Rules) -> tuple[int, float] | None:
     """(category rank, distance / threshold) when the report may join, else None."""
     if not s.located or not within_time(s.observed_at, cand, rules):
         return None
-    rank = category_rank(s.category, cand.category)
-    limit = threshold_m(s.radius_m, cand.radius_m, rules)  # type: ignore[arg-type]
-    if rank == 2:
-        limit *= CROSS_CATEGORY_FACTOR
-    ratio = distance_m(s.lat, s.lon, cand.lat, cand.lon) / limit  # type: ignore[arg-type]
-    return (rank, ratio) if ratio <= 1.0 else None
+    return place_score(s, cand.lat, cand.lon, cand.radius_m, cand.category, rules)
 
 
 def choose(s: Sighting, candidates: Iterable[Candidate], rules: Rules) -> Candidate | None:
@@ -165,19 +174,40 @@ def grid_cell(lat: float, lon: float, radius_m: float) -> str:
 
 
 def cells_within(lat: float, lon: float, reach_m: float, res: int) -> list[str]:
-    """Cells at `res` that may hold a centroid within `reach_m` of the point."""
+    """Cells at `res` that may hold a centroid within `reach_m` of the point.
+
+    Answers are cached per small neighbourhood (the point's cell two resolutions finer) and
+    per 50 m of reach, computed for the whole neighbourhood: a superset, so still exact
+    after the distance check, and a surge's many reports of one place cost one computation.
+    """
+    home = h3.latlng_to_cell(lat, lon, min(res + 2, 15))
+    return list(_cells_near(home, math.ceil(reach_m / 50) * 50, res))
+
+
+@functools.lru_cache(maxsize=20_000)
+def _cells_near(home: str, reach_m: float, res: int) -> tuple[str, ...]:
+    lat, lon = h3.cell_to_latlng(home)
+    home_edge = h3.average_hexagon_edge_length(h3.get_resolution(home), unit="m")
     edge = h3.average_hexagon_edge_length(res, unit="m")
-    # Centres of cells k steps apart are at least 1.5 * edge * k apart; the centroid may sit
-    # up to one circumradius (~ one edge) from its cell's centre.
-    slack = reach_m + _CELL_MARGIN * edge
-    k = math.ceil((slack + _CELL_MARGIN * edge) / (edge * 1.5 / _CELL_MARGIN))
+    # A centroid sits at most one circumradius (one edge, with margin) from its cell's
+    # centre; the point as far from its neighbourhood's centre. Centres k steps apart are
+    # about 1.5 * edge * k apart; 1.2 * edge * k leaves room for cells smaller than average.
+    # test_search_cells_hold_every_incident_that_could_match checks this against brute force.
+    slack = reach_m + _CELL_MARGIN * (edge + home_edge)
+    k = math.ceil((slack + _CELL_MARGIN * edge) / (1.2 * edge))
     origin = h3.latlng_to_cell(lat, lon, res)
+    # Planar distances are fine at these ranges; 2% margin covers the approximation.
+    limit_sq = (slack * 1.02) ** 2
+    per_deg = 111_320.0
+    cos_lat = math.cos(math.radians(lat))
     keep = []
     for cell in h3.grid_disk(origin, k):
         clat, clon = h3.cell_to_latlng(cell)
-        if distance_m(lat, lon, clat, clon) <= slack:
+        dy = (clat - lat) * per_deg
+        dx = (clon - lon) * per_deg * cos_lat
+        if dx * dx + dy * dy <= limit_sq:
             keep.append(cell)
-    return keep
+    return tuple(sorted(keep))
 
 
 def search_cells(s: Sighting, rules: Rules) -> list[str]:
@@ -195,34 +225,54 @@ def search_cells(s: Sighting, rules: Rules) -> list[str]:
     )
 
 
-def open_candidates(s: Sighting, rules: Rules) -> list[Candidate]:
-    """Open incidents in the cells and the rolling time window that could take the report."""
+def find_incident(s: Sighting, rules: Rules | None = None) -> int | None:
+    """The id of the open incident a report belongs to, or None for a new incident.
+
+    One indexed query over the cells that can hold a match, within the rolling time window.
+    The query's time conditions are exactly `within_time()` (an incident's span never
+    exceeds max_span, because absorb() only takes reports within it), so the rows are
+    ranked as plain numbers with the key `choose()` uses. A ZIP-only report in a dense surge
+    may have hundreds of rows within reach; times are compared as the database returns them
+    (datetimes on PostgreSQL, fixed-format UTC text on SQLite, both in time order) and only
+    break exact ties.
+    """
+    rules = rules or Rules.from_settings()
     cells = search_cells(s, rules)
     if not cells:
-        return []
+        return None
     t = s.observed_at
-    rows = (
-        Incident.objects.filter(
-            cell__in=cells,
-            state__in=OPEN_STATES,
-            last_observed_at__gte=t - rules.gap,
-            last_observed_at__lte=t + rules.max_span,
-            first_observed_at__lte=t + rules.gap,
-            first_observed_at__gte=t - rules.max_span,
-        )
-        .order_by()
-        .values_list(
-            "pk", "lat", "lon", "radius_m", "first_observed_at", "last_observed_at", "category"
-        )
+    ops = connection.ops
+    table = Incident._meta.db_table
+    marks = ", ".join(["%s"] * len(cells))
+    states = ", ".join(["%s"] * len(OPEN_STATES))
+    # Only placeholders and our own table name are interpolated; values go as parameters.
+    sql = (
+        "SELECT id, lat, lon, radius_m, first_observed_at, last_observed_at, category "  # noqa: S608
+        f"FROM {table} WHERE cell IN ({marks}) AND state IN ({states}) "
+        "AND last_observed_at >= %s AND last_observed_at <= %s "
+        "AND first_observed_at <= %s AND first_observed_at >= %s"
     )
-    return [Candidate(*row) for row in rows]
-
-
-def find_incident(s: Sighting, rules: Rules | None = None) -> int | None:
-    """The id of the open incident a report belongs to, or None for a new incident."""
-    rules = rules or Rules.from_settings()
-    found = choose(s, open_candidates(s, rules), rules)
-    return found.pk if found else None
+    params = [
+        *cells,
+        *OPEN_STATES,
+        ops.adapt_datetimefield_value(t - rules.gap),
+        ops.adapt_datetimefield_value(t + rules.max_span),
+        ops.adapt_datetimefield_value(t + rules.gap),
+        ops.adapt_datetimefield_value(t - rules.max_span),
+    ]
+    best: tuple | None = None
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for pk, lat, lon, radius, first, last, category in cursor.fetchall():
+            if lat is None or lon is None or radius is None:
+                continue
+            found = place_score(s, lat, lon, radius, category, rules)
+            if found is None:
+                continue
+            key = (*found, first, last, lat, lon, category, pk)
+            if best is None or key < best:
+                best = key
+    return best[-1] if best is not None else None
 
 
 # --- Updating an incident with a report ----------------------------------------------------

@@ -64,7 +64,7 @@ class Incident(models.Model):
     radius_m = models.FloatField(null=True, blank=True)
     weight = models.FloatField(default=0.0)
     # Grid cell of the centroid for the grouping index: h3 resolution 8 for a precise
-    # centroid, resolution 6 for a coarse one (see defensa/incidents/grouping.py).
+    # centroid, resolution 7 for a coarse one (see defensa/incidents/grouping.py).
     cell = models.CharField(max_length=16, blank=True)
     first_observed_at = models.DateTimeField()
     last_observed_at = models.DateTimeField()
@@ -105,8 +105,9 @@ class Incident(models.Model):
         ordering = ["-last_observed_at"]
         indexes = [
             # The grouping query: open incidents in a few cells, recent enough.
+            # No (state, time) index on purpose: SQLite would pick it for the grouping query
+            # and scan the whole time window instead of a few cells.
             models.Index(fields=["cell", "last_observed_at"], name="incident_grid"),
-            models.Index(fields=["state", "last_observed_at"], name="incident_queue"),
         ]
 
     def __str__(self) -> str:

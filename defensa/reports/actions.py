@@ -196,10 +196,6 @@ def receive_report(
             if connection.vendor == "postgresql":
                 with connection.cursor() as cursor:
                     cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_INTAKE_LOCK])
-            # A retry may have won the race while we waited for the write lock.
-            existing = Report.objects.filter(idempotency_key=digest).first()
-            if existing is not None:
-                return existing
             return _store(clean, channel=channel, actor=actor, digest=digest)
     except IntegrityError:
         # The same key committed by a concurrent request: that report is the answer.

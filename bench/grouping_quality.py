@@ -1,0 +1,83 @@
+"""grouping_quality: pairwise precision and recall of grouping on a labelled synthetic surge.
+
+Runs `manage.py group_reports` (the live intake code path, on a private in-memory database)
+on the surge from bench/surge.py, twice, with different hash seeds: the two outputs must be
+byte-identical. Targets: precision >= 0.98, recall >= 0.95, deterministic.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+from bench import ROOT, progress, result
+from bench._server import scratch_env
+from bench.surge import generate, pairwise, write
+
+TARGETS = {"precision": 0.98, "recall": 0.95, "deterministic": True}
+
+
+def group(source: Path, target: Path, data_dir: Path, hash_seed: str) -> float:
+    env = scratch_env(data_dir, PYTHONHASHSEED=hash_seed)
+    started = time.monotonic()
+    subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "group_reports",
+            "--input",
+            str(source),
+            "--output",
+            str(target),
+        ],
+        cwd=ROOT,
+        env=env,
+        check=True,
+    )
+    return time.monotonic() - started
+
+
+def run(quick: bool = False) -> dict:
+    raids = 40 if quick else 160
+    surge = generate(seed=2026, raids=raids)
+    progress(f"surge: {len(surge.lines)} reports, {len(set(surge.truth))} true events")
+    with tempfile.TemporaryDirectory(prefix="defensa-bench-") as tmp:
+        base = Path(tmp)
+        source = base / "surge.jsonl"
+        write(surge, source, base / "truth.jsonl")
+        first, second = base / "out1.jsonl", base / "out2.jsonl"
+        seconds = group(source, first, base / "data", "1")
+        progress(f"grouped once in {seconds:.1f} s")
+        group(source, second, base / "data", "2")
+        deterministic = first.read_bytes() == second.read_bytes()
+        rows = [json.loads(x) for x in first.read_text().splitlines()]
+
+    assert [r["id"] for r in rows] == [line["id"] for line in surge.lines]
+    predicted = [r["incident"] for r in rows]
+    precision, recall, hits, predicted_pairs, true_pairs = pairwise(surge.truth, predicted)
+    sizes = Counter(predicted)
+    alarms = [p for p, t in zip(predicted, surge.truth, strict=True) if t in _false_alarms(surge)]
+    figures = {
+        "precision": round(precision, 4),
+        "recall": round(recall, 4),
+        "deterministic": deterministic,
+        "reports": len(surge.lines),
+        "true_events": len(set(surge.truth)),
+        "incidents": len(sizes),
+        "true_pairs": true_pairs,
+        "predicted_pairs": predicted_pairs,
+        "false_alarms_alone": round(sum(sizes[p] == 1 for p in alarms) / max(1, len(alarms)), 4),
+        "run_seconds": round(seconds, 1),
+    }
+    ok = precision >= TARGETS["precision"] and recall >= TARGETS["recall"] and deterministic is True
+    return result("grouping_quality", figures, TARGETS, ok)
+
+
+def _false_alarms(surge) -> set[str]:  # type: ignore[no-untyped-def]
+    counts = Counter(surge.truth)
+    return {label for label, n in counts.items() if n == 1}
