@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from defensa.accounts import mfa
+from defensa.accounts.actions import deactivate_user
 from defensa.accounts.models import Skill, SkillKind, TOTPDevice, User
 from defensa.audit.log import record
 from defensa.committees.models import (
@@ -319,34 +320,16 @@ def change_member_skills(membership: Membership, *, actor: User, kinds: list[str
     )
 
 
-def _deactivate(user: User, *, actor: User) -> None:
-    # accounts.actions.deactivate_user is the one way to switch an account off, when present;
-    # it ends every session of the account too.
-    try:
-        from defensa.accounts.actions import deactivate_user
-    except ImportError:  # pragma: no cover - until accounts.actions exists
-        deactivate_user = None
-    if deactivate_user is not None:
-        deactivate_user(user, actor=actor)
-        return
-    user.is_active = False
-    user.save(update_fields=["is_active"])
-    user.end_all_sessions()
-
-
 @transaction.atomic
 def deactivate_member(membership: Membership, *, actor: User) -> None:
-    """Switch the member's account off and end all their sessions."""
+    """Switch the member's account off and end all their sessions.
+
+    accounts.actions.deactivate_user is the one way to switch an account off; it writes the
+    audit entry ("user_deactivated"). Here only the committee's own rule is added.
+    """
     if membership.user_id == actor.pk:
         raise ActionError("self")
-    record(
-        "member.deactivated",
-        actor=actor,
-        obj=membership,
-        committee=membership.committee_id,
-        user=membership.user_id,
-    )
-    _deactivate(membership.user, actor=actor)
+    deactivate_user(membership.user, actor=actor)
 
 
 # Members' own settings ----------------------------------------------------------------

@@ -177,7 +177,9 @@ def test_deactivate_member(net, client_as):
     ana.post(f"/committees/boyle-heights/members/{mo.pk}/deactivate/", {"confirm": "yes"})
     net.mo.refresh_from_db()
     assert not net.mo.is_active and net.mo.session_epoch > epoch
-    assert len(actions_named("member.deactivated")) == 1
+    entries = actions_named("user_deactivated")
+    assert len(entries) == 1 and entries[0].actor_id == net.ana.pk
+    assert entries[0].object_id == str(net.mo.pk)
     page = ana.get("/committees/boyle-heights/members/").content.decode()
     assert "Mo<" not in page
 
