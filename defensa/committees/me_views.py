@@ -95,7 +95,8 @@ def area_choices(user: User) -> list[tuple[str, str]]:
 
 
 def _cell_text(zip_code: str, direction: str) -> str:
-    city = geo.zip_city(zip_code)
+    # A cell may hold several ZIP centres ("90033, 90063"); they share a city name.
+    city = geo.zip_city(zip_code.split(",")[0].strip())
     if not direction:
         text = _("Around ZIP %(zip)s") % {"zip": zip_code}
     else:
