@@ -139,11 +139,12 @@ EMAIL_RATE = env_str("EMAIL_RATE", "")  # e.g. "10/s"; empty: no limit
 NOTIFY_CHANNELS = {"email": ["email", "console"], "sms": ["console"]}
 NOTIFY_WORKER_THREADS = env_int("NOTIFY_WORKER_THREADS", 4, minimum=1)
 NOTIFY_POLL_SECONDS = 0.25
-NOTIFY_LEASE_SECONDS = env_int("NOTIFY_LEASE_SECONDS", 120, minimum=10)
+NOTIFY_LEASE_SECONDS = env_int("NOTIFY_LEASE_SECONDS", 120, minimum=1)
 NOTIFY_MAX_ATTEMPTS = env_int("NOTIFY_MAX_ATTEMPTS", 8, minimum=1)
 NOTIFY_RETRY_BASE_SECONDS = env_int("NOTIFY_RETRY_BASE_SECONDS", 10, minimum=1)
 NOTIFY_RETRY_MAX_SECONDS = env_int("NOTIFY_RETRY_MAX_SECONDS", 900, minimum=1)
-NOTIFY_RATE_MARGIN = 0.02  # slots 2% wider than the provider's rate absorb timing jitter
+# Slots this much wider than the provider's rate absorb timing jitter (3%: 30 ms per second).
+NOTIFY_RATE_MARGIN = env_int("NOTIFY_RATE_MARGIN_PERCENT", 3, minimum=0) / 100
 
 # Accounts and passwords (security properties 8-11).
 AUTH_USER_MODEL = "accounts.User"

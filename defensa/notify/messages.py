@@ -106,10 +106,10 @@ def render(delivery: Delivery) -> Rendered:
         if builder is not None:
             context.update(builder(stored))
         body = _body_template(delivery.template, delivery.channel, delivery.language).render(
-            Context(context)
+            Context(context, autoescape=False)
         )
         subject = ""
         if delivery.channel == "email":
             template = _engine().get_template(f"notify/messages/{delivery.template}.subject.txt")
-            subject = " ".join(template.render(Context(context)).split())
+            subject = " ".join(template.render(Context(context, autoescape=False)).split())
     return Rendered(subject=subject, body=body.strip() + "\n")

@@ -8,7 +8,7 @@ stored, so a seized database shows that a message went out, not what it said.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -25,6 +25,9 @@ from defensa.core.classification import (
     FieldClass,
     c,
 )
+
+if TYPE_CHECKING:
+    from defensa.notify.transports import Outgoing
 
 # Deliveries and their attempts are operational records: long enough to see and fix a failure,
 # short enough that the outbox is not a history of who was alerted about what.
@@ -116,6 +119,9 @@ class Delivery(models.Model):
         # Derived from the causing object's id; not secret, but never shown.
         "idempotency_key": c(INTERNAL, DELIVERY_RETENTION),
     }
+
+    # Set by the worker for the length of one send, never stored (see transports/__init__.py).
+    outgoing: Outgoing | None = None
 
     class Meta:
         verbose_name = _("delivery")

@@ -2,10 +2,19 @@
 
 Each provider account or number has a RateBucket row holding its next free send slot. A worker
 reserves a slot in one short transaction (row lock on PostgreSQL; SQLite's IMMEDIATE
-transactions serialise writers), then waits until the slot and sends. Slots are spaced by the
-rate's interval plus a small safety margin, so sends reach the provider evenly spaced and never
-faster than its limit, whatever the number of workers. A worker reserves at most `horizon`
-seconds ahead: an urgent delivery never queues behind a long line of reserved bulk slots.
+transactions serialise writers), waits until the slot, and sends. Slots are spaced by the
+rate's interval plus a safety margin, so sends reach the provider evenly spaced and never
+faster than its limit, whatever the number of workers.
+
+Two details keep that true in practice:
+- the slot is taken as late as possible, by the transport right before the final hand-over
+  (after connecting), so connection set-up time does not bunch sends together;
+- a worker that wakes too late for its slot (a busy machine) does not send late, which would
+  crowd the next sender: it takes a fresh slot.
+The margin (NOTIFY_RATE_MARGIN_PERCENT, 3% by default: 30 ms per second) is the timing jitter
+absorbed per window: a third of it for waking late, the rest for the hand-over itself.
+A worker reserves at most `horizon` seconds ahead: an urgent delivery never queues behind a
+long line of reserved bulk slots.
 """
 
 from __future__ import annotations
@@ -53,6 +62,23 @@ def reserve(key: str, rate: Rate) -> float | None:
         bucket.next_free_at = slot + spacing(rate)
         bucket.save(update_fields=["next_free_at"])
     return slot
+
+
+def late_tolerance(rate: Rate) -> float:
+    return rate.seconds * settings.NOTIFY_RATE_MARGIN / 3
+
+
+def take(key: str, rate: Rate) -> float:
+    """Reserve a slot, wait for it and return it; never return a slot missed by more than the
+    margin (a late send would crowd the next one)."""
+    while True:
+        slot = reserve(key, rate)
+        if slot is None:
+            time.sleep(max(0.001, free_at(key) - horizon(rate) - time.time()))
+            continue
+        wait_until(slot)
+        if time.time() - slot <= late_tolerance(rate):
+            return slot
 
 
 def free_at(key: str) -> float:

@@ -10,6 +10,7 @@ def test_x(smtp_server):
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
@@ -45,6 +46,8 @@ class SMTPPeer:
     """What the server saw, and what it will answer next."""
 
     port: int = 0
+    delay: float = 0.0  # seconds before answering DATA (a slow provider)
+    data_started: int = 0
     messages: list[Received] = field(default_factory=list)
     _failures: list[int] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -70,9 +73,13 @@ class SMTPPeer:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]  # noqa: N802
+        arrived = time.time()
+        self.data_started += 1
+        if self.delay:
+            await asyncio.sleep(self.delay)
         msg = message_from_bytes(envelope.content, policy=policy.default)
         with self._lock:
-            self.messages.append(Received(msg, list(envelope.rcpt_tos), time.time()))  # type: ignore[arg-type]
+            self.messages.append(Received(msg, list(envelope.rcpt_tos), arrived))  # type: ignore[arg-type]
         return "250 Message accepted for delivery"
 
 

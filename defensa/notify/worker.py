@@ -13,6 +13,7 @@ import logging
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -25,7 +26,13 @@ from django.utils.translation import gettext_noop
 from defensa.audit.log import record
 from defensa.notify import actions, messages, ratelimit
 from defensa.notify.models import AttemptStatus, Delivery, DeliveryAttempt, Status
-from defensa.notify.transports import SendResult, Transport, TransportError, transport_for_channel
+from defensa.notify.transports import (
+    Outgoing,
+    SendResult,
+    Transport,
+    TransportError,
+    transport_for_channel,
+)
 
 log = logging.getLogger("defensa.notify.worker")
 _random = secrets.SystemRandom()
@@ -68,37 +75,41 @@ def claim(exclude_channels: list[str]) -> Claimed | None:
     # worker polling with writes would make web requests wait.
     if not due.exists():
         return None
-    with transaction.atomic():
-        now = timezone.now()
-        query = (
-            due.filter(next_attempt_at__lte=now)
-            .order_by("-priority", "next_attempt_at", "id")
-            # PostgreSQL: workers skip each other's rows. SQLite ignores this; its IMMEDIATE
-            # transactions let one writer in at a time, which serialises claims.
-            .select_for_update(skip_locked=True, of=("self",))
-        )
-        delivery = query.first()
-        if delivery is None:
-            return None
-        place = delivery.next_attempt_at
-        abandoned = delivery.status == Status.SENDING
-        if abandoned:
-            DeliveryAttempt.objects.create(
-                delivery=delivery,
-                number=delivery.attempts,
-                transport=delivery.transport,
-                status=AttemptStatus.ABANDONED,
-                error=gettext_noop("the worker stopped mid-send; the outcome is unknown"),
-                started_at=now,
+    while True:
+        with transaction.atomic():
+            now = timezone.now()
+            query = (
+                due.filter(next_attempt_at__lte=now)
+                .order_by("-priority", "next_attempt_at", "id")
+                # PostgreSQL: workers skip each other's rows. SQLite ignores this; its
+                # IMMEDIATE transactions let one writer in at a time, which serialises claims.
+                .select_for_update(skip_locked=True, of=("self",))
             )
-            if delivery.attempts >= settings.NOTIFY_MAX_ATTEMPTS:
-                _fail(delivery, gettext_noop("a worker stopped while sending it, too many times"))
+            delivery = query.first()
+            if delivery is None:
                 return None
-        delivery.status = Status.SENDING
-        delivery.attempts += 1
-        delivery.next_attempt_at = now + timedelta(seconds=settings.NOTIFY_LEASE_SECONDS)
-        delivery.save(update_fields=["status", "attempts", "next_attempt_at"])
-    return Claimed(delivery, place)
+            place = delivery.next_attempt_at
+            if delivery.status == Status.SENDING:
+                # Its worker died mid-send (the lease ran out): say so, then try again.
+                DeliveryAttempt.objects.create(
+                    delivery=delivery,
+                    number=delivery.attempts,
+                    transport=delivery.transport,
+                    status=AttemptStatus.ABANDONED,
+                    error=gettext_noop("the worker stopped mid-send; the outcome is unknown"),
+                    started_at=now,
+                )
+                if delivery.attempts >= settings.NOTIFY_MAX_ATTEMPTS:
+                    # A message that kills every worker that touches it must not kill them all.
+                    _fail(
+                        delivery, gettext_noop("a worker stopped while sending it, too many times")
+                    )
+                    continue
+            delivery.status = Status.SENDING
+            delivery.attempts += 1
+            delivery.next_attempt_at = now + timedelta(seconds=settings.NOTIFY_LEASE_SECONDS)
+            delivery.save(update_fields=["status", "attempts", "next_attempt_at"])
+        return Claimed(delivery, place)
 
 
 def _fail(delivery: Delivery, reason: str) -> None:
@@ -219,36 +230,63 @@ def step(exclude_channels: list[str] | None = None) -> Outcome:
         no_address = TransportError(gettext_noop("no address to send to"), permanent=True)
         return done(transport.kind, error=no_address)
 
+    outgoing = Outgoing(message=message, to=address)
     rate = transport.rate
     if rate is not None:
-        slot = ratelimit.reserve(transport.rate_key, rate)
-        if slot is None:
-            release(claimed)
-            until = ratelimit.free_at(transport.rate_key) - ratelimit.horizon(rate)
+        key = transport.rate_key
+        # The provider's pipe is full beyond the horizon: put the delivery back in its place
+        # and let this worker look at other channels (an urgent one may be waiting there).
+        until = ratelimit.free_at(key) - ratelimit.horizon(rate)
+        if until > time.time():
+            _persist(lambda: release(claimed))
             return Outcome(blocked_channel=delivery.channel, blocked_until=until)
-        ratelimit.wait_until(slot)
+        outgoing.gate = lambda: _ignore(ratelimit.take(key, rate))
+        if not transport.takes_own_slot:
+            outgoing.take_slot()
+    delivery.outgoing = outgoing
 
     started = timezone.now()
     clock = time.monotonic()
     result: SendResult | None = None
     error: TransportError | None = None
     try:
-        result = transport.send(delivery, message, address)
+        result = transport.send(delivery)
     except TransportError as exc:
         error = exc
     except Exception:  # a bug in a transport must not kill the worker or lose the row
         log.exception("transport %s crashed on delivery #%s", transport.kind, delivery.pk)
         error = TransportError(gettext_noop("internal error in the transport"))
     duration_ms = int((time.monotonic() - clock) * 1000)
-    finish(
-        delivery,
-        transport=transport.kind,
-        started=started,
-        duration_ms=duration_ms,
-        result=result,
-        error=error,
+    # The message may have gone: recording that must outlast a busy database, or the lease
+    # would run out and the message would go twice.
+    _persist(
+        lambda: finish(
+            delivery,
+            transport=transport.kind,
+            started=started,
+            duration_ms=duration_ms,
+            result=result,
+            error=error,
+        )
     )
     return Outcome()
+
+
+def _ignore(value: object) -> None:
+    return None
+
+
+def _persist(write: Callable[[], object], tries: int = 8) -> None:
+    """Run a database write, retrying while the database is busy (SQLite) or briefly away."""
+    for attempt in range(tries):
+        try:
+            write()
+            return
+        except OperationalError:
+            if attempt == tries - 1:
+                raise
+            log.warning("database busy while recording a delivery; retrying", exc_info=True)
+            time.sleep(min(0.05 * 2**attempt, 2.0))
 
 
 class Worker:
@@ -259,6 +297,8 @@ class Worker:
         self.once = once
         self.poll = settings.NOTIFY_POLL_SECONDS if poll is None else poll
         self.stopping = threading.Event()
+        self.handled = 0  # deliveries this worker claimed and dealt with
+        self._count_lock = threading.Lock()
 
     def stop(self) -> None:
         self.stopping.set()
@@ -293,6 +333,9 @@ class Worker:
                     log.warning("database error in the delivery worker", exc_info=True)
                     self.stopping.wait(self.poll)
                     continue
+                if not outcome.idle and not outcome.blocked_channel:
+                    with self._count_lock:
+                        self.handled += 1
                 if outcome.blocked_channel:
                     blocked[outcome.blocked_channel] = outcome.blocked_until
                 elif outcome.idle:

@@ -291,3 +291,63 @@ def test_queue_message_refuses_to_run_outside_a_transaction(net):
     with pytest.raises(NotInTransaction):
         queue_message(net.ana, "test_message", {}, idempotency_key="autocommit:1")
     assert Delivery.objects.count() == 0
+
+
+def test_a_hand_written_language_file_wins_over_the_translated_template(
+    net, smtp_server, tmp_path, monkeypatch
+):
+    from django.template import Engine
+
+    from defensa.notify import messages
+
+    folder = tmp_path / "notify" / "messages"
+    folder.mkdir(parents=True)
+    (folder / "test_message.email.es.txt").write_text(
+        "Texto escrito a mano para {{ network_name }}."
+    )
+    engine = Engine(
+        dirs=[str(tmp_path)],
+        app_dirs=True,
+        autoescape=False,
+        libraries={"i18n": "django.templatetags.i18n"},
+    )
+    monkeypatch.setattr(messages, "_engine", lambda: engine)
+    queue(net.dani, "handwritten:es")
+    queue(net.ana, "handwritten:en")
+
+    run_worker()
+
+    by_rcpt = {m.rcpt[0]: m for m in smtp_server.messages}
+    assert by_rcpt["dani@example.org"].body.strip() == "Texto escrito a mano para Defensa."
+    assert by_rcpt["dani@example.org"]["Subject"] == "Mensaje de prueba de Defensa"
+    assert "Hello Ana," in by_rcpt["ana@example.org"].body
+
+
+def test_text_is_not_html_escaped(net, smtp_server, settings):
+    settings.NETWORK_NAME = "Workers & Neighbours <LA>"
+    queue(net.ana, "escape:1")
+    run_worker()
+    [received] = smtp_server.messages
+    assert "Workers & Neighbours <LA>" in received.body
+    assert received["Subject"] == "Test message from Workers & Neighbours <LA>"
+
+
+def test_a_message_that_keeps_killing_workers_is_failed_not_retried_forever(
+    net, smtp_server, settings
+):
+    settings.NOTIFY_MAX_ATTEMPTS = 3
+    [poison] = queue(net.ana, "poison:1", priority=Priority.URGENT)
+    [fine] = queue(net.vero, "poison:2")
+    Delivery.objects.filter(pk=poison.pk).update(
+        status=Status.SENDING, attempts=3, next_attempt_at=timezone.now() - timedelta(seconds=1)
+    )
+
+    run_worker()
+
+    poison.refresh_from_db()
+    assert poison.status == Status.FAILED
+    assert "too many times" in poison.last_error
+    # The worker went on to the next delivery.
+    assert [m.rcpt for m in smtp_server.messages] == [["vero@example.org"]]
+    fine.refresh_from_db()
+    assert fine.status == Status.SENT

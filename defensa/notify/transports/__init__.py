@@ -1,6 +1,12 @@
 """One small interface for every way Defensa sends a message.
 
-A transport is a class with `kind`, `channels`, `is_enabled()` and `send(delivery)`. It lives in
+A transport is a class with `kind`, `channels`, `is_enabled()` and `send(delivery)`, which
+returns a SendResult or raises TransportError. For the length of one send the worker sets
+`delivery.outgoing`: the text rendered from ids in the person's language, the address to use,
+and `take_slot()`, which waits for this send's provider rate slot. A transport that calls
+`take_slot()` itself right before the final hand-over (after connecting) sets
+`takes_own_slot = True`, so network set-up time does not bunch sends together; for the others
+the worker waits before calling `send`. It lives in
 its own folder, `transports/<kind>/`, and is named in the registry below by dotted path, so a
 transport's dependencies (an HTTP client, a push library) load only when it is used.
 A transport turns on when its settings are present (`is_enabled()` reads them).
@@ -9,7 +15,8 @@ A transport turns on when its settings are present (`is_enabled()` reads them).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, ClassVar
 
@@ -26,6 +33,26 @@ REGISTRY: dict[str, str] = {
     "console": "defensa.notify.transports.console.ConsoleTransport",
     "email": "defensa.notify.transports.email.EmailTransport",
 }
+
+
+def _no_wait() -> None:
+    return None
+
+
+@dataclass
+class Outgoing:
+    """What one send needs beyond the stored row (never stored itself)."""
+
+    message: Rendered
+    to: str
+    gate: Callable[[], None] = field(default=_no_wait)
+    slot_taken: bool = False
+
+    def take_slot(self) -> None:
+        """Wait for this send's rate slot (once); call it right before handing the message over."""
+        if not self.slot_taken:
+            self.slot_taken = True
+            self.gate()
 
 
 @dataclass(frozen=True)
@@ -81,6 +108,7 @@ class Transport:
 
     kind: ClassVar[str] = ""
     channels: ClassVar[tuple[str, ...]] = ()
+    takes_own_slot: ClassVar[bool] = False
 
     @classmethod
     def is_enabled(cls) -> bool:
@@ -95,8 +123,8 @@ class Transport:
     def rate(self) -> Rate | None:
         return None
 
-    def send(self, delivery: Delivery, message: Rendered, address: str) -> SendResult:
-        """Hand one rendered message to the provider or raise TransportError."""
+    def send(self, delivery: Delivery) -> SendResult:
+        """Hand `delivery.outgoing` to the provider or raise TransportError."""
         raise NotImplementedError
 
 

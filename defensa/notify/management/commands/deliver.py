@@ -38,3 +38,5 @@ class Command(BaseCommand):
             signal.signal(signal.SIGTERM, stop)
             signal.signal(signal.SIGINT, stop)
         worker.run()
+        if options["verbosity"] > 0:
+            self.stdout.write(f"deliver: {worker.handled} deliveries handled")

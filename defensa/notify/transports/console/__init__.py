@@ -14,7 +14,6 @@ from django.conf import settings
 from defensa.notify.transports import Rate, SendResult, Transport, parse_rate
 
 if TYPE_CHECKING:
-    from defensa.notify.messages import Rendered
     from defensa.notify.models import Delivery
 
 log = logging.getLogger("defensa.notify.console")
@@ -32,14 +31,17 @@ class ConsoleTransport(Transport):
     def rate(self) -> Rate | None:
         return parse_rate(settings.NOTIFY_CONSOLE_RATE)
 
-    def send(self, delivery: Delivery, message: Rendered, address: str) -> SendResult:
+    def send(self, delivery: Delivery) -> SendResult:
+        out = delivery.outgoing
+        assert out is not None  # noqa: S101 (set by the worker)
+        message = out.message
         # WARNING level so it shows with the default LOG_LEVEL during `make run`.
         log.warning(
             "delivery #%s (%s, %s) to %s\n%s%s",
             delivery.pk,
             delivery.channel,
             delivery.language,
-            address,
+            out.to,
             f"Subject: {message.subject}\n" if message.subject else "",
             message.body,
         )
