@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import math
-from collections.abc import Mapping
+import secrets
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -19,7 +21,8 @@ from defensa.incidents.areas import committee_for
 from defensa.incidents.codes import new_code
 from defensa.incidents.models import Category, Incident, TimelineAction
 from defensa.incidents.timeline import add_entry
-from defensa.reports.models import Channel, LocationKind, Report
+from defensa.reports.models import Channel, LocationKind, Photo, Report
+from defensa.reports.photos import CleanPhoto
 
 # PostgreSQL: reports are grouped one at a time, so two reports of one raid arriving in the
 # same instant cannot both open a new incident. SQLite serialises writers already
@@ -176,6 +179,7 @@ def receive_report(
     channel: str,
     actor: Any = None,
     idempotency_key: str,
+    photos: Sequence[CleanPhoto] = (),
 ) -> Report:
     """Store a report and group it into an incident, in one atomic write.
 
@@ -191,21 +195,51 @@ def receive_report(
     if existing is not None:
         return existing
     clean = clean_report_data(data)
+    written: list[Path] = []
     try:
         with transaction.atomic():
             if connection.vendor == "postgresql":
                 with connection.cursor() as cursor:
                     cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_INTAKE_LOCK])
-            return _store(clean, channel=channel, actor=actor, digest=digest)
+            return _store(
+                clean, channel=channel, actor=actor, digest=digest, photos=photos, written=written
+            )
     except IntegrityError:
+        _remove(written)
         # The same key committed by a concurrent request: that report is the answer.
         existing = Report.objects.filter(idempotency_key=digest).first()
         if existing is None:
             raise
         return existing
+    except BaseException:
+        # Nothing committed, so no file may stay behind either.
+        _remove(written)
+        raise
 
 
-def _store(clean: CleanReport, *, channel: str, actor: Any, digest: str) -> Report:
+def _remove(paths: list[Path]) -> None:
+    for path in paths:
+        path.unlink(missing_ok=True)
+
+
+def _save_photo(photo: CleanPhoto, written: list[Path]) -> str:
+    relative = f"reports/{secrets.token_hex(16)}.jpg"
+    path = Path(settings.MEDIA_ROOT) / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    written.append(path)
+    path.write_bytes(photo.data)
+    return relative
+
+
+def _store(
+    clean: CleanReport,
+    *,
+    channel: str,
+    actor: Any,
+    digest: str,
+    photos: Sequence[CleanPhoto],
+    written: list[Path],
+) -> Report:
     sighting = clean.sighting()
     incident_id = grouping.find_incident(sighting)
     if incident_id is None:
@@ -237,6 +271,15 @@ def _store(clean: CleanReport, *, channel: str, actor: Any, digest: str) -> Repo
         idempotency_key=digest,
         incident=incident,
     )
+    for photo in photos:
+        Photo.objects.create(
+            report=report,
+            file=_save_photo(photo, written),
+            original_sha256=photo.original_sha256,
+            sha256=photo.sha256,
+            width=photo.width,
+            height=photo.height,
+        )
     add_entry(
         incident,
         TimelineAction.OPENED if opened else TimelineAction.REPORT_ADDED,
@@ -246,5 +289,6 @@ def _store(clean: CleanReport, *, channel: str, actor: Any, digest: str) -> Repo
         audit_obj=report,
         channel=channel,
         opened=opened,
+        photos=len(photos),
     )
     return report

@@ -99,3 +99,28 @@ class Report(models.Model):
 
     def __str__(self) -> str:
         return self.reference
+
+
+class Photo(models.Model):
+    """A photo sent with a report, re-encoded from its pixels (defensa/reports/photos.py)."""
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="photos")
+    # Under MEDIA_ROOT, a random name; never served by URL to the public.
+    file = models.CharField(max_length=200)
+    original_sha256 = models.CharField(max_length=64)
+    sha256 = models.CharField(max_length=64)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    _p = c(SENSITIVE, REPORT_RETENTION, "dispatcher", "coordinator", "legal")
+    DATA_CLASSIFICATION: ClassVar[dict[str, FieldClass]] = {
+        **dict.fromkeys(("file", "width", "height"), _p),
+        **dict.fromkeys(
+            ("id", "report", "original_sha256", "sha256", "created_at"),
+            c(INTERNAL, REPORT_RETENTION, "dispatcher", "coordinator", "legal"),
+        ),
+    }
+
+    def __str__(self) -> str:
+        return f"Photo {self.sha256[:12]}"

@@ -45,6 +45,8 @@ PUBLIC_URL_NAMES = {
     # Invitation links: the invitee has no account yet; the token is the credential.
     "join:start",
     "join:code",
+    # The public report form: anyone reports, no account (issue 3).
+    "reports:new",
 }
 
 # Views a member on probation may open inside their own committee (slug "boyle-heights").

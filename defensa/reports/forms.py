@@ -1,0 +1,156 @@
+"""The public report form: parse and validate only; receive_report() does the rest."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import secrets
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from defensa.core import geo
+from defensa.incidents.models import Category
+from defensa.reports.photos import BadPhoto, CleanPhoto, clean_photo
+
+TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class PhotosField(forms.FileField):
+    widget = MultipleFileInput
+
+    def clean(self, data: Any, initial: Any = None) -> list:
+        files = data if isinstance(data, list | tuple) else ([data] if data else [])
+        return [super(PhotosField, self).clean(f, initial) for f in files if f]
+
+
+class ReportForm(forms.Form):
+    category = forms.ChoiceField(
+        label=_("What is happening?"),
+        choices=Category.choices,
+        widget=forms.RadioSelect,
+    )
+    location_text = forms.CharField(
+        label=_("Where? Address, cross streets or a place nearby"),
+        max_length=200,
+        required=False,
+    )
+    zip_code = forms.CharField(
+        label=_("ZIP code"),
+        max_length=5,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    observed_at = forms.DateTimeField(
+        label=_("When did you see it?"),
+        required=False,
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    agents = forms.IntegerField(
+        label=_("How many agents?"), required=False, min_value=0, max_value=9999
+    )
+    vehicles = forms.IntegerField(
+        label=_("How many vehicles?"), required=False, min_value=0, max_value=9999
+    )
+    agency = forms.CharField(
+        label=_("Which agency, if you can tell (what their vests or cars say)"),
+        max_length=60,
+        required=False,
+    )
+    description = forms.CharField(
+        label=_("What did you see?"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    photos = PhotosField(
+        label=_("Photos (optional)"),
+        required=False,
+        widget=MultipleFileInput(attrs={"accept": "image/*"}),
+    )
+    token = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.clean_photos_list: list[CleanPhoto] = []
+
+    def clean_token(self) -> str:
+        token = self.cleaned_data["token"]
+        if not TOKEN_RE.match(token):
+            raise forms.ValidationError(_("This form has expired. Please send it again."))
+        return token
+
+    def clean_zip_code(self) -> str:
+        value = self.cleaned_data.get("zip_code", "").strip()
+        if value and not geo.is_zip_format(value):
+            raise forms.ValidationError(_("A ZIP code has five digits."))
+        return value
+
+    def clean_observed_at(self) -> dt.datetime:
+        value = self.cleaned_data.get("observed_at") or timezone.now()
+        now = timezone.now()
+        if value > now + dt.timedelta(minutes=10):
+            raise forms.ValidationError(_("That time is in the future."))
+        if value < now - dt.timedelta(days=7):
+            raise forms.ValidationError(_("Please report only what happened in the last week."))
+        return value
+
+    def clean_photos(self) -> list:
+        files = self.cleaned_data.get("photos") or []
+        if len(files) > settings.REPORT_MAX_PHOTOS:
+            raise forms.ValidationError(
+                _("Send at most %(n)s photos.") % {"n": settings.REPORT_MAX_PHOTOS}
+            )
+        cleaned = []
+        for upload in files:
+            try:
+                cleaned.append(
+                    clean_photo(
+                        upload,
+                        too_big=str(_("A photo is too large.")),
+                        not_image=str(_("A file is not a photo we can read.")),
+                    )
+                )
+            except BadPhoto as exc:
+                raise forms.ValidationError(str(exc)) from exc
+        self.clean_photos_list = cleaned
+        return files
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if not data.get("location_text") and not data.get("zip_code"):
+            raise forms.ValidationError(
+                _("Tell us where: an address, cross streets or a ZIP code."),
+                code="where",
+            )
+        return data
+
+    def report_data(self, language: str) -> dict[str, Any]:
+        d = self.cleaned_data
+        text = d.get("location_text", "")
+        return {
+            "category": d["category"],
+            # Cross streets are not turned into coordinates (no geocoder leaves the server);
+            # the ZIP code places the report until a dispatcher refines it.
+            "location_kind": "cross_streets" if text and not d.get("zip_code") else "",
+            "location_text": text,
+            "zip_code": d.get("zip_code", ""),
+            "observed_at": d["observed_at"],
+            "agents": d.get("agents"),
+            "vehicles": d.get("vehicles"),
+            "agency": d.get("agency", ""),
+            "description": d.get("description", ""),
+            "language": language,
+        }

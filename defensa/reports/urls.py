@@ -1,0 +1,9 @@
+from django.urls import path
+
+from defensa.reports import views
+
+app_name = "reports"
+
+urlpatterns = [
+    path("report/new/", views.new_report, name="new"),
+]
