@@ -119,14 +119,7 @@ def accept_invitation(invitation: Invitation, signup: SignUp) -> Membership:
     BadCode or EmailTaken; in every case the transaction rolls back and nothing is written.
     """
     now = timezone.now()
-    # The conditional update is the lock: of two people racing one link, one updates a row
-    # and the other updates none (PostgreSQL re-checks the condition after the row lock;
-    # SQLite runs writers one at a time).
-    claimed = Invitation.objects.filter(
-        pk=invitation.pk, used_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now
-    ).update(used_at=now)
-    if claimed != 1:
-        raise InvitationUnusable
+    _claim(invitation, now)
     email = User.objects.normalize_email(signup.email).lower()
     if User.objects.filter(email__iexact=email).exists():
         raise EmailTaken
@@ -148,6 +141,33 @@ def accept_invitation(invitation: Invitation, signup: SignUp) -> Membership:
         raise BadCode
     device.confirmed_at = now
     device.save(update_fields=["confirmed_at"])
+    membership = _new_membership(invitation, user, now)
+    record(
+        "invitation.accepted",
+        actor=user,
+        obj=membership,
+        committee=invitation.committee_id,
+        invitation=invitation.pk,
+    )
+    return membership
+
+
+class AlreadyMember(ActionError):
+    pass
+
+
+def _claim(invitation: Invitation, now: dt.datetime) -> None:
+    # The conditional update is the lock: of two people racing one link, one updates a row
+    # and the other updates none (PostgreSQL re-checks the condition after the row lock;
+    # SQLite runs writers one at a time).
+    claimed = Invitation.objects.filter(
+        pk=invitation.pk, used_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now
+    ).update(used_at=now)
+    if claimed != 1:
+        raise InvitationUnusable
+
+
+def _new_membership(invitation: Invitation, user: User, now: dt.datetime) -> Membership:
     committee = invitation.committee
     full = committee.vouches_required == 0
     membership = Membership.objects.create(
@@ -161,12 +181,24 @@ def accept_invitation(invitation: Invitation, signup: SignUp) -> Membership:
     # The note named who the link was for; once used, it is no longer needed (collect less).
     Invitation.objects.filter(pk=invitation.pk).update(used_by=user, note="")
     invitation.used_at, invitation.used_by, invitation.note = now, user, ""
+    return membership
+
+
+@transaction.atomic
+def join_with_account(invitation: Invitation, *, user: User) -> Membership:
+    """Someone who already has an account joins another committee, on probation there."""
+    now = timezone.now()
+    if Membership.objects.filter(user=user, committee_id=invitation.committee_id).exists():
+        raise AlreadyMember
+    _claim(invitation, now)
+    membership = _new_membership(invitation, user, now)
     record(
         "invitation.accepted",
         actor=user,
         obj=membership,
-        committee=committee,
+        committee=invitation.committee_id,
         invitation=invitation.pk,
+        existing_account=True,
     )
     return membership
 

@@ -73,8 +73,24 @@ def _invitation_problem(request: HttpRequest, invitation: Invitation | None) -> 
     return render(request, "committees/join_invalid.html", {"reason": reason}, status=status)
 
 
-def _already_signed_in(request: HttpRequest, invitation: Invitation) -> HttpResponse:
-    return render(request, "committees/join_signed_in.html", {"committee": invitation.committee})
+def _join_signed_in(request: HttpRequest, invitation: Invitation) -> HttpResponse:
+    """A signed-in person opened a link: they may join this committee with their account."""
+    committee = invitation.committee
+    if request.method == "POST" and request.POST.get("join_as_me") == "yes":
+        try:
+            membership = actions.join_with_account(invitation, user=request.user)
+        except actions.AlreadyMember:
+            messages.info(request, _("You are already a member of this committee."))
+            return redirect("committees:detail", slug=committee.slug)
+        except actions.InvitationUnusable:
+            invitation.refresh_from_db()
+            return _invitation_problem(request, invitation) or redirect("committees:list")
+        messages.success(
+            request,
+            _("Welcome! You are now a member of %(committee)s.") % {"committee": committee.name},
+        )
+        return redirect("committees:detail", slug=membership.committee.slug)
+    return render(request, "committees/join_signed_in.html", {"committee": committee})
 
 
 @public
@@ -86,7 +102,7 @@ def join(request: HttpRequest, token: str) -> HttpResponse:
         return problem
     assert invitation is not None  # noqa: S101 (narrowing for the type checker)
     if request.user.is_authenticated:
-        return _already_signed_in(request, invitation)
+        return _join_signed_in(request, invitation)
     if request.method == "POST":
         form = JoinForm(request.POST)
         if form.is_valid():
@@ -116,7 +132,7 @@ def join_code(request: HttpRequest, token: str) -> HttpResponse:
         return problem
     assert invitation is not None  # noqa: S101
     if request.user.is_authenticated:
-        return _already_signed_in(request, invitation)
+        return redirect("join:start", token=token)
     pending = request.session.get(SESSION_JOIN)
     if not isinstance(pending, dict) or pending.get("invitation") != invitation.pk:
         return redirect("join:start", token=token)

@@ -191,10 +191,34 @@ def test_step_two_without_step_one_goes_back(net, client):
     assert response.status_code == 302 and response["Location"] == f"/join/{token}/"
 
 
-def test_signed_in_person_is_told_and_nothing_changes(net, client_as):
+def test_signed_in_person_is_asked_and_nothing_changes_on_get(net, client_as):
     invitation, token = invite(net.boyle, net.ana)
-    response = client_as(net.mo).get(f"/join/{token}/")
-    assert response.status_code == 200 and b"already signed in" in response.content
+    response = client_as(net.omar).get(f"/join/{token}/")
+    assert response.status_code == 200 and b"Join with my account" in response.content
+    assert client_as(net.omar).get(f"/join/{token}/code/").status_code == 302
+    invitation.refresh_from_db()
+    assert invitation.used_at is None
+
+
+def test_existing_account_joins_another_committee_on_probation(net, client_as):
+    invitation, token = invite(net.east, net.omar)
+    client = client_as(net.mo)
+    response = client.post(f"/join/{token}/", {"join_as_me": "yes"})
+    assert response.status_code == 302 and response["Location"] == "/committees/east-la/"
+    membership = Membership.objects.get(user=net.mo, committee=net.east)
+    assert membership.status == MemberStatus.PROBATION and membership.invited_by == net.omar
+    invitation.refresh_from_db()
+    assert invitation.used_by == net.mo
+    assert actions_named("invitation.accepted")[-1].data["existing_account"] is True
+    # Full in Boyle Heights, on probation in East LA: each committee decides for itself.
+    assert Membership.objects.get(user=net.mo, committee=net.boyle).status == MemberStatus.FULL
+    assert client.post(f"/join/{token}/", {"join_as_me": "yes"}).status_code == 410
+
+
+def test_existing_member_does_not_use_up_the_link(net, client_as):
+    invitation, token = invite(net.boyle, net.ana)
+    response = client_as(net.mo).post(f"/join/{token}/", {"join_as_me": "yes"}, follow=True)
+    assert b"already a member" in response.content
     invitation.refresh_from_db()
     assert invitation.used_at is None
 
