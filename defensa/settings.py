@@ -166,6 +166,8 @@ AUTH_PASSWORD_VALIDATORS = [
 LOCKOUT_THRESHOLD = env_int("DEFENSA_LOCKOUT_THRESHOLD", 5, minimum=1)
 LOCKOUT_MINUTES = env_int("DEFENSA_LOCKOUT_MINUTES", 15, minimum=1)
 INVITATION_DAYS = env_int("DEFENSA_INVITATION_DAYS", 7, minimum=1)
+# Showing members' phone numbers one by one is how a bulk copy would look (property 7).
+PHONE_REVEALS_PER_HOUR = env_int("DEFENSA_PHONE_REVEALS_PER_HOUR", 30, minimum=1)
 WEBAUTHN_RP_ID = env_str("DEFENSA_WEBAUTHN_RP_ID", "localhost")
 WEBAUTHN_ORIGINS = env_list(
     "DEFENSA_WEBAUTHN_ORIGINS", ["http://localhost:8000", "http://127.0.0.1:8000"]

@@ -367,7 +367,18 @@ def member_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 def reveal_phone(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     committee = access.get_committee_for(request.user, slug, "coordinator")
     membership = access.get_membership_for(request.user, committee, pk)
-    phone = actions.reveal_phone(membership, actor=request.user)
+    try:
+        phone = actions.reveal_phone(membership, actor=request.user)
+    except actions.RevealQuota:
+        messages.error(
+            request,
+            _(
+                "You have shown many phone numbers in the last hour. Try again later, "
+                "or ask another coordinator."
+            ),
+        )
+        context = _member_context(request, membership)
+        return render(request, "committees/member.html", context, status=429)
     return render(
         request, "committees/member.html", _member_context(request, membership, revealed=phone)
     )

@@ -203,3 +203,23 @@ def test_probation_member_sees_committee_but_not_members(net, client_as):
     assert pat.get("/committees/boyle-heights/").status_code == 200
     assert pat.get("/committees/east-la/").status_code == 404
     assert Membership.objects.get(user=net.pat).status == MemberStatus.PROBATION
+
+
+def test_too_many_reveals_in_an_hour_are_refused_and_recorded(net, client_as, settings):
+    settings.PHONE_REVEALS_PER_HOUR = 2
+    client = client_as(net.ana)
+    ids = [_m(net, who).pk for who in ("mo", "dani", "lucia")]
+    for pk in ids[:2]:
+        assert client.post(f"/committees/boyle-heights/members/{pk}/reveal/").status_code == 200
+    response = client.post(f"/committees/boyle-heights/members/{ids[2]}/reveal/")
+    assert response.status_code == 429
+    assert b"+12135550104" not in response.content and b"last hour" in response.content
+    assert len(actions_named("member.phone_revealed")) == 2
+    refused = actions_named("member.phone_reveal_refused")
+    assert len(refused) == 1 and refused[0].data == {"user": net.lucia.pk}
+    # Another coordinator's quota is their own.
+    lucia = _m(net, "lucia")
+    lucia.is_coordinator = True
+    lucia.save()
+    other = client_as(net.lucia)
+    assert other.post(f"/committees/boyle-heights/members/{ids[0]}/reveal/").status_code == 200
