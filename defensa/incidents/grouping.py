@@ -106,11 +106,15 @@ def clamp_precision(value: float | None) -> float:
 
 
 def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance (haversine)."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
+    """Distance on a local flat map (equirectangular at the mean latitude).
+
+    Within the ~15 km grouping ever compares, it differs from the great-circle distance by
+    far less than a GPS fix's error, and it is several times cheaper: a ZIP-only report in a
+    dense surge is compared with hundreds of incidents.
+    """
+    x = math.radians(lon2 - lon1) * math.cos(math.radians((lat1 + lat2) / 2))
+    y = math.radians(lat2 - lat1)
+    return EARTH_RADIUS_M * math.hypot(x, y)
 
 
 def threshold_m(r1: float, r2: float, rules: Rules) -> float:
@@ -232,9 +236,7 @@ def find_incident(s: Sighting, rules: Rules | None = None) -> int | None:
     The query's time conditions are exactly `within_time()` (an incident's span never
     exceeds max_span, because absorb() only takes reports within it), so the rows are
     ranked as plain numbers with the key `choose()` uses. A ZIP-only report in a dense surge
-    may have hundreds of rows within reach; times are compared as the database returns them
-    (datetimes on PostgreSQL, fixed-format UTC text on SQLite, both in time order) and only
-    break exact ties.
+    may have hundreds of rows within reach, so times are read only for an exact tie.
     """
     rules = rules or Rules.from_settings()
     cells = search_cells(s, rules)
@@ -247,7 +249,7 @@ def find_incident(s: Sighting, rules: Rules | None = None) -> int | None:
     states = ", ".join(["%s"] * len(OPEN_STATES))
     # Only placeholders and our own table name are interpolated; values go as parameters.
     sql = (
-        "SELECT id, lat, lon, radius_m, first_observed_at, last_observed_at, category "  # noqa: S608
+        "SELECT id, lat, lon, radius_m, category "  # noqa: S608
         f"FROM {table} WHERE cell IN ({marks}) AND state IN ({states}) "
         "AND last_observed_at >= %s AND last_observed_at <= %s "
         "AND first_observed_at <= %s AND first_observed_at >= %s"
@@ -260,19 +262,31 @@ def find_incident(s: Sighting, rules: Rules | None = None) -> int | None:
         ops.adapt_datetimefield_value(t + rules.gap),
         ops.adapt_datetimefield_value(t - rules.max_span),
     ]
-    best: tuple | None = None
+    best: tuple[int, float] | None = None
+    tied: list[int] = []
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        for pk, lat, lon, radius, first, last, category in cursor.fetchall():
+        for pk, lat, lon, radius, category in cursor.fetchall():
             if lat is None or lon is None or radius is None:
                 continue
             found = place_score(s, lat, lon, radius, category, rules)
             if found is None:
                 continue
-            key = (*found, first, last, lat, lon, category, pk)
-            if best is None or key < best:
-                best = key
-    return best[-1] if best is not None else None
+            if best is None or found < best:
+                best, tied = found, [pk]
+            elif found == best:
+                tied.append(pk)
+    if best is None:
+        return None
+    if len(tied) == 1:
+        return tied[0]
+    # An exact tie (say two ZIP-only incidents at one ZIP centre): choose() breaks it by the
+    # incidents' own values, as it would have with every candidate.
+    rows = Incident.objects.filter(pk__in=tied).values_list(
+        "pk", "lat", "lon", "radius_m", "first_observed_at", "last_observed_at", "category"
+    )
+    found_cand = choose(s, [Candidate(*row) for row in rows], rules)
+    return found_cand.pk if found_cand else None
 
 
 # --- Updating an incident with a report ----------------------------------------------------

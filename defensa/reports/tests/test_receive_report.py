@@ -220,3 +220,27 @@ def test_grouping_is_deterministic_for_the_same_input_in_the_same_order() -> Non
     second = run()
     # The ZIP-only sighting goes to the nearer of the two raids in its ZIP.
     assert first == second == [0, 0, 1, 1, 2, 1]
+
+
+def test_an_exact_tie_is_broken_by_the_incidents_values_not_ids() -> None:
+    from defensa.incidents import grouping
+
+    def make(ref: str, minutes: int) -> Incident:
+        at = T0 + dt.timedelta(minutes=minutes)
+        return Incident.objects.create(
+            reference=ref,
+            category="workplace_raid",
+            lat=34.0487,
+            lon=-118.2084,
+            radius_m=2500,
+            weight=1 / 2500**2,
+            cell=grouping.grid_cell(34.0487, -118.2084, 2500),
+            first_observed_at=at,
+            last_observed_at=at,
+            report_count=1,
+        )
+
+    later = make("LATER2", 10)  # created first, so the smaller id
+    earlier = make("EARLY2", 5)
+    s = grouping.Sighting(34.0487, -118.2084, 2500, T0 + dt.timedelta(minutes=12), "sighting")
+    assert grouping.find_incident(s) == earlier.pk != later.pk
