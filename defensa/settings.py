@@ -135,8 +135,17 @@ EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20, minimum=1)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "defensa@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_RATE = env_str("EMAIL_RATE", "")  # e.g. "10/s"; empty: no limit
+# SMS through a Twilio-compatible API: on when the account, token and number are set.
+TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID")
+TWILIO_AUTH_TOKEN = env_secret("TWILIO_AUTH_TOKEN")
+TWILIO_FROM_NUMBER = env_str("TWILIO_FROM_NUMBER")
+TWILIO_API_BASE = env_str("TWILIO_API_BASE", "https://api.twilio.com")
+TWILIO_RATE = env_str("TWILIO_RATE", "1/s")  # a US long code; a short code ~100/s
+TWILIO_TIMEOUT = env_int("TWILIO_TIMEOUT", 15, minimum=1)
+# Our public address as the provider sees it (webhook signatures are computed over it).
+TWILIO_WEBHOOK_BASE_URL = env_str("TWILIO_WEBHOOK_BASE_URL")
 # Which transports may carry each channel, first enabled wins.
-NOTIFY_CHANNELS = {"email": ["email", "console"], "sms": ["console"]}
+NOTIFY_CHANNELS = {"email": ["email", "console"], "sms": ["twilio", "console"]}
 NOTIFY_WORKER_THREADS = env_int("NOTIFY_WORKER_THREADS", 4, minimum=1)
 NOTIFY_POLL_SECONDS = 0.25
 NOTIFY_LEASE_SECONDS = env_int("NOTIFY_LEASE_SECONDS", 120, minimum=1)

@@ -197,3 +197,31 @@ def opt_in(channel: str, address: str, *, actor: Any = None) -> bool:
     ).delete()
     record("notify.opt_in", actor=actor, channel=channel, removed=bool(deleted))
     return bool(deleted)
+
+
+# Provider statuses that mean the message did not reach the phone, after it was accepted.
+UNDELIVERED = {"undelivered", "failed"}
+
+
+@transaction.atomic
+def record_provider_status(
+    transport: str, provider_message_id: str, status: str, error_code: str = ""
+) -> Delivery | None:
+    """A provider reports a sent message's fate later (a status callback).
+
+    Only bad news changes anything: a message the carrier could not deliver becomes a failed
+    delivery, shown to a person like any other failure.
+    """
+    delivery = (
+        Delivery.objects.select_for_update()
+        .filter(transport=transport, provider_message_id=provider_message_id)
+        .first()
+    )
+    if delivery is None or status not in UNDELIVERED or delivery.status == Status.FAILED:
+        return delivery
+    reason = f"carrier: {status}" + (f" (error {error_code})" if error_code else "")
+    delivery.status = Status.FAILED
+    delivery.last_error = reason[:300]
+    delivery.save(update_fields=["status", "last_error"])
+    record("notify.delivery_failed", obj=delivery, channel=delivery.channel, by="provider")
+    return delivery

@@ -7,4 +7,6 @@ urlpatterns = [
     path("deliveries/", views.deliveries, name="deliveries"),
     path("deliveries/<int:pk>/retry/", views.retry, name="retry"),
     path("deliveries/<int:pk>/cancel/", views.cancel, name="cancel"),
+    path("twilio/inbound/", views.twilio_inbound, name="twilio_inbound"),
+    path("twilio/status/", views.twilio_status, name="twilio_status"),
 ]

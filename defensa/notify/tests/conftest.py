@@ -3,8 +3,9 @@ from __future__ import annotations
 import pytest
 
 from defensa.notify.testing import smtp_server
+from defensa.notify.tests.twilio_peer import twilio_peer
 
-__all__ = ["smtp_server"]
+__all__ = ["smtp_server", "twilio_peer"]
 
 
 @pytest.fixture(autouse=True)

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 REGISTRY: dict[str, str] = {
     "console": "defensa.notify.transports.console.ConsoleTransport",
     "email": "defensa.notify.transports.email.EmailTransport",
+    "twilio": "defensa.notify.transports.twilio.TwilioTransport",
 }
 
 

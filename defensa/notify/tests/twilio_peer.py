@@ -1,0 +1,141 @@
+"""A small local HTTP server speaking the subset of Twilio's Messages API that Defensa uses.
+
+Configurable latency, a rate limit (429 with Retry-After above it), scripted failures (500,
+429, 400 with a Twilio error code) and deduplication on the Idempotency-Key header. It records
+every accepted message with its arrival time, and signs requests the way Twilio signs webhooks.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs
+
+import pytest
+
+ACCOUNT_SID = "AC" + "0" * 32
+AUTH_TOKEN = "peer-auth-token-not-secret"  # noqa: S105
+FROM_NUMBER = "+15005550006"
+
+
+@dataclass
+class SentSMS:
+    to: str
+    body: str
+    sid: str
+    status_callback: str
+    at: float
+
+
+@dataclass
+class TwilioPeer:
+    port: int = 0
+    latency: float = 0.0
+    rate_per_second: int = 0  # at most this many accepted in any second; 0: no limit
+    messages: list[SentSMS] = field(default_factory=list)
+    requests: int = 0
+    _script: list[tuple[int, dict[str, Any], dict[str, str]]] = field(default_factory=list)
+    _seen_keys: dict[str, str] = field(default_factory=dict)
+    _accepted_at: list[float] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def fail_next(self, status: int, *, code: int = 0, retry_after: str = "") -> None:
+        body: dict[str, Any] = {"status": status, "message": "scripted failure"}
+        if code:
+            body["code"] = code
+        headers = {"Retry-After": retry_after} if retry_after else {}
+        with self._lock:
+            self._script.append((status, body, headers))
+
+    def handle(
+        self, path: str, auth: str, key: str, form: dict[str, str]
+    ) -> tuple[int, dict, dict]:  # type: ignore[type-arg]
+        if path != f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json":
+            return 404, {"status": 404}, {}
+        expected = base64.b64encode(f"{ACCOUNT_SID}:{AUTH_TOKEN}".encode()).decode()
+        if auth != f"Basic {expected}":
+            return 401, {"status": 401, "code": 20003}, {}
+        if self.latency:
+            time.sleep(self.latency)
+        with self._lock:
+            self.requests += 1
+            if self._script:
+                return self._script.pop(0)
+            if key and key in self._seen_keys:
+                # Same request again: the same message, not a second one.
+                return 201, {"sid": self._seen_keys[key], "status": "queued"}, {}
+            now = time.time()
+            recent = [t for t in self._accepted_at if t > now - 1.0]
+            if self.rate_per_second and len(recent) >= self.rate_per_second:
+                # Over the rate in the last second: refuse, as a provider's limiter would.
+                return 429, {"status": 429, "code": 20429}, {"Retry-After": "1"}
+            if not form.get("To", "").startswith("+"):
+                return 400, {"status": 400, "code": 21211, "message": "invalid To"}, {}
+            sid = f"SM{len(self.messages):032d}"
+            self._accepted_at.append(now)
+            self.messages.append(
+                SentSMS(form["To"], form.get("Body", ""), sid, form.get("StatusCallback", ""), now)
+            )
+            if key:
+                self._seen_keys[key] = sid
+            return 201, {"sid": sid, "status": "queued"}, {}
+
+
+def _handler(peer: TwilioPeer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length).decode()
+            form = {k: v[0] for k, v in parse_qs(raw, keep_blank_values=True).items()}
+            status, body, headers = peer.handle(
+                self.path,
+                self.headers.get("Authorization", ""),
+                self.headers.get("Idempotency-Key", ""),
+                form,
+            )
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            return  # quiet: no request log
+
+    return Handler
+
+
+@pytest.fixture
+def twilio_peer(settings: Any) -> Iterator[TwilioPeer]:
+    """Start the peer on a free loopback port and point the Twilio transport at it."""
+    peer = TwilioPeer()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(peer))
+    peer.port = server.server_address[1]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    settings.TWILIO_API_BASE = peer.base_url
+    settings.TWILIO_ACCOUNT_SID = ACCOUNT_SID
+    settings.TWILIO_AUTH_TOKEN = AUTH_TOKEN
+    settings.TWILIO_FROM_NUMBER = FROM_NUMBER
+    settings.TWILIO_WEBHOOK_BASE_URL = "https://defensa.example.org"
+    settings.TWILIO_TIMEOUT = 5
+    settings.TWILIO_RATE = ""
+    settings.NOTIFY_CONSOLE = False
+    try:
+        yield peer
+    finally:
+        server.shutdown()
+        server.server_close()
