@@ -11,9 +11,9 @@ from django.views.decorators.http import require_POST
 
 from defensa.accounts.models import Skill, User
 from defensa.committees import access, actions
+from defensa.committees.areas import area_choices, area_label
 from defensa.committees.forms import AreaForm, OnDutyForm, OwnSkillsForm, ProfileForm, ShiftForm
 from defensa.committees.views import posted, remember_language
-from defensa.core import geo
 from defensa.core.access import signed_in
 
 
@@ -70,56 +70,6 @@ def skills(request: HttpRequest) -> HttpResponse:
             return redirect("me:skills")
         return render(request, "committees/me/skills.html", {"form": form}, status=400)
     return render(request, "committees/me/skills.html", {"form": form})
-
-
-def area_choices(user: User) -> list[tuple[str, str]]:
-    """Neighbourhood cells around the ZIP codes of the person's committees, labelled."""
-    zip_codes: list[str] = []
-    for membership in access.memberships_for(user):
-        for zip_code in membership.committee.zip_codes or []:
-            if isinstance(zip_code, str) and zip_code not in zip_codes:
-                zip_codes.append(zip_code)
-    cells = geo.area_cells_near(zip_codes)
-    if user.home_cell and geo.is_area_cell(user.home_cell) and user.home_cell not in cells:
-        cells.append(user.home_cell)  # keep a choice made while in another committee
-    labels = geo.cell_labels(cells)
-    choices: list[tuple[str, str]] = []
-    seen: dict[str, int] = {}
-    for cell in cells:
-        text = _cell_text(*labels[cell])
-        seen[text] = seen.get(text, 0) + 1
-        if seen[text] > 1:
-            text = f"{text} ({seen[text]})"
-        choices.append((cell, text))
-    return sorted(choices, key=lambda c: c[1])
-
-
-def _cell_text(zip_code: str, direction: str) -> str:
-    # A cell may hold several ZIP centres ("90033, 90063"); they share a city name.
-    city = geo.zip_city(zip_code.split(",")[0].strip())
-    if not direction:
-        text = _("Around ZIP %(zip)s") % {"zip": zip_code}
-    else:
-        text = {
-            "north": _("Just north of ZIP %(zip)s"),
-            "northeast": _("Just northeast of ZIP %(zip)s"),
-            "east": _("Just east of ZIP %(zip)s"),
-            "southeast": _("Just southeast of ZIP %(zip)s"),
-            "south": _("Just south of ZIP %(zip)s"),
-            "southwest": _("Just southwest of ZIP %(zip)s"),
-            "west": _("Just west of ZIP %(zip)s"),
-            "northwest": _("Just northwest of ZIP %(zip)s"),
-        }.get(direction, _("Around ZIP %(zip)s")) % {"zip": zip_code}
-    return f"{text} · {city}" if city else text
-
-
-def area_label(user: User) -> str:
-    if user.home_zip:
-        return _("ZIP %(zip)s") % {"zip": user.home_zip}
-    if user.home_cell and geo.is_area_cell(user.home_cell):
-        zip_code, direction = geo.cell_labels([user.home_cell])[user.home_cell]
-        return _cell_text(zip_code, direction)
-    return ""
 
 
 @signed_in

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 from defensa.accounts import mfa
 from defensa.accounts.models import Skill, User
 from defensa.committees import access, actions
+from defensa.committees.areas import area_label
 from defensa.committees.forms import (
     AnnouncementForm,
     CodeForm,
@@ -325,6 +326,8 @@ def members(request: HttpRequest, slug: str) -> HttpResponse:
         .order_by("status", "user__display_name")
     )
     now = timezone.now()
+    for m in rows:
+        m.area = area_label(m.user)  # type: ignore[attr-defined]
     waiting = [m for m in rows if m.status == MemberStatus.PROBATION]
     context = {
         "committee": committee,

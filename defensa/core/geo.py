@@ -144,20 +144,21 @@ def _zips_by_cell(state: str) -> dict[str, tuple[str, ...]]:
     return {cell: tuple(sorted(zips)) for cell, zips in by_cell.items()}
 
 
-def cell_labels(cells: list[str], state: str = "CA") -> dict[str, tuple[str, str]]:
-    """For each cell, (ZIP codes, compass word or "") so people recognise it.
+@functools.lru_cache(maxsize=4096)
+def cell_label(cell: str, state: str = "CA") -> tuple[str, str]:
+    """(ZIP codes, compass word or "") naming a cell so people recognise it.
 
-    A cell holding ZIP centres is labelled by those ZIPs ("90033" or "90023, 90063"); any
+    A cell holding ZIP centres is named by those ZIPs ("90033" or "90033, 90063"); any
     other says on which side of the nearest ZIP centre it lies.
     """
-    labels: dict[str, tuple[str, str]] = {}
     inside = _zips_by_cell(state)
-    for cell in cells:
-        if cell in inside:
-            labels[cell] = (", ".join(inside[cell]), "")
-            continue
-        centre = cell_center(cell)
-        zip_code = nearest_zip(centre, state)
-        zc = zip_centroid(zip_code) if zip_code else None
-        labels[cell] = (zip_code, compass(zc, centre) if zc else "")
-    return labels
+    if cell in inside:
+        return ", ".join(inside[cell]), ""
+    centre = cell_center(cell)
+    zip_code = nearest_zip(centre, state)
+    zc = zip_centroid(zip_code) if zip_code else None
+    return zip_code, compass(zc, centre) if zc else ""
+
+
+def cell_labels(cells: list[str], state: str = "CA") -> dict[str, tuple[str, str]]:
+    return {cell: cell_label(cell, state) for cell in cells}

@@ -223,3 +223,13 @@ def test_too_many_reveals_in_an_hour_are_refused_and_recorded(net, client_as, se
     lucia.save()
     other = client_as(net.lucia)
     assert other.post(f"/committees/boyle-heights/members/{ids[0]}/reveal/").status_code == 200
+
+
+def test_member_list_names_a_neighbourhood_area(net, client_as):
+    from defensa.core import geo
+
+    cell = geo.cell_for(*geo.zip_centroid("90033"))  # type: ignore[misc]
+    User.objects.filter(pk=net.mo.pk).update(home_cell=cell)
+    page = client_as(net.ana).get("/committees/boyle-heights/members/").content.decode()
+    row = page.split(f'id="member-{_m(net, "mo").pk}"')[1].split("</tr>")[0]
+    assert "Around ZIP 90033, 90063" in row and cell not in row
