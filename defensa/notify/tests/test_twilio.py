@@ -7,6 +7,9 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from defensa.audit.models import AuditEntry
 from defensa.notify.actions import Address
@@ -260,3 +263,24 @@ def test_a_delivered_status_callback_changes_nothing(client, texter, twilio_peer
     assert client.post(path, params, **sign(path, params)).status_code == 204
     delivery.refresh_from_db()
     assert delivery.status == Status.SENT
+
+
+_field = st.text(max_size=200)
+
+
+@hsettings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    params=st.dictionaries(
+        st.sampled_from(["From", "Body", "To", "MessageSid", "MessageStatus", "ErrorCode", "X"]),
+        _field,
+    ),
+    path=st.sampled_from(["/notify/twilio/inbound/", "/notify/twilio/status/"]),
+)
+def test_any_signed_webhook_input_gets_a_clear_answer_never_a_500(
+    client, net, twilio_peer, params, path
+):
+    params = {k: v.replace("\x00", "") for k, v in params.items()}
+    response = client.post(path, params, **sign(path, params))
+    assert response.status_code in (200, 204)
