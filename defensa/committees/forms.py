@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from defensa.accounts.models import Language, SkillKind, User
+from defensa.committees.actions import SkillEntry
 from defensa.committees.models import Weekday
 from defensa.core import geo
 
@@ -251,9 +252,7 @@ class OwnSkillsForm(forms.Form):
                 self.add_error(f"{kind}_has", _("Tick this box to keep the dates you wrote."))
         return data
 
-    def entries(self) -> list[Any]:
-        from defensa.committees.actions import SkillEntry
-
+    def entries(self) -> list[SkillEntry]:
         data = self.cleaned_data
         return [
             SkillEntry(kind, data.get(f"{kind}_trained_on"), data.get(f"{kind}_expires_on"))
