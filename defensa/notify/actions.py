@@ -21,7 +21,14 @@ from django.utils.translation import gettext_noop
 from defensa.accounts.models import User
 from defensa.audit.log import record
 from defensa.notify import messages
-from defensa.notify.models import Channel, Delivery, OptOut, Priority, Status
+from defensa.notify.models import (
+    DELIVERY_RETENTION,
+    Channel,
+    Delivery,
+    OptOut,
+    Priority,
+    Status,
+)
 
 
 class NotInTransaction(RuntimeError):
@@ -225,3 +232,21 @@ def record_provider_status(
     delivery.save(update_fields=["status", "last_error"])
     record("notify.delivery_failed", obj=delivery, channel=delivery.channel, by="provider")
     return delivery
+
+
+@transaction.atomic
+def purge_old_deliveries(*, now: Any = None) -> int:
+    """Delete finished deliveries (and their attempts) past their retention period.
+
+    Deliveries still queued or sending are kept whatever their age: purging them would lose
+    a message. Returns how many deliveries were deleted.
+    """
+    cutoff = (now or timezone.now()) - DELIVERY_RETENTION
+    finished = Delivery.objects.filter(
+        status__in=[Status.SENT, Status.FAILED, Status.CANCELLED], created_at__lt=cutoff
+    )
+    count = finished.count()
+    if count:
+        finished.delete()
+        record("notify.purge_deliveries", deleted=count)
+    return count

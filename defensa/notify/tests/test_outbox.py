@@ -351,3 +351,20 @@ def test_a_message_that_keeps_killing_workers_is_failed_not_retried_forever(
     assert [m.rcpt for m in smtp_server.messages] == [["vero@example.org"]]
     fine.refresh_from_db()
     assert fine.status == Status.SENT
+
+
+def test_finished_deliveries_are_purged_after_their_retention_but_waiting_ones_never(net):
+    [sent] = queue(net.ana, "purge:sent")
+    [waiting] = queue(net.vero, "purge:waiting")
+    [recent] = queue(net.mo, "purge:recent")
+    old = timezone.now() - timedelta(days=31)
+    Delivery.objects.filter(pk=sent.pk).update(status=Status.SENT, created_at=old)
+    DeliveryAttempt.objects.create(delivery=sent, number=1, status=AttemptStatus.SENT)
+    Delivery.objects.filter(pk=waiting.pk).update(created_at=old)
+    Delivery.objects.filter(pk=recent.pk).update(status=Status.FAILED)
+
+    call_command("purge_deliveries", verbosity=0)
+
+    assert set(Delivery.objects.values_list("pk", flat=True)) == {waiting.pk, recent.pk}
+    assert DeliveryAttempt.objects.count() == 0
+    assert AuditEntry.objects.filter(action="notify.purge_deliveries").count() == 1
