@@ -47,6 +47,9 @@ PUBLIC_URL_NAMES = {
     "join:code",
     # The public report form: anyone reports, no account (issue 3).
     "reports:new",
+    # SMS provider webhooks: no account, authenticated by the provider's signature (property 20).
+    "notify:twilio_inbound",
+    "notify:twilio_status",
 }
 
 # Views a member on probation may open inside their own committee (slug "boyle-heights").
