@@ -12,6 +12,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 import pytest
+from django.contrib.auth import SESSION_KEY
 from django.test import Client
 from pytest_django.fixtures import Settings as SettingsWrapper
 
@@ -69,13 +70,28 @@ class Visitor:
     user: User | None
 
 
-def _client_for(visitor: Visitor) -> Client:
-    # A fresh client per request: an empty POST to "sign out" must not turn pat anonymous
-    # for the rest of the walk.
-    client = Client()
-    if visitor.user is not None:
-        testing.sign_in(client, visitor.user, factor="totp")
-    return client
+class _Clients:
+    """One client per visitor, kept in the state the walk promises for every request.
+
+    Building a client (and its middleware chain) or signing in for each request would make
+    the walk several times slower; instead the anonymous client forgets its cookies, and
+    pat is signed in again only after a request ended the session (an empty POST to "sign
+    out", or a page that signs people out).
+    """
+
+    def __init__(self) -> None:
+        self._clients: dict[str, Client] = {}
+
+    def ready(self, visitor: Visitor) -> Client:
+        client = self._clients.get(visitor.label)
+        if client is None:
+            client = self._clients[visitor.label] = Client()
+        if visitor.user is None:
+            client.cookies.clear()
+        elif client.session.get(SESSION_KEY) != str(visitor.user.pk):
+            client.cookies.clear()
+            testing.sign_in(client, visitor.user, factor="totp")
+        return client
 
 
 def violations(
@@ -87,6 +103,7 @@ def violations(
 ) -> list[str]:
     """Every (visitor, method, path) that got through although it should have been refused."""
     found: list[str] = []
+    clients = _Clients()
     for endpoint in endpoint_list:
         access = access_of(endpoint.callback)
         paths = sample_paths(endpoint, samples)
@@ -104,7 +121,7 @@ def violations(
                 if visitor.user is not None and own_page:
                     continue
                 for method in ("get", "post"):
-                    client = _client_for(visitor)
+                    client = clients.ready(visitor)
                     try:
                         response = getattr(client, method)(path, {})
                     except Exception as exc:  # noqa: BLE001 - a crash is a finding, not a stop
