@@ -136,6 +136,35 @@ def area_cells_near(zip_codes: list[str], rings: int = 1) -> list[str]:
     return cells
 
 
+MAX_CHILD_CELLS = 49  # a coarser committee cell is split only while the list stays short
+
+
+def area_cells_from(cells: list[str]) -> list[str]:
+    """Neighbourhood-size cells for a committee's own h3 cells, of any resolution.
+
+    Finer cells become their neighbourhood parent; a coarser cell becomes its children,
+    unless there would be too many to list (then the ZIP codes must do).
+    """
+    found: list[str] = []
+    for cell in cells:
+        try:
+            if not h3.is_valid_cell(cell):
+                continue
+            res = h3.get_resolution(cell)
+            if res == AREA_RESOLUTION:
+                candidates = [cell]
+            elif res > AREA_RESOLUTION:
+                candidates = [h3.cell_to_parent(cell, AREA_RESOLUTION)]
+            elif 7 ** (AREA_RESOLUTION - res) <= MAX_CHILD_CELLS:
+                candidates = sorted(h3.cell_to_children(cell, AREA_RESOLUTION))
+            else:
+                candidates = []
+        except (ValueError, TypeError):
+            continue
+        found.extend(c for c in candidates if c not in found)
+    return found
+
+
 @functools.lru_cache(maxsize=8)
 def _zips_by_cell(state: str) -> dict[str, tuple[str, ...]]:
     by_cell: dict[str, list[str]] = {}

@@ -55,3 +55,16 @@ def test_cell_labels_name_the_zips_inside_or_nearby():
 )
 def test_compass(point, word):
     assert geo.compass((0.0, 0.0), point) == word
+
+
+def test_area_cells_from_committee_cells_of_any_resolution():
+    cell = geo.cell_for(34.0487, -118.2084)
+    finer = h3.cell_to_children(cell, 9)[0]
+    coarser = h3.cell_to_parent(cell, 6)
+    much_coarser = h3.cell_to_parent(cell, 4)
+    assert geo.area_cells_from([cell]) == [cell]
+    assert geo.area_cells_from([finer]) == [cell]
+    children = geo.area_cells_from([coarser])
+    assert len(children) == 7 and cell in children
+    assert geo.area_cells_from([much_coarser]) == []  # too many to list
+    assert geo.area_cells_from(["nonsense", "", cell, cell]) == [cell]

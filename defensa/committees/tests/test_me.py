@@ -261,3 +261,12 @@ def test_shift_cap(net, client_as):
     )
     assert response.status_code == 400 and b"Remove one first" in response.content
     assert Shift.objects.count() == 28
+
+
+def test_area_list_includes_the_committees_own_cells(net, client_as):
+    far = geo.cell_for(34.1, -118.3)  # Hollywood-ish: not next to Boyle Heights' ZIP
+    net.boyle.h3_cells = [far]
+    net.boyle.save()
+    client = client_as(net.mo)
+    assert far in client.get("/me/area/").content.decode()
+    assert client.post("/me/area/", {"mode": "cell", "cell": far}).status_code == 302
