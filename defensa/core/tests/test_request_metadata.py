@@ -6,15 +6,19 @@ whether the request went through Django's test client or a real gunicorn like `m
 
 from __future__ import annotations
 
+import contextlib
+import http.cookiejar
 import io
 import os
 import re
 import shlex
 import signal
 import socket
+import sqlite3
 import subprocess
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -37,6 +41,7 @@ from defensa.core.tests.canary import (
 )
 from defensa.core.tests.proc import PYTHON, REPO, clean_env
 from defensa.core.tests.urlwalk import Samples, endpoints, sample_paths
+from defensa.reports.models import Report
 
 CANARIES = (CANARY_IP, CANARY_UA)
 
@@ -107,6 +112,21 @@ def test_no_canary_at_rest_after_public_pages_and_a_sign_in(
     statuses = {path: visitor.get(path).status_code for path in public_paths}
     statuses.update({f"POST {p}": visitor.post(p, {}).status_code for p in public_paths})
     visitor.get("/no-such-page/")  # a 404 is logged by Django's request logger
+    # The public report flow, as a frightened witness would send it.
+    form_page = visitor.get("/report/new/").content.decode()
+    token = re.search(r'name="token" value="([^"]+)"', form_page)
+    assert token, "the report form has no hidden token field"
+    receipt = visitor.post(
+        "/report/new/",
+        {
+            "category": "workplace_raid",
+            "zip_code": "90033",
+            "location_text": "Soto y Cesar Chavez",
+            "description": "Camionetas sin placas frente al car wash",
+            "token": token.group(1),
+        },
+    )
+    assert receipt.status_code == 200 and Report.objects.count() == 1, "report not stored"
     # Sign-in: a wrong password (counted against the account), then the real thing.
     visitor.post("/accounts/login/", {"email": net.mo.email, "password": "wrong-password-1"})
     visitor.post("/accounts/login/", {"email": net.mo.email, "password": testing.PASSWORD})
@@ -179,21 +199,38 @@ def _wait_until_listening(port: int, proc: subprocess.Popen[bytes], timeout: flo
     raise AssertionError("gunicorn did not start listening")
 
 
-def _request(port: int, path: str, *, data: bytes | None = None) -> int:
-    headers = {
+class _Browser:
+    """A visitor with the canary headers and a cookie jar (for the CSRF cookie)."""
+
+    HEADERS = {
         "User-Agent": CANARY_UA,
         "X-Forwarded-For": CANARY_IP,
         "X-Real-IP": CANARY_IP,
         "Forwarded": f"for={CANARY_IP}",
     }
-    request = urllib.request.Request(  # noqa: S310 - loopback only
-        f"http://127.0.0.1:{port}{path}", data=data, headers=headers
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
-            return response.status
-    except urllib.error.HTTPError as error:
-        return error.code
+
+    def __init__(self, port: int) -> None:
+        self.base = f"http://127.0.0.1:{port}"
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+        )
+
+    def fetch(self, path: str, form: dict[str, str] | None = None) -> tuple[int, str]:
+        data = urllib.parse.urlencode(form).encode() if form is not None else None
+        request = urllib.request.Request(  # noqa: S310 - loopback only
+            self.base + path, data=data, headers=self.HEADERS
+        )
+        try:
+            with self.opener.open(request, timeout=5) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode(errors="replace")
+
+
+def _hidden(html: str, name: str) -> str:
+    found = re.search(rf'name="{name}" value="([^"]+)"', html)
+    assert found, f"no hidden {name} field in the page"
+    return found.group(1)
 
 
 def test_gunicorn_as_served_keeps_no_canary(tmp_path: Path) -> None:
@@ -221,17 +258,29 @@ def test_gunicorn_as_served_keeps_no_canary(tmp_path: Path) -> None:
     )
     try:
         _wait_until_listening(port, proc, timeout=10)
+        browser = _Browser(port)
         statuses = [
-            _request(port, "/"),
-            _request(port, "/accounts/login/"),
-            _request(port, "/no-such-page/"),
+            browser.fetch("/")[0],
+            browser.fetch("/no-such-page/")[0],
             # No CSRF token: refused and logged by django.security.csrf.
-            _request(port, "/accounts/login/", data=b"email=a%40b.c&password=x"),
+            browser.fetch("/accounts/login/", {"email": "a@b.c", "password": "x"})[0],
         ]
+        # The public report flow, stored in the scratch database that is searched below.
+        status, page = browser.fetch("/report/new/")
+        form = {
+            "csrfmiddlewaretoken": _hidden(page, "csrfmiddlewaretoken"),
+            "token": _hidden(page, "token"),
+            "category": "checkpoint",
+            "zip_code": "90022",
+            "description": "Retén en Whittier y Atlantic",
+        }
+        statuses += [status, browser.fetch("/report/new/", form)[0]]
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         out, err = proc.communicate(timeout=10)
-    assert statuses == [200, 200, 404, 403]
+    assert statuses == [200, 404, 403, 200, 200]
+    with contextlib.closing(sqlite3.connect(data_dir / "defensa.sqlite3")) as db:
+        assert db.execute("SELECT count(*) FROM reports_report").fetchone() == (1,)
     logged = (out + err).decode(errors="replace")
     assert "Forbidden (CSRF" in logged, "the server's log was not captured: " + logged[-500:]
     found = [c for c in CANARIES if c in logged]
