@@ -69,6 +69,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Before the two below: they tell the person why they were signed out or redirected.
     "django.contrib.messages.middleware.MessageMiddleware",
+    "defensa.accounts.middleware.SignInLanguageMiddleware",
     "defensa.accounts.middleware.SessionLimitsMiddleware",
     "defensa.accounts.middleware.RequireStrongFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

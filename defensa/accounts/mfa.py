@@ -77,3 +77,5 @@ def complete_login(request: HttpRequest, user: User, factor: str) -> None:
     request.session[SESSION_AUTH_AT] = now
     request.session[SESSION_SEEN_AT] = now
     request.session[SESSION_FACTOR] = factor
+    # The person's own language follows them to a new device (see SignInLanguageMiddleware).
+    request.defensa_language = user.language  # type: ignore[attr-defined]

@@ -77,3 +77,29 @@ class RequireStrongFactorMiddleware:
             messages.warning(request, _("Your role needs a passkey. Add one to continue."))
             return redirect("accounts:security")
         return self.get_response(request)
+
+
+class SignInLanguageMiddleware:
+    """On the response that completes a sign-in, switch the page language to the person's own.
+
+    Afterwards the language switcher works as for anyone (it sets the same cookie), and the
+    member's settings page changes both.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        language = getattr(request, "defensa_language", None)
+        if language in dict(settings.LANGUAGES):
+            response.set_cookie(
+                settings.LANGUAGE_COOKIE_NAME,
+                language,
+                max_age=settings.LANGUAGE_COOKIE_AGE,
+                path=settings.LANGUAGE_COOKIE_PATH,
+                secure=settings.LANGUAGE_COOKIE_SECURE,
+                httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+                samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+            )
+        return response

@@ -292,3 +292,21 @@ def test_lockout_columns_hold_no_request_metadata(client, net, settings):
     assert net.mo.is_locked
     for entry in AuditEntry.objects.all():
         assert "203.0.113.9" not in str(entry.data) and "Agent" not in str(entry.data)
+
+
+def test_sign_in_switches_to_the_persons_own_language(client, net):
+    # Dani prefers Spanish; this browser asked for English.
+    post_password(client, net.dani)
+    response = client.post(
+        "/accounts/login/second-step/",
+        {"code": fresh_code(net.dani)},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.cookies["django_language"].value == "es"
+    page = client.get("/accounts/", HTTP_ACCEPT_LANGUAGE="en")
+    assert '<html lang="es">' in page.content.decode()
+    # A failed attempt does not touch the language.
+    client.post("/accounts/logout/")
+    post_password(client, net.mo)
+    response = client.post("/accounts/login/second-step/", {"code": wrong_code(net.mo)})
+    assert "django_language" not in response.cookies
