@@ -27,6 +27,7 @@ messages: deps
 run: messages
 	DEFENSA_DEMO=1 $(PY) manage.py migrate --verbosity 0
 	DEFENSA_DEMO=1 $(PY) manage.py collectstatic --noinput --verbosity 0
+	DEFENSA_DEMO=1 $(PY) manage.py collectstatic --noinput --verbosity 0
 	DEFENSA_DEMO=1 $(PY) manage.py seed_demo
 	DEFENSA_DEMO=1 PORT=$(PORT) ./scripts/serve
 

@@ -15,6 +15,17 @@ def _fast_hasher(settings):  # type: ignore[no-untyped-def]
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _test_settings(settings):  # type: ignore[no-untyped-def]
+    # The hashed-manifest storage needs collectstatic; tests serve files straight from apps.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    # A developer's shell may have DEFENSA_DEMO set; tests state demo mode when they need it.
+    settings.DEMO = False
+
+
 @pytest.fixture
 def net(db):  # type: ignore[no-untyped-def]
     return testing.build_network()

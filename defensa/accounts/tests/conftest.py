@@ -19,15 +19,6 @@ ORIGIN = "http://localhost:8000"
 
 
 @pytest.fixture(autouse=True)
-def _plain_static_storage(settings):  # type: ignore[no-untyped-def]
-    # Production's manifest storage needs `collectstatic` first; tests render without it.
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
-@pytest.fixture(autouse=True)
 def _webauthn_settings(settings):  # type: ignore[no-untyped-def]
     settings.WEBAUTHN_RP_ID = "localhost"
     settings.WEBAUTHN_ORIGINS = [ORIGIN]
