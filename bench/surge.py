@@ -80,6 +80,7 @@ class Surge:
     lines: list[dict] = field(default_factory=list)
     truth: list[str] = field(default_factory=list)
     kinds: dict[str, int] = field(default_factory=dict)
+    event_kind: dict[str, str] = field(default_factory=dict)
 
 
 def _offset(lat: float, lon: float, north_m: float, east_m: float) -> tuple[float, float]:
@@ -104,10 +105,12 @@ class _Builder:
         self.pending: list[tuple[dt.datetime, int, dict, str]] = []
         self.events = 0
         self.kinds: dict[str, int] = {}
+        self.event_kind: dict[str, str] = {}
 
     def event(self, kind: str) -> str:
         self.events += 1
         self.kinds[kind] = self.kinds.get(kind, 0) + 1
+        self.event_kind[f"E{self.events}"] = kind
         return f"E{self.events}"
 
     def report(self, label: str, lat: float, lon: float, at: dt.datetime, category: str) -> None:
@@ -146,7 +149,7 @@ class _Builder:
             self.report(label, lat, lon, at, category)
 
     def finish(self) -> Surge:
-        surge = Surge(kinds=dict(self.kinds))
+        surge = Surge(kinds=dict(self.kinds), event_kind=dict(self.event_kind))
         for n, (_, _, line, label) in enumerate(sorted(self.pending, key=lambda p: p[:2])):
             surge.lines.append({"id": f"r{n + 1:05d}", **line})
             surge.truth.append(label)
