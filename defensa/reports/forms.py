@@ -81,6 +81,12 @@ class ReportForm(forms.Form):
         widget=MultipleFileInput(attrs={"accept": "image/*"}),
     )
     token = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    # Filled only by the optional "use my location" button (reports/static/reports/locate.js).
+    lat = forms.FloatField(widget=forms.HiddenInput, required=False, min_value=-90, max_value=90)
+    lon = forms.FloatField(widget=forms.HiddenInput, required=False, min_value=-180, max_value=180)
+    accuracy = forms.FloatField(
+        widget=forms.HiddenInput, required=False, min_value=0, max_value=100_000
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -130,7 +136,11 @@ class ReportForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
-        if not data.get("location_text") and not data.get("zip_code"):
+        located = data.get("lat") is not None and data.get("lon") is not None
+        if (data.get("lat") is None) != (data.get("lon") is None):
+            data["lat"] = data["lon"] = None  # half a position is no position
+            located = False
+        if not located and not data.get("location_text") and not data.get("zip_code"):
             raise forms.ValidationError(
                 _("Tell us where: an address, cross streets or a ZIP code."),
                 code="where",
@@ -140,11 +150,22 @@ class ReportForm(forms.Form):
     def report_data(self, language: str) -> dict[str, Any]:
         d = self.cleaned_data
         text = d.get("location_text", "")
+        located = d.get("lat") is not None and d.get("lon") is not None
+        if located:
+            kind = "gps"
+        elif text and not d.get("zip_code"):
+            kind = "cross_streets"
+        else:
+            kind = ""
         return {
             "category": d["category"],
-            # Cross streets are not turned into coordinates (no geocoder leaves the server);
-            # the ZIP code places the report until a dispatcher refines it.
-            "location_kind": "cross_streets" if text and not d.get("zip_code") else "",
+            # The phone's own fix when the person tapped "use my location". Cross streets are
+            # not turned into coordinates (no geocoder request leaves the server); a ZIP code
+            # places the report at its centre until a dispatcher refines it.
+            "lat": d.get("lat") if located else None,
+            "lon": d.get("lon") if located else None,
+            "precision_m": d.get("accuracy") if located else None,
+            "location_kind": kind,
             "location_text": text,
             "zip_code": d.get("zip_code", ""),
             "observed_at": d["observed_at"],

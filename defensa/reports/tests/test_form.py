@@ -67,7 +67,9 @@ def test_the_form_works_without_an_account_in_english_and_spanish(client: Client
     assert "What is happening?" in en and "We do not keep your IP address" in en
     assert "¿Qué está pasando?" in es and "No guardamos tu dirección IP" in es
     # Plain HTML: no script needed, the form posts by itself, ZIP gets a numeric keypad.
-    assert "<script" not in en
+    # The one script only adds the optional "use my location" button, hidden until it runs.
+    assert re.findall(r"<script[^>]*>", en) == ['<script src="/static/reports/locate.js" defer>']
+    assert '<div id="locate" class="card" hidden' in en
     assert 'enctype="multipart/form-data"' in en and 'inputmode="numeric"' in en
     assert 'type="datetime-local"' in en
     # Two visits get two different tokens.
@@ -273,3 +275,27 @@ class FuzzForm(HypothesisTestCase):
             assert after[3] == before[3] + 1
         else:
             assert after == before
+
+
+def test_use_my_location_gives_a_gps_report(client: Client) -> None:
+    response = post(
+        client,
+        fresh_form(client),
+        location_text="",
+        zip_code="",
+        lat="34.0431",
+        lon="-118.2101",
+        accuracy="18",
+    )
+    assert response.status_code == 200
+    report = Report.objects.get()
+    assert report.location_kind == "gps" and report.precision_m == 18
+    assert report.lat == pytest.approx(34.0431)
+
+
+def test_half_a_position_is_ignored(client: Client) -> None:
+    response = post(client, fresh_form(client), lat="34.0431", lon="")
+    assert response.status_code == 200
+    assert Report.objects.get().location_kind == "zip"
+    response = post(client, fresh_form(client), lat="34.0431", zip_code="", location_text="")
+    assert response.status_code == 400
