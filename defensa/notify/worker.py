@@ -297,11 +297,18 @@ class Worker:
         self.once = once
         self.poll = settings.NOTIFY_POLL_SECONDS if poll is None else poll
         self.stopping = threading.Event()
+        # Set from a signal handler, which must take no lock: a second signal arriving while
+        # the first handler is inside Event.set() would deadlock on the event's own lock.
+        self.stop_requested = False
         self.handled = 0  # deliveries this worker claimed and dealt with
         self._count_lock = threading.Lock()
 
     def stop(self) -> None:
         self.stopping.set()
+
+    def request_stop(self) -> None:
+        """Ask the worker to stop; safe to call from a signal handler (takes no lock)."""
+        self.stop_requested = True
 
     def run(self) -> None:
         if self.threads == 1:
@@ -313,13 +320,16 @@ class Worker:
         ]
         for thread in workers:
             thread.start()
-        for thread in workers:
-            thread.join()
+        while any(thread.is_alive() for thread in workers):
+            for thread in workers:
+                thread.join(timeout=0.2)
+            if self.stop_requested:
+                self.stopping.set()
 
     def _loop(self) -> None:
         blocked: dict[str, float] = {}
         try:
-            while not self.stopping.is_set():
+            while not (self.stopping.is_set() or self.stop_requested):
                 if not connection.in_atomic_block:
                     # Drop a broken or too-old connection between deliveries (as requests do).
                     close_old_connections()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import signal
+import threading
 import time
 from collections import Counter
 
@@ -86,3 +87,39 @@ def test_a_worker_killed_mid_send_loses_nothing(workers, smtp_server):
     ids = {m["Message-ID"] for m in smtp_server.wait_for(1)}
     assert len(ids) == 1
     assert 1 <= len(smtp_server.messages) <= 2
+
+
+def test_ctrl_c_then_sigterm_stops_an_idle_worker(workers, smtp_server):
+    """Ctrl-C reaches every process of `make run`, and scripts/serve then sends SIGTERM too.
+
+    Two signals close together used to deadlock the worker inside Event.set().
+    """
+    proc = workers.start("--threads", "4")
+    try:
+        time.sleep(1.0)  # started and idle, polling
+        for _ in range(3):
+            proc.send_signal(signal.SIGINT)
+            proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=15)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert handled(out) == 0
+
+
+def test_the_signal_handler_path_takes_no_lock():
+    """A handler runs between two bytecodes of the main thread, even inside Event.set().
+
+    Hold the event's lock as if the main thread were inside Event.set(): asking the worker to
+    stop must still return at once.
+    """
+    from defensa.notify.worker import Worker
+
+    worker = Worker(threads=2)
+    with worker.stopping._cond:  # type: ignore[attr-defined]
+        asker = threading.Thread(target=worker.request_stop, daemon=True)
+        asker.start()
+        asker.join(timeout=2)
+        assert not asker.is_alive(), "request_stop() blocked on the event's lock"
+    assert worker.stop_requested

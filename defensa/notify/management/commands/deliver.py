@@ -32,7 +32,7 @@ class Command(BaseCommand):
 
         def stop(signum: int, frame: FrameType | None) -> None:
             # Finish the sends in flight, record them, then exit: nothing is left 'sending'.
-            worker.stop()
+            worker.request_stop()
 
         if not options["once"]:
             signal.signal(signal.SIGTERM, stop)
