@@ -23,10 +23,10 @@ dev-deps: $(VENV)/.dev-deps
 messages: deps
 	$(PY) manage.py compile_translations --verbosity 0
 
-## make run: install, migrate, seed the demo network, serve with gunicorn plus the task worker.
+## make run: install, migrate, collect static files, seed the demo network, then serve with
+## gunicorn beside the task worker and the delivery worker.
 run: messages
 	DEFENSA_DEMO=1 $(PY) manage.py migrate --verbosity 0
-	DEFENSA_DEMO=1 $(PY) manage.py collectstatic --noinput --verbosity 0
 	DEFENSA_DEMO=1 $(PY) manage.py collectstatic --noinput --verbosity 0
 	DEFENSA_DEMO=1 $(PY) manage.py seed_demo
 	DEFENSA_DEMO=1 PORT=$(PORT) ./scripts/serve

@@ -4,5 +4,3 @@ from defensa.notify.testing import smtp_server
 from defensa.notify.tests.twilio_peer import twilio_peer
 
 __all__ = ["smtp_server", "twilio_peer"]
-
-
