@@ -3,9 +3,10 @@
 The rule (docs/rapid-response.md has it in plain words):
 
 - **Space.** A report and an incident are near when the distance between the report's point
-  and the incident's centroid is at most `base + factor * sqrt(r_report² + r_incident²)`:
-  each side's uncertainty widens the threshold, so a GPS fix (tens of metres) must be close,
-  while a ZIP-only report (kilometres) matches anything in its ZIP.
+  and the incident's centroid is at most `base + sqrt(reach_report² + reach_incident²)`, where
+  a GPS accuracy reaches `factor` times itself and a vague radius (a ZIP) reaches itself: each
+  side's uncertainty widens the threshold, so a GPS fix (tens of metres) must be close, while
+  a ZIP-only report (kilometres) matches what is in or near its ZIP.
 - **Category.** Different specific categories (a workplace raid and a vehicle stop) must be
   twice as close; "agents seen" and "something else" go with anything. Among several matches
   the same category wins, then the nearest relative to its threshold.
@@ -117,8 +118,15 @@ def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return EARTH_RADIUS_M * math.hypot(x, y)
 
 
+def _reach(r: float, rules: Rules) -> float:
+    # A phone's accuracy is a typical error (about one standard deviation): allow `factor`
+    # times it. A vague report's radius (a ZIP) is already a bound: allow it once, or a
+    # ZIP-only report would reach raids in the next ZIP over.
+    return rules.factor * r if r <= COARSE_FROM_M else max(r, rules.factor * COARSE_FROM_M)
+
+
 def threshold_m(r1: float, r2: float, rules: Rules) -> float:
-    return rules.base_m + rules.factor * math.hypot(r1, r2)
+    return rules.base_m + math.hypot(_reach(r1, rules), _reach(r2, rules))
 
 
 def category_rank(a: str, b: str) -> int:
