@@ -150,11 +150,12 @@ def test_home_leads_to_report_and_rights(client: Client) -> None:
 
 
 @pytest.mark.parametrize("language", ["en", "es"])
-def test_report_page_does_not_pretend_to_take_a_report(client: Client, language: str) -> None:
+def test_report_page_leads_to_the_online_form(client: Client, language: str) -> None:
     html = get(client, reverse("pages:report"), language).content.decode()
     main = html.split('<main id="main">')[1].split("</main>")[0]
     assert "<form" not in main
-    assert ("not ready yet" if language == "en" else "todavía no está listo") in main
+    label = "Send a report online" if language == "en" else "Manda un reporte en línea"
+    assert f'href="{reverse("reports:new")}">{label}</a>' in main
     for word in (
         ("What", "Where", "When", "How many")
         if language == "en"
