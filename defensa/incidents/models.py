@@ -76,6 +76,11 @@ class Incident(models.Model):
         on_delete=models.SET_NULL,
         related_name="incidents",
     )
+    # Set when a dispatcher merged this incident into another: its reports moved there and
+    # this one is closed, kept only so its timeline and old links still lead somewhere.
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_from"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -93,6 +98,7 @@ class Incident(models.Model):
                 "last_observed_at",
                 "report_count",
                 "committee",
+                "merged_into",
                 "created_at",
                 "updated_at",
             ),
@@ -135,6 +141,8 @@ class TimelineAction(models.TextChoices):
     REPORT_ADDED = "report_added", _("Another report joined")
     STATE_CHANGED = "state_changed", _("State changed")
     NOTE = "note", _("Note")
+    MERGED = "merged", _("Merged by a dispatcher")
+    SPLIT = "split", _("Split by a dispatcher")
 
 
 class TimelineEntry(models.Model):
