@@ -268,4 +268,6 @@ ZIP_PRECISION_M = env_int("DEFENSA_ZIP_PRECISION_M", 2500, minimum=100)
 # worker's memory (defensa/reports/flood.py); photos per report.
 REPORT_FLOOD_LIMIT = env_int("DEFENSA_REPORT_FLOOD_LIMIT", 10, minimum=1)
 REPORT_FLOOD_WINDOW_MINUTES = env_int("DEFENSA_REPORT_FLOOD_WINDOW_MINUTES", 10, minimum=1)
+# Texts from one phone within this many minutes of its last one add to the same report.
+SMS_THREAD_MINUTES = env_int("DEFENSA_SMS_THREAD_MINUTES", 30, minimum=1)
 REPORT_MAX_PHOTOS = env_int("DEFENSA_REPORT_MAX_PHOTOS", 3, minimum=0)

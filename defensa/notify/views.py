@@ -15,7 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from defensa.core.access import public
-from defensa.notify import actions, sms
+from defensa.notify import actions, inbound, sms
 from defensa.notify.access import deliveries_for, get_delivery_for
 from defensa.notify.models import Status
 from defensa.notify.transports.twilio import signature_is_valid
@@ -105,14 +105,26 @@ def _twiml(reply: str) -> HttpResponse:
 @csrf_exempt
 @require_POST
 def twilio_inbound(request: HttpRequest) -> HttpResponse:
-    """An SMS to one of our numbers: STOP, START and HELP keywords, answered at once."""
+    """An SMS to one of our numbers: keywords answered at once, anything else to the handlers."""
     params = _signed_params(request)
     if params is None:
         return HttpResponseForbidden()
     number = params.get("From", "")
     if not _PHONE.match(number):
         return _twiml("")
-    answer = sms.handle_inbound(number, params.get("Body", "")[:160])
+    body = params.get("Body", "")
+    answer = sms.handle_inbound(number, body[:160])
+    if not answer.keyword:
+        # Anything else is for the apps that registered for it (a report, in practice).
+        # A concatenated SMS is at most 1600 characters; more is not a text message.
+        inbound.dispatch(
+            inbound.InboundText(
+                number=number,
+                body=body[:1600],
+                sid=params.get("MessageSid", ""),
+                to=params.get("To", ""),
+            )
+        )
     return _twiml(answer.reply)
 
 

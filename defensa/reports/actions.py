@@ -130,6 +130,10 @@ def clean_report_data(data: Mapping[str, Any]) -> CleanReport:
             # Only a ZIP: its centre, with a radius of kilometres.
             lat, lon = centre
             kind, precision = LocationKind.ZIP, float(settings.ZIP_PRECISION_M)
+        elif kind == LocationKind.CROSS_STREETS and data.get("location_text"):
+            # Said in words only: no coordinates (nothing is geocoded) but the kind tells a
+            # dispatcher there is a place to read.
+            precision = None
         else:
             kind, precision = LocationKind.NONE, None
     if kind not in LocationKind.values:

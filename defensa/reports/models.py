@@ -124,3 +124,35 @@ class Photo(models.Model):
 
     def __str__(self) -> str:
         return f"Photo {self.sha256[:12]}"
+
+
+# A texter's thread lives a day at most: long enough to join follow-ups, short enough that a
+# seized server says nothing about who texted last week. The purge job enforces it.
+SMS_TEXT_RETENTION = dt.timedelta(days=1)
+
+
+class SmsText(models.Model):
+    """One inbound text that became (part of) a report; never the number, never the words.
+
+    The words are in the report. The sender is a keyed hash (HMAC under SECRET_KEY), enough to
+    thread the next text from the same phone into the same report and nothing more.
+    """
+
+    # SHA-256 of the provider's message id: a provider retry is recognised and ignored.
+    message_key = models.CharField(max_length=64, unique=True)
+    sender = models.CharField(max_length=64)
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="sms_texts")
+    received_at = models.DateTimeField(default=timezone.now)
+
+    DATA_CLASSIFICATION: ClassVar[dict[str, FieldClass]] = {
+        **dict.fromkeys(
+            ("id", "message_key", "report", "received_at"), c(INTERNAL, SMS_TEXT_RETENTION)
+        ),
+        "sender": c(SECRET, SMS_TEXT_RETENTION),
+    }
+
+    class Meta:
+        indexes = [models.Index(fields=["sender", "-received_at"], name="reports_sms_thread")]
+
+    def __str__(self) -> str:
+        return f"SMS text {self.pk}"

@@ -12,6 +12,7 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from defensa.audit.models import AuditEntry
+from defensa.notify import inbound as inbound_registry
 from defensa.notify.actions import Address
 from defensa.notify.models import AttemptStatus, Delivery, OptOut, Priority, Status
 from defensa.notify.tests.helpers import make_due, queue, run_worker
@@ -197,7 +198,11 @@ def test_help_and_ayuda_answer_with_the_hotline(client, net, settings, twilio_pe
     assert OptOut.objects.count() == 0
 
 
-def test_other_messages_get_an_empty_answer_and_store_nothing(client, net, twilio_peer):
+def test_other_messages_get_an_empty_answer_and_store_nothing(
+    client, net, twilio_peer, monkeypatch
+):
+    # notify itself stores nothing of a text; the reports app registers a handler that does.
+    monkeypatch.setattr(inbound_registry, "_HANDLERS", [])
     before = AuditEntry.objects.count()
     response = inbound(client, "+13235550142", "ICE at the corner of 5th")
     assert response.content.decode().endswith("<Response></Response>")
@@ -284,3 +289,17 @@ def test_any_signed_webhook_input_gets_a_clear_answer_never_a_500(
     params = {k: v.replace("\x00", "") for k, v in params.items()}
     response = client.post(path, params, **sign(path, params))
     assert response.status_code in (200, 204)
+
+
+def test_a_text_that_is_not_a_keyword_goes_to_the_registered_handlers(
+    client, net, twilio_peer, monkeypatch
+):
+    seen: list[inbound_registry.InboundText] = []
+    monkeypatch.setattr(inbound_registry, "_HANDLERS", [])
+    inbound_registry.register_handler(seen.append)
+    inbound_registry.register_handler(seen.append)  # once is enough
+    inbound(client, "+13235550142", "ICE at the corner of 5th")
+    inbound(client, "+13235550142", "STOP")
+    assert [(t.number, t.body, t.sid) for t in seen] == [
+        ("+13235550142", "ICE at the corner of 5th", "SM" + "1" * 32)
+    ]
