@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "defensa.notify",
     "defensa.incidents",
     "defensa.reports",
+    "defensa.dispatch",
 ]
 
 MIDDLEWARE = [
@@ -155,6 +156,13 @@ NOTIFY_RETRY_BASE_SECONDS = env_int("NOTIFY_RETRY_BASE_SECONDS", 10, minimum=1)
 NOTIFY_RETRY_MAX_SECONDS = env_int("NOTIFY_RETRY_MAX_SECONDS", 900, minimum=1)
 # Slots this much wider than the provider's rate absorb timing jitter (3%: 30 ms per second).
 NOTIFY_RATE_MARGIN = env_int("NOTIFY_RATE_MARGIN_PERCENT", 3, minimum=0) / 100
+
+# Verification dispatch (docs/rapid-response.md): committees may override these per committee.
+SITE_URL = env_str("DEFENSA_SITE_URL", "http://localhost:8000")  # for links in alerts
+DISPATCH_OFFER_SIZE = env_int("DEFENSA_DISPATCH_OFFER_SIZE", 3, minimum=1)
+DISPATCH_ACCEPT_TARGET = env_int("DEFENSA_DISPATCH_ACCEPT_TARGET", 1, minimum=1)
+DISPATCH_ESCALATE_MINUTES = env_int("DEFENSA_DISPATCH_ESCALATE_MINUTES", 5, minimum=1)
+DISPATCH_LINK_HOURS = env_int("DEFENSA_DISPATCH_LINK_HOURS", 4, minimum=1)
 
 # Accounts and passwords (security properties 8-11).
 AUTH_USER_MODEL = "accounts.User"

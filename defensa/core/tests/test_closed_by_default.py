@@ -51,6 +51,9 @@ PUBLIC_URL_NAMES = {
     # SMS provider webhooks: no account, authenticated by the provider's signature (property 20).
     "notify:twilio_inbound",
     "notify:twilio_status",
+    # A verifier's one-tap link from an alert: no sign-in on a phone; the token is the
+    # credential (signed, expiring, single-use; only its hash is stored).
+    "dispatch:respond",
 }
 
 # Views a member on probation may open inside their own committee (slug "boyle-heights").

@@ -1,0 +1,368 @@
+"""Dispatch actions: offer an incident to responders, their answers, widening rounds.
+
+Each action is atomic and writes one audit record (through one timeline entry where the
+incident's history changes). Alerts go through notify.queue_message in the same transaction.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from defensa.accounts.models import User
+from defensa.audit.log import record
+from defensa.committees.models import Committee, Membership, MemberStatus
+from defensa.dispatch.matching import nearest_responders
+from defensa.dispatch.models import DispatchPolicy, Offer, OfferStatus, Outcome, Round
+from defensa.incidents import actions as incident_actions
+from defensa.incidents.models import IllegalTransition, Incident, State, TimelineAction
+from defensa.incidents.timeline import add_entry
+from defensa.notify.actions import queue_message
+from defensa.notify.models import Priority
+
+OFFER_MESSAGE = "dispatch_offer"
+WIDENED_MESSAGE = "dispatch_widened"
+NOTE_LIMIT = 2000
+
+
+class OfferClosed(ValueError):
+    """The step is not possible for this offer now (already answered, expired, finished)."""
+
+
+@dataclass(frozen=True)
+class Policy:
+    offer_size: int
+    accept_target: int
+    escalate_minutes: int
+
+
+def policy_for(committee: Committee | None) -> Policy:
+    """The committee's dispatch numbers: its own row, else the settings' defaults."""
+    row = DispatchPolicy.objects.filter(committee=committee).first() if committee else None
+    if row is not None:
+        return Policy(row.offer_size, row.accept_target, row.escalate_minutes)
+    return Policy(
+        settings.DISPATCH_OFFER_SIZE,
+        settings.DISPATCH_ACCEPT_TARGET,
+        settings.DISPATCH_ESCALATE_MINUTES,
+    )
+
+
+# Links --------------------------------------------------------------------------------
+
+
+def offer_token(offer: Offer) -> str:
+    """The link secret: HMAC-SHA256 of the offer under SECRET_KEY (256 bits, URL-safe).
+
+    Derived, not stored: the worker recomputes it when it renders the alert, so the database
+    and the outbox hold only its hash.
+    """
+    from django.utils.crypto import salted_hmac
+
+    mac = salted_hmac("defensa.dispatch.offer", f"{offer.pk}:{offer.nonce}", algorithm="sha256")
+    return base64.urlsafe_b64encode(mac.digest()).rstrip(b"=").decode("ascii")
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def find_offer(token: str) -> Offer | None:
+    """The offer a link belongs to (usable or not), or None for an unknown link."""
+    if not token or len(token) > 200:
+        return None
+    return (
+        Offer.objects.select_related("incident", "incident__committee", "responder", "offered_by")
+        .filter(token_hash=hash_token(token))
+        .first()
+    )
+
+
+def offer_link(offer: Offer) -> str:
+    from django.urls import reverse
+
+    path = reverse("dispatch:respond", kwargs={"token": offer_token(offer)})
+    return settings.SITE_URL.rstrip("/") + path
+
+
+# Offering -----------------------------------------------------------------------------
+
+
+def _new_offers(
+    incident: Incident, n: int, tier: int, *, actor: Any, now: dt.datetime
+) -> list[Offer]:
+    already = set(Offer.objects.filter(incident=incident).values_list("responder_id", flat=True))
+    chosen = nearest_responders(incident, n, exclude=already, at=now)
+    expires = now + dt.timedelta(hours=settings.DISPATCH_LINK_HOURS)
+    offers: list[Offer] = []
+    for candidate in chosen:
+        offer = Offer.objects.create(
+            incident=incident,
+            responder=candidate.user,
+            offered_by=actor if getattr(actor, "pk", None) else None,
+            tier=tier,
+            nonce=secrets.token_hex(16),
+            # Unique placeholder until the id exists: the token is derived from the id.
+            token_hash=secrets.token_hex(32),
+            created_at=now,
+            expires_at=expires,
+        )
+        offer.token_hash = hash_token(offer_token(offer))
+        offer.save(update_fields=["token_hash"])
+        queue_message(
+            candidate.user,
+            OFFER_MESSAGE,
+            {"offer": offer.pk},
+            priority=Priority.URGENT,
+            idempotency_key=f"dispatch_offer:{offer.pk}",
+            actor=actor,
+            audit=False,  # the action's one audit record names the offers
+        )
+        offers.append(offer)
+    Round.objects.create(incident=incident, tier=tier, started_at=now)
+    return offers
+
+
+def offer_to_nearest(
+    incident: Incident, n: int | None = None, *, actor: Any, now: dt.datetime | None = None
+) -> list[Offer]:
+    """Offer the incident to the nearest `n` on-duty verifiers not asked yet; it is verifying.
+
+    The first call is round 1; each later call (by a dispatcher or by escalation) is the next
+    round, farther out. Raises IllegalTransition when the incident cannot be verified now.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = (
+            Incident.objects.select_for_update().select_related("committee").get(pk=incident.pk)
+        )
+        if locked.state not in (State.NEW, State.VERIFYING):
+            raise IllegalTransition(f"{locked.state} incidents are not offered to verifiers")
+        size = n if n is not None else policy_for(locked.committee).offer_size
+        last = Round.objects.filter(incident=locked).order_by("-tier").first()
+        tier = (last.tier + 1) if last else 1
+        offers = _new_offers(locked, size, tier, actor=actor, now=now)
+        detail = {"tier": tier, "offers": [o.pk for o in offers]}
+        if locked.state == State.NEW:
+            # One timeline entry and one audit record for the whole step.
+            incident_actions.start_verification(locked, actor=actor, detail=detail)
+        else:
+            add_entry(
+                locked,
+                TimelineAction.NOTE,
+                actor=actor,
+                detail={"step": "offer_widened", **detail},
+                audit_action="dispatch.offer_to_nearest",
+                tier=tier,
+                offers=[o.pk for o in offers],
+            )
+        incident.state = State.VERIFYING
+        return offers
+
+
+# A responder's answers ----------------------------------------------------------------
+
+
+def _locked(offer: Offer, now: dt.datetime) -> Offer:
+    locked = Offer.objects.select_for_update().select_related("incident").get(pk=offer.pk)
+    if locked.link_problem(now):
+        raise OfferClosed(locked.link_problem(now))
+    return locked
+
+
+def accept_offer(offer: Offer, *, now: dt.datetime | None = None) -> Offer:
+    """The responder is going."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = _locked(offer, now)
+        if locked.status != OfferStatus.OFFERED:
+            raise OfferClosed("answered")
+        if locked.incident.state != State.VERIFYING:
+            raise OfferClosed("settled")
+        locked.status, locked.responded_at = OfferStatus.ACCEPTED, now
+        locked.save(update_fields=["status", "responded_at"])
+        add_entry(
+            locked.incident,
+            TimelineAction.NOTE,
+            actor=locked.responder,
+            detail={"step": "offer_accepted", "offer": locked.pk},
+            audit_action="dispatch.accept_offer",
+            audit_obj=locked,
+        )
+        return locked
+
+
+def decline_offer(offer: Offer, *, now: dt.datetime | None = None) -> Offer:
+    """The responder cannot go. The link stops working."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = _locked(offer, now)
+        if locked.status != OfferStatus.OFFERED:
+            raise OfferClosed("answered")
+        locked.status, locked.responded_at = OfferStatus.DECLINED, now
+        locked.save(update_fields=["status", "responded_at"])
+        record(
+            "dispatch.decline_offer",
+            actor=locked.responder,
+            obj=locked,
+            incident=locked.incident_id,
+        )
+        return locked
+
+
+def mark_arrived(offer: Offer, *, now: dt.datetime | None = None) -> Offer:
+    """The responder is on site."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = _locked(offer, now)
+        if locked.status != OfferStatus.ACCEPTED:
+            raise OfferClosed("not accepted")
+        locked.status, locked.arrived_at = OfferStatus.ARRIVED, now
+        locked.save(update_fields=["status", "arrived_at"])
+        add_entry(
+            locked.incident,
+            TimelineAction.NOTE,
+            actor=locked.responder,
+            detail={"step": "responder_arrived", "offer": locked.pk},
+            audit_action="dispatch.mark_arrived",
+            audit_obj=locked,
+        )
+        return locked
+
+
+def report_finding(
+    offer: Offer, outcome: str, *, note: str = "", now: dt.datetime | None = None
+) -> Offer:
+    """The verifier's finding on site; it moves the incident when it still can.
+
+    A second verifier's finding after the incident was settled (or while others still look,
+    for "not found") is kept on the timeline as a note without moving the incident.
+    """
+    if outcome not in Outcome.values:
+        raise ValueError(f"unknown outcome {outcome!r}")
+    now = now or timezone.now()
+    note = note.strip()[:NOTE_LIMIT]
+    with transaction.atomic():
+        locked = _locked(offer, now)
+        if locked.status != OfferStatus.ARRIVED:
+            raise OfferClosed("not on site")
+        locked.outcome, locked.finished_at = outcome, now
+        locked.save(update_fields=["outcome", "finished_at"])
+        incident = Incident.objects.select_for_update().get(pk=locked.incident_id)
+        detail = {"offer": locked.pk, "finding": outcome}
+        others_looking = (
+            Offer.objects.filter(
+                incident=incident,
+                status__in=[OfferStatus.ACCEPTED, OfferStatus.ARRIVED],
+                outcome="",
+            )
+            .exclude(pk=locked.pk)
+            .exists()
+        )
+        actor = locked.responder
+        if incident.state == State.VERIFYING and outcome == Outcome.CONFIRMED:
+            incident_actions.confirm_incident(incident, actor=actor, note=note, detail=detail)
+        elif incident.state == State.VERIFYING and outcome == Outcome.FALSE_ALARM:
+            incident_actions.mark_false_alarm(incident, actor=actor, note=note, detail=detail)
+        elif incident.state == State.VERIFYING and not others_looking:
+            incident_actions.mark_not_found(incident, actor=actor, note=note, detail=detail)
+        else:
+            add_entry(
+                incident,
+                TimelineAction.NOTE,
+                actor=actor,
+                note=note,
+                detail={"step": "finding", **detail},
+                audit_action="dispatch.report_finding",
+                audit_obj=locked,
+                finding=outcome,
+            )
+        return locked
+
+
+# Escalation ---------------------------------------------------------------------------
+
+
+def dispatchers_of(committee: Committee | None) -> list[User]:
+    if committee is None:
+        return []
+    return [
+        m.user
+        for m in Membership.objects.filter(
+            committee=committee,
+            status=MemberStatus.FULL,
+            is_dispatcher=True,
+            user__is_active=True,
+        ).select_related("user")
+    ]
+
+
+def widen_round(round_: Round, *, now: dt.datetime) -> list[Offer]:
+    """Too few accepted in time: ask the next nearest, and tell the committee's dispatchers."""
+    with transaction.atomic():
+        locked = Round.objects.select_for_update().get(pk=round_.pk)
+        if locked.widened_at is not None:
+            return []
+        locked.widened_at = now
+        locked.save(update_fields=["widened_at"])
+        incident = Incident.objects.select_related("committee").get(pk=locked.incident_id)
+        policy = policy_for(incident.committee)
+        offers = offer_to_nearest(incident, policy.offer_size, actor=None, now=now)
+        going = Offer.objects.filter(
+            incident=incident, status__in=[OfferStatus.ACCEPTED, OfferStatus.ARRIVED]
+        ).count()
+        for dispatcher in dispatchers_of(incident.committee):
+            queue_message(
+                dispatcher,
+                WIDENED_MESSAGE,
+                {
+                    "incident": incident.pk,
+                    "tier": locked.tier + 1,
+                    "asked": len(offers),
+                    "going": going,
+                },
+                priority=Priority.URGENT,
+                idempotency_key=f"dispatch_widened:{incident.pk}:{locked.tier}:{dispatcher.pk}",
+                audit=False,  # offer_to_nearest's record names this step
+            )
+        return offers
+
+
+def escalate_offers(*, now: dt.datetime | None = None) -> int:
+    """One pass: expire stale offers and widen every round that waited too long. Idempotent.
+
+    Returns how many rounds were widened.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        stale = Offer.objects.filter(status=OfferStatus.OFFERED, expires_at__lte=now)
+        ids = list(stale.values_list("pk", flat=True))
+        if ids:
+            Offer.objects.filter(pk__in=ids).update(status=OfferStatus.EXPIRED)
+            record("dispatch.expire_offers", offers=ids)
+    widened = 0
+    open_rounds = Round.objects.filter(
+        widened_at__isnull=True, incident__state=State.VERIFYING
+    ).select_related("incident__committee")
+    for round_ in open_rounds:
+        if Round.objects.filter(incident=round_.incident_id, tier__gt=round_.tier).exists():
+            continue  # a dispatcher already asked more people by hand
+        policy = policy_for(round_.incident.committee)
+        if round_.started_at + dt.timedelta(minutes=policy.escalate_minutes) > now:
+            continue
+        going = Offer.objects.filter(
+            incident=round_.incident_id, status__in=[OfferStatus.ACCEPTED, OfferStatus.ARRIVED]
+        ).count()
+        if going >= policy.accept_target:
+            continue
+        widen_round(round_, now=now)
+        widened += 1
+    return widened

@@ -1,0 +1,220 @@
+"""Responder page (public: the link's token is the credential) and the dispatcher console."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.db.models import Count, Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from defensa.committees.access import _pk, get_committee_for
+from defensa.core.access import public
+from defensa.dispatch import actions
+from defensa.dispatch.matching import home_cell, incident_cell, on_duty_verifiers, rings_between
+from defensa.dispatch.messages import where_label
+from defensa.dispatch.models import Offer, OfferStatus, Outcome
+from defensa.incidents import actions as incident_actions
+from defensa.incidents.models import IllegalTransition, Incident, State
+
+STEPS = {"accept", "decline", "arrived", *Outcome.values}
+
+
+def _first_name(name: str) -> str:
+    return (name.split() or [""])[0]
+
+
+def _link_gone(request: HttpRequest, reason: str, status: int) -> HttpResponse:
+    return render(request, "dispatch/link_gone.html", {"reason": reason}, status=status)
+
+
+@public
+@never_cache
+def respond(request: HttpRequest, token: str) -> HttpResponse:
+    """One offer, one page: accept or decline, then "I'm there", then the finding."""
+    offer = actions.find_offer(token)
+    if offer is None:
+        return _link_gone(request, "unknown", 404)
+    # The page speaks the responder's language, whatever browser they opened it in.
+    translation.activate(offer.responder.language)
+    request.LANGUAGE_CODE = offer.responder.language
+    problem = offer.link_problem()
+    if request.method == "POST" and not problem:
+        step = request.POST.get("step", "")
+        if step not in STEPS:
+            return _link_gone(request, "unknown", 400)
+        try:
+            if step == "accept":
+                actions.accept_offer(offer)
+            elif step == "decline":
+                actions.decline_offer(offer)
+                return _link_gone(request, "declined", 200)
+            elif step == "arrived":
+                actions.mark_arrived(offer)
+            else:
+                actions.report_finding(offer, step, note=request.POST.get("note", ""))
+                return _link_gone(request, "thanks", 200)
+        except actions.OfferClosed:
+            # A double tap or a second device: show where things stand instead of failing.
+            pass
+        return redirect("dispatch:respond", token=token)
+    if problem:
+        return _link_gone(request, problem, 410)
+    incident = offer.incident
+    others = (
+        Offer.objects.filter(
+            incident=incident, status__in=[OfferStatus.ACCEPTED, OfferStatus.ARRIVED]
+        )
+        .exclude(pk=offer.pk)
+        .select_related("responder")
+    )
+    places = [
+        text
+        for text in incident.reports.exclude(location_text="")  # type: ignore[attr-defined]
+        .order_by("-created_at")
+        .values_list("location_text", flat=True)[:3]
+    ]
+    return render(
+        request,
+        "dispatch/respond.html",
+        {
+            "offer": offer,
+            "incident": incident,
+            "where": where_label(incident),
+            "places": list(dict.fromkeys(places)),
+            "going": [_first_name(o.responder.display_name) for o in others],
+            "dispatcher": _first_name(offer.offered_by.display_name) if offer.offered_by else "",
+            "hotline": settings.HOTLINE_NUMBER,
+            "settled": incident.state != State.VERIFYING,
+            "outcomes": Outcome.choices,
+        },
+    )
+
+
+# Console ------------------------------------------------------------------------------
+
+QUEUE_STATES = (State.NEW, State.VERIFYING, State.CONFIRMED)
+
+
+def _queue_context(committee: Any) -> dict[str, Any]:
+    now = timezone.now()
+    incidents = list(
+        Incident.objects.filter(committee=committee, state__in=QUEUE_STATES)
+        .annotate(going=Count("offers", filter=Q(offers__status__in=["accepted", "arrived"])))
+        .order_by("-last_observed_at", "-report_count")[:100]
+    )
+    responders = on_duty_verifiers(incidents[0], now) if incidents else []
+    homes = {user.pk: home_cell(user) for user in responders}
+    rows = []
+    for incident in incidents:
+        cell = incident_cell(incident)
+        near = sorted((rings_between(homes[u.pk], cell), u.display_name) for u in responders)
+        rows.append(
+            {
+                "incident": incident,
+                "where": where_label(incident),
+                "near": [name for rings, name in near[:5]],
+                "offers": list(incident.offers.select_related("responder")),  # type: ignore[attr-defined]
+            }
+        )
+    # Newest first; within the same minute the most corroborated first.
+    rows.sort(
+        key=lambda r: (
+            r["incident"].last_observed_at.replace(second=0, microsecond=0),
+            r["incident"].report_count,
+        ),
+        reverse=True,
+    )
+    return {"committee": committee, "rows": rows, "now": now}
+
+
+def _committee_incident(committee: Any, pk: Any) -> Incident:
+    """An incident of this committee, or 404 (the same for another committee's id)."""
+    incident = Incident.objects.filter(committee=committee, pk=_pk(pk)).first()
+    if incident is None:
+        raise Http404
+    return incident
+
+
+def console(request: HttpRequest, slug: str) -> HttpResponse:
+    committee = get_committee_for(request.user, slug, role="dispatcher")
+    context = _queue_context(committee)
+    selected = request.GET.get("incident")
+    if selected:
+        # Outside the refreshed fragment, so a note being typed here is never replaced.
+        incident = _committee_incident(committee, selected)
+        context["selected"] = incident
+        context["selected_reports"] = incident.reports.order_by("created_at")[:50]  # type: ignore[attr-defined]
+        context["selected_timeline"] = incident.timeline.select_related("actor")  # type: ignore[attr-defined]
+        context["selected_offers"] = incident.offers.select_related("responder")  # type: ignore[attr-defined]
+    return render(request, "dispatch/console.html", context)
+
+
+VERDICTS = {
+    "confirm": incident_actions.confirm_incident,
+    "false_alarm": incident_actions.mark_false_alarm,
+}
+
+
+@require_POST
+def decide(request: HttpRequest, slug: str, pk: int, verb: str) -> HttpResponse:
+    """A dispatcher's own step: confirm or false alarm (a reason is required), note, close."""
+    committee = get_committee_for(request.user, slug, role="dispatcher")
+    incident = _committee_incident(committee, pk)
+    note = request.POST.get("note", "").strip()[: actions.NOTE_LIMIT]
+    back = redirect(f"{reverse('dispatch:console', kwargs={'slug': slug})}?incident={incident.pk}")
+    if verb not in (*VERDICTS, "note", "close"):
+        raise Http404
+    if verb in VERDICTS and not note:
+        messages.error(request, _("Say why: the reason goes on the incident's record."))
+        return back
+    if verb == "note" and not note:
+        messages.error(request, _("Write the note first."))
+        return back
+    try:
+        if verb in VERDICTS:
+            VERDICTS[verb](incident, actor=request.user, note=note)
+        elif verb == "note":
+            incident_actions.add_note(incident, note, actor=request.user)
+        else:
+            incident_actions.change_state(incident, State.CLOSED, actor=request.user, note=note)
+    except IllegalTransition:
+        messages.error(request, _("That step is not possible from the incident's state now."))
+    else:
+        messages.success(request, _("Saved on the incident's record."))
+    return back
+
+
+def queue(request: HttpRequest, slug: str) -> HttpResponse:
+    """The queue fragment alone, for the console's live refresh."""
+    committee = get_committee_for(request.user, slug, role="dispatcher")
+    return render(request, "dispatch/_queue.html", _queue_context(committee))
+
+
+@require_POST
+def request_verification(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    committee = get_committee_for(request.user, slug, role="dispatcher")
+    incident = Incident.objects.filter(committee=committee, pk=_pk(pk)).first()
+    if incident is None:
+        raise Http404
+    try:
+        offers = actions.offer_to_nearest(incident, actor=request.user)
+    except IllegalTransition:
+        messages.error(request, _("This incident can no longer be sent for verification."))
+    else:
+        if offers:
+            messages.success(
+                request,
+                _("%(count)d verifiers were asked to go to %(ref)s.")
+                % {"count": len(offers), "ref": incident.reference},
+            )
+        else:
+            messages.warning(request, _("Nobody else on duty could be asked. Call someone."))
+    return redirect("dispatch:console", slug=committee.slug)
