@@ -175,3 +175,37 @@ class ReportForm(forms.Form):
             "description": d.get("description", ""),
             "language": language,
         }
+
+
+class OperatorForm(ReportForm):
+    """What a hotline operator types during a call: the public form, built for the keyboard.
+
+    One column, the caller's words first, defaults for what callers rarely know exactly (the
+    time: now; the category: agents seen). No photos or phone location: a call carries none.
+    """
+
+    category = forms.ChoiceField(
+        label=_("What is happening?"),
+        choices=Category.choices,
+        initial=Category.SIGHTING,
+        # A select, not radio buttons: one Tab stop, and a typed letter picks the category.
+        widget=forms.Select(attrs={"autofocus": True}),
+    )
+    language = forms.ChoiceField(label=_("The caller speaks"), choices=settings.LANGUAGES)
+    photos = None  # type: ignore[assignment]
+    lat = None  # type: ignore[assignment]
+    lon = None  # type: ignore[assignment]
+    accuracy = None  # type: ignore[assignment]
+
+    field_order = [
+        "category",
+        "location_text",
+        "zip_code",
+        "observed_at",
+        "agents",
+        "vehicles",
+        "agency",
+        "language",
+        "description",
+        "token",
+    ]

@@ -6,4 +6,5 @@ app_name = "reports"
 
 urlpatterns = [
     path("report/new/", views.new_report, name="new"),
+    path("hotline/new/", views.operator_new, name="operator"),
 ]

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import translation
 from django.views.decorators.cache import never_cache
 
+from defensa.committees.access import memberships_for
 from defensa.core.access import public
 from defensa.reports.actions import InvalidReport, receive_report
 from defensa.reports.flood import gate
-from defensa.reports.forms import ReportForm, new_token
+from defensa.reports.forms import OperatorForm, ReportForm, new_token
 
 
 @public
@@ -50,6 +51,37 @@ def new_report(request: HttpRequest) -> HttpResponse:
         "reports/receipt.html",
         {"report": report, "photos": report.photos.count()},  # type: ignore[attr-defined]
     )
+
+
+@never_cache
+def operator_new(request: HttpRequest) -> HttpResponse:
+    """The hotline operator's form: save, show the codes, and an empty form for the next call.
+
+    Dispatchers of any committee only (404 for everyone else, like every role-checked page):
+    the report is grouped by where it happened, not by who typed it.
+    """
+    if not memberships_for(request.user, "dispatcher").exists():
+        raise Http404
+    fresh = OperatorForm(
+        initial={"token": new_token(), "language": translation.get_language() or "en"}
+    )
+    if request.method != "POST":
+        return render(request, "reports/operator.html", {"form": fresh})
+    form = OperatorForm(request.POST)
+    if not form.is_valid():
+        return render(request, "reports/operator.html", {"form": form}, status=400)
+    try:
+        report = receive_report(
+            form.report_data(form.cleaned_data["language"]),
+            channel="operator",
+            actor=request.user,
+            # The hidden token: a double submit or a reload is the same report, never two.
+            idempotency_key=f"operator:{form.cleaned_data['token']}",
+        )
+    except InvalidReport:
+        form.add_error(None, _try_again())
+        return render(request, "reports/operator.html", {"form": form}, status=400)
+    return render(request, "reports/operator.html", {"form": fresh, "saved": report})
 
 
 def _try_again() -> str:
