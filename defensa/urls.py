@@ -4,6 +4,7 @@ from django.views.i18n import set_language
 urlpatterns = [
     path("", include("defensa.pages.urls")),
     path("", include("defensa.reports.urls")),
+    path("", include("defensa.incidents.urls")),
     path("accounts/", include("defensa.accounts.urls")),
     path("committees/", include("defensa.committees.urls")),
     path("notify/", include("defensa.notify.urls")),

@@ -269,7 +269,7 @@ def report_finding(
         )
         actor = locked.responder
         if incident.state == State.VERIFYING and outcome == Outcome.CONFIRMED:
-            incident_actions.confirm_incident(incident, actor=actor, note=note, detail=detail)
+            confirm_and_respond(incident, actor=actor, note=note, detail=detail)
         elif incident.state == State.VERIFYING and outcome == Outcome.FALSE_ALARM:
             incident_actions.mark_false_alarm(incident, actor=actor, note=note, detail=detail)
         elif incident.state == State.VERIFYING and not others_looking:
@@ -286,6 +286,17 @@ def report_finding(
                 finding=outcome,
             )
         return locked
+
+
+def confirm_and_respond(
+    incident: Incident, *, actor: Any, note: str = "", detail: dict[str, Any] | None = None
+) -> int:
+    """Confirm the incident and set off the committee's response rules, in one transaction."""
+    from defensa.dispatch.response import respond_to_confirmed
+
+    with transaction.atomic():
+        incident_actions.confirm_incident(incident, actor=actor, note=note, detail=detail)
+        return respond_to_confirmed(incident, actor=actor)
 
 
 # Escalation ---------------------------------------------------------------------------

@@ -10,3 +10,4 @@ class DispatchConfig(AppConfig):
         from defensa.dispatch import messages
 
         messages.register()
+        messages.register_response()

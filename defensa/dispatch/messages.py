@@ -17,8 +17,9 @@ def where_label(incident: Incident) -> str:
     cell = incident_cell(incident)
     if not cell:
         return ""
-    zips, side = geo.cell_label(cell)
-    return f"{zips} ({side})" if side else zips
+    from defensa.committees.areas import _cell_text  # the same words members chose from
+
+    return _cell_text(*geo.cell_label(cell))
 
 
 def _offer_context(stored: dict[str, Any]) -> dict[str, Any]:
@@ -50,3 +51,27 @@ def _widened_context(stored: dict[str, Any]) -> dict[str, Any]:
 def register() -> None:
     notify_messages.register_context("dispatch_offer", _offer_context)
     notify_messages.register_context("dispatch_widened", _widened_context)
+
+
+def _incident_alert_context(stored: dict[str, Any]) -> dict[str, Any]:
+    from django.urls import reverse
+    from django.utils import timezone
+
+    incident = Incident.objects.select_related("committee").get(pk=stored["incident"])
+    tz = incident.committee.tz if incident.committee else timezone.get_current_timezone()
+    seen = incident.first_observed_at.astimezone(tz)
+    # Approximate time: the quarter hour, enough to act on, not a timestamp to match.
+    seen = seen.replace(minute=seen.minute - seen.minute % 15, second=0, microsecond=0)
+    base = settings.SITE_URL.rstrip("/")
+    return {
+        "incident": incident,
+        "category": incident.get_category_display(),
+        "where": where_label(incident),
+        "around": seen.strftime("%H:%M"),
+        "rights": base + reverse("pages:rights"),
+    }
+
+
+def register_response() -> None:
+    notify_messages.register_context("incident_confirmed_legal", _incident_alert_context)
+    notify_messages.register_context("incident_alert", _incident_alert_context)

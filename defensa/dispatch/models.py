@@ -10,7 +10,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from defensa.core.classification import COMMITTEE, INTERNAL, SECRET, FieldClass, c
+from defensa.core.classification import COMMITTEE, INTERNAL, SECRET, SENSITIVE, FieldClass, c
 from defensa.incidents.models import INCIDENT_RETENTION
 
 # Who was sent where is part of the incident's record for court, so offers live as long as
@@ -146,3 +146,27 @@ class DispatchPolicy(models.Model):
 
     def __str__(self) -> str:
         return f"Dispatch policy of {self.committee}"
+
+
+class AreaAlert(models.Model):
+    """A member asked to be told about confirmed incidents in one neighbourhood cell (opt-in)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="area_alerts"
+    )
+    # An h3 cell at the neighbourhood resolution (defensa/core/geo.py): never a street.
+    cell = models.CharField(_("area"), max_length=16)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    _a = c(INTERNAL, "account", "self")
+    DATA_CLASSIFICATION: ClassVar[dict[str, FieldClass]] = {
+        **dict.fromkeys(("id", "user", "created_at"), _a),
+        # Where someone wants alerts hints at where they live or work: need to know.
+        "cell": c(SENSITIVE, "account", "self"),
+    }
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "cell"], name="one_alert_per_area")]
+
+    def __str__(self) -> str:
+        return f"Area alert #{self.pk}"

@@ -6,6 +6,7 @@ app_name = "dispatch"
 urlpatterns = [
     # Short, because it goes into text messages.
     path("r/<str:token>/", views.respond, name="respond"),
+    path("alerts/", views.area_alerts, name="alerts"),
     path("dispatch/<slug:slug>/", views.console, name="console"),
     path("dispatch/<slug:slug>/queue/", views.queue, name="queue"),
     path("dispatch/<slug:slug>/<int:pk>/verify/", views.request_verification, name="verify"),

@@ -16,7 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from defensa.committees.access import _pk, get_committee_for
-from defensa.core.access import public
+from defensa.core.access import public, signed_in
 from defensa.dispatch import actions
 from defensa.dispatch.matching import home_cell, incident_cell, on_duty_verifiers, rings_between
 from defensa.dispatch.messages import where_label
@@ -158,7 +158,7 @@ def console(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 VERDICTS = {
-    "confirm": incident_actions.confirm_incident,
+    "confirm": actions.confirm_and_respond,
     "false_alarm": incident_actions.mark_false_alarm,
 }
 
@@ -218,3 +218,27 @@ def request_verification(request: HttpRequest, slug: str, pk: int) -> HttpRespon
         else:
             messages.warning(request, _("Nobody else on duty could be asked. Call someone."))
     return redirect("dispatch:console", slug=committee.slug)
+
+
+# Community alerts (opt-in) ------------------------------------------------------------
+
+
+@signed_in
+def area_alerts(request: HttpRequest) -> HttpResponse:
+    """A member chooses the neighbourhoods they want confirmed-incident alerts for."""
+    from defensa.committees.areas import area_choices
+    from defensa.dispatch.models import AreaAlert
+    from defensa.dispatch.response import set_area_alerts
+
+    user = request.user
+    choices = area_choices(user)  # type: ignore[arg-type]
+    if request.method == "POST":
+        set_area_alerts(
+            user,  # type: ignore[arg-type]
+            request.POST.getlist("cell"),
+            allowed=[cell for cell, _label in choices],
+        )
+        messages.success(request, _("Saved."))
+        return redirect("dispatch:alerts")
+    chosen = set(AreaAlert.objects.filter(user=user).values_list("cell", flat=True))
+    return render(request, "dispatch/alerts.html", {"choices": choices, "chosen": chosen})

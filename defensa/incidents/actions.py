@@ -7,7 +7,9 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from defensa.incidents.models import Incident, TimelineAction, TimelineEntry
+from defensa.incidents import grouping
+from defensa.incidents.codes import new_code
+from defensa.incidents.models import Incident, State, TimelineAction, TimelineEntry
 from defensa.incidents.timeline import add_entry
 
 
@@ -125,3 +127,167 @@ def mark_not_found(
         audit_action="incidents.not_found",
         detail=detail,
     )
+
+
+# Merge and split by hand -------------------------------------------------------------------
+# Grouping is automatic and deterministic, and sometimes wrong: two incidents that are one
+# raid, or one incident that is two events. A dispatcher fixes it. Each incident involved
+# gets its own timeline entry (and so its own sealed audit record): each timeline must tell
+# its whole story on its own, in court.
+
+
+class CannotMerge(ValueError):
+    """The two incidents may not be merged (the message says why, in English)."""
+
+
+class CannotSplit(ValueError):
+    """These reports may not be split off (the message says why, in English)."""
+
+
+_REFOLDED = [
+    "category",
+    "lat",
+    "lon",
+    "radius_m",
+    "weight",
+    "cell",
+    "first_observed_at",
+    "last_observed_at",
+    "report_count",
+    "updated_at",
+]
+
+
+def _sighting(report: Any) -> grouping.Sighting:
+    located = report.lat is not None and report.lon is not None
+    return grouping.Sighting(
+        lat=report.lat,
+        lon=report.lon,
+        radius_m=grouping.clamp_precision(report.precision_m) if located else None,
+        observed_at=report.observed_at,
+        category=report.category,
+    )
+
+
+def _refold(incident: Incident, reports: list[Any]) -> None:
+    """Set an incident's place, span, category and count from these reports, in memory."""
+    ordered = sorted(reports, key=lambda r: (r.created_at, r.pk))
+    fresh = grouping.new_incident_for(_sighting(ordered[0]))
+    for report in ordered[1:]:
+        grouping.absorb(fresh, _sighting(report))
+    for field in _REFOLDED:
+        setattr(incident, field, getattr(fresh, field))
+
+
+def merge_incidents(
+    keep: Incident, other: Incident, *, actor: Any, note: str = ""
+) -> TimelineEntry:
+    """Move every report of `other` into `keep`; `other` is closed and points to `keep`.
+
+    Both must be of the same committee, `keep` still open, `other` neither closed nor merged.
+    Returns `keep`'s timeline entry.
+    """
+    if keep.pk == other.pk:
+        raise CannotMerge("an incident cannot be merged into itself")
+    with transaction.atomic():
+        # Lock in id order, so two dispatchers merging the same pair cannot deadlock.
+        locked = {
+            i.pk: i
+            for i in Incident.objects.select_for_update()
+            .filter(pk__in=[keep.pk, other.pk])
+            .order_by("pk")
+        }
+        kept, gone = locked[keep.pk], locked[other.pk]
+        if kept.committee_id != gone.committee_id:
+            raise CannotMerge("incidents of different committees cannot be merged")
+        if not kept.is_open or kept.merged_into_id is not None:
+            raise CannotMerge("the incident to keep is no longer open")
+        if gone.merged_into_id is not None or not gone.can_become(State.CLOSED):
+            raise CannotMerge("the other incident is already closed")
+        moved = sorted(gone.reports.values_list("pk", flat=True))  # type: ignore[attr-defined]
+        gone.reports.update(incident=kept)  # type: ignore[attr-defined]
+        old = gone.move_to(State.CLOSED)
+        gone.merged_into = kept
+        gone.report_count = 0
+        gone.updated_at = timezone.now()
+        gone.save(update_fields=["state", "merged_into", "report_count", "updated_at"])
+        _refold(kept, list(kept.reports.all()))  # type: ignore[attr-defined]
+        kept.save(update_fields=_REFOLDED)
+        add_entry(
+            gone,
+            TimelineAction.MERGED,
+            actor=actor,
+            detail={"into": kept.pk, "from": old, "to": State.CLOSED, "reports": moved},
+            audit_action="incidents.merged_away",
+            into=kept.pk,
+            reports=len(moved),
+        )
+        entry = add_entry(
+            kept,
+            TimelineAction.MERGED,
+            actor=actor,
+            note=note,
+            detail={"merged": gone.pk, "reports": moved},
+            audit_action="incidents.merged",
+            merged=gone.pk,
+            reports=len(moved),
+        )
+    for field in [*_REFOLDED, "state"]:
+        setattr(keep, field, getattr(kept, field))
+    other.state, other.merged_into_id = gone.state, kept.pk
+    return entry
+
+
+def split_incident(
+    source: Incident, report_ids: list[int], *, actor: Any, note: str = ""
+) -> Incident:
+    """Move the chosen reports of an open incident into a new incident; return the new one.
+
+    At least one report must move and at least one must stay.
+    """
+    with transaction.atomic():
+        locked = Incident.objects.select_for_update().get(pk=source.pk)
+        if not locked.is_open:
+            raise CannotSplit("only an open incident can be split")
+        chosen = list(locked.reports.filter(pk__in=report_ids))  # type: ignore[attr-defined]
+        staying = list(locked.reports.exclude(pk__in=report_ids))  # type: ignore[attr-defined]
+        if not chosen:
+            raise CannotSplit("choose at least one report of this incident")
+        if not staying:
+            raise CannotSplit("at least one report must stay in the incident")
+        new = Incident(reference=_unused_reference(), committee_id=locked.committee_id)
+        _refold(new, chosen)
+        new.save()
+        moved = sorted(r.pk for r in chosen)
+        locked.reports.filter(pk__in=moved).update(incident=new)  # type: ignore[attr-defined]
+        _refold(locked, staying)
+        locked.save(update_fields=_REFOLDED)
+        add_entry(
+            new,
+            TimelineAction.SPLIT,
+            actor=actor,
+            detail={"from": locked.pk, "reports": moved},
+            audit_action="incidents.split_off",
+            source=locked.pk,
+            reports=len(moved),
+        )
+        add_entry(
+            locked,
+            TimelineAction.SPLIT,
+            actor=actor,
+            note=note,
+            detail={"to": new.pk, "reports": moved},
+            audit_action="incidents.split",
+            new=new.pk,
+            reports=len(moved),
+        )
+    for field in _REFOLDED:
+        setattr(source, field, getattr(locked, field))
+    return new
+
+
+def _unused_reference() -> str:
+    while True:
+        code = new_code()
+        if not Incident.objects.filter(reference=code).exists():
+            return code

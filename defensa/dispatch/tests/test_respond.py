@@ -150,7 +150,7 @@ def test_the_offer_email_arrives_with_a_link_that_works(net, smtp_server, settin
     run_worker()
     [received] = smtp_server.messages
     assert received.rcpt == ["alma@example.org"]
-    assert received["Subject"].startswith("Please verify: Workplace raid")
+    assert "Please verify: Workplace raid" in received["Subject"]
     [link] = [w for w in received.body.split() if w.startswith("http://testserver/r/")]
     client = Client()
     assert client.get(link).status_code == 200

@@ -1,0 +1,124 @@
+"""Response rules: what a confirmed incident sets off. Only a confirmed one, ever.
+
+Legal observers and attorneys of the committee who are on call now get an urgent alert;
+members who opted in for the incident's neighbourhood (or one next to it) get a community
+alert with a coarse location and a know-your-rights link. The gate is here, in one place:
+`respond_to_confirmed` refuses any incident that is not confirmed (security property 18).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import h3
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from defensa.accounts.models import SkillKind, User
+from defensa.audit.log import record
+from defensa.committees.models import Membership, MemberStatus
+from defensa.dispatch.matching import incident_cell
+from defensa.dispatch.models import AreaAlert
+from defensa.incidents.models import Incident, State
+from defensa.notify.actions import queue_message
+from defensa.notify.models import Priority
+
+LEGAL_MESSAGE = "incident_confirmed_legal"
+COMMUNITY_MESSAGE = "incident_alert"
+ON_CALL_SKILLS = (SkillKind.LEGAL_OBSERVER, SkillKind.ATTORNEY)
+
+
+class NotVerified(RuntimeError):
+    """Something tried to alert people about an incident that is not confirmed."""
+
+
+def legal_on_call(incident: Incident, at: dt.datetime) -> list[User]:
+    """Active full members of the committee with a current legal-observer or attorney skill,
+    on duty or on shift now."""
+    if incident.committee_id is None:
+        return []
+    today = at.astimezone(incident.committee.tz).date()  # type: ignore[union-attr]
+    memberships = (
+        Membership.objects.filter(
+            committee_id=incident.committee_id,
+            status=MemberStatus.FULL,
+            user__is_active=True,
+            user__skills__kind__in=ON_CALL_SKILLS,
+        )
+        .filter(Q(user__skills__expires_on__isnull=True) | Q(user__skills__expires_on__gte=today))
+        .select_related("user", "committee")
+        .prefetch_related("shifts")
+        .distinct()
+    )
+    return [m.user for m in memberships if m.user.on_duty or m.is_on_shift(at)]
+
+
+def subscribers(incident: Incident) -> list[User]:
+    """Members of the incident's committee who opted in for its neighbourhood or the next."""
+    cell = incident_cell(incident)
+    if not cell or incident.committee_id is None:
+        return []
+    near = list(h3.grid_disk(cell, 1))
+    members = Membership.objects.filter(committee_id=incident.committee_id).values("user_id")
+    alerts = AreaAlert.objects.filter(
+        cell__in=near, user__is_active=True, user_id__in=members
+    ).select_related("user")
+    found: dict[int, User] = {}
+    for alert in alerts.order_by("user_id"):
+        found.setdefault(alert.user_id, alert.user)
+    return list(found.values())
+
+
+def respond_to_confirmed(incident: Incident, *, actor: Any = None, now: Any = None) -> int:
+    """Queue the confirmed incident's alerts in the caller's transaction; how many people.
+
+    Raises NotVerified, sending nothing, for an incident in any other state.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        current = Incident.objects.select_related("committee").get(pk=incident.pk)
+        if current.state != State.CONFIRMED:
+            raise NotVerified(f"incident {current.pk} is {current.state}, not confirmed")
+        legal = legal_on_call(current, now)
+        legal_ids = {u.pk for u in legal}
+        community = [u for u in subscribers(current) if u.pk not in legal_ids]
+        for user in legal:
+            queue_message(
+                user,
+                LEGAL_MESSAGE,
+                {"incident": current.pk},
+                priority=Priority.URGENT,
+                idempotency_key=f"incident_confirmed_legal:{current.pk}:{user.pk}",
+                audit=False,  # one record below names the whole response
+            )
+        for user in community:
+            queue_message(
+                user,
+                COMMUNITY_MESSAGE,
+                {"incident": current.pk},
+                priority=Priority.NORMAL,
+                idempotency_key=f"incident_alert:{current.pk}:{user.pk}",
+                audit=False,
+            )
+        record(
+            "dispatch.respond_to_confirmed",
+            actor=actor,
+            obj=current,
+            committee=current.committee_id,
+            legal=len(legal),
+            community=len(community),
+        )
+        return len(legal) + len(community)
+
+
+@transaction.atomic
+def set_area_alerts(user: User, cells: list[str], *, allowed: list[str]) -> list[str]:
+    """Replace the person's alert areas with `cells` (only cells from `allowed`)."""
+    wanted = [cell for cell in dict.fromkeys(cells) if cell in set(allowed)]
+    AreaAlert.objects.filter(user=user).exclude(cell__in=wanted).delete()
+    for cell in wanted:
+        AreaAlert.objects.get_or_create(user=user, cell=cell)
+    record("dispatch.set_area_alerts", actor=user, obj=user, areas=len(wanted))
+    return wanted

@@ -1,0 +1,127 @@
+"""Response rules: a confirmed incident alerts legal on call and opted-in neighbours; nothing
+unverified is ever broadcast."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from defensa.accounts.models import Skill, SkillKind
+from defensa.core import geo
+from defensa.core.testing import join, make_user
+from defensa.dispatch import actions
+from defensa.dispatch.actions import escalate_offers, offer_to_nearest
+from defensa.dispatch.models import AreaAlert
+from defensa.dispatch.response import NotVerified, respond_to_confirmed
+from defensa.dispatch.tests.helpers import BOYLE, report_incident, verifier
+from defensa.incidents.models import Incident, State
+from defensa.notify import messages
+from defensa.notify.models import Delivery
+from defensa.notify.tests.helpers import run_worker
+
+pytestmark = pytest.mark.django_db
+COMMUNITY = ("incident_alert", "incident_confirmed_legal")
+HERE = geo.cell_for(*BOYLE)
+FAR = geo.cell_for(33.98, -118.22)  # Huntington Park, several cells away
+
+
+@pytest.fixture
+def people(net):  # type: ignore[no-untyped-def]
+    observer = make_user("olga", on_duty=True)
+    join(observer, net.boyle)
+    Skill.objects.create(user=observer, kind=SkillKind.LEGAL_OBSERVER)
+    resting = make_user("rita", on_duty=False)  # an attorney, off duty
+    join(resting, net.boyle)
+    Skill.objects.create(user=resting, kind=SkillKind.ATTORNEY)
+    nearby = make_user("nico", language="es")
+    join(nearby, net.boyle)
+    AreaAlert.objects.create(user=nearby, cell=HERE)
+    elsewhere = make_user("eva")
+    join(elsewhere, net.boyle)
+    AreaAlert.objects.create(user=elsewhere, cell=FAR)
+    outsider = make_user("otto")  # same area, another committee: another compartment
+    join(outsider, net.east)
+    AreaAlert.objects.create(user=outsider, cell=HERE)
+    verifier("alma", net.boyle)
+    return observer, nearby
+
+
+def test_a_verifiers_confirmation_alerts_legal_on_call_and_opted_in_neighbours(
+    net, people, smtp_server, settings
+):
+    settings.SITE_URL = "http://testserver"
+    observer, nearby = people
+    incident = report_incident()
+    [offer] = offer_to_nearest(incident, 1, actor=net.dani)
+    actions.accept_offer(offer)
+    actions.mark_arrived(offer)
+    actions.report_finding(offer, "confirmed")
+    incident.refresh_from_db()
+    assert incident.state == State.CONFIRMED
+    sent = Delivery.objects.filter(template__in=COMMUNITY)
+    assert {(d.recipient, d.template) for d in sent} == {
+        (observer, "incident_confirmed_legal"),
+        (nearby, "incident_alert"),
+    }
+    run_worker()
+    by_rcpt = {m.rcpt[0]: m for m in smtp_server.messages}
+    alert = by_rcpt["nico@example.org"]
+    assert "90033" in alert["Subject"]
+    assert "http://testserver/rights/" in alert.body
+    assert "Soto" not in alert.body  # the reporter's words and the street stay inside
+    assert "eva@example.org" not in by_rcpt and "otto@example.org" not in by_rcpt
+    # Spanish for Nico.
+    assert "Confirmado" in alert["Subject"] or "confirmad" in alert.body.lower()
+
+
+@pytest.mark.parametrize("state", [s for s in State.values if s != State.CONFIRMED])
+def test_nothing_unverified_is_ever_broadcast(net, people, state):
+    incident = report_incident()
+    Incident.objects.filter(pk=incident.pk).update(state=state)
+    with pytest.raises(NotVerified):
+        respond_to_confirmed(incident)
+    assert not Delivery.objects.filter(template__in=COMMUNITY).exists()
+
+
+def test_every_unverified_path_sends_no_community_alert(net, people, client_as):
+    # Reported, offered, widened, not found, false alarm, closed: no community alert at all.
+    incident = report_incident()
+    [offer] = offer_to_nearest(incident, 1, actor=net.dani)
+    escalate_offers()
+    actions.accept_offer(offer)
+    actions.mark_arrived(offer)
+    actions.report_finding(offer, "not_found")
+    other = report_incident(lat=34.06, lon=-118.20, category="checkpoint")
+    [offer2] = offer_to_nearest(other, 1, actor=net.dani)
+    actions.accept_offer(offer2)
+    actions.mark_arrived(offer2)
+    actions.report_finding(offer2, "false_alarm")
+    client_as(net.dani).post(f"/dispatch/boyle-heights/{incident.pk}/close/", {"note": "x"})
+    assert not Delivery.objects.filter(template__in=COMMUNITY).exists()
+    # The dispatcher's own confirmation (with a reason) does alert.
+    third = report_incident(lat=34.045, lon=-118.215, category="home_arrest")
+    client_as(net.dani).post(
+        f"/dispatch/boyle-heights/{third.pk}/confirm/", {"note": "Seen by our steward"}
+    )
+    assert Delivery.objects.filter(template="incident_alert").exists()
+
+
+def test_members_choose_their_alert_areas(net, client_as):
+    client = client_as(net.mo)
+    page = client.get("/alerts/")
+    assert page.status_code == 200
+    cells = [c for c in geo.area_cells_near(["90033"])]
+    client.post("/alerts/", {"cell": [cells[0], "8a29a1d6b2fffff", "nonsense"]})
+    assert list(AreaAlert.objects.filter(user=net.mo).values_list("cell", flat=True)) == [cells[0]]
+    client.post("/alerts/", {})
+    assert not AreaAlert.objects.filter(user=net.mo).exists()
+    assert Client().get("/alerts/").status_code == 302
+
+
+def test_rendered_alert_gives_only_a_coarse_place_and_approximate_time(net, people):
+    incident = report_incident()
+    Incident.objects.filter(pk=incident.pk).update(state=State.CONFIRMED)
+    respond_to_confirmed(incident)
+    body = messages.render(Delivery.objects.get(template="incident_alert")).body
+    assert "90033" in body
+    assert ":00" in body or ":15" in body or ":30" in body or ":45" in body

@@ -1,0 +1,66 @@
+"""Merge and split pages: plain forms for a committee's dispatchers (no JavaScript)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from defensa.incidents import actions
+from defensa.incidents.access import get_dispatchable_for
+from defensa.incidents.forms import MergeForm, SplitForm
+from defensa.incidents.models import OPEN_STATES
+
+
+def merge(request: HttpRequest, ref: str) -> HttpResponse:
+    """Fold another open incident of the same committee into this one."""
+    incident = get_dispatchable_for(request.user, ref)
+    candidates = incident.committee.incidents.filter(  # type: ignore[union-attr]
+        state__in=OPEN_STATES, merged_into__isnull=True
+    ).exclude(pk=incident.pk)
+    form = MergeForm(request.POST or None, candidates=candidates)
+    if request.method == "POST" and incident.is_open and form.is_valid():
+        other = form.cleaned_data["other"]
+        try:
+            actions.merge_incidents(
+                incident, other, actor=request.user, note=form.cleaned_data["note"]
+            )
+        except actions.CannotMerge:
+            messages.error(request, _("These incidents can no longer be merged."))
+        else:
+            messages.success(
+                request,
+                _("%(other)s was merged into %(ref)s.")
+                % {"other": other.reference, "ref": incident.reference},
+            )
+        return redirect("incidents:merge", ref=incident.reference)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request, "incidents/merge.html", {"incident": incident, "form": form}, status=status
+    )
+
+
+def split(request: HttpRequest, ref: str) -> HttpResponse:
+    """Move chosen reports of this incident into a new one."""
+    incident = get_dispatchable_for(request.user, ref)
+    form = SplitForm(request.POST or None, incident=incident)
+    if request.method == "POST" and incident.is_open and form.is_valid():
+        try:
+            new = actions.split_incident(
+                incident, form.report_ids(), actor=request.user, note=form.cleaned_data["note"]
+            )
+        except actions.CannotSplit:
+            messages.error(
+                request, _("Choose some of the reports, not all of them, of an open incident.")
+            )
+        else:
+            messages.success(
+                request,
+                _("The chosen reports are now incident %(new)s.") % {"new": new.reference},
+            )
+        return redirect("incidents:split", ref=incident.reference)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request, "incidents/split.html", {"incident": incident, "form": form}, status=status
+    )
