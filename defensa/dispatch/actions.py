@@ -142,7 +142,9 @@ def offer_to_nearest(
     now = now or timezone.now()
     with transaction.atomic():
         locked = (
-            Incident.objects.select_for_update().select_related("committee").get(pk=incident.pk)
+            Incident.objects.select_for_update(of=("self",))
+            .select_related("committee")
+            .get(pk=incident.pk)
         )
         if locked.state not in (State.NEW, State.VERIFYING):
             raise IllegalTransition(f"{locked.state} incidents are not offered to verifiers")
@@ -172,7 +174,9 @@ def offer_to_nearest(
 
 
 def _locked(offer: Offer, now: dt.datetime) -> Offer:
-    locked = Offer.objects.select_for_update().select_related("incident").get(pk=offer.pk)
+    locked = (
+        Offer.objects.select_for_update(of=("self",)).select_related("incident").get(pk=offer.pk)
+    )
     if locked.link_problem(now):
         raise OfferClosed(locked.link_problem(now))
     return locked

@@ -45,9 +45,12 @@ def legal_on_call(incident: Incident, at: dt.datetime) -> list[User]:
             committee_id=incident.committee_id,
             status=MemberStatus.FULL,
             user__is_active=True,
-            user__skills__kind__in=ON_CALL_SKILLS,
         )
-        .filter(Q(user__skills__expires_on__isnull=True) | Q(user__skills__expires_on__gte=today))
+        # One filter() call: the kind and the expiry must hold for the same skill row.
+        .filter(
+            Q(user__skills__kind__in=ON_CALL_SKILLS),
+            Q(user__skills__expires_on__isnull=True) | Q(user__skills__expires_on__gte=today),
+        )
         .select_related("user", "committee")
         .prefetch_related("shifts")
         .distinct()

@@ -8,6 +8,7 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
+from defensa.accounts.models import Skill, SkillKind
 from defensa.audit.log import verify_chain
 from defensa.audit.models import AuditEntry
 from defensa.committees.models import Shift
@@ -27,7 +28,9 @@ def test_nearest_on_duty_trained_active_members_are_asked(net):
     near = verifier("near", net.boyle, home_zip="90033")
     far = verifier("far", net.boyle, home_zip="90255")  # Huntington Park, several km south
     verifier("offduty", net.boyle, on_duty=False)
-    verifier("lapsed", net.boyle, expires_on=dt.date(2020, 1, 1))
+    lapsed = verifier("lapsed", net.boyle, expires_on=dt.date(2020, 1, 1))
+    # A current skill of another kind does not make a lapsed verifier current.
+    Skill.objects.create(user=lapsed, kind=SkillKind.DRIVER)
     verifier("gone", net.boyle, is_active=False)
     verifier("elsewhere", net.east, home_zip="90033")  # another committee
     net.vero.on_duty = False  # the persona verifier is off duty here
