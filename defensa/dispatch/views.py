@@ -108,6 +108,7 @@ def _queue_context(committee: Any) -> dict[str, Any]:
     incidents = list(
         Incident.objects.filter(committee=committee, state__in=QUEUE_STATES)
         .annotate(going=Count("offers", filter=Q(offers__status__in=["accepted", "arrived"])))
+        .prefetch_related("offers__responder")
         .order_by("-last_observed_at", "-report_count")[:100]
     )
     responders = on_duty_verifiers(incidents[0], now) if incidents else []
@@ -121,7 +122,7 @@ def _queue_context(committee: Any) -> dict[str, Any]:
                 "incident": incident,
                 "where": where_label(incident),
                 "near": [name for rings, name in near[:5]],
-                "offers": list(incident.offers.select_related("responder")),  # type: ignore[attr-defined]
+                "offers": list(incident.offers.all()),  # type: ignore[attr-defined]
             }
         )
     # Newest first; within the same minute the most corroborated first.

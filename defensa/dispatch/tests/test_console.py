@@ -94,3 +94,14 @@ def test_dispatcher_marks_a_false_alarm(net, client_as):
     )
     incident.refresh_from_db()
     assert incident.state == State.FALSE_ALARM
+
+
+def test_the_queue_does_not_query_per_incident(net, client_as, django_assert_max_num_queries):
+    verifier("alma", net.boyle)
+    client = client_as(net.dani)
+    for i in range(6):
+        incident = report_incident(lat=34.04 + i * 0.01, lon=-118.21, category="checkpoint")
+        client.post(f"/dispatch/boyle-heights/{incident.pk}/verify/")
+    client.get("/dispatch/boyle-heights/queue/")  # warm the per-process ZIP caches
+    with django_assert_max_num_queries(10):
+        assert client.get("/dispatch/boyle-heights/queue/").status_code == 200
