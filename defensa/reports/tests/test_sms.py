@@ -192,3 +192,25 @@ def test_any_signed_text_gets_an_answer_never_a_500_nor_partial_rows(
     assert SmsText.objects.values("report").distinct().count() == reports
     assert Delivery.objects.filter(template="report_received").count() == reports
     assert sum(Incident.objects.values_list("report_count", flat=True)) == reports
+
+
+@hsettings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    body=st.text(max_size=200),
+    sid=st.text(alphabet="SMab0123456789", min_size=10, max_size=40),
+    given_signature=st.text(max_size=40),
+)
+def test_any_text_with_a_wrong_signature_is_refused_and_stores_nothing(
+    client, net, body, sid, given_signature
+):
+    params = {"From": PHONE, "Body": body.replace("\x00", ""), "MessageSid": sid}
+    if given_signature == signature(AUTH_TOKEN, f"{BASE}{PATH}", params):
+        return  # a correct guess is not a wrong signature (and will not happen)
+    before = AuditEntry.objects.count()
+    header = given_signature.encode("ascii", "ignore").decode()
+    response = client.post(PATH, params, HTTP_X_TWILIO_SIGNATURE=header)
+    assert response.status_code == 403
+    assert Report.objects.count() == SmsText.objects.count() == Delivery.objects.count() == 0
+    assert AuditEntry.objects.count() == before
