@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from defensa.accounts import mfa
 from defensa.accounts.models import Skill, User
@@ -216,6 +216,7 @@ def _committee_context(request: HttpRequest, membership: Membership) -> dict[str
     return context
 
 
+@require_GET
 def committee_detail(request: HttpRequest, slug: str) -> HttpResponse:
     membership = access.get_own_membership(request.user, slug)
     return render(request, "committees/detail.html", _committee_context(request, membership))

@@ -20,6 +20,12 @@ from django.utils import timezone
 from pytest_django.fixtures import Settings
 
 from defensa.accounts.models import Skill, SkillKind, TOTPDevice, User
+from defensa.committees.management.commands.seed_demo import (
+    DEMO_PASSWORD,
+    NETWORK_SLUG,
+    PERSONAS,
+    build,
+)
 from defensa.committees.models import (
     Announcement,
     Committee,
@@ -28,12 +34,6 @@ from defensa.committees.models import (
     MemberStatus,
     Shift,
     Vouch,
-)
-from defensa.core.management.commands.seed_demo import (
-    DEMO_PASSWORD,
-    NETWORK_SLUG,
-    PERSONAS,
-    build,
 )
 from defensa.incidents.models import Incident
 

@@ -620,5 +620,7 @@ def login_table() -> str:
         "",
         "Coordinators and administrators sign in with a code only because this is a demo;",
         "outside demo mode their role requires a passkey. See docs/demo.md.",
+        f"To try a passkey, open http://localhost:{port}/ instead: browsers refuse passkeys",
+        "on a bare IP address.",
     ]
     return "\n".join(lines)
