@@ -378,6 +378,9 @@ def escalate_offers(*, now: dt.datetime | None = None) -> int:
         ).count()
         if going >= policy.accept_target:
             continue
-        widen_round(round_, now=now)
+        try:
+            widen_round(round_, now=now)
+        except IllegalTransition:
+            continue  # settled by someone between the query and the widening
         widened += 1
     return widened
