@@ -4,6 +4,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
+# The demo's fictional network name and hotline (555 numbers are reserved for fiction).
+DEMO_NETWORK_NAME ?= Red de Defensa de Los Ángeles
+DEMO_HOTLINE ?= +1-213-555-0100
 export DJANGO_SETTINGS_MODULE := defensa.settings
 
 .PHONY: run test lint deps dev-deps messages bench clean
@@ -29,7 +32,8 @@ run: messages
 	DEFENSA_DEMO=1 $(PY) manage.py migrate --verbosity 0
 	DEFENSA_DEMO=1 $(PY) manage.py collectstatic --noinput --verbosity 0
 	DEFENSA_DEMO=1 $(PY) manage.py seed_demo
-	DEFENSA_DEMO=1 PORT=$(PORT) ./scripts/serve
+	DEFENSA_DEMO=1 PORT=$(PORT) DEFENSA_NETWORK_NAME="$(DEMO_NETWORK_NAME)" \
+	  DEFENSA_HOTLINE_NUMBER="$(DEMO_HOTLINE)" ./scripts/serve
 
 ## make test: everything the suite needs, then lint, then the suite on SQLite and PostgreSQL.
 test: dev-deps messages
