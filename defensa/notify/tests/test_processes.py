@@ -89,14 +89,16 @@ def test_a_worker_killed_mid_send_loses_nothing(workers, smtp_server):
     assert 1 <= len(smtp_server.messages) <= 2
 
 
-def test_ctrl_c_then_sigterm_stops_an_idle_worker(workers, smtp_server):
+def test_ctrl_c_then_sigterm_stops_a_running_worker(workers, smtp_server):
     """Ctrl-C reaches every process of `make run`, and scripts/serve then sends SIGTERM too.
 
     Two signals close together used to deadlock the worker inside Event.set().
     """
+    workers.seed("ready", 1, Priority.URGENT)
     proc = workers.start("--threads", "4")
     try:
-        time.sleep(1.0)  # started and idle, polling
+        # A delivered message proves the worker is up, signal handlers installed, and polling.
+        wait_until(lambda: len(smtp_server.messages) >= 1, timeout=60)
         for _ in range(3):
             proc.send_signal(signal.SIGINT)
             proc.send_signal(signal.SIGTERM)
@@ -105,7 +107,7 @@ def test_ctrl_c_then_sigterm_stops_an_idle_worker(workers, smtp_server):
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 0, err
-    assert handled(out) == 0
+    assert handled(out) == 1
 
 
 def test_the_signal_handler_path_takes_no_lock():

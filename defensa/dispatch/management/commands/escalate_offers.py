@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import time
 from typing import Any
 
@@ -22,10 +23,24 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, every: int = 0, **options: Any) -> None:
+        stopping = False
+
+        def request_stop(signum: int, frame: Any) -> None:
+            # Only a flag: a pass in progress finishes its transaction, then the loop ends.
+            nonlocal stopping
+            stopping = True
+
+        if every > 0:
+            signal.signal(signal.SIGTERM, request_stop)
+            signal.signal(signal.SIGINT, request_stop)
         while True:
             widened = escalate_offers()
             if options.get("verbosity", 1) > 1 or widened:
                 self.stdout.write(f"widened {widened} round(s)")
             if every <= 0:
                 return
-            time.sleep(every)
+            deadline = time.monotonic() + every
+            while not stopping and time.monotonic() < deadline:
+                time.sleep(0.2)
+            if stopping:
+                return
