@@ -105,3 +105,16 @@ def test_the_queue_does_not_query_per_incident(net, client_as, django_assert_max
     client.get("/dispatch/boyle-heights/queue/")  # warm the per-process ZIP caches
     with django_assert_max_num_queries(10):
         assert client.get("/dispatch/boyle-heights/queue/").status_code == 200
+
+
+def test_console_links_to_the_operator_form_merge_and_split(net, client_as):
+    incident = report_incident()
+    client = client_as(net.dani)
+    html = client.get(f"/dispatch/boyle-heights/?incident={incident.pk}").content.decode()
+    for url in (
+        "/hotline/new/",
+        f"/incidents/{incident.reference}/merge/",
+        f"/incidents/{incident.reference}/split/",
+    ):
+        assert f'href="{url}"' in html
+        assert client.get(url).status_code == 200, url
