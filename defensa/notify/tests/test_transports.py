@@ -167,3 +167,24 @@ def test_lines_starting_with_a_dot_survive_smtp(smtp_server):
     EmailTransport().send(delivery)
     [received] = smtp_server.messages
     assert received.body.splitlines() == [".hidden", "..two", "end"]
+
+
+@pytest.mark.django_db
+def test_a_long_spanish_subject_arrives_exactly_as_written(smtp_server):
+    subject = "Por favor verifica: Redada en un lugar de trabajo · Alrededor del ZIP 90033, 90063"
+    delivery = Delivery(pk=2, channel="email", language="es", idempotency_key="subject:1")
+    delivery.outgoing = Outgoing(Rendered(subject, "¿Puedes ir?\n"), "dani@example.org")
+    EmailTransport().send(delivery)
+    [received] = smtp_server.messages
+    assert received["Subject"] == subject
+    assert received.body.strip() == "¿Puedes ir?"
+    assert received["Auto-Submitted"] == "auto-generated"
+
+
+def test_an_unusable_address_is_a_permanent_failure(settings):
+    settings.EMAIL_HOST = "127.0.0.1"
+    delivery = Delivery(pk=3, channel="email", language="en", idempotency_key="bad:1")
+    delivery.outgoing = Outgoing(Rendered("s", "b\n"), "ana@example.org\r\nBcc: x@evil.example")
+    with pytest.raises(TransportError) as raised:
+        EmailTransport().send(delivery)
+    assert raised.value.permanent

@@ -8,14 +8,17 @@ worker crash carries the same id and mail systems that deduplicate by Message-ID
 
 from __future__ import annotations
 
+import email.errors
 import hashlib
 import re
 import smtplib
 import ssl
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import formatdate
 from typing import TYPE_CHECKING, ClassVar
 
 from django.conf import settings
-from django.core.mail import EmailMessage
 from django.utils.translation import gettext_noop
 
 from defensa.notify.transports import Rate, SendResult, Transport, TransportError, parse_rate
@@ -77,25 +80,35 @@ class EmailTransport(Transport):
         digest = hashlib.sha256(delivery.idempotency_key.encode()).hexdigest()[:40]
         return f"<{digest}@{self.helo_name()}>"
 
+    def build(self, delivery: Delivery, subject: str, body: str, address: str) -> bytes:
+        """The message as it travels, folded by the modern SMTP policy.
+
+        Django's compat32 folding starts a long encoded Subject on a new line, and readers
+        then show it with a leading space.
+        """
+        msg = EmailMessage(policy=SMTP)
+        msg["Subject"] = subject
+        msg["From"] = settings.DEFAULT_FROM_EMAIL
+        msg["To"] = address
+        msg["Date"] = formatdate(usegmt=True)
+        msg["Message-ID"] = self.message_id(delivery)
+        # Ask mail systems not to auto-reply (vacation notices) to alerts.
+        msg["Auto-Submitted"] = "auto-generated"
+        msg.set_content(body, cte="quoted-printable")
+        return msg.as_bytes()
+
     def send(self, delivery: Delivery) -> SendResult:
         out = delivery.outgoing
         assert out is not None  # noqa: S101 (set by the worker)
         message, address = out.message, out.to
         if not address:
             raise TransportError(gettext_noop("no address to send to"), permanent=True)
-        email = EmailMessage(
-            subject=message.subject,
-            body=message.body,
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            to=[address],
-            headers={
-                "Message-ID": self.message_id(delivery),
-                # Ask mail systems not to auto-reply (vacation notices) to alerts.
-                "Auto-Submitted": "auto-generated",
-            },
-        )
-        raw = email.message().as_bytes(linesep="\r\n")
-        sender = email.from_email
+        try:
+            raw = self.build(delivery, message.subject, message.body, address)
+        except (ValueError, TypeError, email.errors.MessageError) as exc:
+            unusable = gettext_noop("not a usable email address")
+            raise TransportError(unusable, permanent=True) from exc
+        sender = settings.DEFAULT_FROM_EMAIL
         try:
             smtp = smtplib.SMTP(
                 settings.EMAIL_HOST,
