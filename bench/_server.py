@@ -4,6 +4,8 @@ and gunicorn on a free loopback port. Stopped (and the scratch dir removed) on e
 from __future__ import annotations
 
 import contextlib
+import json
+import math
 import os
 import shutil
 import signal
@@ -131,3 +133,23 @@ def _stop(proc: subprocess.Popen) -> None:
             proc.kill()
             proc.wait()
     progress(f"gunicorn (pid {proc.pid}) stopped")
+
+
+def p95(values: list[float]) -> float:
+    """The 95th percentile (nearest rank) of the values."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, math.ceil(0.95 * len(ordered)) - 1)]
+
+
+def run_child(module: str, *args: str) -> dict:
+    """Run `python -m bench.MODULE --child ARGS` in a throwaway install; return its JSON line."""
+    with tempfile.TemporaryDirectory(prefix="defensa-bench-") as tmp:
+        done = subprocess.run(
+            [sys.executable, "-m", f"bench.{module}", "--child", *args],
+            cwd=ROOT,
+            env=scratch_env(Path(tmp) / "data"),
+            stdout=subprocess.PIPE,
+            text=True,
+            check=True,
+        )
+    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]

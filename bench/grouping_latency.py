@@ -21,15 +21,11 @@ Target: p95_ms <= 10 ms.
 from __future__ import annotations
 
 import json
-import math
 import os
-import subprocess
 import sys
-import tempfile
-from pathlib import Path
 
-from bench import ROOT, progress, result
-from bench._server import scratch_env
+from bench import progress, result
+from bench._server import p95, run_child
 
 TARGETS = {"p95_ms": 10.0}
 BOX = (33.85, 34.20, -118.45, -118.05)
@@ -37,24 +33,9 @@ BOX = (33.85, 34.20, -118.45, -118.05)
 
 def run(quick: bool = False) -> dict:
     window = 20_000 if quick else 100_000
-    with tempfile.TemporaryDirectory(prefix="defensa-bench-") as tmp:
-        env = scratch_env(Path(tmp) / "data")
-        done = subprocess.run(
-            [sys.executable, "-m", "bench.grouping_latency", "--child", str(window)],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            text=True,
-            check=True,
-        )
-    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    figures = run_child("grouping_latency", str(window))
     ok = figures["p95_ms"] <= TARGETS["p95_ms"]
     return result("grouping_latency", figures, TARGETS, ok)
-
-
-def _p95(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, math.ceil(0.95 * len(ordered)) - 1)]
 
 
 def child(window: int) -> dict:
@@ -181,18 +162,18 @@ def child(window: int) -> dict:
         by_kind["zip" if zip_only else "gps"].append(assign_ms[-1])
         opened += report.incident.report_count == 1
     figures = {
-        "p95_ms": round(_p95(assign_ms), 2),
-        "intake_p95_ms": round(_p95(full_ms), 2),
-        "scan_p95_ms": round(_p95(scan_ms), 2),
+        "p95_ms": round(p95(assign_ms), 2),
+        "intake_p95_ms": round(p95(full_ms), 2),
+        "scan_p95_ms": round(p95(scan_ms), 2),
         # A ZIP-only report is near every incident within ~5 km: in this dense window that is
         # hundreds of rows to rank, where a GPS fix has a handful.
-        "gps_p95_ms": round(_p95(by_kind["gps"]), 2),
-        "zip_only_p95_ms": round(_p95(by_kind["zip"]), 2) if by_kind["zip"] else None,
-        "speedup_vs_scan": round(_p95(scan_ms) / max(_p95(assign_ms), 1e-6), 1),
+        "gps_p95_ms": round(p95(by_kind["gps"]), 2),
+        "zip_only_p95_ms": round(p95(by_kind["zip"]), 2) if by_kind["zip"] else None,
+        "speedup_vs_scan": round(p95(scan_ms) / max(p95(assign_ms), 1e-6), 1),
         # CPU time of this process alone: what an idle machine would show, since on a shared
         # machine the wall-clock figures include waiting for a core.
-        "cpu_p95_ms": round(_p95(assign_cpu), 2),
-        "intake_cpu_p95_ms": round(_p95(full_cpu), 2),
+        "cpu_p95_ms": round(p95(assign_cpu), 2),
+        "intake_cpu_p95_ms": round(p95(full_cpu), 2),
         "load_average": round((load_before + os.getloadavg()[0]) / 2, 2),
         "cores": os.cpu_count(),
         "window_reports": in_window,
