@@ -55,6 +55,8 @@ class User(AbstractBaseUser):
     )
     notify_email = models.BooleanField(_("send me email"), default=True)
     notify_sms = models.BooleanField(_("send me text messages"), default=False)
+    notify_signal = models.BooleanField(_("send me Signal messages"), default=False)
+    notify_push = models.BooleanField(_("send me notifications on this device"), default=False)
     # A coarse home area only: a ZIP code or an h3 cell of neighbourhood size. Never a street.
     home_zip = models.CharField(_("home ZIP code"), max_length=5, blank=True)
     home_cell = models.CharField(_("home area"), max_length=16, blank=True)
@@ -83,6 +85,8 @@ class User(AbstractBaseUser):
         "language": _acct,
         "notify_email": _acct,
         "notify_sms": _acct,
+        "notify_signal": _acct,
+        "notify_push": _acct,
         "home_zip": c(SENSITIVE, ACCOUNT, "self", "coordinator", "dispatcher"),
         "home_cell": c(SENSITIVE, ACCOUNT, "self", "coordinator", "dispatcher"),
         "on_duty": _acct,

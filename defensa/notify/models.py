@@ -40,6 +40,8 @@ OPTOUT_RETENTION = timedelta(days=5 * 365)
 class Channel(models.TextChoices):
     EMAIL = "email", _("Email")
     SMS = "sms", _("Text message")
+    SIGNAL = "signal", _("Signal")
+    PUSH = "push", _("Device notification")
 
 
 class Status(models.TextChoices):

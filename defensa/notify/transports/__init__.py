@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from defensa.notify.messages import Rendered
     from defensa.notify.models import Delivery
 
-# kind -> dotted path. Later transports (twilio, gateway, signal, webpush) add one line each.
+# kind -> dotted path; each transport adds one line.
 REGISTRY: dict[str, str] = {
     "console": "defensa.notify.transports.console.ConsoleTransport",
     "email": "defensa.notify.transports.email.EmailTransport",
