@@ -150,6 +150,7 @@ class SkillKind(models.TextChoices):
     INTERPRETER = "interpreter", _("Interpreter")
     DRIVER = "driver", _("Driver")
     ATTORNEY = "attorney", _("Attorney")
+    HOTLINE = "hotline", _("Hotline operator")
 
 
 class Skill(models.Model):
