@@ -8,16 +8,17 @@ import pytest
 from django.db import transaction
 from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
-from hypothesis import HealthCheck, given, settings as hsettings
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from defensa.audit.models import AuditEntry
 from defensa.broadcasts import actions, estimate, progress, segments
+from defensa.broadcasts.messages import sms_body
 from defensa.broadcasts.models import Broadcast, BroadcastStatus
 from defensa.broadcasts.tasks import enqueue_broadcast
 from defensa.notify.actions import opt_out
 from defensa.notify.models import Delivery, Status
-from defensa.broadcasts.messages import sms_body
 from defensa.notify.tests.helpers import queue, run_worker
 
 TEXTS = {"en": "Meeting Sunday 5pm at the church hall.", "es": "Reunión el domingo a las 5pm."}
