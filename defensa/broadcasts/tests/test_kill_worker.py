@@ -28,7 +28,8 @@ User.objects.bulk_create(people)
 Membership.objects.bulk_create(
     [Membership(user=u, committee=committee, status="full") for u in User.objects.all()])
 author = User.objects.first()
-b = actions.create_broadcast(committee, actor=author, texts={"en": "Strike Monday", "es": "Huelga el lunes"})
+texts = {"en": "Strike Monday", "es": "Huelga el lunes"}
+b = actions.create_broadcast(committee, actor=author, texts=texts)
 actions.send_broadcast(b, actor=author)
 enqueue_broadcast.call(b.pk)
 print(b.pk)
@@ -38,8 +39,10 @@ REPORT = """
 import json, django
 django.setup()
 from defensa.notify.models import Delivery
-print(json.dumps({d.idempotency_key: [d.status, list(d.attempt_log.values_list("status", flat=True))]
-                  for d in Delivery.objects.all()}))
+print(json.dumps({
+    d.idempotency_key: [d.status, list(d.attempt_log.values_list("status", flat=True))]
+    for d in Delivery.objects.all()
+}))
 """
 
 
