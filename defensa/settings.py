@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "defensa.incidents",
     "defensa.reports",
     "defensa.dispatch",
+    "defensa.broadcasts",
 ]
 
 MIDDLEWARE = [
@@ -279,3 +280,12 @@ REPORT_FLOOD_WINDOW_MINUTES = env_int("DEFENSA_REPORT_FLOOD_WINDOW_MINUTES", 10,
 # Texts from one phone within this many minutes of its last one add to the same report.
 SMS_THREAD_MINUTES = env_int("DEFENSA_SMS_THREAD_MINUTES", 30, minimum=1)
 REPORT_MAX_PHOTOS = env_int("DEFENSA_REPORT_MAX_PHOTOS", 3, minimum=0)
+
+# Broadcasts (defensa/broadcasts, docs/broadcasts.md).
+# Price of one SMS segment, in dollars, for the cost shown before sending (email is free).
+BROADCAST_SMS_SEGMENT_PRICE = env_str("BROADCAST_SMS_SEGMENT_PRICE", "0.0083")
+# From this many people on, a second coordinator must approve a broadcast.
+BROADCAST_APPROVAL_THRESHOLD = env_int("BROADCAST_APPROVAL_THRESHOLD", 500, minimum=1)
+BROADCAST_BATCH_SIZE = env_int("BROADCAST_BATCH_SIZE", 1000, minimum=1)
+# An enqueuer silent this long is taken as dead; resume_broadcasts (or a coordinator) restarts it.
+BROADCAST_STALL_SECONDS = env_int("BROADCAST_STALL_SECONDS", 60, minimum=5)

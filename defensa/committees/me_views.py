@@ -15,6 +15,9 @@ from defensa.committees.areas import area_choices, area_label
 from defensa.committees.forms import AreaForm, OnDutyForm, OwnSkillsForm, ProfileForm, ShiftForm
 from defensa.committees.views import posted, remember_language
 from defensa.core.access import signed_in
+from defensa.notify.access import failed_deliveries_of
+
+FAILURES_SHOWN = 50
 
 
 def _user(request: HttpRequest) -> User:
@@ -29,6 +32,8 @@ def index(request: HttpRequest) -> HttpResponse:
         "memberships": access.memberships_for(user),
         "skills": Skill.objects.filter(user=user).order_by("kind"),
         "area_label": area_label(user),
+        "failures": list(failed_deliveries_of(user, user)[:FAILURES_SHOWN]),
+        "own": True,
     }
     return render(request, "committees/me/index.html", context)
 

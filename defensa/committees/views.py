@@ -33,6 +33,7 @@ from defensa.committees.forms import (
 )
 from defensa.committees.models import Invitation, Membership, MemberStatus, Shift, Vouch
 from defensa.core.access import public, signed_in
+from defensa.notify.access import failed_deliveries_of
 
 SESSION_JOIN = "committees_join"
 SESSION_NEW_LINK = "committees_new_invitation_link"
@@ -356,6 +357,8 @@ def _member_context(request: HttpRequest, membership: Membership, **extra: Any) 
         ),
         "vouch_count": membership.vouches.count(),
         "is_self": membership.user_id == request.user.pk,
+        # Every message that could not reach this person, so a coordinator can reach them.
+        "failures": list(failed_deliveries_of(request.user, membership.user)[:50]),
     }
     context.update(extra)
     return context

@@ -54,3 +54,18 @@ def get_delivery_for(user: Any, pk: int) -> Delivery:
         return deliveries_for(user).get(pk=pk)
     except Delivery.DoesNotExist as exc:
         raise Http404 from exc
+
+
+def failed_deliveries_of(viewer: Any, person: Any) -> QuerySet[Delivery]:
+    """Messages to `person` that could not be delivered: for the person themselves, and for
+    the coordinators and admins who may see their deliveries (anyone else: none)."""
+    if viewer is None or not viewer.is_authenticated or not viewer.is_active:
+        return Delivery.objects.none()
+    if viewer.pk == person.pk:
+        rows = Delivery.objects.filter(recipient=person)
+    else:
+        try:
+            rows = deliveries_for(viewer).filter(recipient=person)
+        except Http404:
+            return Delivery.objects.none()
+    return rows.filter(status="failed").order_by("-created_at", "-id")

@@ -33,6 +33,7 @@ ContextBuilder = Callable[[dict[str, ContextValue]], dict[str, Any]]
 _KEY = re.compile(r"^[a-z0-9_]{1,64}$")
 _SAFE_TEXT = re.compile(r"^[A-Za-z0-9_.:-]{0,64}$")
 _BUILDERS: dict[str, ContextBuilder] = {}
+_LABELS: dict[str, Any] = {}
 
 
 class UnsafeContext(ValueError):
@@ -58,6 +59,17 @@ def _engine() -> Engine:
 def register_context(key: str, builder: ContextBuilder) -> None:
     """Let an app turn a message's stored ids into objects at send time."""
     _BUILDERS[key] = builder
+
+
+def register_label(key: str, label: Any) -> None:
+    """Name a message kind for people (a lazy translation), e.g. on a person's failed messages."""
+    _LABELS[key] = label
+
+
+def label_for(key: str) -> Any:
+    from django.utils.translation import gettext
+
+    return _LABELS.get(key) or gettext("A message from the network")
 
 
 def check_context(context: dict[str, Any]) -> dict[str, ContextValue]:

@@ -152,6 +152,13 @@ class Delivery(models.Model):
         return self.status in (Status.SENT, Status.FAILED, Status.CANCELLED)
 
     @property
+    def label(self) -> str:
+        """What kind of message it was, for people (registered by the app that sends it)."""
+        from defensa.notify.messages import label_for
+
+        return str(label_for(self.template))
+
+    @property
     def recipient_label(self) -> str:
         """Who it is for, as shown on the deliveries page: a name, or a masked address."""
         if self.recipient is not None:

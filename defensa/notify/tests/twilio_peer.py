@@ -40,6 +40,8 @@ class TwilioPeer:
     rate_per_second: int = 0  # at most this many accepted in any second; 0: no limit
     messages: list[SentSMS] = field(default_factory=list)
     requests: int = 0
+    # Every request that reached the send step, per Idempotency-Key (a resend shows as 2+).
+    requests_by_key: dict[str, int] = field(default_factory=dict)
     _script: list[tuple[int, dict[str, Any], dict[str, str]]] = field(default_factory=list)
     _seen_keys: dict[str, str] = field(default_factory=dict)
     _accepted_at: list[float] = field(default_factory=list)
@@ -69,6 +71,8 @@ class TwilioPeer:
             time.sleep(self.latency)
         with self._lock:
             self.requests += 1
+            if key:
+                self.requests_by_key[key] = self.requests_by_key.get(key, 0) + 1
             if self._script:
                 return self._script.pop(0)
             if key and key in self._seen_keys:

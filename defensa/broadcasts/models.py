@@ -1,0 +1,109 @@
+"""Broadcasts: one message, written in each language, to a segment of the network.
+
+The text is kept here (the coordinator wrote it, and it is what members of the segment are
+meant to read); each person's Delivery stores only the broadcast's id and is rendered from
+this row, in the person's language, at send time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from defensa.core.classification import INTERNAL, FieldClass, c
+
+# Long enough to look back at what was sent and who approved it; the deliveries themselves
+# are purged after 30 days (notify).
+BROADCAST_RETENTION = dt.timedelta(days=365)
+
+
+class BroadcastStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    PENDING = "pending", _("Waiting for a second coordinator")
+    SENDING = "sending", _("Sending")
+    PAUSED = "paused", _("Paused")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Broadcast(models.Model):
+    committee = models.ForeignKey(
+        "committees.Committee", on_delete=models.PROTECT, related_name="broadcasts"
+    )
+    # The segment. Empty filters mean "everyone in the committee".
+    include_subcommittees = models.BooleanField(_("include its local committees"), default=True)
+    zip_codes = models.JSONField(_("ZIP codes"), default=list, blank=True)
+    h3_cells = models.JSONField(_("h3 cells"), default=list, blank=True)
+    skill = models.CharField(_("skill"), max_length=20, blank=True)
+    language = models.CharField(_("language"), max_length=5, blank=True)
+    # {"en": "...", "es": "..."}: one text per enabled language.
+    texts = models.JSONField(_("message"), default=dict)
+    status = models.CharField(
+        _("status"), max_length=10, choices=BroadcastStatus.choices, default=BroadcastStatus.DRAFT
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    # Fixed when sending starts: people and deliveries the segment held then.
+    recipients_total = models.PositiveIntegerField(default=0)
+    deliveries_total = models.PositiveIntegerField(default=0)
+    # The background enqueuer's place: people are queued in id order, a batch per transaction.
+    enqueue_cursor = models.BigIntegerField(default=0)
+    enqueued = models.PositiveIntegerField(default=0)
+    enqueue_done = models.BooleanField(default=False)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+
+    _b = c(INTERNAL, BROADCAST_RETENTION, "coordinator", "admin")
+    DATA_CLASSIFICATION: ClassVar[dict[str, FieldClass]] = dict.fromkeys(
+        (
+            "id",
+            "committee",
+            "include_subcommittees",
+            "zip_codes",
+            "h3_cells",
+            "skill",
+            "language",
+            "texts",
+            "status",
+            "created_by",
+            "created_at",
+            "approved_by",
+            "approved_at",
+            "started_at",
+            "cancelled_at",
+            "recipients_total",
+            "deliveries_total",
+            "enqueue_cursor",
+            "enqueued",
+            "enqueue_done",
+            "heartbeat_at",
+        ),
+        _b,
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Broadcast #{self.pk}"
+
+    @property
+    def key_prefix(self) -> str:
+        """Idempotency prefix of its deliveries; zero-padded so keys of one broadcast sort
+        together under any collation (see progress.deliveries_of)."""
+        return f"broadcast:{self.pk:012d}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (BroadcastStatus.SENDING, BroadcastStatus.PAUSED)

@@ -1,0 +1,71 @@
+"""Who a broadcast reaches: the people of a segment.
+
+A segment is a committee (and, optionally, the local committees below it), narrowed by any of:
+an area (home ZIP codes and h3 cells), a current skill, a language. Empty filters mean
+"everyone". Only active accounts count; the channels are each person's own choice.
+
+Event RSVPs are not a filter yet: Defensa has no events. `EXTRA_FILTERS` is the extension
+point: an events app registers a function `(broadcast, queryset) -> queryset` under a name
+and adds its field to the segment form (see docs/broadcasts.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from defensa.accounts.models import Skill, User
+from defensa.committees.models import Committee, Membership
+from defensa.core import geo
+
+SegmentFilter = Callable[["object", QuerySet[User]], QuerySet[User]]
+EXTRA_FILTERS: dict[str, SegmentFilter] = {}
+
+
+def committee_ids(committee: Committee, include_subcommittees: bool) -> list[int]:
+    found = [committee.pk]
+    if include_subcommittees:
+        frontier = [committee.pk]
+        while frontier:
+            frontier = list(
+                Committee.objects.filter(parent_id__in=frontier)
+                .exclude(pk__in=found)
+                .values_list("pk", flat=True)
+            )
+            found.extend(frontier)
+    return found
+
+
+def area_cells(zip_codes: list[str], cells: list[str]) -> list[str]:
+    """Neighbourhood cells for the segment's area: each ZIP's own cell and the listed cells."""
+    found = geo.area_cells_near(zip_codes, rings=0)
+    found += [c for c in geo.area_cells_from(cells) if c not in found]
+    return found
+
+
+def recipients(broadcast) -> QuerySet[User]:  # type: ignore[no-untyped-def]
+    """The segment's people (active accounts), in id order."""
+    ids = committee_ids(broadcast.committee, broadcast.include_subcommittees)
+    people = User.objects.filter(
+        is_active=True,
+        pk__in=Membership.objects.filter(committee_id__in=ids).values("user_id"),
+    )
+    if broadcast.zip_codes or broadcast.h3_cells:
+        people = people.filter(
+            Q(home_zip__in=broadcast.zip_codes)
+            | Q(home_cell__in=area_cells(broadcast.zip_codes, broadcast.h3_cells))
+        )
+    if broadcast.skill:
+        today = timezone.localdate()
+        people = people.filter(
+            pk__in=Skill.objects.filter(kind=broadcast.skill)
+            .filter(Q(expires_on__isnull=True) | Q(expires_on__gte=today))
+            .values("user_id")
+        )
+    if broadcast.language:
+        people = people.filter(language=broadcast.language)
+    for extra in EXTRA_FILTERS.values():
+        people = extra(broadcast, people)
+    return people.order_by("pk")
