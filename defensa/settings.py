@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "defensa.incidents",
     "defensa.reports",
     "defensa.dispatch",
+    "defensa.evidence",
 ]
 
 MIDDLEWARE = [
@@ -279,3 +280,10 @@ REPORT_FLOOD_WINDOW_MINUTES = env_int("DEFENSA_REPORT_FLOOD_WINDOW_MINUTES", 10,
 # Texts from one phone within this many minutes of its last one add to the same report.
 SMS_THREAD_MINUTES = env_int("DEFENSA_SMS_THREAD_MINUTES", 30, minimum=1)
 REPORT_MAX_PHOTOS = env_int("DEFENSA_REPORT_MAX_PHOTOS", 3, minimum=0)
+# Evidence (defensa/evidence, docs/rapid-response.md): video is stripped of its metadata by
+# ffmpeg (ffprobe from the same folder); an empty or missing ffmpeg refuses video, photos
+# still work. Verified incidents stay on the public page this many days.
+FFMPEG_PATH = env_str("DEFENSA_FFMPEG", "ffmpeg")
+VIDEO_MAX_MB = env_int("DEFENSA_VIDEO_MAX_MB", 50, minimum=1)
+VIDEO_MAX_SECONDS = env_int("DEFENSA_VIDEO_MAX_SECONDS", 120, minimum=1)
+PUBLIC_VERIFIED_DAYS = env_int("DEFENSA_PUBLIC_VERIFIED_DAYS", 7, minimum=1)
