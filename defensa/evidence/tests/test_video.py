@@ -38,7 +38,9 @@ def media_files(settings) -> list[Path]:  # type: ignore[no-untyped-def]
     return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
 
 
-@pytest.mark.parametrize(("container", "content_type"), [("mp4", "video/mp4"), ("webm", "video/webm")])
+@pytest.mark.parametrize(
+    ("container", "content_type"), [("mp4", "video/mp4"), ("webm", "video/webm")]
+)
 def test_a_video_with_gps_tags_comes_out_clean_with_correct_hashes(
     client, settings, tmp_path, container, content_type
 ):  # type: ignore[no-untyped-def]
@@ -126,7 +128,9 @@ def test_a_video_too_long_or_too_large_is_refused(client, settings, tmp_path):  
 
 @hyp_settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 @given(
-    head=st.sampled_from([b"", b"\x00\x00\x00\x18ftyp", b"\x1a\x45\xdf\xa3", b"\x00\x00\x00\x08moov"]),
+    head=st.sampled_from(
+        [b"", b"\x00\x00\x00\x18ftyp", b"\x1a\x45\xdf\xa3", b"\x00\x00\x00\x08moov"]
+    ),
     body=st.binary(max_size=2000),
 )
 def test_garbage_is_refused_never_crashes(head: bytes, body: bytes) -> None:
