@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "defensa.reports",
     "defensa.dispatch",
     "defensa.broadcasts",
+    "defensa.evidence",
 ]
 
 MIDDLEWARE = [
@@ -289,3 +290,10 @@ BROADCAST_APPROVAL_THRESHOLD = env_int("BROADCAST_APPROVAL_THRESHOLD", 500, mini
 BROADCAST_BATCH_SIZE = env_int("BROADCAST_BATCH_SIZE", 1000, minimum=1)
 # An enqueuer silent this long is taken as dead; resume_broadcasts (or a coordinator) restarts it.
 BROADCAST_STALL_SECONDS = env_int("BROADCAST_STALL_SECONDS", 60, minimum=5)
+# Evidence (defensa/evidence, docs/rapid-response.md): video is stripped of its metadata by
+# ffmpeg (ffprobe from the same folder); an empty or missing ffmpeg refuses video, photos
+# still work. Verified incidents stay on the public page this many days.
+FFMPEG_PATH = env_str("DEFENSA_FFMPEG", "ffmpeg")
+VIDEO_MAX_MB = env_int("DEFENSA_VIDEO_MAX_MB", 50, minimum=1)
+VIDEO_MAX_SECONDS = env_int("DEFENSA_VIDEO_MAX_SECONDS", 120, minimum=1)
+PUBLIC_VERIFIED_DAYS = env_int("DEFENSA_PUBLIC_VERIFIED_DAYS", 7, minimum=1)

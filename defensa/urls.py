@@ -9,6 +9,7 @@ urlpatterns = [
     path("committees/", include("defensa.committees.urls")),
     path("notify/", include("defensa.notify.urls")),
     path("", include("defensa.dispatch.urls")),
+    path("", include("defensa.evidence.urls")),
     path("join/", include("defensa.committees.join_urls")),
     path("me/", include("defensa.committees.me_urls")),
     path("broadcasts/", include("defensa.broadcasts.urls")),

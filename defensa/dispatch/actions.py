@@ -10,7 +10,9 @@ import base64
 import datetime as dt
 import hashlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -22,11 +24,14 @@ from defensa.audit.log import record
 from defensa.committees.models import Committee, Membership, MemberStatus
 from defensa.dispatch.matching import nearest_responders
 from defensa.dispatch.models import DispatchPolicy, Offer, OfferStatus, Outcome, Round
+from defensa.evidence.store import save_media
+from defensa.evidence.video import CleanVideo
 from defensa.incidents import actions as incident_actions
 from defensa.incidents.models import IllegalTransition, Incident, State, TimelineAction
 from defensa.incidents.timeline import add_entry
 from defensa.notify.actions import queue_message
 from defensa.notify.models import Priority
+from defensa.reports.photos import CleanPhoto
 
 OFFER_MESSAGE = "dispatch_offer"
 WIDENED_MESSAGE = "dispatch_widened"
@@ -243,17 +248,45 @@ def mark_arrived(offer: Offer, *, now: dt.datetime | None = None) -> Offer:
 
 
 def report_finding(
-    offer: Offer, outcome: str, *, note: str = "", now: dt.datetime | None = None
+    offer: Offer,
+    outcome: str,
+    *,
+    note: str = "",
+    photos: Sequence[CleanPhoto] = (),
+    videos: Sequence[CleanVideo] = (),
+    now: dt.datetime | None = None,
 ) -> Offer:
-    """The verifier's finding on site; it moves the incident when it still can.
+    """The verifier's finding on site, with their photos and videos (already stripped).
 
-    A second verifier's finding after the incident was settled (or while others still look,
-    for "not found") is kept on the timeline as a note without moving the incident.
+    It moves the incident when it still can: "confirmed" goes through confirm_and_respond,
+    exactly as a dispatcher's confirmation does. A second verifier's finding after the
+    incident was settled (or while others still look, for "not found") is kept on the
+    timeline as a note without moving the incident. The media's digests are sealed in the
+    audit record of the finding's timeline entry.
     """
     if outcome not in Outcome.values:
         raise ValueError(f"unknown outcome {outcome!r}")
     now = now or timezone.now()
     note = note.strip()[:NOTE_LIMIT]
+    written: list[Path] = []
+    try:
+        return _finding(offer, outcome, note, photos, videos, now, written)
+    except BaseException:
+        # Nothing committed, so no file may stay behind either.
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
+
+
+def _finding(
+    offer: Offer,
+    outcome: str,
+    note: str,
+    photos: Sequence[CleanPhoto],
+    videos: Sequence[CleanVideo],
+    now: dt.datetime,
+    written: list[Path],
+) -> Offer:
     with transaction.atomic():
         locked = _locked(offer, now)
         if locked.status != OfferStatus.ARRIVED:
@@ -261,7 +294,11 @@ def report_finding(
         locked.outcome, locked.finished_at = outcome, now
         locked.save(update_fields=["outcome", "finished_at"])
         incident = Incident.objects.select_for_update().get(pk=locked.incident_id)
-        detail = {"offer": locked.pk, "finding": outcome}
+        media = save_media(offer=locked, photos=photos, videos=videos, written=written)
+        detail: dict[str, Any] = {"offer": locked.pk, "finding": outcome}
+        if media:
+            detail["media"] = [m.pk for m in media]
+            detail["sha256"] = [m.sha256 for m in media]
         others_looking = (
             Offer.objects.filter(
                 incident=incident,
@@ -288,6 +325,8 @@ def report_finding(
                 audit_action="dispatch.report_finding",
                 audit_obj=locked,
                 finding=outcome,
+                media=detail.get("media", []),
+                sha256=detail.get("sha256", []),
             )
         return locked
 

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from defensa.committees.access import _pk, get_committee_for
 from defensa.core.access import public, signed_in
 from defensa.dispatch import actions
+from defensa.dispatch.forms import FindingForm
 from defensa.dispatch.matching import home_cell, incident_cell, on_duty_verifiers, rings_between
 from defensa.dispatch.messages import where_label
 from defensa.dispatch.models import Offer, OfferStatus, Outcome
@@ -59,7 +60,20 @@ def respond(request: HttpRequest, token: str) -> HttpResponse:
             elif step == "arrived":
                 actions.mark_arrived(offer)
             else:
-                actions.report_finding(offer, step, note=request.POST.get("note", ""))
+                form = FindingForm(request.POST, request.FILES)
+                try:
+                    if not form.is_valid():
+                        # Nothing changed: the same page, the reason beside the field.
+                        return _respond_page(request, offer, form, status=400)
+                    actions.report_finding(
+                        offer,
+                        step,
+                        note=form.cleaned_data["note"],
+                        photos=form.clean_photos_list,
+                        videos=form.clean_videos_list,
+                    )
+                finally:
+                    form.discard_media()
                 return _link_gone(request, "thanks", 200)
         except actions.OfferClosed:
             # A double tap or a second device: show where things stand instead of failing.
@@ -67,6 +81,12 @@ def respond(request: HttpRequest, token: str) -> HttpResponse:
         return redirect("dispatch:respond", token=token)
     if problem:
         return _link_gone(request, problem, 410)
+    return _respond_page(request, offer, FindingForm())
+
+
+def _respond_page(
+    request: HttpRequest, offer: Offer, form: FindingForm, status: int = 200
+) -> HttpResponse:
     incident = offer.incident
     others = (
         Offer.objects.filter(
@@ -94,7 +114,11 @@ def respond(request: HttpRequest, token: str) -> HttpResponse:
             "hotline": settings.HOTLINE_NUMBER,
             "settled": incident.state != State.VERIFYING,
             "outcomes": Outcome.choices,
+            "form": form,
+            "video_seconds": settings.VIDEO_MAX_SECONDS,
+            "video_mb": settings.VIDEO_MAX_MB,
         },
+        status=status,
     )
 
 

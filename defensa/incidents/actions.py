@@ -45,6 +45,13 @@ def add_note(incident: Incident, note: str, *, actor: Any) -> TimelineEntry:
 # record; `detail` carries ids only (e.g. {"offer": 7}) so the timeline says whose finding it was.
 
 
+def _sealable(value: Any) -> bool:
+    """Ids, and lists of ids or digests (a finding's media), go into the audit record too."""
+    if isinstance(value, list):
+        return all(isinstance(v, int | str) and not isinstance(v, bool) for v in value)
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _verdict(
     incident: Incident,
     state: str,
@@ -69,7 +76,7 @@ def _verdict(
             audit_action=audit_action,
             old=old,
             new=state,
-            **{k: v for k, v in (detail or {}).items() if isinstance(v, int)},
+            **{k: v for k, v in (detail or {}).items() if _sealable(v)},
         )
 
 

@@ -16,6 +16,8 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from defensa.core import geo
+from defensa.evidence.store import save_media
+from defensa.evidence.video import CleanVideo
 from defensa.incidents import grouping
 from defensa.incidents.areas import committee_for
 from defensa.incidents.codes import new_code
@@ -184,6 +186,7 @@ def receive_report(
     actor: Any = None,
     idempotency_key: str,
     photos: Sequence[CleanPhoto] = (),
+    videos: Sequence[CleanVideo] = (),
 ) -> Report:
     """Store a report and group it into an incident, in one atomic write.
 
@@ -206,7 +209,13 @@ def receive_report(
                 with connection.cursor() as cursor:
                     cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_INTAKE_LOCK])
             return _store(
-                clean, channel=channel, actor=actor, digest=digest, photos=photos, written=written
+                clean,
+                channel=channel,
+                actor=actor,
+                digest=digest,
+                photos=photos,
+                videos=videos,
+                written=written,
             )
     except IntegrityError:
         _remove(written)
@@ -242,6 +251,7 @@ def _store(
     actor: Any,
     digest: str,
     photos: Sequence[CleanPhoto],
+    videos: Sequence[CleanVideo],
     written: list[Path],
 ) -> Report:
     sighting = clean.sighting()
@@ -284,6 +294,7 @@ def _store(
             width=photo.width,
             height=photo.height,
         )
+    media = save_media(report=report, videos=videos, written=written)
     add_entry(
         incident,
         TimelineAction.OPENED if opened else TimelineAction.REPORT_ADDED,
@@ -294,5 +305,8 @@ def _store(
         channel=channel,
         opened=opened,
         photos=len(photos),
+        videos=len(videos),
+        # Sealed in the chain: a stored file or its recorded digest changed later is found.
+        sha256=[p.sha256 for p in photos] + [m.sha256 for m in media],
     )
     return report

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from defensa.core import geo
+from defensa.evidence.video import BadVideo, CleanVideo, clean_video
 from defensa.incidents.models import Category
 from defensa.reports.photos import BadPhoto, CleanPhoto, clean_photo
 
@@ -80,6 +81,11 @@ class ReportForm(forms.Form):
         required=False,
         widget=MultipleFileInput(attrs={"accept": "image/*"}),
     )
+    video = forms.FileField(
+        label=_("A short video (optional)"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "video/*"}),
+    )
     token = forms.CharField(widget=forms.HiddenInput, max_length=64)
     # Filled only by the optional "use my location" button (reports/static/reports/locate.js).
     lat = forms.FloatField(widget=forms.HiddenInput, required=False, min_value=-90, max_value=90)
@@ -91,6 +97,13 @@ class ReportForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.clean_photos_list: list[CleanPhoto] = []
+        self.clean_videos_list: list[CleanVideo] = []
+        self.video_seconds, self.video_mb = settings.VIDEO_MAX_SECONDS, settings.VIDEO_MAX_MB
+
+    def discard_media(self) -> None:
+        """Remove a cleaned video no report took (a bad form, a retry). Call it always."""
+        for video in self.clean_videos_list:
+            video.discard()
 
     def clean_token(self) -> str:
         token = self.cleaned_data["token"]
@@ -133,6 +146,15 @@ class ReportForm(forms.Form):
                 raise forms.ValidationError(str(exc)) from exc
         self.clean_photos_list = cleaned
         return files
+
+    def clean_video(self) -> Any:
+        upload = self.cleaned_data.get("video")
+        if upload:
+            try:
+                self.clean_videos_list = [clean_video(upload)]
+            except BadVideo as exc:
+                raise forms.ValidationError(str(exc)) from exc
+        return upload
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -193,6 +215,7 @@ class OperatorForm(ReportForm):
     )
     language = forms.ChoiceField(label=_("The caller speaks"), choices=settings.LANGUAGES)
     photos = None  # type: ignore[assignment]
+    video = None  # type: ignore[assignment]
     lat = None  # type: ignore[assignment]
     lon = None  # type: ignore[assignment]
     accuracy = None  # type: ignore[assignment]

@@ -28,6 +28,13 @@ def new_report(request: HttpRequest) -> HttpResponse:
         return render(request, "reports/new.html", {"form": form})
 
     form = ReportForm(request.POST, request.FILES)
+    try:
+        return _receive(request, form)
+    finally:
+        form.discard_media()
+
+
+def _receive(request: HttpRequest, form: ReportForm) -> HttpResponse:
     if not form.is_valid():
         return render(request, "reports/new.html", {"form": form}, status=400)
     tag = getattr(request, "source_tag", "")
@@ -41,6 +48,7 @@ def new_report(request: HttpRequest) -> HttpResponse:
             channel="web",
             idempotency_key=f"web:{form.cleaned_data['token']}",
             photos=form.clean_photos_list,
+            videos=form.clean_videos_list,
         )
     except InvalidReport:
         # The form checks everything receive_report does; this is a safety net, not a path.
@@ -49,7 +57,11 @@ def new_report(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "reports/receipt.html",
-        {"report": report, "photos": report.photos.count()},  # type: ignore[attr-defined]
+        {
+            "report": report,
+            "photos": report.photos.count(),  # type: ignore[attr-defined]
+            "videos": report.media.count(),  # type: ignore[attr-defined]
+        },
     )
 
 

@@ -54,6 +54,8 @@ PUBLIC_URL_NAMES = {
     # A verifier's one-tap link from an alert: no sign-in on a phone; the token is the
     # credential (signed, expiring, single-use; only its hash is stored).
     "dispatch:respond",
+    # Verified incidents only, coarse place and approximate time (issue 3, off by default).
+    "evidence:verified",
 }
 
 # Views a member on probation may open inside their own committee (slug "boyle-heights").

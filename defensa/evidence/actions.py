@@ -1,0 +1,30 @@
+"""Evidence actions: a committee's switch for the public page of verified incidents."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from defensa.audit.log import record
+from defensa.committees.models import Committee
+from defensa.evidence.models import PublicPage
+
+
+def set_public_page(committee: Committee, show_verified: bool, *, actor: Any) -> PublicPage:
+    """Turn the committee's public list of verified incidents on or off (off by default)."""
+    with transaction.atomic():
+        page, _created = PublicPage.objects.select_for_update().get_or_create(committee=committee)
+        page.show_verified = bool(show_verified)
+        page.changed_by = actor if getattr(actor, "pk", None) else None
+        page.changed_at = timezone.now()
+        page.save(update_fields=["show_verified", "changed_by", "changed_at"])
+        record(
+            "evidence.set_public_page",
+            actor=actor,
+            obj=page,
+            committee=committee.pk,
+            show_verified=page.show_verified,
+        )
+        return page

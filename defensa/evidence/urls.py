@@ -1,0 +1,10 @@
+from django.urls import path
+
+from defensa.evidence import views
+
+app_name = "evidence"
+urlpatterns = [
+    path("incidents/<str:ref>/record/", views.incident_record, name="record"),
+    path("incidents/<str:ref>/evidence/<str:key>/", views.evidence_file, name="file"),
+    path("verified/", views.verified, name="verified"),
+]
