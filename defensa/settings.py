@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "defensa.incidents",
     "defensa.reports",
     "defensa.dispatch",
+    "defensa.voice",
 ]
 
 MIDDLEWARE = [
@@ -279,3 +280,13 @@ REPORT_FLOOD_WINDOW_MINUTES = env_int("DEFENSA_REPORT_FLOOD_WINDOW_MINUTES", 10,
 # Texts from one phone within this many minutes of its last one add to the same report.
 SMS_THREAD_MINUTES = env_int("DEFENSA_SMS_THREAD_MINUTES", 30, minimum=1)
 REPORT_MAX_PHOTOS = env_int("DEFENSA_REPORT_MAX_PHOTOS", 3, minimum=0)
+# Voice hotline (docs/channels.md, "Voice hotline"): Twilio-compatible voice webhooks on the
+# same account and signing token as SMS. Numbers map to committees in voice.Hotline rows.
+VOICE_MENU_TIMEOUT = env_int("DEFENSA_VOICE_MENU_TIMEOUT", 6, minimum=1)
+VOICE_RING_SECONDS = env_int("DEFENSA_VOICE_RING_SECONDS", 20, minimum=5)
+VOICE_SCREEN_CALLS = env_bool("DEFENSA_VOICE_SCREEN_CALLS", True)
+VOICE_FALLBACK_NUMBERS = env_list("DEFENSA_VOICE_FALLBACK_NUMBERS", [])
+VOICE_MAX_MESSAGE_SECONDS = env_int("DEFENSA_VOICE_MAX_MESSAGE_SECONDS", 120, minimum=10)
+VOICE_RETENTION_DAYS = env_int("DEFENSA_VOICE_RETENTION_DAYS", 30, minimum=1)
+VOICE_DELETE_FROM_PROVIDER = env_bool("DEFENSA_VOICE_DELETE_FROM_PROVIDER", True)
+VOICE_TTS_VOICE = env_str("DEFENSA_VOICE_TTS_VOICE", "alice")

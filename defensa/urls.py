@@ -11,5 +11,6 @@ urlpatterns = [
     path("", include("defensa.dispatch.urls")),
     path("join/", include("defensa.committees.join_urls")),
     path("me/", include("defensa.committees.me_urls")),
+    path("voice/", include("defensa.voice.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
 ]
