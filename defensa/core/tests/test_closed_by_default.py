@@ -54,6 +54,14 @@ PUBLIC_URL_NAMES = {
     # A verifier's one-tap link from an alert: no sign-in on a phone; the token is the
     # credential (signed, expiring, single-use; only its hash is stored).
     "dispatch:respond",
+    # Voice hotline webhooks: no account, authenticated by the provider's signature.
+    "voice:incoming",
+    "voice:language",
+    "voice:dialed",
+    "voice:screen",
+    "voice:screened",
+    "voice:recorded",
+    "voice:recording",
 }
 
 # Views a member on probation may open inside their own committee (slug "boyle-heights").
