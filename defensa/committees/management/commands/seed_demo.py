@@ -170,6 +170,7 @@ SKILL_WEIGHTS = {
     SkillKind.INTERPRETER: 0.15,
     SkillKind.DRIVER: 0.18,
     SkillKind.ATTORNEY: 0.03,
+    SkillKind.HOTLINE: 0.10,
 }
 # Weekly windows people actually give: raids start before dawn, court is in the morning,
 # volunteers are free evenings and Saturdays. (weekdays, start, end; 0 is Monday)
