@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "defensa.dispatch",
     "defensa.broadcasts",
     "defensa.evidence",
+    "defensa.voice",
 ]
 
 MIDDLEWARE = [
@@ -297,3 +298,13 @@ FFMPEG_PATH = env_str("DEFENSA_FFMPEG", "ffmpeg")
 VIDEO_MAX_MB = env_int("DEFENSA_VIDEO_MAX_MB", 50, minimum=1)
 VIDEO_MAX_SECONDS = env_int("DEFENSA_VIDEO_MAX_SECONDS", 120, minimum=1)
 PUBLIC_VERIFIED_DAYS = env_int("DEFENSA_PUBLIC_VERIFIED_DAYS", 7, minimum=1)
+# Voice hotline (docs/channels.md, "Voice hotline"): Twilio-compatible voice webhooks on the
+# same account and signing token as SMS. Numbers map to committees in voice.Hotline rows.
+VOICE_MENU_TIMEOUT = env_int("DEFENSA_VOICE_MENU_TIMEOUT", 6, minimum=1)
+VOICE_RING_SECONDS = env_int("DEFENSA_VOICE_RING_SECONDS", 20, minimum=5)
+VOICE_SCREEN_CALLS = env_bool("DEFENSA_VOICE_SCREEN_CALLS", True)
+VOICE_FALLBACK_NUMBERS = env_list("DEFENSA_VOICE_FALLBACK_NUMBERS", [])
+VOICE_MAX_MESSAGE_SECONDS = env_int("DEFENSA_VOICE_MAX_MESSAGE_SECONDS", 120, minimum=10)
+VOICE_RETENTION_DAYS = env_int("DEFENSA_VOICE_RETENTION_DAYS", 30, minimum=1)
+VOICE_DELETE_FROM_PROVIDER = env_bool("DEFENSA_VOICE_DELETE_FROM_PROVIDER", True)
+VOICE_TTS_VOICE = env_str("DEFENSA_VOICE_TTS_VOICE", "alice")

@@ -13,5 +13,6 @@ urlpatterns = [
     path("join/", include("defensa.committees.join_urls")),
     path("me/", include("defensa.committees.me_urls")),
     path("broadcasts/", include("defensa.broadcasts.urls")),
+    path("voice/", include("defensa.voice.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
 ]

@@ -56,6 +56,14 @@ PUBLIC_URL_NAMES = {
     "dispatch:respond",
     # Verified incidents only, coarse place and approximate time (issue 3, off by default).
     "evidence:verified",
+    # Voice hotline webhooks: no account, authenticated by the provider's signature.
+    "voice:incoming",
+    "voice:language",
+    "voice:dialed",
+    "voice:screen",
+    "voice:screened",
+    "voice:recorded",
+    "voice:recording",
 }
 
 # Views a member on probation may open inside their own committee (slug "boyle-heights").

@@ -1,0 +1,295 @@
+"""Voice hotline writes: hotline numbers, voicemails, their recordings and callback reports."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from defensa.accounts.models import User
+from defensa.audit.log import record
+from defensa.audit.models import AuditEntry
+from defensa.committees.models import Committee
+from defensa.incidents.models import Category, Incident
+from defensa.reports.actions import key_digest, receive_report
+from defensa.reports.models import Channel
+from defensa.voice import provider
+from defensa.voice.models import (
+    PENDING_RETENTION,
+    VOICEMAIL_RETENTION,
+    Hotline,
+    Voicemail,
+    VoicemailStatus,
+)
+from defensa.voice.routing import e164
+
+_EXTENSION = {"audio/mpeg": "mp3", "audio/wav": "wav", "audio/x-wav": "wav"}
+
+
+class InvalidHotline(ValueError):
+    """A hotline cannot be set up this way; the message says why."""
+
+
+class RevealQuota(Exception):
+    """Too many caller numbers revealed by one person in an hour (the refusal is audited)."""
+
+
+def call_key(call_sid: str) -> str:
+    return key_digest(f"voice-call:{call_sid}")
+
+
+@transaction.atomic
+def set_hotline(
+    committee: Committee,
+    number: str,
+    *,
+    fallback_numbers: Sequence[str] = (),
+    fallback_members: Sequence[User] = (),
+    actor: Any = None,
+) -> Hotline:
+    """Point a number at a committee (or change its fallback group)."""
+    normal = e164(number)
+    if not normal:
+        raise InvalidHotline(f"{number!r} is not a phone number in E.164 form (+12135550100)")
+    numbers = []
+    for raw in fallback_numbers:
+        fallback = e164(raw)
+        if not fallback:
+            raise InvalidHotline(f"fallback {raw!r} is not a phone number")
+        numbers.append(fallback)
+    hotline, created = Hotline.objects.update_or_create(
+        number=normal, defaults={"committee": committee, "fallback_numbers": numbers}
+    )
+    hotline.fallback_members.set(fallback_members)
+    record(
+        "voice.hotline_set",
+        actor=actor,
+        obj=hotline,
+        committee=committee.pk,
+        created=created,
+        fallback_numbers=len(numbers),
+        fallback_members=[m.pk for m in fallback_members],
+    )
+    return hotline
+
+
+def start_voicemail(hotline: Hotline, *, call_sid: str, caller: str, language: str) -> Voicemail:
+    """Note that this call reached voicemail, keeping the number to call back.
+
+    A provider retry of the same webhook finds the row written the first time.
+    """
+    key = call_key(call_sid)
+    existing = Voicemail.objects.filter(call_key=key).first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            voicemail = Voicemail.objects.create(
+                hotline=hotline,
+                call_key=key,
+                language=language,
+                caller_number_unencrypted=e164(caller),
+            )
+            record(
+                "voice.voicemail_started",
+                obj=voicemail,
+                committee=hotline.committee_id,
+                hotline=hotline.pk,
+            )
+    except IntegrityError:
+        # The same webhook, retried concurrently, committed first.
+        return Voicemail.objects.get(call_key=key)
+    return voicemail
+
+
+def receive_voicemail(call_sid: str, *, recording_sid: str, duration_s: int) -> Voicemail | None:
+    """The recording is ready: make the callback report, in the hotline committee's queue.
+
+    Returns None (and writes nothing) when the call never reached our voicemail. A second
+    callback for the same recording changes nothing.
+    """
+    with transaction.atomic():
+        voicemail = (
+            Voicemail.objects.select_for_update()
+            .select_related("hotline")
+            .filter(call_key=call_key(call_sid))
+            .first()
+        )
+        if voicemail is None:
+            return None
+        if voicemail.status != VoicemailStatus.RECORDING:
+            return voicemail
+        report = receive_report(
+            {"category": Category.OTHER, "description": "", "language": voicemail.language},
+            channel=Channel.VOICE,
+            idempotency_key=f"voice:{recording_sid}",
+        )
+        # A voicemail has no place, so its incident has no committee by area: it belongs to
+        # the committee whose number was called.
+        committee_id = voicemail.hotline.committee_id
+        Incident.objects.filter(pk=report.incident_id, committee__isnull=True).update(
+            committee_id=committee_id
+        )
+        voicemail.report = report
+        voicemail.recording_sid = recording_sid
+        voicemail.duration_s = duration_s
+        voicemail.status = VoicemailStatus.FETCHING
+        voicemail.received_at = timezone.now()
+        voicemail.save(
+            update_fields=["report", "recording_sid", "duration_s", "status", "received_at"]
+        )
+        record(
+            "voice.voicemail_received",
+            obj=voicemail,
+            committee=committee_id,
+            report=report.pk,
+            incident=report.incident_id,
+            duration_s=duration_s,
+        )
+    return voicemail
+
+
+def discard_voicemail(call_sid: str) -> bool:
+    """The caller left no recording: forget the pending row (and the number in it)."""
+    with transaction.atomic():
+        voicemail = (
+            Voicemail.objects.select_for_update()
+            .filter(call_key=call_key(call_sid), status=VoicemailStatus.RECORDING)
+            .first()
+        )
+        if voicemail is None:
+            return False
+        record("voice.voicemail_discarded", obj=voicemail, committee=voicemail.hotline.committee_id)
+        voicemail.delete()
+    return True
+
+
+def _write(data: bytes, content_type: str) -> tuple[str, Path]:
+    relative = f"voice/{secrets.token_hex(16)}.{_EXTENSION.get(content_type, 'mp3')}"
+    path = Path(settings.MEDIA_ROOT) / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return relative, path
+
+
+def store_recording(voicemail: Voicemail) -> bool:
+    """Fetch the recording from the provider, keep it, then delete it there if configured.
+
+    Network first, outside any transaction; a failure is noted on the row (the callback
+    report exists already) and `manage.py fetch_voicemails` tries again. True when stored.
+    """
+    if voicemail.status != VoicemailStatus.FETCHING or not voicemail.recording_sid:
+        return voicemail.status == VoicemailStatus.STORED
+    try:
+        audio = provider.fetch_recording(voicemail.recording_sid)
+    except provider.ProviderError as exc:
+        Voicemail.objects.filter(pk=voicemail.pk).update(
+            fetch_attempts=voicemail.fetch_attempts + 1, last_error=str(exc)[:200]
+        )
+        return False
+    relative, path = _write(audio.data, audio.content_type)
+    try:
+        with transaction.atomic():
+            locked = Voicemail.objects.select_for_update().get(pk=voicemail.pk)
+            if locked.status != VoicemailStatus.FETCHING:
+                path.unlink(missing_ok=True)  # another worker stored it first
+                return locked.status == VoicemailStatus.STORED
+            locked.file = relative
+            locked.content_type = audio.content_type
+            locked.sha256 = hashlib.sha256(audio.data).hexdigest()
+            locked.size = len(audio.data)
+            locked.status = VoicemailStatus.STORED
+            locked.fetch_attempts += 1
+            locked.last_error = ""
+            locked.save(
+                update_fields=[
+                    "file",
+                    "content_type",
+                    "sha256",
+                    "size",
+                    "status",
+                    "fetch_attempts",
+                    "last_error",
+                ]
+            )
+            record(
+                "voice.recording_stored",
+                obj=locked,
+                committee=locked.hotline.committee_id,
+                size=locked.size,
+            )
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    voicemail.refresh_from_db()
+    if settings.VOICE_DELETE_FROM_PROVIDER:
+        delete_from_provider(voicemail)
+    return True
+
+
+def delete_from_provider(voicemail: Voicemail) -> bool:
+    """Delete the stored recording's copy at the provider; the row notes when."""
+    if voicemail.deleted_from_provider_at or voicemail.status != VoicemailStatus.STORED:
+        return bool(voicemail.deleted_from_provider_at)
+    try:
+        provider.delete_recording(voicemail.recording_sid)
+    except provider.ProviderError as exc:
+        Voicemail.objects.filter(pk=voicemail.pk).update(last_error=str(exc)[:200])
+        return False
+    with transaction.atomic():
+        voicemail.deleted_from_provider_at = timezone.now()
+        voicemail.last_error = ""
+        voicemail.save(update_fields=["deleted_from_provider_at", "last_error"])
+        record(
+            "voice.recording_deleted_at_provider",
+            obj=voicemail,
+            committee=voicemail.hotline.committee_id,
+        )
+    return True
+
+
+def reveal_caller_number(voicemail: Voicemail, *, actor: User) -> str:
+    """The caller's number, for this one response; every reveal is audited and rate-limited
+    like members' phone numbers (DEFENSA_PHONE_REVEALS_PER_HOUR)."""
+    since = timezone.now() - dt.timedelta(hours=1)
+    with transaction.atomic():
+        recent = AuditEntry.objects.filter(
+            actor_id=actor.pk, action="voice.caller_number_revealed", created_at__gte=since
+        ).count()
+        allowed = recent < settings.PHONE_REVEALS_PER_HOUR
+        record(
+            "voice.caller_number_revealed" if allowed else "voice.caller_number_reveal_refused",
+            actor=actor,
+            obj=voicemail,
+            committee=voicemail.hotline.committee_id,
+        )
+    if not allowed:
+        raise RevealQuota
+    return voicemail.caller_number_unencrypted
+
+
+def purge_voicemails(now: dt.datetime | None = None) -> int:
+    """Delete voicemails past their retention (rows and audio) and pending ones a day old."""
+    now = now or timezone.now()
+    old = Voicemail.objects.filter(created_at__lt=now - VOICEMAIL_RETENTION)
+    stale = Voicemail.objects.filter(
+        status=VoicemailStatus.RECORDING, created_at__lt=now - PENDING_RETENTION
+    )
+    doomed = list((old | stale).distinct())
+    if not doomed:
+        return 0
+    with transaction.atomic():
+        ids = [v.pk for v in doomed]
+        Voicemail.objects.filter(pk__in=ids).delete()
+        record("voice.voicemails_purged", count=len(ids))
+    for voicemail in doomed:
+        if voicemail.file:
+            (Path(settings.MEDIA_ROOT) / voicemail.file).unlink(missing_ok=True)
+    return len(doomed)

@@ -1,0 +1,138 @@
+"""The voice hotline: which number belongs to which committee, and the voicemails left on it.
+
+A call itself leaves no row while operators ring: the language and the stage travel in the
+(signed) webhook URLs. Only a caller who reaches voicemail is written down, because a
+voicemail is a report that someone must call back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from defensa.accounts.models import mask_phone
+from defensa.core.classification import COMMITTEE, INTERNAL, SECRET, SENSITIVE, FieldClass, c
+
+# A voicemail is the caller's own voice and number: the most identifying thing the hotline
+# holds. Kept a short time (DEFENSA_VOICE_RETENTION_DAYS); the report it made keeps its own,
+# longer lifetime without either.
+VOICEMAIL_RETENTION = dt.timedelta(days=settings.VOICE_RETENTION_DAYS)
+# A caller who reached voicemail but left nothing: the pending row goes within a day.
+PENDING_RETENTION = dt.timedelta(days=1)
+
+
+class Hotline(models.Model):
+    """A phone number whose calls belong to a committee (matched on the number called, `To`)."""
+
+    committee = models.ForeignKey(
+        "committees.Committee", on_delete=models.CASCADE, related_name="hotlines"
+    )
+    # E.164, exactly as the provider sends it in `To` ("+12135550100").
+    number = models.CharField(_("hotline number"), max_length=20, unique=True)
+    # Rung when no operator is on shift or none answers: numbers, and members (their phones).
+    fallback_numbers = models.JSONField(_("fallback numbers"), default=list, blank=True)
+    fallback_members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="+", verbose_name=_("fallback members")
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    _h = c(INTERNAL, COMMITTEE, "coordinator", "dispatcher")
+    DATA_CLASSIFICATION: ClassVar[dict[str, FieldClass]] = {
+        **dict.fromkeys(("id", "committee", "number", "fallback_members", "created_at"), _h),
+        # Fallback numbers may be a volunteer's own phone.
+        "fallback_numbers": c(SENSITIVE, COMMITTEE, "coordinator"),
+    }
+
+    class Meta:
+        ordering = ["number"]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class VoicemailStatus(models.TextChoices):
+    RECORDING = "recording", _("Being recorded")
+    FETCHING = "fetching", _("Waiting for the recording")
+    STORED = "stored", _("Stored")
+
+
+class Voicemail(models.Model):
+    """A message left on the hotline when nobody answered; it becomes a callback report."""
+
+    hotline = models.ForeignKey(Hotline, on_delete=models.CASCADE, related_name="voicemails")
+    # SHA-256 of the provider's call id: finds the row again from the recording callback.
+    call_key = models.CharField(max_length=64, unique=True)
+    language = models.CharField(max_length=5, default="en")
+    status = models.CharField(
+        max_length=10, choices=VoicemailStatus.choices, default=VoicemailStatus.RECORDING
+    )
+    # TODO(crypto): switch to defensa.core.crypto (envelope encryption, per record) once the
+    # `crypto` branch lands; until then this column holds the caller's number in the clear,
+    # and its name says so. Nothing else in the project stores a caller's number.
+    caller_number_unencrypted = models.CharField(max_length=20, blank=True)
+    recording_sid = models.CharField(max_length=64, blank=True)
+    duration_s = models.PositiveIntegerField(null=True, blank=True)
+    # Under MEDIA_ROOT, a random name; served only through the access-checked audio view.
+    file = models.CharField(max_length=200, blank=True)
+    content_type = models.CharField(max_length=40, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    size = models.PositiveIntegerField(null=True, blank=True)
+    fetch_attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=200, blank=True)
+    deleted_from_provider_at = models.DateTimeField(null=True, blank=True)
+    report = models.OneToOneField(
+        "reports.Report",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="voicemail",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    received_at = models.DateTimeField(null=True, blank=True)
+
+    _i = c(INTERNAL, VOICEMAIL_RETENTION, "dispatcher", "coordinator")
+    _s = c(SENSITIVE, VOICEMAIL_RETENTION, "dispatcher", "coordinator")
+    DATA_CLASSIFICATION: ClassVar[dict[str, FieldClass]] = {
+        **dict.fromkeys(
+            (
+                "id",
+                "hotline",
+                "language",
+                "status",
+                "duration_s",
+                "content_type",
+                "sha256",
+                "size",
+                "fetch_attempts",
+                "last_error",
+                "deleted_from_provider_at",
+                "report",
+                "created_at",
+                "received_at",
+            ),
+            _i,
+        ),
+        # The recording is the caller's voice: need to know, served only to the committee's
+        # dispatchers and coordinators.
+        "file": _s,
+        "caller_number_unencrypted": c(
+            SENSITIVE, VOICEMAIL_RETENTION, "dispatcher-reveal", "coordinator-reveal"
+        ),
+        "call_key": c(SECRET, VOICEMAIL_RETENTION),
+        "recording_sid": c(SECRET, VOICEMAIL_RETENTION),
+    }
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Voicemail {self.pk}"
+
+    @property
+    def masked_caller(self) -> str:
+        return mask_phone(self.caller_number_unencrypted)

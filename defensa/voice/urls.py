@@ -1,0 +1,16 @@
+from django.urls import path
+
+from defensa.voice import views
+
+app_name = "voice"
+urlpatterns = [
+    path("incoming/", views.incoming, name="incoming"),
+    path("language/", views.choose_language, name="language"),
+    path("dialed/", views.dialed, name="dialed"),
+    path("screen/", views.screen, name="screen"),
+    path("screen/answer/", views.screened, name="screened"),
+    path("recorded/", views.recorded, name="recorded"),
+    path("recording/", views.recording, name="recording"),
+    path("voicemails/<int:pk>/", views.voicemail, name="voicemail"),
+    path("voicemails/<int:pk>/audio/", views.audio, name="audio"),
+]

@@ -1,0 +1,350 @@
+"""The voice hotline's webhooks (TwiML), and the voicemail page for dispatchers.
+
+A call: incoming -> language menu -> every on-shift hotline operator rings at once (each
+answer is screened: "press 1 to take this call") -> nobody -> the fallback group -> nobody ->
+voicemail, which becomes a callback report. Every webhook is public (the provider has no
+account) but signed: a bad signature gets 403 and nothing is stored (property 20). The
+language and the stage travel in our own URLs, which the provider signs with the rest.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseForbidden
+from django.shortcuts import render
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from defensa.core.access import public
+from defensa.voice import actions, routing
+from defensa.voice.access import get_voicemail_for
+from defensa.voice.models import Hotline, VoicemailStatus
+from defensa.voice.twiml import Response
+from defensa.voice.webhooks import SID, absolute, signed_params
+
+STAGES = ("operators", "fallback")
+# Each menu choice is spoken in its own language, naming that language.
+_MENU = {
+    "en": gettext_lazy("For English, press %(digit)s."),
+    "es": gettext_lazy("For Spanish, press %(digit)s."),
+}
+_LANGUAGE_NAMES = {
+    "en": pgettext_lazy("spoken language", "English"),
+    "es": pgettext_lazy("spoken language", "Spanish"),
+}
+# Dial outcomes after which the caller still needs someone.
+_UNANSWERED = {"no-answer", "busy", "failed", "canceled"}
+
+
+def _languages() -> list[str]:
+    return [code for code, _name in settings.LANGUAGES]
+
+
+def _language(value: str) -> str:
+    return value if value in _languages() else settings.LANGUAGE_CODE
+
+
+def _hotline(params: dict[str, str]) -> Hotline | None:
+    number = routing.e164(params.get("To", ""))
+    if not number:
+        return None
+    return Hotline.objects.select_related("committee").filter(number=number).first()
+
+
+def _not_in_service() -> HttpResponse:
+    twiml = Response()
+    for code in _languages():
+        with translation.override(code):
+            twiml.say(_("Sorry, this number is not in service. Goodbye."), code)
+    twiml.add(None, "Hangup")
+    return twiml.http()
+
+
+def _goodbye(language: str, text: str) -> HttpResponse:
+    twiml = Response()
+    twiml.say(text, language)
+    twiml.add(None, "Hangup")
+    return twiml.http()
+
+
+@public
+@csrf_exempt
+@require_POST
+def incoming(request: HttpRequest) -> HttpResponse:
+    """A call to a hotline number: the language menu, each choice spoken in its language."""
+    params = signed_params(request)
+    if params is None:
+        return HttpResponseForbidden()
+    if _hotline(params) is None:
+        return _not_in_service()
+    twiml = Response()
+    gather = twiml.add(
+        None,
+        "Gather",
+        numDigits=1,
+        timeout=settings.VOICE_MENU_TIMEOUT,
+        action=absolute("voice:language"),
+        method="POST",
+        actionOnEmptyResult=True,
+    )
+    for digit, code in enumerate(_languages(), start=1):
+        with translation.override(code):
+            if code in _MENU:
+                text = str(_MENU[code]) % {"digit": digit}
+            else:
+                name = translation.get_language_info(code)["name_local"]
+                text = f"{name}: {digit}"
+        twiml.say(text, code, parent=gather)
+    # A phone that cannot send tones: the network's language, without asking again.
+    twiml.add(None, "Redirect", absolute("voice:language"), method="POST")
+    return twiml.http()
+
+
+@public
+@csrf_exempt
+@require_POST
+def choose_language(request: HttpRequest) -> HttpResponse:
+    """The caller pressed a digit (or nothing): ring the operators who speak that language."""
+    params = signed_params(request)
+    if params is None:
+        return HttpResponseForbidden()
+    hotline = _hotline(params)
+    if hotline is None:
+        return _not_in_service()
+    digits = params.get("Digits", "").strip()
+    choices = _languages()
+    language = (
+        choices[int(digits) - 1]
+        if digits.isascii() and digits.isdigit() and 1 <= int(digits) <= len(choices)
+        else settings.LANGUAGE_CODE
+    )
+    return _ring(hotline, params, language, "operators")
+
+
+def _ring(hotline: Hotline, params: dict[str, str], language: str, stage: str) -> HttpResponse:
+    """Ring every number of the stage at once; nobody to ring moves on to the next stage."""
+    if stage == "operators":
+        numbers = routing.operator_numbers(hotline, language, timezone.now())
+        if not numbers:
+            stage = "fallback"
+    if stage == "fallback":
+        numbers = routing.fallback_numbers(hotline)
+        if not numbers:
+            return _voicemail(hotline, params, language)
+    twiml = Response()
+    with translation.override(language):
+        if stage == "operators":
+            twiml.say(
+                _("Connecting you with a hotline volunteer. Please stay on the line."), language
+            )
+        else:
+            twiml.say(_("Please stay on the line. We are trying to reach someone."), language)
+    dial = twiml.add(
+        None,
+        "Dial",
+        callerId=hotline.number,
+        timeout=settings.VOICE_RING_SECONDS,
+        action=absolute("voice:dialed", lang=language, stage=stage),
+        method="POST",
+        answerOnBridge=True,
+    )
+    for number in numbers:
+        attrs = {}
+        if settings.VOICE_SCREEN_CALLS:
+            attrs = {"url": absolute("voice:screen", lang=language), "method": "POST"}
+        twiml.add(dial, "Number", number, **attrs)
+    return twiml.http()
+
+
+def _voicemail(hotline: Hotline, params: dict[str, str], language: str) -> HttpResponse:
+    call_sid = params.get("CallSid", "")
+    if not SID.match(call_sid):
+        with translation.override(language):
+            return _goodbye(language, _("Sorry, nobody can answer right now. Please call again."))
+    actions.start_voicemail(
+        hotline, call_sid=call_sid, caller=params.get("From", ""), language=language
+    )
+    twiml = Response()
+    with translation.override(language):
+        twiml.say(
+            _(
+                "Nobody can answer right now. After the tone, say what you see, where, and "
+                "when, and a number where we can call you back. Press the pound key or hang "
+                "up when you are done."
+            ),
+            language,
+        )
+        twiml.add(
+            None,
+            "Record",
+            maxLength=settings.VOICE_MAX_MESSAGE_SECONDS,
+            timeout=5,
+            finishOnKey="#",
+            playBeep=True,
+            action=absolute("voice:recorded", lang=language),
+            method="POST",
+            recordingStatusCallback=absolute("voice:recording"),
+            recordingStatusCallbackMethod="POST",
+            recordingStatusCallbackEvent="completed absent",
+        )
+        twiml.say(_("We did not get a message. Goodbye."), language)
+    twiml.add(None, "Hangup")
+    return twiml.http()
+
+
+@public
+@csrf_exempt
+@require_POST
+def dialed(request: HttpRequest) -> HttpResponse:
+    """The ringing ended: if nobody took the call, the next stage."""
+    params = signed_params(request)
+    if params is None:
+        return HttpResponseForbidden()
+    language = _language(request.GET.get("lang", ""))
+    stage = request.GET.get("stage", "")
+    hotline = _hotline(params)
+    if hotline is None or stage not in STAGES:
+        return _not_in_service()
+    status = params.get("DialCallStatus", "").strip().lower()
+    duration = params.get("DialCallDuration", "")
+    talked = duration.isascii() and duration.isdigit() and int(duration) > 0
+    if status not in _UNANSWERED and (status != "completed" or talked):
+        # Answered and over (or a status we do not know: never ring people twice for it).
+        twiml = Response()
+        twiml.add(None, "Hangup")
+        return twiml.http()
+    if stage == "operators":
+        return _ring(hotline, params, language, "fallback")
+    return _voicemail(hotline, params, language)
+
+
+@public
+@csrf_exempt
+@require_POST
+def screen(request: HttpRequest) -> HttpResponse:
+    """Played to the person who answered, before the caller is connected: press 1 to take it.
+
+    A voicemail box that picks up an operator's phone presses nothing, so it never takes the
+    call: the caller goes on to the next stage instead of into a volunteer's mailbox.
+    """
+    params = signed_params(request)
+    if params is None:
+        return HttpResponseForbidden()
+    caller_language = _language(request.GET.get("lang", ""))
+    twiml = Response()
+    gather = twiml.add(
+        None, "Gather", numDigits=1, timeout=8, action=absolute("voice:screened"), method="POST"
+    )
+    for code in _languages():
+        with translation.override(code):
+            name = str(_LANGUAGE_NAMES.get(caller_language, caller_language))
+            text = _(
+                "%(network)s hotline call. The caller chose %(language)s. "
+                "Press 1 to take this call."
+            ) % {"network": settings.NETWORK_NAME, "language": name}
+        twiml.say(text, code, parent=gather)
+    twiml.add(None, "Hangup")
+    return twiml.http()
+
+
+@public
+@csrf_exempt
+@require_POST
+def screened(request: HttpRequest) -> HttpResponse:
+    """The answerer's key: 1 connects the caller; anything else hangs up this phone only."""
+    params = signed_params(request)
+    if params is None:
+        return HttpResponseForbidden()
+    twiml = Response()
+    if params.get("Digits", "").strip() != "1":
+        twiml.add(None, "Hangup")
+    return twiml.http()
+
+
+@public
+@csrf_exempt
+@require_POST
+def recorded(request: HttpRequest) -> HttpResponse:
+    """The caller finished the message (the recording itself arrives at `recording`)."""
+    params = signed_params(request)
+    if params is None:
+        return HttpResponseForbidden()
+    language = _language(request.GET.get("lang", ""))
+    duration = params.get("RecordingDuration", "")
+    with translation.override(language):
+        if duration.isascii() and duration.isdigit() and int(duration) > 0:
+            return _goodbye(
+                language, _("Thank you. A volunteer will call you back as soon as possible.")
+            )
+        return _goodbye(language, _("We did not get a message. Goodbye."))
+
+
+@public
+@csrf_exempt
+@require_POST
+def recording(request: HttpRequest) -> HttpResponse:
+    """The provider's recording-status callback: store the voicemail, make the report."""
+    params = signed_params(request)
+    if params is None:
+        return HttpResponseForbidden()
+    call_sid = params.get("CallSid", "")
+    recording_sid = params.get("RecordingSid", "")
+    status = params.get("RecordingStatus", "").strip().lower()
+    duration = params.get("RecordingDuration", "").strip()
+    if not SID.match(call_sid):
+        return HttpResponse(status=204)
+    if status in ("absent", "failed") or (status == "completed" and duration == "0"):
+        actions.discard_voicemail(call_sid)
+    elif (
+        status == "completed"
+        and SID.match(recording_sid)
+        and duration.isascii()
+        and duration.isdigit()
+        and len(duration) <= 6
+    ):
+        voicemail = actions.receive_voicemail(
+            call_sid, recording_sid=recording_sid, duration_s=int(duration)
+        )
+        if voicemail is not None:
+            # The report is committed already; a failed fetch is retried by fetch_voicemails.
+            actions.store_recording(voicemail)
+    return HttpResponse(status=204)
+
+
+# Dispatchers ----------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def voicemail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A voicemail: its audio, and the caller's number masked until revealed (audited)."""
+    found = get_voicemail_for(request.user, pk)
+    revealed = ""
+    if request.method == "POST":
+        try:
+            revealed = actions.reveal_caller_number(found, actor=request.user)  # type: ignore[arg-type]
+        except actions.RevealQuota:
+            messages.error(
+                request, _("You have revealed many numbers in the last hour. Try later.")
+            )
+    return render(request, "voice/voicemail.html", {"voicemail": found, "revealed": revealed})
+
+
+@require_GET
+def audio(request: HttpRequest, pk: int) -> FileResponse:
+    """The recording, only for the committee's dispatchers and coordinators; never cached."""
+    found = get_voicemail_for(request.user, pk)
+    if found.status != VoicemailStatus.STORED or not found.file:
+        raise Http404
+    path = Path(settings.MEDIA_ROOT) / found.file
+    if not path.is_file():
+        raise Http404
+    response = FileResponse(path.open("rb"), content_type=found.content_type or "audio/mpeg")
+    response["Cache-Control"] = "no-store"
+    response["Content-Disposition"] = "inline"
+    return response
