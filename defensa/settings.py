@@ -279,3 +279,10 @@ REPORT_FLOOD_WINDOW_MINUTES = env_int("DEFENSA_REPORT_FLOOD_WINDOW_MINUTES", 10,
 # Texts from one phone within this many minutes of its last one add to the same report.
 SMS_THREAD_MINUTES = env_int("DEFENSA_SMS_THREAD_MINUTES", 30, minimum=1)
 REPORT_MAX_PHOTOS = env_int("DEFENSA_REPORT_MAX_PHOTOS", 3, minimum=0)
+# Maps (docs/configuration.md, defensa/core/maps.py): an operator-run tile server. Empty: no
+# map anywhere, no map script loaded, neighbourhood names only. The CSP then lets exactly the
+# tile server's origin in, and only on the pages that show a map.
+MAP_TILE_URL = env_str("DEFENSA_MAP_TILE_URL", "").strip()
+MAP_TILE_ATTRIBUTION = env_str("DEFENSA_MAP_TILE_ATTRIBUTION", "").strip()
+MAP_CENTER = env_str("DEFENSA_MAP_CENTER", "34.05,-118.24").strip()
+MAP_ZOOM = env_int("DEFENSA_MAP_ZOOM", 11, minimum=1)
