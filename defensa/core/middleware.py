@@ -93,7 +93,8 @@ class SecurityHeadersMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         response.setdefault(
-            "Content-Security-Policy", maps.content_security_policy(CONTENT_SECURITY_POLICY, response)
+            "Content-Security-Policy",
+            maps.content_security_policy(CONTENT_SECURITY_POLICY, response),
         )
         response.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         user = getattr(request, "user", None)
