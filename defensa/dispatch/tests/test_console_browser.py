@@ -102,6 +102,8 @@ def test_a_shift_from_the_keyboard(transactional_db, net, browser, live_server):
         page.keyboard.press("v")
         page.get_by_text("Presiona Enter para pedir a verificadores").wait_for()
         assert not Offer.objects.exists()
+        _refresh_queue(page)  # a refresh in between keeps the button focused
+        assert page.evaluate("document.activeElement.dataset.verb") == "verify"
         page.keyboard.press("Enter")
         page.wait_for_load_state()
         page.get_by_text("verificadores").first.wait_for()

@@ -36,14 +36,14 @@
     return queue.querySelector('li.incident[data-incident="' + selected + '"]');
   }
 
-  function mark(focus) {
+  function mark(focus, verb) {
     items().forEach(function (li) {
       var on = li.getAttribute("data-incident") === selected;
       li.classList.toggle("kb-selected", on);
-      var link = li.querySelector("h3 a");
+      var target = (verb && li.querySelector('button[data-verb="' + verb + '"]')) || li.querySelector("h3 a");
       if (on) {
         li.setAttribute("aria-current", "true");
-        if (focus && link) link.focus();
+        if (focus && target) target.focus();
       } else {
         li.removeAttribute("aria-current");
       }
@@ -155,11 +155,17 @@
   }
 
   // The queue is replaced every few seconds: put the selection (and the focus) back.
+  // A focused "Request verification" button (after v) gets the focus back, not the link,
+  // so the Enter that follows still does what the dispatcher was told it would.
+  var hadFocus = false;
+  var focusedVerb = "";
   document.body.addEventListener("htmx:beforeSwap", function (e) {
-    if (e.target === queue) queue.dataset.hadFocus = queue.contains(document.activeElement) ? "1" : "";
+    if (e.target !== queue) return;
+    hadFocus = queue.contains(document.activeElement);
+    focusedVerb = hadFocus ? document.activeElement.getAttribute("data-verb") || "" : "";
   });
   document.body.addEventListener("htmx:afterSettle", function (e) {
-    if (e.target === queue) mark(queue.dataset.hadFocus === "1");
+    if (e.target === queue) mark(hadFocus, focusedVerb);
   });
 
   mark(false);
