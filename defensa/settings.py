@@ -308,3 +308,10 @@ VOICE_MAX_MESSAGE_SECONDS = env_int("DEFENSA_VOICE_MAX_MESSAGE_SECONDS", 120, mi
 VOICE_RETENTION_DAYS = env_int("DEFENSA_VOICE_RETENTION_DAYS", 30, minimum=1)
 VOICE_DELETE_FROM_PROVIDER = env_bool("DEFENSA_VOICE_DELETE_FROM_PROVIDER", True)
 VOICE_TTS_VOICE = env_str("DEFENSA_VOICE_TTS_VOICE", "alice")
+# Maps (docs/configuration.md, defensa/core/maps.py): an operator-run tile server. Empty: no
+# map anywhere, no map script loaded, neighbourhood names only. The CSP then lets exactly the
+# tile server's origin in, and only on the pages that show a map.
+MAP_TILE_URL = env_str("DEFENSA_MAP_TILE_URL", "").strip()
+MAP_TILE_ATTRIBUTION = env_str("DEFENSA_MAP_TILE_ATTRIBUTION", "").strip()
+MAP_CENTER = env_str("DEFENSA_MAP_CENTER", "34.05,-118.24").strip()
+MAP_ZOOM = env_int("DEFENSA_MAP_ZOOM", 11, minimum=1)

@@ -10,6 +10,8 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
+from defensa.core import maps
+
 # Request headers that identify a visitor. They are removed before any of our code, a
 # log handler or an error report can see them.
 IDENTIFYING_META = (
@@ -90,7 +92,10 @@ class SecurityHeadersMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        response.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.setdefault(
+            "Content-Security-Policy",
+            maps.content_security_policy(CONTENT_SECURITY_POLICY, response),
+        )
         response.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         user = getattr(request, "user", None)
         private = (user is not None and user.is_authenticated) or request.path.startswith(

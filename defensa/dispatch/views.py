@@ -16,6 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from defensa.committees.access import _pk, get_committee_for
+from defensa.core import geo, maps
 from defensa.core.access import public, signed_in
 from defensa.dispatch import actions
 from defensa.dispatch.forms import FindingForm
@@ -137,6 +138,7 @@ def _queue_context(committee: Any) -> dict[str, Any]:
     )
     responders = on_duty_verifiers(incidents[0], now) if incidents else []
     homes = {user.pk: home_cell(user) for user in responders}
+    with_map = maps.tiles_configured()
     rows = []
     for incident in incidents:
         cell = incident_cell(incident)
@@ -147,6 +149,8 @@ def _queue_context(committee: Any) -> dict[str, Any]:
                 "where": where_label(incident),
                 "near": [name for rings, name in near[:5]],
                 "offers": list(incident.offers.all()),  # type: ignore[attr-defined]
+                # The neighbourhood cell's centre, never the reports' own points.
+                "spot": _spot(cell) if with_map and cell else None,
             }
         )
     # Newest first; within the same minute the most corroborated first.
@@ -157,7 +161,33 @@ def _queue_context(committee: Any) -> dict[str, Any]:
         ),
         reverse=True,
     )
-    return {"committee": committee, "rows": rows, "now": now}
+    context = {"committee": committee, "rows": rows, "now": now, "with_map": with_map}
+    if with_map:
+        context["duty_areas"] = _duty_areas(responders, homes)
+    return context
+
+
+def _spot(cell: str) -> str:
+    lat, lon = geo.cell_center(cell)
+    return f"{lat:.5f},{lon:.5f}"
+
+
+def _duty_areas(responders: list[Any], homes: dict[int, str]) -> list[dict[str, Any]]:
+    """On-duty verifiers' coarse home cells as hexagons for the map, with who is in each."""
+    import h3
+
+    by_cell: dict[str, list[str]] = {}
+    for user in responders:
+        if homes.get(user.pk):
+            by_cell.setdefault(homes[user.pk], []).append(user.display_name)
+    return [
+        {
+            "boundary": ";".join(f"{lat:.5f},{lon:.5f}" for lat, lon in h3.cell_to_boundary(cell)),
+            "names": ", ".join(sorted(names)),
+            "count": len(names),
+        }
+        for cell, names in sorted(by_cell.items())
+    ]
 
 
 def _committee_incident(committee: Any, pk: Any) -> Incident:
@@ -168,9 +198,10 @@ def _committee_incident(committee: Any, pk: Any) -> Incident:
     return incident
 
 
+@maps.shows_map
 def console(request: HttpRequest, slug: str) -> HttpResponse:
     committee = get_committee_for(request.user, slug, role="dispatcher")
-    context = _queue_context(committee)
+    context = {**_queue_context(committee), **maps.map_context()}
     selected = request.GET.get("incident")
     if selected:
         # Outside the refreshed fragment, so a note being typed here is never replaced.

@@ -87,11 +87,19 @@ class ReportForm(forms.Form):
         widget=forms.ClearableFileInput(attrs={"accept": "video/*"}),
     )
     token = forms.CharField(widget=forms.HiddenInput, max_length=64)
-    # Filled only by the optional "use my location" button (reports/static/reports/locate.js).
+    # Filled only by the optional "use my location" button (reports/static/reports/locate.js)
+    # or, when a tile server is configured, by the map pin (reports/static/reports/pin.js).
     lat = forms.FloatField(widget=forms.HiddenInput, required=False, min_value=-90, max_value=90)
     lon = forms.FloatField(widget=forms.HiddenInput, required=False, min_value=-180, max_value=180)
     accuracy = forms.FloatField(
         widget=forms.HiddenInput, required=False, min_value=0, max_value=100_000
+    )
+    # How the position above was found: the phone's own fix ("gps") or a pin the person
+    # placed on the map ("pin", its accuracy is what one finger covers at that zoom).
+    located_by = forms.ChoiceField(
+        widget=forms.HiddenInput,
+        required=False,
+        choices=[("", ""), ("gps", "gps"), ("pin", "pin")],
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -174,7 +182,7 @@ class ReportForm(forms.Form):
         text = d.get("location_text", "")
         located = d.get("lat") is not None and d.get("lon") is not None
         if located:
-            kind = "gps"
+            kind = "pin" if d.get("located_by") == "pin" else "gps"
         elif text and not d.get("zip_code"):
             kind = "cross_streets"
         else:
@@ -219,6 +227,7 @@ class OperatorForm(ReportForm):
     lat = None  # type: ignore[assignment]
     lon = None  # type: ignore[assignment]
     accuracy = None  # type: ignore[assignment]
+    located_by = None  # type: ignore[assignment]
 
     field_order = [
         "category",

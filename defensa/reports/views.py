@@ -10,6 +10,7 @@ from django.views.decorators.cache import never_cache
 
 from defensa.committees.access import memberships_for
 from defensa.core.access import public
+from defensa.core.maps import map_context, shows_map
 from defensa.reports.actions import InvalidReport, receive_report
 from defensa.reports.flood import gate
 from defensa.reports.forms import OperatorForm, ReportForm, new_token
@@ -17,6 +18,7 @@ from defensa.reports.forms import OperatorForm, ReportForm, new_token
 
 @public
 @never_cache
+@shows_map
 def new_report(request: HttpRequest) -> HttpResponse:
     """Show the form; on POST store the report and answer with the receipt.
 
@@ -25,7 +27,7 @@ def new_report(request: HttpRequest) -> HttpResponse:
     """
     if request.method != "POST":
         form = ReportForm(initial={"token": new_token()})
-        return render(request, "reports/new.html", {"form": form})
+        return render(request, "reports/new.html", {"form": form, **map_context()})
 
     form = ReportForm(request.POST, request.FILES)
     try:
@@ -36,7 +38,7 @@ def new_report(request: HttpRequest) -> HttpResponse:
 
 def _receive(request: HttpRequest, form: ReportForm) -> HttpResponse:
     if not form.is_valid():
-        return render(request, "reports/new.html", {"form": form}, status=400)
+        return render(request, "reports/new.html", {"form": form, **map_context()}, status=400)
     tag = getattr(request, "source_tag", "")
     if not gate.allow(tag):
         response = render(request, "reports/slow_down.html", status=429)
@@ -53,7 +55,7 @@ def _receive(request: HttpRequest, form: ReportForm) -> HttpResponse:
     except InvalidReport:
         # The form checks everything receive_report does; this is a safety net, not a path.
         form.add_error(None, _try_again())
-        return render(request, "reports/new.html", {"form": form}, status=400)
+        return render(request, "reports/new.html", {"form": form, **map_context()}, status=400)
     return render(
         request,
         "reports/receipt.html",

@@ -27,3 +27,8 @@ def _fresh_flood_gate():  # type: ignore[no-untyped-def]
     gate.reset()
     yield
     gate.reset()
+
+
+from defensa.core.tests.tiles import tile_server  # noqa: E402
+
+__all__ = ["tile_server"]

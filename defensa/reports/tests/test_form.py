@@ -299,3 +299,35 @@ def test_half_a_position_is_ignored(client: Client) -> None:
     assert Report.objects.get().location_kind == "zip"
     response = post(client, fresh_form(client), lat="34.0431", zip_code="", location_text="")
     assert response.status_code == 400
+
+
+def test_a_map_pin_is_stored_as_a_pin_with_its_precision(client):
+    from defensa.reports.forms import new_token
+    from defensa.reports.models import Report
+
+    response = client.post(
+        "/report/new/",
+        {
+            "category": "sighting",
+            "token": new_token(),
+            "lat": "34.0431",
+            "lon": "-118.2101",
+            "accuracy": "38",
+            "located_by": "pin",
+        },
+    )
+    assert response.status_code == 200
+    report = Report.objects.get()
+    assert (report.location_kind, report.precision_m) == ("pin", 38)
+
+
+def test_an_unknown_way_of_locating_is_refused(client):
+    from defensa.reports.forms import new_token
+    from defensa.reports.models import Report
+
+    response = client.post(
+        "/report/new/",
+        {"category": "sighting", "token": new_token(), "zip_code": "90033", "located_by": "x"},
+    )
+    assert response.status_code == 400
+    assert not Report.objects.exists()

@@ -38,3 +38,75 @@ def test_a_phone_reports_in_spanish_with_its_location(browser, live_server) -> N
         assert Report.objects.count() == 1
     finally:
         context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_refused_location_says_so_and_the_form_still_works(browser, live_server) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context(
+        base_url=live_server.url,
+        viewport={"width": 360, "height": 740},
+        extra_http_headers={"Accept-Language": "en"},
+    )
+    context.clear_permissions()  # the person says no when the browser asks
+    page = context.new_page()
+    try:
+        page.goto("/report/new/")
+        page.get_by_role("button", name="Use my location").click()
+        page.get_by_text("Your phone did not share your location.").wait_for()
+        assert page.locator("#id_lat").input_value() == ""
+        page.get_by_label("Agents seen", exact=True).check()
+        page.get_by_label("ZIP code").fill("90033")
+        page.get_by_role("button", name="Send report").click()
+        page.get_by_text("Thank you. We got your report.").wait_for()
+        assert Report.objects.get().location_kind == "zip"
+    finally:
+        context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_without_javascript_there_is_no_location_button(browser, live_server) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
+    page = context.new_page()
+    try:
+        page.goto("/report/new/")
+        assert not page.get_by_role("button", name="Use my location").is_visible()
+        page.get_by_label("Agents seen", exact=True).check()
+        page.get_by_label("Where? Address, cross streets or a place nearby").fill("Soto & 1st")
+        page.get_by_role("button", name="Send report").click()
+        page.get_by_text("Thank you. We got your report.").wait_for()
+        assert Report.objects.get().location_kind == "cross_streets"
+    finally:
+        context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_pin_dropped_on_the_map_places_the_report(browser, live_server, tile_server) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    refused: list[str] = []
+    page.on(
+        "console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None
+    )
+    try:
+        page.goto("/report/new/")
+        canvas = page.locator("#pin-map .map-canvas")
+        canvas.wait_for()
+        page.wait_for_function("document.querySelectorAll('.leaflet-tile-loaded').length > 0")
+        assert tile_server.requested, "the browser fetched no tile (CSP?)"
+        canvas.click(position={"x": 150, "y": 120})
+        page.get_by_text("Pin placed").wait_for()
+        assert page.locator("#id_located_by").input_value() == "pin"
+        accuracy = float(page.locator("#id_accuracy").input_value())
+        assert 10 <= accuracy <= 2000  # a fingertip at the opening zoom
+        page.get_by_label("Agents seen", exact=True).check()
+        page.get_by_role("button", name="Send report").click()
+        page.get_by_text("Thank you. We got your report.").wait_for()
+        report = Report.objects.get()
+        assert report.location_kind == "pin" and report.precision_m == round(accuracy)
+        assert 33.5 < report.lat < 34.6 and -118.8 < report.lon < -117.7
+        assert not refused, refused
+    finally:
+        context.close()
