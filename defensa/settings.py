@@ -9,6 +9,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from defensa.core.env import env_bool, env_int, env_list, env_secret, env_str
@@ -48,6 +49,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "defensa.core",
+    "defensa.core.crypto",
     "defensa.audit",
     "defensa.accounts",
     "defensa.committees",
@@ -279,3 +281,19 @@ REPORT_FLOOD_WINDOW_MINUTES = env_int("DEFENSA_REPORT_FLOOD_WINDOW_MINUTES", 10,
 # Texts from one phone within this many minutes of its last one add to the same report.
 SMS_THREAD_MINUTES = env_int("DEFENSA_SMS_THREAD_MINUTES", 30, minimum=1)
 REPORT_MAX_PHOTOS = env_int("DEFENSA_REPORT_MAX_PHOTOS", 3, minimum=0)
+
+# Envelope encryption (defensa/core/crypto, docs/security-operations.md): comma-separated
+# ID:KEY master keys, the first one current. Without one, a development key is generated into
+# the data dir; a production setup (HTTPS, or a host other than loopback) refuses to start.
+MASTER_KEYS = env_secret("DEFENSA_MASTER_KEYS")
+MASTER_KEY_DEV_FILE = DATA_DIR / "dev_master_key"
+_LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]", "testserver"}
+if (
+    not MASTER_KEYS
+    and not (DEBUG or DEMO)
+    and (HTTPS or any(host not in _LOOPBACK for host in ALLOWED_HOSTS))
+):
+    raise ImproperlyConfigured(
+        "DEFENSA_MASTER_KEYS (or DEFENSA_MASTER_KEYS_FILE) must be set in production: "
+        "see docs/security-operations.md"
+    )
