@@ -121,6 +121,9 @@ class Report(models.Model):
 class Photo(models.Model):
     """A photo sent with a report, re-encoded from its pixels (defensa/reports/photos.py)."""
 
+    # Deleted from MEDIA_ROOT with the row, however the row goes (defensa/core/retention.py).
+    MEDIA_FIELDS = ("file",)
+
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="photos")
     # Under MEDIA_ROOT, a random name; never served by URL to the public.
     file = models.CharField(max_length=200)
