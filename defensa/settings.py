@@ -297,3 +297,6 @@ if (
         "DEFENSA_MASTER_KEYS (or DEFENSA_MASTER_KEYS_FILE) must be set in production: "
         "see docs/security-operations.md"
     )
+# age public keys (age1...) that `manage.py backup` encrypts to; their private keys stay off
+# this server.
+BACKUP_RECIPIENTS = env_list("DEFENSA_BACKUP_RECIPIENTS", [])
