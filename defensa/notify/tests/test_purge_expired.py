@@ -150,3 +150,18 @@ def test_a_failing_purge_alerts_the_network_admins(net):  # type: ignore[no-unty
     with pytest.raises(CommandError):
         call_command("purge_expired", verbosity=0)
     assert Delivery.objects.filter(template="purge_failed").count() == alerts.count()
+
+
+def test_every_file_column_is_declared_so_its_file_goes_with_the_row() -> None:
+    # A file path column not in MEDIA_FIELDS would leave the file behind when the row expires.
+    from django.apps import apps
+    from django.db import models
+
+    missing = [
+        f"{model._meta.label_lower}.{f.name}"
+        for model in apps.get_models()
+        for f in model._meta.concrete_fields
+        if (isinstance(f, models.FileField) or f.name == "file" or f.name.endswith("_file"))
+        and f.name not in getattr(model, "MEDIA_FIELDS", ())
+    ]
+    assert missing == [], "add these to the model's MEDIA_FIELDS: " + ", ".join(missing)
