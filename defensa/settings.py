@@ -9,6 +9,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from defensa.core.env import env_bool, env_int, env_list, env_secret, env_str
@@ -48,6 +49,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "defensa.core",
+    "defensa.core.crypto",
     "defensa.audit",
     "defensa.accounts",
     "defensa.committees",
@@ -315,3 +317,21 @@ MAP_TILE_URL = env_str("DEFENSA_MAP_TILE_URL", "").strip()
 MAP_TILE_ATTRIBUTION = env_str("DEFENSA_MAP_TILE_ATTRIBUTION", "").strip()
 MAP_CENTER = env_str("DEFENSA_MAP_CENTER", "34.05,-118.24").strip()
 MAP_ZOOM = env_int("DEFENSA_MAP_ZOOM", 11, minimum=1)
+# Envelope encryption (defensa/core/crypto, docs/security-operations.md): comma-separated
+# ID:KEY master keys, the first one current. Without one, a development key is generated into
+# the data dir; a production setup (HTTPS, or a host other than loopback) refuses to start.
+MASTER_KEYS = env_secret("DEFENSA_MASTER_KEYS")
+MASTER_KEY_DEV_FILE = DATA_DIR / "dev_master_key"
+_LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]", "testserver"}
+if (
+    not MASTER_KEYS
+    and not (DEBUG or DEMO)
+    and (HTTPS or any(host not in _LOOPBACK for host in ALLOWED_HOSTS))
+):
+    raise ImproperlyConfigured(
+        "DEFENSA_MASTER_KEYS (or DEFENSA_MASTER_KEYS_FILE) must be set in production: "
+        "see docs/security-operations.md"
+    )
+# age public keys (age1...) that `manage.py backup` encrypts to; their private keys stay off
+# this server.
+BACKUP_RECIPIENTS = env_list("DEFENSA_BACKUP_RECIPIENTS", [])

@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class CoreConfig(AppConfig):
     name = "defensa.core"
     label = "core"
+
+    def ready(self) -> None:
+        from defensa.core.retention import connect_file_cleanup
+
+        connect_file_cleanup()

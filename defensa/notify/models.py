@@ -62,6 +62,9 @@ class Priority(models.IntegerChoices):
 class Delivery(models.Model):
     """One message to one person (or address) on one channel."""
 
+    # purge_expired never deletes a message that may still be sent.
+    RETENTION_KEEP = models.Q(status__in=["queued", "sending"])
+
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -188,6 +191,8 @@ class AttemptStatus(models.TextChoices):
 
 class DeliveryAttempt(models.Model):
     """One try at sending a Delivery: outcome, provider id, error and how long it took."""
+
+    RETENTION_KEEP = models.Q(delivery__status__in=["queued", "sending"])
 
     delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempt_log")
     number = models.PositiveSmallIntegerField()

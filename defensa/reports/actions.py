@@ -15,7 +15,9 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from defensa.core import geo
+from defensa.audit.log import record
+from defensa.audit.models import AuditEntry
+from defensa.core import crypto, geo
 from defensa.evidence.store import save_media
 from defensa.evidence.video import CleanVideo
 from defensa.incidents import grouping
@@ -38,7 +40,7 @@ DEFAULT_PRECISION_M = {
     LocationKind.CROSS_STREETS: 200,
 }
 MAX_COUNT = 9999
-TEXT_LIMITS = {"location_text": 200, "agency": 60, "description": 2000}
+TEXT_LIMITS = {"location_text": 200, "agency": 60, "description": 2000, "contact": 100}
 
 
 class InvalidReport(ValueError):
@@ -60,6 +62,7 @@ class CleanReport:
     agency: str
     description: str
     language: str
+    contact: str = ""  # optional way to call the reporter back; stored only encrypted
 
     def sighting(self) -> grouping.Sighting:
         located = self.lat is not None and self.lon is not None
@@ -165,6 +168,7 @@ def clean_report_data(data: Mapping[str, Any]) -> CleanReport:
         agency=_text(data, "agency"),
         description=_text(data, "description"),
         language=language,
+        contact=_text(data, "contact"),
     )
 
 
@@ -285,6 +289,10 @@ def _store(
         idempotency_key=digest,
         incident=incident,
     )
+    if clean.contact:
+        # Sealed under the report's own data key; the pk is in the ciphertext's AAD.
+        crypto.seal(report, "contact", clean.contact)
+        report.save(update_fields=["contact", "data_key"])
     for photo in photos:
         Photo.objects.create(
             report=report,
@@ -310,3 +318,35 @@ def _store(
         sha256=[p.sha256 for p in photos] + [m.sha256 for m in media],
     )
     return report
+
+
+class RevealQuota(Exception):
+    """Too many contacts shown by one person in the last hour (looks like copying a list)."""
+
+
+def reveal_contact(report: Report, *, actor: Any) -> str | None:
+    """The reporter's contact, for this one response; every reveal (and refusal) is audited.
+
+    Returns None when the contact was shredded (its retention ran out). Callers check access
+    first (defensa.reports.access). The quota is shared with member phone reveals.
+    """
+    since = timezone.now() - dt.timedelta(hours=1)
+    with transaction.atomic():
+        recent = AuditEntry.objects.filter(
+            actor_id=actor.pk,
+            action__in=("reports.contact_revealed", "member.phone_revealed"),
+            created_at__gte=since,
+        ).count()
+        allowed = recent < settings.PHONE_REVEALS_PER_HOUR
+        record(
+            "reports.contact_revealed" if allowed else "reports.contact_reveal_refused",
+            actor=actor,
+            obj=report,
+            committee=report.incident.committee_id,
+        )
+    if not allowed:
+        raise RevealQuota
+    try:
+        return crypto.unseal(report, "contact")
+    except crypto.KeyShredded:
+        return None

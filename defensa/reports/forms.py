@@ -76,6 +76,12 @@ class ReportForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
+    contact = forms.CharField(
+        label=_("A phone number or email to call you back (optional)"),
+        max_length=100,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+    )
     photos = PhotosField(
         label=_("Photos (optional)"),
         required=False,
@@ -204,6 +210,7 @@ class ReportForm(forms.Form):
             "agency": d.get("agency", ""),
             "description": d.get("description", ""),
             "language": language,
+            "contact": d.get("contact", "").strip(),
         }
 
 
@@ -222,6 +229,12 @@ class OperatorForm(ReportForm):
         widget=forms.Select(attrs={"autofocus": True}),
     )
     language = forms.ChoiceField(label=_("The caller speaks"), choices=settings.LANGUAGES)
+    contact = forms.CharField(
+        label=_("Caller's number, only if they want a call back"),
+        max_length=100,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "tel"}),
+    )
     photos = None  # type: ignore[assignment]
     video = None  # type: ignore[assignment]
     lat = None  # type: ignore[assignment]
@@ -239,5 +252,6 @@ class OperatorForm(ReportForm):
         "agency",
         "language",
         "description",
+        "contact",
         "token",
     ]

@@ -10,12 +10,16 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from defensa.core.classification import INTERNAL, SECRET, SENSITIVE, FieldClass, c
+from defensa.core.crypto.fields import EncryptedField
 from defensa.incidents.models import Category
 
 # What a reporter told us is kept six months: long enough for a legal team to ask for it,
 # short enough that a seized server says little about last year. The purge job arrives with
 # the retention issue; this is the lifetime it will enforce.
 REPORT_RETENTION = dt.timedelta(days=180)
+# A way to reach the reporter serves a call back in the first hours or days; after a month
+# it only serves someone who wants to find them. purge_expired blanks it and shreds its key.
+CONTACT_RETENTION = dt.timedelta(days=30)
 
 
 class Channel(models.TextChoices):
@@ -34,11 +38,12 @@ class LocationKind(models.TextChoices):
 
 
 class Report(models.Model):
-    """One report. There is deliberately no contact column yet.
+    """One report.
 
-    A reporter's phone or email is the most dangerous thing we could hold about them; it will
-    be stored only encrypted, per record, once the crypto module exists (issue 5). Until then
-    the form does not ask for it.
+    A reporter's phone or email is the most dangerous thing we could hold about them: it is
+    optional, stored only encrypted under the report's own data key (defensa.core.crypto),
+    shown only to the committee's dispatchers and coordinators on request (each reveal
+    audited), and shredded after CONTACT_RETENTION.
     """
 
     reference = models.CharField(_("reference"), max_length=8, unique=True)
@@ -65,6 +70,11 @@ class Report(models.Model):
         "incidents.Incident", on_delete=models.PROTECT, related_name="reports"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # The optional way to call the reporter back: ciphertext only, see crypto.seal/unseal.
+    data_key = models.ForeignKey(
+        "crypto.DataKey", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    contact = EncryptedField(key_field="data_key")
 
     _r = c(INTERNAL, REPORT_RETENTION, "dispatcher", "coordinator", "legal")
     # Where and what the reporter said may point at them (a GPS fix taken at home, a name in
@@ -92,6 +102,9 @@ class Report(models.Model):
         ),
         **dict.fromkeys(("lat", "lon", "location_text", "description"), _s),
         "idempotency_key": c(SECRET, REPORT_RETENTION),
+        **dict.fromkeys(
+            ("contact", "data_key"), c(SENSITIVE, CONTACT_RETENTION, "dispatcher", "coordinator")
+        ),
     }
 
     class Meta:
@@ -100,9 +113,16 @@ class Report(models.Model):
     def __str__(self) -> str:
         return self.reference
 
+    @property
+    def has_contact(self) -> bool:
+        return self.contact is not None
+
 
 class Photo(models.Model):
     """A photo sent with a report, re-encoded from its pixels (defensa/reports/photos.py)."""
+
+    # Deleted from MEDIA_ROOT with the row, however the row goes (defensa/core/retention.py).
+    MEDIA_FIELDS = ("file",)
 
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="photos")
     # Under MEDIA_ROOT, a random name; never served by URL to the public.

@@ -7,4 +7,5 @@ app_name = "reports"
 urlpatterns = [
     path("report/new/", views.new_report, name="new"),
     path("hotline/new/", views.operator_new, name="operator"),
+    path("reports/<str:ref>/contact/", views.reveal_contact, name="reveal_contact"),
 ]

@@ -7,10 +7,13 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import translation
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
 
 from defensa.committees.access import memberships_for
 from defensa.core.access import public
 from defensa.core.maps import map_context, shows_map
+from defensa.reports import actions
+from defensa.reports.access import get_contact_readable_for
 from defensa.reports.actions import InvalidReport, receive_report
 from defensa.reports.flood import gate
 from defensa.reports.forms import OperatorForm, ReportForm, new_token
@@ -96,6 +99,20 @@ def operator_new(request: HttpRequest) -> HttpResponse:
         form.add_error(None, _try_again())
         return render(request, "reports/operator.html", {"form": form}, status=400)
     return render(request, "reports/operator.html", {"form": fresh, "saved": report})
+
+
+@require_POST
+@never_cache
+def reveal_contact(request: HttpRequest, ref: str) -> HttpResponse:
+    """Show a reporter's contact to a dispatcher or coordinator of its committee, audited."""
+    report = get_contact_readable_for(request.user, ref)
+    try:
+        contact = actions.reveal_contact(report, actor=request.user)
+    except actions.RevealQuota:
+        return render(
+            request, "reports/contact.html", {"report": report, "refused": True}, status=429
+        )
+    return render(request, "reports/contact.html", {"report": report, "contact": contact})
 
 
 def _try_again() -> str:

@@ -12,6 +12,11 @@ from django.db import connection
 # Documentation address block (RFC 5737) and a browser that does not exist.
 CANARY_IP = "203.0.113.77"
 CANARY_UA = "CanaryBrowser/9.9"
+# Need-to-know canaries for encrypted fields (property 14): an A-number nobody has and a
+# fictional 555 number no persona uses. CANARY_NEEDLES are the spellings a leak could take.
+CANARY_A_NUMBER = "A000000000"
+CANARY_PHONE = "+1 323 555 0177"
+CANARY_NEEDLES = (CANARY_A_NUMBER, CANARY_PHONE, "3235550177", "323-555-0177", "555 0177")
 CANARY_HEADERS = {
     "REMOTE_ADDR": CANARY_IP,
     "HTTP_X_FORWARDED_FOR": f"{CANARY_IP}, 10.0.0.1",

@@ -6,6 +6,7 @@ be seen by importing them afresh in another process.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import secrets
@@ -43,6 +44,8 @@ def production_env(data_dir: Path, **extra: str) -> dict[str, str]:
         "DEFENSA_HTTPS": "1",
         "SECRET_KEY": secrets.token_urlsafe(45)[:60],
         "ALLOWED_HOSTS": "defensa.example.org",
+        "DEFENSA_MASTER_KEYS": "prod1:"
+        + base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
     }
     return clean_env(data_dir, **{**production, **extra})
 

@@ -48,6 +48,7 @@ def test_the_form_is_built_for_the_keyboard(client_as, net):
         "agency",
         "language",
         "description",
+        "contact",
     ]
     assert re.search(r'<select name="category"[^>]*autofocus', html)
     assert '<option value="sighting" selected>' in html

@@ -1,0 +1,32 @@
+"""`manage.py restore IN --identity FILE`: load an age-encrypted backup into an empty database.
+
+Run `migrate` on the new, empty database first. The master keys (DEFENSA_MASTER_KEYS) must be
+the ones of the backed-up server, or the encrypted fields stay unreadable.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from defensa.core.crypto.backup import BackupError, restore_backup
+
+
+class Command(BaseCommand):
+    help = "Restore a backup made by `manage.py backup` into this empty, migrated database."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("input", metavar="IN")
+        parser.add_argument(
+            "--identity", required=True, help="age identity file (AGE-SECRET-KEY-...)."
+        )
+
+    def handle(self, *args: Any, input: str, identity: str, **options: Any) -> None:
+        try:
+            manifest = restore_backup(Path(input).read_bytes(), Path(identity).read_text())
+        except (BackupError, OSError) as exc:
+            raise CommandError(str(exc)) from exc
+        if options["verbosity"] > 0:
+            self.stdout.write(f"restore: done (backup taken on {manifest['database']})")

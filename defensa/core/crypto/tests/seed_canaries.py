@@ -1,0 +1,51 @@
+"""Seed the canaries through every encrypted path (run inside a scratch install).
+
+`python manage.py shell -c "from defensa.core.crypto.tests.seed_canaries import main; main()"`
+
+Whoever adds an encrypted field adds a line to seed(), so the at-rest canary test covers it.
+A control value goes into an ordinary column, to prove the search finds what is there.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from django.db import connection
+
+CONTROL = "canary-control-7f3a"
+
+
+def seed() -> list[int]:
+    from defensa.core import crypto
+    from defensa.core.tests.canary import CANARY_A_NUMBER, CANARY_PHONE
+    from defensa.reports.actions import receive_report
+    from defensa.reports.models import Report
+
+    pks = []
+    for i, contact in enumerate((CANARY_PHONE, CANARY_A_NUMBER)):
+        report = receive_report(
+            {"category": "sighting", "zip_code": "90033", "contact": contact},
+            channel="web",
+            idempotency_key=f"canary-seed-{i}",
+        )
+        # Stored, and readable with the key: the search below looks for something real.
+        assert crypto.unseal(Report.objects.get(pk=report.pk), "contact") == contact
+        pks.append(report.pk)
+    receive_report(
+        {"category": "sighting", "zip_code": "90033", "description": CONTROL},
+        channel="web",
+        idempotency_key="canary-control",
+    )
+    return pks
+
+
+def main() -> None:
+    """Seed and say so; with CANARY_HOLD=1 keep the connection (so SQLite's WAL) open until
+    stdin closes."""
+    pks = seed()
+    sys.stdout.write(f"seeded {' '.join(map(str, pks))}\n")
+    sys.stdout.flush()
+    if os.environ.get("CANARY_HOLD"):
+        sys.stdin.read()
+    connection.close()
