@@ -47,6 +47,8 @@ class Media(models.Model):
 
     # Evidence for court: as long as the incident. What it shows is need-to-know.
     _m = c(INTERNAL, INCIDENT_RETENTION, "dispatcher", "coordinator", "legal")
+    # purge_expired deletes the file with its row (defensa/core/retention.py).
+    MEDIA_FIELDS = ("file",)
     DATA_CLASSIFICATION: ClassVar[dict[str, FieldClass]] = {
         **dict.fromkeys(
             (

@@ -13,10 +13,11 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from defensa.accounts.models import User
+from defensa.accounts.models import User, mask_phone
 from defensa.audit.log import record
 from defensa.audit.models import AuditEntry
 from defensa.committees.models import Committee
+from defensa.core import crypto
 from defensa.incidents.models import Category, Incident
 from defensa.reports.actions import key_digest, receive_report
 from defensa.reports.models import Channel
@@ -29,8 +30,6 @@ from defensa.voice.models import (
     VoicemailStatus,
 )
 from defensa.voice.routing import e164
-
-_EXTENSION = {"audio/mpeg": "mp3", "audio/wav": "wav", "audio/x-wav": "wav"}
 
 
 class InvalidHotline(ValueError):
@@ -91,12 +90,15 @@ def start_voicemail(hotline: Hotline, *, call_sid: str, caller: str, language: s
         return existing
     try:
         with transaction.atomic():
+            number = e164(caller)
             voicemail = Voicemail.objects.create(
-                hotline=hotline,
-                call_key=key,
-                language=language,
-                caller_number_unencrypted=e164(caller),
+                hotline=hotline, call_key=key, language=language, caller_hint=mask_phone(number)
             )
+            # The number is kept only sealed, under the voicemail's own data key.
+            voicemail.data_key = crypto.new_key("voice.voicemail")
+            if number:
+                crypto.seal(voicemail, "caller_number", number)
+            voicemail.save(update_fields=["data_key", "caller_number"])
             record(
                 "voice.voicemail_started",
                 obj=voicemail,
@@ -171,12 +173,32 @@ def discard_voicemail(call_sid: str) -> bool:
     return True
 
 
-def _write(data: bytes, content_type: str) -> tuple[str, Path]:
-    relative = f"voice/{secrets.token_hex(16)}.{_EXTENSION.get(content_type, 'mp3')}"
+def audio_aad(voicemail: Voicemail) -> str:
+    return f"voice.voicemail.file#{voicemail.pk}"
+
+
+def _write(voicemail: Voicemail, data: bytes) -> tuple[str, Path]:
+    """Keep the recording sealed under the voicemail's data key; the disk never sees audio."""
+    if voicemail.data_key is None:
+        raise ValueError("a voicemail is given its data key when it starts")
+    relative = f"voice/{secrets.token_hex(16)}.sealed"
     path = Path(settings.MEDIA_ROOT) / relative
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
+    path.write_bytes(crypto.encrypt(voicemail.data_key, data, aad=audio_aad(voicemail)))
     return relative, path
+
+
+def read_audio(voicemail: Voicemail) -> bytes | None:
+    """The recording in the clear, for the access-checked audio view; None if it is gone."""
+    if voicemail.status != VoicemailStatus.STORED or not voicemail.file:
+        return None
+    path = Path(settings.MEDIA_ROOT) / voicemail.file
+    if voicemail.data_key is None or not path.is_file():
+        return None
+    try:
+        return crypto.decrypt(voicemail.data_key, path.read_bytes(), aad=audio_aad(voicemail))
+    except crypto.KeyShredded:
+        return None
 
 
 def store_recording(voicemail: Voicemail) -> bool:
@@ -194,7 +216,7 @@ def store_recording(voicemail: Voicemail) -> bool:
             fetch_attempts=voicemail.fetch_attempts + 1, last_error=str(exc)[:200]
         )
         return False
-    relative, path = _write(audio.data, audio.content_type)
+    relative, path = _write(voicemail, audio.data)
     try:
         with transaction.atomic():
             locked = Voicemail.objects.select_for_update().get(pk=voicemail.pk)
@@ -272,7 +294,10 @@ def reveal_caller_number(voicemail: Voicemail, *, actor: User) -> str:
         )
     if not allowed:
         raise RevealQuota
-    return voicemail.caller_number_unencrypted
+    try:
+        return crypto.unseal(voicemail, "caller_number") or ""
+    except crypto.KeyShredded:
+        return ""
 
 
 def purge_voicemails(now: dt.datetime | None = None) -> int:

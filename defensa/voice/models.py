@@ -15,8 +15,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from defensa.accounts.models import mask_phone
 from defensa.core.classification import COMMITTEE, INTERNAL, SECRET, SENSITIVE, FieldClass, c
+from defensa.core.crypto.fields import EncryptedField
 
 # A voicemail is the caller's own voice and number: the most identifying thing the hotline
 # holds. Kept a short time (DEFENSA_VOICE_RETENTION_DAYS); the report it made keeps its own,
@@ -71,13 +71,18 @@ class Voicemail(models.Model):
     status = models.CharField(
         max_length=10, choices=VoicemailStatus.choices, default=VoicemailStatus.RECORDING
     )
-    # TODO(crypto): switch to defensa.core.crypto (envelope encryption, per record) once the
-    # `crypto` branch lands; until then this column holds the caller's number in the clear,
-    # and its name says so. Nothing else in the project stores a caller's number.
-    caller_number_unencrypted = models.CharField(max_length=20, blank=True)
+    # The caller's number and the recording are sealed under this voicemail's own data key
+    # (defensa.core.crypto): shredding it, or purging the row, makes both unreadable.
+    data_key = models.ForeignKey(
+        "crypto.DataKey", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    caller_number = EncryptedField(key_field="data_key")
+    # What the page shows without a reveal: the last two digits, masked.
+    caller_hint = models.CharField(max_length=24, blank=True)
     recording_sid = models.CharField(max_length=64, blank=True)
     duration_s = models.PositiveIntegerField(null=True, blank=True)
-    # Under MEDIA_ROOT, a random name; served only through the access-checked audio view.
+    # Under MEDIA_ROOT, a random name; the audio in it is sealed with the data key (aad
+    # `voice.voicemail.file#<pk>`) and opened only by the access-checked audio view.
     file = models.CharField(max_length=200, blank=True)
     content_type = models.CharField(max_length=40, blank=True)
     sha256 = models.CharField(max_length=64, blank=True)
@@ -114,18 +119,22 @@ class Voicemail(models.Model):
                 "report",
                 "created_at",
                 "received_at",
+                "caller_hint",
             ),
             _i,
         ),
         # The recording is the caller's voice: need to know, served only to the committee's
         # dispatchers and coordinators.
         "file": _s,
-        "caller_number_unencrypted": c(
-            SENSITIVE, VOICEMAIL_RETENTION, "dispatcher-reveal", "coordinator-reveal"
+        **dict.fromkeys(
+            ("caller_number", "data_key"),
+            c(SENSITIVE, VOICEMAIL_RETENTION, "dispatcher-reveal", "coordinator-reveal"),
         ),
         "call_key": c(SECRET, VOICEMAIL_RETENTION),
         "recording_sid": c(SECRET, VOICEMAIL_RETENTION),
     }
+
+    MEDIA_FIELDS = ("file",)
 
     class Meta:
         ordering = ["-created_at"]
@@ -134,5 +143,9 @@ class Voicemail(models.Model):
         return f"Voicemail {self.pk}"
 
     @property
+    def has_caller_number(self) -> bool:
+        return self.caller_number is not None
+
+    @property
     def masked_caller(self) -> str:
-        return mask_phone(self.caller_number_unencrypted)
+        return self.caller_hint

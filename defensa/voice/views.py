@@ -9,11 +9,9 @@ language and the stage travel in our own URLs, which the provider signs with the
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from django.conf import settings
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseForbidden
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import render
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -24,7 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from defensa.core.access import public
 from defensa.voice import actions, routing
 from defensa.voice.access import get_voicemail_for
-from defensa.voice.models import Hotline, VoicemailStatus
+from defensa.voice.models import Hotline
 from defensa.voice.twiml import Response
 from defensa.voice.webhooks import SID, absolute, signed_params
 
@@ -336,15 +334,13 @@ def voicemail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-def audio(request: HttpRequest, pk: int) -> FileResponse:
+def audio(request: HttpRequest, pk: int) -> HttpResponse:
     """The recording, only for the committee's dispatchers and coordinators; never cached."""
     found = get_voicemail_for(request.user, pk)
-    if found.status != VoicemailStatus.STORED or not found.file:
+    data = actions.read_audio(found)
+    if data is None:
         raise Http404
-    path = Path(settings.MEDIA_ROOT) / found.file
-    if not path.is_file():
-        raise Http404
-    response = FileResponse(path.open("rb"), content_type=found.content_type or "audio/mpeg")
+    response = HttpResponse(data, content_type=found.content_type or "audio/mpeg")
     response["Cache-Control"] = "no-store"
     response["Content-Disposition"] = "inline"
     return response

@@ -13,6 +13,7 @@ from django.utils import timezone
 from defensa.accounts.models import Skill, SkillKind
 from defensa.audit.models import AuditEntry
 from defensa.committees.models import Shift
+from defensa.core import crypto
 from defensa.core.testing import join, make_user
 from defensa.reports.models import Report
 from defensa.voice import actions
@@ -216,11 +217,14 @@ def test_a_voicemail_is_stored_deleted_at_the_provider_and_becomes_a_callback_re
 
     voicemail = Voicemail.objects.get()
     assert voicemail.status == VoicemailStatus.STORED
-    assert voicemail.caller_number_unencrypted == CALLER
+    assert crypto.unseal(voicemail, "caller_number") == CALLER
+    assert CALLER.encode() not in bytes(voicemail.caller_number)
     assert voicemail.language == "es"
     assert voicemail.duration_s == 12
     stored = Path(media) / voicemail.file
-    assert stored.read_bytes() == AUDIO
+    # On disk only sealed under the voicemail's data key; the audio view opens it.
+    assert AUDIO not in stored.read_bytes()
+    assert actions.read_audio(voicemail) == AUDIO
     assert voicemail.sha256 == hashlib.sha256(AUDIO).hexdigest()
     recording = voice_peer.recordings[call.recording_sid]
     assert recording.fetched == 1
@@ -244,7 +248,7 @@ def test_a_voicemail_is_stored_deleted_at_the_provider_and_becomes_a_callback_re
     assert f'src="/voice/voicemails/{voicemail.pk}/audio/"' in page
     audio = dani.get(f"/voice/voicemails/{voicemail.pk}/audio/")
     assert audio.status_code == 200
-    assert b"".join(audio.streaming_content) == AUDIO
+    assert audio.content == AUDIO
     assert audio["Cache-Control"] == "no-store"
     assert audio["Content-Type"] == "audio/mpeg"
 

@@ -32,6 +32,15 @@ def seed() -> list[int]:
         # Stored, and readable with the key: the search below looks for something real.
         assert crypto.unseal(Report.objects.get(pk=report.pk), "contact") == contact
         pks.append(report.pk)
+    # A voicemail keeps the caller's number to call back: sealed too.
+    from defensa.committees.models import Committee, Kind
+    from defensa.voice.actions import start_voicemail
+    from defensa.voice.models import Hotline
+
+    committee = Committee.objects.create(name="Canary", slug="canary", kind=Kind.NETWORK)
+    hotline = Hotline.objects.create(committee=committee, number="+12135550100")
+    voicemail = start_voicemail(hotline, call_sid="CAcanary", caller=CANARY_PHONE, language="es")
+    assert crypto.unseal(voicemail, "caller_number") is not None
     receive_report(
         {"category": "sighting", "zip_code": "90033", "description": CONTROL},
         channel="web",
