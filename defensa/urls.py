@@ -12,4 +12,5 @@ urlpatterns = [
     path("join/", include("defensa.committees.join_urls")),
     path("me/", include("defensa.committees.me_urls")),
     path("i18n/setlang/", set_language, name="set_language"),
+    path("", include("defensa.notify.transports.webpush.urls")),
 ]
