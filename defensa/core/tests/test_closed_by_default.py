@@ -54,6 +54,9 @@ PUBLIC_URL_NAMES = {
     # A verifier's one-tap link from an alert: no sign-in on a phone; the token is the
     # credential (signed, expiring, single-use; only its hash is stored).
     "dispatch:respond",
+    # The service worker and web app manifest: browsers fetch them without cookies.
+    "webpush:service_worker",
+    "webpush:manifest",
 }
 
 # Views a member on probation may open inside their own committee (slug "boyle-heights").
