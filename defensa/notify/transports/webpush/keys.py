@@ -13,13 +13,16 @@ import binascii
 import re
 import time
 from functools import cache
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
-from py_vapid import Vapid02
+
+if TYPE_CHECKING:
+    from py_vapid import Vapid02
 
 # A push service keeps a JWT at most 24 hours; ours lives 12.
 JWT_LIFETIME_SECONDS = 12 * 3600
@@ -60,6 +63,8 @@ def _parse_private(text: str) -> ec.EllipticCurvePrivateKey:
 
 @cache
 def _vapid_for(text: str) -> Vapid02:
+    from py_vapid import Vapid02  # loaded only when push is used
+
     return Vapid02(_parse_private(text))
 
 

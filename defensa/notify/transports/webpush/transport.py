@@ -27,7 +27,6 @@ from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import urlsplit
 
-import http_ece
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.conf import settings
 from django.urls import reverse
@@ -111,6 +110,8 @@ def encrypt(
 
     (`sender` and `salt` are fixed only by the test that checks RFC 8291's own example.)
     """
+    import http_ece  # loaded only when push is used
+
     return bytes(
         http_ece.encrypt(
             plaintext,
