@@ -162,6 +162,27 @@ NOTIFY_RETRY_MAX_SECONDS = env_int("NOTIFY_RETRY_MAX_SECONDS", 900, minimum=1)
 # Slots this much wider than the provider's rate absorb timing jitter (3%: 30 ms per second).
 NOTIFY_RATE_MARGIN = env_int("NOTIFY_RATE_MARGIN_PERCENT", 3, minimum=0) / 100
 
+# Web Push (device notifications): on when the VAPID private key is set (docs/channels.md).
+INSTALLED_APPS.append("defensa.notify.transports.webpush")
+NOTIFY_CHANNELS["push"] = ["webpush"]
+WEBPUSH_VAPID_PRIVATE_KEY = env_secret("WEBPUSH_VAPID_PRIVATE_KEY")  # manage.py webpush_keys
+WEBPUSH_VAPID_SUBJECT = env_str("WEBPUSH_VAPID_SUBJECT")  # empty: mailto:DEFAULT_FROM_EMAIL
+WEBPUSH_TTL = env_int("WEBPUSH_TTL", 4 * 3600, minimum=0)  # seconds a push service keeps it
+WEBPUSH_RATE = env_str("WEBPUSH_RATE", "50/s")
+WEBPUSH_TIMEOUT = env_int("WEBPUSH_TIMEOUT", 10, minimum=1)
+WEBPUSH_ALLOWED_HOSTS = env_list(
+    "WEBPUSH_ALLOWED_HOSTS",
+    [
+        "fcm.googleapis.com",  # Chrome, Edge on Android, Samsung Internet, Opera
+        "android.googleapis.com",  # older Chrome subscriptions
+        "push.services.mozilla.com",  # Firefox
+        "push.apple.com",  # Safari on macOS, iPhone and iPad (home-screen apps)
+        "notify.windows.com",  # Edge on Windows
+    ],
+)
+# Templates whose notifications show only a neutral line on the lock screen ("*": all).
+WEBPUSH_GENERIC_TEMPLATES = env_list("WEBPUSH_GENERIC_TEMPLATES", [])
+
 # Verification dispatch (docs/rapid-response.md): committees may override these per committee.
 SITE_URL = env_str("DEFENSA_SITE_URL", "http://localhost:8000")  # for links in alerts
 DISPATCH_OFFER_SIZE = env_int("DEFENSA_DISPATCH_OFFER_SIZE", 3, minimum=1)

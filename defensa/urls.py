@@ -15,4 +15,5 @@ urlpatterns = [
     path("broadcasts/", include("defensa.broadcasts.urls")),
     path("voice/", include("defensa.voice.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
+    path("", include("defensa.notify.transports.webpush.urls")),
 ]

@@ -77,11 +77,15 @@ def chosen_channels(user: User) -> list[str]:
         chosen.append(Channel.SMS)
     if user.notify_email and user.email:
         chosen.append(Channel.EMAIL)
+    if user.notify_push and user.push_subscriptions.exists():  # type: ignore[attr-defined]
+        chosen.append(Channel.PUSH)
     return chosen
 
 
 def still_wanted(delivery: Delivery) -> str:
     """Empty if the delivery may still go out; otherwise why not (checked again at send time)."""
+    if delivery.channel == Channel.PUSH and delivery.recipient is None:
+        return gettext_noop("device notifications need an account")
     if delivery.recipient is not None:
         user = delivery.recipient
         if not user.is_active:

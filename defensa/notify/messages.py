@@ -7,6 +7,8 @@ Files live in `templates/notify/messages/` of any app:
 - `<key>.<channel>.<language>.txt`, optional, a whole hand-written body for one language;
 - `<key>.subject.txt` the email subject (one line).
 
+A device notification (`push`) without its own `<key>.push.txt` uses the SMS text.
+
 A Delivery stores only the key and the ids in its context. The text is rendered at send time:
 nothing an alert says sits in the outbox. An app that needs objects in a message registers a
 context builder that loads them from those ids (`register_context`).
@@ -86,11 +88,21 @@ def check_context(context: dict[str, Any]) -> dict[str, ContextValue]:
     return dict(context)
 
 
+# A channel with no template of its own for a message says what another channel says: a
+# device notification is as short as a text message.
+FALLBACK_CHANNEL = {"push": "sms"}
+
+
 def _body_template(key: str, channel: str, language: str) -> Template:
+    channels = [channel] + ([FALLBACK_CHANNEL[channel]] if channel in FALLBACK_CHANNEL else [])
     return _engine().select_template(
         [
-            f"notify/messages/{key}.{channel}.{language}.txt",
-            f"notify/messages/{key}.{channel}.txt",
+            name
+            for ch in channels
+            for name in (
+                f"notify/messages/{key}.{ch}.{language}.txt",
+                f"notify/messages/{key}.{ch}.txt",
+            )
         ]
     )
 

@@ -179,6 +179,9 @@ class Delivery(models.Model):
             return self.recipient.email
         if self.channel == Channel.SMS:
             return self.recipient.phone
+        if self.channel == Channel.PUSH:
+            # Every device the person subscribed (the webpush transport looks them up).
+            return f"devices of user {self.recipient_id}"
         return ""
 
 

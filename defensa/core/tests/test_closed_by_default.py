@@ -64,6 +64,9 @@ PUBLIC_URL_NAMES = {
     "voice:screened",
     "voice:recorded",
     "voice:recording",
+    # The service worker and web app manifest: browsers fetch them without cookies.
+    "webpush:service_worker",
+    "webpush:manifest",
 }
 
 # Views a member on probation may open inside their own committee (slug "boyle-heights").

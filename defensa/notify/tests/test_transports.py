@@ -8,6 +8,7 @@ import socket
 import sys
 
 import pytest
+from django.apps import apps as django_apps
 
 from defensa.notify.messages import Rendered
 from defensa.notify.models import Delivery
@@ -53,7 +54,17 @@ def test_every_registered_transport_lives_in_its_own_folder():
 
 def test_transports_load_lazily(settings):
     # The registry names transports by path: nothing is imported until a channel needs it.
-    for module in [m for m in sys.modules if m.startswith("defensa.notify.transports.")]:
+    # A transport that is a Django app of its own (webpush) stays: its models are registered.
+    apps_here = tuple(
+        f"{config.name}."
+        for config in django_apps.get_app_configs()
+        if config.name.startswith("defensa.notify.transports.")
+    )
+    for module in [
+        m
+        for m in sys.modules
+        if m.startswith("defensa.notify.transports.") and not f"{m}.".startswith(apps_here)
+    ]:
         del sys.modules[module]
     from defensa.notify.transports import transport_class
 

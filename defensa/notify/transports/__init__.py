@@ -33,6 +33,7 @@ REGISTRY: dict[str, str] = {
     "console": "defensa.notify.transports.console.ConsoleTransport",
     "email": "defensa.notify.transports.email.EmailTransport",
     "twilio": "defensa.notify.transports.twilio.TwilioTransport",
+    "webpush": "defensa.notify.transports.webpush.transport.WebPushTransport",
 }
 
 
