@@ -75,7 +75,7 @@ class User(AbstractBaseUser):
     # A coarse home area only: a ZIP code or an h3 cell of neighbourhood size. Never a street.
     home_zip = models.CharField(_("home ZIP code"), max_length=5, blank=True)
     home_cell = models.CharField(_("home area"), max_length=16, blank=True)
-    area_cell = AreaCellField(max_length=16, blank=True, editable=False, db_index=True)
+    area_cell = AreaCellField(max_length=16, blank=True, editable=False)
     on_duty = models.BooleanField(_("on duty"), default=False)
     on_duty_since = models.DateTimeField(null=True, blank=True)
     is_active = models.BooleanField(default=True)
@@ -121,6 +121,8 @@ class User(AbstractBaseUser):
     class Meta:
         verbose_name = _("person")
         verbose_name_plural = _("people")
+        # Dispatch walks one area cell's people in id order and stops at the first few.
+        indexes = [models.Index(fields=["area_cell", "id"], name="user_area_cell_id")]
 
     def __str__(self) -> str:
         return self.display_name or f"#{self.pk}"

@@ -1,6 +1,6 @@
 # The home area as one indexed cell, so dispatch asks the database ring by ring.
 
-from django.db import migrations
+from django.db import migrations, models
 
 import defensa.accounts.models
 
@@ -26,8 +26,12 @@ class Migration(migrations.Migration):
             model_name="user",
             name="area_cell",
             field=defensa.accounts.models.AreaCellField(
-                blank=True, db_index=True, editable=False, max_length=16
+                blank=True, editable=False, max_length=16
             ),
+        ),
+        migrations.AddIndex(
+            model_name="user",
+            index=models.Index(fields=["area_cell", "id"], name="user_area_cell_id"),
         ),
         migrations.RunPython(fill_area_cells, migrations.RunPython.noop),
     ]
