@@ -7,8 +7,8 @@ the committee it times `dispatch.matching.nearest_responders(incident, 50)` — 
 `offer_to_nearest` uses — and, as the baseline, a brute-force scan over the same responders
 already in memory (h3 distance to every one, sort). Both must choose the same people.
 
-Figures: `p95_ms` (`cpu_p95_ms`: this process's CPU time only), `responders` (eligible on-duty verifiers), `scan_p95_ms`,
-`speedup_vs_scan`, `same_choice`. Target: p95_ms <= 20 ms.
+Figures: `p95_ms` (`cpu_p95_ms`: this process's CPU time only), `responders` (eligible
+on-duty verifiers), `scan_p95_ms`, `speedup_vs_scan`, `same_choice`. Target: p95_ms <= 20 ms.
 """
 
 from __future__ import annotations
