@@ -6,7 +6,8 @@ processes of 4 keep-alive connections each, every connection posting as soon as 
 answer arrived (a closed loop: full load without an unbounded queue). Each connection loads
 the form once for its CSRF cookie and then posts new submissions, each on a new connection
 (each witness is another phone) with its own hidden token: 70% new raids somewhere in Los
-Angeles (half with a phone's GPS, half only a ZIP), 15% near duplicates (a second witness of an earlier raid: same place a few metres off, its
+Angeles (half with a phone's GPS, half only a ZIP), 15% near duplicates (a second witness
+of an earlier raid: same place a few metres off, its
 own token) and 15% exact duplicates (a phone retrying an earlier submission: same token).
 
 Flood control stays on, with its limit raised above the run's size: every post comes from
