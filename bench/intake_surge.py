@@ -10,6 +10,9 @@ Angeles (half with a phone's GPS, half only a ZIP), 15% near duplicates (a secon
 of an earlier raid: same place a few metres off, its
 own token) and 15% exact duplicates (a phone retrying an earlier submission: same token).
 
+`BENCH_GUNICORN_WORKERS=1` runs one gunicorn worker instead of two (to tell SQLite's
+cross-process write contention from plain CPU).
+
 Flood control stays on, with its limit raised above the run's size: every post comes from
 loopback, one source to the gate (as in intake_idempotency).
 
