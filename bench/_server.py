@@ -60,6 +60,20 @@ class Server:
     url: str
     env: dict[str, str]
     data_dir: Path
+    pid: int = 0  # gunicorn's master process
+
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) used so far by gunicorn's master and its workers."""
+        pids = [self.pid]
+        with contextlib.suppress(OSError):
+            children = Path(f"/proc/{self.pid}/task/{self.pid}/children").read_text()
+            pids += [int(p) for p in children.split()]
+        total = 0.0
+        for pid in pids:
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return total
 
 
 @contextlib.contextmanager
@@ -101,7 +115,7 @@ def running_server(
         )
         _wait_until_up(url, proc, data_dir)
         progress(f"gunicorn (pid {proc.pid}) answers on {url}")
-        yield Server(url=url, env=env, data_dir=data_dir)
+        yield Server(url=url, env=env, data_dir=data_dir, pid=proc.pid)
     finally:
         if proc is not None:
             _stop(proc)

@@ -7,8 +7,8 @@ the committee it times `dispatch.matching.nearest_responders(incident, 50)` — 
 `offer_to_nearest` uses — and, as the baseline, a brute-force scan over the same responders
 already in memory (h3 distance to every one, sort). Both must choose the same people.
 
-Figures: `p95_ms`, `responders` (eligible on-duty verifiers), `scan_p95_ms`,
-`speedup_vs_scan`, `same_choice`. Target: p95_ms <= 20 ms.
+Figures: `p95_ms` (`cpu_p95_ms`: this process's CPU time only), `responders` (eligible
+on-duty verifiers), `scan_p95_ms`, `speedup_vs_scan`, `same_choice`. Target: p95_ms <= 20 ms.
 """
 
 from __future__ import annotations
@@ -112,11 +112,12 @@ def child(members: int) -> dict:
             on_duty=True, skills__kind=SkillKind.VERIFIER, is_active=True
         ).only("pk", "home_cell", "language")
     ]
-    timed, scanned, same = [], [], True
+    timed, cpu, scanned, same = [], [], [], True
     for incident in incidents:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         chosen = matching.nearest_responders(incident, 50, at=now)
         timed.append((time.perf_counter() - t0) * 1000)
+        cpu.append((time.process_time() - c0) * 1000)
         target = matching.incident_cell(incident)
         t0 = time.perf_counter()
         ranked = sorted(
@@ -137,6 +138,9 @@ def child(members: int) -> dict:
     chosen_p95, scan_p95 = p95(timed), p95(scanned)
     return {
         "p95_ms": round(chosen_p95, 2),
+        # This process's own CPU time: the part of p95_ms a shared machine cannot inflate.
+        "cpu_p95_ms": round(p95(cpu), 2),
+        "load_average": round(os.getloadavg()[0], 2),
         "scan_p95_ms": round(scan_p95, 2),
         "speedup_vs_scan": round(scan_p95 / chosen_p95, 2) if chosen_p95 else None,
         "responders": len(pool),

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
+from defensa.core import geo
 from defensa.core.classification import (
     ACCOUNT,
     INTERNAL,
@@ -28,6 +29,20 @@ class UserManager(BaseUserManager["User"]):
         user.set_password(password)
         user.save(using=self._db)
         return user
+
+
+class AreaCellField(models.CharField):
+    """The home area as one indexed neighbourhood cell, derived from `home_cell`/`home_zip`.
+
+    Computed on every save and bulk_create (Django calls pre_save for both), so dispatch can
+    ask the database for the responders in a ring of cells. A queryset.update() of the home
+    fields bypasses it: save the person instead.
+    """
+
+    def pre_save(self, model_instance, add):  # type: ignore[no-untyped-def]
+        value = geo.home_area_cell(model_instance.home_cell, model_instance.home_zip)
+        setattr(model_instance, self.attname, value)
+        return value
 
 
 class Language(models.TextChoices):
@@ -60,6 +75,7 @@ class User(AbstractBaseUser):
     # A coarse home area only: a ZIP code or an h3 cell of neighbourhood size. Never a street.
     home_zip = models.CharField(_("home ZIP code"), max_length=5, blank=True)
     home_cell = models.CharField(_("home area"), max_length=16, blank=True)
+    area_cell = AreaCellField(max_length=16, blank=True, editable=False)
     on_duty = models.BooleanField(_("on duty"), default=False)
     on_duty_since = models.DateTimeField(null=True, blank=True)
     is_active = models.BooleanField(default=True)
@@ -89,6 +105,7 @@ class User(AbstractBaseUser):
         "notify_push": _acct,
         "home_zip": c(SENSITIVE, ACCOUNT, "self", "coordinator", "dispatcher"),
         "home_cell": c(SENSITIVE, ACCOUNT, "self", "coordinator", "dispatcher"),
+        "area_cell": c(SENSITIVE, ACCOUNT, "self", "coordinator", "dispatcher"),
         "on_duty": _acct,
         "on_duty_since": _acct,
         "is_active": _acct,
@@ -104,9 +121,17 @@ class User(AbstractBaseUser):
     class Meta:
         verbose_name = _("person")
         verbose_name_plural = _("people")
+        # Dispatch walks one area cell's people in id order and stops at the first few.
+        indexes = [models.Index(fields=["area_cell", "id"], name="user_area_cell_id")]
 
     def __str__(self) -> str:
         return self.display_name or f"#{self.pk}"
+
+    def save(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        fields = kwargs.get("update_fields")
+        if fields is not None and {"home_cell", "home_zip"} & set(fields):
+            kwargs["update_fields"] = {*fields, "area_cell"}  # kept in step with the home
+        super().save(*args, **kwargs)
 
     def get_session_auth_hash(self) -> str:
         # The password hash alone would miss a new passkey or a deactivation.

@@ -73,6 +73,14 @@ def is_area_cell(cell: str) -> bool:
         return False
 
 
+def home_area_cell(home_cell: str, home_zip: str) -> str:
+    """A person's coarse home cell: the one they chose, else their ZIP's centre, else ""."""
+    if home_cell and is_area_cell(home_cell):
+        return home_cell
+    centre = zip_centroid(home_zip) if home_zip else None
+    return cell_for(*centre) if centre else ""
+
+
 def cell_center(cell: str) -> tuple[float, float]:
     return h3.cell_to_latlng(cell)
 

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
+from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass
 
 import h3
-from django.db.models import Q
+from django.db import connection
+from django.db.models import F
 from django.utils import timezone
 
-from defensa.accounts.models import SkillKind, User
-from defensa.committees.models import Membership, MemberStatus
+from defensa.accounts.models import Skill, SkillKind, User
+from defensa.committees.models import Membership, MemberStatus, Shift
 from defensa.core import geo
 from defensa.incidents.models import Incident
 
@@ -49,10 +52,7 @@ def incident_cell(incident: Incident) -> str:
 
 def home_cell(user: User) -> str:
     """A responder's coarse home cell: the one they chose, else their ZIP's centre."""
-    if user.home_cell and geo.is_area_cell(user.home_cell):
-        return user.home_cell
-    centre = geo.zip_centroid(user.home_zip) if user.home_zip else None
-    return geo.cell_for(*centre) if centre else ""
+    return geo.home_area_cell(user.home_cell, user.home_zip)
 
 
 def rings_between(a: str, b: str) -> int:
@@ -74,28 +74,115 @@ def report_languages(incident: Incident) -> set[str]:
     return set(incident.reports.values_list("language", flat=True).distinct())  # type: ignore[attr-defined]
 
 
+Row = tuple[int, str, str, bool]  # user id, area cell, language, on-duty switch
+# One part of a search: people in this area cell ("" for anywhere), whose language is in
+# (True) or not in (False) the incident's languages, or either (None).
+Arm = tuple[str, bool | None]
+
+
+def _eligible(
+    incident: Incident,
+    at: dt.datetime,
+    arms: list[Arm],
+    languages: Collection[str] = (),
+    limit: int | None = None,
+) -> list[Row]:
+    """Active full members of the incident's committee with a current verifier skill who are
+    on duty (the switch) or have a shift (whether it covers `at` is `_on_duty`'s question):
+    ids, cells, languages and the switch only; with `limit`, each arm's first by id.
+
+    One plain SQL statement, one SELECT per arm joined by UNION ALL: the dispatch path runs
+    it once per step outward, where compiling ORM subqueries each time cost more than the
+    lookup. Each arm walks the (area_cell, id) index in id order and stops at its limit,
+    checking membership, skill and shifts through their unique indexes.
+    """
+    today = at.astimezone(incident.committee.tz).date()  # type: ignore[union-attr]
+    q = connection.ops.quote_name
+    user, member = q(User._meta.db_table), q(Membership._meta.db_table)
+    skill, shift = q(Skill._meta.db_table), q(Shift._meta.db_table)
+    common = (
+        "u.is_active = %s "  # noqa: S608 (quoted table names and placeholders only)
+        f"AND EXISTS (SELECT 1 FROM {member} m WHERE m.user_id = u.id "
+        "AND m.committee_id = %s AND m.status = %s) "
+        f"AND EXISTS (SELECT 1 FROM {skill} s WHERE s.user_id = u.id AND s.kind = %s "
+        "AND (s.expires_on IS NULL OR s.expires_on >= %s)) "
+        f"AND (u.on_duty = %s OR EXISTS (SELECT 1 FROM {shift} sh JOIN {member} m2 "
+        "ON sh.membership_id = m2.id WHERE m2.user_id = u.id AND m2.committee_id = %s))"
+    )
+    common_params = [
+        True,
+        incident.committee_id,
+        MemberStatus.FULL.value,
+        SkillKind.VERIFIER.value,
+        connection.ops.adapt_datefield_value(today),
+        True,
+        incident.committee_id,
+    ]
+    langs = sorted(languages)
+    parts, params = [], []
+    for i, (cell, sharing) in enumerate(arms):
+        where, arm_params = "", []
+        if cell:
+            where, arm_params = "u.area_cell = %s AND ", [cell]
+        if sharing is not None and langs:
+            marks = ", ".join(["%s"] * len(langs))
+            where += f"u.language {'IN' if sharing else 'NOT IN'} ({marks}) AND "
+            arm_params += langs
+        elif sharing:  # nobody shares a language with an incident that has none
+            continue
+        tail, tail_params = "", []
+        if limit is not None:
+            tail, tail_params = " ORDER BY u.id LIMIT %s", [limit]
+        # Only quoted table names and %s placeholders are put into the text; values are params.
+        parts.append(
+            f"SELECT * FROM (SELECT u.id, u.area_cell, u.language, u.on_duty "  # noqa: S608
+            f"FROM {user} u WHERE {where}{common}{tail}) a{i}"
+        )
+        params += arm_params + common_params + tail_params
+    if not parts:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        return [(pk, cell or "", lang, bool(on)) for pk, cell, lang, on in cursor.fetchall()]
+
+
+def _on_duty(rows: list[Row], incident: Incident, at: dt.datetime) -> list[Row]:
+    """The rows whose person is on duty now: the switch, or a shift covering `at`."""
+    off = [pk for pk, _cell, _lang, on in rows if not on]
+    if not off:
+        return rows
+    local = at.astimezone(incident.committee.tz)  # type: ignore[union-attr]
+    shifts = Shift.objects.filter(
+        membership__committee_id=incident.committee_id, membership__user_id__in=off
+    ).annotate(person=F("membership__user_id"))
+    covered = {shift.person for shift in shifts if shift.covers(local)}  # type: ignore[attr-defined]
+    return [row for row in rows if row[3] or row[0] in covered]
+
+
 def on_duty_verifiers(incident: Incident, at: dt.datetime) -> list[User]:
     """Active full members of the incident's committee with a current verifier skill who are
     on duty (the switch) or on a shift now."""
     if incident.committee_id is None:
         return []
-    today = at.astimezone(incident.committee.tz).date()  # type: ignore[union-attr]
-    memberships = (
-        Membership.objects.filter(
-            committee_id=incident.committee_id,
-            status=MemberStatus.FULL,
-            user__is_active=True,
-        )
-        # One filter() call: the kind and the expiry must hold for the same skill row.
-        .filter(
-            Q(user__skills__kind=SkillKind.VERIFIER),
-            Q(user__skills__expires_on__isnull=True) | Q(user__skills__expires_on__gte=today),
-        )
-        .select_related("user", "committee")
-        .prefetch_related("shifts")
-        .distinct()
+    keep = {row[0] for row in _on_duty(_eligible(incident, at, [("", None)]), incident, at)}
+    return list(User.objects.filter(pk__in=keep).order_by("pk"))
+
+
+# The search asks ring 0, then out to rings 2 and 4 one area cell at a time (each cell's
+# first n by id), then out to ring 10 and 16 (~40 km) whole; beyond that it ranks everyone
+# left in one pass instead.
+_RING_STEPS = ((0, True), (2, True), (4, True), (10, False), (16, False))
+# Near one of h3's twelve pentagons grid distances can fail; rank by a full pass there.
+_PENTAGON_KM = 300
+
+
+@functools.lru_cache(maxsize=1024)
+def _near_pentagon(cell: str) -> bool:
+    lat, lon = geo.cell_center(cell)
+    return any(
+        h3.great_circle_distance((lat, lon), geo.cell_center(p), unit="km") < _PENTAGON_KM
+        for p in h3.get_pentagons(geo.AREA_RESOLUTION)
     )
-    return [m.user for m in memberships if m.user.on_duty or m.is_on_shift(at)]
 
 
 def nearest_responders(
@@ -105,14 +192,77 @@ def nearest_responders(
     exclude: Collection[int] = (),
     at: dt.datetime | None = None,
 ) -> list[Candidate]:
-    """The `n` best responders for the incident, nearest first (shared language preferred)."""
+    """The `n` best responders for the incident, nearest first (shared language preferred).
+
+    Ranked by (rings - bonus, rings, id), where the bonus is LANGUAGE_BONUS_RINGS for a
+    responder who speaks a language of the incident's reports. The database is asked outward
+    ring by ring around the incident's cell (indexed `User.area_cell`) until nobody farther
+    out could still rank among the first `n`; only ids, cells and languages are loaded until
+    then, and the people themselves for the chosen few.
+    """
     at = at or timezone.now()
+    n = max(n, 0)
+    if n == 0 or incident.committee_id is None:
+        return []
     target = incident_cell(incident)
     languages = report_languages(incident)
-    found = [
-        Candidate(user, rings_between(home_cell(user), target), user.language in languages)
-        for user in on_duty_verifiers(incident, at)
-        if user.pk not in exclude
-    ]
-    found.sort(key=lambda cand: cand.rank)
-    return found[: max(n, 0)]
+    bonus = LANGUAGE_BONUS_RINGS if languages else 0
+    excluded = set(exclude)
+    sides: list[bool | None] = [True, False] if languages else [None]
+    distance: dict[str, int] = {}  # per distinct cell: hundreds of people share one
+
+    def usable(rows: list[Row]) -> list[Row]:
+        return [row for row in _on_duty(rows, incident, at) if row[0] not in excluded]
+
+    def ranked(rows: list[Row]) -> list[tuple[tuple[int, int, int], bool]]:
+        out = []
+        for pk, cell, language, _on in rows:
+            rings = distance.get(cell)
+            if rings is None:
+                rings = distance[cell] = rings_between(cell, target)
+            shares = language in languages
+            out.append(((rings - (bonus if shares else 0), rings, pk), shares))
+        return out
+
+    def side_of(row: Row) -> Arm:
+        return (row[1], None if not languages else row[2] in languages)
+
+    def per_cell(cells: list[str]) -> list[Row]:
+        # Everyone in one cell on one language side has the same rings and bonus, so they
+        # rank by id alone: past the first n who are on duty and not excluded, none can be
+        # among the best n. An arm that filled its limit but kept fewer than n is asked whole.
+        limit = n + len(excluded)
+        rows = _eligible(
+            incident, at, [(c, side) for c in cells for side in sides], languages, limit
+        )
+        kept = usable(rows)
+        asked = Counter(side_of(row) for row in rows)
+        kept_per_arm = Counter(side_of(row) for row in kept)
+        short = {arm for arm, count in asked.items() if count >= limit and kept_per_arm[arm] < n}
+        if not short:
+            return kept
+        whole = usable(_eligible(incident, at, sorted(short, key=str), languages))
+        return [row for row in kept if side_of(row) not in short] + whole
+
+    found: list[tuple[tuple[int, int, int], bool]] = []
+    complete = False
+    if target and not _near_pentagon(target):
+        done = -1  # every ring up to this one has been asked
+        for last, one_by_one in _RING_STEPS:
+            cells = sorted(c for k in range(done + 1, last + 1) for c in h3.grid_ring(target, k))
+            done = last
+            if one_by_one:
+                found.extend(ranked(per_cell(cells)))
+            else:
+                found.extend(ranked(usable(_eligible(incident, at, [(c, None) for c in cells]))))
+            found.sort()
+            # Anyone not found yet is at least done + 1 rings away, so ranks at best
+            # (done + 1 - bonus, done + 1, id): stop once the n-th found ranks before that.
+            if len(found) >= n and found[n - 1][0] < (done + 1 - bonus, done + 1, 0):
+                complete = True
+                break
+    if not complete:
+        found = sorted(ranked(usable(_eligible(incident, at, [("", None)]))))
+    chosen = found[:n]
+    users = User.objects.in_bulk([key[2] for key, _shares in chosen])
+    return [Candidate(users[key[2]], key[1], shares) for key, shares in chosen]

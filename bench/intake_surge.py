@@ -1,0 +1,300 @@
+"""intake_surge: public report POSTs at full load through gunicorn, 30% duplicates.
+
+A real gunicorn (2 workers x 4 threads, the `scripts/serve` shape; scratch one-machine
+install: SQLite in WAL mode) on loopback takes the public form (/report/new/) from two client
+processes of 4 keep-alive connections each, every connection posting as soon as its last
+answer arrived (a closed loop: full load without an unbounded queue). Each connection loads
+the form once for its CSRF cookie and then posts new submissions, each on a new connection
+(each witness is another phone) with its own hidden token: 70% new raids somewhere in Los
+Angeles (half with a phone's GPS, half only a ZIP), 15% near duplicates (a second witness
+of an earlier raid: same place a few metres off, its
+own token) and 15% exact duplicates (a phone retrying an earlier submission: same token).
+
+`BENCH_GUNICORN_WORKERS=1` runs one gunicorn worker instead of two (to tell SQLite's
+cross-process write contention from plain CPU).
+
+Flood control stays on, with its limit raised above the run's size: every post comes from
+loopback, one source to the gate (as in intake_idempotency).
+
+The same server's trivial view (/robots.txt) is measured the same way for a few seconds
+first: `ratio_to_trivial` is accepted_per_s over that rate.
+
+Figures: `accepted_per_s` (receipts, HTTP 200, per second of the loaded phase), `p99_ms` (of
+every post), `errors` (any other answer or a failed connection), `lost` (a receipt whose
+submission is not in the database, or answered with another reference), `ratio_to_trivial`.
+Targets: accepted_per_s >= 200, p99_ms <= 300, errors 0, lost 0.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import random
+import re
+import secrets
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+
+from bench import ROOT, progress, result
+from bench._server import running_server
+
+TARGETS = {"accepted_per_s": 200, "p99_ms": 300, "errors": 0, "lost": 0}
+CLIENTS, CONNECTIONS = 2, 4
+WORKERS = int(os.environ.get("BENCH_GUNICORN_WORKERS", "2"))
+_CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+_REFERENCE = re.compile(rb'class="hotline mono"[^>]*>([A-Z0-9]{6})<')
+ZIPS = ["90033", "90022", "90011", "90006", "90255", "90063", "90023", "90001", "90037"]
+ZIPS += ["90044", "90003", "90280", "90201", "90040", "90031", "90032", "90065", "90026"]
+CATEGORIES = ["workplace_raid", "checkpoint", "home_arrest", "vehicle_stop", "sighting"]
+
+
+def run(quick: bool = False) -> dict:
+    seconds = 15 if quick else 120
+    trivial_s = 3 if quick else 8
+    extra = {"DEFENSA_REPORT_FLOOD_LIMIT": "10000000"}
+    with running_server(workers=WORKERS, threads=4, extra_env=extra) as server:
+        progress(f"trivial view for {trivial_s} s")
+        cpu0 = server.cpu_seconds()
+        trivial = _load(server.url, trivial_s, "trivial")
+        cpu1 = server.cpu_seconds()
+        trivial_rate = trivial["ok"] / trivial["seconds"]
+        progress(f"trivial: {trivial_rate:.0f}/s; public report posts for {seconds} s")
+        surge = _load(server.url, seconds, "report")
+        cpu2 = server.cpu_seconds()
+        progress("checking every receipt against the database")
+        done = subprocess.run(
+            [sys.executable, "-m", "bench.intake_surge", "--count"],
+            input=json.dumps(surge["receipts"]),
+            cwd=ROOT,
+            env=server.env,
+            stdout=subprocess.PIPE,
+            text=True,
+            check=True,
+        )
+        counts = json.loads(done.stdout.strip().splitlines()[-1])
+        if surge["errors"]:
+            log = (server.data_dir / "gunicorn.log").read_text(errors="replace")
+            progress(f"errors {surge['error_statuses']}; the server's log ends:\n{log[-3000:]}")
+    latencies = sorted(surge["latencies"])
+    p99 = latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))] if latencies else 0.0
+    accepted = surge["ok"] / surge["seconds"]
+    figures = {
+        "accepted_per_s": round(accepted, 1),
+        "p99_ms": round(p99, 1),
+        "p50_ms": round(latencies[len(latencies) // 2], 1) if latencies else 0.0,
+        "errors": surge["errors"],
+        "error_statuses": surge["error_statuses"],  # HTTP status, or the client's exception
+        "lost": counts["missing"] + counts["mismatched"],
+        "posts": len(latencies),
+        "duplicates_posted": surge["duplicates"],
+        "reports": counts["reports"],
+        "incidents": counts["incidents"],
+        "trivial_per_s": round(trivial_rate, 1),
+        # The server's own CPU per answer: what a shared machine's load does not change much.
+        "server_cpu_ms_per_post": round((cpu2 - cpu1) * 1000 / max(1, len(latencies)), 2),
+        "server_cpu_ms_per_trivial": round(
+            (cpu1 - cpu0) * 1000 / max(1, len(trivial["latencies"])), 2
+        ),
+        "ratio_to_trivial": round(accepted / trivial_rate, 3) if trivial_rate else None,
+        "seconds": round(surge["seconds"], 1),
+        "cores": os.cpu_count(),
+        "load_average": round(os.getloadavg()[0], 2),
+    }
+    ok = (
+        accepted >= TARGETS["accepted_per_s"]
+        and p99 <= TARGETS["p99_ms"]
+        and figures["errors"] == 0
+        and figures["lost"] == 0
+    )
+    return result("intake_surge", figures, TARGETS, ok)
+
+
+def _load(url: str, seconds: float, kind: str) -> dict:
+    """Run the client processes at once; merge what they saw."""
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "bench.intake_surge",
+                "--client",
+                url,
+                str(seconds),
+                kind,
+                str(i),
+            ],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(CLIENTS)
+    ]
+    merged: dict = {"ok": 0, "errors": 0, "duplicates": 0, "latencies": [], "receipts": []}
+    merged["error_statuses"] = {}
+    started, ended = [], []
+    for proc in procs:
+        out, _ = proc.communicate()
+        if proc.returncode != 0:
+            raise RuntimeError(f"a load client failed with {proc.returncode}")
+        part = json.loads(out.strip().splitlines()[-1])
+        for key in ("ok", "errors", "duplicates"):
+            merged[key] += part[key]
+        merged["latencies"] += part["latencies"]
+        for status, count in part["error_statuses"].items():
+            merged["error_statuses"][status] = merged["error_statuses"].get(status, 0) + count
+        merged["receipts"] += part["receipts"]
+        started.append(part["started"])
+        ended.append(part["ended"])
+    merged["seconds"] = max(ended) - min(started)
+    return merged
+
+
+# The client process -------------------------------------------------------------------------
+
+
+def _client(url: str, seconds: float, kind: str, index: int) -> dict:
+    from defensa.core import geo
+
+    host, port = urllib.parse.urlsplit(url).hostname, urllib.parse.urlsplit(url).port
+    lock = threading.Lock()
+    out: dict = {"ok": 0, "errors": 0, "duplicates": 0, "latencies": [], "receipts": []}
+    out["error_statuses"] = {}
+    barrier = threading.Barrier(CONNECTIONS + 1)
+    stop_at = [0.0]
+
+    def connection_loop(n: int) -> None:
+        rng = random.Random(index * 1000 + n)
+        conn = http.client.HTTPConnection(host, port, timeout=60)
+        cookie = csrf = ""
+        if kind == "report":
+            conn.request("GET", "/report/new/")
+            resp = conn.getresponse()
+            html = resp.read().decode()
+            cookie = "; ".join(c.split(";")[0] for c in resp.headers.get_all("Set-Cookie") or [])
+            csrf = _CSRF.search(html).group(1)  # type: ignore[union-attr]
+        sent: list[dict] = []  # this connection's accepted submissions
+        barrier.wait()
+        while time.monotonic() < stop_at[0]:
+            duplicate = False
+            if kind == "trivial":
+                method, path, body, headers = "GET", "/robots.txt", None, {}
+            else:
+                form, duplicate = _submission(rng, sent, geo)
+                form["csrfmiddlewaretoken"] = csrf
+                method, path = "POST", "/report/new/"
+                body = urllib.parse.urlencode(form).encode()
+                headers = {
+                    "Connection": "close",  # each witness is another phone
+                    "Cookie": cookie,
+                    "Content-Type": "application/x-www-form-urlencoded",
+                    "Accept-Language": "en",
+                }
+            t0 = time.perf_counter()
+            try:
+                if kind == "report":
+                    conn.close()
+                    conn = http.client.HTTPConnection(host, port, timeout=60)
+                conn.request(method, path, body=body, headers=headers)
+                resp = conn.getresponse()
+                page = resp.read()
+                status = resp.status
+            except (OSError, http.client.HTTPException) as exc:
+                conn.close()
+                conn = http.client.HTTPConnection(host, port, timeout=60)
+                status, page = type(exc).__name__, b""
+            ms = (time.perf_counter() - t0) * 1000
+            found = _REFERENCE.search(page) if kind == "report" and status == 200 else None
+            with lock:
+                out["latencies"].append(ms)
+                if status == 200:
+                    out["ok"] += 1
+                    out["duplicates"] += duplicate
+                    if kind == "report":
+                        ref = found.group(1).decode() if found else ""
+                        out["receipts"].append([form["token"], ref])
+                        if not duplicate:
+                            sent.append(form)
+                else:
+                    out["errors"] += 1
+                    out["error_statuses"][str(status)] = (
+                        out["error_statuses"].get(str(status), 0) + 1
+                    )
+        conn.close()
+
+    threads = [threading.Thread(target=connection_loop, args=(n,)) for n in range(CONNECTIONS)]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    out["started"] = time.time()
+    stop_at[0] = time.monotonic() + seconds
+    for thread in threads:
+        thread.join()
+    out["ended"] = time.time()
+    return out
+
+
+def _submission(rng: random.Random, sent: list[dict], geo) -> tuple[dict, bool]:  # type: ignore[no-untyped-def]
+    roll = rng.random()
+    if sent and roll < 0.15:
+        return dict(rng.choice(sent)), True  # a retry: the very same submission
+    if sent and roll < 0.30:
+        earlier = rng.choice(sent)  # another witness of the same raid
+        form = dict(earlier, token=secrets.token_urlsafe(24), description="I see it too")
+        if earlier.get("lat"):
+            form["lat"] = f"{float(earlier['lat']) + rng.uniform(-0.0003, 0.0003):.6f}"
+            form["lon"] = f"{float(earlier['lon']) + rng.uniform(-0.0003, 0.0003):.6f}"
+        return form, False
+    zip_code = rng.choice(ZIPS)
+    form = {
+        "token": secrets.token_urlsafe(24),
+        "category": rng.choice(CATEGORIES),
+        "location_text": f"Near {rng.randint(100, 9999)} {rng.choice(['Main', 'Soto', '1st'])}",
+        "zip_code": zip_code,
+        "agents": str(rng.randint(1, 30)),
+        "description": "agents outside",
+    }
+    centre = geo.zip_centroid(zip_code)
+    if centre and rng.random() < 0.5:
+        form["lat"] = f"{centre[0] + rng.uniform(-0.02, 0.02):.6f}"
+        form["lon"] = f"{centre[1] + rng.uniform(-0.02, 0.02):.6f}"
+        form["accuracy"] = str(rng.choice([10, 30, 80]))
+    return form, False
+
+
+def _count(receipts: list[list[str]]) -> dict:
+    import django
+
+    django.setup()
+    from defensa.incidents.models import Incident
+    from defensa.reports.actions import key_digest
+    from defensa.reports.models import Report
+
+    stored = dict(Report.objects.values_list("idempotency_key", "reference"))
+    missing = mismatched = 0
+    for token, reference in receipts:
+        found = stored.get(key_digest(f"web:{token}"))
+        if found is None:
+            missing += 1
+        elif found != reference:
+            mismatched += 1
+    return {
+        "missing": missing,
+        "mismatched": mismatched,
+        "reports": len(stored),
+        "incidents": Incident.objects.count(),
+    }
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "defensa.settings")
+    if sys.argv[1:2] == ["--count"]:
+        print(json.dumps(_count(json.loads(sys.stdin.read()))), flush=True)
+    elif sys.argv[1:2] == ["--client"]:
+        url, seconds, kind, index = sys.argv[2:6]
+        print(json.dumps(_client(url, float(seconds), kind, int(index))), flush=True)
+    else:
+        raise SystemExit("run it as: python -m bench intake_surge [--quick]")
