@@ -15,6 +15,7 @@ from defensa.committees.areas import area_choices, area_label
 from defensa.committees.forms import AreaForm, OnDutyForm, OwnSkillsForm, ProfileForm, ShiftForm
 from defensa.committees.views import posted, remember_language
 from defensa.core.access import signed_in
+from defensa.notify.actions import signal_is_on
 
 
 def _user(request: HttpRequest) -> User:
@@ -41,9 +42,10 @@ def profile(request: HttpRequest) -> HttpResponse:
         "language": user.language,
         "notify_email": user.notify_email,
         "notify_sms": user.notify_sms,
+        "notify_signal": user.notify_signal,
         "phone": user.phone,
     }
-    form = ProfileForm(posted(request), initial=initial)
+    form = ProfileForm(posted(request), initial=initial, signal=signal_is_on())
     if request.method == "POST":
         if form.is_valid():
             actions.update_profile(user, actor=user, **form.cleaned_data)

@@ -5,6 +5,7 @@ Files live in `templates/notify/messages/` of any app:
 - `<key>.<channel>.txt` the body, with `{% translate %}` / `{% blocktranslate %}` strings
   (Spanish in the app's django.po), rendered inside translation.override(language);
 - `<key>.<channel>.<language>.txt`, optional, a whole hand-written body for one language;
+- a Signal message without `<key>.signal.txt` uses the SMS body (BODY_FALLBACK);
 - `<key>.subject.txt` the email subject (one line).
 
 A Delivery stores only the key and the ids in its context. The text is rendered at send time:
@@ -74,13 +75,23 @@ def check_context(context: dict[str, Any]) -> dict[str, ContextValue]:
     return dict(context)
 
 
+# A channel without its own body for a message uses another's: a Signal message is the text
+# message's words unless a `<key>.signal.txt` says otherwise.
+BODY_FALLBACK = {"signal": "sms"}
+
+
 def _body_template(key: str, channel: str, language: str) -> Template:
-    return _engine().select_template(
-        [
-            f"notify/messages/{key}.{channel}.{language}.txt",
-            f"notify/messages/{key}.{channel}.txt",
+    names = [
+        f"notify/messages/{key}.{channel}.{language}.txt",
+        f"notify/messages/{key}.{channel}.txt",
+    ]
+    fallback = BODY_FALLBACK.get(channel)
+    if fallback:
+        names += [
+            f"notify/messages/{key}.{fallback}.{language}.txt",
+            f"notify/messages/{key}.{fallback}.txt",
         ]
-    )
+    return _engine().select_template(names)
 
 
 def check_template(key: str, channel: str) -> None:

@@ -156,7 +156,7 @@ class Delivery(models.Model):
         """Who it is for, as shown on the deliveries page: a name, or a masked address."""
         if self.recipient is not None:
             return str(self.recipient)
-        if self.channel == Channel.SMS:
+        if self.channel in (Channel.SMS, Channel.SIGNAL):
             return mask_phone(self.address)
         local, _at, domain = self.address.partition("@")
         return f"{local[:1]}•••@{domain}"
@@ -169,6 +169,8 @@ class Delivery(models.Model):
             return self.recipient.email
         if self.channel == Channel.SMS:
             return self.recipient.phone
+        if self.channel == Channel.SIGNAL:
+            return self.recipient.phone  # Signal reaches people by their phone number
         return ""
 
 

@@ -33,6 +33,8 @@ REGISTRY: dict[str, str] = {
     "console": "defensa.notify.transports.console.ConsoleTransport",
     "email": "defensa.notify.transports.email.EmailTransport",
     "twilio": "defensa.notify.transports.twilio.TwilioTransport",
+    "gateway": "defensa.notify.transports.gateway.GatewayTransport",
+    "signal": "defensa.notify.transports.signal.SignalTransport",
 }
 
 
