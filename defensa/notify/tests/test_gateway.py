@@ -434,3 +434,34 @@ def test_any_bad_token_or_signature_stores_nothing(
     forged = client.post(URL, body, content_type="application/json", **headers)
     assert forged.status_code == 403
     _nothing_stored(before)
+
+
+@hsettings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(forged=st.text(max_size=70).map(lambda t: t.replace("\x00", "")))
+def test_a_forged_signature_with_a_fresh_timestamp_is_refused_never_a_500(
+    client, net, gateway_peer, forged
+):
+    before = AuditEntry.objects.count()
+    body, good = gateway_peer.webhook(
+        "sms:received", {"message": "STOP", "phoneNumber": "+13235550142"}
+    )
+    if forged.strip().lower() == good["HTTP_X_SIGNATURE"]:
+        forged += "x"
+    headers = {"HTTP_X_SIGNATURE": forged, "HTTP_X_TIMESTAMP": good["HTTP_X_TIMESTAMP"]}
+    response = client.post(URL, body, content_type="application/json", **headers)
+    assert response.status_code == 403
+    _nothing_stored(before)
+
+
+def test_a_non_ascii_signature_or_unicode_digits_are_refused(client, net, gateway_peer):
+    body, good = gateway_peer.webhook(
+        "sms:received", {"message": "STOP", "phoneNumber": "+13235550142"}
+    )
+    for headers in (
+        {"HTTP_X_SIGNATURE": "é" * 64, "HTTP_X_TIMESTAMP": good["HTTP_X_TIMESTAMP"]},
+        {"HTTP_X_SIGNATURE": good["HTTP_X_SIGNATURE"], "HTTP_X_TIMESTAMP": "²" * 10},
+    ):
+        assert client.post(URL, body, content_type="application/json", **headers).status_code == 403
+    assert OptOut.objects.count() == 0

@@ -23,6 +23,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import time
 from typing import TYPE_CHECKING, ClassVar
 
@@ -55,14 +56,16 @@ def signature(key: str, body: bytes, timestamp: str) -> str:
 def signature_is_valid(
     key: str, body: bytes, timestamp: str, given: str, *, now: float | None = None
 ) -> bool:
-    if not key or not given or not timestamp.isdigit() or len(timestamp) > 12:
+    if not key or not given or not re.fullmatch(r"[0-9]{1,12}", timestamp):
         return False
     if (
         abs((now if now is not None else time.time()) - int(timestamp))
         > SIGNATURE_TOLERANCE_SECONDS
     ):
         return False
-    return hmac.compare_digest(signature(key, body, timestamp), given.strip().lower())
+    # Bytes: compare_digest refuses str with non-ASCII characters (a header can hold them).
+    expected = signature(key, body, timestamp).encode()
+    return hmac.compare_digest(expected, given.strip().lower().encode("utf-8", "replace"))
 
 
 def token_is_valid(given: str) -> bool:
