@@ -244,3 +244,10 @@ def test_the_spanish_page_says_it_in_spanish(net, client_as, settings):
     client.cookies["django_language"] = "es"
     page = client.get("/me/profile/").content.decode()
     assert "Mándenme mensajes por Signal" in page
+
+
+def test_a_signal_address_is_masked_on_the_deliveries_page(net, client_as, signal_peer):
+    queue(Address("signal", "+13235550142"), "sig:masked")
+    html = client_as(net.admin).get("/notify/deliveries/").content.decode()
+    assert "•••-•••-••42" in html
+    assert "3235550142" not in html
