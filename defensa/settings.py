@@ -151,8 +151,25 @@ TWILIO_RATE = env_str("TWILIO_RATE", "1/s")  # a US long code; a short code ~100
 TWILIO_TIMEOUT = env_int("TWILIO_TIMEOUT", 15, minimum=1)
 # Our public address as the provider sees it (webhook signatures are computed over it).
 TWILIO_WEBHOOK_BASE_URL = env_str("TWILIO_WEBHOOK_BASE_URL")
+# SMS through a self-hosted HTTP gateway (an Android phone's SIM): on when the URL is set.
+SMS_GATEWAY_URL = env_str("SMS_GATEWAY_URL")
+SMS_GATEWAY_USERNAME = env_str("SMS_GATEWAY_USERNAME")
+SMS_GATEWAY_PASSWORD = env_secret("SMS_GATEWAY_PASSWORD")
+SMS_GATEWAY_RATE = env_str("SMS_GATEWAY_RATE", "1/6s")  # carriers flag a SIM sending in bulk
+SMS_GATEWAY_TIMEOUT = env_int("SMS_GATEWAY_TIMEOUT", 15, minimum=1)
+SMS_GATEWAY_WEBHOOK_TOKEN = env_secret("SMS_GATEWAY_WEBHOOK_TOKEN")  # in the webhook's path
+SMS_GATEWAY_SIGNING_KEY = env_secret("SMS_GATEWAY_SIGNING_KEY")  # the gateway's HMAC key
+# Signal through a signal-cli JSON-RPC daemon: on when the daemon URL and account are set.
+SIGNAL_RPC_URL = env_str("SIGNAL_RPC_URL")
+SIGNAL_ACCOUNT = env_str("SIGNAL_ACCOUNT")
+SIGNAL_RATE = env_str("SIGNAL_RATE", "1/3s")  # Signal challenges fast senders with captchas
+SIGNAL_TIMEOUT = env_int("SIGNAL_TIMEOUT", 30, minimum=1)
 # Which transports may carry each channel, first enabled wins.
-NOTIFY_CHANNELS = {"email": ["email", "console"], "sms": ["twilio", "console"]}
+NOTIFY_CHANNELS = {
+    "email": ["email", "console"],
+    "sms": ["twilio", "gateway", "console"],
+    "signal": ["signal"],
+}
 NOTIFY_WORKER_THREADS = env_int("NOTIFY_WORKER_THREADS", 4, minimum=1)
 NOTIFY_POLL_SECONDS = 0.25
 NOTIFY_LEASE_SECONDS = env_int("NOTIFY_LEASE_SECONDS", 120, minimum=1)

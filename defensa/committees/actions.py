@@ -395,6 +395,7 @@ def update_profile(
     notify_email: bool,
     notify_sms: bool,
     phone: str,
+    notify_signal: bool | None = None,
 ) -> None:
     new = {
         "display_name": display_name,
@@ -403,6 +404,8 @@ def update_profile(
         "notify_sms": notify_sms,
         "phone": phone,
     }
+    if notify_signal is not None:  # None: Signal is not offered, the choice stays as it was
+        new["notify_signal"] = notify_signal
     changed = [name for name, value in new.items() if getattr(user, name) != value]
     if not changed:
         return

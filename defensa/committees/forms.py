@@ -178,6 +178,12 @@ class ProfileForm(forms.Form):
     )
     notify_email = forms.BooleanField(label=_("Send me email"), required=False)
     notify_sms = forms.BooleanField(label=_("Send me text messages"), required=False)
+    # Shown only while the Signal transport is configured (ProfileForm(..., signal=True)).
+    notify_signal = forms.BooleanField(
+        label=_("Send me Signal messages"),
+        required=False,
+        help_text=_("To the Signal account of your mobile phone number."),
+    )
     phone = forms.CharField(
         label=_("Mobile phone"),
         max_length=30,
@@ -188,6 +194,11 @@ class ProfileForm(forms.Form):
 
     clean_display_name = JoinForm.clean_display_name
 
+    def __init__(self, *args: Any, signal: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not signal:
+            del self.fields["notify_signal"]
+
     def clean_phone(self) -> str:
         phone = self.cleaned_data["phone"].strip()
         return normalize_phone(phone) if phone else ""
@@ -196,6 +207,8 @@ class ProfileForm(forms.Form):
         data = super().clean()
         if data.get("notify_sms") and not data.get("phone") and "phone" not in self.errors:
             self.add_error("phone", _("To get text messages, add your mobile phone."))
+        elif data.get("notify_signal") and not data.get("phone") and "phone" not in self.errors:
+            self.add_error("phone", _("To get Signal messages, add your mobile phone."))
         return data
 
 

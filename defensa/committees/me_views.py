@@ -16,6 +16,7 @@ from defensa.committees.forms import AreaForm, OnDutyForm, OwnSkillsForm, Profil
 from defensa.committees.views import posted, remember_language
 from defensa.core.access import signed_in
 from defensa.notify.access import failed_deliveries_of
+from defensa.notify.actions import signal_is_on
 
 FAILURES_SHOWN = 50
 
@@ -46,9 +47,10 @@ def profile(request: HttpRequest) -> HttpResponse:
         "language": user.language,
         "notify_email": user.notify_email,
         "notify_sms": user.notify_sms,
+        "notify_signal": user.notify_signal,
         "phone": user.phone,
     }
-    form = ProfileForm(posted(request), initial=initial)
+    form = ProfileForm(posted(request), initial=initial, signal=signal_is_on())
     if request.method == "POST":
         if form.is_valid():
             actions.update_profile(user, actor=user, **form.cleaned_data)

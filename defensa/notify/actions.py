@@ -48,7 +48,7 @@ def normalize_address(channel: str, value: str) -> str:
     value = value.strip()
     if channel == Channel.EMAIL:
         return value.lower()
-    if channel == Channel.SMS:
+    if channel in (Channel.SMS, Channel.SIGNAL):
         return ("+" if value.startswith("+") else "") + re.sub(r"\D", "", value)
     return value
 
@@ -70,6 +70,11 @@ def is_opted_out(channel: str, value: str) -> bool:
     ).exists()
 
 
+# The answer to STOP is the one message an opted-out number still gets: carriers require the
+# confirmation. Only inbound keyword answers are such messages.
+OPT_OUT_CONFIRMATIONS = frozenset({"sms_keyword_reply"})
+
+
 def chosen_channels(user: User) -> list[str]:
     """The channels a person has chosen and can be reached on, in preference order."""
     chosen: list[str] = []
@@ -79,7 +84,16 @@ def chosen_channels(user: User) -> list[str]:
         chosen.append(Channel.EMAIL)
     if user.notify_push and user.push_subscriptions.exists():  # type: ignore[attr-defined]
         chosen.append(Channel.PUSH)
+    if user.notify_signal and user.phone and signal_is_on():
+        chosen.append(Channel.SIGNAL)
     return chosen
+
+
+def signal_is_on() -> bool:
+    """Signal is offered (and chosen) only while its transport is configured."""
+    from defensa.notify.transports import transport_class
+
+    return transport_class("signal").is_enabled()
 
 
 def still_wanted(delivery: Delivery) -> str:
@@ -92,7 +106,9 @@ def still_wanted(delivery: Delivery) -> str:
             return gettext_noop("the account is deactivated")
         if delivery.channel not in chosen_channels(user):
             return gettext_noop("the person turned this channel off")
-    if is_opted_out(delivery.channel, delivery.resolve_address()):
+    if delivery.template not in OPT_OUT_CONFIRMATIONS and is_opted_out(
+        delivery.channel, delivery.resolve_address()
+    ):
         return gettext_noop("the address opted out")
     return ""
 
@@ -134,7 +150,7 @@ def queue_message(
     for channel, user, address in targets:
         messages.check_template(template, channel)
         probe = address or (user.email if channel == Channel.EMAIL else user.phone)  # type: ignore[union-attr]
-        if is_opted_out(channel, probe):
+        if template not in OPT_OUT_CONFIRMATIONS and is_opted_out(channel, probe):
             continue
         delivery, _created = Delivery.objects.get_or_create(
             idempotency_key=f"{idempotency_key}:{channel}",

@@ -6,3 +6,9 @@ class NotifyConfig(AppConfig):
     name = "defensa.notify"
     label = "notify"
     verbose_name = _("Delivery engine")
+
+    def ready(self) -> None:
+        from defensa.notify import messages, sms
+
+        # Keyword answers queued for a gateway are written at send time, in the person's language.
+        messages.register_context(sms.REPLY_TEMPLATE, sms.reply_context)

@@ -5,9 +5,9 @@ Files live in `templates/notify/messages/` of any app:
 - `<key>.<channel>.txt` the body, with `{% translate %}` / `{% blocktranslate %}` strings
   (Spanish in the app's django.po), rendered inside translation.override(language);
 - `<key>.<channel>.<language>.txt`, optional, a whole hand-written body for one language;
+- a Signal message or device notification without `<key>.signal.txt` / `<key>.push.txt`
+  uses the SMS body (BODY_FALLBACK);
 - `<key>.subject.txt` the email subject (one line).
-
-A device notification (`push`) without its own `<key>.push.txt` uses the SMS text.
 
 A Delivery stores only the key and the ids in its context. The text is rendered at send time:
 nothing an alert says sits in the outbox. An app that needs objects in a message registers a
@@ -88,23 +88,24 @@ def check_context(context: dict[str, Any]) -> dict[str, ContextValue]:
     return dict(context)
 
 
-# A channel with no template of its own for a message says what another channel says: a
-# device notification is as short as a text message.
-FALLBACK_CHANNEL = {"push": "sms"}
+# A channel without its own body for a message uses another's: a Signal message or a device
+# notification is the text message's words unless a `<key>.signal.txt` / `<key>.push.txt`
+# says otherwise.
+BODY_FALLBACK = {"signal": "sms", "push": "sms"}
 
 
 def _body_template(key: str, channel: str, language: str) -> Template:
-    channels = [channel] + ([FALLBACK_CHANNEL[channel]] if channel in FALLBACK_CHANNEL else [])
-    return _engine().select_template(
-        [
-            name
-            for ch in channels
-            for name in (
-                f"notify/messages/{key}.{ch}.{language}.txt",
-                f"notify/messages/{key}.{ch}.txt",
-            )
+    names = [
+        f"notify/messages/{key}.{channel}.{language}.txt",
+        f"notify/messages/{key}.{channel}.txt",
+    ]
+    fallback = BODY_FALLBACK.get(channel)
+    if fallback:
+        names += [
+            f"notify/messages/{key}.{fallback}.{language}.txt",
+            f"notify/messages/{key}.{fallback}.txt",
         ]
-    )
+    return _engine().select_template(names)
 
 
 def check_template(key: str, channel: str) -> None:

@@ -166,7 +166,7 @@ class Delivery(models.Model):
         """Who it is for, as shown on the deliveries page: a name, or a masked address."""
         if self.recipient is not None:
             return str(self.recipient)
-        if self.channel == Channel.SMS:
+        if self.channel in (Channel.SMS, Channel.SIGNAL):
             return mask_phone(self.address)
         local, _at, domain = self.address.partition("@")
         return f"{local[:1]}•••@{domain}"
@@ -182,6 +182,8 @@ class Delivery(models.Model):
         if self.channel == Channel.PUSH:
             # Every device the person subscribed (the webpush transport looks them up).
             return f"devices of user {self.recipient_id}"
+        if self.channel == Channel.SIGNAL:
+            return self.recipient.phone  # Signal reaches people by their phone number
         return ""
 
 

@@ -27,6 +27,13 @@ SPANISH_WORDS = {"ALTO", "PARAR", "BAJA", "INICIO", "ALTA", "AYUDA"}
 class KeywordReply:
     keyword: str  # "stop", "start", "help" or "" (not a keyword)
     reply: str
+    language: str = ""  # the language the reply is written in
+
+
+# A gateway cannot answer in its webhook's response (Twilio can): the reply is queued as this
+# message instead, rendered at send time from the keyword alone.
+REPLY_TEMPLATE = "sms_keyword_reply"
+KEYWORDS = ("stop", "start", "help")
 
 
 def _language(word: str, number: str) -> str:
@@ -35,6 +42,29 @@ def _language(word: str, number: str) -> str:
     digits = actions.normalize_address(Channel.SMS, number)
     person = User.objects.filter(phone=digits).only("language").first()
     return person.language if person else settings.LANGUAGE_CODE
+
+
+def keyword_reply(kind: str) -> str:
+    """The answer to a keyword, in the active language."""
+    name = settings.NETWORK_NAME
+    if kind == "stop":
+        return _("%(name)s: you will get no more text messages. Reply START to get them again.") % {
+            "name": name
+        }
+    if kind == "start":
+        return _("%(name)s: you will get text messages again. Reply STOP to stop.") % {"name": name}
+    if settings.HOTLINE_NUMBER:
+        return _(
+            "%(name)s: alerts from your defense committee. Hotline: %(hotline)s. "
+            "Reply STOP to stop."
+        ) % {"name": name, "hotline": settings.HOTLINE_NUMBER}
+    return _("%(name)s: alerts from your defense committee. Reply STOP to stop.") % {"name": name}
+
+
+def reply_context(stored: dict[str, object]) -> dict[str, object]:
+    """Context builder for REPLY_TEMPLATE (runs in the delivery's language)."""
+    kind = stored.get("keyword")
+    return {"reply": keyword_reply(kind) if kind in KEYWORDS else ""}  # type: ignore[arg-type]
 
 
 def handle_inbound(number: str, body: str) -> KeywordReply:
@@ -51,23 +81,7 @@ def handle_inbound(number: str, body: str) -> KeywordReply:
         kind = "help"
     else:
         return KeywordReply("", "")
-    name = settings.NETWORK_NAME
-    with translation.override(_language(word, number)):
-        if kind == "stop":
-            reply = _(
-                "%(name)s: you will get no more text messages. Reply START to get them again."
-            ) % {"name": name}
-        elif kind == "start":
-            reply = _("%(name)s: you will get text messages again. Reply STOP to stop.") % {
-                "name": name
-            }
-        elif settings.HOTLINE_NUMBER:
-            reply = _(
-                "%(name)s: alerts from your defense committee. Hotline: %(hotline)s. "
-                "Reply STOP to stop."
-            ) % {"name": name, "hotline": settings.HOTLINE_NUMBER}
-        else:
-            reply = _("%(name)s: alerts from your defense committee. Reply STOP to stop.") % {
-                "name": name
-            }
-    return KeywordReply(kind, reply)
+    language = _language(word, number)
+    with translation.override(language):
+        reply = keyword_reply(kind)
+    return KeywordReply(kind, reply, language)

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from defensa.notify import views
+from defensa.notify.transports.gateway.webhook import gateway_webhook
 
 app_name = "notify"
 urlpatterns = [
@@ -9,4 +10,5 @@ urlpatterns = [
     path("deliveries/<int:pk>/cancel/", views.cancel, name="cancel"),
     path("twilio/inbound/", views.twilio_inbound, name="twilio_inbound"),
     path("twilio/status/", views.twilio_status, name="twilio_status"),
+    path("gateway/<str:token>/", gateway_webhook, name="gateway_webhook"),
 ]

@@ -51,6 +51,7 @@ PUBLIC_URL_NAMES = {
     # SMS provider webhooks: no account, authenticated by the provider's signature (property 20).
     "notify:twilio_inbound",
     "notify:twilio_status",
+    "notify:gateway_webhook",
     # A verifier's one-tap link from an alert: no sign-in on a phone; the token is the
     # credential (signed, expiring, single-use; only its hash is stored).
     "dispatch:respond",

@@ -303,3 +303,10 @@ def test_a_text_that_is_not_a_keyword_goes_to_the_registered_handlers(
     assert [(t.number, t.body, t.sid) for t in seen] == [
         ("+13235550142", "ICE at the corner of 5th", "SM" + "1" * 32)
     ]
+
+
+def test_a_non_ascii_signature_is_refused_not_a_500(client, net, twilio_peer):
+    params = {"From": net.ana.phone, "Body": "STOP"}
+    response = client.post("/notify/twilio/inbound/", params, HTTP_X_TWILIO_SIGNATURE="é" * 28)
+    assert response.status_code == 403
+    assert OptOut.objects.count() == 0

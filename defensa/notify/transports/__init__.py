@@ -34,6 +34,8 @@ REGISTRY: dict[str, str] = {
     "email": "defensa.notify.transports.email.EmailTransport",
     "twilio": "defensa.notify.transports.twilio.TwilioTransport",
     "webpush": "defensa.notify.transports.webpush.transport.WebPushTransport",
+    "gateway": "defensa.notify.transports.gateway.GatewayTransport",
+    "signal": "defensa.notify.transports.signal.SignalTransport",
 }
 
 

@@ -44,7 +44,9 @@ def signature(auth_token: str, url: str, params: dict[str, str]) -> str:
 def signature_is_valid(auth_token: str, url: str, params: dict[str, str], given: str) -> bool:
     if not auth_token or not given:
         return False
-    return hmac.compare_digest(signature(auth_token, url, params), given)
+    # Bytes: compare_digest refuses str with non-ASCII characters (a header can hold them).
+    expected = signature(auth_token, url, params).encode()
+    return hmac.compare_digest(expected, given.encode("utf-8", "replace"))
 
 
 def status_callback_url() -> str:
