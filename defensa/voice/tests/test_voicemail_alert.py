@@ -93,9 +93,7 @@ def test_with_nobody_on_duty_every_dispatcher_of_the_committee_hears_of_it(
     net.dani.on_duty = False
     net.dani.save()
     _voicemail_call(voice_peer)
-    assert {d.recipient for d in Delivery.objects.filter(template="voice_voicemail")} == {
-        net.dani
-    }
+    assert {d.recipient for d in Delivery.objects.filter(template="voice_voicemail")} == {net.dani}
 
 
 def test_a_call_without_a_message_alerts_nobody(hotline, net, voice_peer):
