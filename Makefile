@@ -31,7 +31,7 @@ messages: deps
 run: messages
 	DEFENSA_DEMO=1 $(PY) manage.py migrate --verbosity 0
 	DEFENSA_DEMO=1 $(PY) manage.py collectstatic --noinput --verbosity 0
-	DEFENSA_DEMO=1 $(PY) manage.py seed_demo
+	DEFENSA_DEMO=1 DEFENSA_HOTLINE_NUMBER="$(DEMO_HOTLINE)" $(PY) manage.py seed_demo
 	DEFENSA_DEMO=1 PORT=$(PORT) DEFENSA_NETWORK_NAME="$(DEMO_NETWORK_NAME)" \
 	  DEFENSA_HOTLINE_NUMBER="$(DEMO_HOTLINE)" ./scripts/serve
 

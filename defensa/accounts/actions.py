@@ -60,6 +60,15 @@ def sign_in_user(request: HttpRequest, user: User, *, factor: str) -> None:
 
 
 @transaction.atomic
+def confirm_password(user: User) -> None:
+    """The signed-in person typed their password again, to add or replace a second factor."""
+    if user.failed_logins:
+        user.failed_logins = 0
+        user.save(update_fields=["failed_logins"])
+    record("password_confirmed", actor=user, obj=user)
+
+
+@transaction.atomic
 def change_password(user: User, new_password: str, *, actor: User) -> None:
     """Set a new password and end every session of the account."""
     user.set_password(new_password)

@@ -31,6 +31,15 @@ class SignInForm(forms.Form):
         return self.cleaned_data["email"].strip().lower()
 
 
+class ConfirmPasswordForm(forms.Form):
+    password = forms.CharField(
+        label=_("Your password"),
+        max_length=MAX_PASSWORD,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
+    )
+
+
 class CodeForm(forms.Form):
     code = forms.CharField(
         label=_("6-digit code from your authenticator app"),

@@ -15,6 +15,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from defensa.accounts.models import User
 
 PENDING_TTL_S = 300
+# Adding a passkey or an authenticator app needs the password typed within this many seconds
+# (signing in counts): a stolen session alone cannot plant a second factor of its own.
+REAUTH_TTL_S = 300
+SESSION_REAUTH_AT = "defensa_reauth_at"
 _PENDING_UID = "defensa_pending_uid"
 _PENDING_AT = "defensa_pending_at"
 _PENDING_NEXT = "defensa_pending_next"
@@ -66,3 +70,16 @@ def totp_allowed(user: User) -> bool:
     if settings.DEMO:
         return True
     return not (user.requires_passkey and user.passkeys.exists())  # type: ignore[attr-defined]
+
+
+def recently_authenticated(request: HttpRequest) -> bool:
+    """True when the password was typed in this session within REAUTH_TTL_S (sign-in counts)."""
+    from defensa.accounts.middleware import SESSION_AUTH_AT
+
+    times = [request.session.get(SESSION_AUTH_AT), request.session.get(SESSION_REAUTH_AT)]
+    latest = max((t for t in times if isinstance(t, int | float)), default=0)
+    return 0 <= time.time() - latest <= REAUTH_TTL_S
+
+
+def mark_reauthenticated(request: HttpRequest) -> None:
+    request.session[SESSION_REAUTH_AT] = time.time()

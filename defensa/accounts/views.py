@@ -8,12 +8,19 @@ from django.contrib.auth import logout, update_session_auth_hash
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from defensa.accounts import actions, mfa, passkeys, signin
-from defensa.accounts.forms import CodeForm, PasskeyNameForm, PasswordChangeForm, SignInForm
+from defensa.accounts.forms import (
+    CodeForm,
+    ConfirmPasswordForm,
+    PasskeyNameForm,
+    PasswordChangeForm,
+    SignInForm,
+)
 from defensa.accounts.middleware import SESSION_FACTOR
 from defensa.accounts.models import TOTPDevice, User
 from defensa.core.access import public, signed_in
@@ -43,6 +50,10 @@ def _locked_message() -> str:
 
 def _after_sign_in(request: HttpRequest) -> str:
     return signin.pending_next(request) or reverse("accounts:home")
+
+
+def _confirm_url(next_url: str) -> str:
+    return f"{reverse('accounts:confirm_password')}?{urlencode({'next': next_url})}"
 
 
 @public
@@ -193,7 +204,40 @@ def security(request: HttpRequest) -> HttpResponse:
             "totp": TOTPDevice.objects.filter(user=user, confirmed_at__isnull=False).first(),
             "requires_passkey": user.requires_passkey,
             "max_passkeys": passkeys.MAX_PASSKEYS,
+            "recent": signin.recently_authenticated(request),
+            "confirm_url": _confirm_url(reverse("accounts:security")),
         },
+    )
+
+
+@signed_in
+@require_http_methods(["GET", "POST"])
+def confirm_password(request: HttpRequest) -> HttpResponse:
+    """Type the password again before adding a passkey or an authenticator app."""
+    user: User = request.user  # type: ignore[assignment]
+    raw_next = request.POST.get("next") if request.method == "POST" else request.GET.get("next")
+    next_url = signin.safe_next(request, raw_next or "") or reverse("accounts:security")
+    form = ConfirmPasswordForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        if user.is_locked:
+            form.add_error("password", _locked_message())
+        elif user.check_password(form.cleaned_data["password"]):
+            actions.confirm_password(user)
+            signin.mark_reauthenticated(request)
+            return redirect(next_url)
+        elif actions.fail_login(user):
+            # Wrong passwords count as at sign-in; the one that locks the account also ends
+            # this session (someone guessing in a session that is not theirs loses it).
+            logout(request)
+            messages.error(request, _locked_message())
+            return redirect("accounts:login")
+        else:
+            form.add_error("password", _("That is not your password."))
+    return render(
+        request,
+        "accounts/confirm_password.html",
+        {"form": form, "next": next_url, "minutes": signin.REAUTH_TTL_S // 60},
+        status=400 if form.errors else 200,
     )
 
 
@@ -217,6 +261,10 @@ def setup_totp(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     secret = request.session.get(_TOTP_SETUP)
     if request.method == "GET" or not isinstance(secret, str):
+        # A new secret is shown only to someone who typed the password just now; a posted
+        # code is checked only against a secret shown that way.
+        if not signin.recently_authenticated(request):
+            return redirect(_confirm_url(reverse("accounts:setup_totp")))
         secret = mfa.new_totp_secret()
         request.session[_TOTP_SETUP] = secret
     form = CodeForm(request.POST if request.method == "POST" else None)
@@ -278,10 +326,20 @@ def remove_passkey(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("accounts:security")
 
 
+def _reauth_error() -> JsonResponse:
+    return _json_error(
+        _("Type your password again to add a passkey."),
+        status=403,
+        redirect=_confirm_url(reverse("accounts:security")),
+    )
+
+
 @signed_in
 @require_POST
 def passkey_register_options(request: HttpRequest) -> JsonResponse:
     user: User = request.user  # type: ignore[assignment]
+    if not signin.recently_authenticated(request):
+        return _reauth_error()
     if user.passkeys.count() >= passkeys.MAX_PASSKEYS:  # type: ignore[attr-defined]
         return _json_error(_("You have the most passkeys allowed. Remove one first."))
     return JsonResponse({"options": passkeys.registration_options(request, user)})
@@ -291,6 +349,8 @@ def passkey_register_options(request: HttpRequest) -> JsonResponse:
 @require_POST
 def passkey_register_verify(request: HttpRequest) -> JsonResponse:
     user: User = request.user  # type: ignore[assignment]
+    if not signin.recently_authenticated(request):
+        return _reauth_error()
     try:
         data = passkeys.read_json(request)
         form = PasskeyNameForm({"name": data.get("name") or _("Passkey")})

@@ -20,6 +20,7 @@ from defensa.committees.models import (
     Invitation,
     Membership,
     MemberStatus,
+    RoleGrant,
     Shift,
 )
 
@@ -180,6 +181,37 @@ def shifts_for(user: AnyUser | None) -> QuerySet[Shift]:
 def get_shift_for(user: AnyUser | None, pk: Any) -> Shift:
     pk = _pk(pk)
     found = shifts_for(user).filter(pk=pk).first()
+    if found is None:
+        raise Http404
+    return found
+
+
+# Role grants (a second coordinator's approval) -----------------------------------------
+
+
+def committee_and_below(committee: Committee) -> list[int]:
+    """The committee's id and those of every committee under it (city -> locals)."""
+    ids, frontier = [committee.pk], [committee.pk]
+    while frontier:
+        frontier = list(
+            Committee.objects.filter(parent_id__in=frontier).values_list("pk", flat=True)
+        )
+        ids.extend(frontier)
+    return ids
+
+
+def role_grants_for(user: AnyUser | None, committee: Committee) -> QuerySet[RoleGrant]:
+    """Role requests in the committee and the committees under it, for its coordinators."""
+    if not memberships_for(user, "coordinator").filter(committee=committee).exists():
+        return RoleGrant.objects.none()
+    return RoleGrant.objects.filter(
+        membership__committee_id__in=committee_and_below(committee)
+    ).select_related("membership__user", "membership__committee", "requested_by", "decided_by")
+
+
+def get_role_grant_for(user: AnyUser | None, committee: Committee, pk: Any) -> RoleGrant:
+    pk = _pk(pk)
+    found = role_grants_for(user, committee).filter(pk=pk).first()
     if found is None:
         raise Http404
     return found

@@ -23,9 +23,11 @@ from defensa.audit.models import AuditEntry
 from defensa.committees.models import (
     Announcement,
     Committee,
+    GrantStatus,
     Invitation,
     Membership,
     MemberStatus,
+    RoleGrant,
     Shift,
     Vouch,
 )
@@ -294,7 +296,9 @@ def change_roles(
 ) -> bool:
     """Set the member's roles in this committee. Returns False when nothing changed.
 
-    Granting coordinator ends the person's sessions: they must sign in again with a passkey.
+    Making someone a coordinator is not done here: it becomes a pending `RoleGrant` that
+    another coordinator must approve (`approve_role_grant`; security property 7). Dispatcher
+    and legal roles, and removing the coordinator role, take effect at once.
     """
     locked = Membership.objects.select_for_update().get(pk=membership.pk)
     if (is_dispatcher or is_legal or is_coordinator) and locked.status != MemberStatus.FULL:
@@ -307,28 +311,93 @@ def change_roles(
         .exists()
     ):
         raise ActionError("last_coordinator")
+    escalation = is_coordinator and not locked.is_coordinator
     new = {"is_dispatcher": is_dispatcher, "is_legal": is_legal, "is_coordinator": is_coordinator}
+    if escalation:
+        new["is_coordinator"] = False
     changed = [name for name, value in new.items() if getattr(locked, name) != value]
-    if not changed:
+    grant = None
+    if escalation:
+        grant = RoleGrant.objects.filter(
+            membership=locked, role="coordinator", status=GrantStatus.PENDING
+        ).first()
+        if grant is None:
+            grant = RoleGrant.objects.create(membership=locked, requested_by=actor)
+        else:
+            grant = None  # already asked: nothing new
+    if not changed and grant is None:
         return False
-    granted_coordinator = is_coordinator and not locked.is_coordinator
     for name in changed:
         setattr(locked, name, new[name])
         setattr(membership, name, new[name])
-    locked.save(update_fields=changed)
-    if granted_coordinator:
-        locked.user.end_all_sessions()
+    if changed:
+        locked.save(update_fields=changed)
     record(
         "member.roles_changed",
         actor=actor,
         obj=locked,
         committee=locked.committee_id,
-        dispatcher=is_dispatcher,
-        legal=is_legal,
-        coordinator=is_coordinator,
-        sessions_ended=granted_coordinator,
+        dispatcher=locked.is_dispatcher,
+        legal=locked.is_legal,
+        coordinator=locked.is_coordinator,
+        coordinator_requested=grant.pk if grant else None,
+        sessions_ended=False,
     )
     return True
+
+
+def can_decide_grant(grant: RoleGrant, user: User) -> bool:
+    """A coordinator (full member) of the grant's committee or of a committee above it, who is
+    neither the person who asked nor the person it is for."""
+    if user.pk in (grant.requested_by_id, grant.membership.user_id):
+        return False
+    committee = grant.membership.committee
+    allowed = [committee.pk, *(c.pk for c in committee.ancestors())]
+    return Membership.objects.filter(
+        user=user,
+        user__is_active=True,
+        committee_id__in=allowed,
+        status=MemberStatus.FULL,
+        is_coordinator=True,
+    ).exists()
+
+
+@transaction.atomic
+def decide_role_grant(grant: RoleGrant, *, actor: User, approve: bool) -> RoleGrant:
+    """A second coordinator approves (the role takes effect, the person signs in again with a
+    passkey) or refuses a pending request. The one who asked cannot decide it."""
+    locked = RoleGrant.objects.select_for_update().select_related("membership").get(pk=grant.pk)
+    if locked.status != GrantStatus.PENDING:
+        raise ActionError("decided")
+    if actor.pk == locked.requested_by_id:
+        raise ActionError("own_request")
+    if not can_decide_grant(locked, actor):
+        raise ActionError("not_allowed")
+    membership = Membership.objects.select_for_update().get(pk=locked.membership_id)
+    if approve and (membership.status != MemberStatus.FULL or not membership.user.is_active):
+        raise ActionError("probation")
+    locked.status = GrantStatus.APPROVED if approve else GrantStatus.REFUSED
+    locked.decided_by = actor
+    locked.decided_at = timezone.now()
+    locked.save(update_fields=["status", "decided_by", "decided_at"])
+    sessions_ended = False
+    if approve and not membership.is_coordinator:
+        membership.is_coordinator = True
+        membership.save(update_fields=["is_coordinator"])
+        # A new coordinator must sign in again, with a passkey.
+        membership.user.end_all_sessions()
+        sessions_ended = True
+    record(
+        "member.role_grant_approved" if approve else "member.role_grant_refused",
+        actor=actor,
+        obj=locked,
+        committee=membership.committee_id,
+        membership=membership.pk,
+        role=locked.role,
+        requested_by=locked.requested_by_id,
+        sessions_ended=sessions_ended,
+    )
+    return locked
 
 
 @dataclass

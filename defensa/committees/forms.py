@@ -134,7 +134,10 @@ class RolesForm(forms.Form):
     is_coordinator = forms.BooleanField(
         label=_("Coordinator"),
         required=False,
-        help_text=_("Coordinators must sign in with a passkey. They will be signed out now."),
+        help_text=_(
+            "Another coordinator must approve this first. Then the person is signed out and "
+            "must sign in with a passkey."
+        ),
     )
 
 

@@ -280,3 +280,56 @@ class Announcement(models.Model):
 
     def __str__(self) -> str:
         return f"Announcement #{self.pk}"
+
+
+class GrantStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for a second coordinator")
+    APPROVED = "approved", _("Approved")
+    REFUSED = "refused", _("Refused")
+
+
+class RoleGrant(models.Model):
+    """A coordinator's request to make someone a coordinator: it takes effect only when another
+    coordinator of the committee (or of a committee above it) approves (security property 7)."""
+
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="grants")
+    role = models.CharField(max_length=20, default="coordinator")
+    status = models.CharField(
+        max_length=10, choices=GrantStatus.choices, default=GrantStatus.PENDING
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    DATA_CLASSIFICATION: ClassVar[dict[str, FieldClass]] = dict.fromkeys(
+        (
+            "id",
+            "membership",
+            "role",
+            "status",
+            "requested_by",
+            "requested_at",
+            "decided_by",
+            "decided_at",
+        ),
+        c(INTERNAL, ACCOUNT, "coordinator"),
+    )
+
+    class Meta:
+        ordering = ["-requested_at"]
+        constraints = [
+            # One open request per person and role: asking twice finds the first.
+            models.UniqueConstraint(
+                fields=["membership", "role"],
+                condition=models.Q(status="pending"),
+                name="one_pending_grant",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Role grant #{self.pk}"

@@ -20,4 +20,10 @@ urlpatterns = [
     path("<slug:slug>/members/<int:pk>/roles/", views.change_roles, name="roles"),
     path("<slug:slug>/members/<int:pk>/skills/", views.change_skills, name="skills"),
     path("<slug:slug>/members/<int:pk>/deactivate/", views.deactivate, name="deactivate"),
+    path("<slug:slug>/role-requests/", views.role_requests, name="role_requests"),
+    path(
+        "<slug:slug>/role-requests/<int:pk>/<str:verb>/",
+        views.decide_role,
+        name="decide_role",
+    ),
 ]

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.hashers import make_password
 from django.db.models import Count, Exists, OuterRef, Prefetch
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -31,7 +31,15 @@ from defensa.committees.forms import (
     MemberSkillsForm,
     RolesForm,
 )
-from defensa.committees.models import Invitation, Membership, MemberStatus, Shift, Vouch
+from defensa.committees.models import (
+    GrantStatus,
+    Invitation,
+    Membership,
+    MemberStatus,
+    RoleGrant,
+    Shift,
+    Vouch,
+)
 from defensa.core.access import public, signed_in
 from defensa.notify.access import failed_deliveries_of
 
@@ -356,6 +364,9 @@ def _member_context(request: HttpRequest, membership: Membership, **extra: Any) 
             initial={"skills": list(membership.user.skills.values_list("kind", flat=True))}  # type: ignore[attr-defined]
         ),
         "vouch_count": membership.vouches.count(),
+        "pending_grant": RoleGrant.objects.filter(
+            membership=membership, status=GrantStatus.PENDING
+        ).first(),
         "is_self": membership.user_id == request.user.pk,
         # Every message that could not reach this person, so a coordinator can reach them.
         "failures": list(failed_deliveries_of(request.user, membership.user)[:50]),
@@ -394,6 +405,13 @@ def reveal_phone(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 _ROLE_ERRORS = {
     "probation": gettext_lazy("People on probation can't have roles until they are vouched for."),
     "last_coordinator": gettext_lazy("The committee needs at least one coordinator."),
+    "decided": gettext_lazy("This request was already decided."),
+    "own_request": gettext_lazy(
+        "You asked for this, so another coordinator must approve it: that is the point."
+    ),
+    "not_allowed": gettext_lazy(
+        "Only another coordinator of this committee, or of a committee above it, can decide."
+    ),
 }
 
 
@@ -409,9 +427,58 @@ def change_roles(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     except actions.ActionError as error:
         messages.error(request, _ROLE_ERRORS.get(str(error), _("That didn't work.")))
     else:
-        if changed:
+        asked = form.cleaned_data["is_coordinator"] and not membership.is_coordinator
+        if asked:
+            messages.success(
+                request,
+                _(
+                    "Saved. %(name)s becomes a coordinator only when another coordinator "
+                    "approves: they will find the request under Role requests."
+                )
+                % {"name": membership.user.display_name},
+            )
+        elif changed:
             messages.success(request, _("Roles saved."))
     return redirect("committees:member", slug=slug, pk=membership.pk)
+
+
+def role_requests(request: HttpRequest, slug: str) -> HttpResponse:
+    """Requests to make someone a coordinator, here and in the committees below, for a second
+    coordinator to approve or refuse."""
+    committee = access.get_committee_for(request.user, slug, "coordinator")
+    grants = access.role_grants_for(request.user, committee)
+    pending = list(grants.filter(status=GrantStatus.PENDING).order_by("requested_at"))
+    for grant in pending:
+        grant.can_decide = actions.can_decide_grant(grant, request.user)  # type: ignore[attr-defined,arg-type]
+        grant.is_mine = grant.requested_by_id == request.user.pk  # type: ignore[attr-defined]
+    decided = grants.exclude(status=GrantStatus.PENDING).order_by("-decided_at")[:20]
+    context = {"committee": committee, "pending": pending, "decided": decided}
+    return render(request, "committees/role_requests.html", context)
+
+
+@require_POST
+def decide_role(request: HttpRequest, slug: str, pk: int, verb: str) -> HttpResponse:
+    committee = access.get_committee_for(request.user, slug, "coordinator")
+    grant = access.get_role_grant_for(request.user, committee, pk)
+    if verb not in ("approve", "refuse"):
+        raise Http404
+    try:
+        actions.decide_role_grant(grant, actor=request.user, approve=verb == "approve")  # type: ignore[arg-type]
+    except actions.ActionError as error:
+        messages.error(request, _ROLE_ERRORS.get(str(error), _("That didn't work.")))
+    else:
+        name = grant.membership.user.display_name
+        if verb == "approve":
+            messages.success(
+                request,
+                _("%(name)s is now a coordinator and must sign in again with a passkey.")
+                % {"name": name},
+            )
+        else:
+            messages.success(
+                request, _("Refused: %(name)s's roles stay as they were.") % {"name": name}
+            )
+    return redirect("committees:role_requests", slug=slug)
 
 
 @require_POST

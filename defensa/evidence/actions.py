@@ -28,3 +28,21 @@ def set_public_page(committee: Committee, show_verified: bool, *, actor: Any) ->
             show_verified=page.show_verified,
         )
         return page
+
+
+def open_incident_record(incident: Any, *, actor: Any, file_key: str = "") -> None:
+    """Note in the audit chain that someone opened an incident's evidence: the printable record
+    (every report, the timeline, the digests) or, with `file_key`, one stored photo or video.
+
+    Reading evidence exposes reporters' words and pictures, so who read what, and when, is kept
+    (ids only, never content), like a revealed phone number.
+    """
+    extra = {"file": file_key} if file_key else {}
+    with transaction.atomic():
+        record(
+            "evidence.file_opened" if file_key else "evidence.record_opened",
+            actor=actor,
+            obj=incident,
+            committee=incident.committee_id,
+            **extra,
+        )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Q
@@ -30,15 +31,24 @@ class PublicIncident:
     committee: str
 
 
-def verified_incidents(now: dt.datetime | None = None) -> list[PublicIncident]:
+def verified_incidents(
+    now: dt.datetime | None = None, *, preview_for: Any = None
+) -> list[PublicIncident]:
+    """What the public page shows. With `preview_for` (a committee): what it would show of
+    that committee, switched on or not (for its coordinators' settings page)."""
     now = now or timezone.now()
     since = now - dt.timedelta(days=settings.PUBLIC_VERIFIED_DAYS)
     was_confirmed = TimelineEntry.objects.filter(
         incident=OuterRef("pk"), action=TimelineAction.STATE_CHANGED, detail__to=State.CONFIRMED
     )
+    shown_by = (
+        Q(committee=preview_for)
+        if preview_for is not None
+        else Q(committee__public_page__show_verified=True)
+    )
     incidents = (
         Incident.objects.filter(
-            committee__public_page__show_verified=True,
+            shown_by,
             merged_into__isnull=True,
             first_observed_at__gte=since,
         )

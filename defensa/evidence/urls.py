@@ -8,3 +8,7 @@ urlpatterns = [
     path("incidents/<str:ref>/evidence/<str:key>/", views.evidence_file, name="file"),
     path("verified/", views.verified, name="verified"),
 ]
+urlpatterns += [
+    # A committee setting; the page lives with the feature it switches.
+    path("committees/<slug:slug>/public-page/", views.public_page, name="public_page"),
+]

@@ -21,6 +21,7 @@ import json
 import secrets
 import shutil
 import subprocess  # noqa: S404  ffmpeg is the tool made for this; arguments are never a shell
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -78,6 +79,28 @@ def incoming_dir() -> Path:
     folder = Path(settings.MEDIA_ROOT) / "evidence" / "incoming"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+# A video is cleaned and stored within one request; anything older in the incoming folder was
+# left by a crash (a killed worker, a power cut) between ffmpeg and the report's transaction.
+STALE_INCOMING_SECONDS = 3600
+
+
+def purge_stale_incoming(now: float | None = None) -> int:
+    """Delete half-finished files older than an hour from the incoming folder; how many."""
+    folder = Path(settings.MEDIA_ROOT) / "evidence" / "incoming"
+    if not folder.is_dir():
+        return 0
+    cutoff = (time.time() if now is None else now) - STALE_INCOMING_SECONDS
+    removed = 0
+    for path in folder.iterdir():
+        try:
+            if not path.is_dir() and path.lstat().st_mtime < cutoff:
+                path.unlink()
+                removed += 1
+        except FileNotFoundError:  # a request finished with it meanwhile
+            continue
+    return removed
 
 
 def unavailable_message() -> str:

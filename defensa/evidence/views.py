@@ -5,17 +5,22 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from defensa.audit.log import verify_chain
+from defensa.committees.access import get_committee_for
 from defensa.core.access import public
 from defensa.dispatch.messages import where_label
 from defensa.dispatch.models import Outcome
+from defensa.evidence.actions import open_incident_record, set_public_page
+from defensa.evidence.forms import PublicPageForm
 from defensa.evidence.listing import evidence_for, find_item
+from defensa.evidence.models import PublicPage
 from defensa.evidence.public import verified_incidents
 from defensa.incidents.access import get_evidence_viewable_for
 from defensa.incidents.models import Incident, State
@@ -28,6 +33,8 @@ def incident_record(request: HttpRequest, ref: str) -> HttpResponse:
     and whether the audit chain still vouches for all of it. Dispatchers, coordinators and
     the legal team of the incident's committee only (404 for everyone else)."""
     incident = get_evidence_viewable_for(request.user, ref)
+    # Sealed before the chain is checked, so the page's own opening is part of what it vouches.
+    open_incident_record(incident, actor=request.user)
     committee = incident.committee
     items = evidence_for(incident)
     timeline_problems = verify_timeline(incident)
@@ -99,6 +106,7 @@ def evidence_file(request: HttpRequest, ref: str, key: str) -> FileResponse:
     path = Path(settings.MEDIA_ROOT) / item.file
     if not path.is_file():
         raise Http404
+    open_incident_record(incident, actor=request.user, file_key=item.key)
     response = FileResponse(path.open("rb"), content_type=item.content_type)
     extension = path.suffix
     response["Content-Disposition"] = (
@@ -112,3 +120,36 @@ def evidence_file(request: HttpRequest, ref: str, key: str) -> FileResponse:
 def verified(request: HttpRequest) -> HttpResponse:
     """Verified incidents, coarse and approximate, for committees that turned the page on."""
     return render(request, "evidence/verified.html", {"incidents": verified_incidents()})
+
+
+@never_cache
+def public_page(request: HttpRequest, slug: str) -> HttpResponse:
+    """A coordinator turns the committee's part of the public verified page on or off."""
+    committee = get_committee_for(request.user, slug, "coordinator")
+    current = PublicPage.objects.filter(committee=committee).first()
+    form = PublicPageForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        show = form.cleaned_data["show"] == "on"
+        set_public_page(committee, show, actor=request.user)
+        if show:
+            messages.success(
+                request, _("The public page now lists this committee's verified incidents.")
+            )
+        else:
+            messages.success(
+                request, _("The public page no longer lists this committee's incidents.")
+            )
+        return redirect("evidence:public_page", slug=committee.slug)
+    return render(
+        request,
+        "evidence/public_page.html",
+        {
+            "committee": committee,
+            "page": current,
+            "on": bool(current and current.show_verified),
+            "form": form,
+            "preview": verified_incidents(preview_for=committee)[:10],
+            "days": settings.PUBLIC_VERIFIED_DAYS,
+        },
+        status=400 if form.errors else 200,
+    )

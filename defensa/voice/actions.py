@@ -19,6 +19,8 @@ from defensa.audit.models import AuditEntry
 from defensa.committees.models import Committee
 from defensa.core import crypto
 from defensa.incidents.models import Category, Incident
+from defensa.notify.actions import queue_message
+from defensa.notify.models import Priority
 from defensa.reports.actions import key_digest, receive_report
 from defensa.reports.models import Channel
 from defensa.voice import provider
@@ -29,7 +31,10 @@ from defensa.voice.models import (
     Voicemail,
     VoicemailStatus,
 )
-from defensa.voice.routing import e164
+from defensa.voice.routing import dispatchers_to_alert, e164
+
+# The alert to dispatchers when a voicemail arrives (templates in voice/templates/notify/).
+VOICEMAIL_MESSAGE = "voice_voicemail"
 
 
 class InvalidHotline(ValueError):
@@ -147,6 +152,18 @@ def receive_voicemail(call_sid: str, *, recording_sid: str, duration_s: int) -> 
         voicemail.save(
             update_fields=["report", "recording_sid", "duration_s", "status", "received_at"]
         )
+        # Someone must call back: the committee's dispatchers on duty hear of it at once, in
+        # their own language. The message names the report, never the caller's number.
+        alerted = dispatchers_to_alert(voicemail.hotline, voicemail.received_at)
+        for dispatcher in alerted:
+            queue_message(
+                dispatcher,
+                VOICEMAIL_MESSAGE,
+                {"voicemail": voicemail.pk},
+                priority=Priority.URGENT,
+                idempotency_key=f"voice_voicemail:{voicemail.pk}:{dispatcher.pk}",
+                audit=False,  # this action's record names who was alerted
+            )
         record(
             "voice.voicemail_received",
             obj=voicemail,
@@ -154,6 +171,7 @@ def receive_voicemail(call_sid: str, *, recording_sid: str, duration_s: int) -> 
             report=report.pk,
             incident=report.incident_id,
             duration_s=duration_s,
+            alerted=[d.pk for d in alerted],
         )
     return voicemail
 

@@ -59,6 +59,24 @@ def on_shift_operators(hotline: Hotline, at: dt.datetime) -> list[User]:
     return [m.user for m in memberships if m.user.on_duty or m.is_on_shift(at)]
 
 
+def dispatchers_to_alert(hotline: Hotline, at: dt.datetime) -> list[User]:
+    """Who hears about a voicemail: the committee's dispatchers on duty or on a shift now;
+    when none is, every dispatcher of the committee (a message nobody sees helps nobody)."""
+    memberships = list(
+        Membership.objects.filter(
+            committee=hotline.committee,
+            status=MemberStatus.FULL,
+            is_dispatcher=True,
+            user__is_active=True,
+        )
+        .select_related("user", "committee")
+        .prefetch_related("shifts")
+        .order_by("user_id")
+    )
+    on_duty = [m.user for m in memberships if m.user.on_duty or m.is_on_shift(at)]
+    return on_duty or [m.user for m in memberships]
+
+
 def operator_numbers(hotline: Hotline, language: str, at: dt.datetime) -> list[str]:
     """Numbers to ring at once: operators who speak the caller's language, else all of them."""
     operators = on_shift_operators(hotline, at)

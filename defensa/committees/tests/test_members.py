@@ -110,12 +110,22 @@ def test_change_roles_is_audited_and_coordinator_grant_ends_sessions(net, client
         f"/committees/boyle-heights/members/{mo.pk}/roles/",
         {"is_dispatcher": "on", "is_coordinator": "on"},
     )
+    # Coordinator needs a second coordinator's approval: asked, not granted.
+    mo.refresh_from_db()
+    net.mo.refresh_from_db()
+    assert not mo.is_coordinator and net.mo.session_epoch == epoch
+    entries = actions_named("member.roles_changed")
+    assert entries[1].data["coordinator"] is False and entries[1].data["coordinator_requested"]
+    from defensa.committees.models import RoleGrant
+    from defensa.core.testing import join, make_user
+
+    bea = make_user("bea")
+    join(bea, net.boyle, is_coordinator=True)
+    actions.decide_role_grant(RoleGrant.objects.get(), actor=bea, approve=True)
     mo.refresh_from_db()
     net.mo.refresh_from_db()
     assert mo.is_coordinator and net.mo.session_epoch == epoch + 1
-    entries = actions_named("member.roles_changed")
-    assert [e.data["sessions_ended"] for e in entries] == [False, True]
-    assert entries[1].data["coordinator"] is True
+    assert actions_named("member.role_grant_approved")[0].data["sessions_ended"] is True
 
 
 def test_granting_coordinator_signs_the_person_out(net, client_as, client):
@@ -129,6 +139,13 @@ def test_granting_coordinator_signs_the_person_out(net, client_as, client):
     actions.change_roles(
         _m(net, "mo"), actor=net.ana, is_dispatcher=False, is_legal=False, is_coordinator=True
     )
+    assert mo_client.get("/committees/boyle-heights/").status_code == 200  # only asked
+    from defensa.committees.models import RoleGrant
+    from defensa.core.testing import join, make_user
+
+    bea = make_user("bea")
+    join(bea, net.boyle, is_coordinator=True)
+    actions.decide_role_grant(RoleGrant.objects.get(), actor=bea, approve=True)
     response = mo_client.get("/committees/boyle-heights/")
     assert response.status_code in (302, 404)
 

@@ -36,6 +36,9 @@ from defensa.committees.models import (
     Vouch,
 )
 from defensa.incidents.models import Incident
+from defensa.voice.tests.voice_peer import voice_peer
+
+__all__ = ["voice_peer"]
 
 EXPECTED_LOCALS = {
     "Boyle Heights": ["90033"],
@@ -195,3 +198,41 @@ def test_the_guide_matches_the_command() -> None:
         assert persona.email in guide and persona.totp_secret in guide, persona.key
     for name, zips in EXPECTED_LOCALS.items():
         assert f"| {name} | {', '.join(zips)} |" in guide
+
+
+def test_a_demo_call_to_the_hotline_rings_someone_in_boyle_heights(
+    db: None, settings: Settings, voice_peer, tmp_path: Path
+) -> None:
+    from defensa.voice.models import Hotline
+
+    settings.DEMO = True
+    settings.MEDIA_ROOT = tmp_path
+    settings.VOICE_FALLBACK_NUMBERS = []
+    settings.HOTLINE_NUMBER = "+1-213-555-0100"  # the Makefile's DEMO_HOTLINE
+    assert "Hotline +12135550100 rings Boyle Heights" in seed()
+    hotline = Hotline.objects.get()
+    assert hotline.number == "+12135550100" and hotline.committee.slug == "boyle-heights"
+    rosa = User.objects.get(email=PERSONAS[0].email)
+    assert list(hotline.fallback_members.all()) == [rosa]
+
+    call = voice_peer.call("+13235550199", "+12135550100", presses=["2"], answerers={})
+    assert call.dials, "a demo call rang nobody"
+    assert all(d.numbers for d in call.dials)
+
+
+def test_the_hotline_is_added_to_a_network_seeded_before_it(db: None, settings: Settings) -> None:
+    from defensa.voice.models import Hotline
+
+    settings.DEMO = True
+    settings.HOTLINE_NUMBER = ""  # falls back to the Makefile's demo number
+    seed()
+    Hotline.objects.all().delete()  # as a demo database from before the hotline
+    before = row_counts()
+    seed()
+    assert Hotline.objects.get().number == "+12135550100"
+    after = row_counts()
+    changed = {label for label in after if after[label] != before[label]}
+    assert changed <= {"voice.Hotline", "voice.Hotline_fallback_members", "audit.AuditEntry"}
+    # Already mapped: a third run changes nothing.
+    seed()
+    assert row_counts() == after

@@ -295,6 +295,9 @@ class Command(BaseCommand):
                 f"Built the demo network in {seconds:.1f} s: "
                 + ", ".join(f"{n} {what}" for what, n in counts.items())
             )
+        mapped = demo_hotline()
+        if mapped:
+            self.stdout.write(f"Hotline {mapped} rings Boyle Heights' operators on duty.")
         self.stdout.write(login_table())
 
 
@@ -579,6 +582,31 @@ def _incidents(now: dt.datetime, personas: dict[str, User]) -> int:
             change_state(incident, state, actor=personas[who], note=note)
         incidents.add(incident.pk)
     return len(incidents)
+
+
+# The Makefile's DEMO_HOTLINE; used when DEFENSA_HOTLINE_NUMBER is not set.
+DEMO_HOTLINE = "+1-213-555-0100"
+
+
+def demo_hotline() -> str:
+    """Map the demo hotline number to Boyle Heights, so a demo call rings someone: its
+    operators on duty, else the coordinator persona (the fallback group). Additive and
+    idempotent: a network seeded before the hotline existed gets it on the next run; a
+    number already mapped (to Boyle Heights or by an operator elsewhere) is left alone.
+    Returns the number when it maps it now."""
+    from defensa.voice.actions import set_hotline
+    from defensa.voice.models import Hotline
+    from defensa.voice.routing import e164
+
+    number = e164(settings.HOTLINE_NUMBER or DEMO_HOTLINE)
+    boyle = Committee.objects.filter(
+        slug="boyle-heights", parent__parent__slug=NETWORK_SLUG
+    ).first()
+    if not number or boyle is None or Hotline.objects.filter(number=number).exists():
+        return ""
+    rosa = User.objects.filter(email=PERSONAS[0].email).first()
+    set_hotline(boyle, number, fallback_members=[rosa] if rosa else [])
+    return number
 
 
 def _hash(token: str) -> str:

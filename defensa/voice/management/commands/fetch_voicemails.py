@@ -24,6 +24,7 @@ class Command(BaseCommand):
                 status=VoicemailStatus.STORED, deleted_from_provider_at__isnull=True
             ):
                 actions.delete_from_provider(voicemail)
-        self.stdout.write(f"stored {stored}, still waiting {failed}")
+        if stored or failed or int(options.get("verbosity", 1)) > 1:  # type: ignore[call-overload]
+            self.stdout.write(f"stored {stored}, still waiting {failed}")
         if failed:
             self.stderr.write("some recordings could not be fetched; see the voicemail pages")

@@ -11,4 +11,6 @@ class Command(BaseCommand):
     help = "Delete voicemails past their retention, and calls that never left a message."
 
     def handle(self, *args: object, **options: object) -> None:
-        self.stdout.write(f"purged {actions.purge_voicemails()}")
+        purged = actions.purge_voicemails()
+        if purged or int(options.get("verbosity", 1)) > 1:  # type: ignore[call-overload]
+            self.stdout.write(f"purged {purged}")
