@@ -96,7 +96,7 @@ PERSONAS: tuple[Persona, ...] = (
         "DEFENSADEMODISPATCHERLUISBOYLEHE",
         "Dispatcher in Boyle Heights: sees who is on duty and on shift to send verifiers",
         roles={"is_dispatcher": True},
-        skills=(SkillKind.INTERPRETER,),
+        skills=(SkillKind.INTERPRETER, SkillKind.HOTLINE),
     ),
     Persona(
         "verifier",
@@ -170,6 +170,7 @@ SKILL_WEIGHTS = {
     SkillKind.INTERPRETER: 0.15,
     SkillKind.DRIVER: 0.18,
     SkillKind.ATTORNEY: 0.03,
+    SkillKind.HOTLINE: 0.05,  # people who answer the voice hotline's calls
 }
 # Weekly windows people actually give: raids start before dawn, court is in the morning,
 # volunteers are free evenings and Saturdays. (weekdays, start, end; 0 is Monday)
