@@ -111,7 +111,7 @@ def case_new(request: HttpRequest) -> HttpResponse:
     committees = access.legal_committees(request.user)
     if not committees.exists():
         raise Http404
-    form = OpenCaseForm(request.POST or None, committees=committees)
+    form = OpenCaseForm(request.POST if request.method == "POST" else None, committees=committees)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         case = actions.open_case(
@@ -427,7 +427,7 @@ def plan_search(request: HttpRequest, slug: str) -> HttpResponse:
 def plan_trigger(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     committee = get_committee_for(request.user, slug, role="dispatcher")
     plan = access.get_triggerable_plan_for(request.user, committee, pk)
-    form = TriggerForm(request.POST or None)
+    form = TriggerForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         actions.trigger_plan(plan, via=form.cleaned_data["via"], actor=request.user)
         messages.success(

@@ -39,7 +39,7 @@ def _incident(net) -> Incident:
     report = receive_report(
         {"category": "home_arrest", "zip_code": "90033", "description": "x"},
         channel="web",
-        idempotency_key="case-test",
+        idempotency_key="case-test-report",
     )
     return report.incident
 
@@ -252,7 +252,7 @@ def test_open_case_rejects_a_reference_of_another_committee(client_as, net):
     report = receive_report(
         {"category": "home_arrest", "zip_code": "90022", "description": "x"},
         channel="web",
-        idempotency_key="east",
+        idempotency_key="east-la-report",
     )
     response = client_as(net.lucia).post(
         reverse("cases:new"),
