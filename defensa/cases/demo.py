@@ -15,7 +15,15 @@ from django.utils import timezone
 
 from defensa.accounts.models import User
 from defensa.cases import actions
-from defensa.cases.models import Case, Facility, HearingKind, Source, Status, Task
+from defensa.cases.models import (
+    DEFAULT_FACILITIES,
+    Case,
+    Facility,
+    HearingKind,
+    Source,
+    Status,
+    Task,
+)
 from defensa.committees.models import Committee
 from defensa.incidents.models import Incident
 
@@ -34,6 +42,8 @@ def seed(personas: dict[str, User], committees: dict[str, Committee]) -> dict[st
         return {"cases": 0, "emergency plans": 0}
     boyle, south = committees["boyle-heights"], committees["south-la"]
     legal, dispatcher, member = personas["legal"], personas["dispatcher"], personas["member"]
+    for name, city in DEFAULT_FACILITIES:
+        Facility.objects.get_or_create(name=name, defaults={"city": city})
     adelanto = Facility.objects.get(name="Adelanto ICE Processing Center")
     b18 = Facility.objects.get(name__startswith="B-18")
     carwash = Incident.objects.filter(committee=boyle, state="confirmed").first()

@@ -111,6 +111,20 @@ class Facility(models.Model):
         return f"{self.name} ({self.city})" if self.city else self.name
 
 
+# A starting list of detention facilities in and around Los Angeles (public names). Not a
+# data migration: `manage.py restore` needs a migrated database with no rows at all. The demo
+# seed adds them; a network adds its own from any case page (docs/cases.md).
+DEFAULT_FACILITIES: tuple[tuple[str, str], ...] = (
+    ("B-18 (ICE holding, 300 N Los Angeles St)", "Los Angeles"),
+    ("Metropolitan Detention Center", "Los Angeles"),
+    ("Adelanto ICE Processing Center", "Adelanto"),
+    ("Desert View Annex", "Adelanto"),
+    ("Otay Mesa Detention Center", "San Diego"),
+    ("Imperial Regional Detention Facility", "Calexico"),
+    ("Golden State Annex", "McFarland"),
+)
+
+
 class BondStatus(models.TextChoices):
     NONE = "", _("No bond yet")
     REQUESTED = "requested", _("Requested")

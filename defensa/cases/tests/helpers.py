@@ -21,7 +21,7 @@ def canary_case(net: Any, **extra: Any) -> Case:
             a_number=CANARY_A_NUMBER,
             birth_date="1990-01-02",
             birth_country="Guatemala",
-            facility=Facility.objects.get(name="Adelanto ICE Processing Center"),
+            facility=Facility.objects.get_or_create(name="Adelanto ICE Processing Center")[0],
             contacts=[
                 {
                     "name": "Canary Sister",
