@@ -600,7 +600,9 @@ def cancel_trigger(trigger: PlanTrigger, *, actor: Any) -> PlanTrigger:
     """A false alarm, inside the window: stop what has not gone out, tell the contacts who
     were already told, close the case and tell the legal team."""
     locked = (
-        PlanTrigger.objects.select_for_update().select_related("plan", "case").get(pk=trigger.pk)
+        PlanTrigger.objects.select_for_update(of=("self",))
+        .select_related("plan", "case")
+        .get(pk=trigger.pk)
     )
     if not locked.can_cancel():
         raise TooLate
