@@ -11,9 +11,11 @@ urlpatterns = [
     path("", include("defensa.dispatch.urls")),
     path("", include("defensa.evidence.urls")),
     path("join/", include("defensa.committees.join_urls")),
+    path("", include("defensa.cases.plan_urls")),
     path("me/", include("defensa.committees.me_urls")),
     path("broadcasts/", include("defensa.broadcasts.urls")),
     path("voice/", include("defensa.voice.urls")),
+    path("cases/", include("defensa.cases.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("", include("defensa.notify.transports.webpush.urls")),
 ]

@@ -544,6 +544,10 @@ def build(rng: random.Random) -> dict[str, int]:
     )  # fmt: skip
 
     incidents = _incidents(now, {p.key: users[i] for i, p in enumerate(PERSONAS)})
+    # Cases and emergency plans for the legal persona (defensa/cases/demo.py).
+    from defensa.cases import demo as cases_demo
+
+    cases = cases_demo.seed({p.key: users[i] for i, p in enumerate(PERSONAS)}, committees)
 
     return {
         "committees": len(committees) + 1,
@@ -553,6 +557,7 @@ def build(rng: random.Random) -> dict[str, int]:
         "vouches": len(vouches),
         "announcements": len(announcements),
         "incidents": incidents,
+        **cases,
     }
 
 
