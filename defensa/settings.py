@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "defensa.incidents",
     "defensa.reports",
     "defensa.dispatch",
+    "defensa.cases",
 ]
 
 MIDDLEWARE = [
@@ -300,3 +301,8 @@ if (
 # age public keys (age1...) that `manage.py backup` encrypts to; their private keys stay off
 # this server.
 BACKUP_RECIPIENTS = env_list("DEFENSA_BACKUP_RECIPIENTS", [])
+
+# Cases and emergency plans (defensa/cases, docs/cases.md).
+CASES_CONSULTATION_HOURS = env_int("DEFENSA_CASES_CONSULTATION_HOURS", 48, minimum=1)
+CASES_REVEALS_PER_HOUR = env_int("DEFENSA_CASES_REVEALS_PER_HOUR", 60, minimum=1)
+PLAN_CANCEL_MINUTES = env_int("DEFENSA_PLAN_CANCEL_MINUTES", 15, minimum=1)

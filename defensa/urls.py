@@ -10,6 +10,8 @@ urlpatterns = [
     path("notify/", include("defensa.notify.urls")),
     path("", include("defensa.dispatch.urls")),
     path("join/", include("defensa.committees.join_urls")),
+    path("", include("defensa.cases.plan_urls")),
     path("me/", include("defensa.committees.me_urls")),
+    path("cases/", include("defensa.cases.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
 ]

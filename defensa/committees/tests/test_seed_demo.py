@@ -73,7 +73,9 @@ def test_builds_the_los_angeles_network(
     # shifts and memberships (about 200 today), not one or more per row (over 1,000).
     with CaptureQueriesContext(connection) as queries:
         output = seed()
-    assert len(queries) < 400, f"{len(queries)} queries: rows are created one by one"
+    # The demo cases and plans (defensa/cases/demo.py) go through the real actions, so their
+    # timelines and audit chain are real: about 300 queries more, a fixed number.
+    assert len(queries) < 700, f"{len(queries)} queries: rows are created one by one"
 
     network = Committee.objects.get(slug=NETWORK_SLUG, kind=Kind.NETWORK)
     city = Committee.objects.get(parent=network, kind=Kind.CITY, name="Los Angeles")

@@ -96,7 +96,7 @@ PERSONAS: tuple[Persona, ...] = (
         "DEFENSADEMODISPATCHERLUISBOYLEHE",
         "Dispatcher in Boyle Heights: sees who is on duty and on shift to send verifiers",
         roles={"is_dispatcher": True},
-        skills=(SkillKind.INTERPRETER,),
+        skills=(SkillKind.INTERPRETER, SkillKind.HOTLINE),
     ),
     Persona(
         "verifier",
@@ -170,6 +170,7 @@ SKILL_WEIGHTS = {
     SkillKind.INTERPRETER: 0.15,
     SkillKind.DRIVER: 0.18,
     SkillKind.ATTORNEY: 0.03,
+    SkillKind.HOTLINE: 0.05,  # people who answer the voice hotline's calls
 }
 # Weekly windows people actually give: raids start before dawn, court is in the morning,
 # volunteers are free evenings and Saturdays. (weekdays, start, end; 0 is Monday)
@@ -540,6 +541,10 @@ def build(rng: random.Random) -> dict[str, int]:
     )  # fmt: skip
 
     incidents = _incidents(now, {p.key: users[i] for i, p in enumerate(PERSONAS)})
+    # Cases and emergency plans for the legal persona (defensa/cases/demo.py).
+    from defensa.cases import demo as cases_demo
+
+    cases = cases_demo.seed({p.key: users[i] for i, p in enumerate(PERSONAS)}, committees)
 
     return {
         "committees": len(committees) + 1,
@@ -549,6 +554,7 @@ def build(rng: random.Random) -> dict[str, int]:
         "vouches": len(vouches),
         "announcements": len(announcements),
         "incidents": incidents,
+        **cases,
     }
 
 

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from defensa.cases import views
+
+app_name = "cases"
+urlpatterns = [
+    path("", views.case_list, name="list"),
+    path("new/", views.case_new, name="new"),
+    path("<int:pk>/", views.case_detail, name="case"),
+    path("<int:pk>/reveal/", views.case_reveal, name="reveal"),
+    path("<int:pk>/tasks/<int:task>/done/", views.task_done, name="task_done"),
+    path("<int:pk>/<slug:part>/", views.case_update, name="update"),
+]
