@@ -13,5 +13,6 @@ urlpatterns = [
     path("", include("defensa.cases.plan_urls")),
     path("me/", include("defensa.committees.me_urls")),
     path("cases/", include("defensa.cases.urls")),
+    path("", include("defensa.accompaniment.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
 ]
