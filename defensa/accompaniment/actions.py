@@ -538,7 +538,8 @@ def _detained(appointment: Appointment, companion: Companion, actor: Any) -> dic
         {"appointment": appointment.pk, "case": case.pk},
         f"accomp-detained-legal:{appointment.pk}",
     )
-    return {"case": case.pk, "case_opened": opened, "family": len(family), "legal": legal}
+    # The case's id is in the record already (it is the case's timeline entry).
+    return {"case_opened": opened, "family": len(family), "legal": legal}
 
 
 @transaction.atomic

@@ -54,6 +54,10 @@ PUBLIC_URL_NAMES = {
     # A verifier's one-tap link from an alert: no sign-in on a phone; the token is the
     # credential (signed, expiring, single-use; only its hash is stored).
     "dispatch:respond",
+    # An accompanier's check-in link (the token is the credential, derived and hashed like
+    # dispatch's) and their private calendar feed (a random token, only its hash stored).
+    "accompaniment:checkin",
+    "accompaniment:feed",
 }
 
 # Views a member on probation may open inside their own committee (slug "boyle-heights").
