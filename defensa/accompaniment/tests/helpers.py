@@ -32,7 +32,9 @@ def court() -> Place:
     return place
 
 
-def schedule(net: Any, *, starts_in: dt.timedelta = dt.timedelta(days=3), **extra: Any) -> Appointment:
+def schedule(
+    net: Any, *, starts_in: dt.timedelta = dt.timedelta(days=3), **extra: Any
+) -> Appointment:
     """A Boyle Heights hearing for a canary person, one Spanish SMS contact and the canary
     phone as an English email-less SMS contact."""
     starts = timezone.now() + starts_in

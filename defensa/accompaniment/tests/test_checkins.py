@@ -175,9 +175,10 @@ def test_detained_asks_once_more_then_opens_a_case_and_tells_family_and_legal(cl
     sign_in(legal_client, net.lucia)
     calendar = legal_client.get("/accompaniment/c/boyle-heights/").content.decode()
     assert "Detained" in calendar
-    assert case.reference in legal_client.get(
-        f"/accompaniment/c/boyle-heights/{appointment.pk}/"
-    ).content.decode()
+    assert (
+        case.reference
+        in legal_client.get(f"/accompaniment/c/boyle-heights/{appointment.pk}/").content.decode()
+    )
 
 
 def test_detained_on_a_linked_case_uses_its_family_contacts(net):
@@ -204,9 +205,10 @@ def test_rescheduled_tells_the_legal_team(client, net):
     client.post(_link(companion), {"step": "rescheduled"})
     appointment.refresh_from_db()
     assert appointment.status == Status.RESCHEDULED
-    assert Delivery.objects.filter(
-        template=actions.RESCHEDULED_MESSAGE, recipient=net.lucia
-    ).count() == 1
+    assert (
+        Delivery.objects.filter(template=actions.RESCHEDULED_MESSAGE, recipient=net.lucia).count()
+        == 1
+    )
 
 
 def test_links_that_do_not_work(client, net):
@@ -246,7 +248,9 @@ def test_any_check_in_post_gets_an_answer_never_a_500(client, net, step, sure, t
         confirmed(net, schedule(net, starts_in=dt.timedelta(minutes=30)))
     companion = Companion.objects.get()
     path = _link(companion) if not token else f"/a/{quote(token, safe='')}/"
-    response = client.post(path, {"step": step.replace("\x00", ""), "sure": sure.replace("\x00", "")})
+    response = client.post(
+        path, {"step": step.replace("\x00", ""), "sure": sure.replace("\x00", "")}
+    )
     assert response.status_code in (200, 302, 400, 404, 410)
     # Whole or nothing: a detention is always a case with its family alerts.
     appointment = Appointment.objects.get()

@@ -103,7 +103,10 @@ def test_the_feed_lists_only_the_volunteers_confirmed_appointments(client_as, cl
     assert event["UID"].startswith(f"accompaniment-{mine.pk}@")
     start = dt.datetime.strptime(event["DTSTART"], "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.UTC)
     assert start == mine.starts_at.replace(microsecond=0)
-    assert unescape(event["LOCATION"]) == "Los Angeles Immigration Court (Olive St), 606 S Olive St, Los Angeles, CA 90014"
+    assert (
+        unescape(event["LOCATION"])
+        == "Los Angeles Immigration Court (Olive St), 606 S Olive St, Los Angeles, CA 90014"
+    )
     assert "\\," in event["LOCATION"]  # commas escaped
     assert "Audiencia en la corte" in unescape(event["SUMMARY"])  # vero's language
     assert event["STATUS"] == "CONFIRMED"

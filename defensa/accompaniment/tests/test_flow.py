@@ -92,7 +92,9 @@ def test_a_case_reference_links_the_appointment(client_as, net):
     day = (timezone.localdate() + dt.timedelta(days=5)).isoformat()
     data = {"kind": "hearing", "place": court().pk, "date": day, "time": "09:00", "hours": "3",
             "companions_needed": "2", "contact1_language": "es", "contact2_language": "es"}  # fmt: skip
-    wrong = client.post("/accompaniment/c/boyle-heights/new/", {**data, "case_reference": "CZZZZZZ"})
+    wrong = client.post(
+        "/accompaniment/c/boyle-heights/new/", {**data, "case_reference": "CZZZZZZ"}
+    )
     assert wrong.status_code == 400
     assert "No open case" in wrong.content.decode()
     ok = client.post(
@@ -212,7 +214,9 @@ def test_only_the_legal_team_reaches_the_calendar(client_as, net, who):
         f"/accompaniment/c/boyle-heights/{appointment.pk}/",
     ):
         assert client.get(path).status_code == 404
-    assert client.post(f"/accompaniment/c/boyle-heights/{appointment.pk}/reveal/").status_code == 404
+    assert (
+        client.post(f"/accompaniment/c/boyle-heights/{appointment.pk}/reveal/").status_code == 404
+    )
 
 
 def test_volunteers_need_a_current_skill_in_the_committee(client_as, net):
@@ -238,7 +242,11 @@ def test_places_are_added_by_the_legal_team(client_as, net):
     client = client_as(net.lucia)
     client.post(
         "/accompaniment/c/boyle-heights/places/",
-        {"name": "ICE Los Angeles Field Office", "kind": "office", "address": "300 N Los Angeles St"},
+        {
+            "name": "ICE Los Angeles Field Office",
+            "kind": "office",
+            "address": "300 N Los Angeles St",
+        },
     )
     assert Place.objects.filter(name="ICE Los Angeles Field Office", kind="office").exists()
     assert _audits("accompaniment.place_added") == 1
