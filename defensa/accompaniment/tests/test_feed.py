@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from defensa.accompaniment import actions, ical
 from defensa.accompaniment.models import Appointment, FeedToken
-from defensa.accompaniment.tests.helpers import CANARY_NAME, accompanier, confirmed, court, schedule
+from defensa.accompaniment.tests.helpers import CANARY_NAME, confirmed, court, schedule
 from defensa.audit.models import AuditEntry
 from defensa.core.tests.canary import CANARY_A_NUMBER, CANARY_NEEDLES, dump_database
 from defensa.notify import messages

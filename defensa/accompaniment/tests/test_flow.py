@@ -90,8 +90,10 @@ def test_a_case_reference_links_the_appointment(client_as, net):
     case = canary_case(net)
     client = client_as(net.lucia)
     day = (timezone.localdate() + dt.timedelta(days=5)).isoformat()
-    data = {"kind": "hearing", "place": court().pk, "date": day, "time": "09:00", "hours": "3",
-            "companions_needed": "2", "contact1_language": "es", "contact2_language": "es"}  # fmt: skip
+    data = {
+        "kind": "hearing", "place": court().pk, "date": day, "time": "09:00", "hours": "3",
+        "companions_needed": "2", "contact1_language": "es", "contact2_language": "es",
+    }  # fmt: skip
     wrong = client.post(
         "/accompaniment/c/boyle-heights/new/", {**data, "case_reference": "CZZZZZZ"}
     )
