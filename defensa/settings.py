@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "defensa.evidence",
     "defensa.voice",
     "defensa.cases",
+    "defensa.accompaniment",
 ]
 
 MIDDLEWARE = [
@@ -379,3 +380,8 @@ BACKUP_RECIPIENTS = env_list("DEFENSA_BACKUP_RECIPIENTS", [])
 CASES_CONSULTATION_HOURS = env_int("DEFENSA_CASES_CONSULTATION_HOURS", 48, minimum=1)
 CASES_REVEALS_PER_HOUR = env_int("DEFENSA_CASES_REVEALS_PER_HOUR", 60, minimum=1)
 PLAN_CANCEL_MINUTES = env_int("DEFENSA_PLAN_CANCEL_MINUTES", 15, minimum=1)
+
+# Court and ICE check-in accompaniment (defensa/accompaniment, docs/accompaniment.md).
+ACCOMPANIMENT_AUTO_CONFIRM = env_bool("DEFENSA_ACCOMPANIMENT_AUTO_CONFIRM", False)
+ACCOMPANIMENT_GRACE_MINUTES = env_int("DEFENSA_ACCOMPANIMENT_GRACE_MINUTES", 60, minimum=1)
+ACCOMPANIMENT_LINK_HOURS_AFTER = env_int("DEFENSA_ACCOMPANIMENT_LINK_HOURS_AFTER", 12, minimum=1)

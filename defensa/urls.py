@@ -16,6 +16,7 @@ urlpatterns = [
     path("broadcasts/", include("defensa.broadcasts.urls")),
     path("voice/", include("defensa.voice.urls")),
     path("cases/", include("defensa.cases.urls")),
+    path("", include("defensa.accompaniment.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("", include("defensa.notify.transports.webpush.urls")),
 ]

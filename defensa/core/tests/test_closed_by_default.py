@@ -68,6 +68,10 @@ PUBLIC_URL_NAMES = {
     # The service worker and web app manifest: browsers fetch them without cookies.
     "webpush:service_worker",
     "webpush:manifest",
+    # An accompanier's check-in link (the token is the credential, derived and hashed like
+    # dispatch's) and their private calendar feed (a random token, only its hash stored).
+    "accompaniment:checkin",
+    "accompaniment:feed",
 }
 
 # Views a member on probation may open inside their own committee (slug "boyle-heights").

@@ -548,6 +548,12 @@ def build(rng: random.Random) -> dict[str, int]:
     from defensa.cases import demo as cases_demo
 
     cases = cases_demo.seed({p.key: users[i] for i, p in enumerate(PERSONAS)}, committees)
+    # Upcoming court and ICE check-in accompaniments (defensa/accompaniment/demo.py).
+    from defensa.accompaniment import demo as accompaniment_demo
+
+    accompaniments = accompaniment_demo.seed(
+        {p.key: users[i] for i, p in enumerate(PERSONAS)}, committees
+    )
 
     return {
         "committees": len(committees) + 1,
@@ -558,6 +564,7 @@ def build(rng: random.Random) -> dict[str, int]:
         "announcements": len(announcements),
         "incidents": incidents,
         **cases,
+        **accompaniments,
     }
 
 
