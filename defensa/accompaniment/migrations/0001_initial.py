@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('cases', '0002_seed_facilities'),
+        ('cases', '0001_initial'),
         ('committees', '0001_initial'),
         ('crypto', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
