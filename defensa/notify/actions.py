@@ -20,6 +20,7 @@ from django.utils.translation import gettext_noop
 
 from defensa.accounts.models import User
 from defensa.audit.log import record
+from defensa.core import crypto
 from defensa.notify import messages
 from defensa.notify.models import (
     DELIVERY_RETENTION,
@@ -28,6 +29,7 @@ from defensa.notify.models import (
     OptOut,
     Priority,
     Status,
+    mask_address,
 )
 
 
@@ -152,11 +154,11 @@ def queue_message(
         probe = address or (user.email if channel == Channel.EMAIL else user.phone)  # type: ignore[union-attr]
         if template not in OPT_OUT_CONFIRMATIONS and is_opted_out(channel, probe):
             continue
-        delivery, _created = Delivery.objects.get_or_create(
+        delivery, created = Delivery.objects.get_or_create(
             idempotency_key=f"{idempotency_key}:{channel}",
             defaults={
                 "recipient": user,
-                "address": address,
+                "address_hint": mask_address(channel, address) if address else "",
                 "channel": channel,
                 "template": template,
                 "context": stored,
@@ -164,6 +166,11 @@ def queue_message(
                 "priority": int(priority),
             },
         )
+        if created and address:
+            # Someone without an account: the address is kept only sealed (property 14).
+            delivery.data_key = crypto.new_key("notify.delivery")
+            crypto.seal(delivery, "sealed_address", address)
+            delivery.save(update_fields=["data_key", "sealed_address"])
         deliveries.append(delivery)
     if audit and deliveries:
         record(

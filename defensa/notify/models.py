@@ -25,6 +25,7 @@ from defensa.core.classification import (
     FieldClass,
     c,
 )
+from defensa.core.crypto.fields import EncryptedField
 
 if TYPE_CHECKING:
     from defensa.notify.transports import Outgoing
@@ -59,6 +60,14 @@ class Priority(models.IntegerChoices):
     URGENT = 90, _("Urgent")
 
 
+def mask_address(channel: str, value: str) -> str:
+    """What the deliveries page shows of an address: enough to tell two apart, no more."""
+    if channel in (Channel.SMS, Channel.SIGNAL):
+        return mask_phone(value) or "•••"
+    local, _at, domain = value.partition("@")
+    return f"{local[:1]}•••@{domain}" if domain else "•••"
+
+
 class Delivery(models.Model):
     """One message to one person (or address) on one channel."""
 
@@ -72,9 +81,15 @@ class Delivery(models.Model):
         on_delete=models.CASCADE,
         related_name="deliveries",
     )
-    # Only for recipients without an account; a user's address is read at send time, so a
+    # Only for recipients without an account (a reporter, a family contact): the address is
+    # sealed under this delivery's own data key (defensa/core/crypto), and only a masked hint
+    # is kept in the clear for the deliveries page. A user's address is read at send time, so a
     # changed phone number or email is used and no copy of it sits in the outbox.
-    address = models.CharField(_("address"), max_length=254, blank=True)
+    address_hint = models.CharField(_("address"), max_length=254, blank=True)
+    data_key = models.ForeignKey(
+        "crypto.DataKey", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    sealed_address = EncryptedField(key_field="data_key")
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     template = models.CharField(_("message"), max_length=80)
     # Ids and short machine words only (checked in actions.queue_message), never content.
@@ -118,7 +133,8 @@ class Delivery(models.Model):
             ),
             _ops,
         ),
-        "address": c(SENSITIVE, DELIVERY_RETENTION, "admin"),
+        **dict.fromkeys(("sealed_address", "data_key"), c(SENSITIVE, DELIVERY_RETENTION)),
+        "address_hint": c(INTERNAL, DELIVERY_RETENTION, "coordinator", "admin"),
         # Provider replies can quote the address ("550 <x@y> unknown").
         "last_error": c(SENSITIVE, DELIVERY_RETENTION, "coordinator", "admin"),
         # Derived from the causing object's id; not secret, but never shown.
@@ -142,7 +158,7 @@ class Delivery(models.Model):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(recipient__isnull=False) | ~Q(address=""),
+                condition=Q(recipient__isnull=False) | ~Q(address_hint=""),
                 name="notify_delivery_has_recipient",
             )
         ]
@@ -166,15 +182,17 @@ class Delivery(models.Model):
         """Who it is for, as shown on the deliveries page: a name, or a masked address."""
         if self.recipient is not None:
             return str(self.recipient)
-        if self.channel in (Channel.SMS, Channel.SIGNAL):
-            return mask_phone(self.address)
-        local, _at, domain = self.address.partition("@")
-        return f"{local[:1]}•••@{domain}"
+        return self.address_hint
 
     def resolve_address(self) -> str:
         """The address to send to now: the person's current one, or the stored one."""
         if self.recipient is None:
-            return self.address
+            from defensa.core import crypto
+
+            try:
+                return crypto.unseal(self, "sealed_address") or ""
+            except crypto.KeyShredded:
+                return ""
         if self.channel == Channel.EMAIL:
             return self.recipient.email
         if self.channel == Channel.SMS:

@@ -144,7 +144,7 @@ def test_detained_asks_once_more_then_opens_a_case_and_tells_family_and_legal(cl
     assert case.contacts.count() == 2
     # The family, in their own languages, by SMS.
     family = Delivery.objects.filter(template=actions.DETAINED_FAMILY_MESSAGE).order_by("id")
-    assert [(d.channel, d.address, d.language) for d in family] == [
+    assert [(d.channel, d.resolve_address(), d.language) for d in family] == [
         ("sms", FAMILY_PHONE, "es"),
         ("sms", CANARY_PHONE, "en"),
     ]
@@ -190,7 +190,7 @@ def test_detained_on_a_linked_case_uses_its_family_contacts(net):
     actions.check_in(companion, "detained", actor=net.vero)
     assert Case.objects.count() == 1
     [family] = Delivery.objects.filter(template=actions.DETAINED_FAMILY_MESSAGE)
-    assert (family.address, family.language) == (CANARY_PHONE, "es")
+    assert (family.resolve_address(), family.language) == (CANARY_PHONE, "es")
     assert Delivery.objects.filter(
         template=actions.DETAINED_LEGAL_MESSAGE, recipient=net.lucia
     ).exists()

@@ -44,7 +44,7 @@ import json, django
 django.setup()
 from defensa.notify.models import Delivery
 print(json.dumps([
-    {"address": d.address, "status": d.status, "attempts": d.attempts,
+    {"address": d.resolve_address(), "status": d.status, "attempts": d.attempts,
      "log": list(d.attempt_log.values_list("status", flat=True))}
     for d in Delivery.objects.order_by("id")
 ]))

@@ -58,7 +58,7 @@ def test_a_text_becomes_a_report_with_a_reply_in_english(client, net):
     assert report.language == "en"
     assert report.incident.report_count == 1
     [reply] = Delivery.objects.all()
-    assert (reply.channel, reply.address, reply.language) == ("sms", PHONE, "en")
+    assert (reply.channel, reply.resolve_address(), reply.language) == ("sms", PHONE, "en")
     assert reply.recipient is None
     assert reply.context == {"reference": report.reference}
     body = messages.render(reply).body
