@@ -19,7 +19,8 @@ from defensa.accounts import mfa
 from defensa.accounts.actions import deactivate_user
 from defensa.accounts.models import Skill, SkillKind, TOTPDevice, User
 from defensa.audit.log import record
-from defensa.audit.models import AuditEntry
+from defensa.audit.reveals import RevealQuota as RevealQuota  # re-exported for the views
+from defensa.audit.reveals import record_reveal
 from defensa.committees.models import (
     Announcement,
     Committee,
@@ -256,32 +257,16 @@ def post_announcement(committee: Committee, *, actor: User, body: str) -> Announ
 # Coordinators managing members --------------------------------------------------------
 
 
-class RevealQuota(ActionError):
-    pass
-
-
 def reveal_phone(membership: Membership, *, actor: User) -> str:
-    """The member's full phone number, for this one response; every reveal is audited.
-
-    A coordinator may reveal PHONE_REVEALS_PER_HOUR numbers an hour: more looks like
-    copying the list, so it is refused, and the refusal is kept in the audit log (it is
-    committed before RevealQuota is raised, on purpose).
-    """
-    since = timezone.now() - dt.timedelta(hours=1)
-    with transaction.atomic():
-        recent = AuditEntry.objects.filter(
-            actor_id=actor.pk, action="member.phone_revealed", created_at__gte=since
-        ).count()
-        allowed = recent < settings.PHONE_REVEALS_PER_HOUR
-        record(
-            "member.phone_revealed" if allowed else "member.phone_reveal_refused",
-            actor=actor,
-            obj=membership,
-            committee=membership.committee_id,
-            user=membership.user_id,
-        )
-    if not allowed:
-        raise RevealQuota
+    """The member's full phone number, for this one response; every reveal is audited and
+    counted against the hourly quota (defensa.audit.reveals; RevealQuota past it)."""
+    record_reveal(
+        "member.phone",
+        actor=actor,
+        obj=membership,
+        committee=membership.committee_id,
+        user=membership.user_id,
+    )
     return membership.user.phone
 
 

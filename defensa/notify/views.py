@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from xml.sax.saxutils import escape
 
-from django.conf import settings
 from django.contrib import messages
 from django.db.models import Case, IntegerField, Value, When
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
@@ -18,7 +17,7 @@ from defensa.core.access import public
 from defensa.notify import actions, inbound, sms
 from defensa.notify.access import deliveries_for, get_delivery_for
 from defensa.notify.models import Status
-from defensa.notify.transports.twilio import signature_is_valid
+from defensa.notify.transports.twilio.webhook import SID, signed_params
 
 PAGE_SIZE = 200
 
@@ -77,22 +76,9 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("notify:deliveries")
 
 
-# Twilio-compatible webhooks. Public (the provider has no account) but authenticated: the
-# X-Twilio-Signature must match, or the request gets 403 and nothing is stored (property 20).
+# Twilio-compatible webhooks: signed, see transports/twilio/webhook.py.
 
 _PHONE = re.compile(r"^\+?[0-9]{6,16}$")
-_SID = re.compile(r"^[A-Za-z0-9]{10,64}$")
-
-
-def _signed_params(request: HttpRequest) -> dict[str, str] | None:
-    params = {key: request.POST.get(key, "") for key in request.POST}
-    base = settings.TWILIO_WEBHOOK_BASE_URL.rstrip("/")
-    # The URL the provider called, as it saw it (we may sit behind a TLS proxy).
-    url = f"{base}{request.get_full_path()}"
-    given = request.headers.get("X-Twilio-Signature", "")
-    if not base or not signature_is_valid(settings.TWILIO_AUTH_TOKEN, url, params, given):
-        return None
-    return params
 
 
 def _twiml(reply: str) -> HttpResponse:
@@ -106,7 +92,7 @@ def _twiml(reply: str) -> HttpResponse:
 @require_POST
 def twilio_inbound(request: HttpRequest) -> HttpResponse:
     """An SMS to one of our numbers: keywords answered at once, anything else to the handlers."""
-    params = _signed_params(request)
+    params = signed_params(request)
     if params is None:
         return HttpResponseForbidden()
     number = params.get("From", "")
@@ -133,12 +119,12 @@ def twilio_inbound(request: HttpRequest) -> HttpResponse:
 @require_POST
 def twilio_status(request: HttpRequest) -> HttpResponse:
     """A sent message's later fate: undelivered or failed becomes a visible failure."""
-    params = _signed_params(request)
+    params = signed_params(request)
     if params is None:
         return HttpResponseForbidden()
     sid = params.get("MessageSid", "")
     status = params.get("MessageStatus", "")
     code = params.get("ErrorCode", "")
-    if _SID.match(sid) and status.isalpha() and (not code or code.isdigit()):
+    if SID.match(sid) and status.isalpha() and (not code or code.isdigit()):
         actions.record_provider_status("twilio", sid, status.lower(), code[:8])
     return HttpResponse(status=204)

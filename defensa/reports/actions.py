@@ -15,8 +15,8 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from defensa.audit.log import record
-from defensa.audit.models import AuditEntry
+from defensa.audit.reveals import RevealQuota as RevealQuota  # re-exported for the views
+from defensa.audit.reveals import record_reveal
 from defensa.core import crypto, geo
 from defensa.evidence.store import save_media
 from defensa.evidence.video import CleanVideo
@@ -320,32 +320,19 @@ def _store(
     return report
 
 
-class RevealQuota(Exception):
-    """Too many contacts shown by one person in the last hour (looks like copying a list)."""
-
-
 def reveal_contact(report: Report, *, actor: Any) -> str | None:
-    """The reporter's contact, for this one response; every reveal (and refusal) is audited.
+    """The reporter's contact, for this one response; every reveal is audited and counted
+    against the hourly quota (defensa.audit.reveals; RevealQuota past it).
 
     Returns None when the contact was shredded (its retention ran out). Callers check access
-    first (defensa.reports.access). The quota is shared with member phone reveals.
+    first (defensa.reports.access).
     """
-    since = timezone.now() - dt.timedelta(hours=1)
-    with transaction.atomic():
-        recent = AuditEntry.objects.filter(
-            actor_id=actor.pk,
-            action__in=("reports.contact_revealed", "member.phone_revealed"),
-            created_at__gte=since,
-        ).count()
-        allowed = recent < settings.PHONE_REVEALS_PER_HOUR
-        record(
-            "reports.contact_revealed" if allowed else "reports.contact_reveal_refused",
-            actor=actor,
-            obj=report,
-            committee=report.incident.committee_id,
-        )
-    if not allowed:
-        raise RevealQuota
+    record_reveal(
+        "reports.contact",
+        actor=actor,
+        obj=report,
+        committee=report.incident.committee_id,
+    )
     try:
         return crypto.unseal(report, "contact")
     except crypto.KeyShredded:

@@ -36,7 +36,58 @@ class PhotosField(forms.FileField):
         return [super(PhotosField, self).clean(f, initial) for f in files if f]
 
 
-class ReportForm(forms.Form):
+class MediaUploadsMixin:
+    """Cleaning of a form's `photos` (PhotosField) and `video` (FileField) fields, for the
+    public report form and the verifier's finding form alike: photos are re-encoded from
+    pixels (reports/photos.py), a video goes through ffmpeg (evidence/video.py). The results
+    are in `clean_photos_list` and `clean_videos_list`; call `discard_media()` after handling
+    the form, always, to remove a cleaned video nothing took (a bad form, a retry)."""
+
+    cleaned_data: dict[str, Any]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.clean_photos_list: list[CleanPhoto] = []
+        self.clean_videos_list: list[CleanVideo] = []
+
+    def max_photos(self) -> int:
+        return settings.REPORT_MAX_PHOTOS
+
+    def discard_media(self) -> None:
+        for video in self.clean_videos_list:
+            video.discard()
+
+    def clean_photos(self) -> list:
+        files = self.cleaned_data.get("photos") or []
+        limit = self.max_photos()
+        if len(files) > limit:
+            raise forms.ValidationError(_("Send at most %(n)s photos.") % {"n": limit})
+        cleaned = []
+        for upload in files:
+            try:
+                cleaned.append(
+                    clean_photo(
+                        upload,
+                        too_big=str(_("A photo is too large.")),
+                        not_image=str(_("A file is not a photo we can read.")),
+                    )
+                )
+            except BadPhoto as exc:
+                raise forms.ValidationError(str(exc)) from exc
+        self.clean_photos_list = cleaned
+        return files
+
+    def clean_video(self) -> Any:
+        upload = self.cleaned_data.get("video")
+        if upload:
+            try:
+                self.clean_videos_list = [clean_video(upload)]
+            except BadVideo as exc:
+                raise forms.ValidationError(str(exc)) from exc
+        return upload
+
+
+class ReportForm(MediaUploadsMixin, forms.Form):
     category = forms.ChoiceField(
         label=_("What is happening?"),
         choices=Category.choices,
@@ -110,14 +161,7 @@ class ReportForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.clean_photos_list: list[CleanPhoto] = []
-        self.clean_videos_list: list[CleanVideo] = []
         self.video_seconds, self.video_mb = settings.VIDEO_MAX_SECONDS, settings.VIDEO_MAX_MB
-
-    def discard_media(self) -> None:
-        """Remove a cleaned video no report took (a bad form, a retry). Call it always."""
-        for video in self.clean_videos_list:
-            video.discard()
 
     def clean_token(self) -> str:
         token = self.cleaned_data["token"]
@@ -139,36 +183,6 @@ class ReportForm(forms.Form):
         if value < now - dt.timedelta(days=7):
             raise forms.ValidationError(_("Please report only what happened in the last week."))
         return value
-
-    def clean_photos(self) -> list:
-        files = self.cleaned_data.get("photos") or []
-        if len(files) > settings.REPORT_MAX_PHOTOS:
-            raise forms.ValidationError(
-                _("Send at most %(n)s photos.") % {"n": settings.REPORT_MAX_PHOTOS}
-            )
-        cleaned = []
-        for upload in files:
-            try:
-                cleaned.append(
-                    clean_photo(
-                        upload,
-                        too_big=str(_("A photo is too large.")),
-                        not_image=str(_("A file is not a photo we can read.")),
-                    )
-                )
-            except BadPhoto as exc:
-                raise forms.ValidationError(str(exc)) from exc
-        self.clean_photos_list = cleaned
-        return files
-
-    def clean_video(self) -> Any:
-        upload = self.cleaned_data.get("video")
-        if upload:
-            try:
-                self.clean_videos_list = [clean_video(upload)]
-            except BadVideo as exc:
-                raise forms.ValidationError(str(exc)) from exc
-        return upload
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

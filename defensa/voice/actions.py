@@ -15,7 +15,8 @@ from django.utils import timezone
 
 from defensa.accounts.models import User, mask_phone
 from defensa.audit.log import record
-from defensa.audit.models import AuditEntry
+from defensa.audit.reveals import RevealQuota as RevealQuota  # re-exported for the views
+from defensa.audit.reveals import record_reveal
 from defensa.committees.models import Committee
 from defensa.core import crypto
 from defensa.incidents.models import Category, Incident
@@ -39,10 +40,6 @@ VOICEMAIL_MESSAGE = "voice_voicemail"
 
 class InvalidHotline(ValueError):
     """A hotline cannot be set up this way; the message says why."""
-
-
-class RevealQuota(Exception):
-    """Too many caller numbers revealed by one person in an hour (the refusal is audited)."""
 
 
 def call_key(call_sid: str) -> str:
@@ -296,22 +293,14 @@ def delete_from_provider(voicemail: Voicemail) -> bool:
 
 
 def reveal_caller_number(voicemail: Voicemail, *, actor: User) -> str:
-    """The caller's number, for this one response; every reveal is audited and rate-limited
-    like members' phone numbers (DEFENSA_PHONE_REVEALS_PER_HOUR)."""
-    since = timezone.now() - dt.timedelta(hours=1)
-    with transaction.atomic():
-        recent = AuditEntry.objects.filter(
-            actor_id=actor.pk, action="voice.caller_number_revealed", created_at__gte=since
-        ).count()
-        allowed = recent < settings.PHONE_REVEALS_PER_HOUR
-        record(
-            "voice.caller_number_revealed" if allowed else "voice.caller_number_reveal_refused",
-            actor=actor,
-            obj=voicemail,
-            committee=voicemail.hotline.committee_id,
-        )
-    if not allowed:
-        raise RevealQuota
+    """The caller's number, for this one response; every reveal is audited and counted
+    against the hourly quota (defensa.audit.reveals; RevealQuota past it)."""
+    record_reveal(
+        "voice.caller_number",
+        actor=actor,
+        obj=voicemail,
+        committee=voicemail.hotline.committee_id,
+    )
     try:
         return crypto.unseal(voicemail, "caller_number") or ""
     except crypto.KeyShredded:

@@ -20,11 +20,12 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from defensa.core.access import public
+from defensa.notify.transports.twilio.webhook import SID, signed_params
 from defensa.voice import actions, routing
 from defensa.voice.access import get_voicemail_for
 from defensa.voice.models import Hotline
 from defensa.voice.twiml import Response
-from defensa.voice.webhooks import SID, absolute, signed_params
+from defensa.voice.webhooks import absolute
 
 STAGES = ("operators", "fallback")
 # Each menu choice is spoken in its own language, naming that language.

@@ -1,26 +1,10 @@
+"""Evidence tests post reports and store media: the report tests' own fixtures (plain static
+storage, media in a temporary folder, a fresh flood gate), kept in one place."""
+
 from __future__ import annotations
 
-import pytest
-from pytest_django.fixtures import Settings
-
-from defensa.reports.flood import gate
-
-
-@pytest.fixture(autouse=True)
-def _plain_static_storage(settings: Settings) -> None:
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
-@pytest.fixture(autouse=True)
-def _media_in_tmp(settings: Settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_flood_gate():  # type: ignore[no-untyped-def]
-    gate.reset()
-    yield
-    gate.reset()
+from defensa.reports.tests.conftest import (  # noqa: F401 - autouse fixtures, used by name
+    _fresh_flood_gate,
+    _media_in_tmp,
+    _plain_static_storage,
+)

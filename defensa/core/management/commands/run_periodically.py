@@ -10,7 +10,6 @@ reported on stderr and tried again at its next turn; the loop goes on. SIGINT or
 
 from __future__ import annotations
 
-import signal
 import time
 import traceback
 from typing import Any
@@ -18,6 +17,8 @@ from typing import Any
 from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import close_old_connections
+
+from defensa.core.periodic import StopSignal
 
 
 def parse_jobs(specs: list[str]) -> list[tuple[str, int]]:
@@ -43,20 +44,12 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, jobs: list[str], **options: Any) -> None:
         schedule = parse_jobs(jobs)
-        stopping = False
-
-        def request_stop(signum: int, frame: Any) -> None:
-            # Only a flag: a job in progress finishes its transaction, then the loop ends.
-            nonlocal stopping
-            stopping = True
-
-        signal.signal(signal.SIGTERM, request_stop)
-        signal.signal(signal.SIGINT, request_stop)
+        stop = StopSignal()
         verbosity = options.get("verbosity", 1)
         due = {name: time.monotonic() for name, _every in schedule}
-        while not stopping:
+        while not stop.stopping:
             for name, every in schedule:
-                if stopping or time.monotonic() < due[name]:
+                if stop.stopping or time.monotonic() < due[name]:
                     continue
                 due[name] = time.monotonic() + every
                 try:
@@ -67,6 +60,4 @@ class Command(BaseCommand):
                 finally:
                     # A long-lived process: give back connections a job may have left broken.
                     close_old_connections()
-            deadline = min(due.values())
-            while not stopping and time.monotonic() < deadline:
-                time.sleep(0.2)
+            stop.wait_until(min(due.values()))

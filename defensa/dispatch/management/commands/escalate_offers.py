@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import signal
-import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from defensa.core.periodic import run_every
 from defensa.dispatch.actions import escalate_offers
 
 
@@ -23,24 +22,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, every: int = 0, **options: Any) -> None:
-        stopping = False
-
-        def request_stop(signum: int, frame: Any) -> None:
-            # Only a flag: a pass in progress finishes its transaction, then the loop ends.
-            nonlocal stopping
-            stopping = True
-
-        if every > 0:
-            signal.signal(signal.SIGTERM, request_stop)
-            signal.signal(signal.SIGINT, request_stop)
-        while True:
+        def one_pass() -> None:
             widened = escalate_offers()
             if options.get("verbosity", 1) > 1 or widened:
                 self.stdout.write(f"widened {widened} round(s)")
-            if every <= 0:
-                return
-            deadline = time.monotonic() + every
-            while not stopping and time.monotonic() < deadline:
-                time.sleep(0.2)
-            if stopping:
-                return
+
+        run_every(every, one_pass)

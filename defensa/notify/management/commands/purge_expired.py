@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import signal
-import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -20,6 +18,7 @@ from django.utils import timezone
 
 from defensa.accounts.models import User
 from defensa.audit.log import record
+from defensa.core.periodic import run_every
 from defensa.core.retention import purge
 from defensa.notify.actions import queue_message
 from defensa.notify.models import Priority
@@ -76,16 +75,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, every: int = 0, **options: Any) -> None:
-        stopping = False
-
-        def request_stop(signum: int, frame: Any) -> None:
-            nonlocal stopping
-            stopping = True
-
-        if every > 0:
-            signal.signal(signal.SIGTERM, request_stop)
-            signal.signal(signal.SIGINT, request_stop)
-        while True:
+        def one_pass() -> None:
             try:
                 summary = run_once()
                 if options.get("verbosity", 1) > 0:
@@ -93,11 +83,6 @@ class Command(BaseCommand):
             except CommandError as exc:
                 if every <= 0:
                     raise
-                self.stderr.write(str(exc))
-            if every <= 0:
-                return
-            deadline = time.monotonic() + every
-            while not stopping and time.monotonic() < deadline:
-                time.sleep(0.2)
-            if stopping:
-                return
+                self.stderr.write(str(exc))  # in the loop: tried again at the next pass
+
+        run_every(every, one_pass)

@@ -1,0 +1,31 @@
+"""The one reveal quota: every kind of contact counts against the same hourly number."""
+
+from __future__ import annotations
+
+import pytest
+
+from defensa.audit.models import AuditEntry
+from defensa.audit.reveals import RevealQuota, record_reveal
+
+
+def test_member_phones_caller_numbers_and_contacts_share_one_quota(net, settings):
+    settings.PHONE_REVEALS_PER_HOUR = 2
+    record_reveal("member.phone", actor=net.ana, obj=net.mo, committee=net.boyle.pk)
+    record_reveal("voice.caller_number", actor=net.ana, obj=net.dani, committee=net.boyle.pk)
+    with pytest.raises(RevealQuota):
+        record_reveal("reports.contact", actor=net.ana, obj=net.vero, committee=net.boyle.pk)
+    # The refusal was committed and kept, under the kind that was refused.
+    actions = list(AuditEntry.objects.order_by("id").values_list("action", flat=True))
+    assert actions[-3:] == [
+        "member.phone_revealed",
+        "voice.caller_number_revealed",
+        "reports.contact_reveal_refused",
+    ]
+    # Another person's quota is their own.
+    record_reveal("reports.contact", actor=net.omar, obj=net.vero, committee=net.east.pk)
+
+
+def test_an_unknown_kind_is_a_programming_error(net):
+    with pytest.raises(ValueError):
+        record_reveal("member.address", actor=net.ana, obj=net.mo)
+    assert not AuditEntry.objects.filter(action__startswith="member.address").exists()
