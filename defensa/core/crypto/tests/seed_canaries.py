@@ -41,6 +41,16 @@ def seed() -> list[int]:
     hotline = Hotline.objects.create(committee=committee, number="+12135550100")
     voicemail = start_voicemail(hotline, call_sid="CAcanary", caller=CANARY_PHONE, language="es")
     assert crypto.unseal(voicemail, "caller_number") is not None
+    # A message to someone without an account (a family contact) keeps the address sealed.
+    from django.db import transaction
+
+    from defensa.notify.actions import Address, queue_message
+
+    with transaction.atomic():
+        [delivery] = queue_message(
+            Address("sms", CANARY_PHONE, "es"), "test_message", idempotency_key="canary-family"
+        )
+    assert delivery.resolve_address() == CANARY_PHONE
     receive_report(
         {"category": "sighting", "zip_code": "90033", "description": CONTROL},
         channel="web",
