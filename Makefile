@@ -8,6 +8,9 @@ PORT ?= 8000
 DEMO_NETWORK_NAME ?= Red de Defensa de Los Ángeles
 DEMO_HOTLINE ?= +1-213-555-0100
 export DJANGO_SETTINGS_MODULE := defensa.settings
+# Links in the demo's alerts point at the port the demo serves on.
+DEFENSA_SITE_URL ?= http://localhost:$(PORT)
+export DEFENSA_SITE_URL
 
 .PHONY: run test lint deps dev-deps messages bench clean
 
