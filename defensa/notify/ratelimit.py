@@ -91,3 +91,73 @@ def wait_until(slot: float) -> None:
     delay = slot - time.time()
     if delay > 0:
         time.sleep(delay)
+
+
+def reserve_many(key: str, rate: Rate, count: int) -> list[float]:
+    """Reserve up to `count` consecutive slots within the horizon in one transaction.
+
+    The same spacing as `reserve`, so the bucket stays the one shared truth: several worker
+    processes reserving chunks still interleave evenly and never exceed the rate. Returns the
+    slots (unix times, ascending), possibly none when the bucket is booked beyond the horizon.
+    """
+    slots: list[float] = []
+    with transaction.atomic():
+        bucket = _bucket_for_update(key)
+        now = time.time()
+        slot = max(now, bucket.next_free_at)
+        gap = spacing(rate)
+        while len(slots) < count and slot - now <= horizon(rate):
+            slots.append(slot)
+            slot += gap
+        if slots:
+            bucket.next_free_at = slot
+            bucket.save(update_fields=["next_free_at"])
+    return slots
+
+
+class SlotPool:
+    """One process's reserved slots per provider, shared by its sending threads.
+
+    A thread needing a slot takes the earliest reserved one; when none is left, one thread
+    reserves a chunk for every thread then waiting (one transaction instead of one per send).
+    A slot missed by more than the late tolerance is dropped, never used late: a dropped slot
+    costs throughput, a late one could crowd the next and exceed the rate.
+    """
+
+    def __init__(self) -> None:
+        import threading
+        from collections import deque
+
+        self._lock = threading.Lock()
+        self._slots: dict[str, deque[float]] = {}
+        self._waiting: dict[str, int] = {}
+        self._deque = deque
+
+    def take(self, key: str, rate: Rate, demand: int = 1) -> float:
+        """Wait for this send's slot and return it. `demand`: sends of this key known to be
+        coming soon in this process (a hint for how many slots to reserve at once)."""
+        with self._lock:
+            self._waiting[key] = self._waiting.get(key, 0) + 1
+        try:
+            while True:
+                slot = self._next(key, rate, demand)
+                if slot is None:
+                    time.sleep(max(0.001, min(free_at(key) - horizon(rate) - time.time(), 1.0)))
+                    continue
+                wait_until(slot)
+                if time.time() - slot <= late_tolerance(rate):
+                    return slot
+        finally:
+            with self._lock:
+                self._waiting[key] -= 1
+
+    def _next(self, key: str, rate: Rate, demand: int) -> float | None:
+        with self._lock:
+            queue = self._slots.setdefault(key, self._deque())
+            stale = time.time() - late_tolerance(rate)
+            while queue and queue[0] < stale:
+                queue.popleft()
+            if not queue:
+                wanted = max(demand, self._waiting.get(key, 1), 1)
+                queue.extend(reserve_many(key, rate, wanted))
+            return queue.popleft() if queue else None
