@@ -115,7 +115,7 @@ def send_window(env: dict[str, str], peer, rate: int, window: float) -> dict:  #
         "NOTIFY_CONSOLE": "0",
     }
     proc = subprocess.Popen(
-        [sys.executable, "manage.py", "deliver", "--threads", "8"],
+        [sys.executable, "manage.py", "deliver"],  # NOTIFY_WORKER_THREADS (16) at most
         cwd=ROOT,
         env=worker_env,
         stdout=subprocess.DEVNULL,

@@ -29,6 +29,7 @@ import itertools
 import logging
 import math
 import secrets
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -59,6 +60,7 @@ _random = secrets.SystemRandom()
 
 # Outcomes are committed at least this often while sends go on (the at-least-once window).
 FLUSH_SECONDS = 0.1
+SWITCH_INTERVAL = 0.0005
 
 
 @dataclass
@@ -374,6 +376,10 @@ class Worker:
     # -- the dispatcher -------------------------------------------------------------------
 
     def run(self) -> None:
+        if self.threads > 1:
+            # A sending thread waking for its rate slot must get the interpreter at once, not
+            # after the dispatcher's next 5 ms of Python (a slot missed is a send lost).
+            sys.setswitchinterval(SWITCH_INTERVAL)
         last_fresh = time.monotonic()
         try:
             while True:
@@ -461,7 +467,9 @@ class Worker:
         rooms = {ch: caps[ch] - waiting.get(ch, 0) for ch in caps if ch not in full}
         recent = [room for ch, room in rooms.items() if ch in self._recent_channels]
         claimed: list[Claimed] = []
-        if rooms:
+        # While a channel that had work is full, wait: looking past its backlog for other
+        # channels' work would scan it all (the urgent check below still runs).
+        if rooms and not self._recent_channels.intersection(full):
             claimed = claim_batch(max(recent or rooms.values()), full)
             if claimed:
                 self._recent_channels = {c.delivery.channel for c in claimed}
