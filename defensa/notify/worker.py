@@ -415,13 +415,12 @@ class Worker:
                     busy = bool(self._line) or self._in_flight or self._done
                     if self.once and not claimed and not busy and not self._give_back:
                         return
-                    if (
-                        self.threads > 1
-                        and self._line
-                        and not self._idle_senders
-                        and len(self._senders) < self.threads
-                    ):
-                        self._start_sender()
+                    if self.threads > 1:
+                        # One sending thread per waiting delivery no idle thread will take, up
+                        # to the bound: a slow provider needs rate x latency of them at once.
+                        wanted = len(self._line) - self._idle_senders
+                        for _ in range(min(wanted, self.threads - len(self._senders))):
+                            self._start_sender()
                     if self._done and time.monotonic() - self._first_done_at >= FLUSH_SECONDS:
                         continue
                     if claimed:
@@ -489,7 +488,6 @@ class Worker:
         """Check, render and line up a claimed batch; record at once what cannot go out."""
         reasons = actions.unwanted([c.delivery for c in claimed])
         cache: dict = {}  # type: ignore[type-arg]
-        jobs: list[Job] = []
         for c in claimed:
             delivery = c.delivery
             now = timezone.now()
@@ -531,12 +529,17 @@ class Worker:
                 continue
             delivery.outgoing = Outgoing(message=message, to=address)
             sort = (-delivery.priority, c.due.timestamp(), next(self._seq))
-            jobs.append(Job(sort, c, transport, rate, transport.rate_key))
+            # Lined up as soon as it is written: the first sends start while the rest of the
+            # batch is still being rendered.
+            self._line_up(Job(sort, c, transport, rate, transport.rate_key))
+
+    def _line_up(self, job: Job) -> None:
         with self._cond:
-            for job in jobs:
-                heapq.heappush(self._line, job)
-                self._count(job, +1)
-            self._cond.notify_all()
+            heapq.heappush(self._line, job)
+            self._count(job, +1)
+            if self.threads > 1 and not self._idle_senders and len(self._senders) < self.threads:
+                self._start_sender()
+            self._cond.notify()
 
     def _count(self, job: Job, step: int) -> None:
         channel = job.delivery.channel
