@@ -85,6 +85,10 @@ def python(env: dict[str, str], code: str, *args: str) -> dict:
 def start_peer():  # type: ignore[no-untyped-def]
     from defensa.notify.tests.twilio_peer import TwilioPeer, _handler
 
+    # The peer stands in for a provider on another machine: the time it stamps on a message
+    # must be when it arrived, not when one of its many handler threads next got this
+    # process's interpreter lock (5 ms turns by default, which bunches arrivals together).
+    sys.setswitchinterval(0.0005)
     peer = TwilioPeer()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(peer))
     peer.port = server.server_address[1]
