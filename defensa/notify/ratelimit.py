@@ -19,7 +19,10 @@ long line of reserved bulk slots.
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
+from collections import deque
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -125,20 +128,23 @@ def reserve_many(key: str, rate: Rate, count: int) -> list[float]:
 class SlotPool:
     """One process's reserved slots per provider, shared by its sending threads.
 
-    A thread needing a slot takes the earliest reserved one; when none is left, one thread
-    reserves a chunk for every thread then waiting (one transaction instead of one per send).
-    A slot missed by more than the late tolerance is dropped, never used late: a dropped slot
-    costs throughput, a late one could crowd the next and exceed the rate.
+    A thread needing a slot takes the earliest reserved one. When the pool runs low, the next
+    chunk is reserved for every thread then waiting (one transaction instead of one per send):
+    in the background (`background=True`, several sending threads), so no thread that already
+    holds a slot ever waits on the database, and none waits behind another's reservation
+    between its lateness check and its send. A slot missed by more than the late tolerance is
+    dropped, never used late: a dropped slot costs throughput, a late one could crowd the next
+    and exceed the rate.
     """
 
-    def __init__(self) -> None:
-        import threading
-        from collections import deque
-
+    def __init__(self, *, background: bool = False) -> None:
+        self.background = background
+        # Guards the deques and counters only; never held while waiting or in the database.
         self._lock = threading.Lock()
+        self._reserving = threading.Lock()  # one reservation at a time
         self._slots: dict[str, deque[float]] = {}
         self._waiting: dict[str, int] = {}
-        self._deque = deque
+        self._refilling: set[str] = set()
 
     def take(self, key: str, rate: Rate, demand: int = 1) -> float:
         """Wait for this send's slot and return it. `demand`: sends of this key known to be
@@ -158,13 +164,51 @@ class SlotPool:
             with self._lock:
                 self._waiting[key] -= 1
 
-    def _next(self, key: str, rate: Rate, demand: int) -> float | None:
+    def _wanted(self, key: str, demand: int) -> int:
+        return max(demand, self._waiting.get(key, 1), 1)
+
+    def _pop(self, key: str, rate: Rate, demand: int) -> tuple[float | None, bool]:
+        """The next usable slot (or None), and whether the pool is running low."""
         with self._lock:
-            queue = self._slots.setdefault(key, self._deque())
+            queue = self._slots.setdefault(key, deque())
             stale = time.time() - late_tolerance(rate)
             while queue and queue[0] < stale:
                 queue.popleft()
-            if not queue:
-                wanted = max(demand, self._waiting.get(key, 1), 1)
-                queue.extend(reserve_many(key, rate, wanted))
-            return queue.popleft() if queue else None
+            slot = queue.popleft() if queue else None
+            low = len(queue) * 2 < self._wanted(key, demand) and key not in self._refilling
+            if low and slot is not None and self.background:
+                self._refilling.add(key)
+            return slot, low
+
+    def _next(self, key: str, rate: Rate, demand: int) -> float | None:
+        slot, low = self._pop(key, rate, demand)
+        if slot is not None:
+            if low and self.background:
+                threading.Thread(target=self._refill, args=(key, rate, demand), daemon=True).start()
+            return slot
+        with self._reserving:
+            slot, _low = self._pop(key, rate, demand)  # another thread may have refilled
+            if slot is not None:
+                return slot
+            got = reserve_many(key, rate, self._wanted(key, demand))
+            with self._lock:
+                self._slots[key].extend(got[1:])
+            return got[0] if got else None
+
+    def _refill(self, key: str, rate: Rate, demand: int) -> None:
+        from django.db import connection
+
+        try:
+            with self._reserving:
+                got = reserve_many(key, rate, self._wanted(key, demand))
+                with self._lock:
+                    queue = self._slots[key]
+                    queue.extend(s for s in got if not queue or s > queue[-1])
+        except Exception:  # the sending threads reserve for themselves when it runs dry
+            logging.getLogger("defensa.notify.ratelimit").warning(
+                "reserving rate slots failed", exc_info=True
+            )
+        finally:
+            with self._lock:
+                self._refilling.discard(key)
+            connection.close()

@@ -357,7 +357,7 @@ class Worker:
         self._senders: list[threading.Thread] = []
         self._idle_senders = 0
         self._seq = itertools.count()
-        self._slots = ratelimit.SlotPool()
+        self._slots = ratelimit.SlotPool(background=self.threads > 1)
         self._latency = 0.05  # seconds per send, a moving average
         self._next_check = 0.0
         self._recent_channels: set[str] = set()
