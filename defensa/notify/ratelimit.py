@@ -128,13 +128,13 @@ def reserve_many(key: str, rate: Rate, count: int) -> list[float]:
 class SlotPool:
     """One process's reserved slots per provider, shared by its sending threads.
 
-    A thread needing a slot takes the earliest reserved one. When the pool runs low, the next
-    chunk is reserved for every thread then waiting (one transaction instead of one per send):
-    in the background (`background=True`, several sending threads), so no thread that already
-    holds a slot ever waits on the database, and none waits behind another's reservation
-    between its lateness check and its send. A slot missed by more than the late tolerance is
-    dropped, never used late: a dropped slot costs throughput, a late one could crowd the next
-    and exceed the rate.
+    A thread needing a slot takes the earliest reserved one. Whenever the pool holds fewer
+    slots than the sends waiting for them, more (up to the horizon) are reserved in one
+    transaction: in the background (`background=True`, several sending threads), so no thread
+    that already holds a slot ever waits on the database, and none waits behind another's
+    reservation between its lateness check and its send. A slot missed by more than the late
+    tolerance is dropped, never used late: a dropped slot costs throughput, a late one could
+    crowd the next and exceed the rate.
     """
 
     def __init__(self, *, background: bool = False) -> None:
@@ -175,7 +175,7 @@ class SlotPool:
             while queue and queue[0] < stale:
                 queue.popleft()
             slot = queue.popleft() if queue else None
-            low = len(queue) * 2 < self._wanted(key, demand) and key not in self._refilling
+            low = len(queue) < self._wanted(key, demand) and key not in self._refilling
             if low and slot is not None and self.background:
                 self._refilling.add(key)
             return slot, low
