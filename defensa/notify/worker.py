@@ -63,6 +63,9 @@ FLUSH_SECONDS = 0.1
 SWITCH_INTERVAL = 0.0005
 # Sends a worker holds beyond what its rate slots and the provider's latency need.
 LINE_SLACK_SECONDS = 0.5
+# How often a worker holding less urgent deliveries looks for more urgent ones (one indexed
+# read of the first due row).
+URGENT_CHECK_SECONDS = 0.05
 
 
 @dataclass
@@ -472,7 +475,7 @@ class Worker:
                         continue
                     if claimed:
                         continue
-                    self._cond.wait(FLUSH_SECONDS if busy else self.poll)
+                    self._cond.wait(URGENT_CHECK_SECONDS if busy else self.poll)
         finally:
             self.stopping.set()
             with self._cond:
@@ -523,7 +526,7 @@ class Worker:
         now = time.monotonic()
         if not claimed and least and now >= self._next_check:
             # Something more urgent than the least urgent delivery held here? Take it now.
-            self._next_check = now + self.poll
+            self._next_check = now + min(self.poll, URGENT_CHECK_SECONDS)
             claimed = claim_batch(self.batch, (), above_priority=-least)
         if claimed:
             self._prepare(claimed, transports)
