@@ -25,10 +25,12 @@ import time
 from collections import deque
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 
 from defensa.notify.models import RateBucket
 from defensa.notify.transports import Rate
+
+log = logging.getLogger("defensa.notify.ratelimit")
 
 
 def horizon(rate: Rate) -> float:
@@ -153,7 +155,13 @@ class SlotPool:
             self._waiting[key] = self._waiting.get(key, 0) + 1
         try:
             while True:
-                slot = self._next(key, rate, demand)
+                try:
+                    slot = self._next(key, rate, demand)
+                except OperationalError:
+                    # The database is busy (or briefly away): the send waits, it doesn't fail.
+                    log.warning("reserving rate slots failed; retrying", exc_info=True)
+                    time.sleep(0.05)
+                    continue
                 if slot is None:
                     time.sleep(max(0.001, min(free_at(key) - horizon(rate) - time.time(), 1.0)))
                     continue
@@ -205,9 +213,7 @@ class SlotPool:
                     queue = self._slots[key]
                     queue.extend(s for s in got if not queue or s > queue[-1])
         except Exception:  # the sending threads reserve for themselves when it runs dry
-            logging.getLogger("defensa.notify.ratelimit").warning(
-                "reserving rate slots failed", exc_info=True
-            )
+            log.warning("reserving rate slots in the background failed", exc_info=True)
         finally:
             with self._lock:
                 self._refilling.discard(key)
