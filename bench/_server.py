@@ -167,3 +167,45 @@ def run_child(module: str, *args: str) -> dict:
             check=True,
         )
     return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def twilio_env(peer, rate: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """Settings pointing a worker at a Twilio-compatible peer on loopback, at `rate`."""
+    from defensa.notify.tests.twilio_peer import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER
+
+    return {
+        "TWILIO_API_BASE": peer.base_url,
+        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "TWILIO_FROM_NUMBER": FROM_NUMBER,
+        "TWILIO_RATE": rate,
+        "NOTIFY_CONSOLE": "0",
+    }
+
+
+def start_worker(env: dict[str, str], *args: str) -> subprocess.Popen:
+    """Start `manage.py deliver` and wait until it says it is running."""
+    proc = subprocess.Popen(
+        [sys.executable, "manage.py", "deliver", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert proc.stdout is not None  # noqa: S101
+    line = proc.stdout.readline()
+    if not line.startswith("deliver: started"):
+        proc.kill()
+        raise RuntimeError(f"the worker did not start: {line!r}")
+    return proc
+
+
+def stop_worker(proc: subprocess.Popen) -> None:
+    """SIGTERM: the worker finishes its sends in flight, gives back the rest, and exits."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()

@@ -172,8 +172,9 @@ NOTIFY_CHANNELS = {
     "sms": ["twilio", "gateway", "console"],
     "signal": ["signal"],
 }
-NOTIFY_WORKER_THREADS = env_int("NOTIFY_WORKER_THREADS", 4, minimum=1)
+NOTIFY_WORKER_THREADS = env_int("NOTIFY_WORKER_THREADS", 16, minimum=1)
 NOTIFY_POLL_SECONDS = 0.25
+NOTIFY_CLAIM_BATCH = env_int("NOTIFY_CLAIM_BATCH", 100, minimum=1)
 NOTIFY_LEASE_SECONDS = env_int("NOTIFY_LEASE_SECONDS", 120, minimum=1)
 NOTIFY_MAX_ATTEMPTS = env_int("NOTIFY_MAX_ATTEMPTS", 8, minimum=1)
 NOTIFY_RETRY_BASE_SECONDS = env_int("NOTIFY_RETRY_BASE_SECONDS", 10, minimum=1)

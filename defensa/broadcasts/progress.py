@@ -11,12 +11,20 @@ from defensa.notify.models import Delivery, Status
 
 
 def deliveries_of(broadcast) -> QuerySet[Delivery]:  # type: ignore[no-untyped-def]
-    """Its deliveries: a range on the unique idempotency-key index. Ids are zero-padded, so the
-    range holds exactly this broadcast's keys under byte order and under collations that
-    ignore punctuation alike."""
-    low = f"broadcast:{broadcast.pk:012d}:"
+    """Its deliveries: the keys starting with the broadcast's prefix.
+
+    The prefix filter alone decides what belongs (exact under any collation). The range
+    beside it only lets the database walk the unique idempotency-key index instead of the
+    whole table: keys of one broadcast are zero-padded, so they sort together under byte order
+    and under the usual PostgreSQL collations; a collation sorting them otherwise would make
+    the range miss rows, which the test on PostgreSQL would show.
+    """
+    prefix = f"{broadcast.key_prefix}:"
+    low = prefix
     high = f"broadcast:{broadcast.pk + 1:012d}:"
-    return Delivery.objects.filter(idempotency_key__gte=low, idempotency_key__lt=high)
+    return Delivery.objects.filter(
+        idempotency_key__startswith=prefix, idempotency_key__gte=low, idempotency_key__lt=high
+    )
 
 
 @dataclass

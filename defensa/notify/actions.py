@@ -7,6 +7,9 @@ the message; if it commits, a worker will send it.
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import hmac
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -15,7 +18,6 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_noop
 
 from defensa.accounts.models import User
@@ -55,13 +57,23 @@ def normalize_address(channel: str, value: str) -> str:
     return value
 
 
+OPTOUT_SALT = "defensa.notify.optout"
+
+
+@functools.cache
+def _digest_key(secret: str) -> bytes:
+    # What salted_hmac derives on every call; derived once per secret (a 100k broadcast
+    # hashes 100k addresses).
+    return hashlib.sha256((OPTOUT_SALT + secret).encode()).digest()
+
+
 def address_digest(channel: str, value: str) -> str:
-    """A keyed hash of an address: lets us honour an opt-out without keeping the number."""
-    return salted_hmac(
-        "defensa.notify.optout",
-        f"{channel}:{normalize_address(channel, value)}",
-        algorithm="sha256",
-    ).hexdigest()
+    """A keyed hash of an address: lets us honour an opt-out without keeping the number.
+
+    Equal to salted_hmac(OPTOUT_SALT, ..., algorithm="sha256"), with its key derived once.
+    """
+    message = f"{channel}:{normalize_address(channel, value)}".encode()
+    return hmac.new(_digest_key(settings.SECRET_KEY), message, hashlib.sha256).hexdigest()
 
 
 def is_opted_out(channel: str, value: str) -> bool:
@@ -113,6 +125,37 @@ def still_wanted(delivery: Delivery) -> str:
     ):
         return gettext_noop("the address opted out")
     return ""
+
+
+def unwanted(deliveries: Iterable[Delivery]) -> dict[int, str]:
+    """`still_wanted` for a batch of deliveries (recipients loaded): opt-outs in one query.
+
+    Returns {delivery id: why not} for the ones that must not go out.
+    """
+    reasons: dict[int, str] = {}
+    probes: list[tuple[Delivery, str]] = []
+    for delivery in deliveries:
+        user = delivery.recipient
+        if user is not None:
+            if not user.is_active:
+                reasons[delivery.pk] = gettext_noop("the account is deactivated")
+                continue
+            if delivery.channel not in chosen_channels(user):
+                reasons[delivery.pk] = gettext_noop("the person turned this channel off")
+                continue
+        value = delivery.resolve_address()
+        if value:
+            probes.append((delivery, address_digest(delivery.channel, value)))
+    if probes:
+        opted_out = set(
+            OptOut.objects.filter(address_digest__in={digest for _d, digest in probes}).values_list(
+                "channel", "address_digest"
+            )
+        )
+        for delivery, digest in probes:
+            if (delivery.channel, digest) in opted_out:
+                reasons[delivery.pk] = gettext_noop("the address opted out")
+    return reasons
 
 
 def queue_message(
@@ -224,28 +267,72 @@ def queue_messages(
     )
     due = not_before or timezone.now()
     rows = [
-        Delivery(
-            recipient=user,
-            channel=channel,
-            template=template,
-            context=stored,
-            language=user.language or settings.LANGUAGE_CODE,
-            priority=int(priority),
-            idempotency_key=f"{idempotency_prefix}:{user.pk}:{channel}",
-            next_attempt_at=due,
-            created_at=timezone.now(),
-        )
+        (user.pk, channel, language, f"{idempotency_prefix}:{user.pk}:{channel}")
         for user, channel, _value, digest in planned
         if (channel, digest) not in opted_out
+        for language in [user.language or settings.LANGUAGE_CODE]
     ]
-    keys = [row.idempotency_key for row in rows]
+    keys = [row[3] for row in rows]
     existing = set(
         Delivery.objects.filter(idempotency_key__in=keys).values_list("idempotency_key", flat=True)
     )
-    fresh = [row for row in rows if row.idempotency_key not in existing]
-    # ignore_conflicts: a concurrent run of the same batch cannot make a second row either.
-    Delivery.objects.bulk_create(fresh, batch_size=500, ignore_conflicts=True)
+    fresh = [row for row in rows if row[3] not in existing]
+    _insert_deliveries(fresh, template, stored, int(priority), due)
     return len(fresh)
+
+
+def _insert_deliveries(
+    rows: list[tuple[int, str, str, str]],
+    template: str,
+    stored: dict[str, Any],
+    priority: int,
+    due: Any,
+) -> None:
+    """Insert (recipient id, channel, language, key) rows sharing everything else.
+
+    One prepared INSERT run over all rows: Django's bulk_create prepares every value of every
+    row through its field (16 fields x 1,000 rows a batch), which made a 100k broadcast spend
+    most of its enqueue time in Python. The shared values are prepared once, by their fields.
+    ON CONFLICT DO NOTHING (SQLite and PostgreSQL): a concurrent run of the same batch cannot
+    make a second row either.
+    """
+    if not rows:
+        return
+    connection = transaction.get_connection()
+    meta = Delivery._meta
+    now = timezone.now()
+
+    def prep(name: str, value: Any) -> Any:
+        return meta.get_field(name).get_db_prep_save(value, connection)
+
+    shared = {
+        "address_hint": "",
+        "template": template,
+        "context": prep("context", stored),
+        "priority": priority,
+        "status": Status.QUEUED.value,
+        "attempts": 0,
+        "next_attempt_at": prep("next_attempt_at", due),
+        "transport": "",
+        "last_error": "",
+        "provider_message_id": "",
+        "created_at": prep("created_at", now),
+        "sent_at": None,
+    }
+    own = ["recipient_id", "channel", "language", "idempotency_key"]
+    columns = [meta.get_field(name).column for name in own] + [
+        meta.get_field(name).column for name in shared
+    ]
+    quote = connection.ops.quote_name
+    # Table and column names come from the model; every value is a parameter.
+    table = quote(meta.db_table)
+    names = ", ".join(quote(c) for c in columns)
+    marks = ", ".join(["%s"] * len(columns))
+    sql = f"INSERT INTO {table} ({names}) VALUES ({marks}) ON CONFLICT DO NOTHING"  # noqa: S608
+    tail = tuple(shared.values())
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), 500):
+            cursor.executemany(sql, [row + tail for row in rows[start : start + 500]])
 
 
 @transaction.atomic

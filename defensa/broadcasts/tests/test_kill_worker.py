@@ -84,8 +84,12 @@ def test_sigkill_mid_broadcast_loses_nothing(workers, twilio_peer, settings):
     assert set(twilio_peer.requests_by_key) == set(rows)
     assert len(twilio_peer.messages) == PEOPLE
     # At-least-once window: only deliveries in a worker's hands at the kill were tried again
-    # (their attempt log says "abandoned"), at most one per sending thread.
+    # (their attempt log says "abandoned": claimed in a batch, some not yet sent). Of those,
+    # only sends whose outcome was not yet committed reached the provider twice: the ones in
+    # flight (one per thread) and those finished in the last flush interval (0.1 s at 20/s:
+    # two), with slack for a loaded machine's slower dispatcher.
     resent = {key for key, n in twilio_peer.requests_by_key.items() if n > 1}
     abandoned = {key for key, (_s, log) in rows.items() if "abandoned" in log}
     assert resent <= abandoned
-    assert 1 <= len(abandoned) <= THREADS  # the kill did land mid-send
+    assert len(abandoned) >= 1  # the kill did land mid-batch
+    assert len(resent) <= THREADS + 2 + 5, sorted(resent)

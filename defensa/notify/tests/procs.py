@@ -45,6 +45,7 @@ django.setup()
 from defensa.notify.models import Delivery
 print(json.dumps([
     {"address": d.resolve_address(), "status": d.status, "attempts": d.attempts,
+     "lease_end": d.next_attempt_at.timestamp(),
      "log": list(d.attempt_log.values_list("status", flat=True))}
     for d in Delivery.objects.order_by("id")
 ]))
@@ -106,6 +107,13 @@ class Workers:
             stderr=subprocess.PIPE,
             text=True,
         )
+
+
+def wait_started(proc: subprocess.Popen[str]) -> None:
+    """Block until a worker says it is running (its first stdout line)."""
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    assert line.startswith("deliver: started"), line
 
 
 def stop(proc: subprocess.Popen[str], sig: int = signal.SIGTERM, timeout: float = 15) -> str:

@@ -60,8 +60,10 @@ class TwilioPeer:
             self._script.append((status, body, headers))
 
     def handle(
-        self, path: str, auth: str, key: str, form: dict[str, str]
+        self, path: str, auth: str, key: str, form: dict[str, str], arrived: float = 0.0
     ) -> tuple[int, dict, dict]:  # type: ignore[type-arg]
+        """`arrived`: when the request reached this machine (a kernel receive timestamp), if
+        known; else the time it is handled."""
         if path != f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json":
             return 404, {"status": 404}, {}
         expected = base64.b64encode(f"{ACCOUNT_SID}:{AUTH_TOKEN}".encode()).decode()
@@ -78,7 +80,7 @@ class TwilioPeer:
             if key and key in self._seen_keys:
                 # Same request again: the same message, not a second one.
                 return 201, {"sid": self._seen_keys[key], "status": "queued"}, {}
-            now = time.time()
+            now = arrived or time.time()
             recent = [t for t in self._accepted_at if t > now - 1.0]
             if self.rate_per_second and len(recent) >= self.rate_per_second:
                 # Over the rate in the last second: refuse, as a provider's limiter would.
@@ -97,6 +99,8 @@ class TwilioPeer:
 
 def _handler(peer: TwilioPeer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
+        arrived = 0.0
+
         def do_POST(self) -> None:  # noqa: N802
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length).decode()
@@ -106,6 +110,7 @@ def _handler(peer: TwilioPeer) -> type[BaseHTTPRequestHandler]:
                 self.headers.get("Authorization", ""),
                 self.headers.get("Idempotency-Key", ""),
                 form,
+                self.arrived,
             )
             data = json.dumps(body).encode()
             self.send_response(status)

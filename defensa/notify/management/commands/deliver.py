@@ -37,6 +37,10 @@ class Command(BaseCommand):
         if not options["once"]:
             signal.signal(signal.SIGTERM, stop)
             signal.signal(signal.SIGINT, stop)
+        if options["verbosity"] > 0:
+            # A line others can wait for: signal handlers are in place, the worker is polling.
+            self.stdout.write(f"deliver: started, up to {threads} sends at once")
+            self.stdout.flush()
         worker.run()
         if options["verbosity"] > 0:
             self.stdout.write(f"deliver: {worker.handled} deliveries handled")
