@@ -112,19 +112,7 @@ def signal_is_on() -> bool:
 
 def still_wanted(delivery: Delivery) -> str:
     """Empty if the delivery may still go out; otherwise why not (checked again at send time)."""
-    if delivery.channel == Channel.PUSH and delivery.recipient is None:
-        return gettext_noop("device notifications need an account")
-    if delivery.recipient is not None:
-        user = delivery.recipient
-        if not user.is_active:
-            return gettext_noop("the account is deactivated")
-        if delivery.channel not in chosen_channels(user):
-            return gettext_noop("the person turned this channel off")
-    if delivery.template not in OPT_OUT_CONFIRMATIONS and is_opted_out(
-        delivery.channel, delivery.resolve_address()
-    ):
-        return gettext_noop("the address opted out")
-    return ""
+    return unwanted([delivery]).get(delivery.pk, "")
 
 
 def unwanted(deliveries: Iterable[Delivery]) -> dict[int, str]:
@@ -136,6 +124,9 @@ def unwanted(deliveries: Iterable[Delivery]) -> dict[int, str]:
     probes: list[tuple[Delivery, str]] = []
     for delivery in deliveries:
         user = delivery.recipient
+        if delivery.channel == Channel.PUSH and user is None:
+            reasons[delivery.pk] = gettext_noop("device notifications need an account")
+            continue
         if user is not None:
             if not user.is_active:
                 reasons[delivery.pk] = gettext_noop("the account is deactivated")
@@ -143,6 +134,8 @@ def unwanted(deliveries: Iterable[Delivery]) -> dict[int, str]:
             if delivery.channel not in chosen_channels(user):
                 reasons[delivery.pk] = gettext_noop("the person turned this channel off")
                 continue
+        if delivery.template in OPT_OUT_CONFIRMATIONS:
+            continue  # the answer to STOP goes to the number that just opted out
         value = delivery.resolve_address()
         if value:
             probes.append((delivery, address_digest(delivery.channel, value)))

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from defensa.core import crypto
 from defensa.notify import ratelimit
 from defensa.notify.models import Delivery, Priority, Status
 from defensa.notify.tests.procs import wait_until
@@ -15,11 +16,21 @@ from defensa.notify.transports import Rate
 from defensa.notify.worker import Worker, claim_batch
 
 
+def _sealed(deliveries: list[Delivery], addresses: list[str]) -> None:
+    """Addresses of people without an account are kept only sealed (as queue_message does)."""
+    key = crypto.new_key("notify.delivery")
+    for delivery, address in zip(deliveries, addresses, strict=True):
+        delivery.data_key = key
+        crypto.seal(delivery, "sealed_address", address)
+    Delivery.objects.bulk_update(deliveries, ["data_key", "sealed_address"], batch_size=1000)
+
+
 def _bulk(count: int, due) -> None:  # type: ignore[no-untyped-def]
-    Delivery.objects.bulk_create(
+    addresses = [f"bulk{n}@example.org" for n in range(count)]
+    rows = Delivery.objects.bulk_create(
         [
             Delivery(
-                address=f"bulk{n}@example.org",
+                address_hint="b•••@example.org",
                 channel="email",
                 template="test_message",
                 language="en",
@@ -31,17 +42,20 @@ def _bulk(count: int, due) -> None:  # type: ignore[no-untyped-def]
         ],
         batch_size=1000,
     )
+    _sealed(rows, addresses)
 
 
 def _urgent() -> Delivery:
-    return Delivery.objects.create(
-        address="alert@example.org",
+    alert = Delivery.objects.create(
+        address_hint="a•••@example.org",
         channel="email",
         template="test_message",
         language="en",
         priority=Priority.URGENT,
         idempotency_key="alert:1:email",
     )
+    _sealed([alert], ["alert@example.org"])
+    return alert
 
 
 @pytest.mark.django_db(transaction=True)
