@@ -109,6 +109,10 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": DATA_DIR / "defensa.sqlite3",
+            # Each gunicorn thread keeps its connection across requests: opening one (file,
+            # pragmas, schema) and closing the last one (a WAL checkpoint) cost more CPU than
+            # a public report's whole write. docs/performance.md, "Intake".
+            "CONN_MAX_AGE": 600,
             "OPTIONS": {
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
