@@ -14,6 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_noop
@@ -168,6 +169,7 @@ def queue_messages(
     priority: int = Priority.BULK,
     idempotency_prefix: str,
     not_before: Any = None,
+    contexts: Mapping[int, Mapping[str, Any]] | None = None,
 ) -> int:
     """The batch form of `queue_message` for many people at once (a broadcast's batch).
 
@@ -176,18 +178,21 @@ def queue_messages(
     person's delivery is "<prefix>:<user id>:<channel>", so queueing a batch again adds
     nothing. Writes in the caller's transaction and records no audit entry: the caller's
     action records one for the batch. `not_before` makes the rows due later (a paused
-    broadcast). Returns how many deliveries were written now.
+    broadcast). `contexts` gives some people their own context (by user id, e.g. each
+    responder's own offer) in place of `context`. Returns how many deliveries were written now.
     """
     if not transaction.get_connection().in_atomic_block:
         raise NotInTransaction("call queue_messages inside the atomic block of the change")
     stored = messages.check_context(dict(context or {}))
+    own = {pk: messages.check_context(dict(ctx)) for pk, ctx in (contexts or {}).items()}
     if not idempotency_prefix or len(idempotency_prefix) > 120:
         raise ValueError("idempotency_prefix must be 1-120 characters")
+    people = [user for user in recipients if user.is_active]
+    # Whether someone has a device for push is one query for the batch, not one per person.
+    prefetch_related_objects([u for u in people if u.notify_push], "push_subscriptions")
     checked: set[str] = set()
     planned: list[tuple[User, str, str, str]] = []  # user, channel, address, digest
-    for user in recipients:
-        if not user.is_active:
-            continue
+    for user in people:
         for channel in chosen_channels(user):
             if channel not in checked:
                 messages.check_template(template, channel)
@@ -205,7 +210,7 @@ def queue_messages(
             recipient=user,
             channel=channel,
             template=template,
-            context=stored,
+            context=own.get(user.pk, stored),
             language=user.language or settings.LANGUAGE_CODE,
             priority=int(priority),
             idempotency_key=f"{idempotency_prefix}:{user.pk}:{channel}",
