@@ -104,18 +104,27 @@ TEMPLATES = [
 
 # Database: SQLite in WAL mode by default; PostgreSQL via DATABASE_URL.
 DATABASE_URL = env_str("DATABASE_URL")
+# SQLite: NORMAL (WAL) keeps every acknowledged write through a crash of the process, not
+# always through a power cut or kernel crash; FULL syncs the WAL at each commit (docs/install.md).
+SQLITE_SYNCHRONOUS = env_str("DEFENSA_SQLITE_SYNCHRONOUS", "NORMAL").upper()
+if SQLITE_SYNCHRONOUS not in ("NORMAL", "FULL"):
+    raise ImproperlyConfigured("DEFENSA_SQLITE_SYNCHRONOUS must be NORMAL or FULL")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 else:
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            "ENGINE": "defensa.core.sqlite",  # Django's, with short waits for the write lock
             "NAME": DATA_DIR / "defensa.sqlite3",
+            # Each gunicorn thread keeps its connection across requests: opening one (file,
+            # pragmas, schema) and closing the last one (a WAL checkpoint) cost more CPU than
+            # a public report's whole write. docs/performance.md, "Intake".
+            "CONN_MAX_AGE": 600,
             "OPTIONS": {
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
                 "init_command": (
-                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                    f"PRAGMA journal_mode=WAL; PRAGMA synchronous={SQLITE_SYNCHRONOUS}; "
                     "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=20000;"
                 ),
             },

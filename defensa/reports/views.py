@@ -59,14 +59,12 @@ def _receive(request: HttpRequest, form: ReportForm) -> HttpResponse:
         # The form checks everything receive_report does; this is a safety net, not a path.
         form.add_error(None, _try_again())
         return render(request, "reports/new.html", {"form": form, **map_context()}, status=400)
+    if hasattr(report, "stored_photos"):  # stored by this request
+        photos, videos = report.stored_photos, report.stored_videos
+    else:  # a retry: the receipt tells what the first submission stored
+        photos, videos = report.photos.count(), report.media.count()  # type: ignore[attr-defined]
     return render(
-        request,
-        "reports/receipt.html",
-        {
-            "report": report,
-            "photos": report.photos.count(),  # type: ignore[attr-defined]
-            "videos": report.media.count(),  # type: ignore[attr-defined]
-        },
+        request, "reports/receipt.html", {"report": report, "photos": photos, "videos": videos}
     )
 
 

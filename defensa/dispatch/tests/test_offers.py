@@ -102,6 +102,33 @@ def test_one_urgent_alert_each_one_audit_record_and_a_sealed_timeline(net):
     assert verify_chain()[1] is None
 
 
+def test_offering_takes_the_same_few_statements_for_3_or_30_responders(net):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for i in range(33):
+        verifier(f"v{i}", net.boyle, notify_sms=True, phone=f"+1213555{i:04d}")
+
+    def statements(n: int, lat: float) -> tuple[int, list[Offer]]:
+        incident = report_incident(lat=lat)
+        with CaptureQueriesContext(connection) as queries:
+            offers = offer_to_nearest(incident, n, actor=net.dani)
+        assert len(offers) == n
+        return len(queries), offers
+
+    few, _ = statements(3, 34.0505)
+    many, offers = statements(30, 34.0705)  # another raid, 2 km north
+    # Offers, link hashes and alerts are written in bulk: no statement per responder.
+    assert many == few, (few, many)
+    deliveries = Delivery.objects.filter(
+        template="dispatch_offer", context__offer__in=[o.pk for o in offers]
+    )
+    assert {(d.recipient_id, d.context["offer"]) for d in deliveries if d.channel == "sms"} == {
+        (o.responder_id, o.pk) for o in offers
+    }
+    assert all(actions.find_offer(actions.offer_token(o)) == o for o in offers)
+
+
 def test_the_link_is_derived_and_only_its_hash_is_stored(net):
     alma = verifier("alma", net.boyle)
     [offer] = offer_to_nearest(report_incident(), 1, actor=net.dani)

@@ -211,6 +211,12 @@ def test_a_photo_with_gps_exif_comes_out_clean_with_correct_hashes(client: Clien
         # The orientation was applied to the pixels before the tag was dropped.
         assert img.size == (48, 64)
     assert AuditEntry.objects.get().data["photos"] == 1
+    # The receipt says what was kept, also when a retry (here without the file) answers it.
+    kept = "We kept 1 photo, cleaned of location data."
+    assert kept in response.content.decode()
+    again = client.post(URL, {"token": token, "category": "sighting", "zip_code": "90022"})
+    assert again.status_code == 200 and kept in again.content.decode()
+    assert Photo.objects.count() == 1
 
 
 def test_a_file_that_is_not_a_photo_is_refused(client: Client, settings) -> None:  # type: ignore[no-untyped-def]

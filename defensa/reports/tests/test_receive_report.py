@@ -190,6 +190,39 @@ def test_a_failure_inside_the_write_leaves_no_partial_rows(monkeypatch) -> None:
     assert counts() == (0, 0, 0, 0)
 
 
+def test_a_reference_code_already_taken_runs_the_write_again(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import defensa.reports.actions as actions
+
+    first = send()
+    other = send(lat=34.0430 + 400 / 111_320)  # a second incident
+    before = counts()
+    # Codes are drawn at random and checked only by the unique constraints: force the rare
+    # collision, once on a report code and once on an incident code.
+    codes = iter([first.reference, "ZZZZZ2", other.incident.reference, "ZZZZZ3", "ZZZZZ4"])
+    monkeypatch.setattr(actions, "new_code", lambda: next(codes))
+    joined = send(observed_at=T0 + dt.timedelta(minutes=3))
+    assert joined.reference == "ZZZZZ2" and joined.incident_id == first.incident_id
+    opened = send(lat=34.0430 + 900 / 111_320)
+    assert opened.incident.reference == "ZZZZZ3" and opened.reference == "ZZZZZ4"
+    assert counts() == (before[0] + 2, before[1] + 1, before[2] + 2, before[3] + 2)
+    assert Incident.objects.get(pk=first.incident_id).report_count == 2
+    assert verify_chain()[1] is None
+    assert verify_timeline(Incident.objects.get(pk=first.incident_id)) == []
+
+
+def test_a_write_that_keeps_failing_on_a_constraint_is_not_retried_forever(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import defensa.reports.actions as actions
+
+    first = send()
+    before = counts()
+    monkeypatch.setattr(actions, "new_code", lambda: first.reference)
+    from django.db import IntegrityError
+
+    with pytest.raises(IntegrityError):
+        send(observed_at=T0 + dt.timedelta(minutes=3))
+    assert counts() == before
+
+
 def test_grouping_is_deterministic_for_the_same_input_in_the_same_order() -> None:
     points = [
         (34.0430, -118.2100, 20, 0, "workplace_raid"),

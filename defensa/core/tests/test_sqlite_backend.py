@@ -1,0 +1,123 @@
+"""The SQLite backend waits for the write lock in short steps, up to its timeout."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+
+import pytest
+from django.db import OperationalError
+from django.db.utils import load_backend
+
+
+def wrapper(path, timeout: float):  # type: ignore[no-untyped-def]
+    backend = load_backend("defensa.core.sqlite")
+    settings_dict = {
+        "ENGINE": "defensa.core.sqlite",
+        "NAME": str(path),
+        "USER": "",
+        "PASSWORD": "",
+        "HOST": "",
+        "PORT": "",
+        "ATOMIC_REQUESTS": False,
+        "AUTOCOMMIT": True,
+        "CONN_MAX_AGE": 0,
+        "CONN_HEALTH_CHECKS": False,
+        "OPTIONS": {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": timeout,
+            "init_command": "PRAGMA journal_mode=WAL",
+        },
+        "TIME_ZONE": None,
+        "TEST": {},
+    }
+    return backend.DatabaseWrapper(settings_dict, "intake_lock_test")
+
+
+def hold_write_lock(path, seconds: float, ready: threading.Event) -> None:  # type: ignore[no-untyped-def]
+    other = sqlite3.connect(str(path), isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("INSERT INTO t (v) VALUES ('other')")
+    ready.set()
+    time.sleep(seconds)
+    other.execute("COMMIT")
+    other.close()
+
+
+def write(db) -> None:  # type: ignore[no-untyped-def]
+    from django.db import transaction
+
+    with transaction.atomic(using=db.alias), db.cursor() as cursor:
+        cursor.execute("INSERT INTO t (v) VALUES ('ours')")
+
+
+@pytest.fixture
+def path(tmp_path, django_db_blocker):  # type: ignore[no-untyped-def]
+    """A WAL database file of its own (not the test database), opened by these tests only."""
+    path = tmp_path / "lock.sqlite3"
+    setup = sqlite3.connect(str(path))
+    setup.execute("PRAGMA journal_mode=WAL")
+    setup.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+    setup.commit()
+    setup.close()
+    with django_db_blocker.unblock():
+        yield path
+
+
+def test_a_write_waits_for_the_lock_and_then_commits(path) -> None:  # type: ignore[no-untyped-def]
+    from django.db import connections
+
+    db = wrapper(path, timeout=5)
+    connections["intake_lock_test"] = db
+    try:
+        db.ensure_connection()
+        statements: list[str] = []
+        db.connection.set_trace_callback(statements.append)
+        ready = threading.Event()
+        holder = threading.Thread(target=hold_write_lock, args=(path, 0.3, ready))
+        holder.start()
+        ready.wait(5)
+        started = time.monotonic()
+        write(db)
+        waited = time.monotonic() - started
+        holder.join()
+        db.connection.set_trace_callback(None)
+        assert waited >= 0.2  # it really waited for the other writer
+        # In short steps of its own, not in SQLite's busy handler (one attempt sleeping up
+        # to 100 ms at a time): the lock is asked for again every few milliseconds.
+        assert statements[0] == "PRAGMA busy_timeout = 0"
+        assert statements.count("BEGIN IMMEDIATE") >= 5
+        with db.cursor() as cursor:
+            cursor.execute("SELECT v FROM t ORDER BY id")
+            assert [row[0] for row in cursor.fetchall()] == ["other", "ours"]
+            # Every other statement keeps SQLite's own busy timeout.
+            cursor.execute("PRAGMA busy_timeout")
+            assert cursor.fetchone()[0] == 5000
+    finally:
+        db.close()
+        del connections["intake_lock_test"]
+
+
+def test_a_write_gives_up_after_the_timeout(path) -> None:  # type: ignore[no-untyped-def]
+    from django.db import connections
+
+    db = wrapper(path, timeout=0.3)
+    connections["intake_lock_test"] = db
+    try:
+        ready = threading.Event()
+        holder = threading.Thread(target=hold_write_lock, args=(path, 1.5, ready))
+        holder.start()
+        ready.wait(5)
+        started = time.monotonic()
+        with pytest.raises(OperationalError, match="locked"):
+            write(db)
+        assert 0.3 <= time.monotonic() - started < 1.4
+        holder.join()
+        write(db)  # and works again once the lock is free
+        with db.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM t")
+            assert cursor.fetchone()[0] == 2
+    finally:
+        db.close()
+        del connections["intake_lock_test"]
