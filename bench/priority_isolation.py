@@ -81,7 +81,8 @@ incident = Incident.objects.create(
     cell=geo.cell_for(lat, lon), first_observed_at=now, last_observed_at=now,
     report_count=1, committee=boyle)
 offers = offer_to_nearest(incident, int(sys.argv[1]), actor=ana)
-print(json.dumps({"t": time.time(), "keys": [f"dispatch_offer:{o.incident_id}:{o.responder_id}:sms" for o in offers]}))
+keys = [f"dispatch_offer:{o.incident_id}:{o.responder_id}:sms" for o in offers]
+print(json.dumps({"t": time.time(), "keys": keys}))
 """
 
 ENQUEUE = """
