@@ -154,7 +154,8 @@ SMS_TEXT_RETENTION = dt.timedelta(days=1)
 class SmsText(models.Model):
     """One inbound text that became (part of) a report; never the number, never the words.
 
-    The words are in the report. The sender is a keyed hash (HMAC under SECRET_KEY), enough to
+    The words are in the report. The sender is a keyed hash (HMAC under a digest key wrapped
+    by the master key, defensa/core/crypto/digests.py), enough to
     thread the next text from the same phone into the same report and nothing more.
     """
 

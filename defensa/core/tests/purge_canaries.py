@@ -40,8 +40,12 @@ def seed() -> None:
     keys = []
     for i, words in enumerate((PURGED_IN_FILE, PURGED_IN_WAL)):
         report = receive_report(
-            {"category": "sighting", "zip_code": "90033", "contact": CANARY_PHONE,
-             "description": words},
+            {
+                "category": "sighting",
+                "zip_code": "90033",
+                "contact": CANARY_PHONE,
+                "description": words,
+            },
             channel="web",
             idempotency_key=f"purge-canary-{i}",
         )
