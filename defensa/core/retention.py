@@ -10,6 +10,10 @@ the model, else the first of ANCHORS that it has):
   is noise even where a copy survives;
 - rows matching the model's `RETENTION_KEEP` (a Q) are never purged by age (a message still
   queued, a task still running);
+- rows under a legal hold are never deleted: `LEGAL_HOLD` on a model names the boolean
+  lookup(s) that say so (an incident's own `legal_hold`, a report's
+  `incident__legal_hold`...). A hold keeps rows and files; it does not stop a shorter-lived
+  field (a reporter's contact) from being blanked and shredded;
 - files named in a model's `MEDIA_FIELDS` (paths under MEDIA_ROOT) are deleted with their row,
   also when the row goes by cascade (a post_delete receiver, after commit);
 - data keys that no row refers to any more are deleted (after a grace period, so a key made
@@ -97,6 +101,16 @@ def anchor_of(model: type[models.Model]) -> str | None:
 
 def _keep(model: type[models.Model]) -> Q | None:
     return getattr(model, "RETENTION_KEEP", None) or THIRD_PARTY_KEEP.get(model._meta.label_lower)
+
+
+def held(model: type[models.Model]) -> Q | None:
+    """Rows of `model` under a legal hold (none if the model declares no LEGAL_HOLD)."""
+    paths = getattr(model, "LEGAL_HOLD", ())
+    paths = (paths,) if isinstance(paths, str) else paths
+    found = None
+    for path in paths:
+        found = Q(**{path: True}) if found is None else found | Q(**{path: True})
+    return found
 
 
 def _is_data_key_fk(f: models.Field) -> bool:
@@ -228,6 +242,9 @@ def _purge_model(
     expired = manager.filter(**{f"{anchor}__lt": now - row_life})
     if keep is not None:
         expired = expired.exclude(keep)
+    on_hold = held(model)
+    if on_hold is not None:
+        expired = expired.exclude(on_hold)
     if not expired.exists():
         return
     try:
