@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "defensa.core",
     "defensa.core.crypto",
+    "defensa.core.heartbeat",
     "defensa.audit",
     "defensa.accounts",
     "defensa.committees",
@@ -63,6 +64,7 @@ INSTALLED_APPS = [
     "defensa.voice",
     "defensa.cases",
     "defensa.accompaniment",
+    "defensa.ops",
 ]
 
 MIDDLEWARE = [
@@ -259,6 +261,8 @@ LANGUAGE_COOKIE_HTTPONLY = True
 
 # HTTPS deployment (property 12). Off for `make run` on loopback.
 SECURE_SSL_REDIRECT = HTTPS
+# A load balancer may poll the health check over plain HTTP; it says only yes or no.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
 LANGUAGE_COOKIE_SECURE = HTTPS
@@ -395,3 +399,10 @@ PLAN_CANCEL_MINUTES = env_int("DEFENSA_PLAN_CANCEL_MINUTES", 15, minimum=1)
 ACCOMPANIMENT_AUTO_CONFIRM = env_bool("DEFENSA_ACCOMPANIMENT_AUTO_CONFIRM", False)
 ACCOMPANIMENT_GRACE_MINUTES = env_int("DEFENSA_ACCOMPANIMENT_GRACE_MINUTES", 60, minimum=1)
 ACCOMPANIMENT_LINK_HOURS_AFTER = env_int("DEFENSA_ACCOMPANIMENT_LINK_HOURS_AFTER", 12, minimum=1)
+
+# Operations (defensa/ops, docs/operations.md): /healthz answers 503 when a check fails;
+# /metrics (Prometheus) answers only to `Authorization: Bearer <DEFENSA_METRICS_TOKEN>`.
+METRICS_TOKEN = env_secret("DEFENSA_METRICS_TOKEN")
+HEALTH_WORKER_SILENCE_SECONDS = env_int("DEFENSA_HEALTH_WORKER_SILENCE_SECONDS", 60, minimum=1)
+HEALTH_URGENT_LATE_SECONDS = env_int("DEFENSA_HEALTH_URGENT_LATE_SECONDS", 120, minimum=1)
+HEALTH_MIN_FREE_MB = env_int("DEFENSA_HEALTH_MIN_FREE_MB", 500, minimum=0)

@@ -18,5 +18,6 @@ urlpatterns = [
     path("cases/", include("defensa.cases.urls")),
     path("", include("defensa.accompaniment.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
+    path("", include("defensa.ops.urls")),
     path("", include("defensa.notify.transports.webpush.urls")),
 ]

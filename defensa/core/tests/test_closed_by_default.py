@@ -72,6 +72,8 @@ PUBLIC_URL_NAMES = {
     # dispatch's) and their private calendar feed (a random token, only its hash stored).
     "accompaniment:checkin",
     "accompaniment:feed",
+    # The health check for load balancers: yes or no per check, nothing else (docs/operations.md).
+    "ops:healthz",
 }
 
 # Views a member on probation may open inside their own committee (slug "boyle-heights").
