@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "defensa.voice",
     "defensa.cases",
     "defensa.accompaniment",
+    "defensa.demo",
 ]
 
 MIDDLEWARE = [
