@@ -61,10 +61,12 @@ INSTALLED_APPS = [
     "defensa.dispatch",
     "defensa.broadcasts",
     "defensa.evidence",
+    "defensa.record",
     "defensa.voice",
     "defensa.cases",
     "defensa.accompaniment",
     "defensa.ops",
+    "defensa.demo",
 ]
 
 MIDDLEWARE = [
@@ -349,7 +351,7 @@ BROADCAST_BATCH_SIZE = env_int("BROADCAST_BATCH_SIZE", 1000, minimum=1)
 BROADCAST_STALL_SECONDS = env_int("BROADCAST_STALL_SECONDS", 60, minimum=5)
 # Evidence (defensa/evidence, docs/rapid-response.md): video is stripped of its metadata by
 # ffmpeg (ffprobe from the same folder); an empty or missing ffmpeg refuses video, photos
-# still work. Verified incidents stay on the public page this many days.
+# still work. Verified incidents stay on the public page (defensa/record) this many days.
 FFMPEG_PATH = env_str("DEFENSA_FFMPEG", "ffmpeg")
 VIDEO_MAX_MB = env_int("DEFENSA_VIDEO_MAX_MB", 50, minimum=1)
 VIDEO_MAX_SECONDS = env_int("DEFENSA_VIDEO_MAX_SECONDS", 120, minimum=1)

@@ -56,7 +56,7 @@ PUBLIC_URL_NAMES = {
     # credential (signed, expiring, single-use; only its hash is stored).
     "dispatch:respond",
     # Verified incidents only, coarse place and approximate time (issue 3, off by default).
-    "evidence:verified",
+    "record:verified",
     # Voice hotline webhooks: no account, authenticated by the provider's signature.
     "voice:incoming",
     "voice:language",

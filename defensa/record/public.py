@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from defensa.dispatch.messages import where_label
+from defensa.incidents.areas import where_label
 from defensa.incidents.models import Incident, State, TimelineAction, TimelineEntry
 
 LIMIT = 100

@@ -1,4 +1,9 @@
-"""Evidence actions: a committee's switch for the public page of verified incidents."""
+"""Record actions: a committee's switch for the public page of verified incidents, and every
+opening of an incident's evidence sealed in the audit chain.
+
+The audit actions keep the names they had when this lived in `evidence` (`evidence.*`), so the
+chain reads the same before and after.
+"""
 
 from __future__ import annotations
 

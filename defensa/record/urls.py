@@ -1,8 +1,8 @@
 from django.urls import path
 
-from defensa.evidence import views
+from defensa.record import views
 
-app_name = "evidence"
+app_name = "record"
 urlpatterns = [
     path("incidents/<str:ref>/record/", views.incident_record, name="record"),
     path("incidents/<str:ref>/evidence/<str:key>/", views.evidence_file, name="file"),

@@ -15,16 +15,16 @@ from django.views.decorators.cache import never_cache
 from defensa.audit.log import verify_chain
 from defensa.committees.access import get_committee_for
 from defensa.core.access import public
-from defensa.dispatch.messages import where_label
 from defensa.dispatch.models import Outcome
-from defensa.evidence.actions import open_incident_record, set_public_page
-from defensa.evidence.forms import PublicPageForm
-from defensa.evidence.listing import evidence_for, find_item
 from defensa.evidence.models import PublicPage
-from defensa.evidence.public import verified_incidents
 from defensa.incidents.access import get_evidence_viewable_for
+from defensa.incidents.areas import where_label
 from defensa.incidents.models import Incident, State
 from defensa.incidents.timeline import verify_timeline
+from defensa.record.actions import open_incident_record, set_public_page
+from defensa.record.forms import PublicPageForm
+from defensa.record.listing import evidence_for, find_item
+from defensa.record.public import verified_incidents
 
 
 @never_cache
@@ -44,7 +44,7 @@ def incident_record(request: HttpRequest, ref: str) -> HttpResponse:
     timeline = timeline_rows(incident)
     return render(
         request,
-        "evidence/record.html",
+        "record/record.html",
         {
             "incident": incident,
             "committee": committee,
@@ -119,7 +119,7 @@ def evidence_file(request: HttpRequest, ref: str, key: str) -> FileResponse:
 @public
 def verified(request: HttpRequest) -> HttpResponse:
     """Verified incidents, coarse and approximate, for committees that turned the page on."""
-    return render(request, "evidence/verified.html", {"incidents": verified_incidents()})
+    return render(request, "record/verified.html", {"incidents": verified_incidents()})
 
 
 @never_cache
@@ -139,10 +139,10 @@ def public_page(request: HttpRequest, slug: str) -> HttpResponse:
             messages.success(
                 request, _("The public page no longer lists this committee's incidents.")
             )
-        return redirect("evidence:public_page", slug=committee.slug)
+        return redirect("record:public_page", slug=committee.slug)
     return render(
         request,
-        "evidence/public_page.html",
+        "record/public_page.html",
         {
             "committee": committee,
             "page": current,

@@ -20,12 +20,6 @@ from django.utils import timezone
 from pytest_django.fixtures import Settings
 
 from defensa.accounts.models import Skill, SkillKind, TOTPDevice, User
-from defensa.committees.management.commands.seed_demo import (
-    DEMO_PASSWORD,
-    NETWORK_SLUG,
-    PERSONAS,
-    build,
-)
 from defensa.committees.models import (
     Announcement,
     Committee,
@@ -34,6 +28,12 @@ from defensa.committees.models import (
     MemberStatus,
     Shift,
     Vouch,
+)
+from defensa.demo.network import (
+    DEMO_PASSWORD,
+    NETWORK_SLUG,
+    PERSONAS,
+    build,
 )
 from defensa.incidents.models import Incident
 from defensa.voice.tests.voice_peer import voice_peer
