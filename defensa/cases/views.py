@@ -304,7 +304,7 @@ def _plan_committees(user: Any) -> Any:
 def my_plan(request: HttpRequest) -> HttpResponse:
     """The member's own plan: write it, change it, see what happens when it is triggered."""
     committees = _plan_committees(request.user)
-    plan = access.own_plan(request.user)
+    plan = access.own_plans_for(request.user).first()
     if request.method == "POST":
         form = PlanForm(request.POST, committees=committees)
         if form.is_valid():
@@ -351,9 +351,7 @@ def my_plan(request: HttpRequest) -> HttpResponse:
 @signed_in
 @require_POST
 def trigger_my_plan(request: HttpRequest) -> HttpResponse:
-    plan = access.own_plan(request.user)
-    if plan is None:
-        raise Http404
+    plan = access.get_own_plan_for(request.user)
     form = SelfTriggerForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Tick the box to confirm."))
@@ -366,9 +364,7 @@ def trigger_my_plan(request: HttpRequest) -> HttpResponse:
 @signed_in
 @require_POST
 def delete_my_plan(request: HttpRequest) -> HttpResponse:
-    plan = access.own_plan(request.user)
-    if plan is None:
-        raise Http404
+    plan = access.get_own_plan_for(request.user)
     actions.delete_plan(plan, actor=request.user)
     messages.success(request, _("Your emergency plan is erased."))
     return redirect("plans:mine")
