@@ -30,6 +30,7 @@ from defensa.accompaniment.models import (
 )
 from defensa.accounts.models import User
 from defensa.core.access import public, signed_in
+from defensa.core.transitions import IllegalTransition
 
 
 def _user(request: HttpRequest) -> User:
@@ -96,7 +97,7 @@ def sign_up(request: HttpRequest, pk: int) -> HttpResponse:
     appointment = access.get_open_appointment_for(user, pk)
     try:
         companion = actions.sign_up(appointment, user, actor=user)
-    except actions.NotPossible:
+    except IllegalTransition:
         messages.error(request, _("This appointment already has enough companions."))
         return redirect("accompaniment:index")
     if companion.status == CompanionStatus.CONFIRMED:
@@ -113,7 +114,7 @@ def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         actions.withdraw(companion, actor=user)
         messages.success(request, _("You are no longer signed up."))
-    except actions.NotPossible:
+    except IllegalTransition:
         messages.error(request, _("You cannot withdraw after checking in."))
     return redirect("accompaniment:index")
 
@@ -231,7 +232,7 @@ def cancel(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     try:
         actions.cancel_appointment(found, actor=request.user)
         messages.success(request, _("Cancelled. Confirmed companions were told."))
-    except actions.NotPossible:
+    except IllegalTransition:
         messages.error(request, _("This appointment is already over."))
     return redirect("accompaniment:appointment", slug=committee.slug, pk=found.pk)
 
@@ -250,7 +251,7 @@ def companion(request: HttpRequest, slug: str, pk: int, cid: int, verb: str) -> 
         else:
             actions.decline_companion(row, actor=request.user)
             messages.success(request, _("Done."))
-    except actions.NotPossible:
+    except IllegalTransition:
         messages.error(request, _("That is not possible any more."))
     return redirect("accompaniment:appointment", slug=committee.slug, pk=found.pk)
 
@@ -295,7 +296,7 @@ def checkin(request: HttpRequest, token: str) -> HttpResponse:
             confirm_detained = True
         else:
             # A double tap or a second device: show where things stand.
-            with contextlib.suppress(actions.NotPossible):
+            with contextlib.suppress(IllegalTransition):
                 actions.check_in(found, step, actor=found.volunteer)
             return redirect("accompaniment:checkin", token=token)
     appointment = found.appointment

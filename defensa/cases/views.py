@@ -50,6 +50,7 @@ from defensa.cases.models import (
 from defensa.committees.access import committees_for, get_committee_for
 from defensa.committees.models import MemberStatus
 from defensa.core.access import signed_in
+from defensa.core.transitions import IllegalTransition
 
 
 def _people(case: Case) -> Any:
@@ -275,7 +276,7 @@ def case_update(request: HttpRequest, pk: int, part: str) -> HttpResponse:
         return render(request, "cases/case.html", context, status=400)
     try:
         done = _apply(part, request, case, form.cleaned_data)
-    except ValueError:  # IllegalMove: someone else moved the case meanwhile
+    except ValueError:  # IllegalTransition: someone else moved the case meanwhile
         messages.error(request, _("That step is not possible from the case's status now."))
     else:
         messages.success(request, done)
@@ -375,7 +376,7 @@ def cancel_trigger(request: HttpRequest, pk: int) -> HttpResponse:
     trigger = access.get_trigger_for(request.user, pk)
     try:
         actions.cancel_trigger(trigger, actor=request.user)
-    except actions.TooLate:
+    except IllegalTransition:  # the false-alarm window has passed, or it was cancelled
         messages.error(request, _("Too late to cancel here: ask the legal team to close the case."))
     else:
         messages.success(request, _("Cancelled. The contacts are told it was a false alarm."))

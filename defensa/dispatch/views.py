@@ -18,14 +18,15 @@ from django.views.decorators.http import require_POST
 from defensa.committees.access import get_committee_for
 from defensa.core import geo, maps
 from defensa.core.access import public, signed_in
+from defensa.core.transitions import IllegalTransition
 from defensa.dispatch import actions
 from defensa.dispatch.access import get_committee_incident_for
 from defensa.dispatch.forms import FindingForm
 from defensa.dispatch.matching import home_cell, incident_cell, on_duty_verifiers, rings_between
 from defensa.dispatch.messages import where_label
-from defensa.dispatch.models import Offer, OfferStatus, Outcome
+from defensa.dispatch.models import Offer, Outcome
 from defensa.incidents import actions as incident_actions
-from defensa.incidents.models import IllegalTransition, Incident, State
+from defensa.incidents.models import Incident, State
 
 STEPS = {"accept", "decline", "arrived", *Outcome.values}
 
@@ -77,7 +78,7 @@ def respond(request: HttpRequest, token: str) -> HttpResponse:
                 finally:
                     form.discard_media()
                 return _link_gone(request, "thanks", 200)
-        except actions.OfferClosed:
+        except IllegalTransition:
             # A double tap or a second device: show where things stand instead of failing.
             pass
         return redirect("dispatch:respond", token=token)
@@ -91,9 +92,8 @@ def _respond_page(
 ) -> HttpResponse:
     incident = offer.incident
     others = (
-        Offer.objects.filter(
-            incident=incident, status__in=[OfferStatus.ACCEPTED, OfferStatus.ARRIVED]
-        )
+        Offer.objects.going()
+        .filter(incident=incident)
         .exclude(pk=offer.pk)
         .select_related("responder")
     )
