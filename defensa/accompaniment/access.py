@@ -23,19 +23,15 @@ from defensa.committees.models import Committee
 from defensa.core.access import active_user, pk_from_url
 
 
-def legal_committees(user: AnyUser | None) -> QuerySet[Committee]:
-    return committees_for(user, "legal")
-
-
 def get_legal_committee_for(user: AnyUser | None, slug: str) -> Committee:
-    committee = legal_committees(user).filter(slug=slug).first()
+    committee = committees_for(user, "legal").filter(slug=slug).first()
     if committee is None:
         raise Http404
     return committee
 
 
 def legal_appointments_for(user: AnyUser | None) -> QuerySet[Appointment]:
-    return Appointment.objects.filter(committee__in=legal_committees(user))
+    return Appointment.objects.filter(committee__in=committees_for(user, "legal"))
 
 
 def get_legal_appointment_for(user: AnyUser | None, committee: Committee, pk: Any) -> Appointment:
@@ -62,7 +58,7 @@ def get_legal_companion_for(user: AnyUser | None, appointment: Appointment, pk: 
     return found
 
 
-def accompanier_committees(user: AnyUser | None) -> QuerySet[Committee]:
+def accompanier_committees_for(user: AnyUser | None) -> QuerySet[Committee]:
     """Committees in which the user is a full member with a current accompanier skill."""
     person = active_user(user)
     if person is None:
@@ -79,13 +75,13 @@ def accompanier_committees(user: AnyUser | None) -> QuerySet[Committee]:
 
 
 def is_accompanier(user: AnyUser | None) -> bool:
-    return accompanier_committees(user).exists()
+    return accompanier_committees_for(user).exists()
 
 
 def open_appointments_for(user: AnyUser | None) -> QuerySet[Appointment]:
     """Upcoming open appointments an accompanier may sign up for (no identity in them)."""
     return Appointment.objects.filter(
-        committee__in=accompanier_committees(user),
+        committee__in=accompanier_committees_for(user),
         status=Status.SCHEDULED,
         starts_at__gt=timezone.now(),
     ).select_related("place", "committee")

@@ -29,6 +29,7 @@ from defensa.accompaniment.models import (
     Status,
 )
 from defensa.accounts.models import User
+from defensa.committees.access import committees_for
 from defensa.core.access import public, signed_in
 from defensa.core.transitions import IllegalTransition
 
@@ -64,7 +65,7 @@ def _rows(appointments: Any, user: User | None = None) -> list[dict[str, Any]]:
 
 def index(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    legal = list(access.legal_committees(user))
+    legal = list(committees_for(user, "legal"))
     accompanier = access.is_accompanier(user)
     if not legal and not accompanier:
         raise Http404

@@ -24,13 +24,9 @@ from defensa.committees.models import Committee
 from defensa.core.access import active_user, pk_from_url
 
 
-def legal_committees(user: AnyUser | None) -> QuerySet[Committee]:
-    return committees_for(user, "legal")
-
-
 def cases_for(user: AnyUser | None) -> QuerySet[Case]:
     """Cases of the committees in which the user is on the legal team."""
-    return Case.objects.filter(committee__in=legal_committees(user))
+    return Case.objects.filter(committee__in=committees_for(user, "legal"))
 
 
 def get_case_for(user: AnyUser | None, pk: Any) -> Case:

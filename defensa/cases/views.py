@@ -71,7 +71,7 @@ def _people(case: Case) -> Any:
 
 @require_GET
 def case_list(request: HttpRequest) -> HttpResponse:
-    committees = access.legal_committees(request.user)
+    committees = committees_for(request.user, "legal")
     if not committees.exists():
         raise Http404
     now = timezone.now()
@@ -109,7 +109,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def case_new(request: HttpRequest) -> HttpResponse:
-    committees = access.legal_committees(request.user)
+    committees = committees_for(request.user, "legal")
     if not committees.exists():
         raise Http404
     form = OpenCaseForm(request.POST if request.method == "POST" else None, committees=committees)
