@@ -12,12 +12,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from defensa.cases import access, holds
+from defensa.committees.access import committees_for
 
 
 @never_cache
 @require_http_methods(["GET", "POST"])
 def hold_list(request: HttpRequest) -> HttpResponse:
-    if not access.legal_committees(request.user).exists():
+    if not committees_for(request.user, "legal").exists():
         raise Http404
     if request.method == "POST":
         kind = request.POST.get("kind", "")

@@ -123,7 +123,7 @@ class Report(models.Model):
 
 
 class Photo(models.Model):
-    """A photo sent with a report, re-encoded from its pixels (defensa/reports/photos.py)."""
+    """A photo sent with a report, re-encoded from its pixels (defensa/evidence/photos.py)."""
 
     # Deleted from MEDIA_ROOT with the row, however the row goes (defensa/core/retention.py).
     MEDIA_FIELDS = ("file",)
@@ -135,7 +135,7 @@ class Photo(models.Model):
     report = models.ForeignKey(
         Report, null=True, blank=True, on_delete=models.SET_NULL, related_name="photos"
     )
-    # ...and then the photo belongs to the incident the report was in (evidence.apps).
+    # ...and then the photo belongs to the incident the report was in (reports.apps).
     incident = models.ForeignKey(
         "incidents.Incident",
         null=True,

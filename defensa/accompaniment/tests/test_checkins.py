@@ -26,6 +26,7 @@ from defensa.cases.models import Case, Source
 from defensa.cases.timeline import verify_timeline
 from defensa.core import crypto
 from defensa.core.tests.canary import CANARY_A_NUMBER, CANARY_PHONE
+from defensa.core.transitions import IllegalTransition
 from defensa.notify import messages
 from defensa.notify.models import Delivery
 
@@ -256,7 +257,7 @@ def test_detained_days_ahead_changes_nothing_and_says_when_check_in_opens(client
         body = page.content.decode()
         assert "El registro se abre el" in body  # vero reads Spanish
         assert 'name="step"' not in body
-    with pytest.raises(actions.NotPossible):
+    with pytest.raises(IllegalTransition):
         actions.check_in(companion, "detained", actor=net.vero)
     companion.refresh_from_db()
     appointment.refresh_from_db()

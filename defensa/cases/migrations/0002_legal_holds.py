@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('cases', '0001_initial'),
         ('committees', '0002_role_grants'),
-        ('incidents', '0004_legal_hold'),
+        ('incidents', '0005_legal_hold'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

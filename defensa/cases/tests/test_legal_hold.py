@@ -25,12 +25,12 @@ from defensa.core import crypto
 from defensa.core.retention import purge
 from defensa.core.testing import sign_in
 from defensa.core.tests.canary import CANARY_PHONE
-from defensa.evidence.listing import evidence_for
 from defensa.evidence.models import Media
+from defensa.evidence.photos import clean_photo
 from defensa.incidents.models import Incident, TimelineEntry
+from defensa.record.listing import evidence_for
 from defensa.reports.actions import receive_report
 from defensa.reports.models import Photo, Report
-from defensa.reports.photos import clean_photo
 
 pytestmark = pytest.mark.django_db
 DAY = dt.timedelta(days=1)

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('dispatch', '0002_areaalert'),
         ('evidence', '0001_initial'),
-        ('incidents', '0004_legal_hold'),
+        ('incidents', '0005_legal_hold'),
         ('reports', '0006_photos_outlive_their_report'),
     ]
 

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('incidents', '0004_legal_hold'),
+        ('incidents', '0005_legal_hold'),
         ('reports', '0005_sms_senders_under_the_master_key'),
     ]
 
