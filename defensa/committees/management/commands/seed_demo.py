@@ -37,6 +37,7 @@ from defensa.committees.models import (
     Vouch,
 )
 from defensa.core import geo
+from defensa.core.tokens import hash_token
 
 SEED = 20250610  # the date of the statement this project answers; any fixed number would do
 NETWORK_SLUG = "red-la-demo"
@@ -536,7 +537,7 @@ def build(rng: random.Random) -> dict[str, int]:
     boyle = locals_by_slug["boyle-heights"]
     Invitation.objects.bulk_create(
         Invitation(
-            committee=boyle, token_hash=_hash(secrets.token_urlsafe(32)), note=note,
+            committee=boyle, token_hash=hash_token(secrets.token_urlsafe(32)), note=note,
             created_by=users[0], created_at=now - dt.timedelta(days=d),
             expires_at=now + dt.timedelta(days=settings.INVITATION_DAYS - d),
         )
@@ -619,13 +620,6 @@ def demo_hotline() -> str:
     rosa = User.objects.filter(email=PERSONAS[0].email).first()
     set_hotline(boyle, number, fallback_members=[rosa] if rosa else [])
     return number
-
-
-def _hash(token: str) -> str:
-    # The same hash the invitation code uses; imported lazily to keep core below committees.
-    from defensa.committees.actions import hash_token
-
-    return hash_token(token)
 
 
 # -- printing ------------------------------------------------------------------------------
