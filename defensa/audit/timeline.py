@@ -8,14 +8,15 @@ names the entry and carries its step, its time in microseconds and the SHA-256 o
 audit chain's own verification finds a tampered audit record.
 
 An owner (an incident, a case) has `pk`, `committee_id` and a `timeline` of entries; an entry
-has `pk`, `action`, `at`, `actor_id` and a note.
+has `pk`, `action`, `at`, `actor_id` and a note. An app subclasses `SealedTimeline` with how
+it writes an entry (`write`) and uses `add` and `verify`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from django.db import models
 
@@ -37,28 +38,48 @@ def sha256_hex(data: str | bytes | None) -> str | None:
     return hashlib.sha256(data.encode("utf-8") if isinstance(data, str) else data).hexdigest()
 
 
-class SealedTimeline:
-    """One kind of sealed timeline: `owner` names its owner in the audit data ("incident")."""
+Owner = TypeVar("Owner", bound=models.Model)
+Entry = TypeVar("Entry", bound=models.Model)
 
-    def __init__(self, owner: str) -> None:
-        self.owner = owner
 
-    def seal(
+class SealedTimeline(Generic[Owner, Entry]):
+    """One kind of sealed timeline; `owner` names its owner in the audit data ("incident")."""
+
+    owner: str
+
+    def write(
+        self, owner: Owner, action: str, *, actor: Any, note: str, detail: dict[str, Any]
+    ) -> Entry:
+        """Create the entry (`actor` is a saved user or None)."""
+        raise NotImplementedError
+
+    def add(
         self,
-        owner: Any,
-        entry: Any,
+        owner: Owner,
+        action: str,
         *,
-        actor: Any,
+        actor: Any = None,
+        note: str = "",
+        detail: dict[str, Any] | None = None,
         audit_action: str,
         audit_obj: models.Model | None = None,
         **audit_data: Any,
-    ) -> AuditEntry:
-        """Write the entry's audit record: the one record of the action that wrote it."""
-        return record(
+    ) -> Entry:
+        """Append an entry and write its audit record, the one record of the action.
+
+        Call inside the action's transaction."""
+        entry = self.write(
+            owner,
+            action,
+            actor=actor if getattr(actor, "pk", None) else None,
+            note=note,
+            detail=detail or {},
+        )
+        record(
             audit_action,
             actor=actor,
             obj=audit_obj if audit_obj is not None else owner,
-            committee=owner.committee_id,
+            committee=owner.committee_id,  # type: ignore[attr-defined]
             **{self.owner: owner.pk},
             entry=entry.pk,
             step=entry.action,
@@ -66,8 +87,9 @@ class SealedTimeline:
             note_sha256=sha256_hex(entry.note),
             **audit_data,
         )
+        return entry
 
-    def verify(self, owner: Any) -> list[str]:
+    def verify(self, owner: Owner) -> list[str]:
         """Problems found in the owner's timeline against the audit chain ([] when intact)."""
         sealed: dict[int, dict[str, Any]] = {}
         lookup = {f"data__{self.owner}": owner.pk}
@@ -76,7 +98,7 @@ class SealedTimeline:
                 sealed[audit.data["entry"]] = {**audit.data, "_actor": audit.actor_id}
         problems: list[str] = []
         seen: set[int] = set()
-        for entry in owner.timeline.all():
+        for entry in owner.timeline.all():  # type: ignore[attr-defined]
             seen.add(entry.pk)
             seal = sealed.get(entry.pk)
             if seal is None:

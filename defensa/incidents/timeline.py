@@ -9,41 +9,30 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import models
 from django.utils import timezone
 
 from defensa.audit.timeline import SealedTimeline
 from defensa.incidents.models import Incident, TimelineEntry
 
-SEALED = SealedTimeline("incident")
+
+class IncidentTimeline(SealedTimeline[Incident, TimelineEntry]):
+    owner = "incident"
+
+    def write(
+        self, incident: Incident, action: str, *, actor: Any, note: str, detail: dict[str, Any]
+    ) -> TimelineEntry:
+        return TimelineEntry.objects.create(
+            incident=incident,
+            actor=actor,
+            action=action,
+            at=timezone.now(),
+            detail=detail,
+            note=note,
+        )
 
 
-def add_entry(
-    incident: Incident,
-    action: str,
-    *,
-    actor: Any = None,
-    note: str = "",
-    detail: dict[str, Any] | None = None,
-    audit_action: str,
-    audit_obj: models.Model | None = None,
-    **audit_data: Any,
-) -> TimelineEntry:
-    """Append a timeline entry and its one audit record. Call inside the action's transaction."""
-    entry = TimelineEntry.objects.create(
-        incident=incident,
-        actor=actor if getattr(actor, "pk", None) else None,
-        action=action,
-        at=timezone.now(),
-        detail=detail or {},
-        note=note,
-    )
-    SEALED.seal(
-        incident, entry, actor=actor, audit_action=audit_action, audit_obj=audit_obj, **audit_data
-    )
-    return entry
-
-
-def verify_timeline(incident: Incident) -> list[str]:
-    """Problems found in an incident's timeline against the audit chain ([] when intact)."""
-    return SEALED.verify(incident)
+TIMELINE = IncidentTimeline()
+# add_entry(incident, action, *, actor=, note=, detail=, audit_action=, audit_obj=, **data):
+# append an entry and its one audit record, inside the action's transaction.
+add_entry = TIMELINE.add
+verify_timeline = TIMELINE.verify
