@@ -116,9 +116,7 @@ def test_skills_with_training_dates(net, client_as):
 
 def test_a_trusted_skill_already_held_keeps_its_dates_and_can_be_given_up(net, client_as):
     client = client_as(net.vero)
-    client.post(
-        "/me/skills/", {"verifier_has": "on", "verifier_trained_on": "2026-01-10"}
-    )
+    client.post("/me/skills/", {"verifier_has": "on", "verifier_trained_on": "2026-01-10"})
     assert Skill.objects.get(user=net.vero, kind="verifier").trained_on == dt.date(2026, 1, 10)
     client.post("/me/skills/", {})
     assert not Skill.objects.filter(user=net.vero).exists()
