@@ -105,7 +105,8 @@ def test_a_switched_off_account_loses_every_link_at_once(net, client_as):
     assert phone.post(checkin_link, {"step": "detained", "sure": "yes"}).status_code == 410
     offer.refresh_from_db()
     companion.refresh_from_db()
-    assert offer.status == OfferStatus.OFFERED and offer.responded_at is None
+    # The open offer is expired, so it no longer counts as someone who might go.
+    assert offer.status == OfferStatus.EXPIRED and offer.responded_at is None
     assert companion.arrived_at is None and companion.outcome == ""
     with pytest.raises(dispatch.OfferClosed):
         dispatch.accept_offer(offer)
@@ -114,6 +115,24 @@ def test_a_switched_off_account_loses_every_link_at_once(net, client_as):
     assert AuditEntry.objects.count() == entries  # nothing changed, nothing recorded
     assert phone.get(feed_link).status_code == 404
     assert not PushSubscription.objects.filter(user=vero).exists()
+
+
+def test_an_accepted_offer_stops_counting_and_stays_dead_after_switching_back_on(
+    net, bea, client_as
+):
+    vero = net.vero
+    vero.on_duty = True
+    vero.save(update_fields=["on_duty"])
+    [offer] = dispatch.offer_to_nearest(report_incident(), 1, actor=net.dani)
+    dispatch.accept_offer(offer)
+    _switch_off(client_as(net.ana), vero, net)
+    offer.refresh_from_db()
+    assert offer.status == OfferStatus.EXPIRED and not offer.is_going
+    grant = actions.request_reactivation(_membership(vero, net.boyle), actor=net.ana)
+    actions.decide_role_grant(grant, actor=bea, approve=True)
+    vero.refresh_from_db()
+    assert vero.is_active
+    assert Client().get(f"/r/{dispatch.offer_token(offer)}/").status_code == 410
 
 
 def test_switching_off_cancels_the_persons_open_links_and_requests(net, bea, cy, client_as):
