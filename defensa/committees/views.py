@@ -223,6 +223,12 @@ def _committee_context(request: HttpRequest, membership: Membership) -> dict[str
         )
     if membership.is_coordinator and membership.is_full:
         context["announce_form"] = AnnouncementForm()
+        # Requests waiting here and below (coordinators, skills, switching off and on).
+        context["pending_requests"] = (
+            access.role_grants_for(request.user, committee)
+            .filter(status=GrantStatus.PENDING)
+            .count()
+        )
     return context
 
 

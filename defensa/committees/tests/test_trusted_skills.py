@@ -72,6 +72,8 @@ def test_a_coordinator_grants_the_request_and_then_raids_are_offered(net, mo_nea
     client_as(net.mo).post("/me/skills/", {"verifier_has": "on"})
     grant = RoleGrant.objects.get(role=GrantKind.SKILL)
     ana = client_as(net.ana)
+    # The committee page tells the coordinator something waits.
+    assert "Role requests (1)" in ana.get("/committees/boyle-heights/").content.decode()
     page = ana.get(REQUESTS).content.decode()
     assert "Asks for the skill: Verifier" in page and ">Grant<" in page and ">Decline<" in page
     done = ana.post(f"{REQUESTS}{grant.pk}/approve/", follow=True)
