@@ -5,6 +5,7 @@ The defaults run on one machine with SQLite and no configuration at all.
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from pathlib import Path
 
@@ -268,6 +269,17 @@ SECURE_HSTS_PRELOAD = HTTPS
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("DEFENSA_BEHIND_PROXY", False) else None
 )
+# Addresses or networks of our own reverse proxies (comma-separated, e.g. 127.0.0.1,::1). Only
+# from these is X-Forwarded-For believed, and then only its right-most address that is not one
+# of them (defensa/core/middleware.py). Default: none, the connection's peer is the source.
+TRUSTED_PROXIES = env_list("DEFENSA_TRUSTED_PROXIES", [])
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError as _exc:
+        raise ImproperlyConfigured(
+            f"DEFENSA_TRUSTED_PROXIES: {_proxy!r} is not an address or a network"
+        ) from _exc
 SECURE_CONTENT_TYPE_NOSNIFF = True
 # "same-origin", not "no-referrer": with no-referrer, browsers send `Origin: null` on form
 # POSTs and Django's CSRF check refuses every form. Nothing is sent to other sites.
@@ -371,6 +383,8 @@ MAP_ZOOM = env_int("DEFENSA_MAP_ZOOM", 11, minimum=1)
 # ID:KEY master keys, the first one current. Without one, a development key is generated into
 # the data dir; a production setup (HTTPS, or a host other than loopback) refuses to start.
 MASTER_KEYS = env_secret("DEFENSA_MASTER_KEYS")
+# Where the master keys were read from (check --deploy refuses a file inside DATA_DIR).
+MASTER_KEYS_SOURCE = env_str("DEFENSA_MASTER_KEYS_FILE")
 MASTER_KEY_DEV_FILE = DATA_DIR / "dev_master_key"
 _LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]", "testserver"}
 if (
