@@ -70,8 +70,9 @@ def test_bad_trusted_proxies_stop_the_server(tmp_path: Path) -> None:
     done = manage(env, "check")
     assert done.returncode != 0
     assert "DEFENSA_TRUSTED_PROXIES" in done.stderr
-    good = settings_in(clean_env(tmp_path, DEFENSA_TRUSTED_PROXIES="127.0.0.1, ::1, 10.0.0.0/8"),
-                       "TRUSTED_PROXIES")
+    good = settings_in(
+        clean_env(tmp_path, DEFENSA_TRUSTED_PROXIES="127.0.0.1, ::1, 10.0.0.0/8"), "TRUSTED_PROXIES"
+    )
     assert good["TRUSTED_PROXIES"] == ["127.0.0.1", "::1", "10.0.0.0/8"]
 
 
