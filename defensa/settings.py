@@ -346,6 +346,13 @@ REPORT_FLOOD_WINDOW_MINUTES = env_int("DEFENSA_REPORT_FLOOD_WINDOW_MINUTES", 10,
 # Texts from one phone within this many minutes of its last one add to the same report.
 SMS_THREAD_MINUTES = env_int("DEFENSA_SMS_THREAD_MINUTES", 30, minimum=1)
 REPORT_MAX_PHOTOS = env_int("DEFENSA_REPORT_MAX_PHOTOS", 3, minimum=0)
+# Decoding photos (defensa/core/imaging.py, docs/performance.md "Hostile uploads"): the most
+# pixels decoded from one photo (a JPEG up to 4x this is decoded at half size; anything more is
+# refused as too large), and how many photos one web process decodes at once; as many
+# requests may wait this many seconds for a turn, any more are told to send again.
+PHOTO_MAX_MEGAPIXELS = env_int("DEFENSA_PHOTO_MAX_MEGAPIXELS", 25, minimum=1)
+IMAGE_DECODE_SLOTS = env_int("DEFENSA_IMAGE_DECODE_SLOTS", 1, minimum=1)
+IMAGE_DECODE_WAIT_SECONDS = env_int("DEFENSA_IMAGE_DECODE_WAIT_SECONDS", 10, minimum=1)
 
 # Broadcasts (defensa/broadcasts, docs/broadcasts.md).
 # Price of one SMS segment, in dollars, for the cost shown before sending (email is free).
