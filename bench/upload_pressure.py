@@ -158,7 +158,7 @@ def _multipart(fields: dict[str, str], photo: bytes) -> tuple[bytes, str]:
             f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
         )
     chunks.append(
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"photos\"; "
+        f'--{boundary}\r\nContent-Disposition: form-data; name="photos"; '
         f'filename="raid.png"\r\nContent-Type: image/png\r\n\r\n'
     )
     body = "".join(chunks).encode() + photo + f"\r\n--{boundary}--\r\n".encode()

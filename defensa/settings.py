@@ -82,6 +82,8 @@ MIDDLEWARE = [
     "defensa.accounts.middleware.SessionLimitsMiddleware",
     "defensa.accounts.middleware.RequireStrongFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so its process_exception sees a view's PasswordBusy first: a 503 "try again".
+    "defensa.accounts.middleware.PasswordBusyMiddleware",
 ]
 
 ROOT_URLCONF = "defensa.urls"
@@ -225,9 +227,15 @@ AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "accounts:home"
 LOGOUT_REDIRECT_URL = "pages:home"
+# Argon2id behind a per-process cap: at most PASSWORD_CHECKS_AT_ONCE hashes at once (each
+# ~100 MB and every core for a moment), as many waiting up to PASSWORD_CHECK_WAIT_SECONDS, and
+# on average PASSWORD_CHECKS_PER_SECOND; beyond that a 503 "try again" (accounts/hashers.py).
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "defensa.accounts.hashers.ThrottledArgon2PasswordHasher",
 ]
+PASSWORD_CHECKS_AT_ONCE = env_int("DEFENSA_PASSWORD_CHECKS_AT_ONCE", 1, minimum=1)
+PASSWORD_CHECK_WAIT_SECONDS = env_int("DEFENSA_PASSWORD_CHECK_WAIT_SECONDS", 5, minimum=1)
+PASSWORD_CHECKS_PER_SECOND = env_int("DEFENSA_PASSWORD_CHECKS_PER_SECOND", 2, minimum=1)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {

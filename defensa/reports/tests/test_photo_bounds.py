@@ -20,6 +20,7 @@ from django.test import Client
 from PIL import Image
 
 from defensa.core import imaging
+from defensa.core.slots import Slots
 from defensa.core.tests.proc import REPO, clean_env
 from defensa.reports.models import Photo, Report
 from defensa.reports.photos import BadPhoto, clean_photo
@@ -91,7 +92,7 @@ def test_a_huge_declared_jpeg_is_refused_and_a_50_megapixel_one_is_decoded_at_ha
 
 
 def test_decode_slots_let_one_work_one_wait_and_refuse_the_rest() -> None:
-    slots = imaging.DecodeSlots(1, wait_s=5)
+    slots = Slots(1, wait_s=5)
     holding, release = threading.Event(), threading.Event()
     waited: list[str] = []
 
@@ -156,6 +157,7 @@ _EIGHT_AT_ONCE = """
 import io, json, resource, sys, threading, django
 django.setup()
 from defensa.core import imaging
+from defensa.core.slots import Slots
 from defensa.reports.photos import BadPhoto, clean_photo
 data = open(sys.argv[1], "rb").read()
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
