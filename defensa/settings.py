@@ -419,6 +419,8 @@ BACKUP_RECIPIENTS = env_list("DEFENSA_BACKUP_RECIPIENTS", [])
 CASES_CONSULTATION_HOURS = env_int("DEFENSA_CASES_CONSULTATION_HOURS", 48, minimum=1)
 CASES_REVEALS_PER_HOUR = env_int("DEFENSA_CASES_REVEALS_PER_HOUR", 60, minimum=1)
 PLAN_CANCEL_MINUTES = env_int("DEFENSA_PLAN_CANCEL_MINUTES", 15, minimum=1)
+# A member may set off their own plan this many times an hour (dispatchers are not limited).
+PLAN_SELF_TRIGGERS_PER_HOUR = env_int("DEFENSA_PLAN_SELF_TRIGGERS_PER_HOUR", 3, minimum=1)
 
 # Court and ICE check-in accompaniment (defensa/accompaniment, docs/accompaniment.md).
 ACCOMPANIMENT_AUTO_CONFIRM = env_bool("DEFENSA_ACCOMPANIMENT_AUTO_CONFIRM", False)
