@@ -22,8 +22,8 @@ from PIL import Image
 from defensa.core import imaging
 from defensa.core.slots import Slots
 from defensa.core.tests.proc import REPO, clean_env
+from defensa.evidence.photos import BadPhoto, clean_photo
 from defensa.reports.models import Photo, Report
-from defensa.reports.photos import BadPhoto, clean_photo
 from defensa.reports.tests.test_form import fresh_form
 
 URL = "/report/new/"
@@ -158,7 +158,7 @@ import io, json, resource, sys, threading, django
 django.setup()
 from defensa.core import imaging
 from defensa.core.slots import Slots
-from defensa.reports.photos import BadPhoto, clean_photo
+from defensa.evidence.photos import BadPhoto, clean_photo
 data = open(sys.argv[1], "rb").read()
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 outcomes = []
