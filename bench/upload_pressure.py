@@ -21,7 +21,7 @@ the kernel's own high-water mark, nothing missed between samples), `page_p95_ms`
 while the hostile uploads run), `hostile_requests` (posts answered during the run), and beside
 them the idle p95 of the same page, the answers' statuses and the load average.
 Targets (docs/performance.md, "Hostile uploads"): peak_rss_mb <= 800 (400 MB per worker),
-page_p95_ms <= 300, and the server answers every hostile post.
+page_p95_ms <= 300, and the server answers every hostile post (and some were sent).
 
 `--quick` runs 10 s instead of 60 s.
 """
@@ -98,6 +98,7 @@ def run(quick: bool = False) -> dict:
         figures["peak_rss_mb"] <= TARGETS["peak_rss_mb"]
         and figures["page_p95_ms"] <= TARGETS["page_p95_ms"]
         and figures["errors"] == 0
+        and figures["hostile_requests"] > 0  # no attack ran: nothing was measured
         and alive
     )
     return result("upload_pressure", figures, TARGETS, ok)
@@ -217,9 +218,10 @@ def _hostile(url: str, seconds: float) -> dict:
     threads = [threading.Thread(target=uploader, args=(n,)) for n in range(HOSTILE)]
     for thread in threads:
         thread.start()
+    # Set before the barrier lets the uploaders go, or one could see 0 and stop at once.
+    stop_at[0] = time.monotonic() + seconds
     barrier.wait()
     print("ready", flush=True)
-    stop_at[0] = time.monotonic() + seconds
     for thread in threads:
         thread.join()
     return out
