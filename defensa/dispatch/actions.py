@@ -6,9 +6,7 @@ incident's history changes). Alerts go through notify.queue_message in the same 
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import hashlib
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,6 +20,7 @@ from django.utils import timezone
 from defensa.accounts.models import User
 from defensa.audit.log import record
 from defensa.committees.models import Committee, Membership, MemberStatus
+from defensa.core.tokens import derived_token, hash_token, is_plausible
 from defensa.core.transitions import IllegalTransition
 from defensa.dispatch.matching import nearest_responders
 from defensa.dispatch.models import (
@@ -45,6 +44,8 @@ OFFER_MESSAGE = "dispatch_offer"
 WIDENED_MESSAGE = "dispatch_widened"
 UNPLACED_MESSAGE = "dispatch_unplaced"
 NOTE_LIMIT = 2000
+# Findings that would dismiss an incident: one verifier's alone settles only a lone report.
+NEGATIVE_FINDINGS = frozenset({Outcome.FALSE_ALARM, Outcome.NOT_FOUND})
 
 
 @dataclass(frozen=True)
@@ -70,24 +71,14 @@ def policy_for(committee: Committee | None) -> Policy:
 
 
 def offer_token(offer: Offer) -> str:
-    """The link secret: HMAC-SHA256 of the offer under SECRET_KEY (256 bits, URL-safe).
-
-    Derived, not stored: the worker recomputes it when it renders the alert, so the database
-    and the outbox hold only its hash.
-    """
-    from django.utils.crypto import salted_hmac
-
-    mac = salted_hmac("defensa.dispatch.offer", f"{offer.pk}:{offer.nonce}", algorithm="sha256")
-    return base64.urlsafe_b64encode(mac.digest()).rstrip(b"=").decode("ascii")
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+    """The link secret, derived from the offer (defensa/core/tokens.py): the worker recomputes
+    it when it renders the alert, so the database and the outbox hold only its hash."""
+    return derived_token("defensa.dispatch.offer", f"{offer.pk}:{offer.nonce}")
 
 
 def find_offer(token: str) -> Offer | None:
     """The offer a link belongs to (usable or not), or None for an unknown link."""
-    if not token or len(token) > 200:
+    if not is_plausible(token):
         return None
     return (
         Offer.objects.select_related("incident", "incident__committee", "responder", "offered_by")
@@ -201,7 +192,9 @@ def step_offer(offer: Offer, step: str, now: dt.datetime, **fields: Any) -> Offe
     the step is not possible now, else move it, stamp the time, and save with `fields`."""
     rule = OFFER_STEPS[step]
     locked = (
-        Offer.objects.select_for_update(of=("self",)).select_related("incident").get(pk=offer.pk)
+        Offer.objects.select_for_update(of=("self",))
+        .select_related("incident", "responder")
+        .get(pk=offer.pk)
     )
     problem = locked.link_problem(now)
     if problem:
@@ -280,7 +273,10 @@ def report_finding(
     It moves the incident when it still can: "confirmed" goes through confirm_and_respond,
     exactly as a dispatcher's confirmation does. A second verifier's finding after the
     incident was settled (or while others still look, for "not found") is kept on the
-    timeline as a note without moving the incident. The media's digests are sealed in the
+    timeline as a note without moving the incident. So is a "false alarm" or "not found" on
+    an incident that more than one report supports: one verifier alone cannot dismiss what
+    several people reported; the finding waits on the console for a dispatcher's verdict
+    (`awaits_dispatcher`; docs/rapid-response.md). The media's digests are sealed in the
     audit record of the finding's timeline entry.
     """
     if outcome not in Outcome.values:
@@ -321,8 +317,27 @@ def _finding(
             .exists()
         )
         actor = locked.responder
+        awaits_dispatcher = (
+            incident.state == State.VERIFYING
+            and outcome in NEGATIVE_FINDINGS
+            and incident.report_count > 1
+        )
         if incident.state == State.VERIFYING and outcome == Outcome.CONFIRMED:
             confirm_and_respond(incident, actor=actor, note=note, detail=detail)
+        elif awaits_dispatcher:
+            add_entry(
+                incident,
+                TimelineAction.NOTE,
+                actor=actor,
+                note=note,
+                detail={"step": "finding", "awaits_dispatcher": True, **detail},
+                audit_action="dispatch.report_finding",
+                audit_obj=locked,
+                finding=outcome,
+                awaits_dispatcher=True,
+                media=detail.get("media", []),
+                sha256=detail.get("sha256", []),
+            )
         elif incident.state == State.VERIFYING and outcome == Outcome.FALSE_ALARM:
             incident_actions.mark_false_alarm(incident, actor=actor, note=note, detail=detail)
         elif incident.state == State.VERIFYING and not others_looking:
