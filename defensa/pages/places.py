@@ -20,8 +20,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from defensa.accompaniment import access as accompaniment_access
-from defensa.cases import access as cases_access
-from defensa.committees.access import memberships_for
+from defensa.committees.access import committees_for, memberships_for
 
 
 @dataclass(frozen=True)
@@ -77,7 +76,7 @@ def places_for(user: Any) -> list[Section]:
             )
         sections.append(section)
 
-    legal = list(cases_access.legal_committees(user))
+    legal = list(committees_for(user, "legal"))
     accompanier = accompaniment_access.is_accompanier(user)
     if legal or accompanier:
         section = Section(_("Legal team") if legal else _("Accompaniment"))
@@ -96,7 +95,7 @@ def places_for(user: Any) -> list[Section]:
                 _("court and ICE check-in appointments"),
             )
         )
-        for c in accompaniment_access.legal_committees(user):
+        for c in legal:
             section.places.append(
                 Place(
                     _("Accompaniment calendar: %(name)s") % {"name": c.name},

@@ -107,6 +107,7 @@ def _coordinator(slug: str) -> set[str]:
         reverse("committees:members", args=[slug]),
         reverse("committees:invitations", args=[slug]),
         reverse("committees:role_requests", args=[slug]),
+        reverse("committees:switched_off", args=[slug]),
         reverse("broadcasts:index", args=[slug]),
         reverse("broadcasts:new", args=[slug]),
         reverse("record:public_page", args=[slug]),
