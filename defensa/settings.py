@@ -382,6 +382,11 @@ if (
         "DEFENSA_MASTER_KEYS (or DEFENSA_MASTER_KEYS_FILE) must be set in production: "
         "see docs/security-operations.md"
     )
+# Signed checkpoints of the audit chain (defensa/audit/checkpoints.py): an append-only file
+# outside the database. Another disk or a mount only this server appends to is better still.
+AUDIT_CHECKPOINT_FILE = Path(
+    env_str("DEFENSA_AUDIT_CHECKPOINT_FILE", str(DATA_DIR / "audit-checkpoints.log"))
+)
 # age public keys (age1...) that `manage.py backup` encrypts to; their private keys stay off
 # this server.
 BACKUP_RECIPIENTS = env_list("DEFENSA_BACKUP_RECIPIENTS", [])

@@ -1,0 +1,91 @@
+"""`manage.py audit_checkpoint [--every SECONDS]`: anchor the audit chain outside the database.
+
+Appends a signed checkpoint of the chain's head to the checkpoint file (defensa/audit/
+checkpoints.py) when the head moved, and sends the day's first one to every network
+administrator through the outbox: copies a database-only attacker cannot reach, and that
+`verify_audit --checkpoint LINE` compares with the chain. It lives in notify because it
+sends messages (audit sits below notify).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+from django.utils import timezone
+
+from defensa.accounts.models import User
+from defensa.audit.checkpoints import Checkpoint, CheckpointRefused, write_checkpoint
+from defensa.audit.log import record
+from defensa.core.periodic import run_every
+from defensa.notify.actions import queue_message
+
+TEMPLATE = "audit_checkpoint"
+
+
+def send_to_admins(checkpoint: Checkpoint, *, now: dt.datetime) -> int:
+    """Queue the checkpoint to every active network administrator, once a day. Returns how
+    many were newly queued."""
+    admins = list(User.objects.filter(is_network_admin=True, is_active=True))
+    day = now.date().isoformat()
+    sent = 0
+    with transaction.atomic():
+        for admin in admins:
+            deliveries = queue_message(
+                admin,
+                TEMPLATE,
+                {
+                    "seq": checkpoint.seq,
+                    "head": checkpoint.hash,
+                    "at": checkpoint.at,
+                    "key": checkpoint.key_id,
+                    "legacy": checkpoint.legacy,
+                    "prev": checkpoint.prev,
+                    "mac": checkpoint.mac,
+                },
+                idempotency_key=f"{TEMPLATE}:{day}:{admin.pk}",
+                audit=False,
+            )
+            sent += any(d.context.get("mac") == checkpoint.mac for d in deliveries)
+        if sent:
+            # One entry a day (not per checkpoint: each would move the head it anchors).
+            record("audit.checkpoint_sent", seq=checkpoint.seq, admins=sent)
+    return sent
+
+
+def run_once(now: dt.datetime | None = None) -> Checkpoint:
+    now = now or timezone.now()
+    try:
+        checkpoint = write_checkpoint(now=now)
+    except CheckpointRefused as exc:
+        raise CommandError(f"no checkpoint written: {exc}; run manage.py verify_audit") from exc
+    send_to_admins(checkpoint, now=now)
+    return checkpoint
+
+
+class Command(BaseCommand):
+    help = "Append a signed checkpoint of the audit chain's head; send the day's to the admins."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--every",
+            type=int,
+            default=0,
+            help="Keep running, one checkpoint every this many seconds (0: one and exit).",
+        )
+
+    def handle(self, *args: Any, every: int = 0, **options: Any) -> None:
+        def one_pass() -> None:
+            try:
+                checkpoint = run_once()
+            except CommandError as exc:
+                if every <= 0:
+                    raise
+                self.stderr.write(str(exc))
+                return
+            if options.get("verbosity", 1) > 0:
+                self.stdout.write(f"audit checkpoint: {checkpoint.line()}")
+
+        run_every(every, one_pass)
