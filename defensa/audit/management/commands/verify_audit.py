@@ -47,5 +47,6 @@ class Command(BaseCommand):
         )
         self.stdout.write(
             f"Audit log intact: {chain.checked} entries verified{legacy}; "
-            f"{verdict.checkpoints} checkpoints in {checkpoint_path().name} and given agree."
+            f"signed checkpoints agreeing (in {checkpoint_path().name} and given): "
+            f"{verdict.checkpoints}."
         )
