@@ -44,6 +44,10 @@ _LINE = re.compile(
 class CheckpointRefused(Exception):
     """The head does not verify: a checkpoint would vouch for a broken chain."""
 
+    def __init__(self, seq: int) -> None:
+        super().__init__(f"audit entry #{seq} does not verify, or is gone")
+        self.seq = seq
+
 
 @dataclass(frozen=True)
 class Checkpoint:
@@ -118,8 +122,9 @@ def _legacy_boundary(previous: Checkpoint | None) -> int:
 def write_checkpoint(*, now: dt.datetime | None = None, path: Path | None = None) -> Checkpoint:
     """Append a signed checkpoint of the current head (unless the last one already is it).
 
-    Returns the checkpoint for the current head. The head entry's own MAC is checked first:
-    a checkpoint never vouches for an entry written without the chain key.
+    Returns the checkpoint for the current head. Every entry since the previous checkpoint
+    is checked first (links, digests, MACs): a checkpoint never vouches for an entry written
+    without the chain key. Raises CheckpointRefused naming the first bad one.
     """
     path = path or checkpoint_path()
     found, _problems = read_checkpoints(path)
@@ -128,13 +133,17 @@ def write_checkpoint(*, now: dt.datetime | None = None, path: Path | None = None
     seq, digest = (head.seq, head.hash) if head is not None else (0, GENESIS)
     if previous is not None and (previous.seq, previous.hash) == (seq, digest):
         return previous
-    if head is not None and head.key_id:
-        try:
-            good = hmac.compare_digest(head.compute_mac(), head.mac)
-        except UnknownMasterKey:
-            good = False
-        if not good or head.compute_hash() != head.hash:
-            raise CheckpointRefused(f"audit entry #{head.seq} does not verify")
+    if previous is not None and previous.seq:
+        # The chain must still reach the last checkpoint (not truncated, not rewritten).
+        anchor = AuditEntry.objects.filter(seq=previous.seq).values_list("hash", flat=True)
+        if anchor.first() != previous.hash:
+            raise CheckpointRefused(previous.seq)
+    since = walk_chain(
+        legacy_until=previous.legacy if previous is not None else None,
+        after=(previous.seq, previous.hash) if previous is not None else (0, GENESIS),
+    )
+    if since.bad is not None:
+        raise CheckpointRefused(since.bad.seq)
     now = now or timezone.now()
     checkpoint = Checkpoint(
         seq=seq,

@@ -104,20 +104,27 @@ class ChainReport:
         return self.bad is None
 
 
-def walk_chain(*, legacy_until: int | None = None, want: set[int] | None = None) -> ChainReport:
-    """Walk the whole chain, checking links, digests and MACs.
+def walk_chain(
+    *,
+    legacy_until: int | None = None,
+    want: set[int] | None = None,
+    after: tuple[int, str] = (0, GENESIS),
+) -> ChainReport:
+    """Walk the chain, checking links, digests and MACs.
 
     `legacy_until`: the highest seq a signed checkpoint says was written before keying; an
     unkeyed entry after it is a rewrite. `want`: seqs whose hashes to keep in the report (to
-    compare with checkpoints).
+    compare with checkpoints). `after`: start past this (seq, hash) instead of the genesis,
+    e.g. a checkpoint already verified.
     """
-    report = ChainReport()
-    expected_prev = GENESIS
-    expected_seq = 1
+    report = ChainReport(head_seq=after[0], head_hash=after[1])
+    expected_prev = after[1]
+    expected_seq = after[0] + 1
     keyed_seen = False
     # Entries under a retired key are trusted only once a later entry's MAC vouches for them.
     pending_retired: AuditEntry | None = None
-    for entry in AuditEntry.objects.order_by("seq").iterator(chunk_size=2000):
+    rows = AuditEntry.objects.filter(seq__gt=after[0]).order_by("seq")
+    for entry in rows.iterator(chunk_size=2000):
         problem = ""
         if entry.seq != expected_seq:
             problem = f"sequence gap: expected #{expected_seq}"

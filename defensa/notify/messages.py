@@ -196,13 +196,17 @@ def _checkpoint_context(stored: dict[str, ContextValue]) -> dict[str, Any]:
 
 
 def register() -> None:
+    from django.utils.translation import gettext_lazy
+
     from defensa.notify import sms
 
     # Keyword answers queued for a gateway are written at send time, in the person's language.
     register_context(sms.REPLY_TEMPLATE, _sms_reply_context)
     register_context("audit_checkpoint", _checkpoint_context)
     register_compartment(GENERAL, sms.REPLY_TEMPLATE, "test_message")
-    register_compartment(ADMIN, "purge_failed", "audit_checkpoint")
+    register_compartment(ADMIN, "purge_failed", "audit_checkpoint", "audit_check_failed")
+    register_label("audit_checkpoint", gettext_lazy("The audit log's daily checkpoint"))
+    register_label("audit_check_failed", gettext_lazy("The audit log does not verify"))
 
 
 def _sms_reply_context(stored: dict[str, ContextValue]) -> dict[str, Any]:

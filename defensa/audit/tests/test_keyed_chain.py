@@ -14,7 +14,13 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
 
-from defensa.audit.checkpoints import Checkpoint, read_checkpoints, verify, write_checkpoint
+from defensa.audit.checkpoints import (
+    Checkpoint,
+    CheckpointRefused,
+    read_checkpoints,
+    verify,
+    write_checkpoint,
+)
 from defensa.audit.log import GENESIS, record, walk_chain
 from defensa.audit.models import AuditEntry
 from defensa.core.crypto.keys import generate_entry
@@ -202,3 +208,22 @@ def test_checkpoints_are_appended_only_when_the_head_moves(net, settings):
     found, problems = read_checkpoints()
     assert [c.seq for c in found] == [1, 2] and problems == []
     assert oct(settings.AUDIT_CHECKPOINT_FILE.stat().st_mode & 0o777) == "0o600"
+
+
+def test_no_checkpoint_is_written_over_a_bad_entry_or_a_truncated_chain(net):
+    _write(net, 2)
+    _sql("UPDATE audit_auditentry SET mac=%s WHERE seq=1", ["0" * 64])
+    record("test.later", actor=net.ana)  # a good entry after the bad one
+    with pytest.raises(CheckpointRefused, match="#1 "):
+        write_checkpoint()
+    assert read_checkpoints()[0] == []
+
+
+def test_no_checkpoint_is_written_once_the_chain_fell_behind_the_last(net):
+    _write(net, 3)
+    write_checkpoint()
+    _sql("DELETE FROM audit_auditentry WHERE seq=3", [])
+    record("test.instead", actor=net.ana)  # a valid new #3, not the one checkpointed
+    with pytest.raises(CheckpointRefused, match="#3 "):
+        write_checkpoint()
+    assert len(read_checkpoints()[0]) == 1

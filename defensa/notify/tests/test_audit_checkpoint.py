@@ -12,7 +12,7 @@ from defensa.audit.checkpoints import read_checkpoints
 from defensa.audit.log import record
 from defensa.audit.models import AuditEntry
 from defensa.notify.messages import render
-from defensa.notify.models import Delivery
+from defensa.notify.models import Delivery, Priority
 
 pytestmark = pytest.mark.django_db
 
@@ -52,3 +52,10 @@ def test_no_checkpoint_vouches_for_a_head_written_without_the_key(net):
     with pytest.raises(CommandError, match="no checkpoint written"):
         call_command("audit_checkpoint", stdout=io.StringIO())
     assert read_checkpoints()[0] == []
+    # The administrators hear of it at once, urgently, once a day.
+    [alert] = Delivery.objects.filter(template="audit_check_failed")
+    assert alert.recipient_id == net.admin.pk and alert.priority == Priority.URGENT
+    assert "#1" in render(alert).body
+    with pytest.raises(CommandError):
+        call_command("audit_checkpoint", stdout=io.StringIO())
+    assert Delivery.objects.filter(template="audit_check_failed").count() == 1

@@ -21,8 +21,10 @@ from defensa.audit.checkpoints import Checkpoint, CheckpointRefused, write_check
 from defensa.audit.log import record
 from defensa.core.periodic import run_every
 from defensa.notify.actions import queue_message
+from defensa.notify.models import Priority
 
 TEMPLATE = "audit_checkpoint"
+FAILED_TEMPLATE = "audit_check_failed"
 
 
 def send_to_admins(checkpoint: Checkpoint, *, now: dt.datetime) -> int:
@@ -55,11 +57,29 @@ def send_to_admins(checkpoint: Checkpoint, *, now: dt.datetime) -> int:
     return sent
 
 
+def alert_admins(refused: CheckpointRefused, *, now: dt.datetime) -> int:
+    """Tell every active network administrator, once a day, that the head does not verify."""
+    admins = list(User.objects.filter(is_network_admin=True, is_active=True))
+    with transaction.atomic():
+        for admin in admins:
+            queue_message(
+                admin,
+                FAILED_TEMPLATE,
+                {"seq": refused.seq},
+                priority=Priority.URGENT,
+                idempotency_key=f"{FAILED_TEMPLATE}:{now.date().isoformat()}:{admin.pk}",
+                audit=False,
+            )
+        record("audit.checkpoint_refused", seq=refused.seq, alerted=len(admins))
+    return len(admins)
+
+
 def run_once(now: dt.datetime | None = None) -> Checkpoint:
     now = now or timezone.now()
     try:
         checkpoint = write_checkpoint(now=now)
     except CheckpointRefused as exc:
+        alert_admins(exc, now=now)
         raise CommandError(f"no checkpoint written: {exc}; run manage.py verify_audit") from exc
     send_to_admins(checkpoint, now=now)
     return checkpoint
