@@ -24,6 +24,7 @@ from defensa.audit.log import record
 from defensa.committees.models import Committee, Membership, MemberStatus
 from defensa.dispatch.matching import nearest_responders
 from defensa.dispatch.models import DispatchPolicy, Offer, OfferStatus, Outcome, Round
+from defensa.evidence.photos import CleanPhoto
 from defensa.evidence.store import save_media
 from defensa.evidence.video import CleanVideo
 from defensa.incidents import actions as incident_actions
@@ -31,7 +32,6 @@ from defensa.incidents.models import IllegalTransition, Incident, State, Timelin
 from defensa.incidents.timeline import add_entry
 from defensa.notify.actions import queue_message, queue_messages
 from defensa.notify.models import Priority
-from defensa.reports.photos import CleanPhoto
 
 OFFER_MESSAGE = "dispatch_offer"
 WIDENED_MESSAGE = "dispatch_widened"

@@ -6,20 +6,9 @@ from typing import Any
 
 from django.conf import settings
 
-from defensa.core import geo
-from defensa.dispatch.matching import incident_cell
+from defensa.incidents.areas import where_label
 from defensa.incidents.models import Incident
 from defensa.notify import messages as notify_messages
-
-
-def where_label(incident: Incident) -> str:
-    """Neighbourhood-size words for where an incident is: ZIP codes and a compass side."""
-    cell = incident_cell(incident)
-    if not cell:
-        return ""
-    from defensa.committees.areas import _cell_text  # the same words members chose from
-
-    return _cell_text(*geo.cell_label(cell))
 
 
 def _offer_context(stored: dict[str, Any]) -> dict[str, Any]:

@@ -20,10 +20,10 @@ from defensa.core import geo, maps
 from defensa.core.access import public, signed_in
 from defensa.dispatch import actions
 from defensa.dispatch.forms import FindingForm
-from defensa.dispatch.matching import home_cell, incident_cell, on_duty_verifiers, rings_between
-from defensa.dispatch.messages import where_label
+from defensa.dispatch.matching import home_cell, on_duty_verifiers, rings_between
 from defensa.dispatch.models import Offer, OfferStatus, Outcome
 from defensa.incidents import actions as incident_actions
+from defensa.incidents.areas import incident_cell, where_label
 from defensa.incidents.models import IllegalTransition, Incident, State
 
 STEPS = {"accept", "decline", "arrived", *Outcome.values}

@@ -18,6 +18,7 @@ from django.utils import timezone
 from defensa.audit.reveals import RevealQuota as RevealQuota  # re-exported for the views
 from defensa.audit.reveals import record_reveal
 from defensa.core import crypto, geo
+from defensa.evidence.photos import CleanPhoto
 from defensa.evidence.store import save_media
 from defensa.evidence.video import CleanVideo
 from defensa.incidents import grouping
@@ -26,7 +27,6 @@ from defensa.incidents.codes import new_code
 from defensa.incidents.models import Category, Incident, TimelineAction
 from defensa.incidents.timeline import add_entry
 from defensa.reports.models import Channel, LocationKind, Photo, Report
-from defensa.reports.photos import CleanPhoto
 
 # PostgreSQL: reports are grouped one at a time, so two reports of one raid arriving in the
 # same instant cannot both open a new incident. SQLite serialises writers already
