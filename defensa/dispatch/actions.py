@@ -31,10 +31,11 @@ from defensa.incidents import actions as incident_actions
 from defensa.incidents.models import IllegalTransition, Incident, State, TimelineAction
 from defensa.incidents.timeline import add_entry
 from defensa.notify.actions import queue_message, queue_messages
-from defensa.notify.models import Priority
+from defensa.notify.models import Delivery, Priority
 
 OFFER_MESSAGE = "dispatch_offer"
 WIDENED_MESSAGE = "dispatch_widened"
+UNPLACED_MESSAGE = "dispatch_unplaced"
 NOTE_LIMIT = 2000
 
 
@@ -433,3 +434,64 @@ def escalate_offers(*, now: dt.datetime | None = None) -> int:
             continue  # settled by someone between the query and the widening
         widened += 1
     return widened
+
+
+def alert_unplaced(*, now: dt.datetime | None = None) -> int:
+    """One pass: tell the dispatchers of each committee about open incidents that nobody has
+    placed for DEFENSA_UNPLACED_ALERT_MINUTES: those on duty or on shift now, else all of them
+    (a message nobody sees helps nobody). Once per incident and dispatcher; idempotent.
+
+    Returns how many incidents were alerted on this pass.
+    """
+    now = now or timezone.now()
+    since = now - dt.timedelta(minutes=settings.UNPLACED_ALERT_MINUTES)
+    waiting = Incident.objects.filter(
+        state=State.NEW,
+        merged_into__isnull=True,
+        lat__isnull=True,
+        created_at__lte=since,
+        committee__isnull=False,
+    ).select_related("committee")
+    alerted = 0
+    for incident in waiting:
+        prefix = f"{UNPLACED_MESSAGE}:{incident.pk}:"
+        if Delivery.objects.filter(idempotency_key__startswith=prefix).exists():
+            continue  # told once already (whoever was on duty then)
+        people = _dispatchers_now(incident.committee, now)
+        keys = [f"{prefix}{person.pk}" for person in people]
+        if not people:
+            continue
+        with transaction.atomic():
+            for person, key in zip(people, keys, strict=True):
+                queue_message(
+                    person,
+                    UNPLACED_MESSAGE,
+                    {"incident": incident.pk},
+                    priority=Priority.URGENT,
+                    idempotency_key=key,
+                    audit=False,  # the record below names who was told
+                )
+            record(
+                "dispatch.unplaced_alerted",
+                obj=incident,
+                committee=incident.committee_id,
+                dispatchers=[p.pk for p in people],
+            )
+        alerted += 1
+    return alerted
+
+
+def _dispatchers_now(committee: Committee, now: dt.datetime) -> list[User]:
+    memberships = list(
+        Membership.objects.filter(
+            committee=committee,
+            status=MemberStatus.FULL,
+            is_dispatcher=True,
+            user__is_active=True,
+        )
+        .select_related("user", "committee")
+        .prefetch_related("shifts")
+        .order_by("user_id")
+    )
+    on_duty = [m.user for m in memberships if m.user.on_duty or m.is_on_shift(now)]
+    return on_duty or [m.user for m in memberships]

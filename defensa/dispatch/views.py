@@ -153,9 +153,11 @@ def _queue_context(committee: Any) -> dict[str, Any]:
                 "spot": _spot(cell) if with_map and cell else None,
             }
         )
-    # Newest first; within the same minute the most corroborated first.
+    # Open incidents without a place first (nobody can be sent until a dispatcher places
+    # them); then newest first; within the same minute the most corroborated first.
     rows.sort(
         key=lambda r: (
+            r["incident"].needs_place and r["incident"].state != State.CONFIRMED,
             r["incident"].last_observed_at.replace(second=0, microsecond=0),
             r["incident"].report_count,
         ),

@@ -120,6 +120,12 @@ class Incident(models.Model):
         return self.reference
 
     @property
+    def needs_place(self) -> bool:
+        """No report gave a usable place (an address or cross streets only, or nothing): a
+        dispatcher must place it before verifiers can be sent (docs/rapid-response.md)."""
+        return self.lat is None or self.lon is None
+
+    @property
     def is_open(self) -> bool:
         return self.state in OPEN_STATES
 
@@ -143,6 +149,7 @@ class TimelineAction(models.TextChoices):
     NOTE = "note", _("Note")
     MERGED = "merged", _("Merged by a dispatcher")
     SPLIT = "split", _("Split by a dispatcher")
+    PLACED = "placed", _("Placed by a dispatcher")
 
 
 class TimelineEntry(models.Model):
