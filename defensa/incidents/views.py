@@ -8,14 +8,14 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from defensa.incidents import actions
-from defensa.incidents.access import get_dispatchable_for
+from defensa.incidents.access import get_incident_for
 from defensa.incidents.forms import MergeForm, PlaceForm, SplitForm
 from defensa.incidents.models import OPEN_STATES
 
 
 def merge(request: HttpRequest, ref: str) -> HttpResponse:
     """Fold another open incident of the same committee into this one."""
-    incident = get_dispatchable_for(request.user, ref)
+    incident = get_incident_for(request.user, ref)
     candidates = incident.committee.incidents.filter(  # type: ignore[union-attr]
         state__in=OPEN_STATES, merged_into__isnull=True
     ).exclude(pk=incident.pk)
@@ -43,7 +43,7 @@ def merge(request: HttpRequest, ref: str) -> HttpResponse:
 
 def split(request: HttpRequest, ref: str) -> HttpResponse:
     """Move chosen reports of this incident into a new one."""
-    incident = get_dispatchable_for(request.user, ref)
+    incident = get_incident_for(request.user, ref)
     form = SplitForm(request.POST or None, incident=incident)
     if request.method == "POST" and incident.is_open and form.is_valid():
         try:
@@ -68,7 +68,7 @@ def split(request: HttpRequest, ref: str) -> HttpResponse:
 
 def place(request: HttpRequest, ref: str) -> HttpResponse:
     """Give a place to an incident no report could place; grouping runs again."""
-    incident = get_dispatchable_for(request.user, ref)
+    incident = get_incident_for(request.user, ref)
     form = PlaceForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         lat, lon, precision = form.cleaned_data["point"]

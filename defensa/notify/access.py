@@ -15,13 +15,14 @@ from django.apps import apps
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from defensa.core.access import active_user, pk_from_url
 from defensa.notify import messages
 from defensa.notify.models import Delivery
 
 
 def _legal_committees(user: Any) -> set[int]:
-    """Committees where the user is on the legal team (the same rule as cases.access: that
-    committee only, not the ones below it)."""
+    """Committees where the user is on the legal team: that committee only, not the ones
+    below it (the cases' rule, committees_for(user, "legal"), which notify cannot import)."""
     membership = apps.get_model("committees", "Membership")
     return set(
         membership.objects.filter(user=user, status="full", is_legal=True).values_list(
@@ -52,7 +53,7 @@ def _coordinated_committees(user: Any) -> set[int]:
 
 def deliveries_for(user: Any) -> QuerySet[Delivery]:
     """The deliveries `user` may see, or Http404 if they may see none."""
-    if user is None or not user.is_authenticated or not user.is_active:
+    if active_user(user) is None:
         raise Http404
     if user.is_network_admin:
         return Delivery.objects.all()
@@ -74,17 +75,17 @@ def deliveries_for(user: Any) -> QuerySet[Delivery]:
     return Delivery.objects.filter(seen).distinct()
 
 
-def get_delivery_for(user: Any, pk: int) -> Delivery:
+def get_delivery_for(user: Any, pk: Any) -> Delivery:
     try:
-        return deliveries_for(user).get(pk=pk)
+        return deliveries_for(user).get(pk=pk_from_url(pk))
     except Delivery.DoesNotExist as exc:
         raise Http404 from exc
 
 
-def failed_deliveries_of(viewer: Any, person: Any) -> QuerySet[Delivery]:
+def failed_deliveries_for(viewer: Any, person: Any) -> QuerySet[Delivery]:
     """Messages to `person` that could not be delivered: for the person themselves, and for
     the coordinators and admins who may see their deliveries (anyone else: none)."""
-    if viewer is None or not viewer.is_authenticated or not viewer.is_active:
+    if active_user(viewer) is None:
         return Delivery.objects.none()
     if viewer.pk == person.pk:
         rows = Delivery.objects.filter(recipient=person)

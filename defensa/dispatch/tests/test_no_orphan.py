@@ -95,7 +95,9 @@ def test_an_unplaced_incident_is_listed_first_and_flagged(net, client_as):
     assert f"/incidents/{unplaced.incident.reference}/place/" in html
 
 
-def test_placing_by_zip_moves_it_to_the_area_and_joins_the_same_event(net, client_as, top_dispatcher):
+def test_placing_by_zip_moves_it_to_the_area_and_joins_the_same_event(
+    net, client_as, top_dispatcher
+):
     there = report(zip_code="90033")  # Boyle Heights' open incident
     lost = report(location_text="Cesar Chavez y Soto")
     assert lost.incident.committee == net.network
@@ -119,7 +121,11 @@ def test_placing_by_zip_moves_it_to_the_area_and_joins_the_same_event(net, clien
 def test_placing_where_nothing_matches_keeps_it_and_hands_it_to_the_area(net, top_dispatcher):
     lost = report(location_text="Atlantic y Whittier")
     now_in = place_incident(
-        lost.incident, lat=34.0183, lon=-118.1553, precision_m=2500, zip_code="90022",
+        lost.incident,
+        lat=34.0183,
+        lon=-118.1553,
+        precision_m=2500,
+        zip_code="90022",
         actor=top_dispatcher,
     )
     assert now_in.pk == lost.incident_id
@@ -169,4 +175,6 @@ def test_left_unplaced_it_alerts_the_dispatchers_once(net, settings):
     [delivery] = Delivery.objects.filter(template="dispatch_unplaced")
     assert delivery.recipient == net.dani and delivery.language == "es"
     body = messages.render(delivery).body
-    assert lost.incident.reference in body and f"/incidents/{lost.incident.reference}/place/" in body
+    assert (
+        lost.incident.reference in body and f"/incidents/{lost.incident.reference}/place/" in body
+    )

@@ -39,7 +39,9 @@ def new_sid() -> str:
     return f"SM{next(_sids):032d}"
 
 
-def text(client, body: str, *, number: str = PHONE, sid: str | None = None, to: str = "+15005550006"):  # type: ignore[no-untyped-def]
+def text(
+    client, body: str, *, number: str = PHONE, sid: str | None = None, to: str = "+15005550006"
+):  # type: ignore[no-untyped-def]
     params = {"From": number, "To": to, "Body": body, "MessageSid": sid or new_sid()}
     header = signature(AUTH_TOKEN, f"{BASE}{PATH}", params)
     return client.post(PATH, params, HTTP_X_TWILIO_SIGNATURE=header)
