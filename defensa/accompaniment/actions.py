@@ -12,10 +12,8 @@ becomes an entry of that case's timeline (its audit record is the action's one r
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import datetime as dt
-import hashlib
 import secrets
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -24,7 +22,6 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.crypto import salted_hmac
 
 from defensa.accompaniment.models import (
     Appointment,
@@ -41,6 +38,7 @@ from defensa.audit.reveals import RevealQuota as RevealQuota  # re-exported for 
 from defensa.audit.reveals import record_reveal
 from defensa.committees.models import Committee, MemberStatus
 from defensa.core import crypto
+from defensa.core.tokens import derived_token, hash_token, is_plausible
 from defensa.core.transitions import IllegalTransition
 from defensa.notify.actions import Address, queue_message
 from defensa.notify.models import Priority
@@ -144,20 +142,11 @@ def _record(
 # Links --------------------------------------------------------------------------------
 
 
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
-
-
 def companion_token(companion: Companion) -> str:
-    """The check-in link's secret: HMAC-SHA256 of the row under SECRET_KEY (URL-safe).
-
-    Derived, not stored: the worker recomputes it when it renders a reminder, so neither the
-    database nor the outbox holds a working link.
-    """
-    mac = salted_hmac(
-        "defensa.accompaniment.checkin", f"{companion.pk}:{companion.nonce}", algorithm="sha256"
-    )
-    return base64.urlsafe_b64encode(mac.digest()).rstrip(b"=").decode("ascii")
+    """The check-in link's secret, derived from the row (defensa/core/tokens.py): the worker
+    recomputes it when it renders a reminder, so neither the database nor the outbox holds a
+    working link."""
+    return derived_token("defensa.accompaniment.checkin", f"{companion.pk}:{companion.nonce}")
 
 
 def checkin_path(companion: Companion) -> str:
@@ -171,7 +160,7 @@ def checkin_link(companion: Companion) -> str:
 
 
 def find_companion(token: str) -> Companion | None:
-    if not token or len(token) > 200:
+    if not is_plausible(token):
         return None
     return (
         Companion.objects.select_related(
@@ -751,7 +740,7 @@ def revoke_feed(user: User, *, actor: Any) -> bool:
 
 
 def find_feed_user(token: str) -> User | None:
-    if not token or len(token) > 200:
+    if not is_plausible(token):
         return None
     feed = FeedToken.objects.filter(token_hash=hash_token(token)).select_related("user").first()
     if feed is None or not feed.user.is_active:
