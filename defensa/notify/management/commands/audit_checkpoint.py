@@ -12,14 +12,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError
 from django.db import transaction
 from django.utils import timezone
 
 from defensa.accounts.models import User
 from defensa.audit.checkpoints import Checkpoint, CheckpointRefused, write_checkpoint
 from defensa.audit.log import record
-from defensa.core.periodic import run_every
+from defensa.core.periodic import PeriodicCommand
 from defensa.notify.actions import queue_message
 from defensa.notify.models import Priority
 
@@ -85,27 +85,16 @@ def run_once(now: dt.datetime | None = None) -> Checkpoint:
     return checkpoint
 
 
-class Command(BaseCommand):
+class Command(PeriodicCommand):
     help = "Append a signed checkpoint of the audit chain's head; send the day's to the admins."
 
-    def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument(
-            "--every",
-            type=int,
-            default=0,
-            help="Keep running, one checkpoint every this many seconds (0: one and exit).",
-        )
-
-    def handle(self, *args: Any, every: int = 0, **options: Any) -> None:
-        def one_pass() -> None:
-            try:
-                checkpoint = run_once()
-            except CommandError as exc:
-                if every <= 0:
-                    raise
-                self.stderr.write(str(exc))
-                return
-            if options.get("verbosity", 1) > 0:
-                self.stdout.write(f"audit checkpoint: {checkpoint.line()}")
-
-        run_every(every, one_pass)
+    def one_pass(self, **options: Any) -> None:
+        try:
+            checkpoint = run_once()
+        except CommandError as exc:
+            if self.every <= 0:
+                raise
+            self.stderr.write(str(exc))  # in the loop: tried again at the next pass
+            return
+        if self.verbosity > 0:
+            self.stdout.write(f"audit checkpoint: {checkpoint.line()}")
