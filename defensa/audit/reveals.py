@@ -21,7 +21,13 @@ from defensa.audit.models import AuditEntry
 
 # Every kind of reveal, as "<app>.<what>": audited as "<kind>_revealed" or, past the
 # quota, "<kind>_reveal_refused".
-KINDS = ("member.phone", "reports.contact", "voice.caller_number")
+KINDS = (
+    "member.phone",
+    "reports.contact",
+    "voice.caller_number",
+    # A pledge campaign's list of pledgers, after its threshold: each view of the list.
+    "pledges.pledgers",
+)
 
 
 class RevealQuota(Exception):
