@@ -13,6 +13,7 @@ import datetime as dt
 import secrets
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -22,9 +23,10 @@ from django.utils.translation import gettext_lazy as _
 from defensa.accounts.models import User
 from defensa.audit.log import record
 from defensa.committees.access import committee_and_below
+from defensa.committees.forms import normalize_phone
 from defensa.committees.models import Committee, Kind, Membership, MemberStatus
 from defensa.core import crypto
-from defensa.notify.actions import Address, normalize_address, queue_message, queue_messages
+from defensa.notify.actions import Address, queue_message, queue_messages
 from defensa.notify.models import Channel, Delivery, Priority
 from defensa.pledges.models import (
     CODE_ALPHABET,
@@ -57,13 +59,21 @@ class PledgeError(Exception):
 # Digests ------------------------------------------------------------------------------
 
 
+def canonical_phone(number: str) -> str:
+    """The number in the E.164 form accounts store (+12135550123), or PledgeError."""
+    try:
+        return normalize_phone(number)
+    except ValidationError:
+        raise PledgeError(_("Enter a mobile number, e.g. +1 213 555 0100."), "phone") from None
+
+
 def phone_digest(campaign: Campaign, number: str) -> str:
     """A keyed hash of the normalised number, per campaign (so campaigns do not link).
 
     The construction of reports' sender digest and notify's opt-out digest: Django's
-    salted_hmac (keyed with SECRET_KEY) over notify's normalised address.
+    salted_hmac (keyed with SECRET_KEY) over the normalised number.
     """
-    normal = normalize_address(Channel.SMS, number)
+    normal = canonical_phone(number)
     return salted_hmac(DIGEST_SALT, f"{campaign.pk}:{normal}", algorithm="sha256").hexdigest()
 
 
@@ -74,8 +84,16 @@ def member_digest(campaign: Campaign, user: User) -> str:
     ).hexdigest()
 
 
+def _phone_of(user: User) -> str:
+    try:
+        return canonical_phone(user.phone) if user.phone else ""
+    except PledgeError:
+        return ""
+
+
 def _digest_for(campaign: Campaign, user: User) -> str:
-    return phone_digest(campaign, user.phone) if user.phone else member_digest(campaign, user)
+    phone = _phone_of(user)
+    return phone_digest(campaign, phone) if phone else member_digest(campaign, user)
 
 
 # Scope --------------------------------------------------------------------------------
@@ -95,17 +113,15 @@ def is_in_scope(campaign: Campaign, user: User) -> bool:
 
 def member_with_phone(campaign: Campaign, number: str) -> User | None:
     """The member in the campaign's scope whose phone this is, if any (a number seen before)."""
-    normal = normalize_address(Channel.SMS, number)
-    if not normal:
-        return None
-    people = User.objects.filter(
-        is_active=True,
-        memberships__committee_id__in=scope_committee_ids(campaign),
-    ).exclude(phone="")
-    for user in people.only("pk", "phone", "language").distinct():
-        if normalize_address(Channel.SMS, user.phone) == normal:
-            return user
-    return None
+    return (
+        User.objects.filter(
+            is_active=True,
+            phone=canonical_phone(number),
+            memberships__committee_id__in=scope_committee_ids(campaign),
+        )
+        .distinct()
+        .first()
+    )
 
 
 # Opening ------------------------------------------------------------------------------
@@ -201,7 +217,7 @@ def _new_pledge(
         pledged_at=coarse(timezone.now()),
         data_key=campaign.data_key,
     )
-    crypto.seal(pledge, "phone", normalize_address(Channel.SMS, phone) if phone else None)
+    crypto.seal(pledge, "phone", canonical_phone(phone) if phone else None)
     crypto.seal(pledge, "member", str(member.pk) if member else None)
     pledge.save(update_fields=["phone", "member"])
     return pledge
@@ -222,9 +238,7 @@ def pledge_by_phone(campaign: Campaign, number: str, *, origin: str, language: s
     A text proves the number: it confirms an earlier web pledge from it. The same phone never
     makes a second pledge.
     """
-    normal = normalize_address(Channel.SMS, number)
-    if len(normal.lstrip("+")) < 7 or len(normal) > 16:
-        raise PledgeError(_("Enter a mobile number, e.g. +1 213 555 0100."), "phone")
+    normal = canonical_phone(number)
     with transaction.atomic():
         campaign = _locked(campaign)
         _check_open(campaign)
@@ -295,7 +309,7 @@ def pledge_as_member(campaign: Campaign, user: User) -> Outcome:
                 origin=Origin.MEMBER,
                 standing=Standing.MEMBER,
                 language=user.language,
-                phone=user.phone,
+                phone=_phone_of(user),
                 member=user,
             )
             word = "counted"

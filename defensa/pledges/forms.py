@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any
 
 from django import forms
@@ -12,13 +11,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from defensa.committees.forms import normalize_phone
 from defensa.committees.models import Committee, Kind
 from defensa.pledges.actions import CampaignData
 from defensa.pledges.models import Scope, ThresholdKind
 
 MAX_DAYS_AHEAD = 365
 MAX_THRESHOLD = 10_000_000
-PHONE = re.compile(r"^\+?[0-9 ().-]{7,24}$")
 
 
 def _no_controls(value: str, *, keep_lines: bool = False) -> str:
@@ -168,8 +167,5 @@ class PhonePledgeForm(forms.Form):
     )
 
     def clean_phone(self) -> str:
-        value = self.cleaned_data["phone"].strip()
-        digits = re.sub(r"\D", "", value)
-        if not PHONE.match(value) or not 7 <= len(digits) <= 15:
-            raise ValidationError(_("Enter a mobile number, e.g. +1 213 555 0100."), code="phone")
-        return value
+        # The form accounts use (E.164), so a member's number is recognised as theirs.
+        return normalize_phone(self.cleaned_data["phone"])
