@@ -373,7 +373,7 @@ def reply_by_text(
             idempotency_key=f"pledge_reply:{sid}",
             audit=False,
         )
-        if campaign is not None:
+        if campaign is not None and campaign.shredded_at is None:
             _rekey(deliveries, campaign, number)
 
 

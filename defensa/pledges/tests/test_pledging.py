@@ -139,7 +139,9 @@ def test_withdrawal_by_text_and_not_after_the_threshold(client, net):
     assert actions.counts(campaign)["counted"] == 0
     assert "is withdrawn" in messages.render(Delivery.objects.order_by("-pk").first()).body
     text(client, f"RETIRO {campaign.code}", number=STRANGER)
-    assert "no tiene ninguna promesa" in messages.render(Delivery.objects.order_by("-pk").first()).body
+    assert (
+        "no tiene ninguna promesa" in messages.render(Delivery.objects.order_by("-pk").first()).body
+    )
     # Pledging again renews it; then the threshold is reached and it binds.
     text(client, f"PLEDGE {campaign.code}", number=STRANGER)
     text(client, f"PLEDGE {campaign.code}", number="+13235550143")
