@@ -11,8 +11,8 @@ from django.utils import timezone
 from defensa.audit.models import AuditEntry
 from defensa.core import crypto
 from defensa.core.crypto.models import DataKey
-from defensa.core.tests.canary import CANARY_NEEDLES, CANARY_PHONE, dump_database
 from defensa.core.testing import make_user
+from defensa.core.tests.canary import CANARY_NEEDLES, CANARY_PHONE, dump_database
 from defensa.notify import messages
 from defensa.notify.models import Delivery, Priority
 from defensa.pledges import actions
