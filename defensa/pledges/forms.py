@@ -14,9 +14,8 @@ from django.utils.translation import ngettext
 from defensa.committees.forms import normalize_phone
 from defensa.committees.models import Committee, Kind
 from defensa.pledges.actions import CampaignData
-from defensa.pledges.models import Scope, ThresholdKind
+from defensa.pledges.models import MAX_DEADLINE, Scope, ThresholdKind
 
-MAX_DAYS_AHEAD = 365
 MAX_THRESHOLD = 10_000_000
 
 
@@ -136,7 +135,7 @@ class CampaignForm(forms.Form):
             now = timezone.now()
             if deadline <= now:
                 self.add_error("deadline_date", _("The deadline must be in the future."))
-            elif deadline > now + dt.timedelta(days=MAX_DAYS_AHEAD):
+            elif deadline > now + MAX_DEADLINE:
                 self.add_error("deadline_date", _("The deadline must be within a year."))
             data["deadline"] = deadline
         return data

@@ -38,6 +38,10 @@ from defensa.core.crypto.fields import EncryptedField
 IDENTITY_RETENTION = dt.timedelta(days=30)
 # Counts and the trend chart outlive the identities: they are the campaign's record.
 CAMPAIGN_RETENTION = dt.timedelta(days=365 * 2)
+# The longest a pledge row can live: a deadline at most a year out, then IDENTITY_RETENTION
+# after success. pledges_tick shreds far sooner; purge_expired is the backstop.
+MAX_DEADLINE = dt.timedelta(days=365)
+PLEDGE_RETENTION = MAX_DEADLINE + IDENTITY_RETENTION
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no I, O, 0, 1: read aloud, typed on a phone
 CODE_LENGTH = 6
@@ -141,8 +145,11 @@ class Campaign(models.Model):
             ),
             _c,
         ),
-        "data_key": c(SENSITIVE, IDENTITY_RETENTION, "coordinator-reveal-after-threshold"),
+        # Shredded by pledges_tick at failure, cancellation or success + IDENTITY_RETENTION;
+        # classified with the row so purge_expired never shreds an open campaign's key.
+        "data_key": c(SENSITIVE, CAMPAIGN_RETENTION, "coordinator-reveal-after-threshold"),
     }
+    RETENTION_ANCHOR = "opened_at"
 
     class Meta:
         ordering = ["-opened_at"]
@@ -211,13 +218,17 @@ class Pledge(models.Model):
     phone = EncryptedField(key_field="data_key")
     member = EncryptedField(key_field="data_key")  # the user id, as text
 
-    _i = c(INTERNAL, IDENTITY_RETENTION, "coordinator")
-    _s = c(SENSITIVE, IDENTITY_RETENTION, "coordinator-reveal-after-threshold")
+    # pledges_tick deletes these rows when the campaign's key is shredded; PLEDGE_RETENTION is
+    # purge_expired's backstop.
+    _i = c(INTERNAL, PLEDGE_RETENTION, "coordinator")
+    _s = c(SENSITIVE, PLEDGE_RETENTION, "coordinator-reveal-after-threshold")
     DATA_CLASSIFICATION: ClassVar[dict[str, FieldClass]] = {
         **dict.fromkeys(("id", "campaign", "origin", "standing", "pledged_at", "withdrawn_at"), _i),
         "language": _i,
         **dict.fromkeys(("digest", "data_key", "phone", "member"), _s),
     }
+
+    RETENTION_ANCHOR = "pledged_at"
 
     class Meta:
         constraints: ClassVar = [
