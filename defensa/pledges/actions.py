@@ -497,13 +497,18 @@ def trend(campaign: Campaign, *, points: int = 30) -> list[tuple[str, int]]:
     step = max((end - start) / max(points - 1, 1), dt.timedelta(minutes=1))
     result = []
     moment = start
-    for _step in range(points):
-        n = sum(
-            1
-            for pledged, withdrawn, standing in rows
-            if pledged <= moment
-            and (withdrawn is None or withdrawn > moment)
-            and not (confirmed_only and standing == Standing.UNCONFIRMED)
+    for step_number in range(points):
+        # At the opening nobody had pledged yet (pledge times are rounded down to the hour).
+        n = (
+            0
+            if step_number == 0
+            else sum(
+                1
+                for pledged, withdrawn, standing in rows
+                if pledged <= moment
+                and (withdrawn is None or withdrawn > moment)
+                and not (confirmed_only and standing == Standing.UNCONFIRMED)
+            )
         )
         result.append((moment.isoformat(), n))
         if moment >= end:

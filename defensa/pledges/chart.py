@@ -9,8 +9,9 @@ WIDTH, HEIGHT, PAD = 300, 100, 4
 
 @dataclass(frozen=True)
 class Chart:
+    # Text, not numbers: a template would write 4,5 for 4.5 in Spanish.
     points: str  # the polyline's "x,y x,y ..."
-    threshold_y: float
+    threshold_y: str
     top: int  # the count at the top of the chart
     width: int = WIDTH
     height: int = HEIGHT
@@ -26,4 +27,4 @@ def draw(trend: list[tuple[str, int]], needed: int) -> Chart:
     points = " ".join(
         f"{round(PAD + (WIDTH - 2 * PAD) * i / span, 1)},{y(n)}" for i, (_t, n) in enumerate(trend)
     )
-    return Chart(points=points, threshold_y=y(needed), top=top)
+    return Chart(points=points, threshold_y=f"{y(needed)}", top=top)

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -70,6 +71,8 @@ def campaign(request: HttpRequest, pk: int) -> HttpResponse:
             "campaign": found,
             "State": State,
             "sms_number": settings.TWILIO_FROM_NUMBER,
+            "link": settings.SITE_URL.rstrip("/")
+            + reverse("pledges:public", kwargs={"code": found.code}),
             **_numbers(found),
         },
     )

@@ -168,3 +168,11 @@ def test_the_digest_is_keyed_and_per_campaign(net, settings):
     assert "3235550142" not in digest
     settings.SECRET_KEY = "another-key-for-this-test-only-0123456789abcdef"
     assert actions.phone_digest(one, STRANGER) != digest
+
+
+def test_the_chart_is_drawn_the_same_in_spanish(client, net):
+    campaign = open_campaign(net.boyle, net.ana, threshold=2)
+    text(client, f"PLEDGE {campaign.code}", number=STRANGER)
+    page = client.get(f"/pledges/p/{campaign.code}/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "falta 1 promesa" in page
+    assert 'y1="4.0"' in page and 'points="4.0,96.0 296.0,50.0"' in page
