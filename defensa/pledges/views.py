@@ -19,6 +19,12 @@ from defensa.core.access import public, signed_in
 from defensa.pledges import access, actions, chart
 from defensa.pledges.forms import CampaignForm, PhonePledgeForm
 from defensa.pledges.models import Campaign, Origin, State
+from defensa.reports.flood import FloodGate
+
+# Web pledges from one source (the day-keyed, in-memory source tag reports' flood control
+# uses; nothing stored): enough for a household sharing a connection, not for a script typing
+# random numbers. Numbers typed here stay unconfirmed until a text confirms them anyway.
+pledge_gate = FloodGate(limit=5, window_s=10 * 60)
 
 
 def _user(request: HttpRequest) -> User:
@@ -132,6 +138,12 @@ def public_page(request: HttpRequest, code: str) -> HttpResponse:
     found = access.get_public_campaign(code)
     form = PhonePledgeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        if not pledge_gate.allow(getattr(request, "source_tag", "")):
+            form.add_error(
+                None, _("Too many pledges from here just now. Try again in a few minutes.")
+            )
+            context = _public_context(request, found, form)
+            return render(request, "pledges/public.html", context, status=429)
         language = (request.LANGUAGE_CODE or "en")[:2]
         try:
             outcome = actions.pledge_by_phone(

@@ -11,3 +11,12 @@ def _webhook(settings):  # type: ignore[no-untyped-def]
     settings.TWILIO_AUTH_TOKEN = AUTH_TOKEN
     settings.TWILIO_WEBHOOK_BASE_URL = BASE
     settings.SITE_URL = BASE
+
+
+@pytest.fixture(autouse=True)
+def _fresh_pledge_gate():  # type: ignore[no-untyped-def]
+    from defensa.pledges.views import pledge_gate
+
+    pledge_gate.reset()
+    yield
+    pledge_gate.reset()

@@ -176,3 +176,16 @@ def test_the_chart_is_drawn_the_same_in_spanish(client, net):
     page = client.get(f"/pledges/p/{campaign.code}/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
     assert "falta 1 promesa" in page
     assert 'y1="4.0"' in page and 'points="4.0,96.0 296.0,50.0"' in page
+
+
+def test_a_flood_of_web_pledges_from_one_source_is_slowed(client, net):
+    campaign = open_campaign(net.boyle, net.ana)
+    for i in range(5):
+        assert (
+            client.post(f"/pledges/p/{campaign.code}/", {"phone": f"+1323555020{i}"}).status_code
+            == 302
+        )
+    response = client.post(f"/pledges/p/{campaign.code}/", {"phone": "+13235550299"})
+    assert response.status_code == 429
+    assert "Too many pledges from here" in response.content.decode()
+    assert Pledge.objects.count() == 5
