@@ -39,6 +39,7 @@ from defensa.accounts.models import User
 from defensa.audit.log import record
 from defensa.committees.models import Committee, MemberStatus
 from defensa.core import crypto
+from defensa.core.transitions import IllegalTransition
 from defensa.notify.actions import Address, queue_message
 from defensa.notify.models import Priority
 
@@ -55,10 +56,6 @@ CHECKIN_STEPS = ("arrived", *Outcome.values)
 DAY_BEFORE = dt.timedelta(hours=24)
 SOON_BEFORE = dt.timedelta(hours=2)
 MAX_CONTACTS = 3
-
-
-class NotPossible(ValueError):
-    """The step is not possible now (full, closed, already answered, not confirmed)."""
 
 
 def legal_team(committee: Committee) -> list[User]:
@@ -187,6 +184,8 @@ def link_problem(companion: Companion, now: dt.datetime | None = None) -> str:
     """Why a check-in link does not work now ("" when it does)."""
     now = now or timezone.now()
     appointment = companion.appointment
+    if not companion.volunteer.is_active:
+        return "expired"  # a switched-off account's link answers like an expired one
     if companion.status in (CompanionStatus.WITHDRAWN, CompanionStatus.DECLINED):
         return "withdrawn"
     if appointment.status == Status.CANCELLED:
@@ -291,7 +290,7 @@ def cancel_appointment(appointment: Appointment, *, actor: Any) -> Appointment:
     """Take it off the calendar; confirmed companions are told."""
     locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
     if locked.status != Status.SCHEDULED:
-        raise NotPossible("only a scheduled appointment can be cancelled")
+        raise IllegalTransition("only a scheduled appointment can be cancelled")
     locked.status = Status.CANCELLED
     locked.sequence += 1
     locked.updated_at = timezone.now()
@@ -361,7 +360,7 @@ def sign_up(appointment: Appointment, volunteer: User, *, actor: Any) -> Compani
     otherwise the legal team confirms. A second tap returns the existing sign-up."""
     locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
     if locked.status != Status.SCHEDULED or locked.starts_at <= timezone.now():
-        raise NotPossible("the appointment is not open")
+        raise IllegalTransition("the appointment is not open")
     existing = Companion.objects.filter(appointment=locked, volunteer=volunteer).first()
     if existing is not None and existing.status in (
         CompanionStatus.PENDING,
@@ -369,7 +368,7 @@ def sign_up(appointment: Appointment, volunteer: User, *, actor: Any) -> Compani
     ):
         return existing
     if confirmed_count(locked) >= locked.companions_needed:
-        raise NotPossible("enough companions already")
+        raise IllegalTransition("enough companions already")
     now = timezone.now()
     auto = bool(settings.ACCOMPANIMENT_AUTO_CONFIRM)
     status = CompanionStatus.CONFIRMED if auto else CompanionStatus.PENDING
@@ -414,7 +413,7 @@ def confirm_companion(companion: Companion, *, actor: Any) -> Companion:
     if row.status == CompanionStatus.CONFIRMED:
         return row  # a double tap
     if row.status != CompanionStatus.PENDING or row.appointment.status != Status.SCHEDULED:
-        raise NotPossible("only a pending sign-up of an open appointment can be confirmed")
+        raise IllegalTransition("only a pending sign-up of an open appointment can be confirmed")
     row.status = CompanionStatus.CONFIRMED
     row.confirmed_at = timezone.now()
     row.confirmed_by = actor if getattr(actor, "pk", None) else None
@@ -430,7 +429,7 @@ def confirm_companion(companion: Companion, *, actor: Any) -> Companion:
 def decline_companion(companion: Companion, *, actor: Any) -> Companion:
     row = Companion.objects.select_for_update().select_related("appointment").get(pk=companion.pk)
     if row.status not in (CompanionStatus.PENDING, CompanionStatus.CONFIRMED):
-        raise NotPossible("nothing to decline")
+        raise IllegalTransition("nothing to decline")
     row.status = CompanionStatus.DECLINED
     row.save(update_fields=["status"])
     _record(row.appointment, "accompaniment.declined", actor=actor, obj=row, what="declined")
@@ -443,9 +442,9 @@ def withdraw(companion: Companion, *, actor: Any) -> Companion:
     """The volunteer cannot go after all. If they were confirmed, the legal team is told."""
     row = Companion.objects.select_for_update().select_related("appointment").get(pk=companion.pk)
     if row.status not in (CompanionStatus.PENDING, CompanionStatus.CONFIRMED):
-        raise NotPossible("nothing to withdraw")
+        raise IllegalTransition("nothing to withdraw")
     if row.outcome or row.arrived_at:
-        raise NotPossible("already checked in")
+        raise IllegalTransition("already checked in")
     was_confirmed = row.status == CompanionStatus.CONFIRMED
     row.status = CompanionStatus.WITHDRAWN
     row.save(update_fields=["status"])
@@ -553,14 +552,14 @@ def check_in(companion: Companion, step: str, *, actor: Any = None) -> Companion
     - Repeating a step changes nothing and sends nothing.
     """
     if step not in CHECKIN_STEPS:
-        raise NotPossible(f"unknown step {step!r}")
+        raise IllegalTransition(f"unknown step {step!r}")
     row = (
         Companion.objects.select_for_update()
         .select_related("appointment__place", "appointment__committee", "volunteer")
         .get(pk=companion.pk)
     )
     if row.status != CompanionStatus.CONFIRMED or link_problem(row):
-        raise NotPossible("this sign-up cannot check in")
+        raise IllegalTransition("this sign-up cannot check in")
     appointment = Appointment.objects.select_for_update().get(pk=row.appointment_id)
     appointment.place = row.appointment.place
     appointment.committee = row.appointment.committee
@@ -575,7 +574,7 @@ def check_in(companion: Companion, step: str, *, actor: Any = None) -> Companion
         if row.outcome == step:
             return row
         if row.outcome == Outcome.DETAINED:
-            raise NotPossible("already reported detained")
+            raise IllegalTransition("already reported detained")
         row.outcome = step
         row.outcome_at = now
         if row.arrived_at is None:

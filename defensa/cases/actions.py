@@ -43,6 +43,7 @@ from defensa.cases.models import (
 from defensa.cases.timeline import add_entry
 from defensa.committees.models import Committee, Membership, MemberStatus
 from defensa.core import crypto
+from defensa.core.transitions import IllegalTransition
 from defensa.incidents.codes import new_code
 from defensa.notify.actions import Address, queue_message
 from defensa.notify.models import Delivery, Priority
@@ -61,10 +62,6 @@ CASE_FALSE_ALARM = "case_false_alarm"
 
 class RevealQuota(Exception):
     """The member showed identifiers too often this hour; the refusal was audited."""
-
-
-class TooLate(ValueError):
-    """The false-alarm window of a plan trigger has passed (or it was already cancelled)."""
 
 
 def legal_team(committee: Committee) -> list[User]:
@@ -226,7 +223,7 @@ def open_case(
 
 
 def change_status(case: Case, status: str, *, actor: Any, note: str = "") -> Entry:
-    """Move a case along its pipeline (raises IllegalMove for a move not allowed)."""
+    """Move a case along its pipeline (raises IllegalTransition for a move not allowed)."""
     with transaction.atomic():
         locked = Case.objects.select_for_update().get(pk=case.pk)
         old = locked.move_to(status)
@@ -605,7 +602,7 @@ def cancel_trigger(trigger: PlanTrigger, *, actor: Any) -> PlanTrigger:
         .get(pk=trigger.pk)
     )
     if not locked.can_cancel():
-        raise TooLate
+        raise IllegalTransition(code="too_late")
     now = timezone.now()
     locked.cancelled_at = now
     locked.cancelled_by = actor if getattr(actor, "pk", None) else None

@@ -15,7 +15,7 @@ from defensa.committees.areas import area_choices, area_label
 from defensa.committees.forms import AreaForm, OnDutyForm, OwnSkillsForm, ProfileForm, ShiftForm
 from defensa.committees.views import posted, remember_language
 from defensa.core.access import signed_in
-from defensa.notify.access import failed_deliveries_of
+from defensa.notify.access import failed_deliveries_for
 from defensa.notify.actions import signal_is_on
 
 FAILURES_SHOWN = 50
@@ -33,7 +33,7 @@ def index(request: HttpRequest) -> HttpResponse:
         "memberships": access.memberships_for(user),
         "skills": Skill.objects.filter(user=user).order_by("kind"),
         "area_label": area_label(user),
-        "failures": list(failed_deliveries_of(user, user)[:FAILURES_SHOWN]),
+        "failures": list(failed_deliveries_for(user, user)[:FAILURES_SHOWN]),
         "own": True,
     }
     return render(request, "committees/me/index.html", context)
@@ -65,15 +65,31 @@ def profile(request: HttpRequest) -> HttpResponse:
 def skills(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     initial: dict[str, object] = {}
-    for skill in Skill.objects.filter(user=user):
+    held = list(Skill.objects.filter(user=user))
+    for skill in held:
         initial[f"{skill.kind}_has"] = True
         initial[f"{skill.kind}_trained_on"] = skill.trained_on
         initial[f"{skill.kind}_expires_on"] = skill.expires_on
-    form = OwnSkillsForm(posted(request), initial=initial)
+    requested = actions.pending_skill_requests(user)
+    form = OwnSkillsForm(
+        posted(request),
+        initial=initial,
+        held=[s.kind for s in held],
+        requested=list(requested),
+    )
     if request.method == "POST":
         if form.is_valid():
             actions.update_own_skills(user, actor=user, entries=form.entries())
-            messages.success(request, _("Saved."))
+            if set(actions.pending_skill_requests(user)) - set(requested):
+                messages.success(
+                    request,
+                    _(
+                        "Saved. A coordinator of your committee gives the skills you asked "
+                        "for: you will see them here once they do."
+                    ),
+                )
+            else:
+                messages.success(request, _("Saved."))
             return redirect("me:skills")
         return render(request, "committees/me/skills.html", {"form": form}, status=400)
     return render(request, "committees/me/skills.html", {"form": form})
@@ -144,7 +160,7 @@ def add_shift(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _availability(request, form, status=400)
     data = form.cleaned_data
-    membership = access.get_own_membership(user, data["committee"])
+    membership = access.get_own_membership_for(user, data["committee"])
     try:
         actions.add_shift(
             membership, actor=user, weekday=data["weekday"], start=data["start"], end=data["end"]

@@ -40,6 +40,17 @@ def _widened_context(stored: dict[str, Any]) -> dict[str, Any]:
 def register() -> None:
     notify_messages.register_context("dispatch_offer", _offer_context)
     notify_messages.register_context("dispatch_widened", _widened_context)
+    notify_messages.register_context("dispatch_unplaced", _unplaced_context)
+
+
+def _unplaced_context(stored: dict[str, Any]) -> dict[str, Any]:
+    from django.urls import reverse
+
+    incident = Incident.objects.get(pk=stored["incident"])
+    link = settings.SITE_URL.rstrip("/") + reverse(
+        "incidents:place", kwargs={"ref": incident.reference}
+    )
+    return {"incident": incident, "link": link, "minutes": settings.UNPLACED_ALERT_MINUTES}
 
 
 def _incident_alert_context(stored: dict[str, Any]) -> dict[str, Any]:

@@ -45,6 +45,21 @@ def committee_for(lat: float | None, lon: float | None, zip_code: str = "") -> C
     return min(matches, key=lambda m: m[:3])[3]
 
 
+def top_committee() -> Committee | None:
+    """The network's top committee: where a report nobody's area holds is seen."""
+    return Committee.objects.filter(parent__isnull=True).order_by("pk").first()
+
+
+def queue_for(
+    lat: float | None, lon: float | None, zip_code: str = "", *, fallback: Committee | None = None
+) -> Committee | None:
+    """Whose dispatchers see a new incident: the committee whose area holds the place; for a
+    report without a usable place (or outside every area), `fallback` (the committee that owns
+    the number it came in on), else the network's top committee. None only before any
+    committee exists."""
+    return committee_for(lat, lon, zip_code) or fallback or top_committee()
+
+
 def incident_cell(incident: Incident) -> str:
     """The neighbourhood cell of the incident: its centroid, else its reports' first ZIP."""
     if incident.lat is not None and incident.lon is not None:

@@ -17,7 +17,7 @@ from defensa.committees.access import get_committee_for
 from defensa.core.access import public
 from defensa.dispatch.models import Outcome
 from defensa.evidence.models import PublicPage
-from defensa.incidents.access import get_evidence_viewable_for
+from defensa.incidents.access import EVIDENCE_ROLES, get_incident_for
 from defensa.incidents.areas import where_label
 from defensa.incidents.models import Incident, State
 from defensa.incidents.timeline import verify_timeline
@@ -32,7 +32,7 @@ def incident_record(request: HttpRequest, ref: str) -> HttpResponse:
     """Everything an attorney needs on paper: timeline, reports, evidence with both digests,
     and whether the audit chain still vouches for all of it. Dispatchers, coordinators and
     the legal team of the incident's committee only (404 for everyone else)."""
-    incident = get_evidence_viewable_for(request.user, ref)
+    incident = get_incident_for(request.user, ref, EVIDENCE_ROLES)
     # Sealed before the chain is checked, so the page's own opening is part of what it vouches.
     open_incident_record(incident, actor=request.user)
     committee = incident.committee
@@ -99,7 +99,7 @@ def timeline_rows(incident: Incident) -> list[dict]:
 @never_cache
 def evidence_file(request: HttpRequest, ref: str, key: str) -> FileResponse:
     """One stored photo or video of the incident, for the same roles as the record."""
-    incident = get_evidence_viewable_for(request.user, ref)
+    incident = get_incident_for(request.user, ref, EVIDENCE_ROLES)
     item = find_item(incident, key)
     if item is None:
         raise Http404
