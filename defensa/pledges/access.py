@@ -15,8 +15,9 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import Http404
 
-from defensa.committees.access import AnyUser, _pk, committees_for
+from defensa.committees.access import AnyUser, committees_for
 from defensa.committees.models import Committee
+from defensa.core.access import pk_from_url
 from defensa.pledges.models import CODE_ALPHABET, CODE_LENGTH, Campaign
 
 
@@ -41,7 +42,7 @@ def campaigns_for(user: AnyUser | None) -> QuerySet[Campaign]:
 
 def get_campaign_for(user: AnyUser | None, pk: Any) -> Campaign:
     """A campaign the user coordinates, or 404 (the same for a missing one and another's)."""
-    found = campaigns_for(user).filter(pk=_pk(pk)).first()
+    found = campaigns_for(user).filter(pk=pk_from_url(pk)).first()
     if found is None:
         raise Http404
     return found
