@@ -20,3 +20,9 @@ def _fresh_pledge_gate():  # type: ignore[no-untyped-def]
     pledge_gate.reset()
     yield
     pledge_gate.reset()
+
+
+from defensa.notify.testing import smtp_server  # noqa: E402
+from defensa.notify.tests.twilio_peer import twilio_peer  # noqa: E402
+
+__all__ = ["smtp_server", "twilio_peer"]
