@@ -362,9 +362,10 @@ def has_pledged(campaign: Campaign, user: User) -> bool:
 def reply_by_text(
     campaign: Campaign | None, number: str, language: str, word: str, sid: str
 ) -> None:
-    """Answer a pledge text. The number is re-sealed under the campaign's key, so shredding
-    the campaign erases it from the outbox too, and the deliveries page shows none of it."""
+    """Answer a pledge text. The number is sealed under the campaign's key, so shredding the
+    campaign erases it from the outbox too, and the deliveries page shows none of it."""
     with transaction.atomic():
+        live = campaign is not None and campaign.shredded_at is None
         deliveries = queue_message(
             Address(Channel.SMS, number, language),
             REPLY_TEMPLATE,
@@ -372,22 +373,17 @@ def reply_by_text(
             priority=Priority.URGENT,
             idempotency_key=f"pledge_reply:{sid}",
             audit=False,
+            address_key=campaign.data_key if live else None,  # type: ignore[union-attr]
         )
-        if campaign is not None and campaign.shredded_at is None:
-            _rekey(deliveries, campaign, number)
+        if live:
+            _hide_hints(deliveries)
 
 
-def _rekey(deliveries: list[Delivery], campaign: Campaign, number: str) -> None:
-    for delivery in deliveries:
-        if delivery.recipient_id is not None or delivery.data_key_id == campaign.data_key_id:
-            continue
-        own = delivery.data_key
-        delivery.data_key = campaign.data_key
-        delivery.address_hint = "•••"
-        crypto.seal(delivery, "sealed_address", number)
-        delivery.save(update_fields=["data_key", "sealed_address", "address_hint"])
-        if own is not None:
-            crypto.shred(own)
+def _hide_hints(deliveries: list[Delivery]) -> None:
+    """The deliveries page shows the last digits of an address; of a pledger's, nothing."""
+    Delivery.objects.filter(pk__in=[d.pk for d in deliveries if d.recipient_id is None]).update(
+        address_hint="•••"
+    )
 
 
 # The flip -----------------------------------------------------------------------------
@@ -416,8 +412,9 @@ def _tell_pledger(campaign: Campaign, pledge: Pledge) -> None:
             priority=Priority.URGENT,
             idempotency_key=f"pledge_reached:{campaign.pk}:p{pledge.pk}",
             audit=False,
+            address_key=campaign.data_key,
         )
-        _rekey(deliveries, campaign, phone)
+        _hide_hints(deliveries)
 
 
 def coordinators_of(campaign: Campaign) -> QuerySet[User]:

@@ -100,7 +100,7 @@ class Campaign(models.Model):
     reached_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     # The campaign's own key: every pledger's identity is sealed under it; shredding it erases
-    # them all at once (and their SMS replies' addresses, re-sealed under it too).
+    # them all at once (and their SMS replies' and messages' addresses, sealed under it too).
     data_key = models.ForeignKey(
         "crypto.DataKey", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

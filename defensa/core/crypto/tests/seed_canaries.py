@@ -52,7 +52,7 @@ def seed() -> list[int]:
         )
     assert delivery.resolve_address() == CANARY_PHONE
     # A pledge before its campaign's threshold: the number sealed under the campaign's key,
-    # the row keeping only a keyed digest; the texted answer's address re-sealed under it too.
+    # the row keeping only a keyed digest; the texted answer's address sealed under it too.
     import datetime as dt
 
     from django.utils import timezone
