@@ -32,12 +32,14 @@ from defensa.pledges.models import (
     CODE_ALPHABET,
     CODE_LENGTH,
     IDENTITY_RETENTION,
+    MAX_DEADLINE,
     Campaign,
     Origin,
     Pledge,
     Scope,
     Standing,
     State,
+    ThresholdKind,
     coarse,
 )
 
@@ -155,6 +157,15 @@ def open_campaign(committee: Committee, data: CampaignData, *, actor: User) -> C
     if data.scope == Scope.NETWORK and committee.kind != Kind.NETWORK:
         raise PledgeError(
             _("Only the network committee can open a network-wide campaign."), "scope"
+        )
+    if not timezone.now() < data.deadline <= timezone.now() + MAX_DEADLINE:
+        raise PledgeError(_("The deadline must be in the future, within a year."), "deadline")
+    if data.threshold_kind == ThresholdKind.PERCENT and (
+        data.threshold > 100 or not data.eligible_count or not data.eligible_source
+    ):
+        raise PledgeError(
+            _("A percentage needs the eligible count and its source, and cannot pass 100."),
+            "threshold",
         )
     needed = Campaign.needed_for(data.threshold_kind, data.threshold, data.eligible_count)
     if data.threshold <= 0 or (data.eligible_count is not None and needed > data.eligible_count):

@@ -114,3 +114,30 @@ def test_the_network_committee_may_open_a_network_wide_campaign(client_as, net):
     )
     assert response.status_code == 302
     assert Campaign.objects.get().scope == "network"
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"threshold": 0},
+        {"threshold": 5, "eligible_count": 4, "eligible_source": "roll"},
+        {
+            "threshold_kind": "percent",
+            "threshold": 101,
+            "eligible_count": 10,
+            "eligible_source": "x",
+        },
+        {"threshold_kind": "percent", "threshold": 50},
+        {"deadline": timezone.now() - dt.timedelta(minutes=1)},
+        {"deadline": timezone.now() + dt.timedelta(days=400)},
+        {"scope": "network"},
+    ],
+)
+def test_the_action_checks_the_rules_again(net, overrides):
+    from defensa.pledges import actions
+    from defensa.pledges.tests.helpers import data
+
+    with pytest.raises(actions.PledgeError):
+        actions.open_campaign(net.boyle, data(**overrides), actor=net.ana)
+    assert Campaign.objects.count() == 0
+    assert not AuditEntry.objects.filter(action="pledges.open_campaign").exists()
