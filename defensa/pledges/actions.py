@@ -311,7 +311,9 @@ def pledge_as_member(campaign: Campaign, user: User) -> Outcome:
                 raise PledgeError(_("You have already pledged."), "already")
             existing.withdrawn_at = None
             existing.standing = Standing.MEMBER
-            existing.save(update_fields=["withdrawn_at", "standing"])
+            # Typed or texted from their number before: now it is their account's pledge.
+            crypto.seal(existing, "member", str(user.pk))
+            existing.save(update_fields=["withdrawn_at", "standing", "member"])
             pledge, word = existing, "renewed"
         else:
             pledge = _new_pledge(

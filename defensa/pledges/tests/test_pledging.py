@@ -189,3 +189,16 @@ def test_a_flood_of_web_pledges_from_one_source_is_slowed(client, net):
     assert response.status_code == 429
     assert "Too many pledges from here" in response.content.decode()
     assert Pledge.objects.count() == 5
+
+
+def test_a_member_confirming_a_pledge_typed_from_their_number_makes_it_theirs(client_as, net):
+    from defensa.core import crypto
+
+    campaign = open_campaign(net.boyle, net.ana)
+    # Someone typed mo's number on the web while mo was signed out, then mo withdrew by text.
+    Client().post(f"/pledges/p/{campaign.code}/", {"phone": net.mo.phone})
+    text(Client(), f"WITHDRAW {campaign.code}", number=net.mo.phone)
+    client_as(net.mo).post(f"/pledges/p/{campaign.code}/pledge/")
+    [pledge] = Pledge.objects.all()
+    assert pledge.withdrawn_at is None
+    assert crypto.unseal(pledge, "member") == str(net.mo.pk)
