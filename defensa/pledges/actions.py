@@ -498,29 +498,26 @@ def trend(campaign: Campaign, *, points: int = 30) -> list[tuple[str, int]]:
         return [(str(t), int(n)) for t, n in campaign.final_trend]
     end = min(timezone.now(), campaign.closed_at or campaign.deadline)
     start = campaign.opened_at
-    rows = list(
-        Pledge.objects.filter(campaign=campaign).values_list(
-            "pledged_at", "withdrawn_at", "standing"
-        )
+    pledges = Pledge.objects.filter(campaign=campaign)
+    if campaign.require_confirmation:
+        pledges = pledges.exclude(standing=Standing.UNCONFIRMED)
+    # One sweep over the sorted changes (a pledge adds one, its withdrawal takes it away), not
+    # a count per point: the public page draws this for every visitor.
+    changes = sorted(
+        change
+        for pledged, withdrawn in pledges.values_list("pledged_at", "withdrawn_at").iterator()
+        for change in ([(pledged, 1)] + ([(withdrawn, -1)] if withdrawn else []))
     )
-    confirmed_only = campaign.require_confirmation
     step = max((end - start) / max(points - 1, 1), dt.timedelta(minutes=1))
-    result = []
-    moment = start
+    result: list[tuple[str, int]] = []
+    moment, total, index = start, 0, 0
     for step_number in range(points):
+        # A change counts once the moment passes it: pledged_at <= moment < withdrawn_at.
+        while index < len(changes) and changes[index][0] <= moment:
+            total += changes[index][1]
+            index += 1
         # At the opening nobody had pledged yet (pledge times are rounded down to the hour).
-        n = (
-            0
-            if step_number == 0
-            else sum(
-                1
-                for pledged, withdrawn, standing in rows
-                if pledged <= moment
-                and (withdrawn is None or withdrawn > moment)
-                and not (confirmed_only and standing == Standing.UNCONFIRMED)
-            )
-        )
-        result.append((moment.isoformat(), n))
+        result.append((moment.isoformat(), 0 if step_number == 0 else total))
         if moment >= end:
             break
         moment = min(moment + step, end)

@@ -9,7 +9,7 @@ from defensa.audit.models import AuditEntry
 from defensa.notify import messages
 from defensa.notify.models import Delivery
 from defensa.pledges import actions
-from defensa.pledges.models import Pledge, Standing, State
+from defensa.pledges.models import Campaign, Pledge, Standing, State
 from defensa.pledges.tests.helpers import open_campaign, text
 from defensa.reports.models import Report
 
@@ -202,3 +202,27 @@ def test_a_member_confirming_a_pledge_typed_from_their_number_makes_it_theirs(cl
     [pledge] = Pledge.objects.all()
     assert pledge.withdrawn_at is None
     assert crypto.unseal(pledge, "member") == str(net.mo.pk)
+
+
+def test_the_trend_counts_pledges_until_they_are_withdrawn(net):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    campaign = open_campaign(net.boyle, net.ana, threshold=10, require_confirmation=False)
+    opened = timezone.now() - dt.timedelta(hours=10)
+    Campaign.objects.filter(pk=campaign.pk).update(opened_at=opened)
+    campaign.refresh_from_db()
+    for number in ("+13235550142", "+13235550143", "+13235550144"):
+        actions.pledge_by_phone(campaign, number, origin="web", language="en")
+    actions.withdraw_by_phone(campaign, "+13235550144")
+    # Pledged 8, 6 and 4 hours after the opening; the third withdrawn 2 hours later.
+    hours = [8, 6, 4]
+    for pledge, h in zip(Pledge.objects.order_by("pk"), hours, strict=True):
+        pledge.pledged_at = opened + dt.timedelta(hours=h)
+        pledge.save(update_fields=["pledged_at"])
+    Pledge.objects.filter(withdrawn_at__isnull=False).update(
+        withdrawn_at=opened + dt.timedelta(hours=6)
+    )
+    points = actions.trend(campaign, points=11)  # one an hour
+    assert [n for _t, n in points] == [0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2]
