@@ -15,7 +15,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
@@ -481,15 +481,14 @@ def counts(campaign: Campaign) -> dict[str, int]:
     """The numbers a coordinator sees: nobody's identity, only how many of each kind."""
     if campaign.shredded_at is not None:
         return dict(campaign.final_counts)
-    rows = list(campaign.pledges.values_list("standing", "withdrawn_at"))  # type: ignore[attr-defined]
-    standing = [s for s, w in rows if w is None]
-    return {
-        "counted": campaign.counted().count(),
-        "member": standing.count(Standing.MEMBER),
-        "confirmed": standing.count(Standing.CONFIRMED),
-        "unconfirmed": standing.count(Standing.UNCONFIRMED),
-        "withdrawn": sum(1 for _s, w in rows if w is not None),
+    standing = {
+        kind: Count("pk", filter=Q(withdrawn_at__isnull=True, standing=kind))
+        for kind in (Standing.MEMBER, Standing.CONFIRMED, Standing.UNCONFIRMED)
     }
+    tally = Pledge.objects.filter(campaign=campaign).aggregate(
+        **standing, withdrawn=Count("pk", filter=Q(withdrawn_at__isnull=False))
+    )
+    return {"counted": campaign.counted().count(), **{k: int(v) for k, v in tally.items()}}
 
 
 def trend(campaign: Campaign, *, points: int = 30) -> list[tuple[str, int]]:
