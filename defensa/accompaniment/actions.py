@@ -12,10 +12,8 @@ becomes an entry of that case's timeline (its audit record is the action's one r
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import datetime as dt
-import hashlib
 import secrets
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -24,7 +22,6 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.crypto import salted_hmac
 
 from defensa.accompaniment.models import (
     Appointment,
@@ -39,6 +36,7 @@ from defensa.accounts.models import User
 from defensa.audit.log import record
 from defensa.committees.models import Committee, MemberStatus
 from defensa.core import crypto
+from defensa.core.tokens import derived_token, hash_token, is_plausible
 from defensa.core.transitions import IllegalTransition
 from defensa.notify.actions import Address, queue_message
 from defensa.notify.models import Priority
@@ -142,20 +140,11 @@ def _record(
 # Links --------------------------------------------------------------------------------
 
 
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
-
-
 def companion_token(companion: Companion) -> str:
-    """The check-in link's secret: HMAC-SHA256 of the row under SECRET_KEY (URL-safe).
-
-    Derived, not stored: the worker recomputes it when it renders a reminder, so neither the
-    database nor the outbox holds a working link.
-    """
-    mac = salted_hmac(
-        "defensa.accompaniment.checkin", f"{companion.pk}:{companion.nonce}", algorithm="sha256"
-    )
-    return base64.urlsafe_b64encode(mac.digest()).rstrip(b"=").decode("ascii")
+    """The check-in link's secret, derived from the row (defensa/core/tokens.py): the worker
+    recomputes it when it renders a reminder, so neither the database nor the outbox holds a
+    working link."""
+    return derived_token("defensa.accompaniment.checkin", f"{companion.pk}:{companion.nonce}")
 
 
 def checkin_path(companion: Companion) -> str:
@@ -169,7 +158,7 @@ def checkin_link(companion: Companion) -> str:
 
 
 def find_companion(token: str) -> Companion | None:
-    if not token or len(token) > 200:
+    if not is_plausible(token):
         return None
     return (
         Companion.objects.select_related(
@@ -192,6 +181,35 @@ def link_problem(companion: Companion, now: dt.datetime | None = None) -> str:
         return "cancelled"
     if now > appointment.ends_at + dt.timedelta(hours=settings.ACCOMPANIMENT_LINK_HOURS_AFTER):
         return "expired"
+    return ""
+
+
+def checkin_window(appointment: Appointment) -> tuple[dt.datetime, dt.datetime]:
+    """When the check-in link takes "I'm here" and "detained": from a while before the start
+    to the expected end plus the grace the missed check-out escalation waits."""
+    opens = appointment.starts_at - dt.timedelta(
+        minutes=settings.ACCOMPANIMENT_CHECKIN_OPENS_MINUTES
+    )
+    closes = appointment.ends_at + dt.timedelta(minutes=settings.ACCOMPANIMENT_GRACE_MINUTES)
+    return opens, closes
+
+
+def step_refused(companion: Companion, step: str, now: dt.datetime | None = None) -> str:
+    """Why this step is not taken now ("" when it is): "early" before the window opens,
+    "closed" for "I'm here", or "detained" from a companion who never checked in during the
+    window, once it has closed. Days ahead, a tap (or an infiltrator) must not open a case
+    and alarm a family; a late "out safe" or "rescheduled" is still welcome."""
+    now = now or timezone.now()
+    opens, closes = checkin_window(companion.appointment)
+    if now < opens:
+        return "early"
+    if now > closes:
+        if step == "arrived":
+            return "closed"
+        if step == Outcome.DETAINED and not (
+            companion.arrived_at is not None and companion.arrived_at <= closes
+        ):
+            return "closed"
     return ""
 
 
@@ -549,6 +567,7 @@ def check_in(companion: Companion, step: str, *, actor: Any = None) -> Companion
       identity and contacts (or the linked case is used), the family is told in their
       languages and the legal team is alerted.
     - "rescheduled": the legal team is told to put the new date on the calendar.
+    - Outside the appointment's window nothing changes (`step_refused`).
     - Repeating a step changes nothing and sends nothing.
     """
     if step not in CHECKIN_STEPS:
@@ -560,6 +579,8 @@ def check_in(companion: Companion, step: str, *, actor: Any = None) -> Companion
     )
     if row.status != CompanionStatus.CONFIRMED or link_problem(row):
         raise IllegalTransition("this sign-up cannot check in")
+    if refused := step_refused(row, step):
+        raise IllegalTransition(f"not now: {refused}", code=refused)
     appointment = Appointment.objects.select_for_update().get(pk=row.appointment_id)
     appointment.place = row.appointment.place
     appointment.committee = row.appointment.committee
@@ -749,7 +770,7 @@ def revoke_feed(user: User, *, actor: Any) -> bool:
 
 
 def find_feed_user(token: str) -> User | None:
-    if not token or len(token) > 200:
+    if not is_plausible(token):
         return None
     feed = FeedToken.objects.filter(token_hash=hash_token(token)).select_related("user").first()
     if feed is None or not feed.user.is_active:
