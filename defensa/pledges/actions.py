@@ -17,7 +17,6 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
-from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from defensa.accounts.models import User
@@ -26,6 +25,7 @@ from defensa.committees.access import committee_and_below
 from defensa.committees.forms import normalize_phone
 from defensa.committees.models import Committee, Kind, Membership, MemberStatus
 from defensa.core import crypto
+from defensa.core.crypto.digests import digest_key, keyed_digest
 from defensa.notify.actions import Address, queue_message, queue_messages
 from defensa.notify.models import Channel, Delivery, Priority
 from defensa.pledges.models import (
@@ -46,7 +46,7 @@ from defensa.pledges.models import (
 REACHED_TEMPLATE = "pledge_reached"
 COORDINATOR_TEMPLATE = "pledge_reached_coordinator"
 REPLY_TEMPLATE = "pledge_sms_reply"
-DIGEST_SALT = "defensa.pledges.phone"
+DIGEST_KEY = "pledges.phone"
 
 
 class PledgeError(Exception):
@@ -72,18 +72,16 @@ def canonical_phone(number: str) -> str:
 def phone_digest(campaign: Campaign, number: str) -> str:
     """A keyed hash of the normalised number, per campaign (so campaigns do not link).
 
-    The construction of reports' sender digest and notify's opt-out digest: Django's
-    salted_hmac (keyed with SECRET_KEY) over the normalised number.
+    The helper reports' sender digest and notify's opt-out digest use: HMAC under a digest
+    key wrapped by the master key (defensa/core/crypto/digests.py), so a copy of the database
+    alone cannot test numbers against it.
     """
-    normal = canonical_phone(number)
-    return salted_hmac(DIGEST_SALT, f"{campaign.pk}:{normal}", algorithm="sha256").hexdigest()
+    return keyed_digest(digest_key(DIGEST_KEY), f"{campaign.pk}:{canonical_phone(number)}")
 
 
 def member_digest(campaign: Campaign, user: User) -> str:
     """A member without a phone pledges once per account."""
-    return salted_hmac(
-        DIGEST_SALT, f"{campaign.pk}:member:{user.pk}", algorithm="sha256"
-    ).hexdigest()
+    return keyed_digest(digest_key(DIGEST_KEY), f"{campaign.pk}:member:{user.pk}")
 
 
 def _phone_of(user: User) -> str:

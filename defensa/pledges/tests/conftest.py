@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from defensa.notify.tests.twilio_peer import AUTH_TOKEN
 from defensa.pledges.tests.helpers import BASE
+from defensa.testing.peers.twilio import AUTH_TOKEN
 
 
 @pytest.fixture(autouse=True)
@@ -23,6 +23,5 @@ def _fresh_pledge_gate():  # type: ignore[no-untyped-def]
 
 
 from defensa.notify.testing import smtp_server  # noqa: E402
-from defensa.notify.tests.twilio_peer import twilio_peer  # noqa: E402
 
-__all__ = ["smtp_server", "twilio_peer"]
+__all__ = ["smtp_server"]

@@ -9,10 +9,10 @@ from typing import Any
 from django.utils import timezone
 
 from defensa.committees.models import Committee
-from defensa.notify.tests.twilio_peer import AUTH_TOKEN
 from defensa.notify.transports.twilio import signature
 from defensa.pledges import actions
 from defensa.pledges.models import Campaign
+from defensa.testing.peers.twilio import AUTH_TOKEN
 
 BASE = "https://defensa.example.org"
 PATH = "/notify/twilio/inbound/"

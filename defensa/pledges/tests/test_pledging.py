@@ -166,8 +166,16 @@ def test_the_digest_is_keyed_and_per_campaign(net, settings):
     assert digest == actions.phone_digest(one, "+1 (323) 555-0142")
     assert digest != actions.phone_digest(two, STRANGER)
     assert "3235550142" not in digest
+    # Keyed by a digest key under the master key, not by SECRET_KEY: without the master key
+    # it cannot be computed, so a copy of the database cannot be searched by number.
     settings.SECRET_KEY = "another-key-for-this-test-only-0123456789abcdef"
-    assert actions.phone_digest(one, STRANGER) != digest
+    assert actions.phone_digest(one, STRANGER) == digest
+    from defensa.core import crypto
+    from defensa.core.crypto.keys import generate_entry, master_keys
+
+    settings.MASTER_KEYS = f"{master_keys().current_id}:" + generate_entry("x").split(":")[1]
+    with pytest.raises(crypto.WrongKey):
+        actions.phone_digest(one, STRANGER)
 
 
 def test_the_chart_is_drawn_the_same_in_spanish(client, net):
