@@ -36,6 +36,8 @@ KINDS = (
     "cases.identifiers",
     "cases.notes",
     "accompaniment.identity",
+    # A pledge campaign's list of pledgers, after its threshold: each view of the list.
+    "pledges.pledgers",
 )
 REVEALED = tuple(f"{kind}_revealed" for kind in KINDS)
 

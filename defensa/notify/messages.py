@@ -46,7 +46,10 @@ _LABELS: dict[str, Any] = {}
 GENERAL = "general"
 LEGAL = "legal"
 ADMIN = "admin"
-COMPARTMENTS = (GENERAL, LEGAL, ADMIN)
+# Kinds whose recipients are themselves a secret (who pledged, before and around a pledge
+# campaign's threshold): the deliveries page shows them to nobody, admins included.
+SEALED = "sealed"
+COMPARTMENTS = (GENERAL, LEGAL, ADMIN, SEALED)
 _COMPARTMENTS: dict[str, str] = {}
 
 
@@ -81,7 +84,7 @@ def register_label(key: str, label: Any) -> None:
 
 
 def register_compartment(compartment: str, *keys: str) -> None:
-    """Declare who may see these message kinds' deliveries (GENERAL, LEGAL or ADMIN)."""
+    """Declare who may see these message kinds' deliveries (GENERAL, LEGAL, ADMIN, SEALED)."""
     if compartment not in COMPARTMENTS:
         raise ValueError(f"unknown compartment {compartment!r}")
     for key in keys:

@@ -78,6 +78,16 @@ def test_a_kind_nobody_declared_is_for_admins_only(net, client_as):
     assert _shown(client_as(net.admin).get(URL), admin_only)
 
 
+def test_who_pledged_is_shown_to_nobody_not_even_admins(net, client_as):
+    """A pledge's messages name its pledgers: the deliveries page shows them to no one."""
+    sealed = _queue(net.mo, "pledge_reached", {"campaign": 1}, "pledge:1:mo")
+    assert messages.compartment_of("pledge_sms_reply") == messages.SEALED
+    for person in (net.admin, net.ana):
+        assert not _shown(client_as(person).get(URL), sealed)
+    assert client_as(net.admin).post(f"{URL}{sealed.pk}/cancel/").status_code == 404
+    assert Delivery.objects.get(pk=sealed.pk).status == Status.QUEUED
+
+
 def test_the_legal_teams_alerts_are_declared_legal() -> None:
     for key in (
         "case_opened",
