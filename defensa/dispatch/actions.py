@@ -172,6 +172,7 @@ def offer_to_nearest(
         detail = {
             "tier": tier,
             "offers": [o.pk for o in offers],
+            "wanted": size,
             "asked": len(offers),
             "speak": {
                 code: sum(1 for o in offers if o.responder.language == code) for code in languages

@@ -58,6 +58,20 @@ def of_offers(detail: Mapping[str, Any]) -> Said:
         text = _("%(asked)s: %(languages)s.") % {"asked": text, "languages": ", ".join(parts)}
     else:
         text = _("%(asked)s.") % {"asked": text}
+    wanted = int(detail.get("wanted", asked))
+    if asked < wanted:
+        # What did not happen, and why: fewer on duty than the committee asks for.
+        text = " ".join(
+            [
+                text,
+                ngettext(
+                    "The committee asks %(count)d; nobody else on duty could be asked.",
+                    "The committee asks %(count)d; nobody else on duty could be asked.",
+                    wanted,
+                )
+                % {"count": wanted},
+            ]
+        )
     return Said(text)
 
 

@@ -21,7 +21,6 @@ from defensa.dispatch.actions import offer_to_nearest
 from defensa.dispatch.models import AreaAlert, Offer
 from defensa.dispatch.tests.helpers import BOYLE, report_incident, verifier
 from defensa.evidence.models import PublicPage
-from defensa.incidents.models import State
 from defensa.notify.models import Delivery
 from defensa.reports.actions import receive_report
 from defensa.reports.tests.conftest import (  # noqa: F401 - autouse fixtures, used by name
@@ -80,8 +79,9 @@ def test_confirming_says_whom_it_alerted_counted_from_the_deliveries_it_made(net
     # The timeline keeps ids and counts, never names; the words are rendered from it.
     entry = incident.timeline.get(detail__step="alerted")
     assert sorted(entry.detail["deliveries"]) == sorted(
-        Delivery.objects.filter(template__in=["incident_confirmed_legal", "incident_alert"])
-        .values_list("pk", flat=True)
+        Delivery.objects.filter(
+            template__in=["incident_confirmed_legal", "incident_alert"]
+        ).values_list("pk", flat=True)
     )
     assert (entry.detail["legal"], entry.detail["members"]) == (1, 3)
     assert "nico" not in str(entry.detail).lower() and "olga" not in str(entry.detail).lower()
@@ -101,7 +101,9 @@ def test_nobody_legal_on_call_is_a_warning_and_what_did_not_happen_says_why(net,
     assert not Delivery.objects.filter(
         template__in=["incident_confirmed_legal", "incident_alert"]
     ).exists()
-    assert "Avisados: equipo legal de guardia: 0 · miembros: 0 · página pública: desactivada." in text
+    assert (
+        "Avisados: equipo legal de guardia: 0 · miembros: 0 · página pública: desactivada."
+    ) in text
     assert "Nadie del equipo legal estaba de guardia" in text
     assert re.search(r'class="msg warning">Nadie del equipo legal', page)  # said louder
     assert "nadie pidió alertas en esta zona" in text
@@ -146,8 +148,8 @@ def test_requesting_verification_says_how_many_were_asked_and_speak_the_reports_
 @pytest.mark.parametrize(
     ("language", "expected"),
     [
-        ("en", "Asked 1 verifier: 1 speaks Spanish."),
-        ("es", "Se pidió a 1 verificador: 1 habla español."),
+        ("en", "Asked 1 verifier: 1 speaks Spanish. The committee asks 3; nobody else on duty"),
+        ("es", "Se pidió a 1 verificador: 1 habla español. El comité pide 3; no había nadie más"),
     ],
 )
 def test_one_verifier_is_said_in_the_singular(net, client_as, language, expected):
@@ -258,9 +260,7 @@ def test_the_filter_removes_every_bidi_control_and_keeps_right_to_left_letters()
     assert rendered == "ab &lt;i&gt; مرحبا"  # still escaped; Arabic letters kept
 
 
-def test_an_unclosed_right_to_left_override_cannot_reverse_what_a_dispatcher_reads(
-    net, client_as
-):
+def test_an_unclosed_right_to_left_override_cannot_reverse_what_a_dispatcher_reads(net, client_as):
     tricky = f"Soto and 1st {RLO}gnidliub der eht ta"
     report = _report(description=tricky, location_text=f"{RLO}ts1 dna otoS", agency=f"{RLO}ECI")
     incident = report.incident
