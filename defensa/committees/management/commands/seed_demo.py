@@ -74,10 +74,6 @@ class Persona:
     def email(self) -> str:
         return f"{self.key}@{EMAIL_DOMAIN}"
 
-    @property
-    def needs_passkey(self) -> bool:
-        return self.network_admin or bool(self.roles.get("is_coordinator"))
-
 
 PERSONAS: tuple[Persona, ...] = (
     Persona(
