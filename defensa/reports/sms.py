@@ -263,7 +263,7 @@ def _open_report(text: InboundText, body: str, *, message_key: str, sender: str)
     language = detect_language(body)
     report = receive_report(
         report_data(body, language), channel=Channel.SMS, idempotency_key=f"sms:{text.sid}"
-    )
+    ).report
     SmsText.objects.create(message_key=message_key, sender=sender, report=report)
     queue_message(
         Address(NotifyChannel.SMS, text.number, language),

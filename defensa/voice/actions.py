@@ -134,7 +134,7 @@ def receive_voicemail(call_sid: str, *, recording_sid: str, duration_s: int) -> 
             {"category": Category.OTHER, "description": "", "language": voicemail.language},
             channel=Channel.VOICE,
             idempotency_key=f"voice:{recording_sid}",
-        )
+        ).report
         # A voicemail has no place, so its incident has no committee by area: it belongs to
         # the committee whose number was called.
         committee_id = voicemail.hotline.committee_id

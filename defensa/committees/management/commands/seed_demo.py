@@ -582,7 +582,7 @@ def _incidents(now: dt.datetime, personas: dict[str, User]) -> int:
             actor = personas["dispatcher"] if channel in ("operator", "voice") else None
             report = receive_report(
                 data, channel=channel, actor=actor, idempotency_key=f"demo-seed-{n}-{k}"
-            )
+            ).report
         if report is None:
             raise CommandError(f"demo incident {n} has no sightings")
         incident = report.incident
