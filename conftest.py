@@ -9,6 +9,17 @@ import pytest
 from defensa.core import testing
 
 
+def pytest_configure(config):  # type: ignore[no-untyped-def]
+    from django.conf import settings
+
+    default = settings.DATABASES["default"]
+    if default["ENGINE"] == "defensa.core.sqlite":
+        # Our engine subclasses Django's sqlite3, which pytest-django does not recognise when it
+        # names each parallel worker's test database; say "in memory" outright (each worker is
+        # its own process, so each has its own database, as a serial run has).
+        default.setdefault("TEST", {})["NAME"] = ":memory:"
+
+
 @pytest.fixture(autouse=True)
 def _fast_hasher(settings):  # type: ignore[no-untyped-def]
     # Argon2 is the production hasher (a test asserts it); the suite needs speed.

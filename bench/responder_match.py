@@ -46,6 +46,7 @@ def child(members: int) -> dict:
     from defensa.committees.models import Committee, Membership, MemberStatus
     from defensa.core import geo
     from defensa.dispatch import matching
+    from defensa.incidents.areas import incident_cell
     from defensa.incidents.models import Incident
 
     call_command("migrate", verbosity=0, interactive=False)
@@ -118,7 +119,7 @@ def child(members: int) -> dict:
         chosen = matching.nearest_responders(incident, 50, at=now)
         timed.append((time.perf_counter() - t0) * 1000)
         cpu.append((time.process_time() - c0) * 1000)
-        target = matching.incident_cell(incident)
+        target = incident_cell(incident)
         t0 = time.perf_counter()
         ranked = sorted(
             (

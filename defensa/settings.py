@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "defensa.core",
     "defensa.core.crypto",
+    "defensa.core.heartbeat",
     "defensa.audit",
     "defensa.accounts",
     "defensa.committees",
@@ -60,9 +61,12 @@ INSTALLED_APPS = [
     "defensa.dispatch",
     "defensa.broadcasts",
     "defensa.evidence",
+    "defensa.record",
     "defensa.voice",
     "defensa.cases",
     "defensa.accompaniment",
+    "defensa.ops",
+    "defensa.demo",
 ]
 
 MIDDLEWARE = [
@@ -218,6 +222,8 @@ DISPATCH_OFFER_SIZE = env_int("DEFENSA_DISPATCH_OFFER_SIZE", 3, minimum=1)
 DISPATCH_ACCEPT_TARGET = env_int("DEFENSA_DISPATCH_ACCEPT_TARGET", 1, minimum=1)
 DISPATCH_ESCALATE_MINUTES = env_int("DEFENSA_DISPATCH_ESCALATE_MINUTES", 5, minimum=1)
 DISPATCH_LINK_HOURS = env_int("DEFENSA_DISPATCH_LINK_HOURS", 4, minimum=1)
+# An open incident no report could place alerts its committee's dispatchers after this long.
+UNPLACED_ALERT_MINUTES = env_int("DEFENSA_UNPLACED_ALERT_MINUTES", 10, minimum=1)
 
 # Accounts and passwords (security properties 8-11).
 AUTH_USER_MODEL = "accounts.User"
@@ -259,6 +265,8 @@ LANGUAGE_COOKIE_HTTPONLY = True
 
 # HTTPS deployment (property 12). Off for `make run` on loopback.
 SECURE_SSL_REDIRECT = HTTPS
+# A load balancer may poll the health check over plain HTTP; it says only yes or no.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
 LANGUAGE_COOKIE_SECURE = HTTPS
@@ -345,7 +353,7 @@ BROADCAST_BATCH_SIZE = env_int("BROADCAST_BATCH_SIZE", 1000, minimum=1)
 BROADCAST_STALL_SECONDS = env_int("BROADCAST_STALL_SECONDS", 60, minimum=5)
 # Evidence (defensa/evidence, docs/rapid-response.md): video is stripped of its metadata by
 # ffmpeg (ffprobe from the same folder); an empty or missing ffmpeg refuses video, photos
-# still work. Verified incidents stay on the public page this many days.
+# still work. Verified incidents stay on the public page (defensa/record) this many days.
 FFMPEG_PATH = env_str("DEFENSA_FFMPEG", "ffmpeg")
 VIDEO_MAX_MB = env_int("DEFENSA_VIDEO_MAX_MB", 50, minimum=1)
 VIDEO_MAX_SECONDS = env_int("DEFENSA_VIDEO_MAX_SECONDS", 120, minimum=1)
@@ -395,3 +403,10 @@ PLAN_CANCEL_MINUTES = env_int("DEFENSA_PLAN_CANCEL_MINUTES", 15, minimum=1)
 ACCOMPANIMENT_AUTO_CONFIRM = env_bool("DEFENSA_ACCOMPANIMENT_AUTO_CONFIRM", False)
 ACCOMPANIMENT_GRACE_MINUTES = env_int("DEFENSA_ACCOMPANIMENT_GRACE_MINUTES", 60, minimum=1)
 ACCOMPANIMENT_LINK_HOURS_AFTER = env_int("DEFENSA_ACCOMPANIMENT_LINK_HOURS_AFTER", 12, minimum=1)
+
+# Operations (defensa/ops, docs/operations.md): /healthz answers 503 when a check fails;
+# /metrics (Prometheus) answers only to `Authorization: Bearer <DEFENSA_METRICS_TOKEN>`.
+METRICS_TOKEN = env_secret("DEFENSA_METRICS_TOKEN")
+HEALTH_WORKER_SILENCE_SECONDS = env_int("DEFENSA_HEALTH_WORKER_SILENCE_SECONDS", 60, minimum=1)
+HEALTH_URGENT_LATE_SECONDS = env_int("DEFENSA_HEALTH_URGENT_LATE_SECONDS", 120, minimum=1)
+HEALTH_MIN_FREE_MB = env_int("DEFENSA_HEALTH_MIN_FREE_MB", 500, minimum=0)

@@ -9,7 +9,7 @@ urlpatterns = [
     path("committees/", include("defensa.committees.urls")),
     path("notify/", include("defensa.notify.urls")),
     path("", include("defensa.dispatch.urls")),
-    path("", include("defensa.evidence.urls")),
+    path("", include("defensa.record.urls")),
     path("join/", include("defensa.committees.join_urls")),
     path("", include("defensa.cases.plan_urls")),
     path("me/", include("defensa.committees.me_urls")),
@@ -18,5 +18,6 @@ urlpatterns = [
     path("cases/", include("defensa.cases.urls")),
     path("", include("defensa.accompaniment.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
+    path("", include("defensa.ops.urls")),
     path("", include("defensa.notify.transports.webpush.urls")),
 ]

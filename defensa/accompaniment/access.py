@@ -18,29 +18,26 @@ from django.utils import timezone
 
 from defensa.accompaniment.models import Appointment, Companion, Status
 from defensa.accounts.models import SkillKind
-from defensa.committees.access import AnyUser, _active, _pk, committees_for, memberships_for
+from defensa.committees.access import AnyUser, committees_for, memberships_for
 from defensa.committees.models import Committee
+from defensa.core.access import active_user, pk_from_url
 
 
-def legal_committees(user: AnyUser | None) -> QuerySet[Committee]:
-    return committees_for(user, "legal")
-
-
-def get_legal_committee(user: AnyUser | None, slug: str) -> Committee:
-    committee = legal_committees(user).filter(slug=slug).first()
+def get_legal_committee_for(user: AnyUser | None, slug: str) -> Committee:
+    committee = committees_for(user, "legal").filter(slug=slug).first()
     if committee is None:
         raise Http404
     return committee
 
 
-def appointments_for_legal(user: AnyUser | None) -> QuerySet[Appointment]:
-    return Appointment.objects.filter(committee__in=legal_committees(user))
+def legal_appointments_for(user: AnyUser | None) -> QuerySet[Appointment]:
+    return Appointment.objects.filter(committee__in=committees_for(user, "legal"))
 
 
-def get_legal_appointment(user: AnyUser | None, committee: Committee, pk: Any) -> Appointment:
+def get_legal_appointment_for(user: AnyUser | None, committee: Committee, pk: Any) -> Appointment:
     found = (
-        appointments_for_legal(user)
-        .filter(committee=committee, pk=_pk(pk))
+        legal_appointments_for(user)
+        .filter(committee=committee, pk=pk_from_url(pk))
         .select_related("committee", "place")
         .first()
     )
@@ -49,10 +46,10 @@ def get_legal_appointment(user: AnyUser | None, committee: Committee, pk: Any) -
     return found
 
 
-def get_legal_companion(user: AnyUser | None, appointment: Appointment, pk: Any) -> Companion:
+def get_legal_companion_for(user: AnyUser | None, appointment: Appointment, pk: Any) -> Companion:
     found = (
-        Companion.objects.filter(appointment=appointment, pk=_pk(pk))
-        .filter(appointment__in=appointments_for_legal(user))
+        Companion.objects.filter(appointment=appointment, pk=pk_from_url(pk))
+        .filter(appointment__in=legal_appointments_for(user))
         .select_related("volunteer", "appointment")
         .first()
     )
@@ -61,9 +58,9 @@ def get_legal_companion(user: AnyUser | None, appointment: Appointment, pk: Any)
     return found
 
 
-def accompanier_committees(user: AnyUser | None) -> QuerySet[Committee]:
+def accompanier_committees_for(user: AnyUser | None) -> QuerySet[Committee]:
     """Committees in which the user is a full member with a current accompanier skill."""
-    person = _active(user)
+    person = active_user(user)
     if person is None:
         return Committee.objects.none()
     today = timezone.localdate()
@@ -78,27 +75,27 @@ def accompanier_committees(user: AnyUser | None) -> QuerySet[Committee]:
 
 
 def is_accompanier(user: AnyUser | None) -> bool:
-    return accompanier_committees(user).exists()
+    return accompanier_committees_for(user).exists()
 
 
 def open_appointments_for(user: AnyUser | None) -> QuerySet[Appointment]:
     """Upcoming open appointments an accompanier may sign up for (no identity in them)."""
     return Appointment.objects.filter(
-        committee__in=accompanier_committees(user),
+        committee__in=accompanier_committees_for(user),
         status=Status.SCHEDULED,
         starts_at__gt=timezone.now(),
     ).select_related("place", "committee")
 
 
-def get_open_appointment(user: AnyUser | None, pk: Any) -> Appointment:
-    found = open_appointments_for(user).filter(pk=_pk(pk)).first()
+def get_open_appointment_for(user: AnyUser | None, pk: Any) -> Appointment:
+    found = open_appointments_for(user).filter(pk=pk_from_url(pk)).first()
     if found is None:
         raise Http404
     return found
 
 
-def own_companions(user: AnyUser | None) -> QuerySet[Companion]:
-    person = _active(user)
+def own_companions_for(user: AnyUser | None) -> QuerySet[Companion]:
+    person = active_user(user)
     if person is None:
         return Companion.objects.none()
     return Companion.objects.filter(volunteer=person).select_related(
@@ -106,8 +103,8 @@ def own_companions(user: AnyUser | None) -> QuerySet[Companion]:
     )
 
 
-def get_own_companion(user: AnyUser | None, pk: Any) -> Companion:
-    found = own_companions(user).filter(pk=_pk(pk)).first()
+def get_own_companion_for(user: AnyUser | None, pk: Any) -> Companion:
+    found = own_companions_for(user).filter(pk=pk_from_url(pk)).first()
     if found is None:
         raise Http404
     return found

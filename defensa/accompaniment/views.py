@@ -29,7 +29,9 @@ from defensa.accompaniment.models import (
     Status,
 )
 from defensa.accounts.models import User
+from defensa.committees.access import committees_for
 from defensa.core.access import public, signed_in
+from defensa.core.transitions import IllegalTransition
 
 
 def _user(request: HttpRequest) -> User:
@@ -63,7 +65,7 @@ def _rows(appointments: Any, user: User | None = None) -> list[dict[str, Any]]:
 
 def index(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    legal = list(access.legal_committees(user))
+    legal = list(committees_for(user, "legal"))
     accompanier = access.is_accompanier(user)
     if not legal and not accompanier:
         raise Http404
@@ -72,7 +74,7 @@ def index(request: HttpRequest) -> HttpResponse:
         open_list = access.open_appointments_for(user).prefetch_related("companions")[:100]
         context["open_rows"] = _rows(open_list, user)
     mine = (
-        access.own_companions(user)
+        access.own_companions_for(user)
         .filter(
             status__in=[CompanionStatus.PENDING, CompanionStatus.CONFIRMED],
             appointment__ends_at__gte=timezone.now() - dt.timedelta(hours=12),
@@ -93,10 +95,10 @@ def index(request: HttpRequest) -> HttpResponse:
 @require_POST
 def sign_up(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
-    appointment = access.get_open_appointment(user, pk)
+    appointment = access.get_open_appointment_for(user, pk)
     try:
         companion = actions.sign_up(appointment, user, actor=user)
-    except actions.NotPossible:
+    except IllegalTransition:
         messages.error(request, _("This appointment already has enough companions."))
         return redirect("accompaniment:index")
     if companion.status == CompanionStatus.CONFIRMED:
@@ -109,11 +111,11 @@ def sign_up(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
-    companion = access.get_own_companion(user, pk)
+    companion = access.get_own_companion_for(user, pk)
     try:
         actions.withdraw(companion, actor=user)
         messages.success(request, _("You are no longer signed up."))
-    except actions.NotPossible:
+    except IllegalTransition:
         messages.error(request, _("You cannot withdraw after checking in."))
     return redirect("accompaniment:index")
 
@@ -122,7 +124,7 @@ def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def calendar(request: HttpRequest, slug: str) -> HttpResponse:
-    committee = access.get_legal_committee(request.user, slug)
+    committee = access.get_legal_committee_for(request.user, slug)
     since = timezone.now() - dt.timedelta(days=7)
     appointments = (
         Appointment.objects.filter(committee=committee, ends_at__gte=since)
@@ -152,7 +154,7 @@ def _find_case(user: User, committee: Any, reference: str) -> Any:
 
 def new(request: HttpRequest, slug: str) -> HttpResponse:
     user = _user(request)
-    committee = access.get_legal_committee(user, slug)
+    committee = access.get_legal_committee_for(user, slug)
     data = request.POST if request.method == "POST" else None
     initial = {"case_reference": request.GET.get("case", "")[:12]}
     form = AppointmentForm(data, committee=committee, initial=initial)
@@ -206,16 +208,16 @@ def _appointment_context(appointment: Appointment, **extra: Any) -> dict[str, An
 
 
 def appointment(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    committee = access.get_legal_committee(request.user, slug)
-    found = access.get_legal_appointment(request.user, committee, pk)
+    committee = access.get_legal_committee_for(request.user, slug)
+    found = access.get_legal_appointment_for(request.user, committee, pk)
     return render(request, "accompaniment/appointment.html", _appointment_context(found))
 
 
 @never_cache
 @require_POST
 def reveal(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    committee = access.get_legal_committee(request.user, slug)
-    found = access.get_legal_appointment(request.user, committee, pk)
+    committee = access.get_legal_committee_for(request.user, slug)
+    found = access.get_legal_appointment_for(request.user, committee, pk)
     revealed = actions.reveal_identity(found, actor=request.user)
     return render(
         request,
@@ -226,21 +228,21 @@ def reveal(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @require_POST
 def cancel(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    committee = access.get_legal_committee(request.user, slug)
-    found = access.get_legal_appointment(request.user, committee, pk)
+    committee = access.get_legal_committee_for(request.user, slug)
+    found = access.get_legal_appointment_for(request.user, committee, pk)
     try:
         actions.cancel_appointment(found, actor=request.user)
         messages.success(request, _("Cancelled. Confirmed companions were told."))
-    except actions.NotPossible:
+    except IllegalTransition:
         messages.error(request, _("This appointment is already over."))
     return redirect("accompaniment:appointment", slug=committee.slug, pk=found.pk)
 
 
 @require_POST
 def companion(request: HttpRequest, slug: str, pk: int, cid: int, verb: str) -> HttpResponse:
-    committee = access.get_legal_committee(request.user, slug)
-    found = access.get_legal_appointment(request.user, committee, pk)
-    row = access.get_legal_companion(request.user, found, cid)
+    committee = access.get_legal_committee_for(request.user, slug)
+    found = access.get_legal_appointment_for(request.user, committee, pk)
+    row = access.get_legal_companion_for(request.user, found, cid)
     if verb not in ("confirm", "decline"):
         raise Http404
     try:
@@ -250,14 +252,14 @@ def companion(request: HttpRequest, slug: str, pk: int, cid: int, verb: str) -> 
         else:
             actions.decline_companion(row, actor=request.user)
             messages.success(request, _("Done."))
-    except actions.NotPossible:
+    except IllegalTransition:
         messages.error(request, _("That is not possible any more."))
     return redirect("accompaniment:appointment", slug=committee.slug, pk=found.pk)
 
 
 @require_POST
 def add_place(request: HttpRequest, slug: str) -> HttpResponse:
-    committee = access.get_legal_committee(request.user, slug)
+    committee = access.get_legal_committee_for(request.user, slug)
     form = PlaceForm(request.POST)
     if form.is_valid():
         actions.add_place(**form.cleaned_data, actor=request.user)
@@ -295,7 +297,7 @@ def checkin(request: HttpRequest, token: str) -> HttpResponse:
             confirm_detained = True
         else:
             # A double tap or a second device: show where things stand.
-            with contextlib.suppress(actions.NotPossible):
+            with contextlib.suppress(IllegalTransition):
                 actions.check_in(found, step, actor=found.volunteer)
             return redirect("accompaniment:checkin", token=token)
     appointment = found.appointment

@@ -13,6 +13,7 @@ from django.http import Http404
 from defensa.broadcasts.models import Broadcast
 from defensa.committees.access import get_committee_for
 from defensa.committees.models import Committee
+from defensa.core.access import pk_from_url
 
 
 def broadcasts_for(user: Any, slug: str) -> tuple[Committee, QuerySet[Broadcast]]:
@@ -22,13 +23,11 @@ def broadcasts_for(user: Any, slug: str) -> tuple[Committee, QuerySet[Broadcast]
 
 def get_broadcast_for(user: Any, slug: str, pk: Any) -> Broadcast:
     _committee, rows = broadcasts_for(user, slug)
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError):
-        raise Http404 from None
-    if not 0 < pk < 2**63:
-        raise Http404
-    found = rows.select_related("committee", "created_by", "approved_by").filter(pk=pk).first()
+    found = (
+        rows.select_related("committee", "created_by", "approved_by")
+        .filter(pk=pk_from_url(pk))
+        .first()
+    )
     if found is None:
         raise Http404
     return found

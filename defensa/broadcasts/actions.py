@@ -14,7 +14,8 @@ from django.utils.translation import gettext_noop
 
 from defensa.audit.log import record
 from defensa.broadcasts import messages, progress, segments
-from defensa.broadcasts.models import Broadcast, BroadcastStatus
+from defensa.broadcasts.models import STEPS, Broadcast, BroadcastStatus
+from defensa.core.transitions import IllegalTransition
 from defensa.notify.actions import queue_messages
 from defensa.notify.models import Priority, Status
 
@@ -24,16 +25,15 @@ PARKED = dt.datetime(2999, 1, 1, tzinfo=dt.UTC)
 CANCELLED_REASON = gettext_noop("the broadcast was cancelled")
 
 
-class BroadcastError(ValueError):
-    """The broadcast is not in a state that allows this (the code says which)."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
-
-
-def _locked(broadcast: Broadcast) -> Broadcast:
-    return Broadcast.objects.select_for_update().get(pk=broadcast.pk)
+def begin_step(broadcast: Broadcast, step: str) -> Broadcast:
+    """The one guard of a coordinator's step (send, approve, pause, resume, cancel): lock the
+    row and refuse with IllegalTransition (its code names the refusal, see `STEPS`) unless
+    the broadcast's status allows the step now. Inside the caller's transaction."""
+    allowed, refused = STEPS[step]
+    locked = Broadcast.objects.select_for_update().get(pk=broadcast.pk)
+    if locked.status not in allowed:
+        raise IllegalTransition(f"broadcast {locked.pk}: {step} from {locked.status}", code=refused)
+    return locked
 
 
 @transaction.atomic
@@ -72,11 +72,9 @@ def _start(broadcast: Broadcast, people: int, deliveries: int) -> None:
 def send_broadcast(broadcast: Broadcast, *, actor: Any) -> Broadcast:
     """Start sending a draft, or, for a segment at or above the approval threshold, ask a
     second coordinator to approve it."""
-    broadcast = _locked(broadcast)
-    if broadcast.status != BroadcastStatus.DRAFT:
-        raise BroadcastError("not_draft")
+    broadcast = begin_step(broadcast, "send")
     if not any((t or "").strip() for t in broadcast.texts.values()):
-        raise BroadcastError("empty")
+        raise IllegalTransition(f"broadcast {broadcast.pk}: no text", code="empty")
     people, deliveries = _counts(broadcast)
     if people >= settings.BROADCAST_APPROVAL_THRESHOLD:
         broadcast.status = BroadcastStatus.PENDING
@@ -104,11 +102,9 @@ def send_broadcast(broadcast: Broadcast, *, actor: Any) -> Broadcast:
 @transaction.atomic
 def approve_broadcast(broadcast: Broadcast, *, actor: Any) -> Broadcast:
     """A second coordinator (never the author) approves, and sending starts."""
-    broadcast = _locked(broadcast)
-    if broadcast.status != BroadcastStatus.PENDING:
-        raise BroadcastError("not_pending")
+    broadcast = begin_step(broadcast, "approve")
     if actor is None or actor.pk == broadcast.created_by_id:
-        raise BroadcastError("own")
+        raise IllegalTransition(f"broadcast {broadcast.pk}: approved by its author", code="own")
     people, deliveries = _counts(broadcast)
     broadcast.approved_by = actor
     broadcast.approved_at = timezone.now()
@@ -176,9 +172,7 @@ def enqueue_batch(broadcast_id: int) -> bool:
 @transaction.atomic
 def pause_broadcast(broadcast: Broadcast, *, actor: Any) -> Broadcast:
     """Stop sending: queued deliveries wait (the ones already in a worker's hands finish)."""
-    broadcast = _locked(broadcast)
-    if broadcast.status != BroadcastStatus.SENDING:
-        raise BroadcastError("not_sending")
+    broadcast = begin_step(broadcast, "pause")
     broadcast.status = BroadcastStatus.PAUSED
     broadcast.save(update_fields=["status"])
     parked = (
@@ -200,9 +194,7 @@ def pause_broadcast(broadcast: Broadcast, *, actor: Any) -> Broadcast:
 def resume_broadcast(broadcast: Broadcast, *, actor: Any) -> Broadcast:
     from defensa.broadcasts.tasks import enqueue_broadcast
 
-    broadcast = _locked(broadcast)
-    if broadcast.status != BroadcastStatus.PAUSED:
-        raise BroadcastError("not_paused")
+    broadcast = begin_step(broadcast, "resume")
     broadcast.status = BroadcastStatus.SENDING
     broadcast.heartbeat_at = timezone.now()
     broadcast.save(update_fields=["status", "heartbeat_at"])
@@ -226,9 +218,7 @@ def resume_broadcast(broadcast: Broadcast, *, actor: Any) -> Broadcast:
 @transaction.atomic
 def cancel_broadcast(broadcast: Broadcast, *, actor: Any) -> Broadcast:
     """Stop for good: nothing more is queued, and every queued delivery is cancelled."""
-    broadcast = _locked(broadcast)
-    if broadcast.status == BroadcastStatus.CANCELLED:
-        raise BroadcastError("cancelled")
+    broadcast = begin_step(broadcast, "cancel")
     broadcast.status = BroadcastStatus.CANCELLED
     broadcast.cancelled_at = timezone.now()
     broadcast.save(update_fields=["status", "cancelled_at"])
@@ -260,7 +250,7 @@ def restart_enqueue(broadcast: Broadcast, *, actor: Any = None) -> bool:
     cursor. Returns whether it was restarted."""
     from defensa.broadcasts.tasks import enqueue_broadcast
 
-    broadcast = _locked(broadcast)
+    broadcast = Broadcast.objects.select_for_update().get(pk=broadcast.pk)
     if not is_stalled(broadcast):
         return False
     broadcast.heartbeat_at = timezone.now()

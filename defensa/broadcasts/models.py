@@ -30,6 +30,26 @@ class BroadcastStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
+# Which status each coordinator's step may start from, and the refusal's code otherwise (the
+# view turns it into a message). The one place these rules are written: every step goes
+# through `broadcasts.actions.begin_step`, which checks them under a row lock.
+LIVE = frozenset(
+    {
+        BroadcastStatus.DRAFT,
+        BroadcastStatus.PENDING,
+        BroadcastStatus.SENDING,
+        BroadcastStatus.PAUSED,
+    }
+)
+STEPS: dict[str, tuple[frozenset[str], str]] = {
+    "send": (frozenset({BroadcastStatus.DRAFT}), "not_draft"),
+    "approve": (frozenset({BroadcastStatus.PENDING}), "not_pending"),
+    "pause": (frozenset({BroadcastStatus.SENDING}), "not_sending"),
+    "resume": (frozenset({BroadcastStatus.PAUSED}), "not_paused"),
+    "cancel": (LIVE, "cancelled"),
+}
+
+
 class Broadcast(models.Model):
     committee = models.ForeignKey(
         "committees.Committee", on_delete=models.PROTECT, related_name="broadcasts"

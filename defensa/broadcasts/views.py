@@ -16,6 +16,7 @@ from defensa.broadcasts import actions, estimate, progress
 from defensa.broadcasts.access import broadcasts_for, get_broadcast_for
 from defensa.broadcasts.forms import BroadcastForm
 from defensa.broadcasts.models import Broadcast, BroadcastStatus
+from defensa.core.transitions import IllegalTransition
 
 _ERRORS = {
     "not_draft": gettext_lazy("This broadcast was already sent or sent for approval."),
@@ -98,7 +99,7 @@ def _act(action: Callable[..., Any], done: Any) -> Callable[[HttpRequest, str, i
         broadcast = get_broadcast_for(request.user, slug, pk)
         try:
             action(broadcast, actor=request.user)
-        except actions.BroadcastError as exc:
+        except IllegalTransition as exc:
             messages.error(request, _ERRORS[exc.code])
         else:
             messages.success(request, str(done))

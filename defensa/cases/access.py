@@ -19,21 +19,22 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from defensa.cases.models import Case, EmergencyPlan, PlanTrigger, Task
-from defensa.committees.access import AnyUser, _active, _pk, committees_for
+from defensa.committees.access import AnyUser, committees_for
 from defensa.committees.models import Committee
-
-
-def legal_committees(user: AnyUser | None) -> QuerySet[Committee]:
-    return committees_for(user, "legal")
+from defensa.core.access import active_user, pk_from_url
 
 
 def cases_for(user: AnyUser | None) -> QuerySet[Case]:
     """Cases of the committees in which the user is on the legal team."""
-    return Case.objects.filter(committee__in=legal_committees(user))
+    return Case.objects.filter(committee__in=committees_for(user, "legal"))
 
 
 def get_case_for(user: AnyUser | None, pk: Any) -> Case:
-    found = cases_for(user).select_related("committee", "facility", "attorney").filter(pk=_pk(pk))
+    found = (
+        cases_for(user)
+        .select_related("committee", "facility", "attorney")
+        .filter(pk=pk_from_url(pk))
+    )
     case = found.first()
     if case is None:
         raise Http404
@@ -41,7 +42,7 @@ def get_case_for(user: AnyUser | None, pk: Any) -> Case:
 
 
 def get_task_for(user: AnyUser | None, case: Case, pk: Any) -> Task:
-    task = Task.objects.filter(case=case, case__in=cases_for(user), pk=_pk(pk)).first()
+    task = Task.objects.filter(case=case, case__in=cases_for(user), pk=pk_from_url(pk)).first()
     if task is None:
         raise Http404
     return task
@@ -55,11 +56,19 @@ def case_exists_for_incident(incident: Any) -> bool:
 # Emergency plans ----------------------------------------------------------------------
 
 
-def own_plan(user: AnyUser | None) -> EmergencyPlan | None:
-    person = _active(user)
+def own_plans_for(user: AnyUser | None) -> QuerySet[EmergencyPlan]:
+    """The user's own emergency plan (one at most); none for anyone not signed in."""
+    person = active_user(user)
     if person is None:
-        return None
-    return EmergencyPlan.objects.filter(owner=person).first()
+        return EmergencyPlan.objects.none()
+    return EmergencyPlan.objects.filter(owner=person)
+
+
+def get_own_plan_for(user: AnyUser | None) -> EmergencyPlan:
+    plan = own_plans_for(user).first()
+    if plan is None:
+        raise Http404
+    return plan
 
 
 def triggerable_plans_for(user: AnyUser | None, committee: Committee) -> QuerySet[EmergencyPlan]:
@@ -70,7 +79,12 @@ def triggerable_plans_for(user: AnyUser | None, committee: Committee) -> QuerySe
 
 
 def get_triggerable_plan_for(user: AnyUser | None, committee: Committee, pk: Any) -> EmergencyPlan:
-    plan = triggerable_plans_for(user, committee).select_related("owner").filter(pk=_pk(pk)).first()
+    plan = (
+        triggerable_plans_for(user, committee)
+        .select_related("owner")
+        .filter(pk=pk_from_url(pk))
+        .first()
+    )
     if plan is None:
         raise Http404
     return plan
@@ -79,17 +93,19 @@ def get_triggerable_plan_for(user: AnyUser | None, committee: Committee, pk: Any
 def triggers_for(user: AnyUser | None) -> QuerySet[PlanTrigger]:
     """Triggers the user may see and cancel: of their own plan, or of a committee in which
     they dispatch or are on the legal team."""
-    person = _active(user)
+    person = active_user(user)
     if person is None:
         return PlanTrigger.objects.none()
-    committees = committees_for(person, "dispatcher") | committees_for(person, "legal")
+    committees = committees_for(person, ("dispatcher", "legal"))
     return PlanTrigger.objects.filter(
         Q(plan__owner=person) | Q(plan__committee__in=committees.values("pk"))
     ).distinct()
 
 
 def get_trigger_for(user: AnyUser | None, pk: Any) -> PlanTrigger:
-    trigger = triggers_for(user).select_related("plan__owner", "case").filter(pk=_pk(pk)).first()
+    trigger = (
+        triggers_for(user).select_related("plan__owner", "case").filter(pk=pk_from_url(pk)).first()
+    )
     if trigger is None:
         raise Http404
     return trigger

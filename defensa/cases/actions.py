@@ -191,7 +191,7 @@ def open_case(
 
 
 def change_status(case: Case, status: str, *, actor: Any, note: str = "") -> Entry:
-    """Move a case along its pipeline (raises IllegalMove for a move not allowed)."""
+    """Move a case along its pipeline (raises IllegalTransition for a move not allowed)."""
     with transaction.atomic():
         locked = Case.objects.select_for_update().get(pk=case.pk)
         old = locked.move_to(status)

@@ -27,6 +27,7 @@ from defensa.core.classification import (
     c,
 )
 from defensa.core.crypto.fields import EncryptedField
+from defensa.core.transitions import check_move
 
 # A case is a legal record: kept three years after its last change, and never purged while it
 # is still open. Its parts (contacts, tasks, hearings, timeline) live and die with it: their
@@ -75,10 +76,6 @@ def _transitions() -> dict[str, frozenset[str]]:
 
 
 TRANSITIONS = _transitions()
-
-
-class IllegalMove(ValueError):
-    """A case was asked to move to a status it may not reach from where it is."""
 
 
 class Source(models.TextChoices):
@@ -235,8 +232,9 @@ class Case(models.Model):
         return [(s, label) for s, label in Status.choices if self.can_become(s)]
 
     def move_to(self, status: str) -> str:
-        if status not in Status.values or not self.can_become(status):
-            raise IllegalMove(f"{self.status} -> {status} is not allowed")
+        """Change status in memory, rejecting a move the pipeline does not allow
+        (IllegalTransition); return the old status."""
+        check_move(TRANSITIONS, self.status, status)
         old, self.status = self.status, status
         return old
 

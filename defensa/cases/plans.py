@@ -32,6 +32,7 @@ from defensa.cases.timeline import add_entry
 from defensa.committees.models import Committee, Membership, MemberStatus
 from defensa.committees.teams import tell_legal_team
 from defensa.core import crypto
+from defensa.core.transitions import IllegalTransition
 from defensa.notify.actions import Address, queue_message
 from defensa.notify.models import Delivery, Priority
 from defensa.notify.models import Status as DeliveryStatus
@@ -39,10 +40,6 @@ from defensa.notify.models import Status as DeliveryStatus
 PLAN_TRIGGERED = "plan_triggered"
 PLAN_CANCELLED = "plan_cancelled"
 CASE_FALSE_ALARM = "case_false_alarm"
-
-
-class TooLate(ValueError):
-    """The false-alarm window of a plan trigger has passed (or it was already cancelled)."""
 
 
 @transaction.atomic
@@ -162,7 +159,7 @@ def cancel_trigger(trigger: PlanTrigger, *, actor: Any) -> PlanTrigger:
         .get(pk=trigger.pk)
     )
     if not locked.can_cancel():
-        raise TooLate
+        raise IllegalTransition(code="too_late")
     now = timezone.now()
     locked.cancelled_at = now
     locked.cancelled_by = actor if getattr(actor, "pk", None) else None

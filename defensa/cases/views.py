@@ -50,6 +50,7 @@ from defensa.cases.models import (
 from defensa.committees.access import committees_for, get_committee_for
 from defensa.committees.models import MemberStatus
 from defensa.core.access import signed_in
+from defensa.core.transitions import IllegalTransition
 
 
 def _people(case: Case) -> Any:
@@ -70,7 +71,7 @@ def _people(case: Case) -> Any:
 
 @require_GET
 def case_list(request: HttpRequest) -> HttpResponse:
-    committees = access.legal_committees(request.user)
+    committees = committees_for(request.user, "legal")
     if not committees.exists():
         raise Http404
     now = timezone.now()
@@ -108,7 +109,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def case_new(request: HttpRequest) -> HttpResponse:
-    committees = access.legal_committees(request.user)
+    committees = committees_for(request.user, "legal")
     if not committees.exists():
         raise Http404
     form = OpenCaseForm(request.POST if request.method == "POST" else None, committees=committees)
@@ -275,7 +276,7 @@ def case_update(request: HttpRequest, pk: int, part: str) -> HttpResponse:
         return render(request, "cases/case.html", context, status=400)
     try:
         done = _apply(part, request, case, form.cleaned_data)
-    except ValueError:  # IllegalMove: someone else moved the case meanwhile
+    except ValueError:  # IllegalTransition: someone else moved the case meanwhile
         messages.error(request, _("That step is not possible from the case's status now."))
     else:
         messages.success(request, done)
@@ -304,7 +305,7 @@ def _plan_committees(user: Any) -> Any:
 def my_plan(request: HttpRequest) -> HttpResponse:
     """The member's own plan: write it, change it, see what happens when it is triggered."""
     committees = _plan_committees(request.user)
-    plan = access.own_plan(request.user)
+    plan = access.own_plans_for(request.user).first()
     if request.method == "POST":
         form = PlanForm(request.POST, committees=committees)
         if form.is_valid():
@@ -351,9 +352,7 @@ def my_plan(request: HttpRequest) -> HttpResponse:
 @signed_in
 @require_POST
 def trigger_my_plan(request: HttpRequest) -> HttpResponse:
-    plan = access.own_plan(request.user)
-    if plan is None:
-        raise Http404
+    plan = access.get_own_plan_for(request.user)
     form = SelfTriggerForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Tick the box to confirm."))
@@ -366,9 +365,7 @@ def trigger_my_plan(request: HttpRequest) -> HttpResponse:
 @signed_in
 @require_POST
 def delete_my_plan(request: HttpRequest) -> HttpResponse:
-    plan = access.own_plan(request.user)
-    if plan is None:
-        raise Http404
+    plan = access.get_own_plan_for(request.user)
     plans.delete_plan(plan, actor=request.user)
     messages.success(request, _("Your emergency plan is erased."))
     return redirect("plans:mine")
@@ -379,7 +376,7 @@ def cancel_trigger(request: HttpRequest, pk: int) -> HttpResponse:
     trigger = access.get_trigger_for(request.user, pk)
     try:
         plans.cancel_trigger(trigger, actor=request.user)
-    except plans.TooLate:
+    except IllegalTransition:  # the false-alarm window has passed, or it was cancelled
         messages.error(request, _("Too late to cancel here: ask the legal team to close the case."))
     else:
         messages.success(request, _("Cancelled. The contacts are told it was a false alarm."))

@@ -7,6 +7,7 @@ another compartment, so ids cannot be probed.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, Literal, TypeVar
 
 from django.contrib.auth.models import AnonymousUser
@@ -23,8 +24,11 @@ from defensa.committees.models import (
     RoleGrant,
     Shift,
 )
+from defensa.core.access import active_user, pk_from_url
 
 Role = Literal["member", "full", "coordinator", "dispatcher", "legal"]
+# One role, or any of several: `committees_for(user, ("dispatcher", "coordinator"))`.
+Roles = Role | Iterable[Role]
 AnyUser = User | AnonymousUser
 M = TypeVar("M", bound=Model)
 
@@ -38,10 +42,17 @@ _ROLE_FILTERS: dict[str, Q] = {
 }
 
 
-def _active(user: AnyUser | None) -> User | None:
-    if user is None or not user.is_authenticated or not user.is_active:
-        return None
-    return user  # type: ignore[return-value]
+def role_filter(roles: Roles) -> Q:
+    """Memberships holding the role, or any of the roles when given several."""
+    wanted = [roles] if isinstance(roles, str) else list(roles)
+    if not wanted:
+        raise ValueError("no role given")
+    if "member" in wanted:
+        return _ROLE_FILTERS["member"]  # every membership (an empty Q would vanish in an OR)
+    found = _ROLE_FILTERS[wanted[0]]
+    for role in wanted[1:]:
+        found = found | _ROLE_FILTERS[role]
+    return found
 
 
 def visible_since(
@@ -60,40 +71,29 @@ def visible_since(
     return qs.filter(**{f"{field}__gte": since})
 
 
-def _pk(value: Any) -> int:
-    """A primary key from a URL, or 404 (also for values the database could not hold)."""
-    try:
-        pk = int(value)
-    except (TypeError, ValueError):
-        raise Http404 from None
-    if not 0 < pk < 2**63:
-        raise Http404
-    return pk
-
-
 # Memberships --------------------------------------------------------------------------
 
 
-def memberships_for(user: AnyUser | None, role: Role = "member") -> QuerySet[Membership]:
-    """The user's own memberships (with the given role), newest committee last."""
-    person = _active(user)
+def memberships_for(user: AnyUser | None, role: Roles = "member") -> QuerySet[Membership]:
+    """The user's own memberships holding the role (or any of the roles), by committee name."""
+    person = active_user(user)
     if person is None:
         return Membership.objects.none()
     return (
-        Membership.objects.filter(_ROLE_FILTERS[role], user=person)
+        Membership.objects.filter(role_filter(role), user=person)
         .select_related("committee")
         .order_by("committee__name")
     )
 
 
-def committees_for(user: AnyUser | None, role: Role = "member") -> QuerySet[Committee]:
-    """Committees in which the user holds the role."""
+def committees_for(user: AnyUser | None, role: Roles = "member") -> QuerySet[Committee]:
+    """Committees in which the user holds the role (or any of the roles)."""
     return Committee.objects.filter(
         pk__in=memberships_for(user, role).values("committee_id")
     ).order_by("name")
 
 
-def get_own_membership(user: AnyUser | None, slug: str, role: Role = "member") -> Membership:
+def get_own_membership_for(user: AnyUser | None, slug: str, role: Role = "member") -> Membership:
     """The user's membership in the committee with this slug, holding the role, or 404."""
     found = memberships_for(user, role).filter(committee__slug=slug).first()
     if found is None:
@@ -103,7 +103,7 @@ def get_own_membership(user: AnyUser | None, slug: str, role: Role = "member") -
 
 def get_committee_for(user: AnyUser | None, slug: str, role: Role | None = None) -> Committee:
     """The committee, if the user is a member with the role (any member when None), or 404."""
-    return get_own_membership(user, slug, role or "member").committee
+    return get_own_membership_for(user, slug, role or "member").committee
 
 
 def members_for(user: AnyUser | None, committee: Committee) -> QuerySet[Membership]:
@@ -115,7 +115,7 @@ def members_for(user: AnyUser | None, committee: Committee) -> QuerySet[Membersh
 
 def get_membership_for(user: AnyUser | None, committee: Committee, pk: Any) -> Membership:
     """A membership of the committee, for one of its coordinators, or 404."""
-    pk = _pk(pk)
+    pk = pk_from_url(pk)
     found = members_for(user, committee).select_related("user", "committee").filter(pk=pk).first()
     if found is None:
         raise Http404
@@ -132,7 +132,7 @@ def probationers_for(user: AnyUser | None, committee: Committee) -> QuerySet[Mem
 
 
 def get_probationer_for(user: AnyUser | None, committee: Committee, pk: Any) -> Membership:
-    pk = _pk(pk)
+    pk = pk_from_url(pk)
     found = probationers_for(user, committee).select_related("user", "committee").filter(pk=pk)
     membership = found.first()
     if membership is None:
@@ -151,7 +151,7 @@ def invitations_for(user: AnyUser | None, committee: Committee) -> QuerySet[Invi
 
 
 def get_invitation_for(user: AnyUser | None, committee: Committee, pk: Any) -> Invitation:
-    pk = _pk(pk)
+    pk = pk_from_url(pk)
     found = invitations_for(user, committee).filter(pk=pk).first()
     if found is None:
         raise Http404
@@ -172,14 +172,14 @@ def announcements_for(user: AnyUser | None, committee: Committee) -> QuerySet[An
 
 def shifts_for(user: AnyUser | None) -> QuerySet[Shift]:
     """The user's own shifts, in all their committees."""
-    person = _active(user)
+    person = active_user(user)
     if person is None:
         return Shift.objects.none()
     return Shift.objects.filter(membership__user=person).select_related("membership__committee")
 
 
 def get_shift_for(user: AnyUser | None, pk: Any) -> Shift:
-    pk = _pk(pk)
+    pk = pk_from_url(pk)
     found = shifts_for(user).filter(pk=pk).first()
     if found is None:
         raise Http404
@@ -210,7 +210,7 @@ def role_grants_for(user: AnyUser | None, committee: Committee) -> QuerySet[Role
 
 
 def get_role_grant_for(user: AnyUser | None, committee: Committee, pk: Any) -> RoleGrant:
-    pk = _pk(pk)
+    pk = pk_from_url(pk)
     found = role_grants_for(user, committee).filter(pk=pk).first()
     if found is None:
         raise Http404

@@ -26,7 +26,7 @@ def area_choices(user: User) -> list[tuple[str, str]]:
     choices: list[tuple[str, str]] = []
     seen: dict[str, int] = {}
     for cell in cells:
-        text = _cell_text(*labels[cell])
+        text = geo.cell_text(*labels[cell])
         seen[text] = seen.get(text, 0) + 1
         if seen[text] > 1:
             text = f"{text} ({seen[text]})"
@@ -34,29 +34,10 @@ def area_choices(user: User) -> list[tuple[str, str]]:
     return sorted(choices, key=lambda c: c[1])
 
 
-def _cell_text(zip_code: str, direction: str) -> str:
-    # A cell may hold several ZIP centres ("90033, 90063"); they share a city name.
-    city = geo.zip_city(zip_code.split(",")[0].strip())
-    if not direction:
-        text = _("Around ZIP %(zip)s") % {"zip": zip_code}
-    else:
-        text = {
-            "north": _("Just north of ZIP %(zip)s"),
-            "northeast": _("Just northeast of ZIP %(zip)s"),
-            "east": _("Just east of ZIP %(zip)s"),
-            "southeast": _("Just southeast of ZIP %(zip)s"),
-            "south": _("Just south of ZIP %(zip)s"),
-            "southwest": _("Just southwest of ZIP %(zip)s"),
-            "west": _("Just west of ZIP %(zip)s"),
-            "northwest": _("Just northwest of ZIP %(zip)s"),
-        }.get(direction, _("Around ZIP %(zip)s")) % {"zip": zip_code}
-    return f"{text} · {city}" if city else text
-
-
 def area_label(user: User) -> str:
     if user.home_zip:
         return _("ZIP %(zip)s") % {"zip": user.home_zip}
     if user.home_cell and geo.is_area_cell(user.home_cell):
         zip_code, direction = geo.cell_labels([user.home_cell])[user.home_cell]
-        return _cell_text(zip_code, direction)
+        return geo.cell_text(zip_code, direction)
     return ""

@@ -15,7 +15,7 @@ from defensa.committees.areas import area_choices, area_label
 from defensa.committees.forms import AreaForm, OnDutyForm, OwnSkillsForm, ProfileForm, ShiftForm
 from defensa.committees.views import posted, remember_language
 from defensa.core.access import signed_in
-from defensa.notify.access import failed_deliveries_of
+from defensa.notify.access import failed_deliveries_for
 from defensa.notify.actions import signal_is_on
 
 FAILURES_SHOWN = 50
@@ -33,7 +33,7 @@ def index(request: HttpRequest) -> HttpResponse:
         "memberships": access.memberships_for(user),
         "skills": Skill.objects.filter(user=user).order_by("kind"),
         "area_label": area_label(user),
-        "failures": list(failed_deliveries_of(user, user)[:FAILURES_SHOWN]),
+        "failures": list(failed_deliveries_for(user, user)[:FAILURES_SHOWN]),
         "own": True,
     }
     return render(request, "committees/me/index.html", context)
@@ -144,7 +144,7 @@ def add_shift(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _availability(request, form, status=400)
     data = form.cleaned_data
-    membership = access.get_own_membership(user, data["committee"])
+    membership = access.get_own_membership_for(user, data["committee"])
     try:
         actions.add_shift(
             membership, actor=user, weekday=data["weekday"], start=data["start"], end=data["end"]

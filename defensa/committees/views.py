@@ -41,7 +41,7 @@ from defensa.committees.models import (
     Vouch,
 )
 from defensa.core.access import public, signed_in
-from defensa.notify.access import failed_deliveries_of
+from defensa.notify.access import failed_deliveries_for
 
 SESSION_JOIN = "committees_join"
 SESSION_NEW_LINK = "committees_new_invitation_link"
@@ -227,13 +227,13 @@ def _committee_context(request: HttpRequest, membership: Membership) -> dict[str
 
 @require_GET
 def committee_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    membership = access.get_own_membership(request.user, slug)
+    membership = access.get_own_membership_for(request.user, slug)
     return render(request, "committees/detail.html", _committee_context(request, membership))
 
 
 @require_POST
 def announce(request: HttpRequest, slug: str) -> HttpResponse:
-    membership = access.get_own_membership(request.user, slug, "coordinator")
+    membership = access.get_own_membership_for(request.user, slug, "coordinator")
     form = AnnouncementForm(request.POST)
     if form.is_valid():
         actions.post_announcement(
@@ -369,7 +369,7 @@ def _member_context(request: HttpRequest, membership: Membership, **extra: Any) 
         ).first(),
         "is_self": membership.user_id == request.user.pk,
         # Every message that could not reach this person, so a coordinator can reach them.
-        "failures": list(failed_deliveries_of(request.user, membership.user)[:50]),
+        "failures": list(failed_deliveries_for(request.user, membership.user)[:50]),
     }
     context.update(extra)
     return context

@@ -13,6 +13,7 @@ import re
 
 import h3
 import zipcodes
+from django.utils.translation import gettext as _
 
 # Resolution 7 cells average about 5 km² (edges of about 1.4 km): the size of a
 # neighbourhood, smaller than most Los Angeles ZIP codes. That is fine enough to find the
@@ -199,3 +200,27 @@ def cell_label(cell: str, state: str = "CA") -> tuple[str, str]:
 
 def cell_labels(cells: list[str], state: str = "CA") -> dict[str, tuple[str, str]]:
     return {cell: cell_label(cell, state) for cell in cells}
+
+
+def cell_text(zip_code: str, direction: str) -> str:
+    """A cell's label (from `cell_label`) in words: "Just east of ZIP 90033 · Los Angeles".
+
+    The words members choose their home area from, and the words alerts and the public page
+    use for where an incident is: never finer than a neighbourhood.
+    """
+    # A cell may hold several ZIP centres ("90033, 90063"); they share a city name.
+    city = zip_city(zip_code.split(",")[0].strip())
+    if not direction:
+        text = _("Around ZIP %(zip)s") % {"zip": zip_code}
+    else:
+        text = {
+            "north": _("Just north of ZIP %(zip)s"),
+            "northeast": _("Just northeast of ZIP %(zip)s"),
+            "east": _("Just east of ZIP %(zip)s"),
+            "southeast": _("Just southeast of ZIP %(zip)s"),
+            "south": _("Just south of ZIP %(zip)s"),
+            "southwest": _("Just southwest of ZIP %(zip)s"),
+            "west": _("Just west of ZIP %(zip)s"),
+            "northwest": _("Just northwest of ZIP %(zip)s"),
+        }.get(direction, _("Around ZIP %(zip)s")) % {"zip": zip_code}
+    return f"{text} · {city}" if city else text

@@ -22,24 +22,29 @@ from django.utils import timezone
 from defensa.accounts.models import User
 from defensa.audit.log import record
 from defensa.committees.models import Committee, Membership, MemberStatus
+from defensa.core.transitions import IllegalTransition
 from defensa.dispatch.matching import nearest_responders
-from defensa.dispatch.models import DispatchPolicy, Offer, OfferStatus, Outcome, Round
+from defensa.dispatch.models import (
+    OFFER_STEPS,
+    DispatchPolicy,
+    Offer,
+    OfferStatus,
+    Outcome,
+    Round,
+)
+from defensa.evidence.photos import CleanPhoto
 from defensa.evidence.store import save_media
 from defensa.evidence.video import CleanVideo
 from defensa.incidents import actions as incident_actions
-from defensa.incidents.models import IllegalTransition, Incident, State, TimelineAction
+from defensa.incidents.models import Incident, State, TimelineAction
 from defensa.incidents.timeline import add_entry
 from defensa.notify.actions import queue_message, queue_messages
-from defensa.notify.models import Priority
-from defensa.reports.photos import CleanPhoto
+from defensa.notify.models import Delivery, Priority
 
 OFFER_MESSAGE = "dispatch_offer"
 WIDENED_MESSAGE = "dispatch_widened"
+UNPLACED_MESSAGE = "dispatch_unplaced"
 NOTE_LIMIT = 2000
-
-
-class OfferClosed(ValueError):
-    """The step is not possible for this offer now (already answered, expired, finished)."""
 
 
 @dataclass(frozen=True)
@@ -162,7 +167,9 @@ def offer_to_nearest(
             .get(pk=incident.pk)
         )
         if locked.state not in (State.NEW, State.VERIFYING):
-            raise IllegalTransition(f"{locked.state} incidents are not offered to verifiers")
+            raise IllegalTransition(
+                f"{locked.state} incidents are not offered to verifiers", code="not_verifiable"
+            )
         size = n if n is not None else policy_for(locked.committee).offer_size
         last = Round.objects.filter(incident=locked).order_by("-tier").first()
         tier = (last.tier + 1) if last else 1
@@ -188,12 +195,28 @@ def offer_to_nearest(
 # A responder's answers ----------------------------------------------------------------
 
 
-def _locked(offer: Offer, now: dt.datetime) -> Offer:
+def step_offer(offer: Offer, step: str, now: dt.datetime, **fields: Any) -> Offer:
+    """The one guarded transition of an offer (inside the caller's transaction): lock the
+    row, refuse with IllegalTransition (code: the link's problem, or the step's refusal) when
+    the step is not possible now, else move it, stamp the time, and save with `fields`."""
+    rule = OFFER_STEPS[step]
     locked = (
         Offer.objects.select_for_update(of=("self",)).select_related("incident").get(pk=offer.pk)
     )
-    if locked.link_problem(now):
-        raise OfferClosed(locked.link_problem(now))
+    problem = locked.link_problem(now)
+    if problem:
+        raise IllegalTransition(f"offer {locked.pk}: link {problem}", code=problem)
+    if locked.status != rule.before:
+        raise IllegalTransition(
+            f"offer {locked.pk}: {step} from {locked.status}", code=rule.refused
+        )
+    if rule.while_verifying and locked.incident.state != State.VERIFYING:
+        raise IllegalTransition(f"offer {locked.pk}: incident settled", code="settled")
+    locked.status = rule.after
+    setattr(locked, rule.stamp, now)
+    for name, value in fields.items():
+        setattr(locked, name, value)
+    locked.save(update_fields=["status", rule.stamp, *fields])
     return locked
 
 
@@ -201,13 +224,7 @@ def accept_offer(offer: Offer, *, now: dt.datetime | None = None) -> Offer:
     """The responder is going."""
     now = now or timezone.now()
     with transaction.atomic():
-        locked = _locked(offer, now)
-        if locked.status != OfferStatus.OFFERED:
-            raise OfferClosed("answered")
-        if locked.incident.state != State.VERIFYING:
-            raise OfferClosed("settled")
-        locked.status, locked.responded_at = OfferStatus.ACCEPTED, now
-        locked.save(update_fields=["status", "responded_at"])
+        locked = step_offer(offer, "accept", now)
         add_entry(
             locked.incident,
             TimelineAction.NOTE,
@@ -223,11 +240,7 @@ def decline_offer(offer: Offer, *, now: dt.datetime | None = None) -> Offer:
     """The responder cannot go. The link stops working."""
     now = now or timezone.now()
     with transaction.atomic():
-        locked = _locked(offer, now)
-        if locked.status != OfferStatus.OFFERED:
-            raise OfferClosed("answered")
-        locked.status, locked.responded_at = OfferStatus.DECLINED, now
-        locked.save(update_fields=["status", "responded_at"])
+        locked = step_offer(offer, "decline", now)
         record(
             "dispatch.decline_offer",
             actor=locked.responder,
@@ -241,11 +254,7 @@ def mark_arrived(offer: Offer, *, now: dt.datetime | None = None) -> Offer:
     """The responder is on site."""
     now = now or timezone.now()
     with transaction.atomic():
-        locked = _locked(offer, now)
-        if locked.status != OfferStatus.ACCEPTED:
-            raise OfferClosed("not accepted")
-        locked.status, locked.arrived_at = OfferStatus.ARRIVED, now
-        locked.save(update_fields=["status", "arrived_at"])
+        locked = step_offer(offer, "arrive", now)
         add_entry(
             locked.incident,
             TimelineAction.NOTE,
@@ -298,11 +307,7 @@ def _finding(
     written: list[Path],
 ) -> Offer:
     with transaction.atomic():
-        locked = _locked(offer, now)
-        if locked.status != OfferStatus.ARRIVED:
-            raise OfferClosed("not on site")
-        locked.outcome, locked.finished_at = outcome, now
-        locked.save(update_fields=["outcome", "finished_at"])
+        locked = step_offer(offer, "finish", now, outcome=outcome)
         incident = Incident.objects.select_for_update().get(pk=locked.incident_id)
         media = save_media(offer=locked, photos=photos, videos=videos, written=written)
         detail: dict[str, Any] = {"offer": locked.pk, "finding": outcome}
@@ -310,11 +315,8 @@ def _finding(
             detail["media"] = [m.pk for m in media]
             detail["sha256"] = [m.sha256 for m in media]
         others_looking = (
-            Offer.objects.filter(
-                incident=incident,
-                status__in=[OfferStatus.ACCEPTED, OfferStatus.ARRIVED],
-                outcome="",
-            )
+            Offer.objects.going()
+            .filter(incident=incident, outcome="")
             .exclude(pk=locked.pk)
             .exists()
         )
@@ -380,9 +382,7 @@ def widen_round(round_: Round, *, now: dt.datetime) -> list[Offer]:
         incident = Incident.objects.select_related("committee").get(pk=locked.incident_id)
         policy = policy_for(incident.committee)
         offers = offer_to_nearest(incident, policy.offer_size, actor=None, now=now)
-        going = Offer.objects.filter(
-            incident=incident, status__in=[OfferStatus.ACCEPTED, OfferStatus.ARRIVED]
-        ).count()
+        going = Offer.objects.going().filter(incident=incident).count()
         for dispatcher in dispatchers_of(incident.committee):
             queue_message(
                 dispatcher,
@@ -422,9 +422,7 @@ def escalate_offers(*, now: dt.datetime | None = None) -> int:
         policy = policy_for(round_.incident.committee)
         if round_.started_at + dt.timedelta(minutes=policy.escalate_minutes) > now:
             continue
-        going = Offer.objects.filter(
-            incident=round_.incident_id, status__in=[OfferStatus.ACCEPTED, OfferStatus.ARRIVED]
-        ).count()
+        going = Offer.objects.going().filter(incident=round_.incident_id).count()
         if going >= policy.accept_target:
             continue
         try:
@@ -433,3 +431,64 @@ def escalate_offers(*, now: dt.datetime | None = None) -> int:
             continue  # settled by someone between the query and the widening
         widened += 1
     return widened
+
+
+def alert_unplaced(*, now: dt.datetime | None = None) -> int:
+    """One pass: tell the dispatchers of each committee about open incidents that nobody has
+    placed for DEFENSA_UNPLACED_ALERT_MINUTES: those on duty or on shift now, else all of them
+    (a message nobody sees helps nobody). Once per incident and dispatcher; idempotent.
+
+    Returns how many incidents were alerted on this pass.
+    """
+    now = now or timezone.now()
+    since = now - dt.timedelta(minutes=settings.UNPLACED_ALERT_MINUTES)
+    waiting = Incident.objects.filter(
+        state=State.NEW,
+        merged_into__isnull=True,
+        lat__isnull=True,
+        created_at__lte=since,
+        committee__isnull=False,
+    ).select_related("committee")
+    alerted = 0
+    for incident in waiting:
+        prefix = f"{UNPLACED_MESSAGE}:{incident.pk}:"
+        if Delivery.objects.filter(idempotency_key__startswith=prefix).exists():
+            continue  # told once already (whoever was on duty then)
+        people = _dispatchers_now(incident.committee, now)
+        keys = [f"{prefix}{person.pk}" for person in people]
+        if not people:
+            continue
+        with transaction.atomic():
+            for person, key in zip(people, keys, strict=True):
+                queue_message(
+                    person,
+                    UNPLACED_MESSAGE,
+                    {"incident": incident.pk},
+                    priority=Priority.URGENT,
+                    idempotency_key=key,
+                    audit=False,  # the record below names who was told
+                )
+            record(
+                "dispatch.unplaced_alerted",
+                obj=incident,
+                committee=incident.committee_id,
+                dispatchers=[p.pk for p in people],
+            )
+        alerted += 1
+    return alerted
+
+
+def _dispatchers_now(committee: Committee, now: dt.datetime) -> list[User]:
+    memberships = list(
+        Membership.objects.filter(
+            committee=committee,
+            status=MemberStatus.FULL,
+            is_dispatcher=True,
+            user__is_active=True,
+        )
+        .select_related("user", "committee")
+        .prefetch_related("shifts")
+        .order_by("user_id")
+    )
+    on_duty = [m.user for m in memberships if m.user.on_duty or m.is_on_shift(now)]
+    return on_duty or [m.user for m in memberships]

@@ -17,6 +17,7 @@ from django.utils import timezone
 from defensa.accounts.models import Skill, SkillKind, User
 from defensa.committees.models import Membership, MemberStatus, Shift
 from defensa.core import geo
+from defensa.incidents.areas import incident_cell
 from defensa.incidents.models import Incident
 
 # A shared language is worth this many neighbourhood cells (~1.4 km each) of extra distance:
@@ -37,17 +38,6 @@ class Candidate:
     def rank(self) -> tuple[int, int, int]:
         bonus = LANGUAGE_BONUS_RINGS if self.shares_language else 0
         return (self.rings - bonus, self.rings, self.user.pk)
-
-
-def incident_cell(incident: Incident) -> str:
-    """The neighbourhood cell of the incident: its centroid, else its reports' first ZIP."""
-    if incident.lat is not None and incident.lon is not None:
-        return geo.cell_for(incident.lat, incident.lon)
-    for zip_code in incident.reports.exclude(zip_code="").values_list("zip_code", flat=True)[:5]:  # type: ignore[attr-defined]
-        centre = geo.zip_centroid(zip_code)
-        if centre is not None:
-            return geo.cell_for(*centre)
-    return ""
 
 
 def home_cell(user: User) -> str:

@@ -6,20 +6,9 @@ from typing import Any
 
 from django.conf import settings
 
-from defensa.core import geo
-from defensa.dispatch.matching import incident_cell
+from defensa.incidents.areas import where_label
 from defensa.incidents.models import Incident
 from defensa.notify import messages as notify_messages
-
-
-def where_label(incident: Incident) -> str:
-    """Neighbourhood-size words for where an incident is: ZIP codes and a compass side."""
-    cell = incident_cell(incident)
-    if not cell:
-        return ""
-    from defensa.committees.areas import _cell_text  # the same words members chose from
-
-    return _cell_text(*geo.cell_label(cell))
 
 
 def _offer_context(stored: dict[str, Any]) -> dict[str, Any]:
@@ -51,6 +40,17 @@ def _widened_context(stored: dict[str, Any]) -> dict[str, Any]:
 def register() -> None:
     notify_messages.register_context("dispatch_offer", _offer_context)
     notify_messages.register_context("dispatch_widened", _widened_context)
+    notify_messages.register_context("dispatch_unplaced", _unplaced_context)
+
+
+def _unplaced_context(stored: dict[str, Any]) -> dict[str, Any]:
+    from django.urls import reverse
+
+    incident = Incident.objects.get(pk=stored["incident"])
+    link = settings.SITE_URL.rstrip("/") + reverse(
+        "incidents:place", kwargs={"ref": incident.reference}
+    )
+    return {"incident": incident, "link": link, "minutes": settings.UNPLACED_ALERT_MINUTES}
 
 
 def _incident_alert_context(stored: dict[str, Any]) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import ClassVar
 
 from django.conf import settings
@@ -24,6 +25,41 @@ class OfferStatus(models.TextChoices):
     DECLINED = "declined", _("Declined")
     EXPIRED = "expired", _("Expired")
     ARRIVED = "arrived", _("On site")
+
+
+# A responder who said they are going, whether on the way or already on site.
+GOING: frozenset[str] = frozenset({OfferStatus.ACCEPTED, OfferStatus.ARRIVED})
+
+
+@dataclass(frozen=True)
+class OfferStep:
+    """One step of a responder's answer: from which status, to which, the time it stamps,
+    and the refusal's code (IllegalTransition) when the offer is not in `before`."""
+
+    before: str
+    after: str
+    stamp: str
+    refused: str
+    # Only while the incident is still being verified (a settled one needs nobody more).
+    while_verifying: bool = False
+
+
+# A responder's steps, the one place they are written (dispatch.actions.step_offer applies
+# them under a row lock). Reporting the finding keeps the status and sets the outcome.
+OFFER_STEPS: dict[str, OfferStep] = {
+    "accept": OfferStep(
+        OfferStatus.OFFERED, OfferStatus.ACCEPTED, "responded_at", "answered", True
+    ),
+    "decline": OfferStep(OfferStatus.OFFERED, OfferStatus.DECLINED, "responded_at", "answered"),
+    "arrive": OfferStep(OfferStatus.ACCEPTED, OfferStatus.ARRIVED, "arrived_at", "not accepted"),
+    "finish": OfferStep(OfferStatus.ARRIVED, OfferStatus.ARRIVED, "finished_at", "not on site"),
+}
+
+
+class OfferQuerySet(models.QuerySet["Offer"]):
+    def going(self) -> OfferQuerySet:
+        """Offers whose responder is going (the same rule as `Offer.is_going`)."""
+        return self.filter(status__in=GOING)
 
 
 class Outcome(models.TextChoices):
@@ -61,6 +97,8 @@ class Offer(models.Model):
     arrived_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
+    objects = OfferQuerySet.as_manager()
+
     _o = c(INTERNAL, OFFER_RETENTION, "dispatcher", "coordinator", "legal", "self")
     DATA_CLASSIFICATION: ClassVar[dict[str, FieldClass]] = {
         **dict.fromkeys(
@@ -95,7 +133,7 @@ class Offer(models.Model):
 
     @property
     def is_going(self) -> bool:
-        return self.status in (OfferStatus.ACCEPTED, OfferStatus.ARRIVED)
+        return self.status in GOING
 
     def link_problem(self, now: dt.datetime | None = None) -> str:
         """Why the link no longer works ("used", "expired"), or "" while it does."""

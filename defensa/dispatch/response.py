@@ -19,8 +19,8 @@ from django.utils import timezone
 from defensa.accounts.models import SkillKind, User
 from defensa.audit.log import record
 from defensa.committees.models import Membership, MemberStatus
-from defensa.dispatch.matching import incident_cell
 from defensa.dispatch.models import AreaAlert
+from defensa.incidents.areas import incident_cell
 from defensa.incidents.models import Incident, State
 from defensa.notify.actions import queue_message
 from defensa.notify.models import Priority

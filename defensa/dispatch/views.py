@@ -15,16 +15,18 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from defensa.committees.access import _pk, get_committee_for
+from defensa.committees.access import get_committee_for
 from defensa.core import geo, maps
 from defensa.core.access import public, signed_in
+from defensa.core.transitions import IllegalTransition
 from defensa.dispatch import actions
+from defensa.dispatch.access import get_committee_incident_for
 from defensa.dispatch.forms import FindingForm
-from defensa.dispatch.matching import home_cell, incident_cell, on_duty_verifiers, rings_between
-from defensa.dispatch.messages import where_label
-from defensa.dispatch.models import Offer, OfferStatus, Outcome
+from defensa.dispatch.matching import home_cell, on_duty_verifiers, rings_between
+from defensa.dispatch.models import Offer, Outcome
 from defensa.incidents import actions as incident_actions
-from defensa.incidents.models import IllegalTransition, Incident, State
+from defensa.incidents.areas import incident_cell, where_label
+from defensa.incidents.models import Incident, State
 
 STEPS = {"accept", "decline", "arrived", *Outcome.values}
 
@@ -76,7 +78,7 @@ def respond(request: HttpRequest, token: str) -> HttpResponse:
                 finally:
                     form.discard_media()
                 return _link_gone(request, "thanks", 200)
-        except actions.OfferClosed:
+        except IllegalTransition:
             # A double tap or a second device: show where things stand instead of failing.
             pass
         return redirect("dispatch:respond", token=token)
@@ -90,9 +92,8 @@ def _respond_page(
 ) -> HttpResponse:
     incident = offer.incident
     others = (
-        Offer.objects.filter(
-            incident=incident, status__in=[OfferStatus.ACCEPTED, OfferStatus.ARRIVED]
-        )
+        Offer.objects.going()
+        .filter(incident=incident)
         .exclude(pk=offer.pk)
         .select_related("responder")
     )
@@ -153,9 +154,11 @@ def _queue_context(committee: Any) -> dict[str, Any]:
                 "spot": _spot(cell) if with_map and cell else None,
             }
         )
-    # Newest first; within the same minute the most corroborated first.
+    # Open incidents without a place first (nobody can be sent until a dispatcher places
+    # them); then newest first; within the same minute the most corroborated first.
     rows.sort(
         key=lambda r: (
+            r["incident"].needs_place and r["incident"].state != State.CONFIRMED,
             r["incident"].last_observed_at.replace(second=0, microsecond=0),
             r["incident"].report_count,
         ),
@@ -190,14 +193,6 @@ def _duty_areas(responders: list[Any], homes: dict[int, str]) -> list[dict[str, 
     ]
 
 
-def _committee_incident(committee: Any, pk: Any) -> Incident:
-    """An incident of this committee, or 404 (the same for another committee's id)."""
-    incident = Incident.objects.filter(committee=committee, pk=_pk(pk)).first()
-    if incident is None:
-        raise Http404
-    return incident
-
-
 @maps.shows_map
 def console(request: HttpRequest, slug: str) -> HttpResponse:
     committee = get_committee_for(request.user, slug, role="dispatcher")
@@ -205,7 +200,7 @@ def console(request: HttpRequest, slug: str) -> HttpResponse:
     selected = request.GET.get("incident")
     if selected:
         # Outside the refreshed fragment, so a note being typed here is never replaced.
-        incident = _committee_incident(committee, selected)
+        incident = get_committee_incident_for(request.user, committee, selected)
         context["selected"] = incident
         context["selected_reports"] = incident.reports.order_by("created_at")[:50]  # type: ignore[attr-defined]
         context["selected_timeline"] = incident.timeline.select_related("actor")  # type: ignore[attr-defined]
@@ -223,7 +218,7 @@ VERDICTS = {
 def decide(request: HttpRequest, slug: str, pk: int, verb: str) -> HttpResponse:
     """A dispatcher's own step: confirm or false alarm (a reason is required), note, close."""
     committee = get_committee_for(request.user, slug, role="dispatcher")
-    incident = _committee_incident(committee, pk)
+    incident = get_committee_incident_for(request.user, committee, pk)
     note = request.POST.get("note", "").strip()[: actions.NOTE_LIMIT]
     back = redirect(f"{reverse('dispatch:console', kwargs={'slug': slug})}?incident={incident.pk}")
     if verb not in (*VERDICTS, "note", "close"):
@@ -257,9 +252,7 @@ def queue(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def request_verification(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     committee = get_committee_for(request.user, slug, role="dispatcher")
-    incident = Incident.objects.filter(committee=committee, pk=_pk(pk)).first()
-    if incident is None:
-        raise Http404
+    incident = get_committee_incident_for(request.user, committee, pk)
     try:
         offers = actions.offer_to_nearest(incident, actor=request.user)
     except IllegalTransition:

@@ -1,6 +1,6 @@
 """Evidence: videos sent with reports, and the photos and videos verifiers take on site.
 
-Report photos predate this app and stay in `reports.Photo`; `evidence.listing` puts both
+Report photos predate this app and stay in `reports.Photo`; `record.listing` puts both
 together. Every file here was stripped of its metadata before it touched the disk
 (photos: re-encoded from their pixels; videos: remuxed by ffmpeg without metadata), and both
 SHA-256 digests, of the upload and of the stored file, are kept and sealed in the audit chain.
@@ -86,7 +86,11 @@ class Media(models.Model):
 
 
 class PublicPage(models.Model):
-    """A committee's response rule: show its verified incidents on the public page (off)."""
+    """A committee's response rule: show its verified incidents on the public page (off).
+
+    Read and switched by `defensa.record` (the public page lives there); the table stays in
+    this app so that moving the page did not move any data.
+    """
 
     committee = models.OneToOneField(
         "committees.Committee", on_delete=models.CASCADE, related_name="public_page"

@@ -15,8 +15,8 @@ from typing import Any
 from django.conf import settings
 
 from defensa.evidence.models import Kind, Media
+from defensa.evidence.photos import CleanPhoto
 from defensa.evidence.video import CleanVideo
-from defensa.reports.photos import CleanPhoto
 
 
 def _target(extension: str) -> tuple[str, Path]:

@@ -10,44 +10,27 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.http import Http404
 
-from defensa.committees.access import AnyUser, committees_for, memberships_for
+from defensa.committees.access import AnyUser, Role, Roles, committees_for
+from defensa.core.access import reference_from_url
 from defensa.incidents.models import Incident
-
-
-def dispatchable_for(user: AnyUser | None) -> QuerySet[Incident]:
-    """Incidents of the committees in which the user is a dispatcher."""
-    return Incident.objects.filter(committee__in=committees_for(user, "dispatcher"))
-
-
-def get_dispatchable_for(user: AnyUser | None, reference: str) -> Incident:
-    if not isinstance(reference, str) or not reference.isalnum() or len(reference) > 8:
-        raise Http404
-    found = dispatchable_for(user).filter(reference=reference.upper()).first()
-    if found is None:
-        raise Http404
-    return found
-
 
 # The evidence of an incident (its record, photos, videos and their digests) is for the
 # committee's dispatchers, coordinators and legal team: the roles classified to read it.
-EVIDENCE_ROLES = ("dispatcher", "coordinator", "legal")
+EVIDENCE_ROLES: tuple[Role, ...] = ("dispatcher", "coordinator", "legal")
 
 
-def evidence_viewable_for(user: AnyUser | None) -> QuerySet[Incident]:
-    """Incidents of the committees in which the user is a dispatcher, coordinator or legal."""
-    committees: set[int] = set()
-    for role in EVIDENCE_ROLES:
-        committees.update(memberships_for(user, role).values_list("committee_id", flat=True))  # type: ignore[arg-type]
-    return Incident.objects.filter(committee_id__in=committees)
+def incidents_for(user: AnyUser | None, roles: Roles = "dispatcher") -> QuerySet[Incident]:
+    """Incidents of the committees in which the user holds the role (or any of the roles):
+    by default those a dispatcher acts on; `EVIDENCE_ROLES` for those whose record they read."""
+    return Incident.objects.filter(committee__in=committees_for(user, roles))
 
 
-def get_evidence_viewable_for(user: AnyUser | None, reference: str) -> Incident:
-    if not isinstance(reference, str) or not reference.isalnum() or len(reference) > 8:
-        raise Http404
+def get_incident_for(user: AnyUser | None, reference: str, roles: Roles = "dispatcher") -> Incident:
+    """The incident with this reference, for a holder of the role(s) in its committee, or 404."""
     found = (
-        evidence_viewable_for(user)
+        incidents_for(user, roles)
         .select_related("committee")
-        .filter(reference=reference.upper())
+        .filter(reference=reference_from_url(reference))
         .first()
     )
     if found is None:

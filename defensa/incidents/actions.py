@@ -151,6 +151,10 @@ class CannotSplit(ValueError):
     """These reports may not be split off (the message says why, in English)."""
 
 
+class CannotPlace(ValueError):
+    """The incident may not be placed now (the message says why, in English)."""
+
+
 _REFOLDED = [
     "category",
     "lat",
@@ -298,3 +302,74 @@ def _unused_reference() -> str:
         code = new_code()
         if not Incident.objects.filter(reference=code).exists():
             return code
+
+
+def place_incident(
+    incident: Incident,
+    *,
+    lat: float,
+    lon: float,
+    precision_m: float,
+    zip_code: str = "",
+    actor: Any,
+    note: str = "",
+) -> Incident:
+    """A dispatcher gives a place to an open incident that no report could place.
+
+    The reports without a point get the dispatcher's (a ZIP's centre, or a cell's), the
+    incident moves to the committee whose area holds it, and grouping runs again: when an
+    open incident of that committee matches, this one is merged into it. Returns the incident
+    the reports are in now. The timeline and the audit chain say who placed it, and how.
+    """
+    from defensa.incidents.areas import queue_for
+
+    with transaction.atomic():
+        locked = Incident.objects.select_for_update().get(pk=incident.pk)
+        if not locked.is_open or locked.merged_into_id is not None:
+            raise CannotPlace("only an open incident can be placed")
+        if not locked.needs_place:
+            raise CannotPlace("this incident already has a place")
+        unplaced = locked.reports.filter(lat__isnull=True)  # type: ignore[attr-defined]
+        fields = {"lat": lat, "lon": lon, "precision_m": int(precision_m)}
+        if zip_code:
+            unplaced.filter(zip_code="").update(zip_code=zip_code)
+        unplaced.update(**fields)
+        _refold(locked, list(locked.reports.all()))  # type: ignore[attr-defined]
+        before = locked.committee_id
+        committee = queue_for(lat, lon, zip_code, fallback=locked.committee)
+        sighting = grouping.Sighting(
+            lat=lat,
+            lon=lon,
+            radius_m=grouping.clamp_precision(precision_m),
+            observed_at=locked.last_observed_at,
+            category=locked.category,
+        )
+        # Searched before this incident's own new cell is saved, so it cannot find itself.
+        match = grouping.find_incident(sighting)
+        locked.committee = committee
+        locked.save(update_fields=[*_REFOLDED, "committee"])
+        add_entry(
+            locked,
+            TimelineAction.PLACED,
+            actor=actor,
+            note=note,
+            detail={
+                "by": "zip" if zip_code else "point",
+                "from": before,
+                "to": locked.committee_id,
+            },
+            audit_action="incidents.placed",
+            committee_from=before,
+            committee_to=locked.committee_id,
+        )
+        target = Incident.objects.filter(pk=match).first() if match else None
+        if (
+            target is not None
+            and target.pk != locked.pk
+            and target.committee_id == locked.committee_id
+            and target.is_open
+            and target.merged_into_id is None
+        ):
+            merge_incidents(target, locked, actor=actor, note=note)
+            return target
+    return locked

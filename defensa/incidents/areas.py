@@ -1,4 +1,5 @@
-"""Which committee's area holds a place: by ZIP code or by h3 cell."""
+"""Which committee's area holds a place (by ZIP code or h3 cell), and where an incident is
+in words coarse enough to send to a responder or show the public."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import h3
 
 from defensa.committees.models import Committee, Kind
 from defensa.core import geo
+from defensa.incidents.models import Incident
 
 # A local committee is closer to the street than its city or network.
 _KIND_RANK = {Kind.LOCAL: 0, Kind.CITY: 1, Kind.NETWORK: 2}
@@ -41,3 +43,38 @@ def committee_for(lat: float | None, lon: float | None, zip_code: str = "") -> C
     if not matches:
         return None
     return min(matches, key=lambda m: m[:3])[3]
+
+
+def top_committee() -> Committee | None:
+    """The network's top committee: where a report nobody's area holds is seen."""
+    return Committee.objects.filter(parent__isnull=True).order_by("pk").first()
+
+
+def queue_for(
+    lat: float | None, lon: float | None, zip_code: str = "", *, fallback: Committee | None = None
+) -> Committee | None:
+    """Whose dispatchers see a new incident: the committee whose area holds the place; for a
+    report without a usable place (or outside every area), `fallback` (the committee that owns
+    the number it came in on), else the network's top committee. None only before any
+    committee exists."""
+    return committee_for(lat, lon, zip_code) or fallback or top_committee()
+
+
+def incident_cell(incident: Incident) -> str:
+    """The neighbourhood cell of the incident: its centroid, else its reports' first ZIP."""
+    if incident.lat is not None and incident.lon is not None:
+        return geo.cell_for(incident.lat, incident.lon)
+    for zip_code in incident.reports.exclude(zip_code="").values_list("zip_code", flat=True)[:5]:  # type: ignore[attr-defined]
+        centre = geo.zip_centroid(zip_code)
+        if centre is not None:
+            return geo.cell_for(*centre)
+    return ""
+
+
+def where_label(incident: Incident) -> str:
+    """Neighbourhood-size words for where an incident is: ZIP codes and a compass side (the
+    same words members choose their home area from)."""
+    cell = incident_cell(incident)
+    if not cell:
+        return ""
+    return geo.cell_text(*geo.cell_label(cell))

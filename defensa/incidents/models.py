@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from defensa.core.classification import INTERNAL, SENSITIVE, FieldClass, c
+from defensa.core.transitions import check_move
 
 # Incidents are the evidence a legal team may need in court: kept two years unless a purge
 # policy of the network says otherwise (the purge job arrives with the retention issue).
@@ -48,10 +49,6 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 # States in which a new report may still join the incident. A false alarm stays alone: a
 # fresh report at the same spot must be looked at again, not buried under the old verdict.
 OPEN_STATES: tuple[str, ...] = (State.NEW, State.VERIFYING, State.CONFIRMED)
-
-
-class IllegalTransition(ValueError):
-    """An incident was asked to move to a state it may not reach from where it is."""
 
 
 class Incident(models.Model):
@@ -120,6 +117,12 @@ class Incident(models.Model):
         return self.reference
 
     @property
+    def needs_place(self) -> bool:
+        """No report gave a usable place (an address or cross streets only, or nothing): a
+        dispatcher must place it before verifiers can be sent (docs/rapid-response.md)."""
+        return self.lat is None or self.lon is None
+
+    @property
     def is_open(self) -> bool:
         return self.state in OPEN_STATES
 
@@ -127,11 +130,9 @@ class Incident(models.Model):
         return state in TRANSITIONS.get(self.state, frozenset())
 
     def move_to(self, state: str) -> str:
-        """Change state in memory, rejecting an illegal transition; return the old state."""
-        if state not in State.values:
-            raise IllegalTransition(f"unknown state {state!r}")
-        if not self.can_become(state):
-            raise IllegalTransition(f"{self.state} -> {state} is not allowed")
+        """Change state in memory, rejecting an illegal transition (IllegalTransition);
+        return the old state."""
+        check_move(TRANSITIONS, self.state, state)
         old, self.state = self.state, state
         return old
 
@@ -143,6 +144,7 @@ class TimelineAction(models.TextChoices):
     NOTE = "note", _("Note")
     MERGED = "merged", _("Merged by a dispatcher")
     SPLIT = "split", _("Split by a dispatcher")
+    PLACED = "placed", _("Placed by a dispatcher")
 
 
 class TimelineEntry(models.Model):

@@ -8,14 +8,14 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from defensa.incidents import actions
-from defensa.incidents.access import get_dispatchable_for
-from defensa.incidents.forms import MergeForm, SplitForm
+from defensa.incidents.access import get_incident_for
+from defensa.incidents.forms import MergeForm, PlaceForm, SplitForm
 from defensa.incidents.models import OPEN_STATES
 
 
 def merge(request: HttpRequest, ref: str) -> HttpResponse:
     """Fold another open incident of the same committee into this one."""
-    incident = get_dispatchable_for(request.user, ref)
+    incident = get_incident_for(request.user, ref)
     candidates = incident.committee.incidents.filter(  # type: ignore[union-attr]
         state__in=OPEN_STATES, merged_into__isnull=True
     ).exclude(pk=incident.pk)
@@ -43,7 +43,7 @@ def merge(request: HttpRequest, ref: str) -> HttpResponse:
 
 def split(request: HttpRequest, ref: str) -> HttpResponse:
     """Move chosen reports of this incident into a new one."""
-    incident = get_dispatchable_for(request.user, ref)
+    incident = get_incident_for(request.user, ref)
     form = SplitForm(request.POST or None, incident=incident)
     if request.method == "POST" and incident.is_open and form.is_valid():
         try:
@@ -63,4 +63,47 @@ def split(request: HttpRequest, ref: str) -> HttpResponse:
     status = 400 if request.method == "POST" else 200
     return render(
         request, "incidents/split.html", {"incident": incident, "form": form}, status=status
+    )
+
+
+def place(request: HttpRequest, ref: str) -> HttpResponse:
+    """Give a place to an incident no report could place; grouping runs again."""
+    incident = get_incident_for(request.user, ref)
+    form = PlaceForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        lat, lon, precision = form.cleaned_data["point"]
+        before = incident.committee
+        try:
+            now_in = actions.place_incident(
+                incident,
+                lat=lat,
+                lon=lon,
+                precision_m=precision,
+                zip_code=form.cleaned_data["zip_code"],
+                actor=request.user,
+                note=form.cleaned_data["note"],
+            )
+        except actions.CannotPlace:
+            messages.error(request, _("This incident is closed or already has a place."))
+            return redirect("incidents:place", ref=incident.reference)
+        if now_in.pk != incident.pk:
+            messages.success(
+                request,
+                _("Placed: it was the same as %(ref)s, and joined it.") % {"ref": now_in.reference},
+            )
+        elif now_in.committee_id != getattr(before, "pk", None) and now_in.committee:
+            messages.success(
+                request,
+                _("Placed: it is now in the queue of %(committee)s.")
+                % {"committee": now_in.committee.name},
+            )
+        else:
+            messages.success(request, _("Placed. Verifiers near it can now be asked."))
+        return redirect("dispatch:console", slug=before.slug) if before else redirect("pages:home")
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "incidents/place.html",
+        {"incident": incident, "form": form, "reports": incident.reports.order_by("created_at")},  # type: ignore[attr-defined]
+        status=status,
     )

@@ -13,6 +13,7 @@ from django.apps import apps
 from django.db.models import QuerySet
 from django.http import Http404
 
+from defensa.core.access import active_user, pk_from_url
 from defensa.notify.models import Delivery
 
 
@@ -38,7 +39,7 @@ def _coordinated_committees(user: Any) -> set[int]:
 
 def deliveries_for(user: Any) -> QuerySet[Delivery]:
     """The deliveries `user` may see, or Http404 if they may see none."""
-    if user is None or not user.is_authenticated or not user.is_active:
+    if active_user(user) is None:
         raise Http404
     if user.is_network_admin:
         return Delivery.objects.all()
@@ -49,17 +50,17 @@ def deliveries_for(user: Any) -> QuerySet[Delivery]:
     return Delivery.objects.filter(recipient__memberships__committee_id__in=committees).distinct()
 
 
-def get_delivery_for(user: Any, pk: int) -> Delivery:
+def get_delivery_for(user: Any, pk: Any) -> Delivery:
     try:
-        return deliveries_for(user).get(pk=pk)
+        return deliveries_for(user).get(pk=pk_from_url(pk))
     except Delivery.DoesNotExist as exc:
         raise Http404 from exc
 
 
-def failed_deliveries_of(viewer: Any, person: Any) -> QuerySet[Delivery]:
+def failed_deliveries_for(viewer: Any, person: Any) -> QuerySet[Delivery]:
     """Messages to `person` that could not be delivered: for the person themselves, and for
     the coordinators and admins who may see their deliveries (anyone else: none)."""
-    if viewer is None or not viewer.is_authenticated or not viewer.is_active:
+    if active_user(viewer) is None:
         return Delivery.objects.none()
     if viewer.pk == person.pk:
         rows = Delivery.objects.filter(recipient=person)

@@ -7,20 +7,21 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from defensa.committees.access import AnyUser, committees_for
+from defensa.core.access import reference_from_url
 from defensa.reports.models import Report
 
 
-def contact_readable_for(user: AnyUser | None) -> QuerySet[Report]:
-    committees = committees_for(user, "dispatcher") | committees_for(user, "coordinator")
+def reports_with_contact_for(user: AnyUser | None) -> QuerySet[Report]:
+    """Reports whose contact the user may read (dispatchers and coordinators of the incident's
+    committee)."""
+    committees = committees_for(user, ("dispatcher", "coordinator"))
     return Report.objects.filter(incident__committee__in=committees.values("pk"))
 
 
-def get_contact_readable_for(user: AnyUser | None, reference: str) -> Report:
-    if not isinstance(reference, str) or not reference.isalnum() or len(reference) > 8:
-        raise Http404
+def get_report_with_contact_for(user: AnyUser | None, reference: str) -> Report:
     found = (
-        contact_readable_for(user)
-        .filter(reference=reference.upper(), contact__isnull=False)
+        reports_with_contact_for(user)
+        .filter(reference=reference_from_url(reference), contact__isnull=False)
         .select_related("incident", "data_key")
         .first()
     )

@@ -9,7 +9,7 @@ import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -18,15 +18,18 @@ from django.utils import timezone
 from defensa.audit.reveals import RevealQuota as RevealQuota  # re-exported for the views
 from defensa.audit.reveals import record_reveal
 from defensa.core import crypto, geo
+from defensa.evidence.photos import CleanPhoto
 from defensa.evidence.store import save_media
 from defensa.evidence.video import CleanVideo
 from defensa.incidents import grouping
-from defensa.incidents.areas import committee_for
+from defensa.incidents.areas import queue_for
 from defensa.incidents.codes import new_code
 from defensa.incidents.models import Category, Incident, TimelineAction
 from defensa.incidents.timeline import add_entry
 from defensa.reports.models import Channel, LocationKind, Photo, Report
-from defensa.reports.photos import CleanPhoto
+
+if TYPE_CHECKING:
+    from defensa.committees.models import Committee
 
 # PostgreSQL: reports are grouped one at a time, so two reports of one raid arriving in the
 # same instant cannot both open a new incident. SQLite serialises writers already
@@ -198,8 +201,13 @@ def receive_report(
     idempotency_key: str,
     photos: Sequence[CleanPhoto] = (),
     videos: Sequence[CleanVideo] = (),
+    committee: Committee | None = None,
 ) -> Received:
     """Store a report and group it into an incident, in one atomic write.
+
+    A new incident goes to the committee whose area holds the place; without a usable place
+    (or outside every area) to `committee` (the one that owns the number the report came in
+    on), else to the network's top committee: every report reaches some dispatcher.
 
     A retry with the same idempotency key returns the report stored the first time (with
     `created` False) and changes nothing. Raises InvalidReport (and writes nothing) when the
@@ -229,6 +237,7 @@ def receive_report(
                     photos=photos,
                     videos=videos,
                     written=written,
+                    committee=committee,
                 )
         except IntegrityError:
             _remove(written)
@@ -292,13 +301,14 @@ def _store(
     photos: Sequence[CleanPhoto],
     videos: Sequence[CleanVideo],
     written: list[Path],
+    committee: Committee | None,
 ) -> Received:
     sighting = clean.sighting()
     incident_id = grouping.find_incident(sighting)
     if incident_id is None:
         incident = grouping.new_incident_for(sighting)
         incident.reference = new_code()
-        incident.committee = committee_for(clean.lat, clean.lon, clean.zip_code)
+        incident.committee = queue_for(clean.lat, clean.lon, clean.zip_code, fallback=committee)
         incident.save()
         opened = True
     else:

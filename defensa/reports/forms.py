@@ -13,9 +13,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from defensa.core import geo
+from defensa.evidence.photos import BadPhoto, CleanPhoto, clean_photo
 from defensa.evidence.video import BadVideo, CleanVideo, clean_video
 from defensa.incidents.models import Category
-from defensa.reports.photos import BadPhoto, CleanPhoto, clean_photo
 
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 
@@ -39,7 +39,7 @@ class PhotosField(forms.FileField):
 class MediaUploadsMixin:
     """Cleaning of a form's `photos` (PhotosField) and `video` (FileField) fields, for the
     public report form and the verifier's finding form alike: photos are re-encoded from
-    pixels (reports/photos.py), a video goes through ffmpeg (evidence/video.py). The results
+    pixels (evidence/photos.py), a video goes through ffmpeg (evidence/video.py). The results
     are in `clean_photos_list` and `clean_videos_list`; call `discard_media()` after handling
     the form, always, to remove a cleaned video nothing took (a bad form, a retry)."""
 

@@ -119,7 +119,7 @@ class Report(models.Model):
 
 
 class Photo(models.Model):
-    """A photo sent with a report, re-encoded from its pixels (defensa/reports/photos.py)."""
+    """A photo sent with a report, re-encoded from its pixels (defensa/evidence/photos.py)."""
 
     # Deleted from MEDIA_ROOT with the row, however the row goes (defensa/core/retention.py).
     MEDIA_FIELDS = ("file",)

@@ -30,6 +30,7 @@ from defensa.notify.models import Channel as NotifyChannel
 from defensa.notify.models import Priority
 from defensa.reports.actions import TEXT_LIMITS, InvalidReport, key_digest, receive_report
 from defensa.reports.models import Channel, LocationKind, Report, SmsText
+from defensa.reports.routing import committee_owning
 
 REPLY_TEMPLATE = "report_received"
 _SID = re.compile(r"^[A-Za-z0-9]{10,64}$")
@@ -262,7 +263,10 @@ def handle_text(text: InboundText) -> None:
 def _open_report(text: InboundText, body: str, *, message_key: str, sender: str) -> Report:
     language = detect_language(body)
     report = receive_report(
-        report_data(body, language), channel=Channel.SMS, idempotency_key=f"sms:{text.sid}"
+        report_data(body, language),
+        channel=Channel.SMS,
+        idempotency_key=f"sms:{text.sid}",
+        committee=committee_owning(text.to),
     ).report
     SmsText.objects.create(message_key=message_key, sender=sender, report=report)
     queue_message(

@@ -13,7 +13,7 @@ from defensa.committees.access import memberships_for
 from defensa.core.access import public
 from defensa.core.maps import map_context, shows_map
 from defensa.reports import actions
-from defensa.reports.access import get_contact_readable_for
+from defensa.reports.access import get_report_with_contact_for
 from defensa.reports.actions import InvalidReport, receive_report
 from defensa.reports.flood import gate
 from defensa.reports.forms import OperatorForm, ReportForm, new_token
@@ -99,7 +99,7 @@ def operator_new(request: HttpRequest) -> HttpResponse:
 @never_cache
 def reveal_contact(request: HttpRequest, ref: str) -> HttpResponse:
     """Show a reporter's contact to a dispatcher or coordinator of its committee, audited."""
-    report = get_contact_readable_for(request.user, ref)
+    report = get_report_with_contact_for(request.user, ref)
     try:
         contact = actions.reveal_contact(report, actor=request.user)
     except actions.RevealQuota:

@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 
-from defensa.committees.access import AnyUser, _pk, committees_for
+from defensa.committees.access import AnyUser, committees_for
+from defensa.core.access import pk_from_url
 from defensa.voice.models import Voicemail
 
 
 def voicemails_for(user: AnyUser | None) -> QuerySet[Voicemail]:
     return Voicemail.objects.filter(
-        Q(hotline__committee__in=committees_for(user, "dispatcher"))
-        | Q(hotline__committee__in=committees_for(user, "coordinator"))
-    ).distinct()
+        hotline__committee__in=committees_for(user, ("dispatcher", "coordinator"))
+    )
 
 
 def get_voicemail_for(user: AnyUser | None, pk: object) -> Voicemail:
     """The voicemail, for a dispatcher or coordinator of its committee, or 404."""
     found = (
-        voicemails_for(user).select_related("hotline__committee", "report").filter(pk=_pk(pk))
+        voicemails_for(user)
+        .select_related("hotline__committee", "report")
+        .filter(pk=pk_from_url(pk))
     ).first()
     if found is None:
         raise Http404

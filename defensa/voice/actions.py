@@ -19,7 +19,7 @@ from defensa.audit.reveals import RevealQuota as RevealQuota  # re-exported for 
 from defensa.audit.reveals import record_reveal
 from defensa.committees.models import Committee
 from defensa.core import crypto
-from defensa.incidents.models import Category, Incident
+from defensa.incidents.models import Category
 from defensa.notify.actions import queue_message
 from defensa.notify.models import Priority
 from defensa.reports.actions import key_digest, receive_report
@@ -130,17 +130,13 @@ def receive_voicemail(call_sid: str, *, recording_sid: str, duration_s: int) -> 
             return None
         if voicemail.status != VoicemailStatus.RECORDING:
             return voicemail
+        # A voicemail has no place: its incident goes to the committee whose number was called.
         report = receive_report(
             {"category": Category.OTHER, "description": "", "language": voicemail.language},
             channel=Channel.VOICE,
             idempotency_key=f"voice:{recording_sid}",
+            committee=voicemail.hotline.committee,
         ).report
-        # A voicemail has no place, so its incident has no committee by area: it belongs to
-        # the committee whose number was called.
-        committee_id = voicemail.hotline.committee_id
-        Incident.objects.filter(pk=report.incident_id, committee__isnull=True).update(
-            committee_id=committee_id
-        )
         voicemail.report = report
         voicemail.recording_sid = recording_sid
         voicemail.duration_s = duration_s
@@ -164,7 +160,7 @@ def receive_voicemail(call_sid: str, *, recording_sid: str, duration_s: int) -> 
         record(
             "voice.voicemail_received",
             obj=voicemail,
-            committee=committee_id,
+            committee=voicemail.hotline.committee_id,
             report=report.pk,
             incident=report.incident_id,
             duration_s=duration_s,

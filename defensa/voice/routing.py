@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db.models import Q
 
 from defensa.accounts.models import SkillKind, User
-from defensa.committees.models import Membership, MemberStatus
+from defensa.committees.models import Committee, Membership, MemberStatus
 from defensa.voice.models import Hotline
 
 # Twilio dials at most ten <Number>s at once.
@@ -94,3 +94,9 @@ def fallback_numbers(hotline: Hotline) -> list[str]:
         if number and number not in numbers:
             numbers.append(number)
     return numbers[:MAX_NUMBERS]
+
+
+def committee_of_number(number: str) -> Committee | None:
+    """The committee whose hotline this number is (texts to it too), or None."""
+    hotline = Hotline.objects.select_related("committee").filter(number=e164(number)).first()
+    return hotline.committee if hotline else None

@@ -31,7 +31,6 @@ from defensa.accompaniment.actions.base import (
     REMINDER_MESSAGE,
     RESCHEDULED_MESSAGE,
     WITHDRAWN_MESSAGE,
-    NotPossible,
     hash_token,
 )
 from defensa.accompaniment.actions.checkins import (
@@ -76,7 +75,6 @@ __all__ = [
     "RESCHEDULED_MESSAGE",
     "SOON_BEFORE",
     "WITHDRAWN_MESSAGE",
-    "NotPossible",
     "add_place",
     "cancel_appointment",
     "check_in",

@@ -9,11 +9,12 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from defensa.accompaniment.actions.base import CANCELLED_MESSAGE, NotPossible, record_step
+from defensa.accompaniment.actions.base import CANCELLED_MESSAGE, record_step
 from defensa.accompaniment.models import Appointment, CompanionStatus, Place, Status
 from defensa.audit.log import record
 from defensa.committees.models import Committee
 from defensa.core import crypto
+from defensa.core.transitions import IllegalTransition
 from defensa.notify.actions import queue_message
 from defensa.notify.models import Priority
 
@@ -109,7 +110,7 @@ def cancel_appointment(appointment: Appointment, *, actor: Any) -> Appointment:
     """Take it off the calendar; confirmed companions are told."""
     locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
     if locked.status != Status.SCHEDULED:
-        raise NotPossible("only a scheduled appointment can be cancelled")
+        raise IllegalTransition("only a scheduled appointment can be cancelled")
     locked.status = Status.CANCELLED
     locked.sequence += 1
     locked.updated_at = timezone.now()

@@ -1,4 +1,4 @@
-"""What the accompaniment actions share: message names, NotPossible, link-token hashing,
+"""What the accompaniment actions share: message names, link-token hashing,
 and the one audit record of each action (on the linked case's timeline when there is one)."""
 
 from __future__ import annotations
@@ -17,10 +17,6 @@ DETAINED_LEGAL_MESSAGE = "accompaniment_detained_legal"
 DETAINED_FAMILY_MESSAGE = "accompaniment_detained_family"
 RESCHEDULED_MESSAGE = "accompaniment_rescheduled"
 WITHDRAWN_MESSAGE = "accompaniment_withdrawn"
-
-
-class NotPossible(ValueError):
-    """The step is not possible now (full, closed, already answered, not confirmed)."""
 
 
 def case_of(appointment: Appointment) -> Any:

@@ -17,7 +17,6 @@ from defensa.accompaniment.actions.base import (
     DETAINED_FAMILY_MESSAGE,
     DETAINED_LEGAL_MESSAGE,
     RESCHEDULED_MESSAGE,
-    NotPossible,
     case_of,
     hash_token,
     record_step,
@@ -25,6 +24,7 @@ from defensa.accompaniment.actions.base import (
 from defensa.accompaniment.models import Appointment, Companion, CompanionStatus, Outcome, Status
 from defensa.committees.teams import tell_legal_team
 from defensa.core import crypto
+from defensa.core.transitions import IllegalTransition
 from defensa.notify.actions import Address, queue_message
 from defensa.notify.models import Priority
 
@@ -166,14 +166,14 @@ def check_in(companion: Companion, step: str, *, actor: Any = None) -> Companion
     - Repeating a step changes nothing and sends nothing.
     """
     if step not in CHECKIN_STEPS:
-        raise NotPossible(f"unknown step {step!r}")
+        raise IllegalTransition(f"unknown step {step!r}")
     row = (
         Companion.objects.select_for_update()
         .select_related("appointment__place", "appointment__committee", "volunteer")
         .get(pk=companion.pk)
     )
     if row.status != CompanionStatus.CONFIRMED or link_problem(row):
-        raise NotPossible("this sign-up cannot check in")
+        raise IllegalTransition("this sign-up cannot check in")
     appointment = Appointment.objects.select_for_update().get(pk=row.appointment_id)
     appointment.place = row.appointment.place
     appointment.committee = row.appointment.committee
@@ -188,7 +188,7 @@ def check_in(companion: Companion, step: str, *, actor: Any = None) -> Companion
         if row.outcome == step:
             return row
         if row.outcome == Outcome.DETAINED:
-            raise NotPossible("already reported detained")
+            raise IllegalTransition("already reported detained")
         row.outcome = step
         row.outcome_at = now
         if row.arrived_at is None:

@@ -12,7 +12,6 @@ from django.utils import timezone
 from defensa.accompaniment.actions.base import (
     CONFIRMED_MESSAGE,
     WITHDRAWN_MESSAGE,
-    NotPossible,
     hash_token,
     record_step,
 )
@@ -20,6 +19,7 @@ from defensa.accompaniment.actions.checkins import companion_token
 from defensa.accompaniment.models import Appointment, Companion, CompanionStatus, Status
 from defensa.accounts.models import User
 from defensa.committees.teams import tell_legal_team
+from defensa.core.transitions import IllegalTransition
 from defensa.notify.actions import queue_message
 from defensa.notify.models import Priority
 
@@ -47,7 +47,7 @@ def sign_up(appointment: Appointment, volunteer: User, *, actor: Any) -> Compani
     otherwise the legal team confirms. A second tap returns the existing sign-up."""
     locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
     if locked.status != Status.SCHEDULED or locked.starts_at <= timezone.now():
-        raise NotPossible("the appointment is not open")
+        raise IllegalTransition("the appointment is not open")
     existing = Companion.objects.filter(appointment=locked, volunteer=volunteer).first()
     if existing is not None and existing.status in (
         CompanionStatus.PENDING,
@@ -55,7 +55,7 @@ def sign_up(appointment: Appointment, volunteer: User, *, actor: Any) -> Compani
     ):
         return existing
     if confirmed_count(locked) >= locked.companions_needed:
-        raise NotPossible("enough companions already")
+        raise IllegalTransition("enough companions already")
     now = timezone.now()
     auto = bool(settings.ACCOMPANIMENT_AUTO_CONFIRM)
     status = CompanionStatus.CONFIRMED if auto else CompanionStatus.PENDING
@@ -100,7 +100,7 @@ def confirm_companion(companion: Companion, *, actor: Any) -> Companion:
     if row.status == CompanionStatus.CONFIRMED:
         return row  # a double tap
     if row.status != CompanionStatus.PENDING or row.appointment.status != Status.SCHEDULED:
-        raise NotPossible("only a pending sign-up of an open appointment can be confirmed")
+        raise IllegalTransition("only a pending sign-up of an open appointment can be confirmed")
     row.status = CompanionStatus.CONFIRMED
     row.confirmed_at = timezone.now()
     row.confirmed_by = actor if getattr(actor, "pk", None) else None
@@ -116,7 +116,7 @@ def confirm_companion(companion: Companion, *, actor: Any) -> Companion:
 def decline_companion(companion: Companion, *, actor: Any) -> Companion:
     row = Companion.objects.select_for_update().select_related("appointment").get(pk=companion.pk)
     if row.status not in (CompanionStatus.PENDING, CompanionStatus.CONFIRMED):
-        raise NotPossible("nothing to decline")
+        raise IllegalTransition("nothing to decline")
     row.status = CompanionStatus.DECLINED
     row.save(update_fields=["status"])
     record_step(row.appointment, "accompaniment.declined", actor=actor, obj=row, what="declined")
@@ -129,9 +129,9 @@ def withdraw(companion: Companion, *, actor: Any) -> Companion:
     """The volunteer cannot go after all. If they were confirmed, the legal team is told."""
     row = Companion.objects.select_for_update().select_related("appointment").get(pk=companion.pk)
     if row.status not in (CompanionStatus.PENDING, CompanionStatus.CONFIRMED):
-        raise NotPossible("nothing to withdraw")
+        raise IllegalTransition("nothing to withdraw")
     if row.outcome or row.arrived_at:
-        raise NotPossible("already checked in")
+        raise IllegalTransition("already checked in")
     was_confirmed = row.status == CompanionStatus.CONFIRMED
     row.status = CompanionStatus.WITHDRAWN
     row.save(update_fields=["status"])

@@ -20,7 +20,7 @@ register = template.Library()
 def case_links(context: dict[str, Any]) -> dict[str, Any]:
     user = context.get("user")
     return {
-        "is_legal": access.legal_committees(user).exists(),
+        "is_legal": committees_for(user, "legal").exists(),
         "dispatching": list(committees_for(user, "dispatcher")),
         "has_membership": committees_for(user, "member").exists(),
     }

@@ -20,7 +20,6 @@ from defensa.cases.models import (
     Case,
     Entry,
     FamilyContact,
-    IllegalMove,
     Status,
     Task,
     TaskKind,
@@ -29,6 +28,7 @@ from defensa.cases.tests.helpers import canary_case
 from defensa.cases.timeline import verify_timeline
 from defensa.core import crypto
 from defensa.core.tests.canary import CANARY_A_NUMBER, CANARY_PHONE, dump_database
+from defensa.core.transitions import IllegalTransition
 from defensa.incidents.models import Incident
 from defensa.notify import messages as notify_messages
 from defensa.notify.models import Delivery
@@ -154,7 +154,7 @@ def test_status_pipeline_allows_only_listed_moves(client_as, net):
     case.refresh_from_db()
     assert case.status == Status.HEARING
     actions.change_status(case, Status.RELEASED, actor=net.lucia)
-    with pytest.raises(IllegalMove):
+    with pytest.raises(IllegalTransition):
         actions.change_status(case, Status.BOND, actor=net.lucia)
     actions.change_status(case, Status.CLOSED, actor=net.lucia)
     assert Case.objects.get(pk=case.pk).next_statuses() == []

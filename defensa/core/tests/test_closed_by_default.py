@@ -56,7 +56,7 @@ PUBLIC_URL_NAMES = {
     # credential (signed, expiring, single-use; only its hash is stored).
     "dispatch:respond",
     # Verified incidents only, coarse place and approximate time (issue 3, off by default).
-    "evidence:verified",
+    "record:verified",
     # Voice hotline webhooks: no account, authenticated by the provider's signature.
     "voice:incoming",
     "voice:language",
@@ -72,6 +72,8 @@ PUBLIC_URL_NAMES = {
     # dispatch's) and their private calendar feed (a random token, only its hash stored).
     "accompaniment:checkin",
     "accompaniment:feed",
+    # The health check for load balancers: yes or no per check, nothing else (docs/operations.md).
+    "ops:healthz",
 }
 
 # Views a member on probation may open inside their own committee (slug "boyle-heights").

@@ -21,9 +21,9 @@ from django.test import Client
 
 from defensa.committees.areas import area_choices
 from defensa.core import testing
-from defensa.dispatch.matching import incident_cell
 from defensa.dispatch.models import Offer
 from defensa.dispatch.response import set_area_alerts
+from defensa.incidents.areas import incident_cell
 from defensa.incidents.models import Incident, State
 from defensa.notify.tests.helpers import run_worker
 from defensa.reports.models import Report

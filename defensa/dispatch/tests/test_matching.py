@@ -17,6 +17,7 @@ from defensa.committees.models import Membership, MemberStatus, Shift
 from defensa.core import geo
 from defensa.dispatch import matching
 from defensa.dispatch.tests.helpers import BOYLE, report_incident
+from defensa.incidents.areas import incident_cell
 
 pytestmark = pytest.mark.django_db
 
@@ -41,7 +42,7 @@ def scan(incident, n, exclude, at):  # type: ignore[no-untyped-def]
         .prefetch_related("shifts")
         .distinct()
     )
-    target = matching.incident_cell(incident)
+    target = incident_cell(incident)
     languages = matching.report_languages(incident)
     found = [
         matching.Candidate(

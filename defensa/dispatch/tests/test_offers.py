@@ -12,11 +12,12 @@ from defensa.accounts.models import Skill, SkillKind
 from defensa.audit.log import verify_chain
 from defensa.audit.models import AuditEntry
 from defensa.committees.models import Shift
+from defensa.core.transitions import IllegalTransition
 from defensa.dispatch import actions
 from defensa.dispatch.actions import offer_to_nearest
 from defensa.dispatch.models import Offer, OfferStatus, Round
 from defensa.dispatch.tests.helpers import report_incident, verifier
-from defensa.incidents.models import IllegalTransition, State
+from defensa.incidents.models import State
 from defensa.incidents.timeline import verify_timeline
 from defensa.notify import messages
 from defensa.notify.models import Delivery, Priority

@@ -1,10 +1,11 @@
-"""Evidence tests post reports and store media: the report tests' own fixtures (plain static
-storage, media in a temporary folder, a fresh flood gate), kept in one place."""
+"""Evidence tests write files: media in a temporary folder."""
 
 from __future__ import annotations
 
-from defensa.reports.tests.conftest import (  # noqa: F401 - autouse fixtures, used by name
-    _fresh_flood_gate,
-    _media_in_tmp,
-    _plain_static_storage,
-)
+import pytest
+from pytest_django.fixtures import Settings
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings: Settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    settings.MEDIA_ROOT = tmp_path / "media"

@@ -9,10 +9,10 @@ import pytest
 
 from defensa.audit.log import verify_chain
 from defensa.audit.models import AuditEntry
+from defensa.core.transitions import IllegalTransition
 from defensa.incidents.actions import add_note, change_state
 from defensa.incidents.models import (
     TRANSITIONS,
-    IllegalTransition,
     Incident,
     State,
     TimelineEntry,

@@ -20,11 +20,11 @@ from defensa.core import crypto
 from defensa.core.crypto.models import DataKey
 from defensa.core.retention import plan, purge
 from defensa.core.tests.canary import CANARY_PHONE
+from defensa.evidence.photos import clean_photo
 from defensa.incidents.models import Incident, TimelineEntry
 from defensa.notify.models import Delivery, Status
 from defensa.reports.actions import receive_report
 from defensa.reports.models import Photo, Report, SmsText
-from defensa.reports.photos import clean_photo
 
 pytestmark = pytest.mark.django_db
 DAY = dt.timedelta(days=1)

@@ -39,8 +39,10 @@ def new_sid() -> str:
     return f"SM{next(_sids):032d}"
 
 
-def text(client, body: str, *, number: str = PHONE, sid: str | None = None):  # type: ignore[no-untyped-def]
-    params = {"From": number, "To": "+15005550006", "Body": body, "MessageSid": sid or new_sid()}
+def text(
+    client, body: str, *, number: str = PHONE, sid: str | None = None, to: str = "+15005550006"
+):  # type: ignore[no-untyped-def]
+    params = {"From": number, "To": to, "Body": body, "MessageSid": sid or new_sid()}
     header = signature(AUTH_TOKEN, f"{BASE}{PATH}", params)
     return client.post(PATH, params, HTTP_X_TWILIO_SIGNATURE=header)
 

@@ -147,6 +147,8 @@ def test_generate_prints_a_usable_entry() -> None:
 @pytest.mark.parametrize(
     "raw",
     ["", "nokey", "a:short", "a:" + "!" * 44, f"{OLD},{OLD}", "bad id:" + OLD.split(":")[1]],
+    # Named, not shown: the keys are random per run, and parallel workers must collect the same.
+    ids=["empty", "no-colon", "short", "not-base64", "duplicate-id", "id-with-space"],
 )
 def test_malformed_master_keys_are_refused(raw: str) -> None:
     with pytest.raises(ImproperlyConfigured):

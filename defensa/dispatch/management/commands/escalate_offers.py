@@ -1,4 +1,5 @@
-"""Widen verification offers that too few accepted in time; run it every minute or loop."""
+"""Widen verification offers that too few accepted in time, and tell dispatchers about
+incidents nobody has placed; run it every minute or loop."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from defensa.core.periodic import run_every
-from defensa.dispatch.actions import escalate_offers
+from defensa.dispatch.actions import alert_unplaced, escalate_offers
 
 
 class Command(BaseCommand):
@@ -26,5 +27,8 @@ class Command(BaseCommand):
             widened = escalate_offers()
             if options.get("verbosity", 1) > 1 or widened:
                 self.stdout.write(f"widened {widened} round(s)")
+            unplaced = alert_unplaced()
+            if options.get("verbosity", 1) > 1 or unplaced:
+                self.stdout.write(f"told dispatchers about {unplaced} incident(s) without a place")
 
         run_every(every, one_pass)

@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
+from defensa.core.heartbeat.beat import Beating
 from defensa.notify.worker import Worker
 
 
@@ -41,6 +42,11 @@ class Command(BaseCommand):
             # A line others can wait for: signal handlers are in place, the worker is polling.
             self.stdout.write(f"deliver: started, up to {threads} sends at once")
             self.stdout.flush()
-        worker.run()
+        if options["once"]:
+            worker.run()
+        else:
+            # The health check (defensa/ops) reads this process's beats.
+            with Beating("deliver"):
+                worker.run()
         if options["verbosity"] > 0:
             self.stdout.write(f"deliver: {worker.handled} deliveries handled")

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from defensa.record import views
+
+app_name = "record"
+urlpatterns = [
+    path("incidents/<str:ref>/record/", views.incident_record, name="record"),
+    path("incidents/<str:ref>/evidence/<str:key>/", views.evidence_file, name="file"),
+    path("verified/", views.verified, name="verified"),
+]
+urlpatterns += [
+    # A committee setting; the page lives with the feature it switches.
+    path("committees/<slug:slug>/public-page/", views.public_page, name="public_page"),
+]
