@@ -128,11 +128,45 @@ def remove_passkey(passkey: Passkey, *, actor: User) -> None:
     record("passkey_removed", actor=actor, obj=user, passkey=passkey_id)
 
 
+class LastNetworkAdminError(Exception):
+    """Switching this account off would leave the network without an active administrator."""
+
+
 @transaction.atomic
-def deactivate_user(user: User, *, actor: User) -> None:
-    """Switch an account off; every one of its sessions ends at its next request."""
+def deactivate_user(user: User, *, actor: User, **audit_data: object) -> None:
+    """Switch an account off; every one of its sessions ends at its next request.
+
+    Everything tied to the person dies with it: one-tap links answer like expired ones (they
+    check `is_active`), device subscriptions are deleted (notify.transports.webpush.signals),
+    the calendar feed stops. The last active network administrator can never be switched
+    off. `audit_data` adds the caller's ids to the one audit entry ("user_deactivated").
+    """
+    if user.is_network_admin:
+        # Lock every active admin row, so two switch-offs at once cannot leave none.
+        admins = list(
+            User.objects.select_for_update()
+            .filter(is_network_admin=True, is_active=True)
+            .values_list("pk", flat=True)
+        )
+        if [pk for pk in admins if pk != user.pk] == []:
+            raise LastNetworkAdminError
     user.is_active = False
     user.on_duty = False
     user.save(update_fields=["is_active", "on_duty"])
     user.end_all_sessions()
-    record("user_deactivated", actor=actor, obj=user)
+    record("user_deactivated", actor=actor, obj=user, **audit_data)
+
+
+@transaction.atomic
+def reactivate_user(user: User, *, actor: User, **audit_data: object) -> None:
+    """Switch an account back on (after two coordinators agreed; committees.actions).
+
+    Old sessions stay ended and deleted device subscriptions stay deleted: the person signs
+    in again and subscribes again. The lockout count starts from zero.
+    """
+    user.is_active = True
+    user.failed_logins = 0
+    user.locked_until = None
+    user.save(update_fields=["is_active", "failed_logins", "locked_until"])
+    user.end_all_sessions()
+    record("user_reactivated", actor=actor, obj=user, **audit_data)

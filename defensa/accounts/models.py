@@ -178,6 +178,21 @@ class SkillKind(models.TextChoices):
     HOTLINE = "hotline", _("Hotline operator")
 
 
+# Skills that open work with consequences: confirming or dismissing a raid, taking hotline
+# calls, going to court with someone, seeing a legal case, being alerted as a legal observer.
+# A coordinator grants them; a member can only ask (committees.actions.update_own_skills).
+# Mark a new skill here when it grants such work: this set is the one place that says so.
+TRUSTED_SKILLS: frozenset[str] = frozenset(
+    {
+        SkillKind.VERIFIER,
+        SkillKind.HOTLINE,
+        SkillKind.ACCOMPANIER,
+        SkillKind.ATTORNEY,
+        SkillKind.LEGAL_OBSERVER,
+    }
+)
+
+
 class Skill(models.Model):
     """A responder skill, with the training behind it (date and expiry)."""
 

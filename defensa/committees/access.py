@@ -122,6 +122,24 @@ def get_membership_for(user: AnyUser | None, committee: Committee, pk: Any) -> M
     return found
 
 
+def switched_off_for(user: AnyUser | None, committee: Committee) -> QuerySet[Membership]:
+    """The committee's memberships whose account is switched off, for its coordinators only
+    (to ask for an account to be switched back on)."""
+    if not memberships_for(user, "coordinator").filter(committee=committee).exists():
+        return Membership.objects.none()
+    return Membership.objects.filter(committee=committee, user__is_active=False)
+
+
+def get_switched_off_for(user: AnyUser | None, committee: Committee, pk: Any) -> Membership:
+    """A switched-off membership of the committee, for one of its coordinators, or 404."""
+    pk = pk_from_url(pk)
+    found = switched_off_for(user, committee).select_related("user", "committee").filter(pk=pk)
+    membership = found.first()
+    if membership is None:
+        raise Http404
+    return membership
+
+
 def probationers_for(user: AnyUser | None, committee: Committee) -> QuerySet[Membership]:
     """People on probation in the committee, for its full members to vouch for."""
     if not memberships_for(user, "full").filter(committee=committee).exists():

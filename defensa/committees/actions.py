@@ -13,17 +13,19 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from defensa.accounts import mfa
-from defensa.accounts.actions import deactivate_user
-from defensa.accounts.models import Skill, SkillKind, TOTPDevice, User
+from defensa.accounts.actions import LastNetworkAdminError, deactivate_user, reactivate_user
+from defensa.accounts.models import TRUSTED_SKILLS, Skill, SkillKind, TOTPDevice, User
 from defensa.audit.log import record
 from defensa.audit.reveals import RevealQuota as RevealQuota  # re-exported for the views
 from defensa.audit.reveals import record_reveal
 from defensa.committees.models import (
     Announcement,
     Committee,
+    GrantKind,
     GrantStatus,
     Invitation,
     Membership,
@@ -349,8 +351,13 @@ def can_decide_grant(grant: RoleGrant, user: User) -> bool:
 
 @transaction.atomic
 def decide_role_grant(grant: RoleGrant, *, actor: User, approve: bool) -> RoleGrant:
-    """A second coordinator approves (the role takes effect, the person signs in again with a
-    passkey) or refuses a pending request. The one who asked cannot decide it."""
+    """A second coordinator approves or refuses a pending request; the one who asked cannot.
+
+    Approving takes effect at once: a new coordinator is signed out and must sign in again
+    with a passkey; a skill is granted; an account is switched off (everything tied to it
+    dies, see `_switch_off`) or back on. Exactly one audit entry: the decision, or for a
+    switch off / on the account's own entry naming the request and who asked.
+    """
     locked = RoleGrant.objects.select_for_update().select_related("membership").get(pk=grant.pk)
     if locked.status != GrantStatus.PENDING:
         raise ActionError("decided")
@@ -359,19 +366,41 @@ def decide_role_grant(grant: RoleGrant, *, actor: User, approve: bool) -> RoleGr
     if not can_decide_grant(locked, actor):
         raise ActionError("not_allowed")
     membership = Membership.objects.select_for_update().get(pk=locked.membership_id)
-    if approve and (membership.status != MemberStatus.FULL or not membership.user.is_active):
-        raise ActionError("probation")
+    person = User.objects.select_for_update().get(pk=membership.user_id)
+    if approve:
+        if locked.role == GrantKind.COORDINATOR and (
+            membership.status != MemberStatus.FULL or not person.is_active
+        ):
+            raise ActionError("probation")
+        if locked.role in (GrantKind.SKILL, GrantKind.DEACTIVATE) and not person.is_active:
+            raise ActionError("stale")
+        if locked.role == GrantKind.REACTIVATE and person.is_active:
+            raise ActionError("stale")
     locked.status = GrantStatus.APPROVED if approve else GrantStatus.REFUSED
     locked.decided_by = actor
     locked.decided_at = timezone.now()
     locked.save(update_fields=["status", "decided_by", "decided_at"])
+    about = {
+        "committee": membership.committee_id,
+        "membership": membership.pk,
+        "grant": locked.pk,
+        "requested_by": locked.requested_by_id,
+    }
+    if approve and locked.role == GrantKind.DEACTIVATE:
+        _switch_off(person, actor=actor, **about)
+        return locked
+    if approve and locked.role == GrantKind.REACTIVATE:
+        reactivate_user(person, actor=actor, **about)
+        return locked
     sessions_ended = False
-    if approve and not membership.is_coordinator:
+    if approve and locked.role == GrantKind.COORDINATOR and not membership.is_coordinator:
         membership.is_coordinator = True
         membership.save(update_fields=["is_coordinator"])
         # A new coordinator must sign in again, with a passkey.
-        membership.user.end_all_sessions()
+        person.end_all_sessions()
         sessions_ended = True
+    if approve and locked.role == GrantKind.SKILL:
+        Skill.objects.get_or_create(user=person, kind=locked.skill)
     record(
         "member.role_grant_approved" if approve else "member.role_grant_refused",
         actor=actor,
@@ -379,6 +408,7 @@ def decide_role_grant(grant: RoleGrant, *, actor: User, approve: bool) -> RoleGr
         committee=membership.committee_id,
         membership=membership.pk,
         role=locked.role,
+        skill=locked.skill,
         requested_by=locked.requested_by_id,
         sessions_ended=sessions_ended,
     )
@@ -411,29 +441,169 @@ def _apply_skills(user: User, entries: list[SkillEntry], *, keep_dates: bool) ->
     return sorted(wanted)
 
 
+def _close_skill_requests(user: User, kinds: list[str], *, actor: User) -> list[int]:
+    """Pending requests for skills the person now holds are answered: granted by `actor`."""
+    pending = RoleGrant.objects.filter(
+        membership__user=user,
+        role=GrantKind.SKILL,
+        skill__in=kinds,
+        status=GrantStatus.PENDING,
+    )
+    ids = list(pending.values_list("pk", flat=True))
+    if ids:
+        RoleGrant.objects.filter(pk__in=ids).update(
+            status=GrantStatus.APPROVED, decided_by=actor, decided_at=timezone.now()
+        )
+    return ids
+
+
 @transaction.atomic
 def change_member_skills(membership: Membership, *, actor: User, kinds: list[str]) -> None:
-    """A coordinator sets which skills a member has; training dates are the member's to keep."""
+    """A coordinator sets which skills a member has; training dates are the member's to keep.
+
+    Trusted skills (accounts.models.TRUSTED_SKILLS) come from another person: a coordinator
+    cannot give one to themselves here; they ask on /me/ like anyone else.
+    """
+    held_before = set(Skill.objects.filter(user=membership.user).values_list("kind", flat=True))
+    added_trusted = (set(kinds) & TRUSTED_SKILLS) - held_before
+    if added_trusted and membership.user_id == actor.pk:
+        raise ActionError("own_trusted_skill")
     held = _apply_skills(membership.user, [SkillEntry(kind=k) for k in kinds], keep_dates=True)
+    answered = _close_skill_requests(membership.user, held, actor=actor)
     record(
         "member.skills_changed",
         actor=actor,
         obj=membership,
         committee=membership.committee_id,
         skills=held,
+        requests_granted=answered,
     )
 
 
-@transaction.atomic
-def deactivate_member(membership: Membership, *, actor: User) -> None:
-    """Switch the member's account off and end all their sessions.
+def _coordinated_scope(actor: User) -> list[int]:
+    """Ids of the committees the actor coordinates, and of every committee under them."""
+    from defensa.committees.access import committee_and_below
 
-    accounts.actions.deactivate_user is the one way to switch an account off; it writes the
-    audit entry ("user_deactivated"). Here only the committee's own rule is added.
+    ids: list[int] = []
+    for own in Membership.objects.filter(
+        user=actor, user__is_active=True, status=MemberStatus.FULL, is_coordinator=True
+    ).select_related("committee"):
+        ids.extend(committee_and_below(own.committee))
+    return ids
+
+
+def deactivation_needs_second(membership: Membership, *, actor: User) -> str:
+    """Why switching this person off needs a second coordinator ("" when it does not).
+
+    A coordinator (of any committee), a network administrator, or someone who also belongs to
+    a committee outside the asker's reach: one coordinator alone must not be able to remove
+    people above or beside them (issue "Hardening", point 10).
+    """
+    user = membership.user
+    if user.is_network_admin:
+        return "network_admin"
+    if Membership.objects.filter(user=user, is_coordinator=True).exists():
+        return "coordinator"
+    scope = _coordinated_scope(actor)
+    if Membership.objects.filter(user=user).exclude(committee_id__in=scope).exists():
+        return "other_committee"
+    return ""
+
+
+def _last_admin(user: User) -> bool:
+    return (
+        user.is_network_admin
+        and not User.objects.filter(is_network_admin=True, is_active=True)
+        .exclude(pk=user.pk)
+        .exists()
+    )
+
+
+def _switch_off(user: User, *, actor: User, **audit_data: object) -> None:
+    """Switch the account off with everything it set going: its open invitation links are
+    cancelled and its pending requests (asked by it, or about it) are closed. The one audit
+    entry is accounts' "user_deactivated", naming what was cancelled."""
+    now = timezone.now()
+    links = Invitation.objects.filter(
+        created_by=user, used_at__isnull=True, revoked_at__isnull=True
+    )
+    revoked = list(links.values_list("pk", flat=True))
+    Invitation.objects.filter(pk__in=revoked).update(revoked_at=now)
+    open_requests = RoleGrant.objects.filter(status=GrantStatus.PENDING).filter(
+        Q(requested_by=user) | Q(membership__user=user)
+    )
+    closed = list(open_requests.values_list("pk", flat=True))
+    RoleGrant.objects.filter(pk__in=closed).update(status=GrantStatus.REFUSED, decided_at=now)
+    try:
+        deactivate_user(
+            user,
+            actor=actor,
+            invitations_revoked=revoked,
+            requests_closed=closed,
+            **audit_data,
+        )
+    except LastNetworkAdminError:
+        raise ActionError("last_admin") from None
+
+
+@transaction.atomic
+def deactivate_member(membership: Membership, *, actor: User) -> RoleGrant | None:
+    """Switch the member's account off, or ask a second coordinator to when it must.
+
+    Returns None when the account is off now; the pending request when a second coordinator
+    must approve (`deactivation_needs_second`). accounts.actions.deactivate_user is the one
+    way to switch an account off and writes the audit entry ("user_deactivated").
     """
     if membership.user_id == actor.pk:
         raise ActionError("self")
-    deactivate_user(membership.user, actor=actor)
+    user = User.objects.select_for_update().get(pk=membership.user_id)
+    membership.user = user
+    if _last_admin(user):
+        raise ActionError("last_admin")
+    reason = deactivation_needs_second(membership, actor=actor)
+    if not reason:
+        _switch_off(user, actor=actor, committee=membership.committee_id)
+        return None
+    grant = RoleGrant.objects.filter(
+        membership=membership, role=GrantKind.DEACTIVATE, status=GrantStatus.PENDING
+    ).first()
+    if grant is not None:
+        return grant  # already asked: nothing new
+    grant = RoleGrant.objects.create(
+        membership=membership, role=GrantKind.DEACTIVATE, requested_by=actor
+    )
+    record(
+        "member.deactivation_requested",
+        actor=actor,
+        obj=grant,
+        committee=membership.committee_id,
+        membership=membership.pk,
+        reason=reason,
+    )
+    return grant
+
+
+@transaction.atomic
+def request_reactivation(membership: Membership, *, actor: User) -> RoleGrant:
+    """Ask to switch a switched-off account back on; another coordinator must approve."""
+    if membership.user.is_active:
+        raise ActionError("stale")
+    grant = RoleGrant.objects.filter(
+        membership=membership, role=GrantKind.REACTIVATE, status=GrantStatus.PENDING
+    ).first()
+    if grant is not None:
+        return grant
+    grant = RoleGrant.objects.create(
+        membership=membership, role=GrantKind.REACTIVATE, requested_by=actor
+    )
+    record(
+        "member.reactivation_requested",
+        actor=actor,
+        obj=grant,
+        committee=membership.committee_id,
+        membership=membership.pk,
+    )
+    return grant
 
 
 # Members' own settings ----------------------------------------------------------------
@@ -469,10 +639,48 @@ def update_profile(
     record("profile.changed", actor=actor, obj=user, fields=sorted(changed))
 
 
+def pending_skill_requests(user: User) -> dict[str, RoleGrant]:
+    """The person's own skill requests still waiting for a coordinator, by skill."""
+    return {
+        grant.skill: grant
+        for grant in RoleGrant.objects.filter(
+            membership__user=user, role=GrantKind.SKILL, status=GrantStatus.PENDING
+        ).order_by("requested_at")
+    }
+
+
+def _home_membership(user: User) -> Membership | None:
+    """Where a member's skill request goes: their oldest full membership, else the oldest."""
+    return Membership.objects.filter(user=user).order_by("status", "joined_at", "pk").first()
+
+
 @transaction.atomic
 def update_own_skills(user: User, *, actor: User, entries: list[SkillEntry]) -> None:
-    held = _apply_skills(user, entries, keep_dates=False)
-    record("profile.skills_changed", actor=actor, obj=user, skills=held)
+    """A member's own skills and training dates.
+
+    Ordinary skills are theirs to tick. A trusted skill (accounts.models.TRUSTED_SKILLS)
+    they do not hold yet is not given: ticking it asks the coordinators of their committee,
+    whose Requests page shows it to grant or decline. A trusted skill already held stays, with
+    its dates; unticking it gives it up.
+    """
+    held_now = set(Skill.objects.filter(user=user).values_list("kind", flat=True))
+    keep = [e for e in entries if e.kind not in TRUSTED_SKILLS or e.kind in held_now]
+    wanted = sorted(
+        {e.kind for e in entries if e.kind in TRUSTED_SKILLS and e.kind not in held_now}
+    )
+    held = _apply_skills(user, keep, keep_dates=False)
+    asked: list[int] = []
+    already = pending_skill_requests(user)
+    home = _home_membership(user)
+    for kind in wanted:
+        if kind in already or home is None:
+            continue
+        asked.append(
+            RoleGrant.objects.create(
+                membership=home, role=GrantKind.SKILL, skill=kind, requested_by=user
+            ).pk
+        )
+    record("profile.skills_changed", actor=actor, obj=user, skills=held, skill_requests=asked)
 
 
 @transaction.atomic

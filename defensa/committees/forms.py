@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Collection
 from typing import Any
 
 from django import forms
@@ -15,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from defensa.accounts.models import Language, SkillKind, User
+from defensa.accounts.models import TRUSTED_SKILLS, Language, SkillKind, User
 from defensa.committees.actions import SkillEntry
 from defensa.committees.models import Weekday
 from defensa.core import geo
@@ -228,12 +229,33 @@ def _check_date(value: dt.date | None, *, not_future: bool) -> None:
 
 
 class OwnSkillsForm(forms.Form):
-    """One row per skill: have it?, trained on, training expires on."""
+    """One row per skill: have it?, trained on, training expires on.
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    A trusted skill the person does not hold (accounts.models.TRUSTED_SKILLS) is asked for,
+    not taken: its box reads "ask a coordinator", and `requested` names what is waiting.
+    """
+
+    def __init__(
+        self,
+        *args: Any,
+        held: Collection[str] = (),
+        requested: Collection[str] = (),
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.held, self.requested = set(held), set(requested)
         for kind, label in SkillKind.choices:
-            self.fields[f"{kind}_has"] = forms.BooleanField(label=label, required=False)
+            help_text = ""
+            if kind in TRUSTED_SKILLS and kind in self.requested:
+                help_text = _("You asked for this: waiting for a coordinator to decide.")
+            elif kind in TRUSTED_SKILLS and kind not in self.held:
+                help_text = _(
+                    "A coordinator gives this skill. Tick it to ask them; they decide on "
+                    "their Requests page."
+                )
+            self.fields[f"{kind}_has"] = forms.BooleanField(
+                label=label, required=False, help_text=help_text
+            )
             self.fields[f"{kind}_trained_on"] = forms.DateField(
                 label=_("Trained on"), required=False, widget=_date_widget()
             )

@@ -65,15 +65,31 @@ def profile(request: HttpRequest) -> HttpResponse:
 def skills(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     initial: dict[str, object] = {}
-    for skill in Skill.objects.filter(user=user):
+    held = list(Skill.objects.filter(user=user))
+    for skill in held:
         initial[f"{skill.kind}_has"] = True
         initial[f"{skill.kind}_trained_on"] = skill.trained_on
         initial[f"{skill.kind}_expires_on"] = skill.expires_on
-    form = OwnSkillsForm(posted(request), initial=initial)
+    requested = actions.pending_skill_requests(user)
+    form = OwnSkillsForm(
+        posted(request),
+        initial=initial,
+        held=[s.kind for s in held],
+        requested=list(requested),
+    )
     if request.method == "POST":
         if form.is_valid():
             actions.update_own_skills(user, actor=user, entries=form.entries())
-            messages.success(request, _("Saved."))
+            if set(actions.pending_skill_requests(user)) - set(requested):
+                messages.success(
+                    request,
+                    _(
+                        "Saved. A coordinator of your committee gives the skills you asked "
+                        "for: you will see them here once they do."
+                    ),
+                )
+            else:
+                messages.success(request, _("Saved."))
             return redirect("me:skills")
         return render(request, "committees/me/skills.html", {"form": form}, status=400)
     return render(request, "committees/me/skills.html", {"form": form})

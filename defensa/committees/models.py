@@ -289,12 +289,23 @@ class GrantStatus(models.TextChoices):
     REFUSED = "refused", _("Refused")
 
 
+class GrantKind(models.TextChoices):
+    COORDINATOR = "coordinator", _("To become a coordinator")
+    SKILL = "skill", _("A skill")
+    DEACTIVATE = "deactivate", _("To switch the account off")
+    REACTIVATE = "reactivate", _("To switch the account back on")
+
+
 class RoleGrant(models.Model):
-    """A coordinator's request to make someone a coordinator: it takes effect only when another
-    coordinator of the committee (or of a committee above it) approves (security property 7)."""
+    """A request that takes effect only when a coordinator other than the one who asked decides
+    it (security property 7): making someone a coordinator, switching off an account that
+    reaches above or beside the asker, switching an account back on, and a member's request
+    for a skill that grants work with consequences (accounts.models.TRUSTED_SKILLS)."""
 
     membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="grants")
-    role = models.CharField(max_length=20, default="coordinator")
+    role = models.CharField(max_length=20, choices=GrantKind.choices, default=GrantKind.COORDINATOR)
+    # For role == "skill": which skill (a SkillKind value); blank otherwise.
+    skill = models.CharField(max_length=20, blank=True, default="")
     status = models.CharField(
         max_length=10, choices=GrantStatus.choices, default=GrantStatus.PENDING
     )
@@ -312,6 +323,7 @@ class RoleGrant(models.Model):
             "id",
             "membership",
             "role",
+            "skill",
             "status",
             "requested_by",
             "requested_at",
@@ -324,9 +336,9 @@ class RoleGrant(models.Model):
     class Meta:
         ordering = ["-requested_at"]
         constraints = [
-            # One open request per person and role: asking twice finds the first.
+            # One open request per person, role and skill: asking twice finds the first.
             models.UniqueConstraint(
-                fields=["membership", "role"],
+                fields=["membership", "role", "skill"],
                 condition=models.Q(status="pending"),
                 name="one_pending_grant",
             )
@@ -334,3 +346,9 @@ class RoleGrant(models.Model):
 
     def __str__(self) -> str:
         return f"Role grant #{self.pk}"
+
+    @property
+    def skill_label(self) -> str:
+        from defensa.accounts.models import SkillKind
+
+        return str(SkillKind(self.skill).label) if self.skill in SkillKind.values else self.skill

@@ -20,6 +20,12 @@ urlpatterns = [
     path("<slug:slug>/members/<int:pk>/roles/", views.change_roles, name="roles"),
     path("<slug:slug>/members/<int:pk>/skills/", views.change_skills, name="skills"),
     path("<slug:slug>/members/<int:pk>/deactivate/", views.deactivate, name="deactivate"),
+    path("<slug:slug>/switched-off/", views.switched_off, name="switched_off"),
+    path(
+        "<slug:slug>/switched-off/<int:pk>/reactivate/",
+        views.request_reactivation,
+        name="request_reactivation",
+    ),
     path("<slug:slug>/role-requests/", views.role_requests, name="role_requests"),
     path(
         "<slug:slug>/role-requests/<int:pk>/<str:verb>/",

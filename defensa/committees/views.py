@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from defensa.accounts import mfa
-from defensa.accounts.models import Skill, User
+from defensa.accounts.models import Skill, SkillKind, User
 from defensa.committees import access, actions
 from defensa.committees.areas import area_label
 from defensa.committees.forms import (
@@ -32,6 +32,7 @@ from defensa.committees.forms import (
     RolesForm,
 )
 from defensa.committees.models import (
+    GrantKind,
     GrantStatus,
     Invitation,
     Membership,
@@ -222,6 +223,12 @@ def _committee_context(request: HttpRequest, membership: Membership) -> dict[str
         )
     if membership.is_coordinator and membership.is_full:
         context["announce_form"] = AnnouncementForm()
+        # Requests waiting here and below (coordinators, skills, switching off and on).
+        context["pending_requests"] = (
+            access.role_grants_for(request.user, committee)
+            .filter(status=GrantStatus.PENDING)
+            .count()
+        )
     return context
 
 
@@ -365,7 +372,10 @@ def _member_context(request: HttpRequest, membership: Membership, **extra: Any) 
         ),
         "vouch_count": membership.vouches.count(),
         "pending_grant": RoleGrant.objects.filter(
-            membership=membership, status=GrantStatus.PENDING
+            membership=membership, role=GrantKind.COORDINATOR, status=GrantStatus.PENDING
+        ).first(),
+        "pending_deactivation": RoleGrant.objects.filter(
+            membership=membership, role=GrantKind.DEACTIVATE, status=GrantStatus.PENDING
         ).first(),
         "is_self": membership.user_id == request.user.pk,
         # Every message that could not reach this person, so a coordinator can reach them.
@@ -412,6 +422,21 @@ _ROLE_ERRORS = {
     "not_allowed": gettext_lazy(
         "Only another coordinator of this committee, or of a committee above it, can decide."
     ),
+    "stale": gettext_lazy("The account changed since this was asked: nothing was done."),
+    "last_admin": gettext_lazy(
+        "This is the network's last active administrator: the account can't be switched off."
+    ),
+    "self": gettext_lazy("You can't switch off your own account here."),
+    "own_trusted_skill": gettext_lazy(
+        "You can't give yourself a skill like this one: ask for it on your own skills page, "
+        "and another coordinator decides."
+    ),
+}
+
+_SECOND_REASONS = {
+    "coordinator": gettext_lazy("they are a coordinator"),
+    "network_admin": gettext_lazy("they are a network administrator"),
+    "other_committee": gettext_lazy("they are also in a committee you don't coordinate"),
 }
 
 
@@ -456,6 +481,24 @@ def role_requests(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "committees/role_requests.html", context)
 
 
+def _decision_message(grant: RoleGrant, *, approve: bool) -> str:
+    name = grant.membership.user.display_name
+    if not approve:
+        return _("Refused: nothing changes for %(name)s.") % {"name": name}
+    if grant.role == GrantKind.SKILL:
+        return _("%(name)s now has the skill: %(skill)s.") % {
+            "name": name,
+            "skill": SkillKind(grant.skill).label,
+        }
+    if grant.role == GrantKind.DEACTIVATE:
+        return _("%(name)s's account is switched off and signed out everywhere.") % {"name": name}
+    if grant.role == GrantKind.REACTIVATE:
+        return _("%(name)s's account is switched on again: they can sign in.") % {"name": name}
+    return _("%(name)s is now a coordinator and must sign in again with a passkey.") % {
+        "name": name
+    }
+
+
 @require_POST
 def decide_role(request: HttpRequest, slug: str, pk: int, verb: str) -> HttpResponse:
     committee = access.get_committee_for(request.user, slug, "coordinator")
@@ -467,17 +510,7 @@ def decide_role(request: HttpRequest, slug: str, pk: int, verb: str) -> HttpResp
     except actions.ActionError as error:
         messages.error(request, _ROLE_ERRORS.get(str(error), _("That didn't work.")))
     else:
-        name = grant.membership.user.display_name
-        if verb == "approve":
-            messages.success(
-                request,
-                _("%(name)s is now a coordinator and must sign in again with a passkey.")
-                % {"name": name},
-            )
-        else:
-            messages.success(
-                request, _("Refused: %(name)s's roles stay as they were.") % {"name": name}
-            )
+        messages.success(request, _decision_message(grant, approve=verb == "approve"))
     return redirect("committees:role_requests", slug=slug)
 
 
@@ -489,8 +522,14 @@ def change_skills(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     if not form.is_valid():
         context = _member_context(request, membership, skills_form=form)
         return render(request, "committees/member.html", context, status=400)
-    actions.change_member_skills(membership, actor=request.user, kinds=form.cleaned_data["skills"])
-    messages.success(request, _("Skills saved."))
+    try:
+        actions.change_member_skills(
+            membership, actor=request.user, kinds=form.cleaned_data["skills"]
+        )
+    except actions.ActionError as error:
+        messages.error(request, _ROLE_ERRORS.get(str(error), _("That didn't work.")))
+    else:
+        messages.success(request, _("Skills saved."))
     return redirect("committees:member", slug=slug, pk=membership.pk)
 
 
@@ -502,13 +541,57 @@ def deactivate(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         messages.error(request, _("Tick the box to confirm."))
         return redirect("committees:member", slug=slug, pk=membership.pk)
     try:
-        actions.deactivate_member(membership, actor=request.user)
-    except actions.ActionError:
-        messages.error(request, _("You can't switch off your own account here."))
+        grant = actions.deactivate_member(membership, actor=request.user)
+    except actions.ActionError as error:
+        messages.error(request, _ROLE_ERRORS.get(str(error), _("That didn't work.")))
+        return redirect("committees:member", slug=slug, pk=membership.pk)
+    name = membership.user.display_name
+    if grant is not None:
+        reason = actions.deactivation_needs_second(membership, actor=request.user)
+        messages.success(
+            request,
+            _(
+                "Asked. Because %(reason)s, another coordinator must approve switching off "
+                "%(name)s's account: they will find the request under Role requests."
+            )
+            % {"reason": _SECOND_REASONS.get(reason, ""), "name": name},
+        )
         return redirect("committees:member", slug=slug, pk=membership.pk)
     messages.success(
-        request,
-        _("%(name)s's account is switched off and signed out everywhere.")
-        % {"name": membership.user.display_name},
+        request, _("%(name)s's account is switched off and signed out everywhere.") % {"name": name}
     )
     return redirect("committees:members", slug=slug)
+
+
+def switched_off(request: HttpRequest, slug: str) -> HttpResponse:
+    """Switched-off accounts of the committee: a coordinator can ask to switch one back on."""
+    committee = access.get_committee_for(request.user, slug, "coordinator")
+    rows = list(
+        access.switched_off_for(request.user, committee)
+        .select_related("user")
+        .order_by("user__display_name")
+    )
+    waiting = set(
+        RoleGrant.objects.filter(
+            membership__in=rows, role=GrantKind.REACTIVATE, status=GrantStatus.PENDING
+        ).values_list("membership_id", flat=True)
+    )
+    for row in rows:
+        row.waiting = row.pk in waiting  # type: ignore[attr-defined]
+    return render(request, "committees/switched_off.html", {"committee": committee, "rows": rows})
+
+
+@require_POST
+def request_reactivation(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    committee = access.get_committee_for(request.user, slug, "coordinator")
+    membership = access.get_switched_off_for(request.user, committee, pk)
+    actions.request_reactivation(membership, actor=request.user)
+    messages.success(
+        request,
+        _(
+            "Asked. %(name)s's account is switched on again only when another coordinator "
+            "approves: they will find the request under Role requests."
+        )
+        % {"name": membership.user.display_name},
+    )
+    return redirect("committees:switched_off", slug=slug)

@@ -45,6 +45,8 @@ OFFER_MESSAGE = "dispatch_offer"
 WIDENED_MESSAGE = "dispatch_widened"
 UNPLACED_MESSAGE = "dispatch_unplaced"
 NOTE_LIMIT = 2000
+# Findings that would dismiss an incident: one verifier's alone settles only a lone report.
+NEGATIVE_FINDINGS = frozenset({Outcome.FALSE_ALARM, Outcome.NOT_FOUND})
 
 
 @dataclass(frozen=True)
@@ -201,7 +203,9 @@ def step_offer(offer: Offer, step: str, now: dt.datetime, **fields: Any) -> Offe
     the step is not possible now, else move it, stamp the time, and save with `fields`."""
     rule = OFFER_STEPS[step]
     locked = (
-        Offer.objects.select_for_update(of=("self",)).select_related("incident").get(pk=offer.pk)
+        Offer.objects.select_for_update(of=("self",))
+        .select_related("incident", "responder")
+        .get(pk=offer.pk)
     )
     problem = locked.link_problem(now)
     if problem:
@@ -280,7 +284,10 @@ def report_finding(
     It moves the incident when it still can: "confirmed" goes through confirm_and_respond,
     exactly as a dispatcher's confirmation does. A second verifier's finding after the
     incident was settled (or while others still look, for "not found") is kept on the
-    timeline as a note without moving the incident. The media's digests are sealed in the
+    timeline as a note without moving the incident. So is a "false alarm" or "not found" on
+    an incident that more than one report supports: one verifier alone cannot dismiss what
+    several people reported; the finding waits on the console for a dispatcher's verdict
+    (`awaits_dispatcher`; docs/rapid-response.md). The media's digests are sealed in the
     audit record of the finding's timeline entry.
     """
     if outcome not in Outcome.values:
@@ -321,8 +328,27 @@ def _finding(
             .exists()
         )
         actor = locked.responder
+        awaits_dispatcher = (
+            incident.state == State.VERIFYING
+            and outcome in NEGATIVE_FINDINGS
+            and incident.report_count > 1
+        )
         if incident.state == State.VERIFYING and outcome == Outcome.CONFIRMED:
             confirm_and_respond(incident, actor=actor, note=note, detail=detail)
+        elif awaits_dispatcher:
+            add_entry(
+                incident,
+                TimelineAction.NOTE,
+                actor=actor,
+                note=note,
+                detail={"step": "finding", "awaits_dispatcher": True, **detail},
+                audit_action="dispatch.report_finding",
+                audit_obj=locked,
+                finding=outcome,
+                awaits_dispatcher=True,
+                media=detail.get("media", []),
+                sha256=detail.get("sha256", []),
+            )
         elif incident.state == State.VERIFYING and outcome == Outcome.FALSE_ALARM:
             incident_actions.mark_false_alarm(incident, actor=actor, note=note, detail=detail)
         elif incident.state == State.VERIFYING and not others_looking:

@@ -7,7 +7,7 @@ class DispatchConfig(AppConfig):
 
     def ready(self) -> None:
         # Alerts store only ids; the link and the incident are loaded at send time.
-        from defensa.dispatch import messages
+        from defensa.dispatch import messages, signals  # noqa: F401 (signals: receivers)
 
         messages.register()
         messages.register_response()

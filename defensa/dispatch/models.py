@@ -136,7 +136,13 @@ class Offer(models.Model):
         return self.status in GOING
 
     def link_problem(self, now: dt.datetime | None = None) -> str:
-        """Why the link no longer works ("used", "expired"), or "" while it does."""
+        """Why the link no longer works ("used", "expired"), or "" while it does.
+
+        A switched-off account's links answer like expired ones: deactivating a person takes
+        away every power at once (issue "Hardening", point 1).
+        """
+        if not self.responder.is_active:
+            return "expired"
         if self.outcome or self.status in (OfferStatus.DECLINED, OfferStatus.EXPIRED):
             return "expired" if self.status == OfferStatus.EXPIRED else "used"
         if self.expires_at <= (now or timezone.now()):

@@ -150,6 +150,9 @@ def _queue_context(committee: Any) -> dict[str, Any]:
                 "where": where_label(incident),
                 "near": [name for rings, name in near[:5]],
                 "offers": list(incident.offers.all()),  # type: ignore[attr-defined]
+                # A lone verifier's "false alarm" or "not found" on a corroborated incident
+                # does not settle it: the dispatcher gives the verdict (docs/rapid-response.md).
+                "awaits_verdict": _awaits_verdict(incident),
                 # The neighbourhood cell's centre, never the reports' own points.
                 "spot": _spot(cell) if with_map and cell else None,
             }
@@ -168,6 +171,13 @@ def _queue_context(committee: Any) -> dict[str, Any]:
     if with_map:
         context["duty_areas"] = _duty_areas(responders, homes)
     return context
+
+
+def _awaits_verdict(incident: Incident) -> bool:
+    return incident.state == State.VERIFYING and any(
+        offer.outcome in actions.NEGATIVE_FINDINGS
+        for offer in incident.offers.all()  # type: ignore[attr-defined]
+    )
 
 
 def _spot(cell: str) -> str:
@@ -205,18 +215,21 @@ def console(request: HttpRequest, slug: str) -> HttpResponse:
         context["selected_reports"] = incident.reports.order_by("created_at")[:50]  # type: ignore[attr-defined]
         context["selected_timeline"] = incident.timeline.select_related("actor")  # type: ignore[attr-defined]
         context["selected_offers"] = incident.offers.select_related("responder")  # type: ignore[attr-defined]
+        context["selected_awaits_verdict"] = _awaits_verdict(incident)
     return render(request, "dispatch/console.html", context)
 
 
 VERDICTS = {
     "confirm": actions.confirm_and_respond,
     "false_alarm": incident_actions.mark_false_alarm,
+    "not_found": incident_actions.mark_not_found,
 }
 
 
 @require_POST
 def decide(request: HttpRequest, slug: str, pk: int, verb: str) -> HttpResponse:
-    """A dispatcher's own step: confirm or false alarm (a reason is required), note, close."""
+    """A dispatcher's own step: confirm, false alarm or not found (a reason is required),
+    note, close."""
     committee = get_committee_for(request.user, slug, role="dispatcher")
     incident = get_committee_incident_for(request.user, committee, pk)
     note = request.POST.get("note", "").strip()[: actions.NOTE_LIMIT]

@@ -69,6 +69,8 @@ def link_problem(companion: Companion, now: dt.datetime | None = None) -> str:
     """Why a check-in link does not work now ("" when it does)."""
     now = now or timezone.now()
     appointment = companion.appointment
+    if not companion.volunteer.is_active:
+        return "expired"  # a switched-off account's link answers like an expired one
     if companion.status in (CompanionStatus.WITHDRAWN, CompanionStatus.DECLINED):
         return "withdrawn"
     if appointment.status == Status.CANCELLED:

@@ -97,21 +97,29 @@ def test_skills_with_training_dates(net, client_as):
     response = client.post(
         "/me/skills/",
         {
-            "verifier_has": "on",
-            "verifier_trained_on": "2026-01-10",
-            "verifier_expires_on": "2027-01-10",
+            "interpreter_has": "on",
+            "interpreter_trained_on": "2026-01-10",
+            "interpreter_expires_on": "2027-01-10",
             "driver_has": "on",
         },
     )
     assert response.status_code == 302
     skills = {s.kind: s for s in Skill.objects.filter(user=net.mo)}
-    assert set(skills) == {"verifier", "driver"}
-    assert skills["verifier"].trained_on == dt.date(2026, 1, 10)
-    assert skills["verifier"].expires_on == dt.date(2027, 1, 10)
+    assert set(skills) == {"interpreter", "driver"}
+    assert skills["interpreter"].trained_on == dt.date(2026, 1, 10)
+    assert skills["interpreter"].expires_on == dt.date(2027, 1, 10)
     # Untick driver: it goes.
-    client.post("/me/skills/", {"verifier_has": "on", "verifier_trained_on": "2026-01-10"})
+    client.post("/me/skills/", {"interpreter_has": "on", "interpreter_trained_on": "2026-01-10"})
     skills = {s.kind: s for s in Skill.objects.filter(user=net.mo)}
-    assert set(skills) == {"verifier"} and skills["verifier"].expires_on is None
+    assert set(skills) == {"interpreter"} and skills["interpreter"].expires_on is None
+
+
+def test_a_trusted_skill_already_held_keeps_its_dates_and_can_be_given_up(net, client_as):
+    client = client_as(net.vero)
+    client.post("/me/skills/", {"verifier_has": "on", "verifier_trained_on": "2026-01-10"})
+    assert Skill.objects.get(user=net.vero, kind="verifier").trained_on == dt.date(2026, 1, 10)
+    client.post("/me/skills/", {})
+    assert not Skill.objects.filter(user=net.vero).exists()
 
 
 @pytest.mark.parametrize(
