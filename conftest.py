@@ -1,12 +1,15 @@
-"""Shared fixtures: fast hashing, personas, a signed-in client, and the browser."""
+"""Shared fixtures: fast hashing, personas, a signed-in client, the loopback peers, the browser."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from defensa.core import testing
+from defensa.testing.peers import gateway, signal, twilio, voice, webpush
 
 
 def pytest_configure(config):  # type: ignore[no-untyped-def]
@@ -48,6 +51,83 @@ def client_as(client):  # type: ignore[no-untyped-def]
         return testing.sign_in(client, user, factor=factor)
 
     return _as
+
+
+# Loopback peers (defensa/testing/peers/), each started on a free port with our settings
+# pointed at it; the transport under test really speaks HTTP to it.
+
+
+@pytest.fixture
+def twilio_peer(settings: Any) -> Iterator[twilio.TwilioPeer]:
+    """Twilio's Messages API; the Twilio transport sends through it."""
+    with twilio.TwilioPeer().running() as peer:
+        settings.TWILIO_API_BASE = peer.base_url
+        settings.TWILIO_ACCOUNT_SID = twilio.ACCOUNT_SID
+        settings.TWILIO_AUTH_TOKEN = twilio.AUTH_TOKEN
+        settings.TWILIO_FROM_NUMBER = twilio.FROM_NUMBER
+        settings.TWILIO_WEBHOOK_BASE_URL = "https://defensa.example.org"
+        settings.TWILIO_TIMEOUT = 5
+        settings.TWILIO_RATE = ""
+        settings.NOTIFY_CONSOLE = False
+        yield peer
+
+
+@pytest.fixture
+def gateway_peer(settings: Any) -> Iterator[gateway.GatewayPeer]:
+    """An SMS gateway phone; the gateway transport sends through it."""
+    with gateway.GatewayPeer().running() as peer:
+        settings.SMS_GATEWAY_URL = peer.base_url
+        settings.SMS_GATEWAY_USERNAME = gateway.USERNAME
+        settings.SMS_GATEWAY_PASSWORD = gateway.PASSWORD
+        settings.SMS_GATEWAY_RATE = ""
+        settings.SMS_GATEWAY_TIMEOUT = 5
+        settings.SMS_GATEWAY_WEBHOOK_TOKEN = gateway.WEBHOOK_TOKEN
+        settings.SMS_GATEWAY_SIGNING_KEY = gateway.SIGNING_KEY
+        # Only the gateway: no Twilio in front of it, no console fallback behind it.
+        settings.TWILIO_ACCOUNT_SID = ""
+        settings.NOTIFY_CONSOLE = False
+        yield peer
+
+
+@pytest.fixture
+def signal_peer(settings: Any) -> Iterator[signal.SignalPeer]:
+    """A signal-cli daemon; the Signal transport sends through it."""
+    with signal.SignalPeer().running() as peer:
+        settings.SIGNAL_RPC_URL = peer.base_url
+        settings.SIGNAL_ACCOUNT = signal.ACCOUNT
+        settings.SIGNAL_RATE = ""
+        settings.SIGNAL_TIMEOUT = 5
+        settings.NOTIFY_CONSOLE = False
+        yield peer
+
+
+@pytest.fixture
+def push_peer(settings: Any) -> Iterator[webpush.PushPeer]:
+    """A Web Push service and its devices, with a fresh VAPID key pair for us."""
+    from defensa.notify.transports.webpush import keys
+
+    private, public = keys.generate()
+    with webpush.PushPeer(vapid_public_key=public).running() as peer:
+        settings.WEBPUSH_VAPID_PRIVATE_KEY = private
+        settings.WEBPUSH_VAPID_SUBJECT = "mailto:alerts@defensa.test"
+        settings.WEBPUSH_ALLOWED_HOSTS = ["http://127.0.0.1"]
+        settings.WEBPUSH_RATE = ""
+        settings.WEBPUSH_TIMEOUT = 5
+        settings.WEBPUSH_TTL = 3600
+        settings.NOTIFY_CONSOLE = False
+        yield peer
+
+
+@pytest.fixture
+def voice_peer(settings: Any, client: Any) -> Iterator[voice.VoicePeer]:
+    """Twilio Voice: places calls through the test client, serves the recordings."""
+    with voice.VoicePeer(post=voice.client_poster(client)).running() as peer:
+        settings.TWILIO_API_BASE = peer.base_url
+        settings.TWILIO_ACCOUNT_SID = twilio.ACCOUNT_SID
+        settings.TWILIO_AUTH_TOKEN = twilio.AUTH_TOKEN
+        settings.TWILIO_WEBHOOK_BASE_URL = voice.BASE
+        settings.TWILIO_TIMEOUT = 5
+        yield peer
 
 
 CHROMIUM = "/usr/bin/chromium"

@@ -171,7 +171,7 @@ def run_child(module: str, *args: str) -> dict:
 
 def twilio_env(peer, rate: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
     """Settings pointing a worker at a Twilio-compatible peer on loopback, at `rate`."""
-    from defensa.notify.tests.twilio_peer import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER
+    from defensa.testing.peers.twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER
 
     return {
         "TWILIO_API_BASE": peer.base_url,

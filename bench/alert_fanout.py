@@ -2,7 +2,7 @@
 
 A child process builds a throwaway one-machine install (SQLite file, as deployed) with one
 committee and 50 on-duty verifiers who chose text messages, starts the local Twilio peer
-(`defensa/notify/tests/twilio_peer.py`: 100 ms latency per request, at most 100 accepted per
+(`defensa/testing/peers/twilio.py`: 100 ms latency per request, at most 100 accepted per
 second, 429 above that) and the real delivery worker (`manage.py deliver`, with the
 rate x latency = 10 threads docs/channels.md asks for) pointed at it, with `TWILIO_RATE=100/s`
 as provisioned. Each repetition reports a
@@ -66,10 +66,8 @@ def run(quick: bool = False) -> dict:
 
 def child(port: int, repetitions: int) -> dict:
     import datetime as dt
-    import threading
     import time
     import uuid
-    from http.server import ThreadingHTTPServer
 
     import django
 
@@ -81,17 +79,15 @@ def child(port: int, repetitions: int) -> dict:
     from defensa.accounts.models import Skill, SkillKind, User
     from defensa.committees.models import Committee, Membership, MemberStatus
     from defensa.dispatch.actions import offer_to_nearest
-    from defensa.notify.tests.twilio_peer import TwilioPeer, _handler
     from defensa.reports.actions import receive_report
+    from defensa.testing.peers.twilio import TwilioPeer
 
     call_command("migrate", verbosity=0, interactive=False)
     assert connection.vendor == "sqlite" and "defensa-bench-" in str(
         connection.settings_dict["NAME"]
     )
     peer = TwilioPeer(latency=PEER_LATENCY_S, rate_per_second=PEER_RATE)
-    server = ThreadingHTTPServer(("127.0.0.1", port), _handler(peer))
-    peer.port = port
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server = peer.serve(port)
 
     now = timezone.now()
     committee = Committee.objects.create(name="Bench", slug="bench", zip_codes=["90033"])

@@ -21,9 +21,7 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 from bench import ROOT, progress, result
@@ -84,16 +82,14 @@ def python(env: dict[str, str], code: str, *args: str) -> dict:
 
 
 def start_peer():  # type: ignore[no-untyped-def]
-    from defensa.notify.tests.twilio_peer import TwilioPeer, _handler
+    from defensa.testing.peers.twilio import TwilioPeer
 
     # The peer stands in for a provider on another machine: the time it stamps on a message
     # must be when it arrived, not when one of its many handler threads next got this
     # process's interpreter lock (5 ms turns by default, which bunches arrivals together).
     sys.setswitchinterval(0.0005)
     peer = TwilioPeer()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _stamped(_handler(peer)))
-    peer.port = server.server_address[1]
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server = peer.serve(handler=_stamped(peer.handler()))
     return peer, server
 
 
@@ -141,7 +137,7 @@ def busiest_second(times: list[float]) -> int:
 
 
 def send_window(env: dict[str, str], peer, rate: int, window: float) -> dict:  # type: ignore[no-untyped-def]
-    from defensa.notify.tests.twilio_peer import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER
+    from defensa.testing.peers.twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER
 
     worker_env = {
         **env,

@@ -5,6 +5,7 @@ The defaults run on one machine with SQLite and no configuration at all.
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from pathlib import Path
 
@@ -85,6 +86,8 @@ MIDDLEWARE = [
     "defensa.accounts.middleware.SessionLimitsMiddleware",
     "defensa.accounts.middleware.RequireStrongFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so its process_exception sees a view's PasswordBusy first: a 503 "try again".
+    "defensa.accounts.middleware.PasswordBusyMiddleware",
 ]
 
 ROOT_URLCONF = "defensa.urls"
@@ -230,9 +233,15 @@ AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "accounts:home"
 LOGOUT_REDIRECT_URL = "pages:home"
+# Argon2id behind a per-process cap: at most PASSWORD_CHECKS_AT_ONCE hashes at once (each
+# ~100 MB and every core for a moment), as many waiting up to PASSWORD_CHECK_WAIT_SECONDS, and
+# on average PASSWORD_CHECKS_PER_SECOND; beyond that a 503 "try again" (accounts/hashers.py).
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "defensa.accounts.hashers.ThrottledArgon2PasswordHasher",
 ]
+PASSWORD_CHECKS_AT_ONCE = env_int("DEFENSA_PASSWORD_CHECKS_AT_ONCE", 1, minimum=1)
+PASSWORD_CHECK_WAIT_SECONDS = env_int("DEFENSA_PASSWORD_CHECK_WAIT_SECONDS", 5, minimum=1)
+PASSWORD_CHECKS_PER_SECOND = env_int("DEFENSA_PASSWORD_CHECKS_PER_SECOND", 2, minimum=1)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
@@ -276,6 +285,17 @@ SECURE_HSTS_PRELOAD = HTTPS
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("DEFENSA_BEHIND_PROXY", False) else None
 )
+# Addresses or networks of our own reverse proxies (comma-separated, e.g. 127.0.0.1,::1). Only
+# from these is X-Forwarded-For believed, and then only its right-most address that is not one
+# of them (defensa/core/middleware.py). Default: none, the connection's peer is the source.
+TRUSTED_PROXIES = env_list("DEFENSA_TRUSTED_PROXIES", [])
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError as _exc:
+        raise ImproperlyConfigured(
+            f"DEFENSA_TRUSTED_PROXIES: {_proxy!r} is not an address or a network"
+        ) from _exc
 SECURE_CONTENT_TYPE_NOSNIFF = True
 # "same-origin", not "no-referrer": with no-referrer, browsers send `Origin: null` on form
 # POSTs and Django's CSRF check refuses every form. Nothing is sent to other sites.
@@ -342,6 +362,13 @@ REPORT_FLOOD_WINDOW_MINUTES = env_int("DEFENSA_REPORT_FLOOD_WINDOW_MINUTES", 10,
 # Texts from one phone within this many minutes of its last one add to the same report.
 SMS_THREAD_MINUTES = env_int("DEFENSA_SMS_THREAD_MINUTES", 30, minimum=1)
 REPORT_MAX_PHOTOS = env_int("DEFENSA_REPORT_MAX_PHOTOS", 3, minimum=0)
+# Decoding photos (defensa/core/imaging.py, docs/performance.md "Hostile uploads"): the most
+# pixels decoded from one photo (a JPEG up to 4x this is decoded at half size; anything more is
+# refused as too large), and how many photos one web process decodes at once; as many
+# requests may wait this many seconds for a turn, any more are told to send again.
+PHOTO_MAX_MEGAPIXELS = env_int("DEFENSA_PHOTO_MAX_MEGAPIXELS", 25, minimum=1)
+IMAGE_DECODE_SLOTS = env_int("DEFENSA_IMAGE_DECODE_SLOTS", 1, minimum=1)
+IMAGE_DECODE_WAIT_SECONDS = env_int("DEFENSA_IMAGE_DECODE_WAIT_SECONDS", 10, minimum=1)
 
 # Broadcasts (defensa/broadcasts, docs/broadcasts.md).
 # Price of one SMS segment, in dollars, for the cost shown before sending (email is free).
@@ -379,6 +406,8 @@ MAP_ZOOM = env_int("DEFENSA_MAP_ZOOM", 11, minimum=1)
 # ID:KEY master keys, the first one current. Without one, a development key is generated into
 # the data dir; a production setup (HTTPS, or a host other than loopback) refuses to start.
 MASTER_KEYS = env_secret("DEFENSA_MASTER_KEYS")
+# Where the master keys were read from (check --deploy refuses a file inside DATA_DIR).
+MASTER_KEYS_SOURCE = env_str("DEFENSA_MASTER_KEYS_FILE")
 MASTER_KEY_DEV_FILE = DATA_DIR / "dev_master_key"
 _LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]", "testserver"}
 if (
@@ -398,6 +427,8 @@ BACKUP_RECIPIENTS = env_list("DEFENSA_BACKUP_RECIPIENTS", [])
 CASES_CONSULTATION_HOURS = env_int("DEFENSA_CASES_CONSULTATION_HOURS", 48, minimum=1)
 CASES_REVEALS_PER_HOUR = env_int("DEFENSA_CASES_REVEALS_PER_HOUR", 60, minimum=1)
 PLAN_CANCEL_MINUTES = env_int("DEFENSA_PLAN_CANCEL_MINUTES", 15, minimum=1)
+# A member may set off their own plan this many times an hour (dispatchers are not limited).
+PLAN_SELF_TRIGGERS_PER_HOUR = env_int("DEFENSA_PLAN_SELF_TRIGGERS_PER_HOUR", 3, minimum=1)
 
 # Court and ICE check-in accompaniment (defensa/accompaniment, docs/accompaniment.md).
 ACCOMPANIMENT_AUTO_CONFIRM = env_bool("DEFENSA_ACCOMPANIMENT_AUTO_CONFIRM", False)

@@ -70,9 +70,13 @@ def confirm_password(user: User) -> None:
 
 @transaction.atomic
 def change_password(user: User, new_password: str, *, actor: User) -> None:
-    """Set a new password and end every session of the account."""
+    """Set a new password and end every session of the account.
+
+    The current password was just typed right: earlier failures are forgotten, as when it
+    is confirmed (confirm_password)."""
     user.set_password(new_password)
-    user.save(update_fields=["password"])
+    user.failed_logins = 0
+    user.save(update_fields=["password", "failed_logins"])
     user.end_all_sessions()
     record("password_changed", actor=actor, obj=user)
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from defensa.accounts.models import User
 
@@ -84,11 +86,24 @@ class PasswordChangeForm(forms.Form):
 
     def __init__(self, user: User, *args: Any, **kwargs: Any):
         self.user = user
+        # A wrong current password counts against the account's lockout, as at sign-in
+        # (the view does the counting; issue 9).
+        self.wrong_old_password = False
         super().__init__(*args, **kwargs)
 
     def clean_old_password(self) -> str:
         old = self.cleaned_data["old_password"]
+        if self.user.is_locked:  # not even checked while locked
+            raise forms.ValidationError(
+                ngettext(
+                    "Too many failed tries. Your account is locked for %(minutes)d minute.",
+                    "Too many failed tries. Your account is locked for %(minutes)d minutes.",
+                    settings.LOCKOUT_MINUTES,
+                )
+                % {"minutes": settings.LOCKOUT_MINUTES}
+            )
         if not self.user.check_password(old):
+            self.wrong_old_password = True
             raise forms.ValidationError(_("Your current password is not right."))
         return old
 

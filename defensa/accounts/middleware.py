@@ -9,8 +9,10 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+
+from defensa.accounts.hashers import PasswordBusy
 
 SESSION_AUTH_AT = "defensa_auth_at"
 SESSION_SEEN_AT = "defensa_seen_at"
@@ -102,4 +104,25 @@ class SignInLanguageMiddleware:
                 httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
                 samesite=settings.LANGUAGE_COOKIE_SAMESITE,
             )
+        return response
+
+
+class PasswordBusyMiddleware:
+    """Answer 503 "try again in a minute" when the password-check cap refuses (hashers.py).
+
+    Any view that checks or sets a password (sign-in, the password re-check, changing it,
+    joining) may meet the cap; this answers for all of them, in the person's language.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, PasswordBusy):
+            return None
+        response = render(request, "accounts/busy.html", status=503)
+        response["Retry-After"] = "60"
         return response

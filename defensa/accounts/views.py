@@ -251,6 +251,12 @@ def change_password(request: HttpRequest) -> HttpResponse:
         update_session_auth_hash(request, user)
         messages.success(request, _("Password changed. You were signed out everywhere else."))
         return redirect("accounts:security")
+    if form.wrong_old_password and actions.fail_login(user):
+        # Counted as at sign-in: the failure that locks the account also ends this session
+        # (someone guessing in a session that is not theirs loses it).
+        logout(request)
+        messages.error(request, _locked_message())
+        return redirect("accounts:login")
     return render(request, "accounts/password.html", {"form": form})
 
 

@@ -42,6 +42,10 @@ PLAN_CANCELLED = "plan_cancelled"
 CASE_FALSE_ALARM = "case_false_alarm"
 
 
+class TooManyTriggers(Exception):
+    """The member set off their own plan PLAN_SELF_TRIGGERS_PER_HOUR times in the last hour."""
+
+
 @transaction.atomic
 def save_plan(
     owner: User,
@@ -115,6 +119,14 @@ def trigger_plan(plan: EmergencyPlan, *, via: str, actor: Any) -> PlanTrigger:
     if existing is not None:
         return existing  # a second tap, or a dispatcher and the member at once: one case
     now = timezone.now()
+    if via == TriggerVia.SELF:
+        # Each trigger alerts the contacts and the legal team, and each cancel tells them it
+        # was a false alarm: a member's own account must not be a way to flood them.
+        recent = locked.triggers.filter(  # type: ignore[attr-defined]
+            via=TriggerVia.SELF, created_at__gte=now - dt.timedelta(hours=1)
+        ).count()
+        if recent >= settings.PLAN_SELF_TRIGGERS_PER_HOUR:
+            raise TooManyTriggers
     trigger = PlanTrigger.objects.create(
         plan=locked,
         via=via,

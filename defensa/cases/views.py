@@ -10,6 +10,7 @@ import datetime as dt
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.db.models import Count, Min, Q
 from django.http import Http404, HttpRequest, HttpResponse
@@ -17,6 +18,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -357,7 +359,23 @@ def trigger_my_plan(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, _("Tick the box to confirm."))
         return redirect("plans:mine")
-    plans.trigger_plan(plan, via=TriggerVia.SELF, actor=request.user)
+    try:
+        plans.trigger_plan(plan, via=TriggerVia.SELF, actor=request.user)
+    except plans.TooManyTriggers:
+        messages.error(
+            request,
+            ngettext(
+                "Your plan was set off %(count)d time in the last hour, so it cannot be set "
+                "off from here now. If you need help, call the hotline: a dispatcher can set "
+                "it off for you.",
+                "Your plan was set off %(count)d times in the last hour, so it cannot be set "
+                "off from here now. If you need help, call the hotline: a dispatcher can set "
+                "it off for you.",
+                settings.PLAN_SELF_TRIGGERS_PER_HOUR,
+            )
+            % {"count": settings.PLAN_SELF_TRIGGERS_PER_HOUR},
+        )
+        return redirect("plans:mine")
     messages.success(request, _("Your contacts and the legal team are being told now."))
     return redirect("plans:mine")
 

@@ -7,7 +7,6 @@ Views parse and check access, then call exactly one of these.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import secrets
 from dataclasses import dataclass
 
@@ -34,6 +33,7 @@ from defensa.committees.models import (
     Shift,
     Vouch,
 )
+from defensa.core.tokens import hash_token, is_plausible
 
 # secrets.token_urlsafe(32): 256 random bits, 43 URL-safe characters (property 6 wants 128+).
 TOKEN_BYTES = 32
@@ -56,14 +56,9 @@ class EmailTaken(ActionError):
     pass
 
 
-def hash_token(token: str) -> str:
-    """Only this hash is stored, so a database copy holds no working invitation links."""
-    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
-
-
 def find_invitation(token: str) -> Invitation | None:
     """The invitation for a token from a link (usable or not), or None for a tampered one."""
-    if not token or len(token) > 200:
+    if not is_plausible(token):
         return None
     return (
         Invitation.objects.select_related("committee").filter(token_hash=hash_token(token)).first()

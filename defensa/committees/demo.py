@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from django.conf import settings
 
 from defensa.accounts.models import User
-from defensa.committees.actions import hash_token
 from defensa.committees.models import (
     Announcement,
     Committee,
@@ -28,6 +27,7 @@ from defensa.committees.models import (
     Vouch,
 )
 from defensa.core import geo
+from defensa.core.tokens import hash_token
 
 LOCALS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("Boyle Heights", "boyle-heights", ("90033",)),

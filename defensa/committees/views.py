@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from defensa.accounts import mfa
@@ -135,6 +136,7 @@ def join(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @public
+@never_cache  # the page shows the new account's TOTP secret: no browser or proxy may keep it
 def join_code(request: HttpRequest, token: str) -> HttpResponse:
     """Step 2: add the account to an authenticator app and type a code; then join."""
     invitation = actions.find_invitation(token)

@@ -6,6 +6,7 @@ class CoreConfig(AppConfig):
     label = "core"
 
     def ready(self) -> None:
+        from defensa.core import checks  # noqa: F401 (registers the deployment checks)
         from defensa.core.retention import connect_file_cleanup
 
         connect_file_cleanup()

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import secrets
 import time
 from collections.abc import Callable
+from functools import lru_cache
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from defensa.core import maps
@@ -44,6 +47,42 @@ def source_tag_for(address: str) -> str:
     return hmac.new(_source_key(), address.encode(), hashlib.sha256).hexdigest()[:20]
 
 
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@lru_cache(maxsize=4)
+def trusted_networks(entries: tuple[str, ...]) -> tuple[Network, ...]:
+    """DEFENSA_TRUSTED_PROXIES as networks (settings.py has already refused bad entries)."""
+    return tuple(ipaddress.ip_network(entry, strict=False) for entry in entries)
+
+
+def _is_trusted(address: str, networks: tuple[Network, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address.strip().strip("[]"))
+    except ValueError:
+        return False
+    return any(ip in net for net in networks)
+
+
+def client_address(meta: dict, trusted: tuple[str, ...]) -> str:
+    """The address a request came from, for flood control only.
+
+    X-Forwarded-For is anyone's to write, so it counts only when the peer is a configured
+    proxy; then the right-most address that is not a trusted proxy is the client (the one
+    our own proxy saw), never the left-most (the one the client made up).
+    """
+    peer = meta.get("REMOTE_ADDR", "") or ""
+    networks = trusted_networks(trusted)
+    if not networks or not _is_trusted(peer, networks):
+        return peer
+    hops = [h.strip() for h in meta.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
+    for hop in reversed(hops):
+        if not _is_trusted(hop, networks):
+            return hop
+    # Only proxies of ours on the way (a health check from the proxy machine itself).
+    return hops[0] if hops else peer
+
+
 class ScrubRequestMetadataMiddleware:
     """Replace the client's address with an in-memory, daily-keyed tag, then drop it.
 
@@ -56,8 +95,8 @@ class ScrubRequestMetadataMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         meta = request.META
-        forwarded = meta.get("HTTP_X_FORWARDED_FOR", "").split(",")[0].strip()
-        request.source_tag = source_tag_for(forwarded or meta.get("REMOTE_ADDR", ""))  # type: ignore[attr-defined]
+        address = client_address(meta, tuple(settings.TRUSTED_PROXIES))
+        request.source_tag = source_tag_for(address)  # type: ignore[attr-defined]
         for key in IDENTIFYING_META:
             meta.pop(key, None)
         # Django and WSGI servers expect the key to exist; a fixed value means nothing.

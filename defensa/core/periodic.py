@@ -1,9 +1,9 @@
 """Long-lived housekeeping loops: "run every N seconds until SIGTERM", written once.
 
-Used by `manage.py run_periodically` and the `--every SECONDS` option of commands such as
-`purge_expired` and `escalate_offers` (scripts/serve runs them). SIGINT or SIGTERM (Ctrl-C,
-or scripts/serve stopping) only sets a flag: a pass in progress finishes its transaction,
-then the loop ends.
+Used by `manage.py run_periodically` and by `PeriodicCommand`, the base of the commands with
+an `--every SECONDS` option (`purge_expired`, `escalate_offers`, `escalate_case_tasks`,
+`accompaniment_tick`; scripts/serve runs them). SIGINT or SIGTERM (Ctrl-C, or scripts/serve
+stopping) only sets a flag: a pass in progress finishes its transaction, then the loop ends.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ import signal
 import time
 from collections.abc import Callable
 from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
 
 # How often a waiting loop looks at the stop flag: a stop is noticed within this long.
 _TICK = 0.2
@@ -48,3 +50,37 @@ def run_every(seconds: int, one_pass: Callable[[], object]) -> None:
         one_pass()
         if not stop.wait_until(time.monotonic() + seconds):
             return
+
+
+class PeriodicCommand(BaseCommand):
+    """A management command that makes one pass, or with `--every SECONDS` one pass every
+    SECONDS until stopped (scripts/serve runs such commands in loops).
+
+    Subclasses write `one_pass(**options)`; those with options of their own add them in
+    `add_arguments` after calling this one's. During a pass `self.every` says whether it
+    runs in a loop (> 0).
+    """
+
+    every = 0
+    verbosity = 1
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--every",
+            type=int,
+            default=0,
+            help="Keep running, one pass every this many seconds (0: one pass and exit).",
+        )
+
+    def handle(self, *args: Any, every: int = 0, **options: Any) -> None:
+        self.every = every
+        self.verbosity = options.get("verbosity", 1)
+        run_every(every, lambda: self.one_pass(**options))
+
+    def one_pass(self, **options: Any) -> None:
+        raise NotImplementedError
+
+    def say(self, text: str, *, news: bool) -> None:
+        """Write a pass's summary when it did something, or always at verbosity 2 and up."""
+        if news or self.verbosity > 1:
+            self.stdout.write(text)

@@ -6,9 +6,7 @@ incident's history changes). Alerts go through notify.queue_message in the same 
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import hashlib
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,6 +20,7 @@ from django.utils import timezone
 from defensa.accounts.models import User
 from defensa.audit.log import record
 from defensa.committees.models import Committee, Membership, MemberStatus
+from defensa.core.tokens import derived_token, hash_token, is_plausible
 from defensa.core.transitions import IllegalTransition
 from defensa.dispatch.matching import nearest_responders
 from defensa.dispatch.models import (
@@ -72,24 +71,14 @@ def policy_for(committee: Committee | None) -> Policy:
 
 
 def offer_token(offer: Offer) -> str:
-    """The link secret: HMAC-SHA256 of the offer under SECRET_KEY (256 bits, URL-safe).
-
-    Derived, not stored: the worker recomputes it when it renders the alert, so the database
-    and the outbox hold only its hash.
-    """
-    from django.utils.crypto import salted_hmac
-
-    mac = salted_hmac("defensa.dispatch.offer", f"{offer.pk}:{offer.nonce}", algorithm="sha256")
-    return base64.urlsafe_b64encode(mac.digest()).rstrip(b"=").decode("ascii")
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+    """The link secret, derived from the offer (defensa/core/tokens.py): the worker recomputes
+    it when it renders the alert, so the database and the outbox hold only its hash."""
+    return derived_token("defensa.dispatch.offer", f"{offer.pk}:{offer.nonce}")
 
 
 def find_offer(token: str) -> Offer | None:
     """The offer a link belongs to (usable or not), or None for an unknown link."""
-    if not token or len(token) > 200:
+    if not is_plausible(token):
         return None
     return (
         Offer.objects.select_related("incident", "incident__committee", "responder", "offered_by")

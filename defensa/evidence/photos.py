@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from django.core.files.uploadedfile import UploadedFile
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from defensa.core import imaging
+
 ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF"}
 MAX_UPLOAD_BYTES = 12 * 1024 * 1024
-# Decompression bombs: a small file that decodes to billions of pixels.
-MAX_PIXELS = 40_000_000
 JPEG_QUALITY = 88
 
 
@@ -37,7 +37,11 @@ class CleanPhoto:
 
 
 def clean_photo(upload: UploadedFile | io.BytesIO, *, too_big: str, not_image: str) -> CleanPhoto:
-    """Decode, apply the orientation to the pixels, drop everything else, encode as JPEG."""
+    """Decode, apply the orientation to the pixels, drop everything else, encode as JPEG.
+
+    Decoding is bounded (defensa/core/imaging.py): the declared size is checked from the
+    header first, and one process decodes only so many at once (raises imaging.Busy).
+    """
     original = hashlib.sha256()
     raw = io.BytesIO()
     size = 0
@@ -49,34 +53,10 @@ def clean_photo(upload: UploadedFile | io.BytesIO, *, too_big: str, not_image: s
         original.update(chunk)
         raw.write(chunk)
     raw.seek(0)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(raw) as img:
-                if img.format not in ACCEPTED_FORMATS:
-                    raise BadPhoto(not_image)
-                if img.width * img.height > MAX_PIXELS:
-                    raise BadPhoto(too_big)
-                img.load()
-                # The EXIF orientation is about to be dropped: turn the pixels instead.
-                upright = ImageOps.exif_transpose(img)
-                pixels = upright.convert("RGB")
-    except BadPhoto:
-        raise
-    except (
-        UnidentifiedImageError,
-        Image.DecompressionBombError,
-        Image.DecompressionBombWarning,
-        OSError,
-        ValueError,
-        SyntaxError,
-    ) as exc:
-        raise BadPhoto(not_image) from exc
-    # A fresh image from the pixel data alone: no info dict, no EXIF, no ICC, no comments.
-    fresh = Image.new("RGB", pixels.size)
-    fresh.paste(pixels)
-    out = io.BytesIO()
-    fresh.save(out, format="JPEG", quality=JPEG_QUALITY, optimize=True)
+    with imaging.decode_slot():
+        fresh = _decode(raw, too_big=too_big, not_image=not_image)
+        out = io.BytesIO()
+        fresh.save(out, format="JPEG", quality=JPEG_QUALITY, optimize=True)
     data = out.getvalue()
     return CleanPhoto(
         data=data,
@@ -85,3 +65,33 @@ def clean_photo(upload: UploadedFile | io.BytesIO, *, too_big: str, not_image: s
         width=fresh.width,
         height=fresh.height,
     )
+
+
+def _decode(raw: io.BytesIO, *, too_big: str, not_image: str) -> Image.Image:
+    """The upright pixels alone, in a new image; at most two copies of them exist at once."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(raw) as img:
+                if img.format not in ACCEPTED_FORMATS:
+                    raise BadPhoto(not_image)
+                if not imaging.fit_declared_size(img):  # from the header, before decoding
+                    raise BadPhoto(too_big)
+                img.load()
+                # The EXIF orientation is about to be dropped: turn the pixels instead.
+                ImageOps.exif_transpose(img, in_place=True)
+                pixels = img
+                if img.mode != "RGB":
+                    pixels = img.convert("RGB")
+                    img.close()  # frees the decoded copy before the fresh one is made
+                # A fresh image from the pixel data alone: no info, no EXIF, ICC or comments.
+                fresh = Image.new("RGB", pixels.size)
+                fresh.paste(pixels)
+                del pixels
+                return fresh
+    except BadPhoto:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise BadPhoto(too_big) from exc
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+        raise BadPhoto(not_image) from exc

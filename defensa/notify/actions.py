@@ -334,8 +334,7 @@ def _insert_deliveries(
             cursor.executemany(
                 sql,
                 [
-                    (*row[:4], shared_context if row[4] is None else prep("context", row[4]))
-                    + tail
+                    (*row[:4], shared_context if row[4] is None else prep("context", row[4])) + tail
                     for row in rows[start : start + 500]
                 ],
             )

@@ -7,17 +7,15 @@ from xml.sax.saxutils import escape
 
 from django.contrib import messages
 from django.db.models import Case, IntegerField, Value, When
-from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from defensa.core.access import public
 from defensa.notify import actions, inbound, sms
 from defensa.notify.access import deliveries_for, get_delivery_for
 from defensa.notify.models import Status
-from defensa.notify.transports.twilio.webhook import SID, signed_params
+from defensa.notify.transports.twilio.webhook import SID, twilio_webhook
 
 PAGE_SIZE = 200
 
@@ -87,14 +85,9 @@ def _twiml(reply: str) -> HttpResponse:
     return HttpResponse(body, content_type="text/xml; charset=utf-8")
 
 
-@public
-@csrf_exempt
-@require_POST
-def twilio_inbound(request: HttpRequest) -> HttpResponse:
+@twilio_webhook
+def twilio_inbound(request: HttpRequest, params: dict[str, str]) -> HttpResponse:
     """An SMS to one of our numbers: keywords answered at once, anything else to the handlers."""
-    params = signed_params(request)
-    if params is None:
-        return HttpResponseForbidden()
     number = params.get("From", "")
     if not _PHONE.match(number):
         return _twiml("")
@@ -114,14 +107,9 @@ def twilio_inbound(request: HttpRequest) -> HttpResponse:
     return _twiml(answer.reply)
 
 
-@public
-@csrf_exempt
-@require_POST
-def twilio_status(request: HttpRequest) -> HttpResponse:
+@twilio_webhook
+def twilio_status(request: HttpRequest, params: dict[str, str]) -> HttpResponse:
     """A sent message's later fate: undelivered or failed becomes a visible failure."""
-    params = signed_params(request)
-    if params is None:
-        return HttpResponseForbidden()
     sid = params.get("MessageSid", "")
     status = params.get("MessageStatus", "")
     code = params.get("ErrorCode", "")

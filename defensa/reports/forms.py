@@ -12,7 +12,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from defensa.core import geo
+from defensa.core import geo, imaging
 from defensa.evidence.photos import BadPhoto, CleanPhoto, clean_photo
 from defensa.evidence.video import BadVideo, CleanVideo, clean_video
 from defensa.incidents.models import Category
@@ -68,12 +68,25 @@ class MediaUploadsMixin:
                 cleaned.append(
                     clean_photo(
                         upload,
-                        too_big=str(_("A photo is too large.")),
+                        too_big=str(
+                            _(
+                                "A photo is too large (more than %(mp)s megapixels). Send a "
+                                "smaller one, or a screenshot of it."
+                            )
+                            % {"mp": settings.PHOTO_MAX_MEGAPIXELS}
+                        ),
                         not_image=str(_("A file is not a photo we can read.")),
                     )
                 )
             except BadPhoto as exc:
                 raise forms.ValidationError(str(exc)) from exc
+            except imaging.Busy as exc:
+                raise forms.ValidationError(
+                    _(
+                        "Too many photos are being processed right now. Send again in a "
+                        "minute, or send your report without photos."
+                    )
+                ) from exc
         self.clean_photos_list = cleaned
         return files
 

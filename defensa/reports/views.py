@@ -32,6 +32,15 @@ def new_report(request: HttpRequest) -> HttpResponse:
         form = ReportForm(initial={"token": new_token()})
         return render(request, "reports/new.html", {"form": form, **map_context()})
 
+    # The flood gate comes before the form: cleaning it decodes photos and runs ffmpeg on a
+    # video, the costly part of a request. Every post counts, a refused form too (a flood of
+    # malformed uploads costs decoding all the same). CSRF has already spooled the multipart
+    # body to memory or temporary files, which costs I/O only.
+    tag = getattr(request, "source_tag", "")
+    if not gate.allow(tag):
+        response = render(request, "reports/slow_down.html", status=429)
+        response["Retry-After"] = str(gate.retry_after(tag))
+        return response
     form = ReportForm(request.POST, request.FILES)
     try:
         return _receive(request, form)
@@ -42,11 +51,6 @@ def new_report(request: HttpRequest) -> HttpResponse:
 def _receive(request: HttpRequest, form: ReportForm) -> HttpResponse:
     if not form.is_valid():
         return render(request, "reports/new.html", {"form": form, **map_context()}, status=400)
-    tag = getattr(request, "source_tag", "")
-    if not gate.allow(tag):
-        response = render(request, "reports/slow_down.html", status=429)
-        response["Retry-After"] = str(gate.retry_after(tag))
-        return response
     try:
         received = receive_report(
             form.report_data(translation.get_language() or settings.LANGUAGE_CODE),

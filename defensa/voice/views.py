@@ -11,16 +11,14 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
-from defensa.core.access import public
-from defensa.notify.transports.twilio.webhook import SID, signed_params
+from defensa.notify.transports.twilio.webhook import SID, twilio_webhook
 from defensa.voice import actions, routing
 from defensa.voice.access import get_voicemail_for
 from defensa.voice.models import Hotline
@@ -72,14 +70,9 @@ def _goodbye(language: str, text: str) -> HttpResponse:
     return twiml.http()
 
 
-@public
-@csrf_exempt
-@require_POST
-def incoming(request: HttpRequest) -> HttpResponse:
+@twilio_webhook
+def incoming(request: HttpRequest, params: dict[str, str]) -> HttpResponse:
     """A call to a hotline number: the language menu, each choice spoken in its language."""
-    params = signed_params(request)
-    if params is None:
-        return HttpResponseForbidden()
     if _hotline(params) is None:
         return _not_in_service()
     twiml = Response()
@@ -105,14 +98,9 @@ def incoming(request: HttpRequest) -> HttpResponse:
     return twiml.http()
 
 
-@public
-@csrf_exempt
-@require_POST
-def choose_language(request: HttpRequest) -> HttpResponse:
+@twilio_webhook
+def choose_language(request: HttpRequest, params: dict[str, str]) -> HttpResponse:
     """The caller pressed a digit (or nothing): ring the operators who speak that language."""
-    params = signed_params(request)
-    if params is None:
-        return HttpResponseForbidden()
     hotline = _hotline(params)
     if hotline is None:
         return _not_in_service()
@@ -197,14 +185,9 @@ def _voicemail(hotline: Hotline, params: dict[str, str], language: str) -> HttpR
     return twiml.http()
 
 
-@public
-@csrf_exempt
-@require_POST
-def dialed(request: HttpRequest) -> HttpResponse:
+@twilio_webhook
+def dialed(request: HttpRequest, params: dict[str, str]) -> HttpResponse:
     """The ringing ended: if nobody took the call, the next stage."""
-    params = signed_params(request)
-    if params is None:
-        return HttpResponseForbidden()
     language = _language(request.GET.get("lang", ""))
     stage = request.GET.get("stage", "")
     hotline = _hotline(params)
@@ -223,18 +206,13 @@ def dialed(request: HttpRequest) -> HttpResponse:
     return _voicemail(hotline, params, language)
 
 
-@public
-@csrf_exempt
-@require_POST
-def screen(request: HttpRequest) -> HttpResponse:
+@twilio_webhook
+def screen(request: HttpRequest, params: dict[str, str]) -> HttpResponse:
     """Played to the person who answered, before the caller is connected: press 1 to take it.
 
     A voicemail box that picks up an operator's phone presses nothing, so it never takes the
     call: the caller goes on to the next stage instead of into a volunteer's mailbox.
     """
-    params = signed_params(request)
-    if params is None:
-        return HttpResponseForbidden()
     caller_language = _language(request.GET.get("lang", ""))
     twiml = Response()
     gather = twiml.add(
@@ -252,28 +230,18 @@ def screen(request: HttpRequest) -> HttpResponse:
     return twiml.http()
 
 
-@public
-@csrf_exempt
-@require_POST
-def screened(request: HttpRequest) -> HttpResponse:
+@twilio_webhook
+def screened(request: HttpRequest, params: dict[str, str]) -> HttpResponse:
     """The answerer's key: 1 connects the caller; anything else hangs up this phone only."""
-    params = signed_params(request)
-    if params is None:
-        return HttpResponseForbidden()
     twiml = Response()
     if params.get("Digits", "").strip() != "1":
         twiml.add(None, "Hangup")
     return twiml.http()
 
 
-@public
-@csrf_exempt
-@require_POST
-def recorded(request: HttpRequest) -> HttpResponse:
+@twilio_webhook
+def recorded(request: HttpRequest, params: dict[str, str]) -> HttpResponse:
     """The caller finished the message (the recording itself arrives at `recording`)."""
-    params = signed_params(request)
-    if params is None:
-        return HttpResponseForbidden()
     language = _language(request.GET.get("lang", ""))
     duration = params.get("RecordingDuration", "")
     with translation.override(language):
@@ -284,14 +252,9 @@ def recorded(request: HttpRequest) -> HttpResponse:
         return _goodbye(language, _("We did not get a message. Goodbye."))
 
 
-@public
-@csrf_exempt
-@require_POST
-def recording(request: HttpRequest) -> HttpResponse:
+@twilio_webhook
+def recording(request: HttpRequest, params: dict[str, str]) -> HttpResponse:
     """The provider's recording-status callback: store the voicemail, make the report."""
-    params = signed_params(request)
-    if params is None:
-        return HttpResponseForbidden()
     call_sid = params.get("CallSid", "")
     recording_sid = params.get("RecordingSid", "")
     status = params.get("RecordingStatus", "").strip().lower()

@@ -31,7 +31,6 @@ from defensa.accompaniment.actions.base import (
     REMINDER_MESSAGE,
     RESCHEDULED_MESSAGE,
     WITHDRAWN_MESSAGE,
-    hash_token,
 )
 from defensa.accompaniment.actions.checkins import (
     CHECKIN_STEPS,
@@ -87,7 +86,6 @@ __all__ = [
     "escalate_missed",
     "find_companion",
     "find_feed_user",
-    "hash_token",
     "link_problem",
     "new_feed_token",
     "reveal_identity",

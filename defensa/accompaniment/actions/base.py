@@ -1,9 +1,8 @@
-"""What the accompaniment actions share: message names, link-token hashing,
-and the one audit record of each action (on the linked case's timeline when there is one)."""
+"""What the accompaniment actions share: message names, and the one audit record of each
+action (on the linked case's timeline when there is one)."""
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from defensa.accompaniment.models import Appointment
@@ -73,7 +72,3 @@ def record_step(
             appointment=appointment.pk,
             **data,
         )
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()

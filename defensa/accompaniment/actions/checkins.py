@@ -3,7 +3,6 @@ out safe, detained, rescheduled)."""
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import datetime as dt
 from typing import Any
@@ -11,19 +10,18 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django.utils.crypto import salted_hmac
 
 from defensa.accompaniment.actions.base import (
     DETAINED_FAMILY_MESSAGE,
     DETAINED_LEGAL_MESSAGE,
     RESCHEDULED_MESSAGE,
     case_of,
-    hash_token,
     record_step,
 )
 from defensa.accompaniment.models import Appointment, Companion, CompanionStatus, Outcome, Status
 from defensa.committees.teams import tell_legal_team
 from defensa.core import crypto
+from defensa.core.tokens import derived_token, hash_token, is_plausible
 from defensa.core.transitions import IllegalTransition
 from defensa.notify.actions import Address, queue_message
 from defensa.notify.models import Priority
@@ -32,15 +30,10 @@ CHECKIN_STEPS = ("arrived", *Outcome.values)
 
 
 def companion_token(companion: Companion) -> str:
-    """The check-in link's secret: HMAC-SHA256 of the row under SECRET_KEY (URL-safe).
-
-    Derived, not stored: the worker recomputes it when it renders a reminder, so neither the
-    database nor the outbox holds a working link.
-    """
-    mac = salted_hmac(
-        "defensa.accompaniment.checkin", f"{companion.pk}:{companion.nonce}", algorithm="sha256"
-    )
-    return base64.urlsafe_b64encode(mac.digest()).rstrip(b"=").decode("ascii")
+    """The check-in link's secret, derived from the row (defensa/core/tokens.py): the worker
+    recomputes it when it renders a reminder, so neither the database nor the outbox holds a
+    working link."""
+    return derived_token("defensa.accompaniment.checkin", f"{companion.pk}:{companion.nonce}")
 
 
 def checkin_path(companion: Companion) -> str:
@@ -54,7 +47,7 @@ def checkin_link(companion: Companion) -> str:
 
 
 def find_companion(token: str) -> Companion | None:
-    if not token or len(token) > 200:
+    if not is_plausible(token):
         return None
     return (
         Companion.objects.select_related(

@@ -10,10 +10,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from defensa.accompaniment.actions.base import hash_token
 from defensa.accompaniment.models import Appointment, CompanionStatus, FeedToken, Status
 from defensa.accounts.models import User
 from defensa.audit.log import record
+from defensa.core.tokens import hash_token, is_plausible
 
 
 def upcoming_for(user: User, *, since: dt.datetime | None = None) -> list[Appointment]:
@@ -63,7 +63,7 @@ def revoke_feed(user: User, *, actor: Any) -> bool:
 
 
 def find_feed_user(token: str) -> User | None:
-    if not token or len(token) > 200:
+    if not is_plausible(token):
         return None
     feed = FeedToken.objects.filter(token_hash=hash_token(token)).select_related("user").first()
     if feed is None or not feed.user.is_active:

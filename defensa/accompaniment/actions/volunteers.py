@@ -12,13 +12,13 @@ from django.utils import timezone
 from defensa.accompaniment.actions.base import (
     CONFIRMED_MESSAGE,
     WITHDRAWN_MESSAGE,
-    hash_token,
     record_step,
 )
 from defensa.accompaniment.actions.checkins import companion_token
 from defensa.accompaniment.models import Appointment, Companion, CompanionStatus, Status
 from defensa.accounts.models import User
 from defensa.committees.teams import tell_legal_team
+from defensa.core.tokens import hash_token
 from defensa.core.transitions import IllegalTransition
 from defensa.notify.actions import queue_message
 from defensa.notify.models import Priority

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from defensa.notify.tests.procs import workers
-from defensa.notify.tests.twilio_peer import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER
+from defensa.testing.peers.twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER
 
 __all__ = ["workers"]
 

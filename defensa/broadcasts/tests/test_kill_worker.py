@@ -7,7 +7,7 @@ import signal
 import time
 
 from defensa.notify.tests.procs import stop, wait_until
-from defensa.notify.tests.twilio_peer import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER
+from defensa.testing.peers.twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER
 
 PEOPLE = 60
 THREADS = 3

@@ -155,3 +155,27 @@ def test_erasing_a_plan_shreds_its_key(client_as, net):
     assert not EmergencyPlan.objects.exists()
     key.refresh_from_db()
     assert key.shredded
+
+
+def test_a_member_cannot_set_off_and_cancel_their_plan_over_and_over(client_as, net, settings):
+    # Issue 9, point 13: each trigger alerts the contacts and the legal team and each cancel
+    # tells them it was a false alarm; one account must not be a way to flood them.
+    settings.PLAN_SELF_TRIGGERS_PER_HOUR = 3
+    plan = canary_plan(net)
+    client = client_as(net.mo)
+    for _ in range(3):
+        assert client.post(reverse("plans:trigger_mine"), {"confirm": "on"}).status_code == 302
+        trigger = PlanTrigger.objects.filter(cancelled_at__isnull=True).get()
+        client.post(reverse("plans:cancel", args=[trigger.pk]))
+    before = (PlanTrigger.objects.count(), Delivery.objects.count(), Case.objects.count())
+    refused = client.post(reverse("plans:trigger_mine"), {"confirm": "on"}, follow=True)
+    assert "call the hotline" in refused.content.decode()
+    assert (PlanTrigger.objects.count(), Delivery.objects.count(), Case.objects.count()) == before
+    # A dispatcher (or the hotline) can still set it off: a real detention is never blocked.
+    trigger = plans.trigger_plan(plan, via="dispatcher", actor=net.dani)
+    assert trigger.cancelled_at is None and trigger.case is not None
+    # An hour later the member can again.
+    plans.cancel_trigger(trigger, actor=net.dani)
+    PlanTrigger.objects.update(created_at=timezone.now() - dt.timedelta(minutes=61))
+    assert client.post(reverse("plans:trigger_mine"), {"confirm": "on"}).status_code == 302
+    assert PlanTrigger.objects.filter(cancelled_at__isnull=True, via="self").count() == 1

@@ -9,10 +9,20 @@ Data keys are in the backup only wrapped by the master key, which is not in it: 
 needs the master key too (DEFENSA_MASTER_KEYS), and a key shredded before the backup was
 taken is not in it at all. Sessions are left out (a restore signs everyone out); content
 types and permissions are recreated by `migrate`.
+
+Signed by the server (format 2): age encrypts to public keys, so anyone who has an operator's
+public key can make a file that decrypts; a forged backup could plant an administrator. The
+last member, signature.json, is an HMAC-SHA256 over every other member's name and SHA-256,
+under a key derived (HKDF) from the current master key, which a restore needs anyway.
+`restore` refuses a backup whose signature is missing or wrong before it touches the
+database. Whoever holds the master key (the server itself) can still sign: this stops a
+forgery by someone who holds only the backups or the public keys.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import io
 import json
 import tarfile
@@ -27,7 +37,10 @@ from django.core import serializers
 from django.core.management import call_command
 from django.db import connection
 
-FORMAT = 1
+from defensa.core.crypto.keys import master_keys
+
+FORMAT = 2  # 1: before backups were signed (restored only with accept_unsigned)
+SIGNATURE = "signature.json"
 FIXTURE_FORMAT = "djson"  # JSON keeping microseconds (see serializer.py)
 EXCLUDE = ["contenttypes", "auth.permission", "sessions.session"]
 
@@ -60,6 +73,47 @@ def _register() -> None:
     serializers.register_serializer(FIXTURE_FORMAT, "defensa.core.crypto.serializer")
 
 
+def _signing_key(key_id: str) -> bytes:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    master = master_keys().keys.get(key_id)
+    if master is None:
+        raise BackupError(
+            f"the backup was signed under master key {key_id!r}, which is not configured here"
+        )
+    return HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=b"defensa backup signature v1"
+    ).derive(master)
+
+
+def _digest(members: list[tuple[str, bytes]]) -> bytes:
+    """What is signed: each member's name and SHA-256, in the archive's order."""
+    lines = [f"{name}\t{hashlib.sha256(data).hexdigest()}" for name, data in members]
+    return "\n".join(["defensa-backup-v1", *lines]).encode()
+
+
+def _signature(members: list[tuple[str, bytes]], key_id: str) -> bytes:
+    mac = hmac.new(_signing_key(key_id), _digest(members), hashlib.sha256).hexdigest()
+    return json.dumps({"master_key_id": key_id, "hmac_sha256": mac}).encode()
+
+
+def verify_signature(members: list[tuple[str, bytes]]) -> None:
+    """Raise BackupError unless the last member signs all the others under our master key."""
+    if not members or members[-1][0] != SIGNATURE:
+        raise BackupError("the backup is not signed by a Defensa server")
+    try:
+        claimed = json.loads(members[-1][1])
+        key_id, mac = str(claimed["master_key_id"]), str(claimed["hmac_sha256"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise BackupError("the backup's signature cannot be read") from exc
+    expected = hmac.new(_signing_key(key_id), _digest(members[:-1]), hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected, mac):
+        raise BackupError(
+            "the backup's signature does not match: it was changed, or made by someone else"
+        )
+
+
 def make_backup(recipients: list[str]) -> bytes:
     """The whole database and media folder, as age ciphertext for the recipients."""
     targets = recipients_from(recipients)
@@ -76,14 +130,19 @@ def make_backup(recipients: list[str]) -> bytes:
     with connection.cursor() as cursor:
         applied = _applied(cursor)
     manifest = {"format": FORMAT, "database": connection.vendor, "migrations": applied}
+    members = [
+        ("manifest.json", json.dumps(manifest).encode()),
+        ("data.json", data.getvalue().encode()),
+    ]
+    media = Path(settings.MEDIA_ROOT)
+    if media.exists():
+        for path in sorted(p for p in media.rglob("*") if p.is_file()):
+            members.append((f"media/{path.relative_to(media).as_posix()}", path.read_bytes()))
+    members.append((SIGNATURE, _signature(members, master_keys().current_id)))
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode="w") as tar:
-        _add(tar, "manifest.json", json.dumps(manifest).encode())
-        _add(tar, "data.json", data.getvalue().encode())
-        media = Path(settings.MEDIA_ROOT)
-        if media.exists():
-            for path in sorted(p for p in media.rglob("*") if p.is_file()):
-                _add(tar, f"media/{path.relative_to(media).as_posix()}", path.read_bytes())
+        for name, content in members:
+            _add(tar, name, content)
     return pyrage.encrypt(raw.getvalue(), targets)
 
 
@@ -112,19 +171,42 @@ def _database_is_empty() -> bool:
     return True
 
 
-def restore_backup(blob: bytes, identity_text: str) -> dict:
-    """Decrypt and load a backup into this (migrated, empty) database and media folder."""
+def _members(raw: bytes) -> list[tuple[str, bytes]]:
+    found = []
+    with tarfile.open(fileobj=io.BytesIO(raw), mode="r") as tar:
+        for member in tar.getmembers():
+            if member.isfile():
+                found.append((member.name, tar.extractfile(member).read()))  # type: ignore[union-attr]
+    return found
+
+
+def restore_backup(blob: bytes, identity_text: str, *, accept_unsigned: bool = False) -> dict:
+    """Decrypt, check the server's signature, and load a backup into this (migrated, empty)
+    database and media folder. `accept_unsigned` admits a backup made before backups were
+    signed (format 1), and only that."""
     try:
         raw = pyrage.decrypt(blob, _identities(identity_text))
     except pyrage.DecryptError as exc:
         raise BackupError("this identity does not open the backup") from exc
+    members = _members(raw)
+    try:
+        manifest = json.loads(dict(members)["manifest.json"])
+    except (KeyError, ValueError) as exc:
+        raise BackupError("the backup has no readable manifest") from exc
+    if manifest.get("format") == FORMAT:
+        verify_signature(members)
+    elif manifest.get("format") == 1:
+        if not accept_unsigned:  # anyone with an operator's public key can make one
+            raise BackupError(
+                "this backup is not signed (made before backups were signed): restore it "
+                "only if you know where it came from, with --accept-unsigned"
+            )
+    else:
+        raise BackupError(f"unknown backup format {manifest.get('format')!r}")
     if not _database_is_empty():
         raise BackupError("the database is not empty: restore only into a fresh, migrated one")
     media = Path(settings.MEDIA_ROOT).resolve()
     with tarfile.open(fileobj=io.BytesIO(raw), mode="r") as tar:
-        manifest = json.loads(tar.extractfile("manifest.json").read())  # type: ignore[union-attr]
-        if manifest.get("format") != FORMAT:
-            raise BackupError(f"unknown backup format {manifest.get('format')!r}")
         data = tar.extractfile("data.json").read()  # type: ignore[union-attr]
         with tempfile.TemporaryDirectory() as tmp:
             _register()

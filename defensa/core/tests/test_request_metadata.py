@@ -70,13 +70,16 @@ def test_middleware_replaces_metadata_with_a_source_tag(rf: RequestFactory) -> N
     assert CANARY_IP not in first.source_tag  # type: ignore[attr-defined]
 
 
-def test_forwarded_for_decides_the_tag_when_present(rf: RequestFactory) -> None:
-    # Behind a proxy every request comes from the proxy; the first forwarded address is
-    # the visitor, so two visitors behind one proxy get different tags.
+def test_forwarded_for_decides_the_tag_behind_a_trusted_proxy(
+    rf: RequestFactory, settings: Settings
+) -> None:
+    # Behind a proxy every request comes from the proxy; the address it appended is the
+    # visitor, so two visitors behind one proxy get different tags.
+    settings.TRUSTED_PROXIES = ["10.0.0.1"]
     seen: list[HttpRequest] = []
     scrub = ScrubRequestMetadataMiddleware(lambda r: seen.append(r) or HttpResponse())
     for visitor in ("198.51.100.1", "198.51.100.2"):
-        scrub(rf.get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=f"{visitor}, 10.0.0.1"))
+        scrub(rf.get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=visitor))
     assert seen[0].source_tag != seen[1].source_tag  # type: ignore[attr-defined]
 
 

@@ -36,9 +36,6 @@ from defensa.demo.network import (
     build,
 )
 from defensa.incidents.models import Incident
-from defensa.voice.tests.voice_peer import voice_peer
-
-__all__ = ["voice_peer"]
 
 EXPECTED_LOCALS = {
     "Boyle Heights": ["90033"],

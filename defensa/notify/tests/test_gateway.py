@@ -15,12 +15,12 @@ from defensa.audit.models import AuditEntry
 from defensa.notify import inbound as inbound_registry
 from defensa.notify.actions import Address
 from defensa.notify.models import AttemptStatus, Delivery, OptOut, Priority, Status
-from defensa.notify.tests.gateway_peer import SIGNING_KEY, WEBHOOK_TOKEN
 from defensa.notify.tests.helpers import make_due, queue, run_worker
 from defensa.notify.tests.test_worker import windows_over
 from defensa.notify.transports import Rate, transport_for_channel
 from defensa.notify.transports.gateway import message_id, signature, signature_is_valid
 from defensa.notify.transports.gateway.webhook import e164
+from defensa.testing.peers.gateway import SIGNING_KEY, WEBHOOK_TOKEN
 
 pytestmark = pytest.mark.django_db
 

@@ -11,10 +11,10 @@ from django.utils import timezone
 from defensa.notify.actions import Address, chosen_channels
 from defensa.notify.models import AttemptStatus, Delivery, Priority, Status
 from defensa.notify.tests.helpers import make_due, queue, run_worker
-from defensa.notify.tests.signal_peer import ACCOUNT
 from defensa.notify.tests.test_worker import windows_over
 from defensa.notify.transports import Rate
 from defensa.notify.transports.signal import SignalTransport, classify
+from defensa.testing.peers.signal import ACCOUNT
 
 pytestmark = pytest.mark.django_db
 

@@ -17,9 +17,9 @@ from defensa.notify.actions import Address
 from defensa.notify.models import AttemptStatus, Delivery, OptOut, Priority, Status
 from defensa.notify.tests.helpers import make_due, queue, run_worker
 from defensa.notify.tests.test_worker import windows_over
-from defensa.notify.tests.twilio_peer import AUTH_TOKEN
 from defensa.notify.transports import Rate
 from defensa.notify.transports.twilio import signature, signature_is_valid
+from defensa.testing.peers.twilio import AUTH_TOKEN
 
 pytestmark = pytest.mark.django_db
 

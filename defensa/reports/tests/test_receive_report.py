@@ -190,7 +190,7 @@ def test_bad_channel_or_key_is_refused() -> None:
 
 
 def test_a_failure_inside_the_write_leaves_no_partial_rows(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import defensa.incidents.timeline as timeline
+    import defensa.audit.timeline as timeline
 
     def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise RuntimeError("disk full")

@@ -15,10 +15,10 @@ from defensa.audit.models import AuditEntry
 from defensa.incidents.models import Incident
 from defensa.notify import messages
 from defensa.notify.models import Delivery
-from defensa.notify.tests.twilio_peer import AUTH_TOKEN
 from defensa.notify.transports.twilio import signature
 from defensa.reports.models import Report, SmsText
 from defensa.reports.sms import detect_language, read_place, sender_digest
+from defensa.testing.peers.twilio import AUTH_TOKEN
 
 pytestmark = pytest.mark.django_db
 

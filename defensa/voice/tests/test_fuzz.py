@@ -12,9 +12,9 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from defensa.reports.models import Report
+from defensa.testing.peers.voice import BASE, client_poster
 from defensa.voice import actions
 from defensa.voice.models import Voicemail, VoicemailStatus
-from defensa.voice.tests.voice_peer import BASE, client_poster
 
 pytestmark = pytest.mark.django_db
 

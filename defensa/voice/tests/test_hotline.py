@@ -16,9 +16,9 @@ from defensa.committees.models import Shift
 from defensa.core import crypto
 from defensa.core.testing import join, make_user
 from defensa.reports.models import Report
+from defensa.testing.peers.voice import AUDIO
 from defensa.voice import actions
 from defensa.voice.models import Hotline, Voicemail, VoicemailStatus
-from defensa.voice.tests.voice_peer import AUDIO
 
 pytestmark = pytest.mark.django_db
 
@@ -254,7 +254,7 @@ def test_a_voicemail_is_stored_deleted_at_the_provider_and_becomes_a_callback_re
 
 
 def test_a_second_recording_callback_changes_nothing(hotline, voice_peer, client):
-    from defensa.voice.tests.voice_peer import client_poster
+    from defensa.testing.peers.voice import client_poster
 
     call = _voicemail_call(voice_peer)
     before = (Report.objects.count(), AuditEntry.objects.count())

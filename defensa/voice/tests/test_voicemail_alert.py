@@ -9,6 +9,7 @@ from defensa.audit.models import AuditEntry
 from defensa.core.testing import join, make_user
 from defensa.notify import messages
 from defensa.notify.models import Delivery, Priority
+from defensa.testing.peers.voice import AUDIO, client_poster
 from defensa.voice.models import Voicemail
 from defensa.voice.tests.test_hotline import (
     CALLER,
@@ -18,7 +19,6 @@ from defensa.voice.tests.test_hotline import (
     media,
     on_shift_now,
 )
-from defensa.voice.tests.voice_peer import AUDIO, client_poster
 
 __all__ = ["hotline", "media"]
 pytestmark = pytest.mark.django_db

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import signal
-import time
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils.dateparse import parse_datetime
 
 from defensa.cases.actions import escalate_case_tasks
+from defensa.core.periodic import PeriodicCommand
 
 
 def _instant(value: str) -> dt.datetime:
@@ -22,16 +21,13 @@ def _instant(value: str) -> dt.datetime:
     return parsed
 
 
-class Command(BaseCommand):
+class Command(PeriodicCommand):
     help = "Escalate overdue case tasks (the 48-hour attorney consultation) to the legal team."
 
+    at: dt.datetime | None = None
+
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument(
-            "--every",
-            type=int,
-            default=0,
-            help="Keep running, one pass every this many seconds (0: one pass and exit).",
-        )
+        super().add_arguments(parser)
         parser.add_argument(
             "--now",
             type=str,
@@ -39,25 +35,10 @@ class Command(BaseCommand):
             help="Pretend it is this time (ISO 8601 with offset): for tests and drills.",
         )
 
-    def handle(self, *args: Any, every: int = 0, now: str = "", **options: Any) -> None:
-        at = _instant(now) if now else None
-        stopping = False
+    def handle(self, *args: Any, now: str = "", **options: Any) -> None:
+        self.at = _instant(now) if now else None  # a bad --now fails before the first pass
+        super().handle(*args, **options)
 
-        def request_stop(signum: int, frame: Any) -> None:
-            nonlocal stopping
-            stopping = True
-
-        if every > 0:
-            signal.signal(signal.SIGTERM, request_stop)
-            signal.signal(signal.SIGINT, request_stop)
-        while True:
-            escalated = escalate_case_tasks(now=at)
-            if options.get("verbosity", 1) > 1 or escalated:
-                self.stdout.write(f"escalated {escalated} overdue task(s)")
-            if every <= 0:
-                return
-            deadline = time.monotonic() + every
-            while not stopping and time.monotonic() < deadline:
-                time.sleep(0.2)
-            if stopping:
-                return
+    def one_pass(self, **options: Any) -> None:
+        escalated = escalate_case_tasks(now=self.at)
+        self.say(f"escalated {escalated} overdue task(s)", news=bool(escalated))

@@ -7,8 +7,10 @@ PostgreSQL database.
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
+import tarfile
 from pathlib import Path
 
 import pyrage
@@ -114,14 +116,55 @@ def round_trip(tmp_path: Path, src_url: str = "", dst_url: str = "") -> None:
     again = manage(dst, "restore", str(out), "--identity", str(tmp_path / "id.txt"))
     assert again.returncode != 0 and "not empty" in again.stderr
 
-    # The master key is not in the backup: restored elsewhere without it, nothing opens.
+    # Issue 9, point 13: backups are signed by the server. Anyone with an operator's public
+    # key can make an age file; a changed or forged one is refused before anything is loaded.
+    forged = _forge(blob, identity, tmp_path)
+    for name, why in (("changed", "does not match"), ("unsigned", "not signed")):
+        refused = manage(dst, "restore", str(forged[name]), "--identity", str(tmp_path / "id.txt"))
+        assert refused.returncode != 0 and why in refused.stderr, refused.stderr
+    # An old, unsigned backup passes only when the operator says so (then: "not empty" here).
+    legacy = manage(
+        dst, "restore", str(forged["legacy"]), "--identity", str(tmp_path / "id.txt"),
+        "--accept-unsigned",
+    )  # fmt: skip
+    assert legacy.returncode != 0 and "not empty" in legacy.stderr
+
+    # The master key is not in the backup: elsewhere, without it, the signature cannot even be
+    # checked and nothing is restored.
     other = install_env(tmp_path / "other", "", DEFENSA_MASTER_KEYS=generate_entry("k1"))
     migrate(other)
-    assert (
-        manage(other, "restore", str(out), "--identity", str(tmp_path / "id.txt")).returncode == 0
-    )
-    lost = json.loads(shell(other, READ).strip().splitlines()[-1])
-    assert {v for k, v in lost.items() if k.isdigit() and v} == {"WRONGKEY"}
+    elsewhere = manage(other, "restore", str(out), "--identity", str(tmp_path / "id.txt"))
+    assert elsewhere.returncode != 0 and "signature" in elsewhere.stderr
+    count = "from defensa.reports.models import Report; print(Report.objects.count())"
+    assert shell(other, count).strip().splitlines()[-1] == "0"
+
+
+def _forge(blob: bytes, identity, tmp_path: Path) -> dict[str, Path]:  # type: ignore[no-untyped-def]
+    """What someone holding the backup, the identity and only public keys could make."""
+    raw = pyrage.decrypt(blob, [identity])
+    with tarfile.open(fileobj=io.BytesIO(raw)) as tar:
+        members = [(m.name, tar.extractfile(m).read()) for m in tar.getmembers() if m.isfile()]  # type: ignore[union-attr]
+    changed = [
+        (n, d.replace(CONTROL.encode(), b"planted") if n == "data.json" else d) for n, d in members
+    ]
+    assert changed != members
+    unsigned = [m for m in members if m[0] != "signature.json"]
+    legacy = [
+        (n, json.dumps({**json.loads(d), "format": 1}).encode() if n == "manifest.json" else d)
+        for n, d in unsigned
+    ]
+    found = {}
+    for name, content in (("changed", changed), ("unsigned", unsigned), ("legacy", legacy)):
+        out = io.BytesIO()
+        with tarfile.open(fileobj=out, mode="w") as tar:
+            for member, data in content:
+                info = tarfile.TarInfo(member)
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data))
+        path = tmp_path / f"{name}.age"
+        path.write_bytes(pyrage.encrypt(out.getvalue(), [identity.to_public()]))
+        found[name] = path
+    return found
 
 
 def test_backup_and_restore_on_sqlite(tmp_path: Path) -> None:

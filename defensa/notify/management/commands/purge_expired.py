@@ -12,13 +12,13 @@ import datetime as dt
 import logging
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError
 from django.db import transaction
 from django.utils import timezone
 
 from defensa.accounts.models import User
 from defensa.audit.log import record
-from defensa.core.periodic import run_every
+from defensa.core.periodic import PeriodicCommand
 from defensa.core.retention import purge
 from defensa.notify.actions import queue_message
 from defensa.notify.models import Priority
@@ -63,26 +63,15 @@ def run_once(now: dt.datetime | None = None) -> str:
     return result.summary()
 
 
-class Command(BaseCommand):
+class Command(PeriodicCommand):
     help = "Delete or blank everything past its classified retention; shred its data keys."
 
-    def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument(
-            "--every",
-            type=int,
-            default=0,
-            help="Keep running, one pass every this many seconds (0: one pass and exit).",
-        )
-
-    def handle(self, *args: Any, every: int = 0, **options: Any) -> None:
-        def one_pass() -> None:
-            try:
-                summary = run_once()
-                if options.get("verbosity", 1) > 0:
-                    self.stdout.write(f"purge_expired: {summary}")
-            except CommandError as exc:
-                if every <= 0:
-                    raise
-                self.stderr.write(str(exc))  # in the loop: tried again at the next pass
-
-        run_every(every, one_pass)
+    def one_pass(self, **options: Any) -> None:
+        try:
+            summary = run_once()
+            if self.verbosity > 0:
+                self.stdout.write(f"purge_expired: {summary}")
+        except CommandError as exc:
+            if self.every <= 0:
+                raise
+            self.stderr.write(str(exc))  # in the loop: tried again at the next pass

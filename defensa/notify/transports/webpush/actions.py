@@ -17,20 +17,28 @@ from defensa.notify.transports.webpush.models import PushSubscription, endpoint_
 MAX_DEVICES = 10
 
 
+class EndpointTaken(Exception):
+    """The endpoint is another account's device: it is refused, never moved."""
+
+
 @transaction.atomic
 def add_subscription(
     user: User, *, endpoint: str, p256dh: str, auth: str, actor: User
 ) -> PushSubscription:
     """Keep a device's subscription (validated by the caller) and turn device notifications on.
 
-    One browser has one endpoint: if another account had it (a shared phone), it moves to
-    this person, since only the one signed in on the device now can have handed it over.
+    One browser has one endpoint. If another account has it, it is refused (EndpointTaken):
+    whoever learned an endpoint could otherwise take a person's alerts off their phone. On a
+    shared phone, the first person turns device notifications off there, then the next one
+    turns them on.
     """
     sub = (
         PushSubscription.objects.select_for_update()
         .filter(endpoint_digest=endpoint_digest(endpoint))
         .first()
     )
+    if sub is not None and sub.user_id != user.pk:
+        raise EndpointTaken
     if sub is None:
         sub = PushSubscription(endpoint=endpoint)
     sub.user = user

@@ -47,9 +47,19 @@ def subscribe(request: HttpRequest) -> HttpResponse:
     problem = keys.endpoint_problem(endpoint) or keys.keys_problem(p256dh, auth)
     if problem:
         return _answer(False, problem, 400)
-    actions.add_subscription(
-        _user(request), endpoint=endpoint, p256dh=p256dh, auth=auth, actor=_user(request)
-    )
+    try:
+        actions.add_subscription(
+            _user(request), endpoint=endpoint, p256dh=p256dh, auth=auth, actor=_user(request)
+        )
+    except actions.EndpointTaken:
+        return _answer(
+            False,
+            _(
+                "This browser already gets notifications for another account. Turn them off "
+                "there first (signed in as that person), then try again."
+            ),
+            409,
+        )
     return _answer(True, _("Notifications are on for this device."), 201)
 
 

@@ -22,10 +22,19 @@ class Command(BaseCommand):
         parser.add_argument(
             "--identity", required=True, help="age identity file (AGE-SECRET-KEY-...)."
         )
+        parser.add_argument(
+            "--accept-unsigned",
+            action="store_true",
+            help="also restore a backup made before backups were signed (format 1).",
+        )
 
     def handle(self, *args: Any, input: str, identity: str, **options: Any) -> None:
         try:
-            manifest = restore_backup(Path(input).read_bytes(), Path(identity).read_text())
+            manifest = restore_backup(
+                Path(input).read_bytes(),
+                Path(identity).read_text(),
+                accept_unsigned=options["accept_unsigned"],
+            )
         except (BackupError, OSError) as exc:
             raise CommandError(str(exc)) from exc
         if options["verbosity"] > 0:

@@ -2,10 +2,6 @@ from __future__ import annotations
 
 import pytest
 
-from defensa.notify.transports.webpush.tests.push_peer import push_peer
-
-__all__ = ["push_peer"]
-
 
 @pytest.fixture
 def subscribe(push_peer):  # type: ignore[no-untyped-def]

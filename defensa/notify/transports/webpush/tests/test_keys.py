@@ -12,7 +12,7 @@ from django.core.checks import run_checks
 from django.core.management import CommandError, call_command
 
 from defensa.notify.transports.webpush import keys
-from defensa.notify.transports.webpush.tests.push_peer import b64d, verify_vapid
+from defensa.testing.peers.webpush import b64d, verify_vapid
 
 
 def test_the_command_prints_a_key_pair_that_belongs_together(settings):

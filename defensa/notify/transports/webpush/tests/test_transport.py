@@ -16,7 +16,7 @@ from defensa.notify.tests.helpers import make_due, queue, run_worker
 from defensa.notify.transports import enabled_channels
 from defensa.notify.transports.webpush import keys, transport
 from defensa.notify.transports.webpush.models import PushSent, PushSubscription
-from defensa.notify.transports.webpush.tests.push_peer import b64d, b64e, decrypt
+from defensa.testing.peers.webpush import b64d, b64e, decrypt
 
 pytestmark = pytest.mark.django_db
 

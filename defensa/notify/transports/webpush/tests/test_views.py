@@ -48,10 +48,22 @@ def test_a_member_subscribes_this_device(net, client_as, push_peer):
     assert PushSubscription.objects.filter(user=net.mo).count() == 1
 
 
-def test_a_shared_browser_moves_to_whoever_subscribes_it_now(net, client_as, push_peer):
+def test_another_account_cannot_take_a_known_endpoint(net, client_as, push_peer):
+    # Issue 9, point 13: an endpoint is refused, not moved, when it is another account's.
     device = push_peer.new_device()
-    client_as(net.mo).post(SUBSCRIBE, _fields(device))
-    client_as(net.dani).post(SUBSCRIBE, _fields(device))
+    assert client_as(net.mo).post(SUBSCRIBE, _fields(device)).status_code == 201
+    thief = push_peer.new_device()  # the thief's own keys, the victim's endpoint
+    taken = client_as(net.dani).post(
+        SUBSCRIBE, {"endpoint": device.endpoint, "p256dh": thief.p256dh, "auth": thief.auth}
+    )
+    assert taken.status_code == 409 and taken.json()["ok"] is False
+    assert "another account" in taken.json()["message"]
+    sub = PushSubscription.objects.get()
+    assert (sub.user_id, sub.p256dh, sub.auth) == (net.mo.pk, device.p256dh, device.auth)
+    assert AuditEntry.objects.filter(action="webpush.subscribed").count() == 1
+    # The legitimate path on a shared phone: the first person turns it off, the next turns on.
+    client_as(net.mo).post(UNSUBSCRIBE, {"endpoint": device.endpoint})
+    assert client_as(net.dani).post(SUBSCRIBE, _fields(device)).status_code == 201
     assert list(PushSubscription.objects.values_list("user", flat=True)) == [net.dani.pk]
 
 

@@ -11,13 +11,12 @@ import base64
 import json
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs
 
-import pytest
+from defensa.testing.peers import LoopbackPeer, QuietHandler
 
 ACCOUNT_SID = "AC" + "0" * 32
 AUTH_TOKEN = "peer-auth-token-not-secret"  # noqa: S105
@@ -34,8 +33,7 @@ class SentSMS:
 
 
 @dataclass
-class TwilioPeer:
-    port: int = 0
+class TwilioPeer(LoopbackPeer):
     latency: float = 0.0
     rate_per_second: int = 0  # at most this many accepted in any second; 0: no limit
     messages: list[SentSMS] = field(default_factory=list)
@@ -47,9 +45,27 @@ class TwilioPeer:
     _accepted_at: list[float] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+    def handler(self) -> type[BaseHTTPRequestHandler]:
+        peer = self
+
+        class Handler(QuietHandler):
+            # When the request reached this machine, if a subclass learns it (the benchmarks).
+            arrived = 0.0
+
+            def do_POST(self) -> None:  # noqa: N802
+                raw = self.body().decode()
+                form = {k: v[0] for k, v in parse_qs(raw, keep_blank_values=True).items()}
+                status, body, headers = peer.handle(
+                    self.path,
+                    self.headers.get("Authorization", ""),
+                    self.headers.get("Idempotency-Key", ""),
+                    form,
+                    self.arrived,
+                )
+                data = json.dumps(body).encode()
+                self.reply(status, data, content_type="application/json", headers=headers)
+
+        return Handler
 
     def fail_next(self, status: int, *, code: int = 0, retry_after: str = "") -> None:
         body: dict[str, Any] = {"status": status, "message": "scripted failure"}
@@ -95,56 +111,3 @@ class TwilioPeer:
             if key:
                 self._seen_keys[key] = sid
             return 201, {"sid": sid, "status": "queued"}, {}
-
-
-def _handler(peer: TwilioPeer) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        arrived = 0.0
-
-        def do_POST(self) -> None:  # noqa: N802
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length).decode()
-            form = {k: v[0] for k, v in parse_qs(raw, keep_blank_values=True).items()}
-            status, body, headers = peer.handle(
-                self.path,
-                self.headers.get("Authorization", ""),
-                self.headers.get("Idempotency-Key", ""),
-                form,
-                self.arrived,
-            )
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-            return  # quiet: no request log
-
-    return Handler
-
-
-@pytest.fixture
-def twilio_peer(settings: Any) -> Iterator[TwilioPeer]:
-    """Start the peer on a free loopback port and point the Twilio transport at it."""
-    peer = TwilioPeer()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(peer))
-    peer.port = server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    settings.TWILIO_API_BASE = peer.base_url
-    settings.TWILIO_ACCOUNT_SID = ACCOUNT_SID
-    settings.TWILIO_AUTH_TOKEN = AUTH_TOKEN
-    settings.TWILIO_FROM_NUMBER = FROM_NUMBER
-    settings.TWILIO_WEBHOOK_BASE_URL = "https://defensa.example.org"
-    settings.TWILIO_TIMEOUT = 5
-    settings.TWILIO_RATE = ""
-    settings.NOTIFY_CONSOLE = False
-    try:
-        yield peer
-    finally:
-        server.shutdown()
-        server.server_close()

@@ -13,14 +13,12 @@ import base64
 import json
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-import pytest
-
 from defensa.notify.transports.gateway import signature
+from defensa.testing.peers import LoopbackPeer, QuietHandler
 
 USERNAME = "sms"
 PASSWORD = "peer-gateway-password"  # noqa: S105
@@ -38,17 +36,29 @@ class GatewaySMS:
 
 
 @dataclass
-class GatewayPeer:
-    port: int = 0
+class GatewayPeer(LoopbackPeer):
     latency: float = 0.0
     messages: list[GatewaySMS] = field(default_factory=list)
     requests: int = 0
     _script: list[tuple[int, dict[str, Any], dict[str, str]]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+    def handler(self) -> type[BaseHTTPRequestHandler]:
+        peer = self
+
+        class Handler(QuietHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                try:
+                    payload = json.loads(self.body())
+                except ValueError:
+                    payload = None
+                status, body, headers = peer.handle(
+                    self.path, self.headers.get("Authorization", ""), payload
+                )
+                data = json.dumps(body).encode()
+                self.reply(status, data, content_type="application/json", headers=headers)
+
+        return Handler
 
     def fail_next(self, status: int, *, message: str = "", retry_after: str = "") -> None:
         body: dict[str, Any] = {"message": message or "scripted failure"}
@@ -139,55 +149,3 @@ class GatewayPeer:
             "HTTP_X_SIGNATURE": signature(key, body, stamp),
             "HTTP_X_TIMESTAMP": stamp,
         }
-
-
-def _handler(peer: GatewayPeer) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length)
-            try:
-                payload = json.loads(raw)
-            except ValueError:
-                payload = None
-            status, body, headers = peer.handle(
-                self.path, self.headers.get("Authorization", ""), payload
-            )
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-            return
-
-    return Handler
-
-
-@pytest.fixture
-def gateway_peer(settings: Any) -> Iterator[GatewayPeer]:
-    """Start the peer on a free loopback port and point the gateway transport at it."""
-    peer = GatewayPeer()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(peer))
-    peer.port = server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    settings.SMS_GATEWAY_URL = peer.base_url
-    settings.SMS_GATEWAY_USERNAME = USERNAME
-    settings.SMS_GATEWAY_PASSWORD = PASSWORD
-    settings.SMS_GATEWAY_RATE = ""
-    settings.SMS_GATEWAY_TIMEOUT = 5
-    settings.SMS_GATEWAY_WEBHOOK_TOKEN = WEBHOOK_TOKEN
-    settings.SMS_GATEWAY_SIGNING_KEY = SIGNING_KEY
-    # Only the gateway: no Twilio in front of it, no console fallback behind it.
-    settings.TWILIO_ACCOUNT_SID = ""
-    settings.NOTIFY_CONSOLE = False
-    try:
-        yield peer
-    finally:
-        server.shutdown()
-        server.server_close()

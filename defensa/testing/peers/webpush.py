@@ -21,18 +21,18 @@ import json
 import secrets
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-import pytest
 from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from defensa.testing.peers import LoopbackPeer, QuietHandler
 
 
 def b64d(text: str) -> bytes:
@@ -131,8 +131,7 @@ class Received:
 
 
 @dataclass
-class PushPeer:
-    port: int = 0
+class PushPeer(LoopbackPeer):
     vapid_public_key: str = ""
     devices: dict[str, Device] = field(default_factory=dict)
     received: list[Received] = field(default_factory=list)
@@ -143,7 +142,19 @@ class PushPeer:
 
     @property
     def origin(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return self.base_url
+
+    def handler(self) -> type[BaseHTTPRequestHandler]:
+        peer = self
+
+        class Handler(QuietHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                body = self.body()
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                status, extra = peer.handle(self.path, headers, body)
+                self.reply(status, headers=extra)
+
+        return Handler
 
     def new_device(self, application_server_key: str | None = None) -> Device:
         token = secrets.token_urlsafe(24)
@@ -221,47 +232,3 @@ class PushPeer:
 
 
 _B64URL_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
-
-
-def _handler(peer: PushPeer) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length)
-            headers = {k.lower(): v for k, v in self.headers.items()}
-            status, extra = peer.handle(self.path, headers, body)
-            self.send_response(status)
-            self.send_header("Content-Length", "0")
-            for name, value in extra.items():
-                self.send_header(name, value)
-            self.end_headers()
-
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-            return
-
-    return Handler
-
-
-@pytest.fixture
-def push_peer(settings: Any) -> Iterator[PushPeer]:
-    """Start the peer on a free loopback port, with a fresh VAPID key pair for us."""
-    from defensa.notify.transports.webpush import keys
-
-    private, public = keys.generate()
-    peer = PushPeer(vapid_public_key=public)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(peer))
-    peer.port = server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    settings.WEBPUSH_VAPID_PRIVATE_KEY = private
-    settings.WEBPUSH_VAPID_SUBJECT = "mailto:alerts@defensa.test"
-    settings.WEBPUSH_ALLOWED_HOSTS = ["http://127.0.0.1"]
-    settings.WEBPUSH_RATE = ""
-    settings.WEBPUSH_TIMEOUT = 5
-    settings.WEBPUSH_TTL = 3600
-    settings.NOTIFY_CONSOLE = False
-    try:
-        yield peer
-    finally:
-        server.shutdown()
-        server.server_close()

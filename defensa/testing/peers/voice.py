@@ -14,15 +14,14 @@ import base64
 import itertools
 import threading
 import xml.etree.ElementTree as ET  # noqa: S405 (our own TwiML, in tests)
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-import pytest
-
-from defensa.notify.tests.twilio_peer import ACCOUNT_SID, AUTH_TOKEN
 from defensa.notify.transports.twilio import signature
+from defensa.testing.peers import LoopbackPeer, QuietHandler
+from defensa.testing.peers.twilio import ACCOUNT_SID, AUTH_TOKEN
 
 BASE = "https://defensa.example.org"
 INCOMING = f"{BASE}/voice/incoming/"
@@ -72,16 +71,29 @@ class Recording:
 
 
 @dataclass
-class VoicePeer:
+class VoicePeer(LoopbackPeer):
     post: Post | None = None
-    port: int = 0
     recordings: dict[str, Recording] = field(default_factory=dict)
     fail_fetches: int = 0  # answer this many media requests with a 500 first
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+    def handler(self) -> type[BaseHTTPRequestHandler]:
+        peer = self
+
+        class Handler(QuietHandler):
+            def _answer(self, method: str) -> None:
+                status, kind, body = peer.media(
+                    method, self.path, self.headers.get("Authorization", "")
+                )
+                self.reply(status, body, content_type=kind)
+
+            def do_GET(self) -> None:  # noqa: N802
+                self._answer("GET")
+
+            def do_DELETE(self) -> None:  # noqa: N802
+                self._answer("DELETE")
+
+        return Handler
 
     # The call -------------------------------------------------------------------------
 
@@ -300,32 +312,6 @@ class _Script:
     duration: int
 
 
-def _handler(peer: VoicePeer) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def _answer(self, method: str) -> None:
-            status, kind, body = peer.media(
-                method, self.path, self.headers.get("Authorization", "")
-            )
-            self.send_response(status)
-            if kind:
-                self.send_header("Content-Type", kind)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            if body:
-                self.wfile.write(body)
-
-        def do_GET(self) -> None:  # noqa: N802
-            self._answer("GET")
-
-        def do_DELETE(self) -> None:  # noqa: N802
-            self._answer("DELETE")
-
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-            return
-
-    return Handler
-
-
 def client_poster(client: Any) -> Post:
     """POST signed webhooks through Django's test client, as Twilio would over HTTPS."""
 
@@ -339,24 +325,3 @@ def client_poster(client: Any) -> Post:
         return response.status_code, response.content.decode()
 
     return post
-
-
-@pytest.fixture
-def voice_peer(settings: Any, client: Any) -> Iterator[VoicePeer]:
-    """The peer on a free loopback port, our Twilio settings pointed at it."""
-    peer = VoicePeer()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(peer))
-    peer.port = server.server_address[1]
-    peer.post = client_poster(client)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    settings.TWILIO_API_BASE = peer.base_url
-    settings.TWILIO_ACCOUNT_SID = ACCOUNT_SID
-    settings.TWILIO_AUTH_TOKEN = AUTH_TOKEN
-    settings.TWILIO_WEBHOOK_BASE_URL = BASE
-    settings.TWILIO_TIMEOUT = 5
-    try:
-        yield peer
-    finally:
-        server.shutdown()
-        server.server_close()

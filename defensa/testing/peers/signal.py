@@ -9,28 +9,38 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-import pytest
+from defensa.testing.peers import LoopbackPeer, QuietHandler
 
 ACCOUNT = "+12135550199"
 
 
 @dataclass
-class SignalPeer:
-    port: int = 0
+class SignalPeer(LoopbackPeer):
     latency: float = 0.0
     received: list[dict[str, Any]] = field(default_factory=list)  # every request body
     sent: list[tuple[str, str, float]] = field(default_factory=list)  # (recipient, text, at)
     _script: list[tuple[int, Any]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+    def handler(self) -> type[BaseHTTPRequestHandler]:
+        peer = self
+
+        class Handler(QuietHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                raw = self.body()
+                try:
+                    request = json.loads(raw)
+                except ValueError:
+                    request = raw.decode("utf-8", "replace")
+                status, body = peer.handle(self.path, request)
+                data = b"" if body is None else json.dumps(body).encode()
+                self.reply(status, data, content_type="application/json")
+
+        return Handler
 
     def fail_next(self, recipient_type: str, *, retry_after: int | None = None) -> None:
         """Answer the next send as signal-cli does when its only recipient failed."""
@@ -101,46 +111,3 @@ class SignalPeer:
                 "id": rid,
                 "result": {"timestamp": stamp, "results": results},
             }
-
-
-def _handler(peer: SignalPeer) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length)
-            try:
-                request = json.loads(raw)
-            except ValueError:
-                request = raw.decode("utf-8", "replace")
-            status, body = peer.handle(self.path, request)
-            data = b"" if body is None else json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-            return
-
-    return Handler
-
-
-@pytest.fixture
-def signal_peer(settings: Any) -> Iterator[SignalPeer]:
-    """Start the peer on a free loopback port and point the Signal transport at it."""
-    peer = SignalPeer()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(peer))
-    peer.port = server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    settings.SIGNAL_RPC_URL = peer.base_url
-    settings.SIGNAL_ACCOUNT = ACCOUNT
-    settings.SIGNAL_RATE = ""
-    settings.SIGNAL_TIMEOUT = 5
-    settings.NOTIFY_CONSOLE = False
-    try:
-        yield peer
-    finally:
-        server.shutdown()
-        server.server_close()
