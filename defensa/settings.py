@@ -434,6 +434,10 @@ PLAN_SELF_TRIGGERS_PER_HOUR = env_int("DEFENSA_PLAN_SELF_TRIGGERS_PER_HOUR", 3, 
 ACCOMPANIMENT_AUTO_CONFIRM = env_bool("DEFENSA_ACCOMPANIMENT_AUTO_CONFIRM", False)
 ACCOMPANIMENT_GRACE_MINUTES = env_int("DEFENSA_ACCOMPANIMENT_GRACE_MINUTES", 60, minimum=1)
 ACCOMPANIMENT_LINK_HOURS_AFTER = env_int("DEFENSA_ACCOMPANIMENT_LINK_HOURS_AFTER", 12, minimum=1)
+# The check-in link takes "I'm here" and outcomes only from this long before the start.
+ACCOMPANIMENT_CHECKIN_OPENS_MINUTES = env_int(
+    "DEFENSA_ACCOMPANIMENT_CHECKIN_OPENS_MINUTES", 120, minimum=1
+)
 
 # Operations (defensa/ops, docs/operations.md): /healthz answers 503 when a check fails;
 # /metrics (Prometheus) answers only to `Authorization: Bearer <DEFENSA_METRICS_TOKEN>`.

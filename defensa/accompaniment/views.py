@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -289,11 +289,15 @@ def checkin(request: HttpRequest, token: str) -> HttpResponse:
     if problem:
         return _gone(request, problem, 410)
     confirm_detained = False
+    refused = ""
     if request.method == "POST":
         step = request.POST.get("step", "")
         if step not in actions.CHECKIN_STEPS:
             return _gone(request, "unknown", 400)
-        if step == Outcome.DETAINED and request.POST.get("sure") != "yes":
+        refused = actions.step_refused(found, step)
+        if refused:
+            pass  # said on the page below; nothing changes
+        elif step == Outcome.DETAINED and request.POST.get("sure") != "yes":
             confirm_detained = True
         else:
             # A double tap or a second device: show where things stand.
@@ -301,10 +305,19 @@ def checkin(request: HttpRequest, token: str) -> HttpResponse:
                 actions.check_in(found, step, actor=found.volunteer)
             return redirect("accompaniment:checkin", token=token)
     appointment = found.appointment
+    opens, closes = actions.checkin_window(appointment)
+    now = timezone.now()
+    tz = appointment.committee.tz
     return render(
         request,
         "accompaniment/checkin.html",
         {
+            "early": now < opens,
+            "closed": now > closes,
+            "refused": refused,
+            "may_detain": not actions.step_refused(found, Outcome.DETAINED, now),
+            "opens": formats.date_format(opens.astimezone(tz), "D j M, H:i", use_l10n=True),
+            "late_outcomes": [(v, label) for v, label in Outcome.choices if v != Outcome.DETAINED],
             "companion": found,
             "appointment": appointment,
             "when": local_time(appointment),

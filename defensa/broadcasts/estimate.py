@@ -12,7 +12,7 @@ from decimal import Decimal
 from django.conf import settings
 
 from defensa.broadcasts import messages, segments, smscount
-from defensa.notify.actions import address_digest, chosen_channels
+from defensa.notify.actions import address_digests, chosen_channels, optout_key
 from defensa.notify.models import Channel, OptOut
 from defensa.notify.transports import NoTransport, Rate, transport_for_channel
 
@@ -72,6 +72,7 @@ def estimate(broadcast) -> Estimate:  # type: ignore[no-untyped-def]
         "pk", "email", "phone", "language", "notify_email", "notify_sms", "is_active"
     )
     opted = set(OptOut.objects.values_list("channel", "address_digest"))
+    key = optout_key() if opted else b""
     per_channel: dict[str, int] = {}
     per_language: dict[str, int] = {}
     sms_by_language: dict[str, int] = {}
@@ -83,7 +84,9 @@ def estimate(broadcast) -> Estimate:  # type: ignore[no-untyped-def]
         reached = False
         for channel in chosen_channels(user):
             value = user.email if channel == Channel.EMAIL else user.phone
-            if opted and (channel, address_digest(channel, value)) in opted:
+            if opted and any(
+                (channel, digest) in opted for digest in address_digests(channel, value, key)
+            ):
                 opted_out += 1
                 continue
             reached = True

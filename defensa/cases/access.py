@@ -18,7 +18,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from defensa.cases.models import Case, EmergencyPlan, PlanTrigger, Task
+from defensa.cases.models import Case, EmergencyPlan, LegalHold, PlanTrigger, Task
 from defensa.committees.access import AnyUser, committees_for
 from defensa.committees.models import Committee
 from defensa.core.access import active_user, pk_from_url
@@ -51,6 +51,42 @@ def get_task_for(user: AnyUser | None, case: Case, pk: Any) -> Task:
 def case_exists_for_incident(incident: Any) -> bool:
     """What anyone who may see the incident may know: that a case is open, nothing more."""
     return Case.objects.filter(incident=incident).exists()
+
+
+# Legal holds --------------------------------------------------------------------------
+
+
+def holds_for(user: AnyUser | None) -> QuerySet[LegalHold]:
+    """Holds placed by the legal teams the user is on."""
+    return LegalHold.objects.filter(committee__in=committees_for(user, "legal"))
+
+
+def get_hold_for(user: AnyUser | None, pk: Any) -> LegalHold:
+    hold = holds_for(user).filter(pk=pk_from_url(pk)).first()
+    if hold is None:
+        raise Http404
+    return hold
+
+
+def holdable_incident(user: AnyUser | None, reference: str) -> Any:
+    """An incident of a committee whose legal team the user is on, or None."""
+    from defensa.incidents.models import Incident
+
+    reference = (reference or "").strip().upper()
+    if not reference.isalnum() or len(reference) > 8:
+        return None
+    return (
+        Incident.objects.filter(committee__in=committees_for(user, "legal"), reference=reference)
+        .select_related("committee")
+        .first()
+    )
+
+
+def holdable_case(user: AnyUser | None, reference: str) -> Case | None:
+    reference = (reference or "").strip().upper()
+    if not reference.isalnum() or len(reference) > 10:
+        return None
+    return cases_for(user).select_related("committee").filter(reference=reference).first()
 
 
 # Emergency plans ----------------------------------------------------------------------

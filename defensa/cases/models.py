@@ -10,7 +10,7 @@ An emergency plan has its own key. Only the committee's legal team reads a case
 from __future__ import annotations
 
 import datetime as dt
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -134,6 +134,7 @@ class BondStatus(models.TextChoices):
 class Case(models.Model):
     RETENTION_ANCHOR = "updated_at"
     RETENTION_KEEP = Q(status__in=OPEN_STATUSES)
+    LEGAL_HOLD = "legal_hold"
 
     reference = models.CharField(_("reference"), max_length=10, unique=True)
     committee = models.ForeignKey(
@@ -186,6 +187,8 @@ class Case(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
+    # While a LegalHold holds it, nothing of it is purged.
+    legal_hold = models.BooleanField(_("legal hold"), default=False)
 
     _i = c(INTERNAL, CASE_RETENTION, *LEGAL)
     _s = c(SENSITIVE, CASE_RETENTION, "legal-reveal")
@@ -208,6 +211,7 @@ class Case(models.Model):
                 "opened_by",
                 "created_at",
                 "updated_at",
+                "legal_hold",
             ),
             _i,
         ),
@@ -521,3 +525,90 @@ class PlanTrigger(models.Model):
 
     def can_cancel(self, now: dt.datetime | None = None) -> bool:
         return self.cancelled_at is None and (now or timezone.now()) < self.cancel_until
+
+
+# Legal holds ---------------------------------------------------------------------------
+
+
+class LegalHold(models.Model):
+    """The legal team keeps an incident or a case (and its evidence) past every lifetime.
+
+    While a hold is in force (`released_at` empty) the held row's `legal_hold` flag is set and
+    purge_expired deletes nothing of it (defensa/core/retention.py, `LEGAL_HOLD` on each
+    model). Placing is one legal-team member's act; releasing takes two: one asks, another
+    approves (cases.actions). Every step is audited.
+    """
+
+    committee = models.ForeignKey(
+        "committees.Committee", on_delete=models.CASCADE, related_name="legal_holds"
+    )
+    incident = models.ForeignKey(
+        "incidents.Incident",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="legal_holds",
+    )
+    case = models.ForeignKey(
+        Case, null=True, blank=True, on_delete=models.CASCADE, related_name="legal_holds"
+    )
+    reason = models.CharField(_("why"), max_length=200)
+    placed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    placed_at = models.DateTimeField(default=timezone.now)
+    release_requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    release_requested_at = models.DateTimeField(null=True, blank=True)
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    released_at = models.DateTimeField(null=True, blank=True)
+
+    DATA_CLASSIFICATION: ClassVar[dict[str, FieldClass]] = {
+        **dict.fromkeys(
+            (
+                "id",
+                "committee",
+                "incident",
+                "case",
+                "placed_by",
+                "placed_at",
+                "release_requested_by",
+                "release_requested_at",
+                "released_by",
+                "released_at",
+            ),
+            c(INTERNAL, COMMITTEE, *LEGAL),
+        ),
+        # A short reason ("subpoena in Doe v. ICE"), never a person's identifiers.
+        "reason": c(SENSITIVE, COMMITTEE, *LEGAL),
+    }
+
+    class Meta:
+        ordering = ["-placed_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(incident__isnull=True, case__isnull=False)
+                | Q(incident__isnull=False, case__isnull=True),
+                name="hold_on_incident_or_case",
+            ),
+            models.UniqueConstraint(
+                fields=["incident"],
+                condition=Q(released_at__isnull=True, incident__isnull=False),
+                name="one_hold_per_incident",
+            ),
+            models.UniqueConstraint(
+                fields=["case"],
+                condition=Q(released_at__isnull=True, case__isnull=False),
+                name="one_hold_per_case",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Legal hold {self.pk}"
+
+    @property
+    def target(self) -> Any:
+        return self.incident if self.incident_id else self.case

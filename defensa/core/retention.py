@@ -10,6 +10,10 @@ the model, else the first of ANCHORS that it has):
   is noise even where a copy survives;
 - rows matching the model's `RETENTION_KEEP` (a Q) are never purged by age (a message still
   queued, a task still running);
+- rows under a legal hold are never deleted: `LEGAL_HOLD` on a model names the boolean
+  lookup(s) that say so (an incident's own `legal_hold`, a report's
+  `incident__legal_hold`...). A hold keeps rows and files; it does not stop a shorter-lived
+  field (a reporter's contact) from being blanked and shredded;
 - files named in a model's `MEDIA_FIELDS` (paths under MEDIA_ROOT) are deleted with their row,
   also when the row goes by cascade (a post_delete receiver, after commit);
 - data keys that no row refers to any more are deleted (after a grace period, so a key made
@@ -17,6 +21,11 @@ the model, else the first of ANCHORS that it has):
 
 Named retentions (account, committee, audit, system) end with their owner and are not
 purged by age. `purge(now=...)` takes the clock as an argument so tests can freeze it.
+
+Purged means gone from the disk, not only from queries: on SQLite every connection runs with
+`secure_delete` (defensa/core/sqlite) and a pass that changed anything ends with a WAL
+checkpoint that truncates the WAL; on PostgreSQL it ends with `VACUUM` of the tables it
+touched (what that does and does not erase: docs/security-operations.md). `scrub_disk`.
 """
 
 from __future__ import annotations
@@ -30,7 +39,7 @@ from typing import Any
 
 from django.apps import apps
 from django.conf import settings
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import ProtectedError, Q
 from django.db.models.signals import post_delete
 from django.utils import timezone
@@ -53,6 +62,19 @@ class PurgeResult:
     shredded: int = 0
     orphan_keys: int = 0
     kept_referenced: Counter[str] = field(default_factory=Counter)
+    disk: str = ""
+
+    def changed_tables(self) -> list[str]:
+        labels = set(self.deleted) | {".".join(b.split(".")[:2]) for b in self.blanked}
+        if self.shredded or self.orphan_keys:
+            labels.add("crypto.datakey")
+        tables = set()
+        for label in labels:
+            try:
+                tables.add(apps.get_model(label)._meta.db_table)
+            except LookupError:  # an auto-created table (a many-to-many's)
+                continue
+        return sorted(tables)
 
     def summary(self) -> str:
         parts = [f"deleted {n} {label}" for label, n in sorted(self.deleted.items()) if n]
@@ -63,6 +85,8 @@ class PurgeResult:
             parts.append(f"removed {self.orphan_keys} unused data keys")
         kept = sorted(self.kept_referenced.items())
         parts += [f"kept {n} {label} still referenced" for label, n in kept]
+        if parts and self.disk:
+            parts.append(self.disk)
         return "; ".join(parts) or "nothing expired"
 
 
@@ -77,6 +101,16 @@ def anchor_of(model: type[models.Model]) -> str | None:
 
 def _keep(model: type[models.Model]) -> Q | None:
     return getattr(model, "RETENTION_KEEP", None) or THIRD_PARTY_KEEP.get(model._meta.label_lower)
+
+
+def held(model: type[models.Model]) -> Q | None:
+    """Rows of `model` under a legal hold (none if the model declares no LEGAL_HOLD)."""
+    paths = getattr(model, "LEGAL_HOLD", ())
+    paths = (paths,) if isinstance(paths, str) else paths
+    found = None
+    for path in paths:
+        found = Q(**{path: True}) if found is None else found | Q(**{path: True})
+    return found
 
 
 def _is_data_key_fk(f: models.Field) -> bool:
@@ -118,7 +152,37 @@ def purge(*, now: dt.datetime | None = None) -> PurgeResult:
         with transaction.atomic():
             _purge_model(model, anchor, row_life, fields, now, result)
     result.orphan_keys = _remove_orphan_keys(now)
+    # Every pass on SQLite (a checkpoint a reader blocked last time is done now).
+    result.disk = scrub_disk(result.changed_tables())
     return result
+
+
+def scrub_disk(tables: list[str]) -> str:
+    """Make what a pass deleted leave the database's files; say what was done.
+
+    SQLite: the deletions were zeroed in their pages (secure_delete); a TRUNCATE checkpoint
+    copies those pages into the main file and empties the WAL, where the old page images
+    (with the deleted rows and the unshredded keys) sat. PostgreSQL: VACUUM of the touched
+    tables makes the dead rows' space reusable and drops their index entries; the bytes stay
+    in the table files until overwritten (docs/security-operations.md). Inside a transaction
+    (a test's) neither can run, and the pass says so.
+    """
+    if connection.in_atomic_block:
+        return "disk scrub skipped inside a transaction"
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            busy, _log, _done = cursor.fetchone()
+            if busy:
+                log.warning("purge: the WAL checkpoint was blocked by a reader; retried next pass")
+                return "WAL checkpoint blocked"
+            return "WAL checkpointed and truncated"
+        if connection.vendor == "postgresql":
+            quote = connection.ops.quote_name
+            for table in tables:
+                cursor.execute(f"VACUUM {quote(table)}")
+            return f"vacuumed {len(tables)} tables" if tables else ""
+    return ""
 
 
 def _key_ids_of(rows: models.QuerySet) -> list[int]:
@@ -178,6 +242,9 @@ def _purge_model(
     expired = manager.filter(**{f"{anchor}__lt": now - row_life})
     if keep is not None:
         expired = expired.exclude(keep)
+    on_hold = held(model)
+    if on_hold is not None:
+        expired = expired.exclude(on_hold)
     if not expired.exists():
         return
     try:

@@ -69,6 +69,8 @@ def _incident_alert_context(stored: dict[str, Any]) -> dict[str, Any]:
         "where": where_label(incident),
         "around": seen.strftime("%H:%M"),
         "rights": base + reverse("pages:rights"),
+        # The page where the person chose these alerts (linked from My page too).
+        "alerts": base + reverse("dispatch:alerts"),
     }
 
 

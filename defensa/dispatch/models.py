@@ -75,6 +75,9 @@ class Offer(models.Model):
     the database alone nor the outbox holds a working link; only its SHA-256 is stored.
     """
 
+    # A verifier's finding is evidence: never purged while the incident is held.
+    LEGAL_HOLD = "incident__legal_hold"
+
     incident = models.ForeignKey(
         "incidents.Incident", on_delete=models.CASCADE, related_name="offers"
     )

@@ -9,6 +9,7 @@ alert with a coarse location and a know-your-rights link. The gate is here, in o
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 import h3
@@ -74,6 +75,23 @@ def subscribers(incident: Incident) -> list[User]:
     return list(found.values())
 
 
+@dataclass(frozen=True)
+class Audience:
+    """Who a confirmation alerts: legal on call (urgent), then members who opted in."""
+
+    legal: list[User]
+    community: list[User]
+
+
+def audience(incident: Incident, at: dt.datetime) -> Audience:
+    """The people confirming `incident` at `at` would alert: the one computation both the
+    alerts themselves and the console's "alerts N members" use, so the two cannot differ."""
+    legal = legal_on_call(incident, at)
+    legal_ids = {u.pk for u in legal}
+    community = [u for u in subscribers(incident) if u.pk not in legal_ids]
+    return Audience(legal, community)
+
+
 def respond_to_confirmed(incident: Incident, *, actor: Any = None, now: Any = None) -> int:
     """Queue the confirmed incident's alerts in the caller's transaction; how many people.
 
@@ -84,9 +102,8 @@ def respond_to_confirmed(incident: Incident, *, actor: Any = None, now: Any = No
         current = Incident.objects.select_related("committee").get(pk=incident.pk)
         if current.state != State.CONFIRMED:
             raise NotVerified(f"incident {current.pk} is {current.state}, not confirmed")
-        legal = legal_on_call(current, now)
-        legal_ids = {u.pk for u in legal}
-        community = [u for u in subscribers(current) if u.pk not in legal_ids]
+        who = audience(current, now)
+        legal, community = who.legal, who.community
         for user in legal:
             queue_message(
                 user,

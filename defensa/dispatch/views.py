@@ -19,11 +19,11 @@ from defensa.committees.access import get_committee_for
 from defensa.core import geo, maps
 from defensa.core.access import public, signed_in
 from defensa.core.transitions import IllegalTransition
-from defensa.dispatch import actions
+from defensa.dispatch import actions, consequences
 from defensa.dispatch.access import get_committee_incident_for
 from defensa.dispatch.forms import FindingForm
 from defensa.dispatch.matching import home_cell, on_duty_verifiers, rings_between
-from defensa.dispatch.models import Offer, Outcome
+from defensa.dispatch.models import Offer, OfferStatus, Outcome
 from defensa.incidents import actions as incident_actions
 from defensa.incidents.areas import incident_cell, where_label
 from defensa.incidents.models import Incident, State
@@ -115,7 +115,12 @@ def _respond_page(
             "dispatcher": _first_name(offer.offered_by.display_name) if offer.offered_by else "",
             "hotline": settings.HOTLINE_NUMBER,
             "settled": incident.state != State.VERIFYING,
-            "outcomes": Outcome.choices,
+            "outcomes": [
+                (value, label, consequences.of_finding(value, incident))
+                for value, label in Outcome.choices
+            ]
+            if offer.status == OfferStatus.ARRIVED
+            else [],
             "form": form,
             "video_seconds": settings.VIDEO_MAX_SECONDS,
             "video_mb": settings.VIDEO_MAX_MB,
@@ -167,7 +172,13 @@ def _queue_context(committee: Any) -> dict[str, Any]:
         ),
         reverse=True,
     )
-    context = {"committee": committee, "rows": rows, "now": now, "with_map": with_map}
+    context = {
+        "committee": committee,
+        "rows": rows,
+        "now": now,
+        "with_map": with_map,
+        "verify_consequence": consequences.of_requesting_verification(committee),
+    }
     if with_map:
         context["duty_areas"] = _duty_areas(responders, homes)
     return context
@@ -216,6 +227,8 @@ def console(request: HttpRequest, slug: str) -> HttpResponse:
         context["selected_timeline"] = incident.timeline.select_related("actor")  # type: ignore[attr-defined]
         context["selected_offers"] = incident.offers.select_related("responder")  # type: ignore[attr-defined]
         context["selected_awaits_verdict"] = _awaits_verdict(incident)
+        if incident.state in (State.NEW, State.VERIFYING):
+            context["confirm_consequence"] = consequences.of_confirming(incident)
     return render(request, "dispatch/console.html", context)
 
 

@@ -27,8 +27,17 @@ class Kind(models.TextChoices):
 class Media(models.Model):
     """One photo or video: from a report (`report`) or from a verifier on site (`offer`)."""
 
+    # Evidence for court outlives its report: when the report is purged this is emptied and
+    # `incident` set to the report's incident (reports.apps), with which the file then goes.
     report = models.ForeignKey(
-        "reports.Report", null=True, blank=True, on_delete=models.CASCADE, related_name="media"
+        "reports.Report", null=True, blank=True, on_delete=models.SET_NULL, related_name="media"
+    )
+    incident = models.ForeignKey(
+        "incidents.Incident",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="kept_media",
     )
     offer = models.ForeignKey(
         "dispatch.Offer", null=True, blank=True, on_delete=models.CASCADE, related_name="media"
@@ -45,7 +54,13 @@ class Media(models.Model):
     duration_ms = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
-    # Evidence for court: as long as the incident. What it shows is need-to-know.
+    # Evidence for court: as long as the incident. What it shows is need-to-know. Never purged
+    # while its incident is under a legal hold (defensa/core/retention.py).
+    LEGAL_HOLD = (
+        "report__incident__legal_hold",
+        "offer__incident__legal_hold",
+        "incident__legal_hold",
+    )
     _m = c(INTERNAL, INCIDENT_RETENTION, "dispatcher", "coordinator", "legal")
     # purge_expired deletes the file with its row (defensa/core/retention.py).
     MEDIA_FIELDS = ("file",)
@@ -54,6 +69,7 @@ class Media(models.Model):
             (
                 "id",
                 "report",
+                "incident",
                 "offer",
                 "kind",
                 "content_type",
@@ -76,7 +92,8 @@ class Media(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(report__isnull=True, offer__isnull=False)
-                | models.Q(report__isnull=False, offer__isnull=True),
+                | models.Q(report__isnull=False, offer__isnull=True)
+                | models.Q(report__isnull=True, offer__isnull=True, incident__isnull=False),
                 name="media_from_report_or_offer",
             )
         ]

@@ -52,6 +52,9 @@ OPEN_STATES: tuple[str, ...] = (State.NEW, State.VERIFYING, State.CONFIRMED)
 
 
 class Incident(models.Model):
+    # Rows under a legal hold are never purged (defensa/core/retention.py).
+    LEGAL_HOLD = "legal_hold"
+
     reference = models.CharField(_("reference"), max_length=8, unique=True)
     state = models.CharField(_("state"), max_length=12, choices=State.choices, default=State.NEW)
     category = models.CharField(_("what"), max_length=20, choices=Category.choices)
@@ -80,6 +83,8 @@ class Incident(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
+    # While the legal team holds it (cases.LegalHold), nothing of it or its evidence is purged.
+    legal_hold = models.BooleanField(_("legal hold"), default=False)
 
     _i = c(INTERNAL, INCIDENT_RETENTION, "dispatcher", "coordinator", "legal")
     _where = c(SENSITIVE, INCIDENT_RETENTION, "dispatcher", "coordinator", "legal", "verifier")
@@ -98,6 +103,7 @@ class Incident(models.Model):
                 "merged_into",
                 "created_at",
                 "updated_at",
+                "legal_hold",
             ),
             _i,
         ),
@@ -153,6 +159,8 @@ class TimelineEntry(models.Model):
     Each entry has an audit-chain entry that names it and holds the SHA-256 of its note, so
     a changed, removed or inserted timeline entry is found by `verify_timeline()`.
     """
+
+    LEGAL_HOLD = "incident__legal_hold"
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="timeline")
     actor = models.ForeignKey(

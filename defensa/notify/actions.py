@@ -24,6 +24,7 @@ from django.utils.translation import gettext_noop
 from defensa.accounts.models import User
 from defensa.audit.log import record
 from defensa.core import crypto
+from defensa.core.crypto.digests import LEGACY, digest_key, keyed_digest
 from defensa.notify import messages
 from defensa.notify.models import (
     DELIVERY_RETENTION,
@@ -58,30 +59,42 @@ def normalize_address(channel: str, value: str) -> str:
     return value
 
 
-OPTOUT_SALT = "defensa.notify.optout"
+OPTOUT_DIGEST = "notify.optout"
+# The scheme before digest keys: HMAC under a key derived from SECRET_KEY. Rows made then were
+# re-keyed by notify's migration 0004 as keyed_digest(key, LEGACY + old digest); they are
+# still found (`address_digests`) until the address sends STOP or START again, or their five
+# years end.
+LEGACY_OPTOUT_SALT = "defensa.notify.optout"
 
 
 @functools.cache
-def _digest_key(secret: str) -> bytes:
-    # What salted_hmac derives on every call; derived once per secret (a 100k broadcast
-    # hashes 100k addresses).
-    return hashlib.sha256((OPTOUT_SALT + secret).encode()).digest()
+def _legacy_key(secret: str) -> bytes:
+    # What salted_hmac derived on every call; derived once per secret.
+    return hashlib.sha256((LEGACY_OPTOUT_SALT + secret).encode()).digest()
 
 
-def address_digest(channel: str, value: str) -> str:
-    """A keyed hash of an address: lets us honour an opt-out without keeping the number.
+def optout_key() -> bytes:
+    """The opt-out digest key (one query): fetch once for a batch of addresses."""
+    return digest_key(OPTOUT_DIGEST)
 
-    Equal to salted_hmac(OPTOUT_SALT, ..., algorithm="sha256"), with its key derived once.
+
+def address_digests(channel: str, value: str, key: bytes | None = None) -> tuple[str, str]:
+    """The keyed digests an opt-out of this address may be stored under: the current one
+    first, then the re-keyed legacy one. Lets us honour an opt-out without keeping the number.
+
+    The key is a digest key under the master key, not SECRET_KEY (defensa/core/crypto/digests).
     """
-    message = f"{channel}:{normalize_address(channel, value)}".encode()
-    return hmac.new(_digest_key(settings.SECRET_KEY), message, hashlib.sha256).hexdigest()
+    key = key if key is not None else optout_key()
+    message = f"{channel}:{normalize_address(channel, value)}"
+    old = hmac.new(_legacy_key(settings.SECRET_KEY), message.encode(), hashlib.sha256)
+    return keyed_digest(key, message), keyed_digest(key, LEGACY + old.hexdigest())
 
 
 def is_opted_out(channel: str, value: str) -> bool:
     if not value:
         return False
     return OptOut.objects.filter(
-        channel=channel, address_digest=address_digest(channel, value)
+        channel=channel, address_digest__in=address_digests(channel, value)
     ).exists()
 
 
@@ -122,7 +135,8 @@ def unwanted(deliveries: Iterable[Delivery]) -> dict[int, str]:
     Returns {delivery id: why not} for the ones that must not go out.
     """
     reasons: dict[int, str] = {}
-    probes: list[tuple[Delivery, str]] = []
+    probes: list[tuple[Delivery, tuple[str, str]]] = []
+    key = b""
     for delivery in deliveries:
         user = delivery.recipient
         if delivery.channel == Channel.PUSH and user is None:
@@ -139,15 +153,16 @@ def unwanted(deliveries: Iterable[Delivery]) -> dict[int, str]:
             continue  # the answer to STOP goes to the number that just opted out
         value = delivery.resolve_address()
         if value:
-            probes.append((delivery, address_digest(delivery.channel, value)))
+            key = key or optout_key()
+            probes.append((delivery, address_digests(delivery.channel, value, key)))
     if probes:
         opted_out = set(
-            OptOut.objects.filter(address_digest__in={digest for _d, digest in probes}).values_list(
-                "channel", "address_digest"
-            )
+            OptOut.objects.filter(
+                address_digest__in={d for _d, digests in probes for d in digests}
+            ).values_list("channel", "address_digest")
         )
-        for delivery, digest in probes:
-            if (delivery.channel, digest) in opted_out:
+        for delivery, digests in probes:
+            if any((delivery.channel, digest) in opted_out for digest in digests):
                 reasons[delivery.pk] = gettext_noop("the address opted out")
     return reasons
 
@@ -250,24 +265,25 @@ def queue_messages(
     # Whether someone has a device for push is one query for the batch, not one per person.
     prefetch_related_objects([u for u in people if u.notify_push], "push_subscriptions")
     checked: set[str] = set()
-    planned: list[tuple[User, str, str, str]] = []  # user, channel, address, digest
+    planned: list[tuple[User, str, str, tuple[str, str]]] = []  # user, channel, address, digests
+    key = optout_key() if people else b""
     for user in people:
         for channel in chosen_channels(user):
             if channel not in checked:
                 messages.check_template(template, channel)
                 checked.add(channel)
             value = user.email if channel == Channel.EMAIL else user.phone
-            planned.append((user, channel, value, address_digest(channel, value)))
+            planned.append((user, channel, value, address_digests(channel, value, key)))
     opted_out = set(
-        OptOut.objects.filter(address_digest__in={p[3] for p in planned}).values_list(
+        OptOut.objects.filter(address_digest__in={d for p in planned for d in p[3]}).values_list(
             "channel", "address_digest"
         )
     )
     due = not_before or timezone.now()
     rows = [
         (user.pk, channel, language, f"{idempotency_prefix}:{user.pk}:{channel}", own.get(user.pk))
-        for user, channel, _value, digest in planned
-        if (channel, digest) not in opted_out
+        for user, channel, _value, digests in planned
+        if not any((channel, digest) in opted_out for digest in digests)
         for language in [user.language or settings.LANGUAGE_CODE]
     ]
     keys = [row[3] for row in rows]
@@ -369,9 +385,10 @@ def cancel_delivery(delivery: Delivery, *, actor: Any) -> Delivery:
 @transaction.atomic
 def opt_out(channel: str, address: str, *, actor: Any = None) -> OptOut:
     """Record that an address wants nothing more on a channel; queued messages stop at once."""
-    entry, created = OptOut.objects.get_or_create(
-        channel=channel, address_digest=address_digest(channel, address)
-    )
+    current, legacy = address_digests(channel, address)
+    # A legacy row of the same address gives way to one under the current scheme.
+    OptOut.objects.filter(channel=channel, address_digest=legacy).delete()
+    entry, created = OptOut.objects.get_or_create(channel=channel, address_digest=current)
     if not created:
         # A new STOP renews the opt-out's retention period.
         entry.created_at = timezone.now()
@@ -384,7 +401,7 @@ def opt_out(channel: str, address: str, *, actor: Any = None) -> OptOut:
 def opt_in(channel: str, address: str, *, actor: Any = None) -> bool:
     """Undo an opt-out (e.g. SMS START). Returns whether there was one."""
     deleted, _ = OptOut.objects.filter(
-        channel=channel, address_digest=address_digest(channel, address)
+        channel=channel, address_digest__in=address_digests(channel, address)
     ).delete()
     record("notify.opt_in", actor=actor, channel=channel, removed=bool(deleted))
     return bool(deleted)

@@ -87,19 +87,26 @@ def evidence_for(incident: Incident, *, check: bool = True) -> list[Item]:
             )
         )
 
-    photos = Photo.objects.filter(report__incident=incident).select_related("report")
+    # A photo or video whose report was purged stays with the incident (reports.apps).
+    photos = Photo.objects.filter(
+        Q(report__incident=incident) | Q(report__isnull=True, incident=incident)
+    ).select_related("report")
     for photo in photos:
         add(
             f"p{photo.pk}",
             photo,
             kind=Kind.PHOTO,
-            source=photo.report.reference,
+            source=photo.report.reference if photo.report else "",
             verifier=False,
             size=None,
             content_type="image/jpeg",
         )
     media = (
-        Media.objects.filter(Q(report__incident=incident) | Q(offer__incident=incident))
+        Media.objects.filter(
+            Q(report__incident=incident)
+            | Q(offer__incident=incident)
+            | Q(report__isnull=True, offer__isnull=True, incident=incident)
+        )
         .select_related("report", "offer__responder")
         .order_by("created_at", "id")
     )
@@ -109,7 +116,9 @@ def evidence_for(incident: Incident, *, check: bool = True) -> list[Item]:
             f"m{row.pk}",
             row,
             kind=row.kind,
-            source=row.offer.responder.display_name if from_offer else row.report.reference,
+            source=row.offer.responder.display_name
+            if from_offer
+            else (row.report.reference if row.report else ""),
             verifier=from_offer,
             size=row.size,
             content_type=row.content_type,

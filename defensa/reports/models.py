@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from defensa.core.classification import INTERNAL, SECRET, SENSITIVE, FieldClass, c
 from defensa.core.crypto.fields import EncryptedField
-from defensa.incidents.models import Category
+from defensa.incidents.models import INCIDENT_RETENTION, Category
 
 # What a reporter told us is kept six months: long enough for a legal team to ask for it,
 # short enough that a seized server says little about last year. The purge job arrives with
@@ -45,6 +45,10 @@ class Report(models.Model):
     shown only to the committee's dispatchers and coordinators on request (each reveal
     audited), and shredded after CONTACT_RETENTION.
     """
+
+    # Kept past its lifetime while its incident is under a legal hold (its contact is still
+    # shredded after CONTACT_RETENTION: a hold keeps evidence, never a reporter's identity).
+    LEGAL_HOLD = "incident__legal_hold"
 
     reference = models.CharField(_("reference"), max_length=8, unique=True)
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
@@ -123,8 +127,22 @@ class Photo(models.Model):
 
     # Deleted from MEDIA_ROOT with the row, however the row goes (defensa/core/retention.py).
     MEDIA_FIELDS = ("file",)
+    # Evidence for court: it outlives its report and goes with its incident; never purged
+    # while the incident is under a legal hold.
+    LEGAL_HOLD = ("report__incident__legal_hold", "incident__legal_hold")
 
-    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="photos")
+    # Emptied when the report is purged (its words and contact go; the photo stays)...
+    report = models.ForeignKey(
+        Report, null=True, blank=True, on_delete=models.SET_NULL, related_name="photos"
+    )
+    # ...and then the photo belongs to the incident the report was in (reports.apps).
+    incident = models.ForeignKey(
+        "incidents.Incident",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="kept_photos",
+    )
     # Under MEDIA_ROOT, a random name; never served by URL to the public.
     file = models.CharField(max_length=200)
     original_sha256 = models.CharField(max_length=64)
@@ -133,12 +151,12 @@ class Photo(models.Model):
     height = models.PositiveIntegerField()
     created_at = models.DateTimeField(default=timezone.now)
 
-    _p = c(SENSITIVE, REPORT_RETENTION, "dispatcher", "coordinator", "legal")
+    _p = c(SENSITIVE, INCIDENT_RETENTION, "dispatcher", "coordinator", "legal")
     DATA_CLASSIFICATION: ClassVar[dict[str, FieldClass]] = {
         **dict.fromkeys(("file", "width", "height"), _p),
         **dict.fromkeys(
-            ("id", "report", "original_sha256", "sha256", "created_at"),
-            c(INTERNAL, REPORT_RETENTION, "dispatcher", "coordinator", "legal"),
+            ("id", "report", "incident", "original_sha256", "sha256", "created_at"),
+            c(INTERNAL, INCIDENT_RETENTION, "dispatcher", "coordinator", "legal"),
         ),
     }
 
@@ -154,7 +172,8 @@ SMS_TEXT_RETENTION = dt.timedelta(days=1)
 class SmsText(models.Model):
     """One inbound text that became (part of) a report; never the number, never the words.
 
-    The words are in the report. The sender is a keyed hash (HMAC under SECRET_KEY), enough to
+    The words are in the report. The sender is a keyed hash (HMAC under a digest key wrapped
+    by the master key, defensa/core/crypto/digests.py), enough to
     thread the next text from the same phone into the same report and nothing more.
     """
 

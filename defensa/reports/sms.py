@@ -19,10 +19,10 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.crypto import salted_hmac
 
 from defensa.audit.log import record
 from defensa.core import geo
+from defensa.core.crypto.digests import digest_key, keyed_digest
 from defensa.incidents.models import Category
 from defensa.notify.actions import Address, normalize_address, queue_message
 from defensa.notify.inbound import InboundText
@@ -204,10 +204,14 @@ def read_place(text: str) -> Place:
     return Place(zip_code=zip_match, cross_streets=cross[: TEXT_LIMITS["location_text"]])
 
 
+SENDER_DIGEST = "reports.sms_sender"
+
+
 def sender_digest(number: str) -> str:
-    """A keyed hash of the sender's number (HMAC with SECRET_KEY), never the number."""
+    """A keyed hash of the sender's number (HMAC under a digest key wrapped by the master key,
+    defensa/core/crypto/digests.py), never the number."""
     normal = normalize_address(NotifyChannel.SMS, number)
-    return salted_hmac("defensa.reports.sms_sender", normal, algorithm="sha256").hexdigest()
+    return keyed_digest(digest_key(SENDER_DIGEST), normal)
 
 
 def _clean(body: str) -> str:

@@ -37,9 +37,11 @@ from defensa.accompaniment.actions.checkins import (
     check_in,
     checkin_link,
     checkin_path,
+    checkin_window,
     companion_token,
     find_companion,
     link_problem,
+    step_refused,
 )
 from defensa.accompaniment.actions.feeds import (
     find_feed_user,
@@ -79,6 +81,7 @@ __all__ = [
     "check_in",
     "checkin_link",
     "checkin_path",
+    "checkin_window",
     "companion_token",
     "confirm_companion",
     "confirmed_count",
@@ -93,6 +96,7 @@ __all__ = [
     "schedule_appointment",
     "send_reminders",
     "sign_up",
+    "step_refused",
     "upcoming_for",
     "withdraw",
 ]

@@ -73,6 +73,35 @@ def link_problem(companion: Companion, now: dt.datetime | None = None) -> str:
     return ""
 
 
+def checkin_window(appointment: Appointment) -> tuple[dt.datetime, dt.datetime]:
+    """When the check-in link takes "I'm here" and "detained": from a while before the start
+    to the expected end plus the grace the missed check-out escalation waits."""
+    opens = appointment.starts_at - dt.timedelta(
+        minutes=settings.ACCOMPANIMENT_CHECKIN_OPENS_MINUTES
+    )
+    closes = appointment.ends_at + dt.timedelta(minutes=settings.ACCOMPANIMENT_GRACE_MINUTES)
+    return opens, closes
+
+
+def step_refused(companion: Companion, step: str, now: dt.datetime | None = None) -> str:
+    """Why this step is not taken now ("" when it is): "early" before the window opens,
+    "closed" for "I'm here", or "detained" from a companion who never checked in during the
+    window, once it has closed. Days ahead, a tap (or an infiltrator) must not open a case
+    and alarm a family; a late "out safe" or "rescheduled" is still welcome."""
+    now = now or timezone.now()
+    opens, closes = checkin_window(companion.appointment)
+    if now < opens:
+        return "early"
+    if now > closes:
+        if step == "arrived":
+            return "closed"
+        if step == Outcome.DETAINED and not (
+            companion.arrived_at is not None and companion.arrived_at <= closes
+        ):
+            return "closed"
+    return ""
+
+
 def _family_addresses(appointment: Appointment, case: Any) -> list[dict[str, str]]:
     """Whom to tell: the case's family contacts and the appointment's own, once each."""
     found: list[dict[str, str]] = []
@@ -158,6 +187,7 @@ def check_in(companion: Companion, step: str, *, actor: Any = None) -> Companion
       identity and contacts (or the linked case is used), the family is told in their
       languages and the legal team is alerted.
     - "rescheduled": the legal team is told to put the new date on the calendar.
+    - Outside the appointment's window nothing changes (`step_refused`).
     - Repeating a step changes nothing and sends nothing.
     """
     if step not in CHECKIN_STEPS:
@@ -169,6 +199,8 @@ def check_in(companion: Companion, step: str, *, actor: Any = None) -> Companion
     )
     if row.status != CompanionStatus.CONFIRMED or link_problem(row):
         raise IllegalTransition("this sign-up cannot check in")
+    if refused := step_refused(row, step):
+        raise IllegalTransition(f"not now: {refused}", code=refused)
     appointment = Appointment.objects.select_for_update().get(pk=row.appointment_id)
     appointment.place = row.appointment.place
     appointment.committee = row.appointment.committee

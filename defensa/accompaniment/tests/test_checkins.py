@@ -26,6 +26,7 @@ from defensa.cases.models import Case, Source
 from defensa.cases.timeline import verify_timeline
 from defensa.core import crypto
 from defensa.core.tests.canary import CANARY_A_NUMBER, CANARY_PHONE
+from defensa.core.transitions import IllegalTransition
 from defensa.notify import messages
 from defensa.notify.models import Delivery
 
@@ -235,6 +236,75 @@ def test_links_that_do_not_work(client, net):
     assert client.get(_link(old)).status_code == 410
 
 
+def _move(appointment: Appointment, starts_in: dt.timedelta) -> None:
+    starts = timezone.now() + starts_in
+    Appointment.objects.filter(pk=appointment.pk).update(
+        starts_at=starts, ends_at=starts + dt.timedelta(hours=3)
+    )
+
+
+def test_detained_days_ahead_changes_nothing_and_says_when_check_in_opens(client, net, settings):
+    # An infiltrator confirmed for next week's hearing taps "detained" today: no case, no
+    # alarm to the family, nothing on the record.
+    settings.ACCOMPANIMENT_CHECKIN_OPENS_MINUTES = 120
+    appointment = schedule(net, starts_in=dt.timedelta(days=3))
+    companion = confirmed(net, appointment)
+    link = _link(companion)
+    before = (Delivery.objects.count(), AuditEntry.objects.count())
+    for step in ("arrived", "detained", "out_safe", "rescheduled"):
+        page = client.post(link, {"step": step, "sure": "yes"})
+        assert page.status_code == 200
+        body = page.content.decode()
+        assert "El registro se abre el" in body  # vero reads Spanish
+        assert 'name="step"' not in body
+    with pytest.raises(IllegalTransition):
+        actions.check_in(companion, "detained", actor=net.vero)
+    companion.refresh_from_db()
+    appointment.refresh_from_db()
+    assert companion.arrived_at is None and companion.outcome == ""
+    assert appointment.status == Status.SCHEDULED
+    assert Case.objects.count() == 0
+    assert (Delivery.objects.count(), AuditEntry.objects.count()) == before
+    # Just inside the window (two hours before the start) the same taps work.
+    _move(appointment, dt.timedelta(minutes=119))
+    assert 'value="arrived"' in client.get(link).content.decode()
+    client.post(link, {"step": "detained", "sure": "yes"})
+    appointment.refresh_from_db()
+    assert appointment.status == Status.DETAINED and Case.objects.count() == 1
+
+
+def test_after_the_window_only_a_companion_who_checked_in_can_report_detained(
+    client, net, settings
+):
+    settings.ACCOMPANIMENT_GRACE_MINUTES = 60
+    appointment = schedule(net, starts_in=dt.timedelta(minutes=30))
+    there = confirmed(net, appointment)
+    absent = confirmed(net, appointment, accompanier(net.mo))
+    actions.check_in(there, "arrived", actor=net.vero)
+    # The hearing was expected to end 61 minutes ago: the window has closed.
+    starts = timezone.now() - dt.timedelta(hours=3, minutes=61)
+    Appointment.objects.filter(pk=appointment.pk).update(
+        starts_at=starts, ends_at=starts + dt.timedelta(hours=3)
+    )
+    Companion.objects.filter(pk=there.pk).update(arrived_at=starts - dt.timedelta(minutes=10))
+    page = client.get(_link(absent)).content.decode()
+    assert 'value="detained"' not in page and 'value="arrived"' not in page
+    client.post(_link(absent), {"step": "arrived"})
+    client.post(_link(absent), {"step": "detained", "sure": "yes"})
+    absent.refresh_from_db()
+    assert absent.arrived_at is None and absent.outcome == ""
+    assert Case.objects.count() == 0
+    # A late "out safe" from the absent one is still taken (it alarms nobody)...
+    client.post(_link(absent), {"step": "out_safe"})
+    absent.refresh_from_db()
+    assert absent.outcome == "out_safe"
+    # ...and the one who was there can still report what happened after a long hearing.
+    assert 'value="detained"' in client.get(_link(there)).content.decode()
+    client.post(_link(there), {"step": "detained", "sure": "yes"})
+    appointment.refresh_from_db()
+    assert appointment.status == Status.DETAINED and Case.objects.count() == 1
+
+
 @hsettings(
     max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -266,7 +336,7 @@ def test_any_check_in_post_gets_an_answer_never_a_500(client, net, step, sure, t
 
 def test_no_check_out_by_the_end_plus_grace_escalates_once(net, settings):
     settings.ACCOMPANIMENT_GRACE_MINUTES = 45
-    appointment = schedule(net, starts_in=dt.timedelta(days=1))
+    appointment = schedule(net, starts_in=dt.timedelta(minutes=30))
     companion = confirmed(net, appointment)
     actions.check_in(companion, "arrived", actor=net.vero)
     end = appointment.ends_at

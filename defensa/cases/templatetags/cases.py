@@ -1,7 +1,7 @@
 """Template tags other pages use to point at cases and plans without importing views.
 
-`{% case_links %}` on My page; `{% incident_case_notice incident %}` on an incident: for
-anyone who may see the incident, at most "a case is open; the legal team has it".
+`{% incident_case_notice incident %}` on an incident: for anyone who may see the incident, at
+most "a case is open; the legal team has it". (My page's links are in defensa/pages/places.py.)
 """
 
 from __future__ import annotations
@@ -11,19 +11,8 @@ from typing import Any
 from django import template
 
 from defensa.cases import access
-from defensa.committees.access import committees_for
 
 register = template.Library()
-
-
-@register.inclusion_tag("cases/_my_links.html", takes_context=True)
-def case_links(context: dict[str, Any]) -> dict[str, Any]:
-    user = context.get("user")
-    return {
-        "is_legal": committees_for(user, "legal").exists(),
-        "dispatching": list(committees_for(user, "dispatcher")),
-        "has_membership": committees_for(user, "member").exists(),
-    }
 
 
 @register.inclusion_tag("cases/_incident_case.html", takes_context=True)

@@ -42,3 +42,24 @@ class DataKey(models.Model):
     @property
     def shredded(self) -> bool:
         return self.wrapped is None
+
+
+class DigestKey(models.Model):
+    """The key of one kind of keyed digest (opt-outs, SMS senders): a data key of its own.
+
+    The digest key is random and stored like any data key, wrapped by the master key, so a
+    copy of the database alone (a backup, a dump) cannot compute or reverse a digest, and
+    rotating the master key re-wraps it without changing a single digest.
+    """
+
+    name = models.CharField(max_length=40, unique=True)
+    data_key = models.ForeignKey(DataKey, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    DATA_CLASSIFICATION: ClassVar[dict[str, FieldClass]] = {
+        **dict.fromkeys(("id", "name", "created_at"), c(INTERNAL, SYSTEM, "admin")),
+        "data_key": c(SECRET, SYSTEM),
+    }
+
+    def __str__(self) -> str:
+        return f"DigestKey {self.name}"

@@ -6,21 +6,35 @@ for a lock that was free again after two or three. Here `BEGIN IMMEDIATE` (every
 transaction: `transaction_mode` is IMMEDIATE) asks again after 0.5-4 ms with jitter until
 the configured timeout; every other statement keeps SQLite's busy timeout (a WAL reader is
 not blocked by a writer). docs/performance.md, "Intake".
+
+Every connection also sets `secure_delete` (deleted rows and shredded keys are overwritten
+with zeros in the page, not left in free space) and caps `journal_size_limit` (a WAL reset
+after a checkpoint is truncated to this size, so old page images do not linger in a large
+file). retention.purge checkpoints and truncates the WAL after each pass. Security
+property 17, docs/security-operations.md "What a seized disk holds".
 """
 
 from __future__ import annotations
 
 import random
 import time
+from typing import Any
 
 from django.db import OperationalError
 from django.db.backends.sqlite3 import base
 
 _FIRST_WAIT_S = 0.0005
 _LONGEST_WAIT_S = 0.004
+JOURNAL_SIZE_LIMIT = 4 * 1024 * 1024
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
+    def get_new_connection(self, conn_params: dict) -> Any:
+        conn = super().get_new_connection(conn_params)
+        conn.execute("PRAGMA secure_delete = ON")
+        conn.execute(f"PRAGMA journal_size_limit = {JOURNAL_SIZE_LIMIT}")
+        return conn
+
     def _start_transaction_under_autocommit(self) -> None:
         if self.transaction_mode is None:
             super()._start_transaction_under_autocommit()

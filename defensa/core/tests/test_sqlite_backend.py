@@ -121,3 +121,22 @@ def test_a_write_gives_up_after_the_timeout(path) -> None:  # type: ignore[no-un
     finally:
         db.close()
         del connections["intake_lock_test"]
+
+
+def test_every_connection_overwrites_what_it_deletes_and_caps_the_wal(path) -> None:  # type: ignore[no-untyped-def]
+    # Whatever the SQLite build's default or an operator's init_command says (Debian builds
+    # with secure_delete on, others do not): purged rows must be zeroed in their pages.
+    from defensa.core.sqlite.base import JOURNAL_SIZE_LIMIT
+
+    db = wrapper(path, timeout=1)
+    db.settings_dict["OPTIONS"]["init_command"] = (
+        "PRAGMA journal_mode=WAL; PRAGMA secure_delete=OFF; PRAGMA journal_size_limit=-1"
+    )
+    try:
+        with db.cursor() as cursor:
+            cursor.execute("PRAGMA secure_delete")
+            assert cursor.fetchone()[0] == 1
+            cursor.execute("PRAGMA journal_size_limit")
+            assert cursor.fetchone()[0] == JOURNAL_SIZE_LIMIT
+    finally:
+        db.close()

@@ -68,6 +68,7 @@ def test_a_verifiers_confirmation_alerts_legal_on_call_and_opted_in_neighbours(
     alert = by_rcpt["nico@example.org"]
     assert "90033" in alert["Subject"]
     assert "http://testserver/rights/" in alert.body
+    assert "http://testserver/alerts/" in alert.body  # "your page": where to change alerts
     assert "Soto" not in alert.body  # the reporter's words and the street stay inside
     assert "eva@example.org" not in by_rcpt and "otto@example.org" not in by_rcpt
     # Spanish for Nico.

@@ -54,7 +54,7 @@ def test_every_lifetime_has_an_anchor() -> None:
     assert {"reports.report", "reports.photo", "reports.smstext", "sessions.session"} <= labels
 
 
-def test_contact_is_shredded_after_30_days_report_and_photo_deleted_after_180(
+def test_contact_is_shredded_after_30_days_report_after_180_photo_with_the_incident(
     net, settings, django_capture_on_commit_callbacks
 ):  # type: ignore[no-untyped-def]
     report = a_report()
@@ -80,12 +80,15 @@ def test_contact_is_shredded_after_30_days_report_and_photo_deleted_after_180(
     with django_capture_on_commit_callbacks(execute=True):
         result = purge(now=t0 + 181 * DAY)
     assert not Report.objects.filter(pk=report.pk).exists()
+    # The photo is evidence for court: it stays with the incident (cases/tests/test_legal_hold).
+    assert Photo.objects.get().incident_id == report.incident_id and photo_path.exists()
+    # The incident (730 days) outlives its reports, then goes with its timeline and evidence.
+    assert Incident.objects.filter(pk=report.incident_id).exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        purge(now=t0 + 731 * DAY)
+    assert not Incident.objects.exists() and not TimelineEntry.objects.exists()
     assert not Photo.objects.exists()
     assert not photo_path.exists(), "the photo file goes with its row"
-    # The incident (730 days) outlives its reports, then goes with its timeline.
-    assert Incident.objects.filter(pk=report.incident_id).exists()
-    purge(now=t0 + 731 * DAY)
-    assert not Incident.objects.exists() and not TimelineEntry.objects.exists()
 
 
 def test_an_incident_still_referenced_by_a_younger_report_is_kept(net):  # type: ignore[no-untyped-def]
