@@ -40,6 +40,13 @@ def _test_settings(settings):  # type: ignore[no-untyped-def]
     settings.DEMO = False
 
 
+
+@pytest.fixture(autouse=True)
+def _audit_checkpoints_in_tmp(settings, tmp_path):  # type: ignore[no-untyped-def]
+    # Never the developer's own var/audit-checkpoints.log: it anchors another database.
+    settings.AUDIT_CHECKPOINT_FILE = tmp_path / "audit-checkpoints.log"
+
+
 @pytest.fixture
 def net(db):  # type: ignore[no-untyped-def]
     return testing.build_network()

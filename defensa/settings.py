@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "defensa.voice",
     "defensa.cases",
     "defensa.accompaniment",
+    "defensa.pledges",
     "defensa.ops",
     "defensa.demo",
 ]
@@ -254,7 +255,8 @@ AUTH_PASSWORD_VALIDATORS = [
 LOCKOUT_THRESHOLD = env_int("DEFENSA_LOCKOUT_THRESHOLD", 5, minimum=1)
 LOCKOUT_MINUTES = env_int("DEFENSA_LOCKOUT_MINUTES", 15, minimum=1)
 INVITATION_DAYS = env_int("DEFENSA_INVITATION_DAYS", 7, minimum=1)
-# Showing members' phone numbers one by one is how a bulk copy would look (property 7).
+# Opening sealed or masked values record by record is how a bulk copy would look (property
+# 7): one quota for every kind (defensa/audit/reveals.py), counted in different records.
 PHONE_REVEALS_PER_HOUR = env_int("DEFENSA_PHONE_REVEALS_PER_HOUR", 30, minimum=1)
 WEBAUTHN_RP_ID = env_str("DEFENSA_WEBAUTHN_RP_ID", "localhost")
 WEBAUTHN_ORIGINS = env_list(
@@ -419,13 +421,17 @@ if (
         "DEFENSA_MASTER_KEYS (or DEFENSA_MASTER_KEYS_FILE) must be set in production: "
         "see docs/security-operations.md"
     )
+# Signed checkpoints of the audit chain (defensa/audit/checkpoints.py): an append-only file
+# outside the database. Another disk or a mount only this server appends to is better still.
+AUDIT_CHECKPOINT_FILE = Path(
+    env_str("DEFENSA_AUDIT_CHECKPOINT_FILE", str(DATA_DIR / "audit-checkpoints.log"))
+)
 # age public keys (age1...) that `manage.py backup` encrypts to; their private keys stay off
 # this server.
 BACKUP_RECIPIENTS = env_list("DEFENSA_BACKUP_RECIPIENTS", [])
 
 # Cases and emergency plans (defensa/cases, docs/cases.md).
 CASES_CONSULTATION_HOURS = env_int("DEFENSA_CASES_CONSULTATION_HOURS", 48, minimum=1)
-CASES_REVEALS_PER_HOUR = env_int("DEFENSA_CASES_REVEALS_PER_HOUR", 60, minimum=1)
 PLAN_CANCEL_MINUTES = env_int("DEFENSA_PLAN_CANCEL_MINUTES", 15, minimum=1)
 # A member may set off their own plan this many times an hour (dispatchers are not limited).
 PLAN_SELF_TRIGGERS_PER_HOUR = env_int("DEFENSA_PLAN_SELF_TRIGGERS_PER_HOUR", 3, minimum=1)

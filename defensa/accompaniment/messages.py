@@ -82,3 +82,19 @@ def register() -> None:
         "accompaniment_withdrawn",
     ):
         notify_messages.register_context(key, _appointment_context)
+    # A volunteer's own reminders are the committee's business; what happened to the person
+    # accompanied (missed, detained, rescheduled, a volunteer gone) is the legal team's.
+    notify_messages.register_compartment(
+        notify_messages.GENERAL,
+        "accompaniment_confirmed",
+        "accompaniment_reminder",
+        "accompaniment_cancelled",
+    )
+    notify_messages.register_compartment(
+        notify_messages.LEGAL,
+        "accompaniment_missed",
+        "accompaniment_detained_legal",
+        "accompaniment_detained_family",
+        "accompaniment_rescheduled",
+        "accompaniment_withdrawn",
+    )

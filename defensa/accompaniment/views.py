@@ -218,7 +218,11 @@ def appointment(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 def reveal(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     committee = access.get_legal_committee_for(request.user, slug)
     found = access.get_legal_appointment_for(request.user, committee, pk)
-    revealed = actions.reveal_identity(found, actor=request.user)
+    try:
+        revealed = actions.reveal_identity(found, actor=request.user)
+    except actions.RevealQuota:
+        messages.error(request, _("You have opened too many records in the last hour. Try later."))
+        return redirect("accompaniment:appointment", slug=committee.slug, pk=found.pk)
     return render(
         request,
         "accompaniment/appointment.html",

@@ -28,11 +28,14 @@ slots = Slots(
 
 
 class ThrottledArgon2PasswordHasher(Argon2PasswordHasher):
-    """Django's Argon2id hasher (same algorithm name and hashes), behind the process's cap."""
+    """Django's Argon2id hasher (same algorithm name and hashes), its checks behind the
+    process's cap.
 
-    def encode(self, password: str, salt: str) -> str:
-        with slots.slot():
-            return super().encode(password, salt)
+    Only checking a password is capped: that is what anyone can ask for (sign-in, the
+    change-password form). Setting one follows an invitation token or a signed-in person's
+    own form, and the commands that create accounts (bootstrap_network, seed_demo, tests'
+    personas) must never be refused for making several at once.
+    """
 
     def verify(self, password: str, encoded: str) -> bool:
         with slots.slot():

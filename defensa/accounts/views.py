@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+import secrets
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout, update_session_auth_hash
+from django.contrib.auth.hashers import check_password, make_password
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -57,6 +61,12 @@ def _confirm_url(next_url: str) -> str:
 
 
 @public
+@functools.cache
+def _stand_in_hash() -> str:
+    """A hash of a random password, made once per process, to check unknown emails against."""
+    return make_password(secrets.token_urlsafe(24))
+
+
 @require_http_methods(["GET", "POST"])
 def login_view(request: HttpRequest) -> HttpResponse:
     """Step 1: email and password."""
@@ -68,8 +78,9 @@ def login_view(request: HttpRequest) -> HttpResponse:
             user = User.objects.filter(email=form.cleaned_data["email"]).first()
             password = form.cleaned_data["password"]
             if user is None or not user.is_active:
-                # Hash anyway, so an unknown email takes as long as a known one.
-                User().set_password(password)
+                # Check anyway, so an unknown email takes as long as a known one and meets
+                # the same cap on password checks (a 503 then says nothing about the email).
+                check_password(password, _stand_in_hash())
             elif user.check_password(password) and not user.is_locked:
                 signin.start_pending(request, user, request.POST.get("next", ""))
                 return redirect("accounts:second_factor")

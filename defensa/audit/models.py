@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from typing import ClassVar
 
 from django.db import models
 
 from defensa.core.classification import AUDIT, INTERNAL, FieldClass, c
+
+# What the chain key is derived for, from the master keys (defensa/core/crypto/keys.py).
+CHAIN_PURPOSE = "audit.chain"
 
 
 class AppendOnlyError(Exception):
@@ -36,6 +40,12 @@ class AuditEntry(models.Model):
     data = models.JSONField(default=dict, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
+    # The master key (by id) whose derived chain key MACs this entry's hash (`mac`). Both
+    # blank: written before the chain was keyed, accepted only as the chain's oldest part
+    # (log.verify_chain). The hash stays a plain SHA-256 link, so content and order can be
+    # checked even under a master key retired since; the MAC proves who wrote it.
+    key_id = models.CharField(max_length=32, blank=True, default="")
+    mac = models.CharField(max_length=64, blank=True, default="")
 
     objects = AuditQuerySet.as_manager()
 
@@ -53,6 +63,8 @@ class AuditEntry(models.Model):
             "data",
             "prev_hash",
             "hash",
+            "key_id",
+            "mac",
         ),
         _a,
     )
@@ -87,7 +99,20 @@ class AuditEntry(models.Model):
             "data": self.data,
             "prev_hash": self.prev_hash,
         }
+        if self.key_id:
+            # In the digest, so an entry cannot be moved under another key (or none).
+            body["key_id"] = self.key_id
         return json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
 
     def compute_hash(self) -> str:
+        """The entry's digest and link: SHA-256 of its content (which names its key_id)."""
         return hashlib.sha256(self.canonical()).hexdigest()
+
+    def compute_mac(self) -> str:
+        """HMAC-SHA256 of the digest under the chain key of `key_id` (a key derived from that
+        master key, never stored). Raises crypto.keys.UnknownMasterKey when it is not
+        configured."""
+        from defensa.core.crypto.keys import derived_key
+
+        _id, key = derived_key(CHAIN_PURPOSE, self.key_id)
+        return hmac.new(key, self.hash.encode(), hashlib.sha256).hexdigest()

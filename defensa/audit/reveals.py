@@ -1,15 +1,22 @@
-"""Revealing a masked contact (a member's phone, a reporter's contact, a hotline caller's
-number): one audited, rate-limited check for every app that shows one.
+"""Showing a sealed or masked value: one audited, rate-limited rule for every app.
 
-Each person may reveal DEFENSA_PHONE_REVEALS_PER_HOUR contacts an hour, of all kinds
+A member's phone, a reporter's contact, a hotline caller's number and recording, a detained
+person's identifiers and family contacts, a case's timeline notes, the identity of someone
+accompanied to court: every time one of them is decrypted for a person to see, it goes
+through `record_reveal`, which writes the audit entry, and counts it against one hourly quota
+per person (DEFENSA_PHONE_REVEALS_PER_HOUR).
+
+The quota counts *different records* a person opened in the last hour, of all kinds
 together: more looks like copying a list, so it is refused, and the refusal is kept in the
 audit log (committed before RevealQuota is raised, on purpose: call this outside any
-transaction of your own).
+transaction of your own). Looking again at a record already opened this hour (a case page
+reloaded after adding a note) is audited again but does not use up the quota.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -21,31 +28,62 @@ from defensa.audit.models import AuditEntry
 
 # Every kind of reveal, as "<app>.<what>": audited as "<kind>_revealed" or, past the
 # quota, "<kind>_reveal_refused".
-KINDS = ("member.phone", "reports.contact", "voice.caller_number")
+KINDS = (
+    "member.phone",
+    "reports.contact",
+    "voice.caller_number",
+    "voice.recording",
+    "cases.identifiers",
+    "cases.notes",
+    "accompaniment.identity",
+    # A pledge campaign's list of pledgers, after its threshold: each view of the list.
+    "pledges.pledgers",
+)
+REVEALED = tuple(f"{kind}_revealed" for kind in KINDS)
 
 
 class RevealQuota(Exception):
-    """Too many contacts revealed by one person in the last hour (the refusal is audited)."""
+    """Too many records revealed by one person in the last hour (the refusal is audited)."""
 
 
-def record_reveal(kind: str, *, actor: Any, obj: models.Model, **data: Any) -> None:
+def _within_quota(actor: Any, obj: models.Model) -> bool:
+    since = timezone.now() - dt.timedelta(hours=1)
+    opened = set(
+        AuditEntry.objects.filter(
+            actor_id=actor.pk, action__in=REVEALED, created_at__gte=since
+        ).values_list("object_type", "object_id")
+    )
+    if (obj._meta.label_lower, str(obj.pk)) in opened:
+        return True
+    return len(opened) < settings.PHONE_REVEALS_PER_HOUR
+
+
+def record_reveal(
+    kind: str,
+    *,
+    actor: Any,
+    obj: models.Model,
+    write: Callable[[str], Any] | None = None,
+    **data: Any,
+) -> None:
     """Audit one reveal of `kind` by `actor`; past the hourly quota, audit the refusal and
-    raise RevealQuota. `data` goes into the audit entry (ids only, like every entry)."""
+    raise RevealQuota. `data` goes into the audit entry (ids only, like every entry).
+
+    `write(action)`, when given, writes the audit entry itself (exactly one `record()` with
+    that action and `obj`), e.g. to seal a step of a case's timeline at the same time.
+    """
     if kind not in KINDS:
         raise ValueError(f"unknown reveal kind {kind!r}")
-    since = timezone.now() - dt.timedelta(hours=1)
     with transaction.atomic():
-        recent = AuditEntry.objects.filter(
-            actor_id=actor.pk,
-            action__in=[f"{k}_revealed" for k in KINDS],
-            created_at__gte=since,
-        ).count()
-        allowed = recent < settings.PHONE_REVEALS_PER_HOUR
-        record(
-            f"{kind}_revealed" if allowed else f"{kind}_reveal_refused",
-            actor=actor,
-            obj=obj,
-            **data,
-        )
+        allowed = _within_quota(actor, obj)
+        if allowed and write is not None:
+            write(f"{kind}_revealed")
+        else:
+            record(
+                f"{kind}_revealed" if allowed else f"{kind}_reveal_refused",
+                actor=actor,
+                obj=obj,
+                **data,
+            )
     if not allowed:
         raise RevealQuota

@@ -45,3 +45,4 @@ def _context(stored: dict[str, Any]) -> dict[str, Any]:
 def register() -> None:
     notify_messages.register_context(TEMPLATE, _context)
     notify_messages.register_label(TEMPLATE, gettext_lazy("A broadcast from your committee"))
+    notify_messages.register_compartment(notify_messages.GENERAL, TEMPLATE)

@@ -20,8 +20,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from defensa.accounts.models import User
+from defensa.audit import reveals
 from defensa.audit.log import record
-from defensa.audit.models import AuditEntry
 from defensa.cases.models import (
     OPEN_STATUSES,
     Case,
@@ -51,8 +51,8 @@ CASE_OPENED = "case_opened"
 TASK_OVERDUE = "case_task_overdue"
 
 
-class RevealQuota(Exception):
-    """The member showed identifiers too often this hour; the refusal was audited."""
+# The one reveal quota of every sealed value (defensa/audit/reveals.py), re-exported.
+RevealQuota = reveals.RevealQuota
 
 
 def _seal_person(case: Case, person: Mapping[str, Any]) -> None:
@@ -363,33 +363,21 @@ def add_facility(name: str, city: str, *, actor: Any) -> Facility:
 
 
 def reveal_identifiers(case: Case, *, actor: Any) -> dict[str, Any]:
-    """The person's identifiers and family contacts, for this one response. Audited, rate
-    limited (CASES_REVEALS_PER_HOUR); the refusal is audited too. Callers check access.
+    """The person's identifiers and family contacts, for this one response. Audited (a sealed
+    step of the case's timeline) and counted against the one hourly reveal quota
+    (defensa/audit/reveals.py; RevealQuota past it, the refusal audited). Callers check access.
 
     Returns {"person": {...}, "contacts": [{...}], "shredded": bool}.
     """
-    since = timezone.now() - dt.timedelta(hours=1)
-    with transaction.atomic():
-        recent = AuditEntry.objects.filter(
-            actor_id=actor.pk, action="cases.identifiers_revealed", created_at__gte=since
-        ).count()
-        allowed = recent < settings.CASES_REVEALS_PER_HOUR
-        if allowed:
-            add_entry(
-                case,
-                EntryAction.REVEALED,
-                actor=actor,
-                audit_action="cases.identifiers_revealed",
-            )
-        else:
-            record(
-                "cases.identifiers_reveal_refused",
-                actor=actor,
-                obj=case,
-                committee=case.committee_id,
-            )
-    if not allowed:
-        raise RevealQuota
+    reveals.record_reveal(
+        "cases.identifiers",
+        actor=actor,
+        obj=case,
+        committee=case.committee_id,
+        write=lambda action: add_entry(
+            case, EntryAction.REVEALED, actor=actor, audit_action=action
+        ),
+    )
     try:
         person = {name: crypto.unseal(case, name) or "" for name in PERSON_FIELDS}
         contacts = [
@@ -407,11 +395,33 @@ def reveal_identifiers(case: Case, *, actor: Any) -> dict[str, Any]:
 
 
 def note_text(entry: Entry) -> str:
-    """A timeline note's text for the legal team's case page ("" when shredded)."""
+    """A timeline note's text ("" when shredded). Shown to a person only through
+    `reveal_notes`, which audits and counts the view."""
     try:
         return crypto.unseal(entry, "note") or ""
     except crypto.KeyShredded:
         return ""
+
+
+def reveal_notes(case: Case, entries: Iterable[Entry], *, actor: Any) -> dict[int, str] | None:
+    """The texts of the case's sealed timeline notes, for one view of the case page: the
+    view is audited and counted against the one hourly reveal quota. None past the quota
+    (the refusal is audited); {} when there is no note, without an audit entry (nothing
+    sealed is opened)."""
+    with_notes = [entry for entry in entries if entry.note]
+    if not with_notes:
+        return {}
+    try:
+        reveals.record_reveal(
+            "cases.notes",
+            actor=actor,
+            obj=case,
+            committee=case.committee_id,
+            notes=len(with_notes),
+        )
+    except RevealQuota:
+        return None
+    return {entry.pk: note_text(entry) for entry in with_notes}
 
 
 def escalate_case_tasks(*, now: dt.datetime | None = None) -> int:

@@ -58,3 +58,12 @@ def register() -> None:
     notify_messages.register_context("case_task_overdue", _task_context)
     notify_messages.register_context("plan_triggered", _trigger_context)
     notify_messages.register_context("plan_cancelled", _trigger_context)
+    # Need to know: that a case was opened, or a member's plan triggered, is the legal team's.
+    notify_messages.register_compartment(
+        notify_messages.LEGAL,
+        "case_opened",
+        "case_false_alarm",
+        "case_task_overdue",
+        "plan_triggered",
+        "plan_cancelled",
+    )

@@ -144,8 +144,10 @@ def _case_context(request: HttpRequest, case: Case, **bound: Any) -> dict[str, A
     people = _people(case)
     now = timezone.now()
     timeline = list(case.timeline.select_related("actor"))  # type: ignore[attr-defined]
+    # Opening the sealed notes is a reveal like any other: audited, counted (None: quota).
+    notes = actions.reveal_notes(case, timeline, actor=request.user)
     for entry in timeline:
-        entry.text = actions.note_text(entry) if entry.note else ""
+        entry.text = (notes or {}).get(entry.pk, "")
     tasks = list(case.tasks.select_related("owner"))  # type: ignore[attr-defined]
     tasks.sort(key=lambda t: (t.done_at is not None, not t.is_overdue(now), t.due_at))
     return {
@@ -156,6 +158,7 @@ def _case_context(request: HttpRequest, case: Case, **bound: Any) -> dict[str, A
         "transfers": list(case.transfers.select_related("facility")),  # type: ignore[attr-defined]
         "contact_count": case.contacts.count(),  # type: ignore[attr-defined]
         "timeline": timeline,
+        "notes_withheld": notes is None,
         "triggers": list(case.plan_triggers.all()),  # type: ignore[attr-defined]
         "status_form": bound.get("status") or StatusForm(case=case),
         "transfer_form": bound.get("transfer") or TransferForm(),

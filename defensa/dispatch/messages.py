@@ -41,6 +41,9 @@ def register() -> None:
     notify_messages.register_context("dispatch_offer", _offer_context)
     notify_messages.register_context("dispatch_widened", _widened_context)
     notify_messages.register_context("dispatch_unplaced", _unplaced_context)
+    notify_messages.register_compartment(
+        notify_messages.GENERAL, "dispatch_offer", "dispatch_widened", "dispatch_unplaced"
+    )
 
 
 def _unplaced_context(stored: dict[str, Any]) -> dict[str, Any]:
@@ -77,3 +80,5 @@ def _incident_alert_context(stored: dict[str, Any]) -> dict[str, Any]:
 def register_response() -> None:
     notify_messages.register_context("incident_confirmed_legal", _incident_alert_context)
     notify_messages.register_context("incident_alert", _incident_alert_context)
+    notify_messages.register_compartment(notify_messages.GENERAL, "incident_alert")
+    notify_messages.register_compartment(notify_messages.LEGAL, "incident_confirmed_legal")

@@ -1,4 +1,6 @@
-"""Who may see deliveries: network admins all of them; coordinators those to their members.
+"""Who may see deliveries: network admins all of them; coordinators those to their members,
+within each message kind's compartment (notify/messages.py): a LEGAL kind (a case opened, a
+person detained at a check-in) only where the coordinator is on the legal team too.
 
 Like every access helper, these return rows or raise Http404 (never 403), so ids can't be
 probed. Committees are reached through the app registry, not imported: notify sits below the
@@ -10,11 +12,23 @@ from __future__ import annotations
 from typing import Any
 
 from django.apps import apps
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from defensa.core.access import active_user, pk_from_url
+from defensa.notify import messages
 from defensa.notify.models import Delivery
+
+
+def _legal_committees(user: Any) -> set[int]:
+    """Committees where the user is on the legal team: that committee only, not the ones
+    below it (the cases' rule, committees_for(user, "legal"), which notify cannot import)."""
+    membership = apps.get_model("committees", "Membership")
+    return set(
+        membership.objects.filter(user=user, status="full", is_legal=True).values_list(
+            "committee_id", flat=True
+        )
+    )
 
 
 def _coordinated_committees(user: Any) -> set[int]:
@@ -42,12 +56,23 @@ def deliveries_for(user: Any) -> QuerySet[Delivery]:
     if active_user(user) is None:
         raise Http404
     if user.is_network_admin:
-        return Delivery.objects.all()
+        return Delivery.objects.exclude(template__in=messages.kinds_in(messages.SEALED))
     committees = _coordinated_committees(user)
     if not committees:
         raise Http404
-    # Deliveries to bare addresses (no account) are for admins only.
-    return Delivery.objects.filter(recipient__memberships__committee_id__in=committees).distinct()
+    # Deliveries to bare addresses (no account) are for admins only, and so is any message
+    # kind not declared GENERAL or LEGAL.
+    seen = Q(
+        template__in=messages.kinds_in(messages.GENERAL),
+        recipient__memberships__committee_id__in=committees,
+    )
+    legal = committees & _legal_committees(user)
+    if legal:
+        seen |= Q(
+            template__in=messages.kinds_in(messages.LEGAL),
+            recipient__memberships__committee_id__in=legal,
+        )
+    return Delivery.objects.filter(seen).distinct()
 
 
 def get_delivery_for(user: Any, pk: Any) -> Delivery:

@@ -177,12 +177,15 @@ def queue_message(
     channels: Iterable[str] | None = None,
     actor: Any = None,
     audit: bool = True,
+    address_key: Any = None,
 ) -> list[Delivery]:
     """Queue `template` for `recipient` on each channel they chose, in the caller's transaction.
 
     `idempotency_key` names the cause (e.g. "offer:42"): queueing the same key again returns
     the existing deliveries and sends nothing more. `channels` narrows (never widens) the
     person's own choice. Opted-out addresses get nothing. Returns the deliveries.
+    `address_key` seals an Address under the caller's DataKey instead of one of its own, so
+    shredding the caller's key erases the address from the outbox too (a pledge campaign).
     """
     if not transaction.get_connection().in_atomic_block:
         raise NotInTransaction("call queue_message inside the atomic block of the change")
@@ -220,7 +223,7 @@ def queue_message(
         )
         if created and address:
             # Someone without an account: the address is kept only sealed (property 14).
-            delivery.data_key = crypto.new_key("notify.delivery")
+            delivery.data_key = address_key or crypto.new_key("notify.delivery")
             crypto.seal(delivery, "sealed_address", address)
             delivery.save(update_fields=["data_key", "sealed_address"])
         deliveries.append(delivery)

@@ -8,7 +8,6 @@ class NotifyConfig(AppConfig):
     verbose_name = _("Delivery engine")
 
     def ready(self) -> None:
-        from defensa.notify import messages, sms
+        from defensa.notify import messages
 
-        # Keyword answers queued for a gateway are written at send time, in the person's language.
-        messages.register_context(sms.REPLY_TEMPLATE, sms.reply_context)
+        messages.register()

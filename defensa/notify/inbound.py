@@ -3,11 +3,14 @@
 notify sits below the apps that use it (reports, dispatch), so it cannot import them; an app
 registers a handler in its AppConfig.ready() instead. STOP / START / HELP never reach a
 handler: carriers require them to be answered by the delivery engine itself.
+
+An app may also claim texts whose first word is one of its keywords (pledges: "PLEDGE K7Q2"):
+such a text goes to that app's handler alone, so it does not also become a report.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 
@@ -24,6 +27,7 @@ class InboundText:
 Handler = Callable[[InboundText], None]
 
 _HANDLERS: list[Handler] = []
+_KEYWORDS: dict[str, Handler] = {}
 
 
 def register_handler(handler: Handler) -> None:
@@ -32,11 +36,31 @@ def register_handler(handler: Handler) -> None:
         _HANDLERS.append(handler)
 
 
+def register_keyword(words: Iterable[str], handler: Handler) -> None:
+    """Send texts whose first word is one of `words` to `handler` alone (registered once)."""
+    for word in words:
+        claimed = _KEYWORDS.setdefault(word.upper(), handler)
+        if claimed is not handler:
+            raise ValueError(f"the keyword {word!r} is already claimed")
+
+
 def handlers() -> tuple[Handler, ...]:
     return tuple(_HANDLERS)
 
 
+def first_word(body: str) -> str:
+    words = body.strip().upper().split(maxsplit=1)
+    return words[0].strip(".,!¡:;") if words else ""
+
+
 def dispatch(text: InboundText) -> None:
-    """Hand a text to every registered handler. Each handler writes in its own transaction."""
+    """Hand a text to the handler claiming its keyword, or else to every registered handler.
+
+    Each handler writes in its own transaction.
+    """
+    claimed = _KEYWORDS.get(first_word(text.body))
+    if claimed is not None:
+        claimed(text)
+        return
     for handler in tuple(_HANDLERS):
         handler(text)

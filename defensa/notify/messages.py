@@ -12,6 +12,12 @@ Files live in `templates/notify/messages/` of any app:
 A Delivery stores only the key and the ids in its context. The text is rendered at send time:
 nothing an alert says sits in the outbox. An app that needs objects in a message registers a
 context builder that loads them from those ids (`register_context`).
+
+Every message kind also declares its compartment where it is registered
+(`register_compartment`): who may see its deliveries on the deliveries page (need to know,
+security property 4). Network administrators see every kind; coordinators see GENERAL kinds
+sent to their committees' members, and LEGAL kinds only where they are on the legal team too.
+A kind nobody declared is ADMIN: closed by default.
 """
 
 from __future__ import annotations
@@ -36,6 +42,15 @@ _KEY = re.compile(r"^[a-z0-9_]{1,64}$")
 _SAFE_TEXT = re.compile(r"^[A-Za-z0-9_.:-]{0,64}$")
 _BUILDERS: dict[str, ContextBuilder] = {}
 _LABELS: dict[str, Any] = {}
+
+GENERAL = "general"
+LEGAL = "legal"
+ADMIN = "admin"
+# Kinds whose recipients are themselves a secret (who pledged, before and around a pledge
+# campaign's threshold): the deliveries page shows them to nobody, admins included.
+SEALED = "sealed"
+COMPARTMENTS = (GENERAL, LEGAL, ADMIN, SEALED)
+_COMPARTMENTS: dict[str, str] = {}
 
 
 class UnsafeContext(ValueError):
@@ -66,6 +81,23 @@ def register_context(key: str, builder: ContextBuilder) -> None:
 def register_label(key: str, label: Any) -> None:
     """Name a message kind for people (a lazy translation), e.g. on a person's failed messages."""
     _LABELS[key] = label
+
+
+def register_compartment(compartment: str, *keys: str) -> None:
+    """Declare who may see these message kinds' deliveries (GENERAL, LEGAL, ADMIN, SEALED)."""
+    if compartment not in COMPARTMENTS:
+        raise ValueError(f"unknown compartment {compartment!r}")
+    for key in keys:
+        _COMPARTMENTS[key] = compartment
+
+
+def compartment_of(key: str) -> str:
+    """A message kind's compartment; ADMIN for a kind never declared."""
+    return _COMPARTMENTS.get(key, ADMIN)
+
+
+def kinds_in(compartment: str) -> list[str]:
+    return sorted(k for k, c in _COMPARTMENTS.items() if c == compartment)
 
 
 def label_for(key: str) -> Any:
@@ -149,3 +181,38 @@ def render(delivery: Delivery, cache: dict[Any, dict[str, Any]] | None = None) -
             template = _engine().get_template(f"notify/messages/{delivery.template}.subject.txt")
             subject = " ".join(template.render(Context(context, autoescape=False)).split())
     return Rendered(subject=subject, body=body.strip() + "\n")
+
+
+# The delivery engine's own kinds ---------------------------------------------------------
+
+
+def _checkpoint_context(stored: dict[str, ContextValue]) -> dict[str, Any]:
+    import datetime as dt
+
+    return {
+        "line": (
+            f"ckpt1:{stored['seq']}:{stored['head']}:{stored['at']}:{stored['key']}"
+            f":{stored['legacy']}:{stored['prev']}:{stored['mac']}"
+        ),
+        "when": dt.datetime.fromtimestamp(int(stored["at"] or 0), tz=dt.UTC),
+    }
+
+
+def register() -> None:
+    from django.utils.translation import gettext_lazy
+
+    from defensa.notify import sms
+
+    # Keyword answers queued for a gateway are written at send time, in the person's language.
+    register_context(sms.REPLY_TEMPLATE, _sms_reply_context)
+    register_context("audit_checkpoint", _checkpoint_context)
+    register_compartment(GENERAL, sms.REPLY_TEMPLATE, "test_message")
+    register_compartment(ADMIN, "purge_failed", "audit_checkpoint", "audit_check_failed")
+    register_label("audit_checkpoint", gettext_lazy("The audit log's daily checkpoint"))
+    register_label("audit_check_failed", gettext_lazy("The audit log does not verify"))
+
+
+def _sms_reply_context(stored: dict[str, ContextValue]) -> dict[str, Any]:
+    from defensa.notify import sms
+
+    return sms.reply_context(stored)

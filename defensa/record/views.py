@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
-from defensa.audit.log import verify_chain
+from defensa.audit.checkpoints import verify as verify_audit
 from defensa.committees.access import get_committee_for
 from defensa.core.access import public
 from defensa.dispatch.models import Outcome
@@ -38,7 +38,10 @@ def incident_record(request: HttpRequest, ref: str) -> HttpResponse:
     committee = incident.committee
     items = evidence_for(incident)
     timeline_problems = verify_timeline(incident)
-    checked, bad, why = verify_chain()
+    # The chain against its key and every signed checkpoint; the latest is printed, so the
+    # paper itself is a copy of the anchor kept outside the server.
+    verdict = verify_audit()
+    checked, bad, why = verdict.chain.checked, verdict.chain.bad, verdict.chain.why
     evidence_problems = [i for i in items if i.file_state != "intact" or not i.sealed]
     reports = incident.reports.order_by("observed_at", "id").prefetch_related("photos", "media")  # type: ignore[attr-defined]
     timeline = timeline_rows(incident)
@@ -58,7 +61,12 @@ def incident_record(request: HttpRequest, ref: str) -> HttpResponse:
             "chain_bad": bad,
             "chain_why": why,
             "evidence_problems": evidence_problems,
-            "intact": not timeline_problems and bad is None and not evidence_problems,
+            "checkpoint_problems": verdict.problems,
+            "checkpoint": verdict.latest,
+            "chain_head": verdict.chain,
+            "intact": not timeline_problems
+            and verdict.intact
+            and not evidence_problems,
             "generated_at": timezone.now(),
         },
     )

@@ -17,6 +17,8 @@ class ReportsConfig(AppConfig):
 
         inbound.register_handler(sms.handle_text)
         messages.register_context(sms.REPLY_TEMPLATE, sms.reply_context)
+        # A reporter has no account: only network administrators see these deliveries anyway.
+        messages.register_compartment(messages.GENERAL, sms.REPLY_TEMPLATE)
         pre_delete.connect(keep_evidence, sender=Report, dispatch_uid="reports-keep-evidence")
 
 

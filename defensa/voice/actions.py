@@ -212,6 +212,20 @@ def read_audio(voicemail: Voicemail) -> bytes | None:
         return None
 
 
+def listen_audio(voicemail: Voicemail, *, actor: User) -> bytes | None:
+    """The recording for one person to hear: a caller's voice is as identifying as their
+    number, so every opening is audited and counted like a reveal (RevealQuota past it)."""
+    if voicemail.status != VoicemailStatus.STORED or not voicemail.file:
+        return None  # nothing sealed to open
+    record_reveal(
+        "voice.recording",
+        actor=actor,
+        obj=voicemail,
+        committee=voicemail.hotline.committee_id,
+    )
+    return read_audio(voicemail)
+
+
 def store_recording(voicemail: Voicemail) -> bool:
     """Fetch the recording from the provider, keep it, then delete it there if configured.
 

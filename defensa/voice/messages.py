@@ -36,3 +36,4 @@ def _voicemail_context(stored: dict[str, Any]) -> dict[str, Any]:
 
 def register() -> None:
     notify_messages.register_context("voice_voicemail", _voicemail_context)
+    notify_messages.register_compartment(notify_messages.GENERAL, "voice_voicemail")

@@ -301,7 +301,14 @@ def voicemail(request: HttpRequest, pk: int) -> HttpResponse:
 def audio(request: HttpRequest, pk: int) -> HttpResponse:
     """The recording, only for the committee's dispatchers and coordinators; never cached."""
     found = get_voicemail_for(request.user, pk)
-    data = actions.read_audio(found)
+    try:
+        data = actions.listen_audio(found, actor=request.user)  # type: ignore[arg-type]
+    except actions.RevealQuota:
+        return HttpResponse(
+            _("You have opened too many records in the last hour. Try later."),
+            status=429,
+            content_type="text/plain; charset=utf-8",
+        )
     if data is None:
         raise Http404
     response = HttpResponse(data, content_type=found.content_type or "audio/mpeg")

@@ -17,6 +17,7 @@ becomes an entry of that case's timeline (its audit record is the action's one r
 
 from defensa.accompaniment.actions.appointments import (
     MAX_CONTACTS,
+    RevealQuota,
     add_place,
     cancel_appointment,
     reveal_identity,
@@ -73,6 +74,7 @@ __all__ = [
     "MAX_CONTACTS",
     "MISSED_MESSAGE",
     "REMINDER_MESSAGE",
+    "RevealQuota",
     "RESCHEDULED_MESSAGE",
     "SOON_BEFORE",
     "WITHDRAWN_MESSAGE",

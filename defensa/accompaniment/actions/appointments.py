@@ -12,6 +12,8 @@ from django.utils import timezone
 from defensa.accompaniment.actions.base import CANCELLED_MESSAGE, record_step
 from defensa.accompaniment.models import Appointment, CompanionStatus, Place, Status
 from defensa.audit.log import record
+from defensa.audit.reveals import RevealQuota as RevealQuota  # re-exported for the views
+from defensa.audit.reveals import record_reveal
 from defensa.committees.models import Committee
 from defensa.core import crypto
 from defensa.core.transitions import IllegalTransition
@@ -136,15 +138,15 @@ def cancel_appointment(appointment: Appointment, *, actor: Any) -> Appointment:
 
 
 def reveal_identity(appointment: Appointment, *, actor: Any) -> dict[str, Any]:
-    """Who is accompanied and whom to tell, for this one response. Audited. Callers check
-    that the actor is on the committee's legal team."""
-    with transaction.atomic():
-        record(
-            "accompaniment.identity_revealed",
-            actor=actor,
-            obj=appointment,
-            committee=appointment.committee_id,
-        )
+    """Who is accompanied and whom to tell, for this one response. Audited and counted
+    against the one hourly reveal quota (defensa/audit/reveals.py; RevealQuota past it, the
+    refusal audited). Callers check that the actor is on the committee's legal team."""
+    record_reveal(
+        "accompaniment.identity",
+        actor=actor,
+        obj=appointment,
+        committee=appointment.committee_id,
+    )
     try:
         return {
             "person_name": crypto.unseal(appointment, "person_name") or "",

@@ -252,3 +252,26 @@ def test_places_are_added_by_the_legal_team(client_as, net):
     )
     assert Place.objects.filter(name="ICE Los Angeles Field Office", kind="office").exists()
     assert _audits("accompaniment.place_added") == 1
+
+
+def test_revealing_an_identity_counts_against_the_one_quota(client_as, net, settings):
+    # Issue 9, point 8: the reveal of name, A-number and contacts had no quota at all.
+    from defensa.audit.reveals import RevealQuota, record_reveal
+
+    settings.PHONE_REVEALS_PER_HOUR = 2
+    record_reveal("member.phone", actor=net.lucia, obj=net.mo)  # one record opened already
+    first = schedule(net)
+    second = schedule(net, starts_in=dt.timedelta(days=4))
+    client = client_as(net.lucia)
+    base = "/accompaniment/c/boyle-heights/"
+    for _ in range(2):  # the same appointment again is audited, not counted again
+        shown = client.post(f"{base}{first.pk}/reveal/").content.decode()
+        assert CANARY_NAME in shown
+    refused = client.post(f"{base}{second.pk}/reveal/")
+    assert refused.status_code == 302
+    page = client.get(refused["Location"]).content.decode()
+    assert CANARY_NAME not in page and "too many records" in page
+    assert _audits("accompaniment.identity_revealed") == 2
+    assert _audits("accompaniment.identity_reveal_refused") == 1
+    with pytest.raises(RevealQuota):
+        record_reveal("reports.contact", actor=net.lucia, obj=net.vero)

@@ -77,6 +77,13 @@ def test_production_hasher_is_argon2id_with_the_same_hashes() -> None:
     assert hasher.verify("correct horse battery", encoded)
 
 
+def test_setting_passwords_is_never_refused_so_commands_can_make_accounts() -> None:
+    """bootstrap_network, seed_demo and tests' personas set several passwords in a row."""
+    hasher = ThrottledArgon2PasswordHasher()
+    for n in range(6):  # three times what the cap lets through in a second
+        assert hasher.encode(f"password number {n}", f"c2FsdHNhbHQxMjM{n}").startswith("argon2$")
+
+
 def test_the_cap_refuses_a_flood_and_lets_a_later_check_through() -> None:
     cap = Slots(1, wait_s=5, per_second=2, busy=PasswordBusy)
     # Attack: a burst of checks. Two (one at work, one waiting) start; the rest are refused.

@@ -29,3 +29,16 @@ def test_an_unknown_kind_is_a_programming_error(net):
     with pytest.raises(ValueError):
         record_reveal("member.address", actor=net.ana, obj=net.mo)
     assert not AuditEntry.objects.filter(action__startswith="member.address").exists()
+
+
+def test_the_quota_counts_records_opened_not_looks(net, settings):
+    settings.PHONE_REVEALS_PER_HOUR = 2
+    for _ in range(5):  # the same record again and again: audited each time, counted once
+        record_reveal("cases.notes", actor=net.lucia, obj=net.boyle)
+    record_reveal("accompaniment.identity", actor=net.lucia, obj=net.east)
+    with pytest.raises(RevealQuota):
+        record_reveal("voice.recording", actor=net.lucia, obj=net.city)
+    # A record already opened this hour can still be looked at again.
+    record_reveal("cases.identifiers", actor=net.lucia, obj=net.boyle)
+    assert AuditEntry.objects.filter(action="cases.notes_revealed").count() == 5
+    assert AuditEntry.objects.filter(action="voice.recording_reveal_refused").count() == 1

@@ -15,6 +15,7 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from defensa.audit.models import AuditEntry
+from defensa.audit.reveals import RevealQuota, record_reveal
 from defensa.cases import actions
 from defensa.cases.models import (
     Case,
@@ -128,16 +129,46 @@ def test_case_page_masks_until_an_audited_reveal(client_as, net):
     assert verify_timeline(case) == []
 
 
-def test_reveals_are_rate_limited_and_the_refusal_audited(client_as, net, settings):
-    settings.CASES_REVEALS_PER_HOUR = 2
-    case = canary_case(net)
+def test_reveals_share_the_one_quota_and_the_refusal_is_audited(client_as, net, settings):
+    # Issue 9, point 8: no counter of its own; the one quota of every sealed value.
+    settings.PHONE_REVEALS_PER_HOUR = 2
+    first, second, third = canary_case(net), canary_case(net), canary_case(net)
     client = client_as(net.lucia)
-    for _ in range(2):
+    for case in (first, first, second):  # looking again at the same case is not counted again
         page = client.post(reverse("cases:reveal", args=[case.pk])).content.decode()
         assert CANARY_A_NUMBER in page
-    response = client.post(reverse("cases:reveal", args=[case.pk]), follow=True)
+    response = client.post(reverse("cases:reveal", args=[third.pk]), follow=True)
     assert CANARY_A_NUMBER not in response.content.decode()
     assert AuditEntry.objects.filter(action="cases.identifiers_reveal_refused").count() == 1
+    # The same quota as a member's phone: Lucia cannot open anything else this hour.
+    with pytest.raises(RevealQuota):
+        record_reveal("member.phone", actor=net.lucia, obj=net.mo)
+    # Each look is audited and sealed on the timeline, the repeated one too.
+    assert AuditEntry.objects.filter(action="cases.identifiers_revealed").count() == 3
+    assert verify_timeline(first) == []
+
+
+def test_opening_a_case_page_decrypts_its_notes_only_audited_and_counted(
+    client_as, net, settings
+):
+    settings.PHONE_REVEALS_PER_HOUR = 1
+    with_note = canary_case(net, note="Canary note: the family lawyer is Sra. Quetzal")
+    client = client_as(net.lucia)
+    page = client.get(reverse("cases:case", args=[with_note.pk])).content.decode()
+    assert "Sra. Quetzal" in page
+    page = client.get(reverse("cases:case", args=[with_note.pk])).content.decode()
+    assert "Sra. Quetzal" in page  # the same case again: audited, not counted again
+    opened = AuditEntry.objects.filter(action="cases.notes_revealed", actor_id=net.lucia.pk)
+    assert opened.count() == 2 and opened.first().object_id == str(with_note.pk)
+    # A case without notes opens nothing sealed: no reveal, no quota used.
+    bare = canary_case(net)
+    assert client.get(reverse("cases:case", args=[bare.pk])).status_code == 200
+    assert not AuditEntry.objects.filter(action="cases.notes_revealed", object_id=str(bare.pk))
+    # Past the quota, another case's notes stay sealed; the page still works, and says why.
+    other = canary_case(net, note="Canary note: second family")
+    page = client.get(reverse("cases:case", args=[other.pk])).content.decode()
+    assert "second family" not in page and "too many records" in page
+    assert AuditEntry.objects.filter(action="cases.notes_reveal_refused").count() == 1
 
 
 def test_status_pipeline_allows_only_listed_moves(client_as, net):

@@ -89,3 +89,30 @@ def _load(raw: str, dev_path: str) -> MasterKeys:
 def master_keys() -> MasterKeys:
     """The configured master keys (cached per configuration, so override_settings works)."""
     return _load(settings.MASTER_KEYS, str(settings.MASTER_KEY_DEV_FILE))
+
+
+@lru_cache(maxsize=32)
+def _hkdf(master: bytes, key_id: str, purpose: str) -> bytes:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    info = f"defensa/derived/v1\x00{purpose}\x00{key_id}".encode()
+    return HKDF(algorithm=hashes.SHA256(), length=KEY_BYTES, salt=None, info=info).derive(master)
+
+
+class UnknownMasterKey(LookupError):
+    """A derived key was asked for under a master key id that is not configured."""
+
+
+def derived_key(purpose: str, key_id: str | None = None) -> tuple[str, bytes]:
+    """A key for `purpose` (e.g. "audit.chain") derived from a master key (HKDF-SHA256).
+
+    With no key_id: (current master key id, key under it). A key_id that is not configured
+    raises UnknownMasterKey. Like the master key, the derived key is never stored.
+    """
+    keys = master_keys()
+    key_id = key_id or keys.current_id
+    master = keys.keys.get(key_id)
+    if master is None:
+        raise UnknownMasterKey(key_id)
+    return key_id, _hkdf(master, key_id, purpose)

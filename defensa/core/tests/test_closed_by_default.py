@@ -72,6 +72,9 @@ PUBLIC_URL_NAMES = {
     # dispatch's) and their private calendar feed (a random token, only its hash stored).
     "accompaniment:checkin",
     "accompaniment:feed",
+    # A pledge campaign's public page: anyone in scope pledges with a phone number, no
+    # account; it shows counts only, never who pledged (docs/pledges.md).
+    "pledges:public",
     # The health check for load balancers: yes or no per check, nothing else (docs/operations.md).
     "ops:healthz",
 }

@@ -90,4 +90,9 @@ def test_scripts_serve_runs_the_housekeeping_jobs():
     line = re.search(r"manage\.py run_periodically \\\n\s*([^&]+)&", serve)
     assert line, "scripts/serve no longer starts run_periodically"
     names = [name for name, _every in parse_jobs(line.group(1).split())]
-    assert names == ["fetch_voicemails", "purge_voicemails", "purge_incoming_videos"]
+    assert names == [
+        "fetch_voicemails",
+        "purge_voicemails",
+        "purge_incoming_videos",
+        "audit_checkpoint",
+    ]

@@ -111,11 +111,20 @@ def test_anonymous_and_get_are_refused(client, net):
 
 
 def test_reveals_are_rate_limited_and_the_refusal_audited(client, client_as, net, settings):
+    from defensa.audit.reveals import RevealQuota, record_reveal
+
     settings.PHONE_REVEALS_PER_HOUR = 1
     report = send_report(client)
     c = client_as(net.dani)
     assert c.post(f"/reports/{report.reference}/contact/").status_code == 200
-    refused = c.post(f"/reports/{report.reference}/contact/")
+    # The one quota counts records opened: the same contact again is audited, not counted.
+    assert c.post(f"/reports/{report.reference}/contact/").status_code == 200
+    assert AuditEntry.objects.filter(action="reports.contact_revealed").count() == 2
+    with pytest.raises(RevealQuota):
+        record_reveal("member.phone", actor=net.dani, obj=net.mo)
+    # Ana used her hour on another record: this contact stays sealed for her.
+    record_reveal("member.phone", actor=net.ana, obj=net.mo)
+    refused = client_as(net.ana).post(f"/reports/{report.reference}/contact/")
     assert refused.status_code == 429 and PHONE not in refused.content.decode()
     assert AuditEntry.objects.filter(action="reports.contact_reveal_refused").count() == 1
 

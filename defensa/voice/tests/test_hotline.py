@@ -284,6 +284,27 @@ def test_only_the_committees_dispatchers_and_coordinators_hear_a_voicemail(
     assert client.get(f"/voice/voicemails/{voicemail.pk}/audio/").status_code in (302, 404)
 
 
+def test_hearing_a_recording_is_audited_and_counted_like_any_reveal(
+    hotline, net, voice_peer, client_as, settings
+):
+    # Issue 9, point 8: a caller's voice is decrypted for a person only through the one
+    # reveal rule.
+    from defensa.audit.reveals import record_reveal
+
+    settings.PHONE_REVEALS_PER_HOUR = 1
+    _voicemail_call(voice_peer)
+    voicemail = Voicemail.objects.get()
+    dani = client_as(net.dani)
+    assert dani.get(f"/voice/voicemails/{voicemail.pk}/audio/").content == AUDIO
+    heard = AuditEntry.objects.filter(action="voice.recording_revealed", actor_id=net.dani.pk)
+    assert heard.count() == 1 and heard.get().object_id == str(voicemail.pk)
+    # Ana has used her hour on another record: the recording stays sealed for her.
+    record_reveal("member.phone", actor=net.ana, obj=net.mo)
+    refused = client_as(net.ana).get(f"/voice/voicemails/{voicemail.pk}/audio/")
+    assert refused.status_code == 429 and AUDIO not in refused.content
+    assert AuditEntry.objects.filter(action="voice.recording_reveal_refused").count() == 1
+
+
 def test_the_callers_number_is_masked_until_revealed_and_each_reveal_is_audited(
     hotline, net, voice_peer, client_as
 ):

@@ -51,6 +51,33 @@ def seed() -> list[int]:
             Address("sms", CANARY_PHONE, "es"), "test_message", idempotency_key="canary-family"
         )
     assert delivery.resolve_address() == CANARY_PHONE
+    # A pledge before its campaign's threshold: the number sealed under the campaign's key,
+    # the row keeping only a keyed digest; the texted answer's address sealed under it too.
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from defensa.pledges import actions as pledges
+
+    campaign = pledges.open_campaign(
+        committee,
+        pledges.CampaignData(
+            scope="committee",
+            title_en="Canary walk-out",
+            title_es="Paro canario",
+            text_en="I walk out if 5 of us pledge.",
+            text_es="Paro si 5 lo prometemos.",
+            threshold_kind="count",
+            threshold=5,
+            eligible_count=None,
+            eligible_source="",
+            deadline=timezone.now() + dt.timedelta(days=2),
+            require_confirmation=False,
+        ),
+        actor=None,  # type: ignore[arg-type]
+    )
+    pledges.pledge_by_phone(campaign, CANARY_PHONE, origin="sms", language="es")
+    pledges.reply_by_text(campaign, "+13235550177", "es", "counted", "SMcanarypledge01")
     receive_report(
         {"category": "sighting", "zip_code": "90033", "description": CONTROL},
         channel="web",
