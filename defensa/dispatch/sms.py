@@ -31,7 +31,7 @@ from defensa.committees.forms import normalize_phone
 from defensa.core.transitions import IllegalTransition
 from defensa.dispatch import actions
 from defensa.dispatch.models import Offer, OfferStatus, Outcome
-from defensa.incidents.models import TimelineAction
+from defensa.incidents.models import TimelineAction, TimelineEntry
 from defensa.incidents.timeline import add_entry
 from defensa.notify.actions import Address, queue_message
 from defensa.notify.inbound import InboundText
@@ -99,8 +99,21 @@ def offer_for(number: str, now: dt.datetime) -> Offer | None:
     return next((o for o in recent if e164(o.responder.phone) == sender), None)
 
 
-def _seen(key: str) -> bool:
-    return Delivery.objects.filter(idempotency_key__startswith=f"{key}:").exists()
+def _clean(body: str) -> str:
+    # Control characters (other than newlines) say nothing and break logs and exports.
+    kept = "".join(ch for ch in body if ch == "\n" or unicodedata.category(ch)[0] != "C")
+    return kept.strip()[:NOTE_LIMIT]
+
+
+def _seen(key: str, offer: Offer) -> bool:
+    """Whether this text was dealt with already: its answer was queued, or (for a member who
+    texted STOP, who gets no answer) its message is on a timeline."""
+    return (
+        Delivery.objects.filter(idempotency_key__startswith=f"{key}:").exists()
+        or TimelineEntry.objects.filter(
+            incident_id=offer.incident_id, detail__text=key.rsplit(":", 1)[1]
+        ).exists()
+    )
 
 
 def match_text(text: InboundText) -> bool:
@@ -109,13 +122,14 @@ def match_text(text: InboundText) -> bool:
     offer = offer_for(text.number, now)
     if offer is None:
         return False
-    if not _SID.match(text.sid):
-        return True  # ours, but not a text the provider could have sent: nothing to do
+    body = _clean(text.body)
+    if not _SID.match(text.sid) or not body:
+        return True  # ours, but nothing a member could have meant: nothing to do
     key = "dispatch_sms_reply:" + hashlib.sha256(text.sid.encode()).hexdigest()[:32]
-    if _seen(key):
+    if _seen(key, offer):
         return True  # the provider retried a text we already answered
     member = offer.responder
-    word = command(text.body)
+    word = command(body)
     with transaction.atomic():
         if not member.is_active:
             # A switched-off account's offers are dead, its words included.
@@ -123,7 +137,7 @@ def match_text(text: InboundText) -> bool:
         elif word:
             result = _act(offer, word, now)
         else:
-            result = _message(offer, text.body)
+            result = _message(offer, body, key.rsplit(":", 1)[1])
         queue_message(
             Address(Channel.SMS, text.number, member.language),
             REPLY_TEMPLATE,
@@ -179,18 +193,14 @@ def _refused(offer: Offer, word: str, code: str) -> str:
     return code
 
 
-def _message(offer: Offer, body: str) -> str:
+def _message(offer: Offer, body: str, text_key: str) -> str:
     """Anything else: a message from the member on the incident, for the dispatcher."""
-    clean = "".join(ch for ch in body if ch == "\n" or unicodedata.category(ch)[0] != "C")
-    note = clean.strip()[:NOTE_LIMIT]
-    if not note:
-        return "empty"
     add_entry(
         offer.incident,
         TimelineAction.NOTE,
         actor=offer.responder,
-        note=note,
-        detail={"step": "member_message", "offer": offer.pk, "channel": "sms"},
+        note=body,
+        detail={"step": "member_message", "offer": offer.pk, "channel": "sms", "text": text_key},
         audit_action="dispatch.member_message",
         audit_obj=offer,
     )

@@ -236,3 +236,15 @@ def test_a_strangers_identical_text_still_becomes_a_report(client, net):
     text(client, "SI", number="+13235550998")
     assert Report.objects.filter(channel="sms").count() == 2
     assert not replies()
+
+
+def test_a_member_who_texted_stop_gets_no_answer_and_a_retry_is_kept_once(client, net):
+    offer = offered(net)
+    text(client, "STOP")
+    params = {"From": PHONE, "To": "+15005550006", "Body": "son tres", "MessageSid": new_sid()}
+    header = signature(AUTH_TOKEN, f"{BASE}{PATH}", params)
+    client.post(PATH, params, HTTP_X_TWILIO_SIGNATURE=header)
+    client.post(PATH, params, HTTP_X_TWILIO_SIGNATURE=header)
+    assert not replies()
+    assert offer.incident.timeline.filter(detail__step="member_message").count() == 1
+    assert not Report.objects.filter(channel="sms").exists()
