@@ -160,6 +160,9 @@ def describe(entry: Any, references: Mapping[int, str]) -> dict[str, Any]:
         named = True
         if detail.get("awaits_dispatcher"):
             what = _("%(what)s (waits for a dispatcher's verdict)") % {"what": what}
+    elif step == "member_message":
+        what = _("%(name)s sent a text message") % {"name": name or _("A verifier")}
+        named = True
     elif step == "offer_widened":
         what = _("More verifiers asked")
         said.append(of_offers(detail))

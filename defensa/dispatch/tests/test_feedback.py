@@ -16,7 +16,7 @@ from django.test import Client
 from defensa.accounts.models import Skill, SkillKind
 from defensa.core import geo
 from defensa.core.testing import join, make_user
-from defensa.dispatch import actions
+from defensa.dispatch import actions, sms
 from defensa.dispatch.actions import offer_to_nearest
 from defensa.dispatch.models import AreaAlert, Offer
 from defensa.dispatch.tests.helpers import BOYLE, report_incident, verifier
@@ -180,12 +180,19 @@ def test_the_timeline_speaks_words_not_state_codes(net, client_as):
     incident = report_incident()
     [offer] = offer_to_nearest(incident, 1, actor=net.dani)
     actions.accept_offer(offer)
+    sms._message(offer, "llego en 5", "k1")  # a free text by SMS goes on the timeline
     actions.mark_arrived(offer)
     actions.report_finding(offer, "confirmed", note="Six agents")
     assert alma.display_name == "Alma"
     client = client_as(net.dani)
     text = said(console(client, incident))
-    for words in ("Alma accepted", "Alma arrived", "State: Confirmed", "State: Being verified"):
+    for words in (
+        "Alma accepted",
+        "Alma sent a text message llego en 5",
+        "Alma arrived",
+        "State: Confirmed",
+        "State: Being verified",
+    ):
         assert words in text
     assert "verifying" not in text.split("Timeline", 1)[1].split("Actions", 1)[0]
     es = said(console(client, incident, HTTP_ACCEPT_LANGUAGE="es"))
@@ -208,7 +215,7 @@ def _report(**fields):  # type: ignore[no-untyped-def]
         "description": "agents at the door",
         **fields,
     }
-    return receive_report(data, channel="web", idempotency_key=uuid.uuid4().hex)
+    return receive_report(data, channel="web", idempotency_key=uuid.uuid4().hex).report
 
 
 def test_the_panel_shows_the_reports_facts_and_thumbnails_through_the_audited_file_view(
@@ -276,7 +283,7 @@ def test_an_unclosed_right_to_left_override_cannot_reverse_what_a_dispatcher_rea
         channel="operator",
         idempotency_key=uuid.uuid4().hex,
         committee=net.boyle,
-    ).incident
+    ).report.incident
     assert unplaced.needs_place and unplaced.committee == net.boyle
     pages = {
         "console": console(client, incident),
