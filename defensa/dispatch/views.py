@@ -334,13 +334,12 @@ def request_verification(request: HttpRequest, slug: str, pk: int) -> HttpRespon
     except IllegalTransition:
         messages.error(request, _("This incident can no longer be sent for verification."))
     else:
-        # The words come from the timeline entry the request wrote (its offers and counts).
-        entry = (
-            incident.timeline.filter(detail__has_key="asked")  # type: ignore[attr-defined]
-            .order_by("-pk")
-            .first()
-        )
-        said = feedback.of_offers(entry.detail if entry else {"offers": [o.pk for o in offers]})
+        # The words come from the timeline entry this request wrote (its offers and counts),
+        # not from an escalation that may have written another one just now.
+        ids = [o.pk for o in offers]
+        recent = incident.timeline.filter(detail__has_key="asked").order_by("-pk")[:5]  # type: ignore[attr-defined]
+        entry = next((e for e in recent if e.detail.get("offers") == ids), None)
+        said = feedback.of_offers(entry.detail if entry else {"offers": ids})
         (messages.warning if said.warn else messages.success)(
             request, f"{incident.reference}: {said.text}"
         )
