@@ -22,7 +22,7 @@ from defensa.audit.log import record
 from defensa.committees.models import Committee, Membership, MemberStatus
 from defensa.core.tokens import derived_token, hash_token, is_plausible
 from defensa.core.transitions import IllegalTransition
-from defensa.dispatch.matching import nearest_responders
+from defensa.dispatch.matching import nearest_responders, report_languages
 from defensa.dispatch.models import (
     OFFER_STEPS,
     DispatchPolicy,
@@ -165,7 +165,19 @@ def offer_to_nearest(
         last = Round.objects.filter(incident=locked).order_by("-tier").first()
         tier = (last.tier + 1) if last else 1
         offers = _new_offers(locked, size, tier, actor=actor, now=now)
-        detail = {"tier": tier, "offers": [o.pk for o in offers]}
+        # What the request did, in ids and counts (never names), for the timeline and for
+        # the words the console shows (dispatch.feedback): how many were asked, and how many
+        # of them speak each language of the reports.
+        languages = sorted(report_languages(locked))
+        detail = {
+            "tier": tier,
+            "offers": [o.pk for o in offers],
+            "wanted": size,
+            "asked": len(offers),
+            "speak": {
+                code: sum(1 for o in offers if o.responder.language == code) for code in languages
+            },
+        }
         if locked.state == State.NEW:
             # One timeline entry and one audit record for the whole step.
             incident_actions.start_verification(locked, actor=actor, detail=detail)
@@ -178,6 +190,7 @@ def offer_to_nearest(
                 audit_action="dispatch.offer_to_nearest",
                 tier=tier,
                 offers=[o.pk for o in offers],
+                asked=len(offers),
             )
         incident.state = State.VERIFYING
         return offers

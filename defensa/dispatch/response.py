@@ -92,11 +92,24 @@ def audience(incident: Incident, at: dt.datetime) -> Audience:
     return Audience(legal, community)
 
 
+ALERTED_STEP = "alerted"
+
+
 def respond_to_confirmed(incident: Incident, *, actor: Any = None, now: Any = None) -> int:
     """Queue the confirmed incident's alerts in the caller's transaction; how many people.
 
+    What it did goes on the incident's timeline as one entry (step "alerted") whose detail
+    holds counts and delivery ids only, never names: how many of the legal team on call and
+    how many members were alerted, whether the public page shows it, and why a part did not
+    happen. The console's feedback is rendered from that entry (`dispatch.feedback`), so the
+    words cannot say what the alerts did not do.
+
     Raises NotVerified, sending nothing, for an incident in any other state.
     """
+    from defensa.evidence.models import PublicPage
+    from defensa.incidents.models import TimelineAction
+    from defensa.incidents.timeline import add_entry
+
     now = now or timezone.now()
     with transaction.atomic():
         current = Incident.objects.select_related("committee").get(pk=incident.pk)
@@ -104,31 +117,53 @@ def respond_to_confirmed(incident: Incident, *, actor: Any = None, now: Any = No
             raise NotVerified(f"incident {current.pk} is {current.state}, not confirmed")
         who = audience(current, now)
         legal, community = who.legal, who.community
-        for user in legal:
-            queue_message(
+        deliveries: list[int] = []
+        reached = {"legal": 0, "members": 0}
+        unreachable = 0  # people with no channel to reach them (none chosen, or opted out)
+        sends = [
+            ("legal", user, LEGAL_MESSAGE, Priority.URGENT, "incident_confirmed_legal")
+            for user in legal
+        ] + [
+            ("members", user, COMMUNITY_MESSAGE, Priority.NORMAL, "incident_alert")
+            for user in community
+        ]
+        for group, user, template, priority, key in sends:
+            queued = queue_message(
                 user,
-                LEGAL_MESSAGE,
+                template,
                 {"incident": current.pk},
-                priority=Priority.URGENT,
-                idempotency_key=f"incident_confirmed_legal:{current.pk}:{user.pk}",
-                audit=False,  # one record below names the whole response
+                priority=priority,
+                idempotency_key=f"{key}:{current.pk}:{user.pk}",
+                audit=False,  # the timeline entry's one record names the whole response
             )
-        for user in community:
-            queue_message(
-                user,
-                COMMUNITY_MESSAGE,
-                {"incident": current.pk},
-                priority=Priority.NORMAL,
-                idempotency_key=f"incident_alert:{current.pk}:{user.pk}",
-                audit=False,
-            )
-        record(
-            "dispatch.respond_to_confirmed",
+            deliveries += [d.pk for d in queued]
+            if queued:
+                reached[group] += 1
+            else:
+                unreachable += 1
+        public_page = PublicPage.objects.filter(
+            committee_id=current.committee_id, show_verified=True
+        ).exists()
+        detail = {
+            "step": ALERTED_STEP,
+            "legal": reached["legal"],
+            "members": reached["members"],
+            "unreachable": unreachable,
+            "public_page": public_page,
+            # Why members could not be alerted at all: the incident has no place yet.
+            "no_area": not incident_cell(current),
+            "deliveries": deliveries,
+        }
+        add_entry(
+            current,
+            TimelineAction.NOTE,
             actor=actor,
-            obj=current,
-            committee=current.committee_id,
-            legal=len(legal),
-            community=len(community),
+            detail=detail,
+            audit_action="dispatch.respond_to_confirmed",
+            legal=reached["legal"],
+            community=reached["members"],
+            unreachable=unreachable,
+            public_page=public_page,
         )
         return len(legal) + len(community)
 

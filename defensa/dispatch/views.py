@@ -19,11 +19,12 @@ from defensa.committees.access import get_committee_for
 from defensa.core import geo, maps
 from defensa.core.access import public, signed_in
 from defensa.core.transitions import IllegalTransition
-from defensa.dispatch import actions, consequences
+from defensa.dispatch import actions, consequences, feedback
 from defensa.dispatch.access import get_committee_incident_for
 from defensa.dispatch.forms import FindingForm
 from defensa.dispatch.matching import home_cell, on_duty_verifiers, rings_between
 from defensa.dispatch.models import Offer, OfferStatus, Outcome
+from defensa.dispatch.response import ALERTED_STEP
 from defensa.incidents import actions as incident_actions
 from defensa.incidents.areas import incident_cell, where_label
 from defensa.incidents.models import Incident, State
@@ -223,13 +224,59 @@ def console(request: HttpRequest, slug: str) -> HttpResponse:
         # Outside the refreshed fragment, so a note being typed here is never replaced.
         incident = get_committee_incident_for(request.user, committee, selected)
         context["selected"] = incident
-        context["selected_reports"] = incident.reports.order_by("created_at")[:50]  # type: ignore[attr-defined]
-        context["selected_timeline"] = incident.timeline.select_related("actor")  # type: ignore[attr-defined]
+        reports = list(incident.reports.order_by("created_at")[:50])  # type: ignore[attr-defined]
+        context["selected_reports"] = reports
+        context["selected_facts"] = _facts(reports)
+        context["selected_evidence"] = _evidence(request, incident)
+        references = dict(incident.reports.values_list("pk", "reference"))  # type: ignore[attr-defined]
+        context["selected_timeline"] = feedback.timeline(
+            incident.timeline.select_related("actor"),  # type: ignore[attr-defined]
+            references,
+        )
         context["selected_offers"] = incident.offers.select_related("responder")  # type: ignore[attr-defined]
         context["selected_awaits_verdict"] = _awaits_verdict(incident)
         if incident.state in (State.NEW, State.VERIFYING):
             context["confirm_consequence"] = consequences.of_confirming(incident)
     return render(request, "dispatch/console.html", context)
+
+
+def _facts(reports: list[Any]) -> dict[str, Any]:
+    """What the reports say, summed up for the panel: the most agents and vehicles any report
+    counted, the agencies, languages and channels named."""
+    agents = [r.agents for r in reports if r.agents is not None]
+    vehicles = [r.vehicles for r in reports if r.vehicles is not None]
+    from defensa.accounts.models import Language
+    from defensa.reports.models import Channel
+
+    def label(choices: Any, value: str) -> str:
+        try:
+            return str(choices(value).label)
+        except ValueError:
+            return value
+
+    return {
+        "agents": max(agents) if agents else None,
+        "vehicles": max(vehicles) if vehicles else None,
+        "agencies": list(dict.fromkeys(r.agency for r in reports if r.agency)),
+        "languages": [label(Language, c) for c in dict.fromkeys(r.language for r in reports)],
+        "channels": [label(Channel, c) for c in dict.fromkeys(r.channel for r in reports)],
+    }
+
+
+def _evidence(request: HttpRequest, incident: Incident) -> dict[str, Any]:
+    """The incident's photos and videos: counted for everyone at the console, shown (as
+    thumbnails through the record's audited file view) only to a role that may see them."""
+    from defensa.incidents.access import EVIDENCE_ROLES, incidents_for
+    from defensa.record.listing import evidence_for
+
+    items = evidence_for(incident, check=False)
+    may_see = incidents_for(request.user, EVIDENCE_ROLES).filter(pk=incident.pk).exists()
+    return {
+        "photos": sum(1 for i in items if i.kind == "photo"),
+        "videos": sum(1 for i in items if i.kind != "photo"),
+        "items": items if may_see else [],
+        "may_see": may_see,
+    }
 
 
 VERDICTS = {
@@ -258,6 +305,9 @@ def decide(request: HttpRequest, slug: str, pk: int, verb: str) -> HttpResponse:
     try:
         if verb in VERDICTS:
             VERDICTS[verb](incident, actor=request.user, note=note)
+            if verb == "confirm":
+                # What the confirmation did, from the entry it wrote on the timeline.
+                _say(request, _step_entry(incident, ALERTED_STEP), feedback.of_alerts)
         elif verb == "note":
             incident_actions.add_note(incident, note, actor=request.user)
         else:
@@ -284,15 +334,31 @@ def request_verification(request: HttpRequest, slug: str, pk: int) -> HttpRespon
     except IllegalTransition:
         messages.error(request, _("This incident can no longer be sent for verification."))
     else:
-        if offers:
-            messages.success(
-                request,
-                _("%(count)d verifiers were asked to go to %(ref)s.")
-                % {"count": len(offers), "ref": incident.reference},
-            )
-        else:
-            messages.warning(request, _("Nobody else on duty could be asked. Call someone."))
+        # The words come from the timeline entry this request wrote (its offers and counts),
+        # not from an escalation that may have written another one just now.
+        ids = [o.pk for o in offers]
+        recent = incident.timeline.filter(detail__has_key="asked").order_by("-pk")[:5]  # type: ignore[attr-defined]
+        entry = next((e for e in recent if e.detail.get("offers") == ids), None)
+        said = feedback.of_offers(entry.detail if entry else {"offers": ids})
+        (messages.warning if said.warn else messages.success)(
+            request, f"{incident.reference}: {said.text}"
+        )
     return redirect("dispatch:console", slug=committee.slug)
+
+
+def _step_entry(incident: Incident, step: str) -> Any:
+    return (
+        incident.timeline.filter(detail__step=step)  # type: ignore[attr-defined]
+        .order_by("-pk")
+        .first()
+    )
+
+
+def _say(request: HttpRequest, entry: Any, words: Any) -> None:
+    if entry is None:
+        return
+    for said in words(entry.detail):
+        (messages.warning if said.warn else messages.info)(request, said.text)
 
 
 # Community alerts (opt-in) ------------------------------------------------------------

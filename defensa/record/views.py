@@ -15,11 +15,11 @@ from django.views.decorators.cache import never_cache
 from defensa.audit.checkpoints import verify as verify_audit
 from defensa.committees.access import get_committee_for
 from defensa.core.access import public
-from defensa.dispatch.models import Outcome
+from defensa.dispatch import feedback
 from defensa.evidence.models import PublicPage
 from defensa.incidents.access import EVIDENCE_ROLES, get_incident_for
 from defensa.incidents.areas import where_label
-from defensa.incidents.models import Incident, State
+from defensa.incidents.models import Incident
 from defensa.incidents.timeline import verify_timeline
 from defensa.record.actions import open_incident_record, set_public_page
 from defensa.record.forms import PublicPageForm
@@ -70,36 +70,14 @@ def incident_record(request: HttpRequest, ref: str) -> HttpResponse:
     )
 
 
-def _label(choices: type, value: object) -> str:
-    try:
-        return str(choices(value).label)
-    except ValueError:
-        return str(value)
-
-
 def timeline_rows(incident: Incident) -> list[dict]:
-    """Who, what, when for each step, in words (the timeline keeps ids and state names)."""
-    steps = {
-        "offer_accepted": _("Verifier accepted"),
-        "responder_arrived": _("Verifier on site"),
-        "finding": _("Verifier's finding"),
-        "offer_widened": _("More verifiers asked"),
-        "member_message": _("Message from the member (text)"),
-    }
+    """Who, what, when for each step, in words (the timeline keeps ids and state names): the
+    same words as the dispatch console's timeline, with what each action did."""
     references = dict(incident.reports.values_list("pk", "reference"))  # type: ignore[attr-defined]
     rows = []
-    for entry in incident.timeline.select_related("actor"):  # type: ignore[attr-defined]
-        detail = entry.detail if isinstance(entry.detail, dict) else {}
-        what = [steps.get(detail.get("step"), entry.get_action_display())]
-        if "to" in detail:
-            what.append(_label(State, detail["to"]))
-        if "finding" in detail:
-            what.append(_("finding: %(f)s") % {"f": _label(Outcome, detail["finding"])})
-        if "report" in detail:
-            what.append(_("report %(ref)s") % {"ref": references.get(detail["report"], "—")})
-        if detail.get("media"):
-            what.append(_("%(n)s photos or videos") % {"n": len(detail["media"])})
-        rows.append({"entry": entry, "what": " · ".join(what)})
+    for row in feedback.timeline(incident.timeline.select_related("actor"), references):  # type: ignore[attr-defined]
+        what = " · ".join([row["what"], *(said.text for said in row["said"])])
+        rows.append({"entry": row["entry"], "what": what})
     return rows
 
 

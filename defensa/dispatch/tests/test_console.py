@@ -74,7 +74,10 @@ def test_dispatcher_confirms_with_a_reason_notes_and_closes(net, client_as):
     client.post(f"{base}/confirm/", {"note": "Union steward saw them on site"})
     incident.refresh_from_db()
     assert incident.state == State.CONFIRMED
-    assert incident.timeline.last().note == "Union steward saw them on site"
+    # The confirmation, then what it set off (its own entry: counts, no note).
+    confirmed, alerted = list(incident.timeline.order_by("-pk")[:2])[::-1]
+    assert confirmed.note == "Union steward saw them on site"
+    assert alerted.detail["step"] == "alerted"
     client.post(f"{base}/note/", {"note": "Legal team called"})
     assert incident.timeline.last().note == "Legal team called"
     client.post(f"{base}/false_alarm/", {"note": "too late"})  # illegal from confirmed

@@ -70,7 +70,7 @@ def test_a_verifier_confirms_with_photos_and_a_video_from_the_phone_page(net, se
         assert not any(canary in stored for canary in (*CANARIES, b"CanaryCam"))
     with Image.open(Path(settings.MEDIA_ROOT) / media[0].file) as img:
         assert not img.getexif()
-    entry = incident.timeline.last()
+    entry = incident.timeline.filter(action="state_changed").last()  # then "alerted"
     assert entry.detail["finding"] == "confirmed" and entry.note == "Six agents, two vans"
     assert entry.detail["media"] == [m.pk for m in sorted(media, key=lambda m: m.pk)]
     # One code path with a dispatcher's confirmation: the same audit records, in order.

@@ -167,7 +167,7 @@ def test_report_group_verify_confirm_alert(  # type: ignore[no-untyped-def]
         row = page.locator(f'li.incident[data-incident="{incident.pk}"]')
         assert "2 reportes" in row.inner_text()
         row.get_by_role("button", name="Pedir verificación").click()
-        page.get_by_text(f"verificadores que vayan a {incident.reference}").wait_for()
+        page.get_by_text(f"{incident.reference}: Se pidió a 1 verificador").wait_for()
     finally:
         dani.close()
     offer = Offer.objects.get(incident=incident)

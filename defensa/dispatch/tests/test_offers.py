@@ -99,6 +99,9 @@ def test_one_urgent_alert_each_one_audit_record_and_a_sealed_timeline(net):
         "to": "verifying",
         "tier": 1,
         "offers": [o.pk for o in offers],
+        "wanted": 2,
+        "asked": 2,
+        "speak": {"en": 1},  # the report is in English; beto speaks Spanish
     }
     assert verify_timeline(incident) == []
     assert verify_chain()[1] is None

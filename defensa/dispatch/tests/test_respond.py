@@ -58,7 +58,7 @@ def test_accept_arrive_confirm_from_a_phone_without_signing_in(net):
     assert done.status_code == 200
     incident.refresh_from_db()
     assert incident.state == State.CONFIRMED
-    entry = incident.timeline.last()
+    entry = incident.timeline.filter(action="state_changed").last()  # then "alerted"
     assert entry.detail["finding"] == "confirmed"
     assert entry.note == "Six agents, two vans"
     assert entry.actor.display_name == "Alma"
