@@ -96,8 +96,8 @@ def test_intake_cannot_verify_confirm_or_open_the_console(client_as, net, ines):
 def test_who_may_open_the_operator_pages(client_as, net, ines):
     for person in (net.vero, net.lucia, net.ana, net.mo, net.pat, net.admin):
         client = client_as(person)
-        assert client.get(FORM).status_code == 404, person.username
-        assert client.get(MINE).status_code == 404, person.username
+        assert client.get(FORM).status_code == 404, person.display_name
+        assert client.get(MINE).status_code == 404, person.display_name
     assert client_as(net.dani).get(MINE).status_code == 200
     # Intake counts only for full members, like every role.
     Membership.objects.filter(user=ines).update(status="probation")
