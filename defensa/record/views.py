@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
 
 from defensa.audit.checkpoints import verify as verify_audit
 from defensa.committees.access import get_committee_for
@@ -175,6 +176,7 @@ def public_page(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
+@require_GET
 @never_cache
 def archive(request: HttpRequest, slug: str) -> HttpResponse:
     """Every incident of the committee and those under it, filtered, 50 a page. Dispatchers,
@@ -213,6 +215,7 @@ def archive(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
+@require_GET
 @never_cache
 def archive_csv(request: HttpRequest, slug: str) -> HttpResponse:
     """The filtered archive as CSV (no reporter text or contact); each export is audited
@@ -247,6 +250,7 @@ AUDIT_COLUMNS = (
 )
 
 
+@require_GET
 @never_cache
 def audit_log(request: HttpRequest) -> HttpResponse:
     """The audit chain as stored, ids and action names only. Network administrators only."""

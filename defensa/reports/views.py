@@ -7,7 +7,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import translation
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from defensa.committees.access import memberships_for
 from defensa.core.access import public
@@ -107,6 +107,7 @@ def operator_new(request: HttpRequest) -> HttpResponse:
     return render(request, "reports/operator.html", {"form": fresh, "saved": report})
 
 
+@require_GET
 @never_cache
 def operator_incidents(request: HttpRequest) -> HttpResponse:
     """The incidents the operator's own typed reports went into: reference, state, time.
