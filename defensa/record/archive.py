@@ -53,6 +53,7 @@ class ArchiveFilter(forms.Form):
         label=_("ZIP code"),
         required=False,
         regex=r"^\d{5}$",
+        widget=forms.TextInput({"inputmode": "numeric", "maxlength": "5", "autocomplete": "off"}),
         error_messages={"invalid": _("A ZIP code is five digits.")},
     )
 

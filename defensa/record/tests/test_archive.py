@@ -233,3 +233,28 @@ def test_the_console_and_my_page_link_the_archive(client_as, net):
     for person in (net.dani, net.ana, net.lucia):
         assert target in client_as(person).get("/accounts/").content.decode()
     assert target not in client_as(net.vero).get("/accounts/").content.decode()
+
+
+def test_queries_do_not_grow_with_the_rows(client_as, net, incidents):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_as(net.dani)
+    with CaptureQueriesContext(connection) as few:
+        client.get(url(net))
+    base = dt.datetime(2026, 11, 1, 12, tzinfo=dt.UTC)
+    Incident.objects.bulk_create(
+        Incident(
+            reference=f"Q{n:05d}",
+            category="sighting",
+            first_observed_at=base,
+            last_observed_at=base,
+            report_count=0,
+            committee=net.east if n % 2 else net.boyle,
+        )
+        for n in range(40)
+    )
+    with CaptureQueriesContext(connection) as many:
+        html = client.get(url(net)).content.decode()
+    assert "Q00000" in html
+    assert len(many.captured_queries) == len(few.captured_queries)
