@@ -99,6 +99,7 @@ def timeline_rows(incident: Incident) -> list[dict]:
         "responder_arrived": _("Verifier on site"),
         "finding": _("Verifier's finding"),
         "offer_widened": _("More verifiers asked"),
+        "member_message": _("Message from the member (text)"),
     }
     references = dict(incident.reports.values_list("pk", "reference"))  # type: ignore[attr-defined]
     rows = []
