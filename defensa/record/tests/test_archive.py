@@ -258,3 +258,17 @@ def test_queries_do_not_grow_with_the_rows(client_as, net, incidents):
         html = client.get(url(net)).content.decode()
     assert "Q00000" in html
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_times_are_shown_in_the_committees_zone(client_as, net, incidents):
+    # Not the server's zone (America/Los_Angeles by default), so the test tells them apart.
+    net.boyle.time_zone = "America/New_York"
+    net.boyle.save(update_fields=["time_zone"])
+    alarm = incidents["alarm"]
+    Incident.objects.filter(pk=alarm.pk).update(
+        first_observed_at=dt.datetime(2026, 7, 4, 3, 0, tzinfo=dt.UTC),
+        last_observed_at=dt.datetime(2026, 7, 4, 3, 0, tzinfo=dt.UTC),
+    )
+    html = client_as(net.dani).get(url(net), {"q": alarm.reference}).content.decode()
+    assert "Times in America/New_York." in html
+    assert "07/03/2026 11 p.m." in html  # 03:00 UTC is 11 p.m. the day before in New York
