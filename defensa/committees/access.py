@@ -26,7 +26,7 @@ from defensa.committees.models import (
 )
 from defensa.core.access import active_user, pk_from_url
 
-Role = Literal["member", "full", "coordinator", "dispatcher", "legal"]
+Role = Literal["member", "full", "coordinator", "dispatcher", "legal", "intake"]
 # One role, or any of several: `committees_for(user, ("dispatcher", "coordinator"))`.
 Roles = Role | Iterable[Role]
 AnyUser = User | AnonymousUser
@@ -39,6 +39,8 @@ _ROLE_FILTERS: dict[str, Q] = {
     "coordinator": Q(status=MemberStatus.FULL, is_coordinator=True),
     "dispatcher": Q(status=MemberStatus.FULL, is_dispatcher=True),
     "legal": Q(status=MemberStatus.FULL, is_legal=True),
+    # Types reports from calls; no verification, verdicts or alerts.
+    "intake": Q(status=MemberStatus.FULL, is_intake=True),
 }
 
 

@@ -275,15 +275,19 @@ def change_roles(
     is_dispatcher: bool,
     is_legal: bool,
     is_coordinator: bool,
+    is_intake: bool = False,
 ) -> bool:
     """Set the member's roles in this committee. Returns False when nothing changed.
 
     Making someone a coordinator is not done here: it becomes a pending `RoleGrant` that
-    another coordinator must approve (`approve_role_grant`; security property 7). Dispatcher
-    and legal roles, and removing the coordinator role, take effect at once.
+    another coordinator must approve (`approve_role_grant`; security property 7). Dispatcher,
+    legal and intake roles, and removing the coordinator role, take effect at once. (Intake
+    gives no alert power: typing reports, and seeing the incidents they went into.)
     """
     locked = Membership.objects.select_for_update().get(pk=membership.pk)
-    if (is_dispatcher or is_legal or is_coordinator) and locked.status != MemberStatus.FULL:
+    if (
+        is_dispatcher or is_legal or is_coordinator or is_intake
+    ) and locked.status != MemberStatus.FULL:
         raise ActionError("probation")
     if (
         locked.is_coordinator
@@ -294,7 +298,12 @@ def change_roles(
     ):
         raise ActionError("last_coordinator")
     escalation = is_coordinator and not locked.is_coordinator
-    new = {"is_dispatcher": is_dispatcher, "is_legal": is_legal, "is_coordinator": is_coordinator}
+    new = {
+        "is_dispatcher": is_dispatcher,
+        "is_legal": is_legal,
+        "is_coordinator": is_coordinator,
+        "is_intake": is_intake,
+    }
     if escalation:
         new["is_coordinator"] = False
     changed = [name for name, value in new.items() if getattr(locked, name) != value]
@@ -322,6 +331,7 @@ def change_roles(
         dispatcher=locked.is_dispatcher,
         legal=locked.is_legal,
         coordinator=locked.is_coordinator,
+        intake=locked.is_intake,
         coordinator_requested=grant.pk if grant else None,
         sessions_ended=False,
     )

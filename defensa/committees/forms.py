@@ -132,6 +132,14 @@ class AnnouncementForm(forms.Form):
 class RolesForm(forms.Form):
     is_dispatcher = forms.BooleanField(label=_("Dispatcher"), required=False)
     is_legal = forms.BooleanField(label=_("Legal team"), required=False)
+    is_intake = forms.BooleanField(
+        label=_("Intake"),
+        required=False,
+        help_text=_(
+            "Types reports from calls and sees the incidents they went into. Can't ask for "
+            "verification, confirm or alert."
+        ),
+    )
     is_coordinator = forms.BooleanField(
         label=_("Coordinator"),
         required=False,

@@ -96,6 +96,9 @@ class Membership(models.Model):
     is_dispatcher = models.BooleanField(_("dispatcher"), default=False)
     is_legal = models.BooleanField(_("legal team"), default=False)
     is_coordinator = models.BooleanField(_("coordinator"), default=False)
+    # Intake: types reports from calls (the hotline operator form) and sees the incidents
+    # those reports went into; no verification, verdicts or alerts (docs/rapid-response.md).
+    is_intake = models.BooleanField(_("intake"), default=False)
     joined_at = models.DateTimeField(default=timezone.now)
     full_since = models.DateTimeField(null=True, blank=True)
     invited_by = models.ForeignKey(
@@ -112,6 +115,7 @@ class Membership(models.Model):
             "is_dispatcher",
             "is_legal",
             "is_coordinator",
+            "is_intake",
             "joined_at",
             "full_since",
             "invited_by",
@@ -137,6 +141,8 @@ class Membership(models.Model):
             names.append(str(_("dispatcher")))
         if self.is_legal:
             names.append(str(_("legal team")))
+        if self.is_intake:
+            names.append(str(_("intake")))
         return names
 
     def history_since(self) -> dt.datetime | None:

@@ -366,6 +366,7 @@ def _member_context(request: HttpRequest, membership: Membership, **extra: Any) 
             initial={
                 "is_dispatcher": membership.is_dispatcher,
                 "is_legal": membership.is_legal,
+                "is_intake": membership.is_intake,
                 "is_coordinator": membership.is_coordinator,
             }
         ),

@@ -10,7 +10,8 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.http import Http404
 
-from defensa.committees.access import AnyUser, Role, Roles, committees_for
+from defensa.committees.access import AnyUser, Role, Roles, committees_for, memberships_for
+from defensa.committees.models import Committee
 from defensa.core.access import reference_from_url
 from defensa.incidents.models import Incident
 
@@ -36,3 +37,12 @@ def get_incident_for(user: AnyUser | None, reference: str, roles: Roles = "dispa
     if found is None:
         raise Http404
     return found
+
+
+def get_archive_committee_for(user: AnyUser | None, slug: str) -> Committee:
+    """The committee whose incident archive (its own and its sub-committees' incidents) the
+    user may read: its dispatchers, coordinators and legal team (`EVIDENCE_ROLES`), or 404."""
+    found = memberships_for(user, EVIDENCE_ROLES).filter(committee__slug=slug).first()
+    if found is None:
+        raise Http404
+    return found.committee

@@ -88,19 +88,18 @@ class Incident(models.Model):
 
     _i = c(INTERNAL, INCIDENT_RETENTION, "dispatcher", "coordinator", "legal")
     _where = c(SENSITIVE, INCIDENT_RETENTION, "dispatcher", "coordinator", "legal", "verifier")
+    # An intake operator reads these of the incidents their own typed reports went into.
+    _listed = c(INTERNAL, INCIDENT_RETENTION, "dispatcher", "coordinator", "legal", "intake")
     DATA_CLASSIFICATION: ClassVar[dict[str, FieldClass]] = {
+        **dict.fromkeys(("reference", "state", "last_observed_at", "merged_into"), _listed),
         **dict.fromkeys(
             (
                 "id",
-                "reference",
-                "state",
                 "category",
                 "weight",
                 "first_observed_at",
-                "last_observed_at",
                 "report_count",
                 "committee",
-                "merged_into",
                 "created_at",
                 "updated_at",
                 "legal_hold",

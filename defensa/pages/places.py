@@ -21,6 +21,8 @@ from django.utils.translation import gettext as _
 
 from defensa.accompaniment import access as accompaniment_access
 from defensa.committees.access import committees_for, memberships_for
+from defensa.incidents.access import EVIDENCE_ROLES
+from defensa.reports.access import OPERATOR_ROLES
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,21 @@ def _can_see_deliveries(user: Any) -> bool:
     return bool(user.is_network_admin) or memberships_for(user, "coordinator").exists()
 
 
+def _operator_places() -> list[Place]:
+    return [
+        Place(
+            _("Type a report from a call"),
+            reverse("reports:operator"),
+            _("the hotline operator's form"),
+        ),
+        Place(
+            _("Incidents from your calls"),
+            reverse("reports:operator_incidents"),
+            _("where the reports you typed went, and their state"),
+        ),
+    ]
+
+
 def places_for(user: Any) -> list[Section]:
     """My page's sections for `user`, in order: their roles first, then their own things."""
     if user is None or not user.is_authenticated or not user.is_active:
@@ -59,13 +76,7 @@ def places_for(user: Any) -> list[Section]:
                     _("the queue of incidents, verification and verdicts"),
                 )
             )
-        section.places.append(
-            Place(
-                _("Type a report from a call"),
-                reverse("reports:operator"),
-                _("the hotline operator's form"),
-            )
-        )
+        section.places += _operator_places()
         for c in dispatching:
             section.places.append(
                 Place(
@@ -75,6 +86,25 @@ def places_for(user: Any) -> list[Section]:
                 )
             )
         sections.append(section)
+    elif memberships_for(user, OPERATOR_ROLES).exists():
+        # Intake without alert power: the form and their own calls' incidents, nothing else.
+        sections.append(Section(_("Intake"), _operator_places()))
+
+    archives = list(committees_for(user, EVIDENCE_ROLES))
+    if archives:
+        sections.append(
+            Section(
+                _("The record"),
+                [
+                    Place(
+                        _("Incident archive: %(name)s") % {"name": c.name},
+                        reverse("record:archive", args=[c.slug]),
+                        _("every incident, closed and merged too; filters and CSV"),
+                    )
+                    for c in archives
+                ],
+            )
+        )
 
     legal = list(committees_for(user, "legal"))
     accompanier = accompaniment_access.is_accompanier(user)
@@ -129,6 +159,20 @@ def places_for(user: Any) -> list[Section]:
                         _("Messages sent"),
                         reverse("notify:deliveries"),
                         _("every alert and message, and the ones that failed"),
+                    )
+                ],
+            )
+        )
+
+    if user.is_network_admin:
+        sections.append(
+            Section(
+                _("Network"),
+                [
+                    Place(
+                        _("Audit log"),
+                        reverse("record:audit_log"),
+                        _("every audited action, as stored: ids and action names"),
                     )
                 ],
             )

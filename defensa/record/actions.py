@@ -51,3 +51,16 @@ def open_incident_record(incident: Any, *, actor: Any, file_key: str = "") -> No
             committee=incident.committee_id,
             **extra,
         )
+
+
+def export_archive(committee: Committee, *, actor: Any, filters: dict[str, Any]) -> None:
+    """Note in the audit chain that someone took the committee's incident archive away as
+    CSV, with the filter they used (ids, codes and dates only)."""
+    with transaction.atomic():
+        record(
+            "record.archive_exported",
+            actor=actor,
+            obj=committee,
+            committee=committee.pk,
+            **filters,
+        )

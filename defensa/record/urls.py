@@ -7,8 +7,11 @@ urlpatterns = [
     path("incidents/<str:ref>/record/", views.incident_record, name="record"),
     path("incidents/<str:ref>/evidence/<str:key>/", views.evidence_file, name="file"),
     path("verified/", views.verified, name="verified"),
+    path("audit-log/", views.audit_log, name="audit_log"),
 ]
 urlpatterns += [
     # A committee setting; the page lives with the feature it switches.
     path("committees/<slug:slug>/public-page/", views.public_page, name="public_page"),
+    path("committees/<slug:slug>/archive/", views.archive, name="archive"),
+    path("committees/<slug:slug>/archive.csv", views.archive_csv, name="archive_csv"),
 ]

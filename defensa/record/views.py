@@ -6,22 +6,37 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
 
 from defensa.audit.checkpoints import verify as verify_audit
 from defensa.committees.access import get_committee_for
 from defensa.core.access import public
 from defensa.dispatch import feedback
 from defensa.evidence.models import PublicPage
-from defensa.incidents.access import EVIDENCE_ROLES, get_incident_for
+from defensa.incidents.access import (
+    EVIDENCE_ROLES,
+    get_archive_committee_for,
+    get_incident_for,
+)
 from defensa.incidents.areas import where_label
 from defensa.incidents.models import Incident
 from defensa.incidents.timeline import verify_timeline
-from defensa.record.actions import open_incident_record, set_public_page
+from defensa.record.actions import export_archive, open_incident_record, set_public_page
+from defensa.record.archive import (
+    PAGE_SIZE,
+    ArchiveFilter,
+    archive_incidents,
+    csv_rows,
+    state_label,
+    zip_areas,
+)
+from defensa.record.auditlog import AuditFilter, audit_entries_for
 from defensa.record.forms import PublicPageForm
 from defensa.record.listing import evidence_for, find_item
 from defensa.record.public import verified_incidents
@@ -137,4 +152,98 @@ def public_page(request: HttpRequest, slug: str) -> HttpResponse:
             "days": settings.PUBLIC_VERIFIED_DAYS,
         },
         status=400 if form.errors else 200,
+    )
+
+
+@require_GET
+@never_cache
+def archive(request: HttpRequest, slug: str) -> HttpResponse:
+    """Every incident of the committee and those under it, filtered, 50 a page. Dispatchers,
+    coordinators and the legal team of the committee only (404 for everyone else)."""
+    committee = get_archive_committee_for(request.user, slug)
+    # Always bound: no filter at all is a valid filter (everything, newest first).
+    form = ArchiveFilter(request.GET, committee=committee)
+    page = None
+    areas: dict[int, list[str]] = {}
+    if form.is_valid():
+        found = archive_incidents(committee, form)
+        page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
+        areas = zip_areas(page.object_list)
+    rows = (
+        []
+        if page is None
+        else [
+            {"incident": i, "state": state_label(i), "areas": areas.get(i.pk, [])}
+            for i in page.object_list
+        ]
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "record/archive.html",
+        {
+            "committee": committee,
+            "form": form,
+            "page": page,
+            "rows": rows,
+            "query": query.urlencode(),
+            "tz": committee.tz,
+        },
+        status=200 if page is not None else 400,
+    )
+
+
+@require_GET
+@never_cache
+def archive_csv(request: HttpRequest, slug: str) -> HttpResponse:
+    """The filtered archive as CSV (no reporter text or contact); each export is audited
+    with its filter."""
+    committee = get_archive_committee_for(request.user, slug)
+    form = ArchiveFilter(request.GET, committee=committee)
+    if not form.is_valid():
+        return render(
+            request,
+            "record/archive.html",
+            {"committee": committee, "form": form, "page": None, "rows": [], "query": ""},
+            status=400,
+        )
+    found = archive_incidents(committee, form)
+    export_archive(committee, actor=request.user, filters=form.audit_fields())
+    response = StreamingHttpResponse(csv_rows(found), content_type="text/csv; charset=utf-8")
+    stamp = timezone.now().astimezone(committee.tz).strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = (
+        f'attachment; filename="incidents-{committee.slug}-{stamp}.csv"'
+    )
+    return response
+
+
+AUDIT_COLUMNS = (
+    "seq",
+    "created_at",
+    "actor_id",
+    "action",
+    "object_type",
+    "object_id",
+    "committee_id",
+)
+
+
+@require_GET
+@never_cache
+def audit_log(request: HttpRequest) -> HttpResponse:
+    """The audit chain as stored, ids and action names only. Network administrators only."""
+    entries = audit_entries_for(request.user)
+    form = AuditFilter(request.GET)
+    page = None
+    if form.is_valid():
+        entries = form.apply(entries)
+        page = Paginator(entries.only(*AUDIT_COLUMNS), PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "record/audit_log.html",
+        {"form": form, "page": page, "query": query.urlencode()},
+        status=200 if page is not None else 400,
     )

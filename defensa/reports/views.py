@@ -7,13 +7,17 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import translation
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from defensa.committees.access import memberships_for
 from defensa.core.access import public
 from defensa.core.maps import map_context, shows_map
 from defensa.reports import actions
-from defensa.reports.access import get_report_with_contact_for
+from defensa.reports.access import (
+    OPERATOR_ROLES,
+    get_report_with_contact_for,
+    incidents_from_calls_for,
+)
 from defensa.reports.actions import InvalidReport, receive_report
 from defensa.reports.flood import gate
 from defensa.reports.forms import OperatorForm, ReportForm, new_token
@@ -72,10 +76,10 @@ def _receive(request: HttpRequest, form: ReportForm) -> HttpResponse:
 def operator_new(request: HttpRequest) -> HttpResponse:
     """The hotline operator's form: save, show the codes, and an empty form for the next call.
 
-    Dispatchers of any committee only (404 for everyone else, like every role-checked page):
-    the report is grouped by where it happened, not by who typed it.
+    Dispatchers and intake operators of any committee only (404 for everyone else, like every
+    role-checked page): the report is grouped by where it happened, not by who typed it.
     """
-    if not memberships_for(request.user, "dispatcher").exists():
+    if not memberships_for(request.user, OPERATOR_ROLES).exists():
         raise Http404
     fresh = OperatorForm(
         initial={"token": new_token(), "language": translation.get_language() or "en"}
@@ -97,6 +101,18 @@ def operator_new(request: HttpRequest) -> HttpResponse:
         form.add_error(None, _try_again())
         return render(request, "reports/operator.html", {"form": form}, status=400)
     return render(request, "reports/operator.html", {"form": fresh, "saved": report})
+
+
+@require_GET
+@never_cache
+def operator_incidents(request: HttpRequest) -> HttpResponse:
+    """The incidents the operator's own typed reports went into: reference, state, time.
+
+    No reporter contact and no verification controls: an intake operator has no alert power.
+    Dispatchers and intake operators only (404 for everyone else).
+    """
+    incidents = incidents_from_calls_for(request.user)
+    return render(request, "reports/operator_incidents.html", {"incidents": incidents})
 
 
 @require_POST

@@ -236,3 +236,23 @@ def test_the_walk_catches_a_view_that_forgot_its_access_check(
     assert sample_paths(next(e for e in endpoint_list if e.name == "inner:old"), Samples()) == [
         "/deep/old/2026/"
     ]
+
+
+# The intake role (a hotline operator without alert power) opens the operator's form and
+# the list of its own calls' incidents, and nothing else that needs a role: no console, no
+# verification, no verdicts, no archive, no reporter contact (docs/rapid-response.md).
+INTAKE_PAGES = {"reports:operator", "reports:operator_incidents"}
+
+
+def test_intake_opens_only_its_own_pages(net: testing.Network) -> None:
+    ines = testing.make_user("ines")
+    testing.join(ines, net.boyle, is_intake=True)
+    by_name = {e.name for e in endpoints()}
+    assert by_name >= INTAKE_PAGES
+    found = violations(
+        [e for e in endpoints() if e.name not in INTAKE_PAGES],
+        [Visitor("ines (intake)", ines)],
+        _network_samples(net),
+        member_pages=PROBATION_MEMBER_PAGES,
+    )
+    assert found == [], "\n".join(found)

@@ -111,6 +111,7 @@ def _coordinator(slug: str) -> set[str]:
         reverse("broadcasts:index", args=[slug]),
         reverse("broadcasts:new", args=[slug]),
         reverse("record:public_page", args=[slug]),
+        reverse("record:archive", args=[slug]),
         reverse("notify:deliveries"),
     }
 
@@ -119,6 +120,8 @@ def _dispatcher(slug: str) -> set[str]:
     return {
         reverse("dispatch:console", args=[slug]),
         reverse("reports:operator"),
+        reverse("reports:operator_incidents"),
+        reverse("record:archive", args=[slug]),
         reverse("plans:search", args=[slug]),
     }
 
@@ -130,6 +133,7 @@ def _legal(slug: str) -> set[str]:
         reverse("accompaniment:index"),
         reverse("accompaniment:calendar", args=[slug]),
         reverse("accompaniment:new", args=[slug]),
+        reverse("record:archive", args=[slug]),
     }
 
 
@@ -147,7 +151,7 @@ def expected_pages(net: testing.Network) -> dict[str, set[str]]:
         "mo": _everyone() | _member(boyle),
         "pat": _everyone() | _member(boyle),
         "omar": _everyone() | _member(east) | _coordinator(east),
-        "admin": _everyone() | {reverse("notify:deliveries")},
+        "admin": _everyone() | {reverse("notify:deliveries"), reverse("record:audit_log")},
     }
 
 
