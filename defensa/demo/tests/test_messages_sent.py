@@ -101,3 +101,16 @@ def test_the_demo_banner_links_to_it_only_in_demo_mode(demo: None, settings: Set
     assert 'href="/demo/messages/"' in client.get("/accounts/").content.decode()
     settings.DEMO = False
     assert 'href="/demo/messages/"' not in client.get("/accounts/").content.decode()
+
+
+def test_confirming_a_demo_raid_visibly_alerts_people(demo: None) -> None:
+    from defensa.dispatch.response import audience
+    from defensa.evidence.models import PublicPage
+
+    waiting = Incident.objects.filter(state__in=[State.NEW, State.VERIFYING])
+    assert waiting.count() == 2
+    for incident in waiting:
+        who = audience(incident, timezone.now())
+        assert len(who.legal) >= 1, incident  # a legal observer on call
+        assert len(who.community) >= 5, incident  # members who asked for area alerts
+        assert PublicPage.objects.get(committee=incident.committee).show_verified
