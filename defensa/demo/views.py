@@ -3,8 +3,10 @@ browser, so a newcomer does not have to read the server's terminal (docs/demo.md
 
 from __future__ import annotations
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template import TemplateDoesNotExist
 from django.views.decorators.cache import never_cache
 
 from defensa.demo.access import console_deliveries_for
@@ -21,7 +23,7 @@ def messages_sent(request: HttpRequest) -> HttpResponse:
     for delivery in rows:
         try:
             rendered = messages.render(delivery, cache)
-        except Exception:  # noqa: BLE001 (an object the message named was since deleted)
-            rendered = None
+        except (ObjectDoesNotExist, TemplateDoesNotExist):
+            rendered = None  # what the message named was since deleted, or its kind removed
         sent.append({"delivery": delivery, "message": rendered})
     return render(request, "demo/messages.html", {"sent": sent, "page_size": PAGE_SIZE})
