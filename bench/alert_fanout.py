@@ -144,7 +144,7 @@ def child(port: int, repetitions: int) -> dict:
                 },
                 channel="web",
                 idempotency_key=uuid.uuid4().hex,
-            )
+            ).report
             incident = report.incident
             before = len(peer.messages)
             started = time.time()

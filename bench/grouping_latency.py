@@ -156,7 +156,9 @@ def child(window: int) -> dict:
             grouping.choose(sighting, [grouping.Candidate(*r) for r in rows], rules)
             scan_ms.append((time.perf_counter() - t) * 1000)
         t, c = time.perf_counter(), time.process_time()
-        report = receive_report(data, channel="web", idempotency_key=f"new-{i}-{rng.random()}")
+        report = receive_report(
+            data, channel="web", idempotency_key=f"new-{i}-{rng.random()}"
+        ).report
         full_ms.append((time.perf_counter() - t) * 1000)
         full_cpu.append((time.process_time() - c) * 1000)
         by_kind["zip" if zip_only else "gps"].append(assign_ms[-1])

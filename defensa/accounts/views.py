@@ -60,13 +60,13 @@ def _confirm_url(next_url: str) -> str:
     return f"{reverse('accounts:confirm_password')}?{urlencode({'next': next_url})}"
 
 
-@public
 @functools.cache
 def _stand_in_hash() -> str:
     """A hash of a random password, made once per process, to check unknown emails against."""
     return make_password(secrets.token_urlsafe(24))
 
 
+@public
 @require_http_methods(["GET", "POST"])
 def login_view(request: HttpRequest) -> HttpResponse:
     """Step 1: email and password."""

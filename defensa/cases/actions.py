@@ -1,11 +1,12 @@
-"""Case and emergency-plan actions: each atomic, each exactly one audit record.
+"""Case actions: each atomic, each exactly one audit record (emergency plans: plans.py).
 
 Every change to a case is one timeline entry sealed by its audit record (cases/timeline.py).
 Messages go through notify.queue_message in the same transaction, with audit=False: the
 action's own audit record names the cause.
 
-`open_case` is the one way a case begins, whatever opened it: the legal team's form, a
-hotline call, an emergency plan's trigger or an accompaniment check-in ("detained").
+`open_case` (and `begin_case` beneath it) is the one way a case begins, whatever opened it:
+the legal team's form, a hotline call, an emergency plan's trigger (plans.py) or an
+accompaniment check-in ("detained").
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.translation import gettext_noop
 
 from defensa.accounts.models import User
 from defensa.audit import reveals
@@ -26,28 +26,22 @@ from defensa.cases.models import (
     OPEN_STATUSES,
     Case,
     ContactChannel,
-    EmergencyPlan,
     Entry,
     EntryAction,
     Facility,
     FamilyContact,
     Hearing,
-    PlanTrigger,
     Source,
     Status,
     Task,
     TaskKind,
     Transfer,
-    TriggerVia,
 )
 from defensa.cases.timeline import add_entry
-from defensa.committees.models import Committee, Membership, MemberStatus
+from defensa.committees.models import Committee
+from defensa.committees.teams import tell_legal_team
 from defensa.core import crypto
-from defensa.core.transitions import IllegalTransition
 from defensa.incidents.codes import new_code
-from defensa.notify.actions import Address, queue_message
-from defensa.notify.models import Delivery, Priority
-from defensa.notify.models import Status as DeliveryStatus
 
 PERSON_FIELDS = ("person_name", "a_number", "birth_date", "birth_country")
 CONTACT_FIELDS = ("name", "relation", "address")
@@ -55,42 +49,10 @@ NOTE_LIMIT = 2000
 
 CASE_OPENED = "case_opened"
 TASK_OVERDUE = "case_task_overdue"
-PLAN_TRIGGERED = "plan_triggered"
-PLAN_CANCELLED = "plan_cancelled"
-CASE_FALSE_ALARM = "case_false_alarm"
 
 
 # The one reveal quota of every sealed value (defensa/audit/reveals.py), re-exported.
 RevealQuota = reveals.RevealQuota
-
-
-class TooManyTriggers(Exception):
-    """The member set off their own plan PLAN_SELF_TRIGGERS_PER_HOUR times in the last hour."""
-
-
-def legal_team(committee: Committee) -> list[User]:
-    return list(
-        User.objects.filter(
-            is_active=True,
-            memberships__committee=committee,
-            memberships__is_legal=True,
-            memberships__status=MemberStatus.FULL,
-        ).distinct()
-    )
-
-
-def _tell_legal_team(
-    committee: Committee, template: str, context: dict[str, Any], key: str
-) -> None:
-    for person in legal_team(committee):
-        queue_message(
-            person,
-            template,
-            context,
-            priority=Priority.URGENT,
-            idempotency_key=f"{key}:{person.pk}",
-            audit=False,
-        )
 
 
 def _seal_person(case: Case, person: Mapping[str, Any]) -> None:
@@ -122,7 +84,7 @@ def _new_reference() -> str:
     raise IntegrityError("no free case reference")
 
 
-def _open(
+def begin_case(
     *,
     committee: Committee,
     source: str,
@@ -136,6 +98,8 @@ def _open(
     audit_action: str = "cases.opened",
     **audit_data: Any,
 ) -> Case:
+    """The write behind open_case, for a caller that names its own audit action and data
+    (a plan's trigger). Runs inside the caller's transaction."""
     if source not in Source.values:
         raise ValueError(f"unknown source {source!r}")
     now = timezone.now()
@@ -164,7 +128,7 @@ def _open(
         kind=TaskKind.CONSULTATION,
         due_at=now + dt.timedelta(hours=settings.CASES_CONSULTATION_HOURS),
     )
-    _tell_legal_team(committee, CASE_OPENED, {"case": case.pk}, f"case-opened:{case.pk}")
+    tell_legal_team(committee, CASE_OPENED, {"case": case.pk}, f"case-opened:{case.pk}")
     add_entry(
         case,
         EntryAction.OPENED,
@@ -208,7 +172,7 @@ def open_case(
     - The task "attorney consultation within 48 hours" is created (CASES_CONSULTATION_HOURS)
       and the committee's legal team is alerted. The caller checks who may open a case.
     """
-    return _open(
+    return begin_case(
         committee=committee,
         source=source,
         actor=actor,
@@ -482,7 +446,7 @@ def escalate_case_tasks(*, now: dt.datetime | None = None) -> int:
                 continue
             task = Task.objects.select_related("case__committee").get(pk=pk)
             case = task.case
-            _tell_legal_team(
+            tell_legal_team(
                 case.committee, TASK_OVERDUE, {"task": task.pk}, f"case-task-overdue:{task.pk}"
             )
             add_entry(
@@ -494,194 +458,3 @@ def escalate_case_tasks(*, now: dt.datetime | None = None) -> int:
             )
         escalated += 1
     return escalated
-
-
-# Emergency plans ----------------------------------------------------------------------
-
-
-@transaction.atomic
-def save_plan(
-    owner: User,
-    *,
-    committee: Committee,
-    contacts: list[dict[str, str]],
-    instructions: str,
-    identity: dict[str, str],
-    actor: Any,
-) -> EmergencyPlan:
-    """Write (or rewrite) a member's emergency plan, sealed under the plan's own key."""
-    plan, created = EmergencyPlan.objects.get_or_create(
-        owner=owner, defaults={"committee": committee}
-    )
-    plan.committee = committee
-    contacts = [c for c in contacts if c.get("address")]
-    crypto.seal_json(plan, "contacts", contacts)
-    crypto.seal(plan, "instructions", instructions.strip() or None)
-    identity = {k: v for k, v in identity.items() if v}
-    crypto.seal_json(plan, "identity", identity or None)
-    plan.contact_count = len(contacts)
-    plan.updated_at = timezone.now()
-    plan.save()
-    record(
-        "cases.plan_saved",
-        actor=actor,
-        obj=plan,
-        committee=committee.pk,
-        created=created,
-        contacts=len(contacts),
-    )
-    return plan
-
-
-@transaction.atomic
-def delete_plan(plan: EmergencyPlan, *, actor: Any) -> None:
-    """Erase a plan for good: its key is shredded, then the row goes."""
-    if plan.data_key is not None:
-        crypto.shred(plan.data_key)
-    record("cases.plan_deleted", actor=actor, obj=plan, committee=plan.committee_id)
-    plan.delete()
-
-
-def plan_contacts(plan: EmergencyPlan) -> list[dict[str, str]]:
-    return crypto.unseal_json(plan, "contacts") or []
-
-
-def plan_identity(plan: EmergencyPlan) -> dict[str, str]:
-    return crypto.unseal_json(plan, "identity") or {}
-
-
-def plan_instructions(plan: EmergencyPlan) -> str:
-    return crypto.unseal(plan, "instructions") or ""
-
-
-def _trigger_key(trigger: PlanTrigger, index: int) -> str:
-    return f"plan-trigger:{trigger.pk}:{index}"
-
-
-@transaction.atomic
-def trigger_plan(plan: EmergencyPlan, *, via: str, actor: Any) -> PlanTrigger:
-    """The member may have been detained: tell their contacts in their own languages, open a
-    case from the plan (identifiers and contacts copied under the case's new key) and alert
-    the legal team. Cancellable as a false alarm for PLAN_CANCEL_MINUTES."""
-    if via not in TriggerVia.values:
-        raise ValueError(f"unknown trigger route {via!r}")
-    locked = EmergencyPlan.objects.select_for_update().get(pk=plan.pk)
-    existing = locked.triggers.filter(  # type: ignore[attr-defined]
-        cancelled_at__isnull=True, case__status__in=OPEN_STATUSES
-    ).first()
-    if existing is not None:
-        return existing  # a second tap, or a dispatcher and the member at once: one case
-    now = timezone.now()
-    if via == TriggerVia.SELF:
-        # Each trigger alerts the contacts and the legal team, and each cancel tells them it
-        # was a false alarm: a member's own account must not be a way to flood them.
-        recent = locked.triggers.filter(  # type: ignore[attr-defined]
-            via=TriggerVia.SELF, created_at__gte=now - dt.timedelta(hours=1)
-        ).count()
-        if recent >= settings.PLAN_SELF_TRIGGERS_PER_HOUR:
-            raise TooManyTriggers
-    trigger = PlanTrigger.objects.create(
-        plan=locked,
-        via=via,
-        triggered_by=actor if getattr(actor, "pk", None) else None,
-        created_at=now,
-        cancel_until=now + dt.timedelta(minutes=settings.PLAN_CANCEL_MINUTES),
-    )
-    contacts = plan_contacts(locked)
-    for i, contact in enumerate(contacts):
-        queue_message(
-            Address(contact["channel"], contact["address"], contact.get("language", "")),
-            PLAN_TRIGGERED,
-            {"trigger": trigger.pk},
-            priority=Priority.URGENT,
-            idempotency_key=_trigger_key(trigger, i),
-            audit=False,
-        )
-    identity = plan_identity(locked)
-    case = _open(
-        committee=locked.committee,
-        source=Source.PLAN,
-        actor=actor,
-        person={name: identity.get(name, "") for name in PERSON_FIELDS},
-        contacts=contacts,
-        audit_action="cases.plan_triggered",
-        trigger=trigger.pk,
-        plan=locked.pk,
-        via=via,
-    )
-    trigger.case = case
-    trigger.save(update_fields=["case"])
-    return trigger
-
-
-@transaction.atomic
-def cancel_trigger(trigger: PlanTrigger, *, actor: Any) -> PlanTrigger:
-    """A false alarm, inside the window: stop what has not gone out, tell the contacts who
-    were already told, close the case and tell the legal team."""
-    locked = (
-        PlanTrigger.objects.select_for_update(of=("self",))
-        .select_related("plan", "case")
-        .get(pk=trigger.pk)
-    )
-    if not locked.can_cancel():
-        raise IllegalTransition(code="too_late")
-    now = timezone.now()
-    locked.cancelled_at = now
-    locked.cancelled_by = actor if getattr(actor, "pk", None) else None
-    locked.save(update_fields=["cancelled_at", "cancelled_by"])
-    contacts = plan_contacts(locked.plan)
-    stopped = 0
-    for i, contact in enumerate(contacts):
-        prefix = _trigger_key(locked, i) + ":"
-        stopped_here = Delivery.objects.filter(
-            idempotency_key__startswith=prefix, status=DeliveryStatus.QUEUED
-        ).update(status=DeliveryStatus.CANCELLED, last_error=gettext_noop("false alarm"))
-        stopped += stopped_here
-        if stopped_here:
-            continue  # never told: nothing to take back
-        queue_message(
-            Address(contact["channel"], contact["address"], contact.get("language", "")),
-            PLAN_CANCELLED,
-            {"trigger": locked.pk},
-            priority=Priority.URGENT,
-            idempotency_key=f"plan-cancel:{locked.pk}:{i}",
-            audit=False,
-        )
-    case = locked.case
-    if case is not None and case.can_become(Status.CLOSED):
-        case.status = Status.CLOSED
-        case.save(update_fields=["status"])
-        _tell_legal_team(
-            case.committee, CASE_FALSE_ALARM, {"case": case.pk}, f"case-false-alarm:{case.pk}"
-        )
-        add_entry(
-            case,
-            EntryAction.STATUS,
-            actor=actor,
-            detail={"to": Status.CLOSED, "false_alarm": True},
-            audit_action="cases.plan_trigger_cancelled",
-            audit_obj=locked,
-            trigger=locked.pk,
-            stopped=stopped,
-        )
-    else:
-        record(
-            "cases.plan_trigger_cancelled",
-            actor=actor,
-            obj=locked,
-            committee=locked.plan.committee_id,
-            stopped=stopped,
-        )
-    trigger.cancelled_at, trigger.cancelled_by = locked.cancelled_at, locked.cancelled_by
-    return locked
-
-
-def committee_for_plan(user: User) -> Committee | None:
-    """The committee whose legal team takes a member's case: their first full membership."""
-    membership = (
-        Membership.objects.filter(user=user, status=MemberStatus.FULL)
-        .select_related("committee")
-        .order_by("joined_at")
-        .first()
-    ) or Membership.objects.filter(user=user).select_related("committee").first()
-    return membership.committee if membership else None

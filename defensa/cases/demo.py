@@ -14,7 +14,7 @@ import datetime as dt
 from django.utils import timezone
 
 from defensa.accounts.models import User
-from defensa.cases import actions
+from defensa.cases import actions, plans
 from defensa.cases.models import (
     DEFAULT_FACILITIES,
     Case,
@@ -150,7 +150,7 @@ def seed(personas: dict[str, User], committees: dict[str, Committee]) -> dict[st
     actions.change_status(released, Status.RELEASED, actor=None, note="Released on bond.")
 
     # Emergency plans: the member persona's, and one triggered through the hotline today.
-    actions.save_plan(
+    plans.save_plan(
         member,
         committee=boyle,
         contacts=[
@@ -172,9 +172,9 @@ def seed(personas: dict[str, User], committees: dict[str, Committee]) -> dict[st
         .exclude(pk__in=[p.pk for p in personas.values()])
         .order_by("pk")[:2]
     )
-    plans = 1
+    plan_count = 1
     for n, person in enumerate(others):
-        plan = actions.save_plan(
+        plan = plans.save_plan(
             person,
             committee=boyle,
             contacts=[
@@ -189,7 +189,7 @@ def seed(personas: dict[str, User], committees: dict[str, Committee]) -> dict[st
             identity={"person_name": person.display_name},
             actor=person,
         )
-        plans += 1
+        plan_count += 1
         if n == 0:
-            actions.trigger_plan(plan, via="hotline", actor=dispatcher)
-    return {"cases": Case.objects.count(), "emergency plans": plans}
+            plans.trigger_plan(plan, via="hotline", actor=dispatcher)
+    return {"cases": Case.objects.count(), "emergency plans": plan_count}

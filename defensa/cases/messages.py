@@ -40,8 +40,8 @@ def _task_context(stored: dict[str, Any]) -> dict[str, Any]:
 
 
 def _trigger_context(stored: dict[str, Any]) -> dict[str, Any]:
-    from defensa.cases.actions import plan_instructions
     from defensa.cases.models import PlanTrigger
+    from defensa.cases.plans import plan_instructions
     from defensa.core import crypto
 
     trigger = PlanTrigger.objects.select_related("plan__owner").get(pk=stored["trigger"])

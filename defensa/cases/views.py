@@ -23,7 +23,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from defensa.accounts.models import SkillKind, User
-from defensa.cases import access, actions
+from defensa.cases import access, actions, plans
 from defensa.cases.forms import (
     AttorneyForm,
     BondForm,
@@ -315,7 +315,7 @@ def my_plan(request: HttpRequest) -> HttpResponse:
         form = PlanForm(request.POST, committees=committees)
         if form.is_valid():
             d = form.cleaned_data
-            actions.save_plan(
+            plans.save_plan(
                 request.user,  # type: ignore[arg-type]
                 committee=d["committee"],
                 contacts=d["contacts"],
@@ -328,16 +328,16 @@ def my_plan(request: HttpRequest) -> HttpResponse:
     elif plan is not None:
         form = PlanForm(
             initial=PlanForm.initial_from(
-                actions.plan_contacts(plan),
-                actions.plan_identity(plan),
-                actions.plan_instructions(plan),
+                plans.plan_contacts(plan),
+                plans.plan_identity(plan),
+                plans.plan_instructions(plan),
                 plan.committee,
             ),
             committees=committees,
         )
     else:
         form = PlanForm(
-            committees=committees, initial={"committee": actions.committee_for_plan(request.user)}
+            committees=committees, initial={"committee": plans.committee_for_plan(request.user)}
         )  # type: ignore[arg-type]
     latest = plan.triggers.first() if plan is not None else None  # type: ignore[attr-defined]
     return render(
@@ -363,8 +363,8 @@ def trigger_my_plan(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("Tick the box to confirm."))
         return redirect("plans:mine")
     try:
-        actions.trigger_plan(plan, via=TriggerVia.SELF, actor=request.user)
-    except actions.TooManyTriggers:
+        plans.trigger_plan(plan, via=TriggerVia.SELF, actor=request.user)
+    except plans.TooManyTriggers:
         messages.error(
             request,
             ngettext(
@@ -387,7 +387,7 @@ def trigger_my_plan(request: HttpRequest) -> HttpResponse:
 @require_POST
 def delete_my_plan(request: HttpRequest) -> HttpResponse:
     plan = access.get_own_plan_for(request.user)
-    actions.delete_plan(plan, actor=request.user)
+    plans.delete_plan(plan, actor=request.user)
     messages.success(request, _("Your emergency plan is erased."))
     return redirect("plans:mine")
 
@@ -396,7 +396,7 @@ def delete_my_plan(request: HttpRequest) -> HttpResponse:
 def cancel_trigger(request: HttpRequest, pk: int) -> HttpResponse:
     trigger = access.get_trigger_for(request.user, pk)
     try:
-        actions.cancel_trigger(trigger, actor=request.user)
+        plans.cancel_trigger(trigger, actor=request.user)
     except IllegalTransition:  # the false-alarm window has passed, or it was cancelled
         messages.error(request, _("Too late to cancel here: ask the legal team to close the case."))
     else:
@@ -447,7 +447,7 @@ def plan_trigger(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     plan = access.get_triggerable_plan_for(request.user, committee, pk)
     form = TriggerForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        actions.trigger_plan(plan, via=form.cleaned_data["via"], actor=request.user)
+        plans.trigger_plan(plan, via=form.cleaned_data["via"], actor=request.user)
         messages.success(
             request,
             _(

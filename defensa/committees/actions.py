@@ -161,9 +161,9 @@ def _claim(invitation: Invitation, now: dt.datetime) -> None:
     # The conditional update is the lock: of two people racing one link, one updates a row
     # and the other updates none (PostgreSQL re-checks the condition after the row lock;
     # SQLite runs writers one at a time).
-    claimed = Invitation.objects.filter(
-        pk=invitation.pk, used_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now
-    ).update(used_at=now)
+    claimed = Invitation.objects.filter(Invitation.usable(now), pk=invitation.pk).update(
+        used_at=now
+    )
     if claimed != 1:
         raise InvitationUnusable
 

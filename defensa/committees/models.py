@@ -232,9 +232,10 @@ class Invitation(models.Model):
     def __str__(self) -> str:
         return f"Invitation #{self.pk} to {self.committee}"
 
-    @property
-    def is_usable(self) -> bool:
-        return self.used_at is None and self.revoked_at is None and self.expires_at > timezone.now()
+    @staticmethod
+    def usable(now: dt.datetime) -> models.Q:
+        """The one rule for a link that still works at `now`: unused, unrevoked, unexpired."""
+        return models.Q(used_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now)
 
 
 class Vouch(models.Model):

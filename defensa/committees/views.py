@@ -302,7 +302,7 @@ def invitations(request: HttpRequest, slug: str) -> HttpResponse:
     new_link = request.session.pop(SESSION_NEW_LINK, None) if request.method == "GET" else None
     open_invitations = (
         access.invitations_for(request.user, committee)
-        .filter(used_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now())
+        .filter(Invitation.usable(timezone.now()))
         .select_related("created_by")
         .order_by("-created_at")
     )

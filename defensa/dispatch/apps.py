@@ -7,7 +7,13 @@ class DispatchConfig(AppConfig):
 
     def ready(self) -> None:
         # Alerts store only ids; the link and the incident are loaded at send time.
-        from defensa.dispatch import messages, signals  # noqa: F401 (signals: receivers)
+        from defensa.dispatch import messages, signals, sms  # noqa: F401 (signals: receivers)
+        from defensa.notify import inbound
+        from defensa.notify import messages as notify_messages
 
         messages.register()
         messages.register_response()
+        # A text from a verifier with a recent offer is their answer, not a new report.
+        inbound.register_matcher(sms.match_text)
+        notify_messages.register_context(sms.REPLY_TEMPLATE, sms.reply_context)
+        notify_messages.register_compartment(notify_messages.GENERAL, sms.REPLY_TEMPLATE)

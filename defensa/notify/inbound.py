@@ -6,6 +6,10 @@ handler: carriers require them to be answered by the delivery engine itself.
 
 An app may also claim texts whose first word is one of its keywords (pledges: "PLEDGE K7Q2"):
 such a text goes to that app's handler alone, so it does not also become a report.
+
+A text from one of our own people (a verifier answering an offer) is not a new report either:
+an app registers a *matcher*, asked before the handlers; the first matcher that claims the
+text (returns True) has dealt with it, and no handler sees it (dispatch: dispatch/sms.py).
 """
 
 from __future__ import annotations
@@ -25,8 +29,10 @@ class InboundText:
 
 
 Handler = Callable[[InboundText], None]
+Matcher = Callable[[InboundText], bool]
 
 _HANDLERS: list[Handler] = []
+_MATCHERS: list[Matcher] = []
 _KEYWORDS: dict[str, Handler] = {}
 
 
@@ -34,6 +40,13 @@ def register_handler(handler: Handler) -> None:
     """Call `handler` for every inbound text that is not a keyword (registered once)."""
     if handler not in _HANDLERS:
         _HANDLERS.append(handler)
+
+
+def register_matcher(matcher: Matcher) -> None:
+    """Ask `matcher` first about every text that is not a keyword (registered once); when it
+    returns True the text was its sender's answer to something open, and goes no further."""
+    if matcher not in _MATCHERS:
+        _MATCHERS.append(matcher)
 
 
 def register_keyword(words: Iterable[str], handler: Handler) -> None:
@@ -54,7 +67,8 @@ def first_word(body: str) -> str:
 
 
 def dispatch(text: InboundText) -> None:
-    """Hand a text to the handler claiming its keyword, or else to every registered handler.
+    """Hand a text to the handler claiming its keyword, else to the first matcher claiming it,
+    else to every registered handler.
 
     Each handler writes in its own transaction.
     """
@@ -62,5 +76,8 @@ def dispatch(text: InboundText) -> None:
     if claimed is not None:
         claimed(text)
         return
+    for matcher in tuple(_MATCHERS):
+        if matcher(text):
+            return
     for handler in tuple(_HANDLERS):
         handler(text)

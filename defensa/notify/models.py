@@ -8,7 +8,7 @@ stored, so a seized database shows that a message went out, not what it said.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -26,9 +26,6 @@ from defensa.core.classification import (
     c,
 )
 from defensa.core.crypto.fields import EncryptedField
-
-if TYPE_CHECKING:
-    from defensa.notify.transports import Outgoing
 
 # Deliveries and their attempts are operational records: long enough to see and fix a failure,
 # short enough that the outbox is not a history of who was alerted about what.
@@ -141,9 +138,6 @@ class Delivery(models.Model):
         "idempotency_key": c(INTERNAL, DELIVERY_RETENTION),
     }
 
-    # Set by the worker for the length of one send, never stored (see transports/__init__.py).
-    outgoing: Outgoing | None = None
-
     class Meta:
         verbose_name = _("delivery")
         verbose_name_plural = _("deliveries")
@@ -165,10 +159,6 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.template} via {self.channel} #{self.pk}"
-
-    @property
-    def is_final(self) -> bool:
-        return self.status in (Status.SENT, Status.FAILED, Status.CANCELLED)
 
     @property
     def label(self) -> str:

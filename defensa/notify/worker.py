@@ -1,25 +1,21 @@
-"""The worker: claim due deliveries in batches, highest priority first, send them concurrently
-within each provider's rate, and record every attempt in batches.
+"""The in-process scheduler of deliveries: send claimed deliveries concurrently within each
+provider's rate, most urgent first, and hand their outcomes to the outbox store in batches.
 
-At-least-once: deliveries are claimed by setting them to 'sending' with a lease
-(next_attempt_at = the lease's end) and committing. A worker killed mid-send leaves them
-'sending'; when the lease runs out any worker claims them again (recording the lost attempt as
-'abandoned'). A message can therefore go out twice only if a worker dies between the provider
-accepting it and the commit of its result (results are committed in small batches, every
-~0.1 s); transports pass the idempotency key to providers that deduplicate on it.
+Claiming, giving back and recording attempts (and the at-least-once lease they rest on) live
+in `outbox.py`; this module decides what to claim, when, and which thread sends it.
 
 One process (`manage.py deliver`) runs one dispatcher (this module's `Worker.run`) and up to
 `threads` sending threads, started as the provider's latency needs them:
 
-- the dispatcher claims a batch of due deliveries in one transaction (`claim_batch`), checks
-  them (opt-outs in one query), renders them and puts them on an in-memory line ordered by
-  priority; it keeps only about what the providers' rates can take in the next fraction of a
-  second in that line, and every poll it looks for due deliveries *more urgent* than the least
-  urgent one waiting in it, so an alert overtakes a bulk backlog within one poll;
+- the dispatcher claims a batch of due deliveries in one transaction (`outbox.claim_batch`),
+  checks them (opt-outs in one query), renders them and puts them on an in-memory line ordered
+  by priority; it keeps only about what the providers' rates can take in the next fraction of
+  a second in that line, and every poll it looks for due deliveries *more urgent* than the
+  least urgent one waiting in it, so an alert overtakes a bulk backlog within one poll;
 - each sending thread takes the most urgent waiting delivery, connects, waits for a rate slot
   (reserved in chunks in the shared RateBucket row: `ratelimit.SlotPool`) and hands it over;
 - the dispatcher records the outcomes of all sends finished since its last write in one
-  transaction (`finish_many`).
+  transaction (`outbox.finish_many`).
 """
 
 from __future__ import annotations
@@ -28,24 +24,22 @@ import heapq
 import itertools
 import logging
 import math
-import secrets
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.conf import settings
-from django.db import OperationalError, close_old_connections, connection, transaction
-from django.db.models import F
+from django.db import OperationalError, close_old_connections, connection
 from django.template import TemplateDoesNotExist
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
-from defensa.audit.log import record
 from defensa.notify import actions, messages, ratelimit
-from defensa.notify.models import AttemptStatus, Delivery, DeliveryAttempt, Status
+from defensa.notify.models import Delivery
+from defensa.notify.outbox import Claimed, Done, claim_batch, finish_many, release_many
 from defensa.notify.transports import (
     Outgoing,
     Rate,
@@ -56,7 +50,6 @@ from defensa.notify.transports import (
 )
 
 log = logging.getLogger("defensa.notify.worker")
-_random = secrets.SystemRandom()
 
 # Outcomes are committed at least this often while sends go on (the at-least-once window).
 FLUSH_SECONDS = 0.1
@@ -66,281 +59,6 @@ LINE_SLACK_SECONDS = 0.5
 # How often a worker holding less urgent deliveries looks for more urgent ones (one indexed
 # read of the first due row).
 URGENT_CHECK_SECONDS = 0.05
-
-
-@dataclass
-class Claimed:
-    delivery: Delivery
-    due: datetime  # its place in line, restored if it is given back unsent
-
-
-@dataclass
-class Done:
-    """The outcome of one claimed delivery, waiting to be recorded."""
-
-    delivery: Delivery
-    transport: str
-    started: datetime
-    duration_ms: int = 0
-    result: SendResult | None = None
-    error: TransportError | None = None
-    cancelled: str = ""
-
-
-def backoff(attempt: int, retry_after: float | None = None) -> float:
-    """Seconds before retry number `attempt`: exponential, with jitter, at least Retry-After."""
-    ceiling = min(
-        float(settings.NOTIFY_RETRY_MAX_SECONDS),
-        settings.NOTIFY_RETRY_BASE_SECONDS * 2 ** max(attempt - 1, 0),
-    )
-    # "Equal jitter": never less than half the step, so retries spread out but still back off.
-    delay = ceiling / 2 + _random.uniform(0, ceiling / 2)
-    if retry_after is not None:
-        delay = max(delay, retry_after)
-    return delay
-
-
-def _due(exclude_channels: Iterable[str] = (), above_priority: int | None = None):  # type: ignore[no-untyped-def]
-    due = Delivery.objects.filter(
-        status__in=[Status.QUEUED, Status.SENDING], next_attempt_at__lte=timezone.now()
-    ).exclude(channel__in=list(exclude_channels))
-    if above_priority is not None:
-        due = due.filter(priority__gt=above_priority)
-    return due
-
-
-def _sqlite_due_ids(
-    limit: int, exclude_channels: list[str], above_priority: int | None
-) -> list[int]:
-    """The claim order's first ids, on SQLite, through the partial index `notify_delivery_due`.
-
-    SQLite cannot prove that a *parameterised* `status IN (?, ?)` matches the partial index's
-    condition, so through the ORM it used the status index and sorted every waiting delivery:
-    ~100 ms per claim with 100k queued, 300-460 ms on a loaded machine, long enough to starve
-    the provider's pipe. Literal statuses and INDEXED BY make it a walk of the first rows.
-    """
-    now = Delivery._meta.get_field("next_attempt_at").get_db_prep_value(timezone.now(), connection)
-    statuses = ", ".join(f"'{status.value}'" for status in (Status.QUEUED, Status.SENDING))
-    where = [f"status IN ({statuses})", "next_attempt_at <= %s"]
-    params: list[object] = [now]
-    if exclude_channels:
-        where.append(f"channel NOT IN ({', '.join(['%s'] * len(exclude_channels))})")
-        params.extend(exclude_channels)
-    if above_priority is not None:
-        where.append("priority > %s")
-        params.append(above_priority)
-    params.append(limit)
-    table = Delivery._meta.db_table
-    conditions = " AND ".join(where)
-    # Constant names and statuses; every value is a parameter.
-    sql = f"SELECT id FROM {table} INDEXED BY notify_delivery_due WHERE {conditions} "  # noqa: S608
-    sql += "ORDER BY priority DESC, next_attempt_at, id LIMIT %s"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return [row[0] for row in cursor.fetchall()]
-
-
-def _due_rows(
-    limit: int, exclude_channels: list[str], above_priority: int | None
-) -> list[Delivery]:
-    """The most urgent due deliveries, locked for this transaction, recipients loaded."""
-    if connection.vendor == "sqlite":
-        # One writer at a time (IMMEDIATE transactions): no row locks to take.
-        ids = _sqlite_due_ids(limit, exclude_channels, above_priority)
-        found = Delivery.objects.filter(pk__in=ids).select_related("recipient").in_bulk()
-        return [found[pk] for pk in ids if pk in found]
-    return list(
-        _due(exclude_channels, above_priority)
-        .order_by("-priority", "next_attempt_at", "id")
-        .select_related("recipient")
-        # Workers skip each other's rows.
-        .select_for_update(skip_locked=True, of=("self",))[:limit]
-    )
-
-
-def claim_batch(
-    limit: int, exclude_channels: Iterable[str] = (), above_priority: int | None = None
-) -> list[Claimed]:
-    """Take up to `limit` of the most urgent due deliveries (or expired leases) in one
-    transaction: the same order as one-by-one claims, a fraction of the writes."""
-    excluded = list(exclude_channels)
-    # A plain read first: on SQLite every atomic block takes the write lock, and an idle
-    # worker polling with writes would make web requests wait.
-    if connection.vendor == "sqlite":
-        if not _sqlite_due_ids(1, excluded, above_priority):
-            return []
-    elif not _due(excluded, above_priority).exists():
-        return []
-    claimed: list[Claimed] = []
-    with transaction.atomic():
-        now = timezone.now()
-        rows = _due_rows(limit, excluded, above_priority)
-        lease = now + timedelta(seconds=settings.NOTIFY_LEASE_SECONDS)
-        abandoned: list[DeliveryAttempt] = []
-        for delivery in rows:
-            if delivery.status == Status.SENDING:
-                # Its worker died mid-send (the lease ran out): say so, then try again.
-                abandoned.append(
-                    DeliveryAttempt(
-                        delivery=delivery,
-                        number=delivery.attempts,
-                        transport=delivery.transport,
-                        status=AttemptStatus.ABANDONED,
-                        error=gettext_noop("the worker stopped mid-send; the outcome is unknown"),
-                        started_at=now,
-                    )
-                )
-                if delivery.attempts >= settings.NOTIFY_MAX_ATTEMPTS:
-                    # A message that kills every worker that touches it must not kill them all.
-                    _fail(
-                        delivery, gettext_noop("a worker stopped while sending it, too many times")
-                    )
-                    continue
-            claimed.append(Claimed(delivery, delivery.next_attempt_at))
-        DeliveryAttempt.objects.bulk_create(abandoned)
-        if claimed:
-            Delivery.objects.filter(pk__in=[c.delivery.pk for c in claimed]).update(
-                status=Status.SENDING, attempts=F("attempts") + 1, next_attempt_at=lease
-            )
-            for c in claimed:
-                c.delivery.status = Status.SENDING
-                c.delivery.attempts += 1
-                c.delivery.next_attempt_at = lease
-    return claimed
-
-
-def claim(exclude_channels: list[str]) -> Claimed | None:
-    """Take the single most urgent due delivery (the batch claim of one)."""
-    found = claim_batch(1, exclude_channels)
-    return found[0] if found else None
-
-
-def _fail(delivery: Delivery, reason: str) -> None:
-    delivery.status = Status.FAILED
-    delivery.last_error = reason[:300]
-    delivery.save(update_fields=["status", "last_error"])
-    # A person must see it: it is listed first on the deliveries page.
-    record("notify.delivery_failed", obj=delivery, channel=delivery.channel)
-
-
-def release_many(claimed: Iterable[Claimed]) -> None:
-    """Give claimed deliveries back untouched, each in its old place in line."""
-    with transaction.atomic():
-        for c in claimed:
-            Delivery.objects.filter(
-                pk=c.delivery.pk, status=Status.SENDING, attempts=c.delivery.attempts
-            ).update(
-                status=Status.QUEUED,
-                attempts=c.delivery.attempts - 1,
-                next_attempt_at=c.due,
-            )
-
-
-def release(claimed: Claimed) -> None:
-    release_many([claimed])
-
-
-def finish_many(dones: list[Done]) -> None:
-    """Record the attempts and move each delivery on (sent, retry later, failed, cancelled),
-    all in one transaction."""
-    with transaction.atomic():
-        current = {
-            d.pk: d
-            for d in Delivery.objects.select_for_update().filter(
-                pk__in=[done.delivery.pk for done in dones]
-            )
-        }
-        attempts: list[DeliveryAttempt] = []
-        for done in dones:
-            row = current.get(done.delivery.pk)
-            if row is None:
-                continue  # purged meanwhile
-            attempt = _apply(row, done)
-            if attempt is not None:
-                attempts.append(attempt)
-        DeliveryAttempt.objects.bulk_create(attempts)
-
-
-def _apply(current: Delivery, done: Done) -> DeliveryAttempt | None:
-    delivery = done.delivery
-    ours = current.status == Status.SENDING and current.attempts == delivery.attempts
-    attempt = None
-    if done.cancelled:
-        current.status = Status.CANCELLED
-        current.last_error = done.cancelled[:300]
-    elif done.error is None:
-        assert done.result is not None  # noqa: S101 (sent or failed: one of the two)
-        attempt = DeliveryAttempt(
-            delivery=current,
-            number=delivery.attempts,
-            transport=done.transport,
-            status=AttemptStatus.SENT,
-            provider_message_id=done.result.provider_message_id[:120],
-            started_at=done.started,
-            duration_ms=done.duration_ms,
-        )
-        # Even if our lease ran out meanwhile, the message did go: say so.
-        current.status = Status.SENT
-        current.sent_at = timezone.now()
-        current.provider_message_id = done.result.provider_message_id[:120]
-        current.last_error = ""
-        ours = True
-    else:
-        error = done.error
-        final = error.permanent or delivery.attempts >= settings.NOTIFY_MAX_ATTEMPTS
-        attempt = DeliveryAttempt(
-            delivery=current,
-            number=delivery.attempts,
-            transport=done.transport,
-            status=AttemptStatus.PERMANENT if error.permanent else AttemptStatus.TRANSIENT,
-            error=error.message[:300],
-            started_at=done.started,
-            duration_ms=done.duration_ms,
-        )
-        if ours:
-            current.last_error = error.message[:300]
-            if final:
-                current.transport = done.transport
-                _fail(current, error.message)
-            else:
-                current.status = Status.QUEUED
-                current.next_attempt_at = timezone.now() + timedelta(
-                    seconds=backoff(delivery.attempts, error.retry_after)
-                )
-    if ours:
-        current.transport = done.transport
-        current.save(
-            update_fields=[
-                "status",
-                "last_error",
-                "sent_at",
-                "provider_message_id",
-                "next_attempt_at",
-                "transport",
-            ]
-        )
-    else:
-        log.warning("delivery #%s was taken over by another worker", delivery.pk)
-    return attempt
-
-
-def finish(
-    delivery: Delivery,
-    *,
-    transport: str,
-    started: datetime,
-    duration_ms: int,
-    result: SendResult | None = None,
-    error: TransportError | None = None,
-    cancelled: str = "",
-) -> Delivery:
-    """Record one attempt (the batch form of one)."""
-    finish_many([Done(delivery, transport, started, duration_ms, result, error, cancelled)])
-    return Delivery.objects.get(pk=delivery.pk)
-
-
-def _ignore(value: object) -> None:
-    return None
 
 
 def _persist(write: Callable[[], object], tries: int = 8) -> None:
@@ -362,6 +80,7 @@ class Job:
 
     sort: tuple[int, float, int]
     claimed: Claimed = field(compare=False)
+    outgoing: Outgoing = field(compare=False)
     transport: Transport = field(compare=False)
     rate: Rate | None = field(compare=False)
     key: str = field(compare=False)
@@ -578,11 +297,11 @@ class Worker:
                 no_address = TransportError(gettext_noop("no address to send to"), permanent=True)
                 done(transport.kind, error=no_address)
                 continue
-            delivery.outgoing = Outgoing(message=message, to=address)
+            outgoing = Outgoing(message=message, to=address)
             sort = (-delivery.priority, c.due.timestamp(), next(self._seq))
             # Lined up as soon as it is written: the first sends start while the rest of the
             # batch is still being rendered.
-            self._line_up(Job(sort, c, transport, rate, transport.rate_key))
+            self._line_up(Job(sort, c, outgoing, transport, rate, transport.rate_key))
 
     def _line_up(self, job: Job) -> None:
         with self._cond:
@@ -702,8 +421,7 @@ class Worker:
                 with self._cond:
                     self._give_back.append(job.claimed)
                 return
-            outgoing = delivery.outgoing
-            assert outgoing is not None  # noqa: S101 (set in _prepare)
+            outgoing = job.outgoing
             rate = job.rate
             if rate is not None:
                 key = job.key
@@ -720,7 +438,7 @@ class Worker:
             result: SendResult | None = None
             error: TransportError | None = None
             try:
-                result = job.transport.send(delivery)
+                result = job.transport.send(delivery, outgoing)
             except TransportError as exc:
                 error = exc
             except Exception:  # a bug in a transport must not kill the worker or lose the row

@@ -64,9 +64,7 @@ def incident_record(request: HttpRequest, ref: str) -> HttpResponse:
             "checkpoint_problems": verdict.problems,
             "checkpoint": verdict.latest,
             "chain_head": verdict.chain,
-            "intact": not timeline_problems
-            and verdict.intact
-            and not evidence_problems,
+            "intact": not timeline_problems and verdict.intact and not evidence_problems,
             "generated_at": timezone.now(),
         },
     )
@@ -86,6 +84,7 @@ def timeline_rows(incident: Incident) -> list[dict]:
         "responder_arrived": _("Verifier on site"),
         "finding": _("Verifier's finding"),
         "offer_widened": _("More verifiers asked"),
+        "member_message": _("Message from the member (text)"),
     }
     references = dict(incident.reports.values_list("pk", "reference"))  # type: ignore[attr-defined]
     rows = []

@@ -54,6 +54,17 @@ class InvalidReport(ValueError):
 
 
 @dataclass(frozen=True)
+class Received:
+    """What receive_report() did: the report, whether this call stored it (False for a retry
+    of a key already stored), and how many photos and videos the report holds."""
+
+    report: Report
+    created: bool
+    photos: int
+    videos: int
+
+
+@dataclass(frozen=True)
 class CleanReport:
     category: str
     lat: float | None
@@ -191,15 +202,16 @@ def receive_report(
     photos: Sequence[CleanPhoto] = (),
     videos: Sequence[CleanVideo] = (),
     committee: Committee | None = None,
-) -> Report:
+) -> Received:
     """Store a report and group it into an incident, in one atomic write.
 
     A new incident goes to the committee whose area holds the place; without a usable place
     (or outside every area) to `committee` (the one that owns the number the report came in
     on), else to the network's top committee: every report reaches some dispatcher.
 
-    A retry with the same idempotency key returns the report stored the first time and
-    changes nothing. Raises InvalidReport (and writes nothing) when the data is wrong.
+    A retry with the same idempotency key returns the report stored the first time (with
+    `created` False) and changes nothing. Raises InvalidReport (and writes nothing) when the
+    data is wrong.
     """
     if channel not in Channel.values:
         raise InvalidReport(f"channel must be one of {', '.join(Channel.values)}")
@@ -208,7 +220,7 @@ def receive_report(
     digest = key_digest(idempotency_key)
     existing = _existing(digest)
     if existing is not None:
-        return existing
+        return _again(existing)
     clean = clean_report_data(data)
     for attempt in range(1, _ATTEMPTS + 1):
         written: list[Path] = []
@@ -232,7 +244,7 @@ def receive_report(
             # The same key committed by a concurrent request: that report is the answer.
             existing = _existing(digest)
             if existing is not None:
-                return existing
+                return _again(existing)
             # Otherwise a new reference code was already taken (the unique constraints are
             # the check: no lookup per code). That happens before any file is written or
             # moved, so the whole write can run again with new codes; anything else is real.
@@ -261,6 +273,11 @@ def _existing(digest: str) -> Report | None:
     return Report.objects.get(pk=row[0]) if row else None
 
 
+def _again(report: Report) -> Received:
+    """A retry: the report stored the first time, with what that first submission stored."""
+    return Received(report, False, report.photos.count(), report.media.count())  # type: ignore[attr-defined]
+
+
 def _remove(paths: list[Path]) -> None:
     for path in paths:
         path.unlink(missing_ok=True)
@@ -285,7 +302,7 @@ def _store(
     videos: Sequence[CleanVideo],
     written: list[Path],
     committee: Committee | None,
-) -> Report:
+) -> Received:
     sighting = clean.sighting()
     incident_id = grouping.find_incident(sighting)
     if incident_id is None:
@@ -345,9 +362,7 @@ def _store(
         # Sealed in the chain: a stored file or its recorded digest changed later is found.
         sha256=[p.sha256 for p in photos] + [m.sha256 for m in media],
     )
-    # What this write stored, for a receipt that need not count it again.
-    report.stored_photos, report.stored_videos = len(photos), len(media)  # type: ignore[attr-defined]
-    return report
+    return Received(report, True, len(photos), len(media))
 
 
 def reveal_contact(report: Report, *, actor: Any) -> str | None:

@@ -85,7 +85,7 @@ def seed(now: dt.datetime, personas: dict[str, User]) -> dict[str, int]:
             actor = personas["dispatcher"] if channel in ("operator", "voice") else None
             report = receive_report(
                 data, channel=channel, actor=actor, idempotency_key=f"demo-seed-{n}-{k}"
-            )
+            ).report
         if report is None:
             raise ValueError(f"demo incident {n} has no sightings")
         incident = report.incident

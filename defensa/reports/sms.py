@@ -271,7 +271,7 @@ def _open_report(text: InboundText, body: str, *, message_key: str, sender: str)
         channel=Channel.SMS,
         idempotency_key=f"sms:{text.sid}",
         committee=committee_owning(text.to),
-    )
+    ).report
     SmsText.objects.create(message_key=message_key, sender=sender, report=report)
     queue_message(
         Address(NotifyChannel.SMS, text.number, language),

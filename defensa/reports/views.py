@@ -64,7 +64,7 @@ def _receive(request: HttpRequest, form: ReportForm) -> HttpResponse:
     if not form.is_valid():
         return _refused(request, form)
     try:
-        report = receive_report(
+        received = receive_report(
             form.report_data(translation.get_language() or settings.LANGUAGE_CODE),
             channel="web",
             idempotency_key=f"web:{form.cleaned_data['token']}",
@@ -75,13 +75,9 @@ def _receive(request: HttpRequest, form: ReportForm) -> HttpResponse:
         # The form checks everything receive_report does; this is a safety net, not a path.
         form.add_error(None, _try_again())
         return _refused(request, form)
-    if hasattr(report, "stored_photos"):  # stored by this request
-        photos, videos = report.stored_photos, report.stored_videos
-    else:  # a retry: the receipt tells what the first submission stored
-        photos, videos = report.photos.count(), report.media.count()  # type: ignore[attr-defined]
-    return render(
-        request, "reports/receipt.html", {"report": report, "photos": photos, "videos": videos}
-    )
+    # On a retry the receipt tells what the first submission stored.
+    context = {"report": received.report, "photos": received.photos, "videos": received.videos}
+    return render(request, "reports/receipt.html", context)
 
 
 @never_cache
@@ -108,7 +104,7 @@ def operator_new(request: HttpRequest) -> HttpResponse:
             actor=request.user,
             # The hidden token: a double submit or a reload is the same report, never two.
             idempotency_key=f"operator:{form.cleaned_data['token']}",
-        )
+        ).report
     except InvalidReport:
         form.add_error(None, _try_again())
         return render(request, "reports/operator.html", {"form": form}, status=400)

@@ -136,7 +136,7 @@ def receive_voicemail(call_sid: str, *, recording_sid: str, duration_s: int) -> 
             channel=Channel.VOICE,
             idempotency_key=f"voice:{recording_sid}",
             committee=voicemail.hotline.committee,
-        )
+        ).report
         voicemail.report = report
         voicemail.recording_sid = recording_sid
         voicemail.duration_s = duration_s

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from defensa.cases import actions
+from defensa.cases import actions, plans
 from defensa.cases.models import Case, EmergencyPlan, Facility, Source
 from defensa.core.tests.canary import CANARY_A_NUMBER, CANARY_PHONE
 
@@ -38,7 +38,7 @@ def canary_case(net: Any, **extra: Any) -> Case:
 
 def canary_plan(net: Any) -> EmergencyPlan:
     """Mo's plan: two contacts (Spanish SMS with the canary phone, English email)."""
-    return actions.save_plan(
+    return plans.save_plan(
         net.mo,
         committee=net.boyle,
         contacts=[

@@ -26,21 +26,37 @@ pytestmark = [pytest.mark.browser]
 PHONE = {"width": 390, "height": 844}
 
 
-def _context_as(browser, live_server, user):  # type: ignore[no-untyped-def]
-    client = sign_in(Client(), user)
-    context = browser.new_context(base_url=live_server.url, viewport=PHONE)
-    context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
-    )
-    return context
+@pytest.fixture
+def context_as(browser, live_server):  # type: ignore[no-untyped-def]
+    """A phone-sized browser signed in as a persona, closed when the test ends: an open
+    context keeps its connections to the live server, whose threads would then outlive the
+    test and fail on the database after it."""
+    opened = []
+
+    def _as(user):  # type: ignore[no-untyped-def]
+        client = sign_in(Client(), user)
+        context = browser.new_context(base_url=live_server.url, viewport=PHONE)
+        opened.append(context)
+        context.add_cookies(
+            [
+                {
+                    "name": "sessionid",
+                    "value": client.cookies["sessionid"].value,
+                    "url": live_server.url,
+                }
+            ]
+        )
+        return context
+
+    yield _as
+    for context in opened:
+        context.close()
 
 
-def test_overdue_consultation_escalates_to_the_legal_team(
-    transactional_db, net, browser, live_server
-):  # type: ignore[no-untyped-def]
+def test_overdue_consultation_escalates_to_the_legal_team(transactional_db, net, context_as):  # type: ignore[no-untyped-def]
     canary_plan(net)
     # 1. A trusted contact calls the hotline; the dispatcher finds Mo and triggers the plan.
-    dani = _context_as(browser, live_server, net.dani).new_page()
+    dani = context_as(net.dani).new_page()
     dani.goto("/plans/boyle-heights/")
     dani.fill("input[name=q]", "Mo")
     dani.click("main form[role=search] button")
@@ -52,7 +68,7 @@ def test_overdue_consultation_escalates_to_the_legal_team(
     assert Delivery.objects.filter(template="plan_triggered", language="es").exists()
 
     # 2. Lucia sees the new case; its consultation is not overdue yet.
-    lucia = _context_as(browser, live_server, net.lucia).new_page()
+    lucia = context_as(net.lucia).new_page()
     lucia.goto("/cases/")
     assert lucia.locator(".overdue").count() == 0
     lucia.click("a.case-row")

@@ -41,7 +41,7 @@ def _incident(net) -> Incident:
         {"category": "home_arrest", "zip_code": "90033", "description": "x"},
         channel="web",
         idempotency_key="case-test-report",
-    )
+    ).report
     return report.incident
 
 
@@ -284,7 +284,7 @@ def test_open_case_rejects_a_reference_of_another_committee(client_as, net):
         {"category": "home_arrest", "zip_code": "90022", "description": "x"},
         channel="web",
         idempotency_key="east-la-report",
-    )
+    ).report
     response = client_as(net.lucia).post(
         reverse("cases:new"),
         {"committee": net.boyle.pk, "source": "incident", "reference": report.incident.reference},

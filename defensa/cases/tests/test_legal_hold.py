@@ -51,7 +51,7 @@ def a_report_with_a_photo_and_a_video(settings):  # type: ignore[no-untyped-def]
         channel="web",
         idempotency_key="hold-report-1",
         photos=[photo],
-    )
+    ).report
     video = Path(settings.MEDIA_ROOT) / "video" / "v.mp4"
     video.parent.mkdir(parents=True, exist_ok=True)
     video.write_bytes(b"not really a video")

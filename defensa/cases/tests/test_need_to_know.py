@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from defensa.cases import actions
+from defensa.cases import plans
 from defensa.cases.tests.helpers import canary_case, canary_plan
 from defensa.committees.models import Membership
 from defensa.core import testing
@@ -31,10 +31,10 @@ def world(net):
         {"category": "home_arrest", "zip_code": "90033", "description": "arrest"},
         channel="web",
         idempotency_key="need-to-know-report",
-    )
+    ).report
     case = canary_case(net, incident=report.incident)
     plan = canary_plan(net)
-    trigger = actions.trigger_plan(plan, via="hotline", actor=net.dani)
+    trigger = plans.trigger_plan(plan, via="hotline", actor=net.dani)
     mo = Membership.objects.get(user=net.mo, committee=net.boyle)
     return {"net": net, "incident": report.incident, "cases": [case, trigger.case], "mo": mo}
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from defensa.audit.models import AuditEntry
-from defensa.cases import actions
+from defensa.cases import plans
 from defensa.cases.models import Case, EmergencyPlan, PlanTrigger, Source, Status
 from defensa.cases.tests.helpers import canary_plan
 from defensa.core import crypto
@@ -40,8 +40,8 @@ def test_member_writes_a_plan_that_is_only_ciphertext_at_rest(client_as, net):
     )
     assert response.status_code == 302
     plan = EmergencyPlan.objects.get(owner=net.mo)
-    assert actions.plan_contacts(plan)[0]["address"] == "+13235550177"
-    assert actions.plan_identity(plan)["a_number"] == CANARY_A_NUMBER
+    assert plans.plan_contacts(plan)[0]["address"] == "+13235550177"
+    assert plans.plan_identity(plan)["a_number"] == CANARY_A_NUMBER
     text = "\n".join(dump_database().values())
     assert "3235550177" not in text and CANARY_A_NUMBER not in text and "Sunrise" not in text
     page = client.get(reverse("plans:mine")).content.decode()
@@ -93,7 +93,7 @@ def test_trigger_needs_the_confirmation_box(client_as, net):
 
 def test_false_alarm_in_the_window_stops_and_tells(client_as, net):
     plan = canary_plan(net)
-    trigger = actions.trigger_plan(plan, via="self", actor=net.mo)
+    trigger = plans.trigger_plan(plan, via="self", actor=net.mo)
     # The SMS went out already; the email is still queued.
     Delivery.objects.filter(template="plan_triggered", channel="sms").update(
         status=DeliveryStatus.SENT
@@ -112,7 +112,7 @@ def test_false_alarm_in_the_window_stops_and_tells(client_as, net):
 
 def test_after_the_window_only_the_legal_team_closes_it(client_as, net, settings):
     plan = canary_plan(net)
-    trigger = actions.trigger_plan(plan, via="self", actor=net.mo)
+    trigger = plans.trigger_plan(plan, via="self", actor=net.mo)
     PlanTrigger.objects.filter(pk=trigger.pk).update(
         cancel_until=timezone.now() - dt.timedelta(seconds=1)
     )
@@ -172,10 +172,10 @@ def test_a_member_cannot_set_off_and_cancel_their_plan_over_and_over(client_as, 
     assert "call the hotline" in refused.content.decode()
     assert (PlanTrigger.objects.count(), Delivery.objects.count(), Case.objects.count()) == before
     # A dispatcher (or the hotline) can still set it off: a real detention is never blocked.
-    trigger = actions.trigger_plan(plan, via="dispatcher", actor=net.dani)
+    trigger = plans.trigger_plan(plan, via="dispatcher", actor=net.dani)
     assert trigger.cancelled_at is None and trigger.case is not None
     # An hour later the member can again.
-    actions.cancel_trigger(trigger, actor=net.dani)
+    plans.cancel_trigger(trigger, actor=net.dani)
     PlanTrigger.objects.update(created_at=timezone.now() - dt.timedelta(minutes=61))
     assert client.post(reverse("plans:trigger_mine"), {"confirm": "on"}).status_code == 302
     assert PlanTrigger.objects.filter(cancelled_at__isnull=True, via="self").count() == 1

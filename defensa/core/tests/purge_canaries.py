@@ -48,7 +48,7 @@ def seed() -> None:
             },
             channel="web",
             idempotency_key=f"purge-canary-{i}",
-        )
+        ).report
         keys.append(bytes(Report.objects.get(pk=report.pk).data_key.wrapped).hex())
         if i == 0 and connection.vendor == "sqlite":
             with connection.cursor() as cursor:

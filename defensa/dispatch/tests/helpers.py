@@ -38,7 +38,7 @@ def report_incident(
         },
         channel="operator",
         idempotency_key=uuid.uuid4().hex,
-    )
+    ).report
     return report.incident
 
 

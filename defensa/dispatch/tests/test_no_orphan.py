@@ -31,7 +31,9 @@ _keys = iter(range(10**6))
 
 def report(**data):  # type: ignore[no-untyped-def]
     payload = {"category": "sighting", "language": "es", **data}
-    return receive_report(payload, channel="web", idempotency_key=f"orphan:{next(_keys):08d}")
+    return receive_report(
+        payload, channel="web", idempotency_key=f"orphan:{next(_keys):08d}"
+    ).report
 
 
 def console_html(client_as, user, committee) -> str:  # type: ignore[no-untyped-def]

@@ -29,7 +29,7 @@ def incident() -> Incident:
         {"category": "home_arrest", "lat": 34.05, "lon": -118.21, "observed_at": T0},
         channel="operator",
         idempotency_key=uuid.uuid4().hex,
-    )
+    ).report
     return report.incident
 
 

@@ -28,7 +28,7 @@ def report(lat: float, lon: float, zip_code: str = "90033", category: str = "sig
         },
         channel="web",
         idempotency_key=f"merge-split-test-{next(_keys)}",
-    )
+    ).report
 
 
 @pytest.fixture

@@ -11,9 +11,10 @@ from django.utils import timezone
 from defensa.core import crypto
 from defensa.notify import ratelimit
 from defensa.notify.models import Delivery, Priority, Status
+from defensa.notify.outbox import claim_batch
 from defensa.notify.tests.procs import wait_until
 from defensa.notify.transports import Rate
-from defensa.notify.worker import Worker, claim_batch
+from defensa.notify.worker import Worker
 
 
 def _sealed(deliveries: list[Delivery], addresses: list[str]) -> None:

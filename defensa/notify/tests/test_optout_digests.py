@@ -90,7 +90,7 @@ def _a_report():  # type: ignore[no-untyped-def]
         {"category": "sighting", "zip_code": "90033"},
         channel="web",
         idempotency_key="digest-report-1",
-    )
+    ).report
 
 
 def test_an_opt_out_is_still_honoured_and_start_undoes_it(net):  # type: ignore[no-untyped-def]

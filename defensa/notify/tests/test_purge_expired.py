@@ -44,7 +44,9 @@ def a_photo():  # type: ignore[no-untyped-def]
 
 def a_report(**extra):  # type: ignore[no-untyped-def]
     data = {"category": "sighting", "zip_code": "90033", "contact": CANARY_PHONE, **extra}
-    return receive_report(data, channel="web", idempotency_key="retention-1", photos=[a_photo()])
+    return receive_report(
+        data, channel="web", idempotency_key="retention-1", photos=[a_photo()]
+    ).report
 
 
 def test_every_lifetime_has_an_anchor() -> None:

@@ -103,9 +103,9 @@ def test_console_is_off_in_production_by_default():
 
 def test_console_writes_the_message_to_the_log(caplog):
     delivery = Delivery(pk=5, channel="sms", language="es", idempotency_key="k")
-    delivery.outgoing = Outgoing(Rendered("", "hola\n"), "+12135550101")
+    outgoing = Outgoing(Rendered("", "hola\n"), "+12135550101")
     with caplog.at_level(logging.WARNING, logger="defensa.notify.console"):
-        result = ConsoleTransport().send(delivery)
+        result = ConsoleTransport().send(delivery, outgoing)
     assert result.provider_message_id == "console-5"
     assert "hola" in caplog.text
     assert "+12135550101" in caplog.text
@@ -138,9 +138,9 @@ def test_nobody_listening_is_a_transient_failure(settings):
     settings.EMAIL_USE_TLS = False
     settings.EMAIL_TIMEOUT = 2
     delivery = Delivery(pk=1, channel="email", language="en", idempotency_key="x:1")
-    delivery.outgoing = Outgoing(Rendered("s", "b"), "ana@example.org")
+    outgoing = Outgoing(Rendered("s", "b"), "ana@example.org")
     with pytest.raises(TransportError) as caught:
-        EmailTransport().send(delivery)
+        EmailTransport().send(delivery, outgoing)
     assert caught.value.permanent is False
 
 
@@ -154,9 +154,9 @@ def test_a_server_that_hangs_is_a_transient_failure(settings):
         settings.EMAIL_USE_TLS = False
         settings.EMAIL_TIMEOUT = 1
         delivery = Delivery(pk=1, channel="email", language="en", idempotency_key="x:2")
-        delivery.outgoing = Outgoing(Rendered("s", "b"), "ana@example.org")
+        outgoing = Outgoing(Rendered("s", "b"), "ana@example.org")
         with pytest.raises(TransportError) as caught:
-            EmailTransport().send(delivery)
+            EmailTransport().send(delivery, outgoing)
     assert caught.value.permanent is False
 
 
@@ -174,8 +174,8 @@ def test_the_message_id_is_stable_per_delivery(settings):
 @pytest.mark.django_db
 def test_lines_starting_with_a_dot_survive_smtp(smtp_server):
     delivery = Delivery(pk=1, channel="email", language="en", idempotency_key="dots:1")
-    delivery.outgoing = Outgoing(Rendered("s", ".hidden\n..two\nend\n"), "ana@example.org")
-    EmailTransport().send(delivery)
+    outgoing = Outgoing(Rendered("s", ".hidden\n..two\nend\n"), "ana@example.org")
+    EmailTransport().send(delivery, outgoing)
     [received] = smtp_server.messages
     assert received.body.splitlines() == [".hidden", "..two", "end"]
 
@@ -184,8 +184,8 @@ def test_lines_starting_with_a_dot_survive_smtp(smtp_server):
 def test_a_long_spanish_subject_arrives_exactly_as_written(smtp_server):
     subject = "Por favor verifica: Redada en un lugar de trabajo · Alrededor del ZIP 90033, 90063"
     delivery = Delivery(pk=2, channel="email", language="es", idempotency_key="subject:1")
-    delivery.outgoing = Outgoing(Rendered(subject, "¿Puedes ir?\n"), "dani@example.org")
-    EmailTransport().send(delivery)
+    outgoing = Outgoing(Rendered(subject, "¿Puedes ir?\n"), "dani@example.org")
+    EmailTransport().send(delivery, outgoing)
     [received] = smtp_server.messages
     assert received["Subject"] == subject
     assert received.body.strip() == "¿Puedes ir?"
@@ -195,7 +195,7 @@ def test_a_long_spanish_subject_arrives_exactly_as_written(smtp_server):
 def test_an_unusable_address_is_a_permanent_failure(settings):
     settings.EMAIL_HOST = "127.0.0.1"
     delivery = Delivery(pk=3, channel="email", language="en", idempotency_key="bad:1")
-    delivery.outgoing = Outgoing(Rendered("s", "b\n"), "ana@example.org\r\nBcc: x@evil.example")
+    outgoing = Outgoing(Rendered("s", "b\n"), "ana@example.org\r\nBcc: x@evil.example")
     with pytest.raises(TransportError) as raised:
-        EmailTransport().send(delivery)
+        EmailTransport().send(delivery, outgoing)
     assert raised.value.permanent

@@ -10,9 +10,9 @@ from django.test.utils import CaptureQueriesContext
 
 from defensa.notify import ratelimit
 from defensa.notify.models import RateBucket
+from defensa.notify.outbox import backoff
 from defensa.notify.tests.helpers import run_worker
 from defensa.notify.transports import Rate
-from defensa.notify.worker import backoff
 
 
 def test_backoff_grows_exponentially_with_jitter_and_a_ceiling(settings):

@@ -1,9 +1,9 @@
 """One small interface for every way Defensa sends a message.
 
-A transport is a class with `kind`, `channels`, `is_enabled()` and `send(delivery)`, which
-returns a SendResult or raises TransportError. For the length of one send the worker sets
-`delivery.outgoing`: the text rendered from ids in the person's language, the address to use,
-and `take_slot()`, which waits for this send's provider rate slot. A transport that calls
+A transport is a class with `kind`, `channels`, `is_enabled()` and `send(delivery, outgoing)`,
+which returns a SendResult or raises TransportError. The worker hands each send an `Outgoing`:
+the text rendered from ids in the person's language, the address to use, and `take_slot()`,
+which waits for this send's provider rate slot. A transport that calls
 `take_slot()` itself right before the final hand-over (after connecting) sets
 `takes_own_slot = True`, so network set-up time does not bunch sends together; for the others
 the worker waits before calling `send`. It lives in
@@ -127,8 +127,8 @@ class Transport:
     def rate(self) -> Rate | None:
         return None
 
-    def send(self, delivery: Delivery) -> SendResult:
-        """Hand `delivery.outgoing` to the provider or raise TransportError."""
+    def send(self, delivery: Delivery, outgoing: Outgoing) -> SendResult:
+        """Hand `outgoing` (rendered for `delivery`) to the provider or raise TransportError."""
         raise NotImplementedError
 
 

@@ -24,7 +24,7 @@ report = receive_report(
     {"category": "checkpoint", "zip_code": "90033", "observed_at": dt.datetime.now(dt.UTC)},
     channel="web",
     idempotency_key="durability-test-key",
-)
+).report
 with connection.cursor() as cursor:
     cursor.execute("PRAGMA synchronous")
     level = cursor.fetchone()[0]

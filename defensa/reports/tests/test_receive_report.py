@@ -39,7 +39,9 @@ def data(**over):  # type: ignore[no-untyped-def]
 
 
 def send(channel: str = "web", key: str | None = None, **over) -> Report:  # type: ignore[no-untyped-def]
-    return receive_report(data(**over), channel=channel, idempotency_key=key or uuid.uuid4().hex)
+    return receive_report(
+        data(**over), channel=channel, idempotency_key=key or uuid.uuid4().hex
+    ).report
 
 
 def counts() -> tuple[int, int, int, int]:
@@ -78,6 +80,14 @@ def test_a_retry_with_the_same_key_returns_the_same_report_and_writes_nothing() 
     assert counts() == before
     # The raw key is not stored, only its digest.
     assert not Report.objects.filter(idempotency_key="retry-key-123").exists()
+
+
+def test_the_result_says_whether_this_call_stored_the_report() -> None:
+    first = receive_report(data(), channel="web", idempotency_key="created-key-1")
+    assert (first.created, first.photos, first.videos) == (True, 0, 0)
+    again = receive_report(data(), channel="web", idempotency_key="created-key-1")
+    assert again.report.pk == first.report.pk
+    assert (again.created, again.photos, again.videos) == (False, 0, 0)
 
 
 def test_a_second_report_of_the_same_raid_joins_the_incident() -> None:

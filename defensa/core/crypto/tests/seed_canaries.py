@@ -28,7 +28,7 @@ def seed() -> list[int]:
             {"category": "sighting", "zip_code": "90033", "contact": contact},
             channel="web",
             idempotency_key=f"canary-seed-{i}",
-        )
+        ).report
         # Stored, and readable with the key: the search below looks for something real.
         assert crypto.unseal(Report.objects.get(pk=report.pk), "contact") == contact
         pks.append(report.pk)

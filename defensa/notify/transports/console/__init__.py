@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from django.conf import settings
 
-from defensa.notify.transports import Rate, SendResult, Transport, parse_rate
+from defensa.notify.transports import Outgoing, Rate, SendResult, Transport, parse_rate
 
 if TYPE_CHECKING:
     from defensa.notify.models import Delivery
@@ -31,9 +31,7 @@ class ConsoleTransport(Transport):
     def rate(self) -> Rate | None:
         return parse_rate(settings.NOTIFY_CONSOLE_RATE)
 
-    def send(self, delivery: Delivery) -> SendResult:
-        out = delivery.outgoing
-        assert out is not None  # noqa: S101 (set by the worker)
+    def send(self, delivery: Delivery, out: Outgoing) -> SendResult:
         message = out.message
         # WARNING level so it shows with the default LOG_LEVEL during `make run`.
         log.warning(

@@ -21,7 +21,14 @@ from typing import TYPE_CHECKING, ClassVar
 from django.conf import settings
 from django.utils.translation import gettext_noop
 
-from defensa.notify.transports import Rate, SendResult, Transport, TransportError, parse_rate
+from defensa.notify.transports import (
+    Outgoing,
+    Rate,
+    SendResult,
+    Transport,
+    TransportError,
+    parse_rate,
+)
 
 if TYPE_CHECKING:
     from defensa.notify.models import Delivery
@@ -97,9 +104,7 @@ class EmailTransport(Transport):
         msg.set_content(body, cte="quoted-printable")
         return msg.as_bytes()
 
-    def send(self, delivery: Delivery) -> SendResult:
-        out = delivery.outgoing
-        assert out is not None  # noqa: S101 (set by the worker)
+    def send(self, delivery: Delivery, out: Outgoing) -> SendResult:
         message, address = out.message, out.to
         if not address:
             raise TransportError(gettext_noop("no address to send to"), permanent=True)

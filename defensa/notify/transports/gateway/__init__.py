@@ -31,7 +31,14 @@ from django.conf import settings
 from django.utils.translation import gettext_noop
 
 from defensa.notify.models import Priority
-from defensa.notify.transports import Rate, SendResult, Transport, TransportError, parse_rate
+from defensa.notify.transports import (
+    Outgoing,
+    Rate,
+    SendResult,
+    Transport,
+    TransportError,
+    parse_rate,
+)
 from defensa.notify.transports.http import post_json, retry_after
 
 if TYPE_CHECKING:
@@ -94,9 +101,7 @@ class GatewayTransport(Transport):
     def rate(self) -> Rate | None:
         return parse_rate(settings.SMS_GATEWAY_RATE)
 
-    def send(self, delivery: Delivery) -> SendResult:
-        out = delivery.outgoing
-        assert out is not None  # noqa: S101 (set by the worker)
+    def send(self, delivery: Delivery, out: Outgoing) -> SendResult:
         if not out.to:
             raise TransportError(gettext_noop("no address to send to"), permanent=True)
         ours = message_id(delivery.idempotency_key)

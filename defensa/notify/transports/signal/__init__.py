@@ -23,7 +23,14 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from django.conf import settings
 from django.utils.translation import gettext_noop
 
-from defensa.notify.transports import Rate, SendResult, Transport, TransportError, parse_rate
+from defensa.notify.transports import (
+    Outgoing,
+    Rate,
+    SendResult,
+    Transport,
+    TransportError,
+    parse_rate,
+)
 from defensa.notify.transports.http import post_json
 
 if TYPE_CHECKING:
@@ -70,9 +77,7 @@ class SignalTransport(Transport):
     def rate(self) -> Rate | None:
         return parse_rate(settings.SIGNAL_RATE)
 
-    def send(self, delivery: Delivery) -> SendResult:
-        out = delivery.outgoing
-        assert out is not None  # noqa: S101 (set by the worker)
+    def send(self, delivery: Delivery, out: Outgoing) -> SendResult:
         if not out.to:
             raise TransportError(gettext_noop("no address to send to"), permanent=True)
         request = {

@@ -26,7 +26,14 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext_noop
 
-from defensa.notify.transports import Rate, SendResult, Transport, TransportError, parse_rate
+from defensa.notify.transports import (
+    Outgoing,
+    Rate,
+    SendResult,
+    Transport,
+    TransportError,
+    parse_rate,
+)
 
 if TYPE_CHECKING:
     from defensa.notify.models import Delivery
@@ -89,9 +96,7 @@ class TwilioTransport(Transport):
             )
         return http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=timeout)
 
-    def send(self, delivery: Delivery) -> SendResult:
-        out = delivery.outgoing
-        assert out is not None  # noqa: S101 (set by the worker)
+    def send(self, delivery: Delivery, out: Outgoing) -> SendResult:
         if not out.to:
             raise TransportError(gettext_noop("no address to send to"), permanent=True)
         sid = settings.TWILIO_ACCOUNT_SID

@@ -34,7 +34,14 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_noop
 
 from defensa.notify.models import Priority
-from defensa.notify.transports import Rate, SendResult, Transport, TransportError, parse_rate
+from defensa.notify.transports import (
+    Outgoing,
+    Rate,
+    SendResult,
+    Transport,
+    TransportError,
+    parse_rate,
+)
 from defensa.notify.transports.webpush import keys
 
 if TYPE_CHECKING:
@@ -214,12 +221,10 @@ class WebPushTransport(Transport):
             conn.close()
         return classify(response.status, response.getheader("Retry-After"))
 
-    def send(self, delivery: Delivery) -> SendResult:
+    def send(self, delivery: Delivery, out: Outgoing) -> SendResult:
         from defensa.notify.transports.webpush import actions
         from defensa.notify.transports.webpush.models import PushSent, PushSubscription
 
-        out = delivery.outgoing
-        assert out is not None  # noqa: S101 (set by the worker)
         if delivery.recipient_id is None:
             raise TransportError(gettext_noop("no address to send to"), permanent=True)
         devices = list(

@@ -110,7 +110,9 @@ class Command(BaseCommand):
         labels: dict[int, str] = {}
         out: list[str] = []
         for rid, channel, data in parsed:
-            report = receive_report(data, channel=channel, idempotency_key=f"group_reports:{rid}")
+            report = receive_report(
+                data, channel=channel, idempotency_key=f"group_reports:{rid}"
+            ).report
             label = labels.setdefault(report.incident_id, f"I{len(labels) + 1}")
             out.append(json.dumps({"id": rid, "incident": label}, ensure_ascii=False))
 
