@@ -21,4 +21,5 @@ urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
     path("", include("defensa.ops.urls")),
     path("", include("defensa.notify.transports.webpush.urls")),
+    path("", include("defensa.demo.urls")),
 ]

@@ -25,6 +25,8 @@ from defensa.cases import demo as cases_demo
 from defensa.committees import demo as committees_demo
 from defensa.committees.demo import Joining
 from defensa.committees.models import Committee
+from defensa.dispatch import demo as dispatch_demo
+from defensa.record.actions import set_public_page
 from defensa.reports import demo as reports_demo
 from defensa.voice import demo as voice_demo
 
@@ -186,6 +188,10 @@ def build(rng: random.Random) -> dict[str, int]:
     counts |= reports_demo.seed(now, personas)
     counts |= cases_demo.seed(personas, committees)
     counts |= accompaniment_demo.seed(personas, committees)
+    # Confirming a raid visibly alerts people: subscribers, legal on call, public page on.
+    counts |= dispatch_demo.seed(now, locals_by_slug)
+    for committee in locals_by_slug.values():
+        set_public_page(committee, True, actor=personas["admin"])
     return counts
 
 

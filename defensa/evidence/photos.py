@@ -36,8 +36,13 @@ class CleanPhoto:
     height: int
 
 
-def clean_photo(upload: UploadedFile | io.BytesIO, *, too_big: str, not_image: str) -> CleanPhoto:
+def clean_photo(
+    upload: UploadedFile | io.BytesIO, *, too_big: str, not_image: str, too_heavy: str = ""
+) -> CleanPhoto:
     """Decode, apply the orientation to the pixels, drop everything else, encode as JPEG.
+
+    `too_big` is the message for too many pixels, `too_heavy` (default: `too_big`) for a
+    file of more than MAX_UPLOAD_BYTES.
 
     Decoding is bounded (defensa/core/imaging.py): the declared size is checked from the
     header first, and one process decodes only so many at once (raises imaging.Busy).
@@ -49,7 +54,7 @@ def clean_photo(upload: UploadedFile | io.BytesIO, *, too_big: str, not_image: s
     for chunk in chunks:
         size += len(chunk)
         if size > MAX_UPLOAD_BYTES:
-            raise BadPhoto(too_big)
+            raise BadPhoto(too_heavy or too_big)
         original.update(chunk)
         raw.write(chunk)
     raw.seek(0)

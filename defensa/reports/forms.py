@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from defensa.core import geo, imaging
-from defensa.evidence.photos import BadPhoto, CleanPhoto, clean_photo
+from defensa.evidence.photos import MAX_UPLOAD_BYTES, BadPhoto, CleanPhoto, clean_photo
 from defensa.evidence.video import BadVideo, CleanVideo, clean_video
 from defensa.incidents.models import Category
 
@@ -76,6 +76,13 @@ class MediaUploadsMixin:
                             % {"mp": settings.PHOTO_MAX_MEGAPIXELS}
                         ),
                         not_image=str(_("A file is not a photo we can read.")),
+                        too_heavy=str(
+                            _(
+                                "A photo is too large (more than %(mb)s MB). Send a smaller "
+                                "one, or a screenshot of it."
+                            )
+                            % {"mb": MAX_UPLOAD_BYTES // (1024 * 1024)}
+                        ),
                     )
                 )
             except BadPhoto as exc:
@@ -138,21 +145,21 @@ class ReportForm(MediaUploadsMixin, forms.Form):
         label=_("What did you see?"),
         max_length=2000,
         required=False,
-        widget=forms.Textarea(attrs={"rows": 4}),
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
     contact = forms.CharField(
-        label=_("A phone number or email to call you back (optional)"),
+        label=_("A phone number or email to call you back"),
         max_length=100,
         required=False,
         widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
     )
     photos = PhotosField(
-        label=_("Photos (optional)"),
+        label=_("Photos"),
         required=False,
         widget=MultipleFileInput(attrs={"accept": "image/*"}),
     )
     video = forms.FileField(
-        label=_("A short video (optional)"),
+        label=_("A short video"),
         required=False,
         widget=forms.ClearableFileInput(attrs={"accept": "video/*"}),
     )
@@ -175,6 +182,19 @@ class ReportForm(MediaUploadsMixin, forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.video_seconds, self.video_mb = settings.VIDEO_MAX_SECONDS, settings.VIDEO_MAX_MB
+
+    # The fields the public form folds under "Add more if you can" (reports/new.html).
+    MORE_FIELDS = ("agents", "vehicles", "agency", "photos", "video", "contact")
+
+    def more_open(self) -> bool:
+        """Unfold the optional part when the person filled or got an error in any of it."""
+        if not self.is_bound:
+            return False
+        return any(
+            name in self.errors or (self.data.get(name) or "").strip()
+            for name in self.MORE_FIELDS
+            if name in self.fields
+        )
 
     def clean_token(self) -> str:
         token = self.cleaned_data["token"]

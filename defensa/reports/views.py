@@ -52,9 +52,21 @@ def new_report(request: HttpRequest) -> HttpResponse:
         form.discard_media()
 
 
+def _refused(request: HttpRequest, form: ReportForm) -> HttpResponse:
+    """The form again, with its errors. A browser cannot be given files back: when the post
+    carried photos or a video, the page says plainly that they must be attached again."""
+    context = {
+        "form": form,
+        "files_dropped": bool(request.FILES),
+        "more_open": form.more_open() or bool(request.FILES),
+        **map_context(),
+    }
+    return render(request, "reports/new.html", context, status=400)
+
+
 def _receive(request: HttpRequest, form: ReportForm) -> HttpResponse:
     if not form.is_valid():
-        return render(request, "reports/new.html", {"form": form, **map_context()}, status=400)
+        return _refused(request, form)
     try:
         received = receive_report(
             form.report_data(translation.get_language() or settings.LANGUAGE_CODE),
@@ -66,7 +78,7 @@ def _receive(request: HttpRequest, form: ReportForm) -> HttpResponse:
     except InvalidReport:
         # The form checks everything receive_report does; this is a safety net, not a path.
         form.add_error(None, _try_again())
-        return render(request, "reports/new.html", {"form": form, **map_context()}, status=400)
+        return _refused(request, form)
     # On a retry the receipt tells what the first submission stored.
     context = {"report": received.report, "photos": received.photos, "videos": received.videos}
     return render(request, "reports/receipt.html", context)

@@ -70,7 +70,13 @@ def test_phone_in_spanish_without_javascript(browser, live_server) -> None:  # t
             assert box and box["height"] >= 44, target
         weights["/"], _ = weigh.take()
 
+        # One tap to the form; the advice is folded beside it, its page one more tap away.
         page.get_by_role("link", name="Reporta lo que ves").click()
+        page.wait_for_url("**/report/new/")
+        assert page.locator("main form").count() == 1
+        weights["/report/new/"], _ = weigh.take()
+        page.locator("details.advice > summary").click()
+        page.get_by_role("link", name="Más consejos antes de reportar").click()
         page.wait_for_url("**/report/")
         assert page.get_by_role("heading", level=1).inner_text() == "Reporta lo que ves"
         assert page.locator("main form").count() == 0

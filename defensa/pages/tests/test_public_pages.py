@@ -143,8 +143,11 @@ def test_no_hotline_number_is_said_calmly(
 
 
 def test_home_leads_to_report_and_rights(client: Client) -> None:
+    # One tap to the form itself; the advice page is linked from the form (issue 16).
     html = get(client, reverse("pages:home"), "es").content.decode()
-    assert f'class="btn primary big" href="{reverse("pages:report")}">Reporta lo que ves' in html
+    assert f'class="btn primary big" href="{reverse("reports:new")}">Reporta lo que ves' in html
+    form = get(client, reverse("reports:new"), "es").content.decode()
+    assert f'href="{reverse("pages:report")}"' in form
     for topic in RIGHTS_TOPICS:
         assert f'href="{reverse("pages:rights_topic", args=[topic])}"' in html
 

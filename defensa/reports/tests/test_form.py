@@ -64,12 +64,16 @@ def post(client: Client, token: str, lang: str = "en", **fields):  # type: ignor
 def test_the_form_works_without_an_account_in_english_and_spanish(client: Client) -> None:
     en = client.get(URL, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     es = client.get(URL, HTTP_ACCEPT_LANGUAGE="es").content.decode()
-    assert "What is happening?" in en and "We do not keep your IP address" in en
+    assert "What is happening?" in en and "We don't keep your IP address" in en
     assert "¿Qué está pasando?" in es and "No guardamos tu dirección IP" in es
     # Plain HTML: no script needed, the form posts by itself, ZIP gets a numeric keypad.
-    # The one script only adds the optional "use my location" button, hidden until it runs.
-    assert re.findall(r"<script[^>]*>", en) == ['<script src="/static/reports/locate.js" defer>']
-    assert '<div id="locate" class="card" hidden' in en
+    # The scripts only add: the optional "use my location" button, hidden until it runs,
+    # and the characters-left counter (the browser's maxlength works without it).
+    assert re.findall(r"<script[^>]*>", en) == [
+        '<script src="/static/reports/locate.js" defer>',
+        '<script src="/static/reports/count.js" defer>',
+    ]
+    assert '<div id="locate" hidden' in en
     assert 'enctype="multipart/form-data"' in en and 'inputmode="numeric"' in en
     assert 'type="datetime-local"' in en
     # Two visits get two different tokens.

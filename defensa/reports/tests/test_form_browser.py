@@ -110,3 +110,47 @@ def test_a_pin_dropped_on_the_map_places_the_report(browser, live_server, tile_s
         assert not refused, refused
     finally:
         context.close()
+
+
+TWO_SCREENS = 2 * 844  # the phone of issue 16: 390 x 844 CSS px
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_essential_form_fits_in_two_phone_screens_and_counts_characters(  # type: ignore[no-untyped-def]
+    browser, live_server
+) -> None:
+    context = browser.new_context(
+        base_url=live_server.url,
+        viewport={"width": 390, "height": 844},
+        locale="es-US",
+        extra_http_headers={"Accept-Language": "es"},
+    )
+    page = context.new_page()
+    try:
+        page.goto("/")
+        page.get_by_role("link", name="Reporta lo que ves").click()  # one tap from home
+        page.wait_for_url("**/report/new/")
+        # Spanish (the longer language), JavaScript on (the location button shown), the
+        # optional part folded: from the top of the page to the bottom of the send button.
+        assert page.get_by_role("button", name="Usar mi ubicación").is_visible()
+        assert not page.get_by_label("¿Cuántos agentes?").is_visible()
+        send = page.get_by_role("button", name="Mandar reporte")
+        box = send.bounding_box()
+        assert box is not None
+        bottom = box["y"] + box["height"] + page.evaluate("window.scrollY")
+        assert bottom <= TWO_SCREENS, f"the essential form is {bottom} px tall"
+        assert box["height"] >= 44
+
+        # Characters left, counted as the person types, before the browser's limit.
+        page.get_by_label("¿Qué viste?").fill("Agentes")
+        page.get_by_text("Te quedan 1993 caracteres").wait_for()
+        page.get_by_label("¿Qué viste?").fill("x" * 1999)
+        page.get_by_text("Te queda 1 carácter").wait_for()
+        # A one-line field shows its count only near its limit.
+        page.locator("#id_location_text").fill("Soto")
+        assert not page.locator("#id_location_text-left").is_visible()
+        page.locator("#id_location_text").fill("y" * 190)
+        page.get_by_text("Te quedan 10 caracteres").wait_for()
+    finally:
+        context.close()
