@@ -27,6 +27,7 @@ from defensa.core.classification import (
     c,
 )
 from defensa.core.crypto.fields import EncryptedField
+from defensa.core.transitions import check_move
 
 # Who went where, and what happened, is kept half a year after the appointment (enough to
 # answer "who was with her that day"); the person's identity and contacts only 30 days: a
@@ -53,6 +54,19 @@ class Status(models.TextChoices):
     DETAINED = "detained", _("Detained")
     RESCHEDULED = "rescheduled", _("Rescheduled")
     CANCELLED = "cancelled", _("Cancelled")
+
+
+# Which appointment status may follow which: the one table (docs/architecture.md, convention
+# on transitions). A detention reported by a companion stands whatever was said before it.
+APPOINTMENT_MOVES: dict[str, frozenset[str]] = {
+    Status.SCHEDULED: frozenset(
+        {Status.OUT_SAFE, Status.DETAINED, Status.RESCHEDULED, Status.CANCELLED}
+    ),
+    Status.OUT_SAFE: frozenset({Status.DETAINED}),
+    Status.RESCHEDULED: frozenset({Status.DETAINED}),
+    Status.CANCELLED: frozenset({Status.DETAINED}),
+    Status.DETAINED: frozenset(),
+}
 
 
 class Outcome(models.TextChoices):
@@ -183,6 +197,11 @@ class Appointment(models.Model):
     def __str__(self) -> str:
         return f"Appointment #{self.pk}"
 
+    def move_to(self, status: str) -> None:
+        """Change the status in memory, or raise IllegalTransition (APPOINTMENT_MOVES)."""
+        check_move(APPOINTMENT_MOVES, self.status, status)
+        self.status = status
+
     @property
     def language_codes(self) -> list[str]:
         return [code for code in self.languages.split(",") if code]
@@ -201,6 +220,19 @@ class CompanionStatus(models.TextChoices):
     CONFIRMED = "confirmed", _("Confirmed")
     DECLINED = "declined", _("Not needed this time")
     WITHDRAWN = "withdrawn", _("Withdrew")
+
+
+# Which sign-up status may follow which: the one table. Declined and withdrawn end a
+# sign-up; signing up again for the same appointment starts a new one on the same row
+# (actions.volunteers.sign_up: a fresh link, a fresh status), not a move.
+COMPANION_MOVES: dict[str, frozenset[str]] = {
+    CompanionStatus.PENDING: frozenset(
+        {CompanionStatus.CONFIRMED, CompanionStatus.DECLINED, CompanionStatus.WITHDRAWN}
+    ),
+    CompanionStatus.CONFIRMED: frozenset({CompanionStatus.DECLINED, CompanionStatus.WITHDRAWN}),
+    CompanionStatus.DECLINED: frozenset(),
+    CompanionStatus.WITHDRAWN: frozenset(),
+}
 
 
 class Companion(models.Model):
@@ -267,6 +299,11 @@ class Companion(models.Model):
 
     def __str__(self) -> str:
         return f"Companion #{self.pk}"
+
+    def move_to(self, status: str) -> None:
+        """Change the status in memory, or raise IllegalTransition (COMPANION_MOVES)."""
+        check_move(COMPANION_MOVES, self.status, status)
+        self.status = status
 
 
 class FeedToken(models.Model):

@@ -16,7 +16,6 @@ from defensa.audit.reveals import RevealQuota as RevealQuota  # re-exported for 
 from defensa.audit.reveals import record_reveal
 from defensa.committees.models import Committee
 from defensa.core import crypto
-from defensa.core.transitions import IllegalTransition
 from defensa.notify.actions import queue_message
 from defensa.notify.models import Priority
 
@@ -111,9 +110,7 @@ def schedule_appointment(
 def cancel_appointment(appointment: Appointment, *, actor: Any) -> Appointment:
     """Take it off the calendar; confirmed companions are told."""
     locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
-    if locked.status != Status.SCHEDULED:
-        raise IllegalTransition("only a scheduled appointment can be cancelled")
-    locked.status = Status.CANCELLED
+    locked.move_to(Status.CANCELLED)
     locked.sequence += 1
     locked.updated_at = timezone.now()
     locked.save(update_fields=["status", "sequence", "updated_at"])

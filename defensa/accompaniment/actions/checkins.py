@@ -155,7 +155,7 @@ def _detained(appointment: Appointment, companion: Companion, actor: Any) -> dic
         case = _open_case(appointment, actor)
         appointment.case = case
         opened = True
-    appointment.status = Status.DETAINED
+    appointment.move_to(Status.DETAINED)
     appointment.sequence += 1
     appointment.updated_at = timezone.now()
     appointment.save(update_fields=["status", "case", "sequence", "updated_at"])
@@ -225,7 +225,7 @@ def check_in(companion: Companion, step: str, *, actor: Any = None) -> Companion
             if appointment.status != Status.DETAINED:
                 data.update(_detained(appointment, row, actor))
         elif appointment.status == Status.SCHEDULED:
-            appointment.status = step
+            appointment.move_to(step)
             appointment.sequence += 1
             appointment.updated_at = now
             appointment.save(update_fields=["status", "sequence", "updated_at"])

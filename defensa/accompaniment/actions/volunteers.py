@@ -59,7 +59,7 @@ def sign_up(appointment: Appointment, volunteer: User, *, actor: Any) -> Compani
     now = timezone.now()
     auto = bool(settings.ACCOMPANIMENT_AUTO_CONFIRM)
     status = CompanionStatus.CONFIRMED if auto else CompanionStatus.PENDING
-    if existing is not None:  # signing up again after withdrawing: a fresh link
+    if existing is not None:  # signing up again: a new sign-up on the row, with a fresh link
         companion = existing
         companion.status = status
         companion.nonce = secrets.token_hex(16)
@@ -99,9 +99,9 @@ def confirm_companion(companion: Companion, *, actor: Any) -> Companion:
     row = locked.get(pk=companion.pk)
     if row.status == CompanionStatus.CONFIRMED:
         return row  # a double tap
-    if row.status != CompanionStatus.PENDING or row.appointment.status != Status.SCHEDULED:
-        raise IllegalTransition("only a pending sign-up of an open appointment can be confirmed")
-    row.status = CompanionStatus.CONFIRMED
+    if row.appointment.status != Status.SCHEDULED:
+        raise IllegalTransition("only a sign-up of an open appointment can be confirmed")
+    row.move_to(CompanionStatus.CONFIRMED)
     row.confirmed_at = timezone.now()
     row.confirmed_by = actor if getattr(actor, "pk", None) else None
     row.save(update_fields=["status", "confirmed_at", "confirmed_by"])
@@ -115,9 +115,7 @@ def confirm_companion(companion: Companion, *, actor: Any) -> Companion:
 @transaction.atomic
 def decline_companion(companion: Companion, *, actor: Any) -> Companion:
     row = Companion.objects.select_for_update().select_related("appointment").get(pk=companion.pk)
-    if row.status not in (CompanionStatus.PENDING, CompanionStatus.CONFIRMED):
-        raise IllegalTransition("nothing to decline")
-    row.status = CompanionStatus.DECLINED
+    row.move_to(CompanionStatus.DECLINED)
     row.save(update_fields=["status"])
     record_step(row.appointment, "accompaniment.declined", actor=actor, obj=row, what="declined")
     companion.status = row.status
@@ -128,12 +126,10 @@ def decline_companion(companion: Companion, *, actor: Any) -> Companion:
 def withdraw(companion: Companion, *, actor: Any) -> Companion:
     """The volunteer cannot go after all. If they were confirmed, the legal team is told."""
     row = Companion.objects.select_for_update().select_related("appointment").get(pk=companion.pk)
-    if row.status not in (CompanionStatus.PENDING, CompanionStatus.CONFIRMED):
-        raise IllegalTransition("nothing to withdraw")
     if row.outcome or row.arrived_at:
         raise IllegalTransition("already checked in")
     was_confirmed = row.status == CompanionStatus.CONFIRMED
-    row.status = CompanionStatus.WITHDRAWN
+    row.move_to(CompanionStatus.WITHDRAWN)
     row.save(update_fields=["status"])
     appointment = row.appointment
     if was_confirmed and appointment.status == Status.SCHEDULED:
