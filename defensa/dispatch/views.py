@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -266,17 +267,28 @@ def _facts(reports: list[Any]) -> dict[str, Any]:
 def _evidence(request: HttpRequest, incident: Incident) -> dict[str, Any]:
     """The incident's photos and videos: counted for everyone at the console, shown (as
     thumbnails through the record's audited file view) only to a role that may see them."""
+    from defensa.evidence.models import Kind, Media
     from defensa.incidents.access import EVIDENCE_ROLES, incidents_for
-    from defensa.record.listing import evidence_for
+    from defensa.reports.models import Photo
 
-    items = evidence_for(incident, check=False)
+    # The keys are the record's file addresses ("p12" a report photo, "m7" a Media row).
+    photos = Photo.of_incident(incident.pk).order_by("created_at", "id").values_list("pk")
+    media = Media.of_incident(incident.pk).order_by("created_at", "id").values_list("pk", "kind")
+    items = [Thumb(f"p{pk}", Kind.PHOTO) for (pk,) in photos]
+    items += [Thumb(f"m{pk}", kind) for pk, kind in media]
     may_see = incidents_for(request.user, EVIDENCE_ROLES).filter(pk=incident.pk).exists()
     return {
-        "photos": sum(1 for i in items if i.kind == "photo"),
-        "videos": sum(1 for i in items if i.kind != "photo"),
+        "photos": sum(1 for i in items if i.kind == Kind.PHOTO),
+        "videos": sum(1 for i in items if i.kind != Kind.PHOTO),
         "items": items if may_see else [],
         "may_see": may_see,
     }
+
+
+@dataclass(frozen=True)
+class Thumb:
+    key: str
+    kind: str
 
 
 VERDICTS = {

@@ -101,6 +101,16 @@ class Media(models.Model):
     def __str__(self) -> str:
         return f"{self.kind} {self.sha256[:12]}"
 
+    @classmethod
+    def of_incident(cls, incident_id: int) -> models.QuerySet[Media]:
+        """Every video and verifier's file of an incident: through its reports, its offers,
+        or kept with it after its report was purged."""
+        return cls.objects.filter(
+            models.Q(report__incident=incident_id)
+            | models.Q(offer__incident=incident_id)
+            | models.Q(report__isnull=True, offer__isnull=True, incident=incident_id)
+        )
+
 
 class PublicPage(models.Model):
     """A committee's response rule: show its verified incidents on the public page (off).

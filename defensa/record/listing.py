@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Q
 
 from defensa.audit.models import AuditEntry
 from defensa.evidence.models import Kind, Media
@@ -88,9 +87,7 @@ def evidence_for(incident: Incident, *, check: bool = True) -> list[Item]:
         )
 
     # A photo or video whose report was purged stays with the incident (reports.apps).
-    photos = Photo.objects.filter(
-        Q(report__incident=incident) | Q(report__isnull=True, incident=incident)
-    ).select_related("report")
+    photos = Photo.of_incident(incident.pk).select_related("report")
     for photo in photos:
         add(
             f"p{photo.pk}",
@@ -102,11 +99,7 @@ def evidence_for(incident: Incident, *, check: bool = True) -> list[Item]:
             content_type="image/jpeg",
         )
     media = (
-        Media.objects.filter(
-            Q(report__incident=incident)
-            | Q(offer__incident=incident)
-            | Q(report__isnull=True, offer__isnull=True, incident=incident)
-        )
+        Media.of_incident(incident.pk)
         .select_related("report", "offer__responder")
         .order_by("created_at", "id")
     )

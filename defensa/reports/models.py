@@ -163,6 +163,14 @@ class Photo(models.Model):
     def __str__(self) -> str:
         return f"Photo {self.sha256[:12]}"
 
+    @classmethod
+    def of_incident(cls, incident_id: int) -> models.QuerySet[Photo]:
+        """Every report photo of an incident, also those kept after their report was purged."""
+        return cls.objects.filter(
+            models.Q(report__incident=incident_id)
+            | models.Q(report__isnull=True, incident=incident_id)
+        )
+
 
 # A texter's thread lives a day at most: long enough to join follow-ups, short enough that a
 # seized server says nothing about who texted last week. The purge job enforces it.
