@@ -45,7 +45,8 @@ def test_member_journey(transactional_db, net, browser, live_server, page):  # t
     link = ana.input_value("#new-link")
     assert "/join/" in link
     # The copy button appears only when our script ran (no inline script: CSP allows it).
-    assert ana.is_visible("button[data-copy]")
+    # Wait for it: on a busy machine the script may run a moment after the page is usable.
+    ana.wait_for_selector("button[data-copy]", state="visible", timeout=10_000)
 
     # 2. The new member opens it on a phone and signs up with a code app.
     assert page.viewport_size == PHONE
