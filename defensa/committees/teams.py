@@ -6,10 +6,11 @@ these are recipients, chosen by role, for messages queued inside an action's tra
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from defensa.accounts.models import User
-from defensa.committees.models import Committee, MemberStatus
+from defensa.committees.models import Committee, Membership, MemberStatus
 from defensa.notify.actions import queue_message
 from defensa.notify.models import Priority
 
@@ -24,6 +25,25 @@ def legal_team(committee: Committee) -> list[User]:
             memberships__status=MemberStatus.FULL,
         ).distinct()
     )
+
+
+def dispatchers_to_tell(committee: Committee, at: dt.datetime) -> list[User]:
+    """Who hears of something a dispatcher must act on (a voicemail, an incident nobody could
+    place): the committee's dispatchers on duty or on a shift now; when none is, every
+    dispatcher of the committee (a message nobody sees helps nobody)."""
+    memberships = list(
+        Membership.objects.filter(
+            committee=committee,
+            status=MemberStatus.FULL,
+            is_dispatcher=True,
+            user__is_active=True,
+        )
+        .select_related("user", "committee")
+        .prefetch_related("shifts")
+        .order_by("user_id")
+    )
+    on_duty = [m.user for m in memberships if m.user.on_duty or m.is_on_shift(at)]
+    return on_duty or [m.user for m in memberships]
 
 
 def tell_legal_team(committee: Committee, template: str, context: dict[str, Any], key: str) -> int:

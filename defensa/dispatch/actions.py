@@ -20,6 +20,7 @@ from django.utils import timezone
 from defensa.accounts.models import User
 from defensa.audit.log import record
 from defensa.committees.models import Committee, Membership, MemberStatus
+from defensa.committees.teams import dispatchers_to_tell
 from defensa.core.tokens import derived_token, hash_token, is_plausible
 from defensa.core.transitions import IllegalTransition
 from defensa.dispatch.matching import nearest_responders, report_languages
@@ -482,7 +483,7 @@ def alert_unplaced(*, now: dt.datetime | None = None) -> int:
         prefix = f"{UNPLACED_MESSAGE}:{incident.pk}:"
         if Delivery.objects.filter(idempotency_key__startswith=prefix).exists():
             continue  # told once already (whoever was on duty then)
-        people = _dispatchers_now(incident.committee, now)
+        people = dispatchers_to_tell(incident.committee, now)
         keys = [f"{prefix}{person.pk}" for person in people]
         if not people:
             continue
@@ -504,19 +505,3 @@ def alert_unplaced(*, now: dt.datetime | None = None) -> int:
             )
         alerted += 1
     return alerted
-
-
-def _dispatchers_now(committee: Committee, now: dt.datetime) -> list[User]:
-    memberships = list(
-        Membership.objects.filter(
-            committee=committee,
-            status=MemberStatus.FULL,
-            is_dispatcher=True,
-            user__is_active=True,
-        )
-        .select_related("user", "committee")
-        .prefetch_related("shifts")
-        .order_by("user_id")
-    )
-    on_duty = [m.user for m in memberships if m.user.on_duty or m.is_on_shift(now)]
-    return on_duty or [m.user for m in memberships]

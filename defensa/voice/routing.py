@@ -10,6 +10,7 @@ from django.db.models import Q
 
 from defensa.accounts.models import SkillKind, User
 from defensa.committees.models import Committee, Membership, MemberStatus
+from defensa.committees.teams import dispatchers_to_tell
 from defensa.voice.models import Hotline
 
 # Twilio dials at most ten <Number>s at once.
@@ -60,21 +61,9 @@ def on_shift_operators(hotline: Hotline, at: dt.datetime) -> list[User]:
 
 
 def dispatchers_to_alert(hotline: Hotline, at: dt.datetime) -> list[User]:
-    """Who hears about a voicemail: the committee's dispatchers on duty or on a shift now;
-    when none is, every dispatcher of the committee (a message nobody sees helps nobody)."""
-    memberships = list(
-        Membership.objects.filter(
-            committee=hotline.committee,
-            status=MemberStatus.FULL,
-            is_dispatcher=True,
-            user__is_active=True,
-        )
-        .select_related("user", "committee")
-        .prefetch_related("shifts")
-        .order_by("user_id")
-    )
-    on_duty = [m.user for m in memberships if m.user.on_duty or m.is_on_shift(at)]
-    return on_duty or [m.user for m in memberships]
+    """Who hears about a voicemail: the hotline committee's dispatchers on duty or on a shift
+    now, else all of them (committees.teams)."""
+    return dispatchers_to_tell(hotline.committee, at)
 
 
 def operator_numbers(hotline: Hotline, language: str, at: dt.datetime) -> list[str]:
