@@ -226,6 +226,9 @@ DISPATCH_OFFER_SIZE = env_int("DEFENSA_DISPATCH_OFFER_SIZE", 3, minimum=1)
 DISPATCH_ACCEPT_TARGET = env_int("DEFENSA_DISPATCH_ACCEPT_TARGET", 1, minimum=1)
 DISPATCH_ESCALATE_MINUTES = env_int("DEFENSA_DISPATCH_ESCALATE_MINUTES", 5, minimum=1)
 DISPATCH_LINK_HOURS = env_int("DEFENSA_DISPATCH_LINK_HOURS", 4, minimum=1)
+# Widened offers may reach the verifiers of neighbouring committees (same parent), whose
+# dispatchers are told; both committees must allow it. Off: each committee's own verifiers.
+DISPATCH_NEIGHBOURS = env_bool("DEFENSA_DISPATCH_NEIGHBOURS", False)
 # An open incident no report could place alerts its committee's dispatchers after this long.
 UNPLACED_ALERT_MINUTES = env_int("DEFENSA_UNPLACED_ALERT_MINUTES", 10, minimum=1)
 

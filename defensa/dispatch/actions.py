@@ -44,6 +44,7 @@ from defensa.notify.models import Delivery, Priority
 OFFER_MESSAGE = "dispatch_offer"
 WIDENED_MESSAGE = "dispatch_widened"
 UNPLACED_MESSAGE = "dispatch_unplaced"
+CROSSED_MESSAGE = "dispatch_crossed"
 NOTE_LIMIT = 2000
 # Findings that would dismiss an incident: one verifier's alone settles only a lone report.
 NEGATIVE_FINDINGS = frozenset({Outcome.FALSE_ALARM, Outcome.NOT_FOUND})
@@ -66,6 +67,22 @@ def policy_for(committee: Committee | None) -> Policy:
         settings.DISPATCH_ACCEPT_TARGET,
         settings.DISPATCH_ESCALATE_MINUTES,
     )
+
+
+def shares_with_neighbours(committee: Committee | None) -> bool:
+    """Whether the committee's widened offers may reach its neighbours' verifiers, and its own
+    verifiers be asked for its neighbours' incidents (the one place this is read: when a
+    committee's dispatch policy carries the choice, read it here)."""
+    return committee is not None and bool(settings.DISPATCH_NEIGHBOURS)
+
+
+def neighbours_to_ask(committee: Committee | None) -> list[int]:
+    """The committees a widened offer of this committee may cross into: those under the same
+    parent (a city's locals are each other's neighbours) when both allow it."""
+    if committee is None or committee.parent_id is None or not shares_with_neighbours(committee):
+        return []
+    siblings = Committee.objects.filter(parent_id=committee.parent_id).exclude(pk=committee.pk)
+    return [other.pk for other in siblings.order_by("pk") if shares_with_neighbours(other)]
 
 
 # Links --------------------------------------------------------------------------------
@@ -100,15 +117,18 @@ def offer_link(offer: Offer) -> str:
 
 def _new_offers(
     incident: Incident, n: int, tier: int, *, actor: Any, now: dt.datetime
-) -> list[Offer]:
+) -> tuple[list[Offer], dict[str, int]]:
     """Write the round's offers and queue their alerts: a handful of statements, not 50 x 8.
 
     The offers go in one insert (ids returned), their link hashes in one update (the token
     is derived from the id), the alerts through `queue_messages` in one insert; the action's
-    one audit record names the offers.
+    one audit record names the offers. From the second round on, the offer may cross into
+    neighbouring committees (`neighbours_to_ask`): returns, beside the offers, how many of
+    each neighbour's verifiers were asked, whose dispatchers have been told.
     """
     already = set(Offer.objects.filter(incident=incident).values_list("responder_id", flat=True))
-    chosen = nearest_responders(incident, n, exclude=already, at=now)
+    neighbours = neighbours_to_ask(incident.committee) if tier > 1 else []
+    chosen = nearest_responders(incident, n, exclude=already, at=now, also=neighbours)
     expires = now + dt.timedelta(hours=settings.DISPATCH_LINK_HOURS)
     offered_by = actor if getattr(actor, "pk", None) else None
     offers = Offer.objects.bulk_create(
@@ -140,7 +160,40 @@ def _new_offers(
         idempotency_prefix=f"dispatch_offer:{incident.pk}",
     )
     Round.objects.create(incident=incident, tier=tier, started_at=now)
-    return offers
+    crossed = _tell_neighbours(incident, [c.user.pk for c in chosen], neighbours, tier, now)
+    return offers, crossed
+
+
+def _tell_neighbours(
+    incident: Incident, asked: list[int], neighbours: list[int], tier: int, now: dt.datetime
+) -> dict[str, int]:
+    """Tell each neighbouring committee's dispatchers how many of their verifiers this round
+    asked (someone asked elsewhere is someone they cannot send); how many, per committee id."""
+    if not neighbours or not asked:
+        return {}
+    full = Membership.objects.filter(user_id__in=asked, status=MemberStatus.FULL)
+    home = set(full.filter(committee=incident.committee).values_list("user_id", flat=True))
+    per: dict[int, set[int]] = {}
+    for committee_id, user_id in full.filter(committee_id__in=neighbours).values_list(
+        "committee_id", "user_id"
+    ):
+        if user_id not in home:
+            per.setdefault(committee_id, set()).add(user_id)
+    for committee in Committee.objects.filter(pk__in=per).order_by("pk"):
+        for person in dispatchers_to_tell(committee, now):
+            queue_message(
+                person,
+                CROSSED_MESSAGE,
+                {
+                    "incident": incident.pk,
+                    "committee": committee.pk,
+                    "asked": len(per[committee.pk]),
+                },
+                priority=Priority.URGENT,
+                idempotency_key=f"{CROSSED_MESSAGE}:{incident.pk}:{tier}:{person.pk}",
+                audit=False,  # offer_to_nearest's one record names the committees and counts
+            )
+    return {str(pk): len(people) for pk, people in sorted(per.items())}
 
 
 def offer_to_nearest(
@@ -165,7 +218,7 @@ def offer_to_nearest(
         size = n if n is not None else policy_for(locked.committee).offer_size
         last = Round.objects.filter(incident=locked).order_by("-tier").first()
         tier = (last.tier + 1) if last else 1
-        offers = _new_offers(locked, size, tier, actor=actor, now=now)
+        offers, crossed = _new_offers(locked, size, tier, actor=actor, now=now)
         # What the request did, in ids and counts (never names), for the timeline and for
         # the words the console shows (dispatch.feedback): how many were asked, and how many
         # of them speak each language of the reports.
@@ -179,6 +232,9 @@ def offer_to_nearest(
                 code: sum(1 for o in offers if o.responder.language == code) for code in languages
             },
         }
+        if crossed:
+            # Committee ids and how many of each one's verifiers were asked.
+            detail["crossed"] = crossed
         if locked.state == State.NEW:
             # One timeline entry and one audit record for the whole step.
             incident_actions.start_verification(locked, actor=actor, detail=detail)
@@ -192,6 +248,7 @@ def offer_to_nearest(
                 tier=tier,
                 offers=[o.pk for o in offers],
                 asked=len(offers),
+                crossed=[int(pk) for pk in crossed],  # the committees (counts: the detail)
             )
         incident.state = State.VERIFYING
         return offers

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import math
+import zoneinfo
 from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -76,10 +77,12 @@ def _eligible(
     arms: list[Arm],
     languages: Collection[str] = (),
     limit: int | None = None,
+    also: Collection[int] = (),
 ) -> list[Row]:
-    """Active full members of the incident's committee with a current verifier skill who are
-    on duty (the switch) or have a shift (whether it covers `at` is `_on_duty`'s question):
-    ids, cells, languages and the switch only; with `limit`, each arm's first by id.
+    """Active full members of the incident's committee (and of the committees `also` names)
+    with a current verifier skill who are on duty (the switch) or have a shift (whether it
+    covers `at` is `_on_duty`'s question): ids, cells, languages and the switch only; with
+    `limit`, each arm's first by id.
 
     One plain SQL statement, one SELECT per arm joined by UNION ALL: the dispatch path runs
     it once per step outward, where compiling ORM subqueries each time cost more than the
@@ -90,23 +93,25 @@ def _eligible(
     q = connection.ops.quote_name
     user, member = q(User._meta.db_table), q(Membership._meta.db_table)
     skill, shift = q(Skill._meta.db_table), q(Shift._meta.db_table)
+    committees = [incident.committee_id, *sorted(set(also) - {incident.committee_id})]
+    among = ", ".join(["%s"] * len(committees))
     common = (
         "u.is_active = %s "  # noqa: S608 (quoted table names and placeholders only)
         f"AND EXISTS (SELECT 1 FROM {member} m WHERE m.user_id = u.id "
-        "AND m.committee_id = %s AND m.status = %s) "
+        f"AND m.committee_id IN ({among}) AND m.status = %s) "
         f"AND EXISTS (SELECT 1 FROM {skill} s WHERE s.user_id = u.id AND s.kind = %s "
         "AND (s.expires_on IS NULL OR s.expires_on >= %s)) "
         f"AND (u.on_duty = %s OR EXISTS (SELECT 1 FROM {shift} sh JOIN {member} m2 "
-        "ON sh.membership_id = m2.id WHERE m2.user_id = u.id AND m2.committee_id = %s))"
+        f"ON sh.membership_id = m2.id WHERE m2.user_id = u.id AND m2.committee_id IN ({among})))"
     )
     common_params = [
         True,
-        incident.committee_id,
+        *committees,
         MemberStatus.FULL.value,
         SkillKind.VERIFIER.value,
         connection.ops.adapt_datefield_value(today),
         True,
-        incident.committee_id,
+        *committees,
     ]
     langs = sorted(languages)
     parts, params = [], []
@@ -136,16 +141,22 @@ def _eligible(
         return [(pk, cell or "", lang, bool(on)) for pk, cell, lang, on in cursor.fetchall()]
 
 
-def _on_duty(rows: list[Row], incident: Incident, at: dt.datetime) -> list[Row]:
-    """The rows whose person is on duty now: the switch, or a shift covering `at`."""
+def _on_duty(
+    rows: list[Row], incident: Incident, at: dt.datetime, also: Collection[int] = ()
+) -> list[Row]:
+    """The rows whose person is on duty now: the switch, or a shift (in the incident's
+    committee or one `also` names) covering `at` in that committee's time zone."""
     off = [pk for pk, _cell, _lang, on in rows if not on]
     if not off:
         return rows
-    local = at.astimezone(incident.committee.tz)  # type: ignore[union-attr]
     shifts = Shift.objects.filter(
-        membership__committee_id=incident.committee_id, membership__user_id__in=off
-    ).annotate(person=F("membership__user_id"))
-    covered = {shift.person for shift in shifts if shift.covers(local)}  # type: ignore[attr-defined]
+        membership__committee_id__in=[incident.committee_id, *also], membership__user_id__in=off
+    ).annotate(person=F("membership__user_id"), zone=F("membership__committee__time_zone"))
+    covered = {
+        shift.person  # type: ignore[attr-defined]
+        for shift in shifts
+        if shift.covers(at.astimezone(zoneinfo.ZoneInfo(shift.zone)))  # type: ignore[attr-defined]
+    }
     return [row for row in rows if row[3] or row[0] in covered]
 
 
@@ -181,8 +192,11 @@ def nearest_responders(
     *,
     exclude: Collection[int] = (),
     at: dt.datetime | None = None,
+    also: Collection[int] = (),
 ) -> list[Candidate]:
-    """The `n` best responders for the incident, nearest first (shared language preferred).
+    """The `n` best responders for the incident, nearest first (shared language preferred),
+    among its committee's verifiers and those of the committees `also` names (neighbours
+    whose policy lets a widened offer cross into them).
 
     Ranked by (rings - bonus, rings, id), where the bonus is LANGUAGE_BONUS_RINGS for a
     responder who speaks a language of the incident's reports. The database is asked outward
@@ -202,7 +216,7 @@ def nearest_responders(
     distance: dict[str, int] = {}  # per distinct cell: hundreds of people share one
 
     def usable(rows: list[Row]) -> list[Row]:
-        return [row for row in _on_duty(rows, incident, at) if row[0] not in excluded]
+        return [row for row in _on_duty(rows, incident, at, also) if row[0] not in excluded]
 
     def ranked(rows: list[Row]) -> list[tuple[tuple[int, int, int], bool]]:
         out = []
@@ -223,7 +237,7 @@ def nearest_responders(
         # among the best n. An arm that filled its limit but kept fewer than n is asked whole.
         limit = n + len(excluded)
         rows = _eligible(
-            incident, at, [(c, side) for c in cells for side in sides], languages, limit
+            incident, at, [(c, side) for c in cells for side in sides], languages, limit, also
         )
         kept = usable(rows)
         asked = Counter(side_of(row) for row in rows)
@@ -231,7 +245,7 @@ def nearest_responders(
         short = {arm for arm, count in asked.items() if count >= limit and kept_per_arm[arm] < n}
         if not short:
             return kept
-        whole = usable(_eligible(incident, at, sorted(short, key=str), languages))
+        whole = usable(_eligible(incident, at, sorted(short, key=str), languages, also=also))
         return [row for row in kept if side_of(row) not in short] + whole
 
     found: list[tuple[tuple[int, int, int], bool]] = []
@@ -244,7 +258,8 @@ def nearest_responders(
             if one_by_one:
                 found.extend(ranked(per_cell(cells)))
             else:
-                found.extend(ranked(usable(_eligible(incident, at, [(c, None) for c in cells]))))
+                arms: list[Arm] = [(c, None) for c in cells]
+                found.extend(ranked(usable(_eligible(incident, at, arms, also=also))))
             found.sort()
             # Anyone not found yet is at least done + 1 rings away, so ranks at best
             # (done + 1 - bonus, done + 1, id): stop once the n-th found ranks before that.
@@ -252,7 +267,7 @@ def nearest_responders(
                 complete = True
                 break
     if not complete:
-        found = sorted(ranked(usable(_eligible(incident, at, [("", None)]))))
+        found = sorted(ranked(usable(_eligible(incident, at, [("", None)], also=also))))
     chosen = found[:n]
     users = User.objects.in_bulk([key[2] for key, _shares in chosen])
     return [Candidate(users[key[2]], key[1], shares) for key, shares in chosen]
