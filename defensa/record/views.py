@@ -316,9 +316,9 @@ def figure_charts(data: Figures) -> dict[str, Any]:
         "times": charts.lines(
             [
                 (_("To acceptance, median"), [w.accept_p50 for w in data.weeks]),
-                (_("To acceptance, 90%"), [w.accept_p90 for w in data.weeks]),
+                (_("To acceptance, 90th percentile"), [w.accept_p90 for w in data.weeks]),
                 (_("To verdict, median"), [w.verdict_p50 for w in data.weeks]),
-                (_("To verdict, 90%"), [w.verdict_p90 for w in data.weeks]),
+                (_("To verdict, 90th percentile"), [w.verdict_p90 for w in data.weeks]),
             ]
         ),
         "alerts": charts.lines(
