@@ -10,6 +10,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from defensa.committees.access import committees_for
+from defensa.committees.models import Committee
 from defensa.core import geocoder
 from defensa.core.geo import cell_label, cell_text
 from defensa.incidents import actions
@@ -107,9 +109,21 @@ def place(request: HttpRequest, ref: str) -> HttpResponse:
             )
         else:
             messages.success(request, _("Placed. Verifiers near it can now be asked."))
-        return redirect("dispatch:console", slug=before.slug) if before else redirect("pages:home")
+        console = _console_of(request, before)
+        return (
+            redirect("dispatch:console", slug=console.slug) if console else redirect("pages:home")
+        )
     status = 400 if request.method == "POST" else 200
     return _place_page(request, incident, form, status=status)
+
+
+def _console_of(request: HttpRequest, committee: Committee | None) -> Committee | None:
+    """The console to go back to: the nearest of the committee and those above it that the
+    person dispatches for (a city's dispatcher placed a local's incident from the city's)."""
+    if committee is None:
+        return None
+    mine = set(committees_for(request.user, "dispatcher").values_list("pk", flat=True))
+    return next((c for c in [committee, *committee.ancestors()] if c.pk in mine), None)
 
 
 def _place_page(

@@ -14,7 +14,7 @@ from defensa.core.testing import join, make_user
 from defensa.dispatch.actions import escalate_offers, offer_to_nearest
 from defensa.dispatch.models import Offer
 from defensa.dispatch.tests.helpers import report_incident, verifier
-from defensa.incidents.models import State
+from defensa.incidents.models import Incident, State
 from defensa.notify import messages
 from defensa.notify.models import Delivery
 
@@ -153,3 +153,21 @@ def test_a_committee_whose_parent_differs_is_no_neighbour(net, widening, setting
     assert escalate_offers(now=t0 + 5 * MIN) == 1
     assert not Offer.objects.filter(incident=incident, responder=neighbour).exists()
     assert not Delivery.objects.filter(template="dispatch_crossed").exists()
+
+
+def test_a_city_dispatcher_places_a_locals_incident_and_returns_to_the_city_console(net, client_as):
+    from defensa.reports.actions import receive_report
+
+    carla = make_user("carla")
+    join(carla, net.city, is_dispatcher=True)
+    lost = receive_report(
+        {"category": "sighting", "language": "es", "location_text": "Soto y 1st"},
+        channel="web",
+        idempotency_key="city-place-1",
+    ).report.incident
+    # Unplaced reports go to the network's top committee: move it to a local for the test.
+    Incident.objects.filter(pk=lost.pk).update(committee=net.boyle)
+    response = client_as(carla).post(f"/incidents/{lost.reference}/place/", {"zip_code": "90022"})
+    assert response.status_code == 302
+    assert response["Location"] == "/dispatch/la-city/"
+    assert Incident.objects.get(pk=lost.pk).committee == net.east
