@@ -14,6 +14,7 @@ Only counts and durations leave this module: never a reference, a place or a per
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import zoneinfo
 from collections import defaultdict
@@ -22,15 +23,22 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django import forms
+from django.db import connection
 from django.db.models import (
+    Case,
+    CharField,
     Count,
     DateTimeField,
     Exists,
+    F,
+    Func,
     IntegerField,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
+    Value,
+    When,
 )
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, TruncDate
@@ -186,6 +194,47 @@ class Figures:
         return total
 
 
+class _QuarterHour(Func):
+    """SQLite: a stored UTC datetime's quarter hour as text, "YYYY-MM-DD HH:q" (q 0-3), cut
+    from the column's text in C: grouping by it and turning the few thousand quarter hours
+    into local days here is far cheaper than converting every row to a local date in Python,
+    which is how Django's SQLite backend computes TruncDate. (Every time zone's offset is a
+    whole number of quarter hours.)"""
+
+    template = (
+        "substr(%(expressions)s, 1, 14) || (CAST(substr(%(expressions)s, 15, 2) AS INTEGER) / 15)"
+    )
+    output_field = CharField()
+
+
+@functools.lru_cache(maxsize=65536)
+def _local_day(bucket: str, tz: zoneinfo.ZoneInfo) -> dt.date:
+    """The local day of a "YYYY-MM-DD HH:q" UTC quarter hour (a year holds ~35,000)."""
+    b = bucket
+    utc = dt.datetime(int(b[:4]), int(b[5:7]), int(b[8:10]), int(b[11:13]), tzinfo=dt.UTC)
+    return (utc + dt.timedelta(minutes=15 * int(b[14:] or 0))).astimezone(tz).date()
+
+
+def _per_day(
+    rows: QuerySet[Any], column: str, tz: zoneinfo.ZoneInfo, by: tuple[str, ...], **counts: Any
+) -> dict[tuple[Any, ...], dict[str, int]]:
+    """`counts` (aggregates) per local day in `tz` of `column` (and the `by` fields): keys are
+    (day, *by values). One statement; on PostgreSQL the database converts to local days."""
+    found: dict[tuple[Any, ...], dict[str, int]] = defaultdict(lambda: dict.fromkeys(counts, 0))
+    if connection.vendor == "sqlite":
+        grouped = rows.annotate(bucket=_QuarterHour(F(column))).values("bucket", *by)
+        for row in grouped.annotate(**counts).order_by():
+            day = _local_day(row["bucket"], tz)
+            total = found[(day, *(row[f] for f in by))]
+            for name in counts:
+                total[name] += row[name]
+        return dict(found)
+    grouped = rows.annotate(day=TruncDate(column, tzinfo=tz)).values("day", *by)
+    for row in grouped.annotate(**counts).order_by():
+        found[(row["day"], *(row[f] for f in by))] = {name: row[name] for name in counts}
+    return dict(found)
+
+
 def _window(since: dt.date, until: dt.date, tz: zoneinfo.ZoneInfo) -> tuple[dt.datetime, ...]:
     start = dt.datetime.combine(since, dt.time.min, tzinfo=tz)
     end = dt.datetime.combine(until + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
@@ -200,7 +249,7 @@ def _incidents(ids: list[int] | None) -> QuerySet[Incident]:
 
 
 def compute(form: FiguresFilter) -> Figures:
-    """Every table for a valid filter: four statements, none per incident or per day."""
+    """Every table for a valid filter: five statements, none per incident or per day."""
     tz = form.scope.tz
     since, until = form.cleaned_data["since"], form.cleaned_data["until"]
     ids = form.committee_ids()
@@ -213,41 +262,35 @@ def compute(form: FiguresFilter) -> Figures:
     reports = Report.objects.filter(created_at__gte=start, created_at__lt=end)
     if ids is not None:
         reports = reports.filter(incident__committee_id__in=ids)
-    for row in (
-        reports.annotate(day=TruncDate("created_at", tzinfo=tz))
-        .values("day")
-        .annotate(n=Count("id"))
-        .order_by()
-    ):
-        days[row["day"]].reports = row["n"]
+    for (day,), row in _per_day(reports, "created_at", tz, (), n=Count("id")).items():
+        if day in days:
+            days[day].reports = row["n"]
 
     verdict = TimelineEntry.objects.filter(
         incident=OuterRef("pk"), action=TimelineAction.STATE_CHANGED
     )
     incidents = _incidents(ids).filter(created_at__gte=start, created_at__lt=end)
-    for row in (
-        incidents.annotate(
-            day=TruncDate("created_at", tzinfo=tz),
-            confirmed=Exists(verdict.filter(detail__to=State.CONFIRMED)),
-            false_alarm=Exists(verdict.filter(detail__to=State.FALSE_ALARM)),
-        )
-        .values("day")
-        .annotate(
-            n=Count("id"),
-            verified=Count("id", filter=Q(confirmed=True)),
-            # Confirmed counts first: an incident confirmed once is a verified one.
-            false_alarms=Count("id", filter=Q(false_alarm=True, confirmed=False)),
-        )
-        .order_by()
-    ):
-        day = days[row["day"]]
-        day.incidents, day.verified, day.false_alarms = (
-            row["n"],
-            row["verified"],
-            row["false_alarms"],
-        )
+    judged = incidents.annotate(
+        confirmed=Exists(verdict.filter(detail__to=State.CONFIRMED)),
+        false_alarm=Exists(verdict.filter(detail__to=State.FALSE_ALARM)),
+    )
+    per_day = _per_day(
+        judged,
+        "created_at",
+        tz,
+        (),
+        n=Count("id"),
+        verified=Count("id", filter=Q(confirmed=True)),
+        # Confirmed counts first: an incident confirmed once is a verified one.
+        false_alarms=Count("id", filter=Q(false_alarm=True, confirmed=False)),
+    )
+    for (key,), row in per_day.items():
+        if key in days:
+            day = days[key]
+            day.incidents, day.verified = row["n"], row["verified"]
+            day.false_alarms = row["false_alarms"]
 
-    weeks, overall = _times(incidents, verdict, tz)
+    weeks, overall = _times(incidents, verdict, tz, since, until)
     return Figures(
         since=since,
         until=until,
@@ -259,54 +302,116 @@ def compute(form: FiguresFilter) -> Figures:
     )
 
 
+class _WholeMinutes(Func):
+    """Whole minutes from the second datetime to the first, rounded up, computed by the
+    database (the unit every figure of time is shown in); NULL when either is."""
+
+    arity = 2
+    output_field = IntegerField()
+
+    def _parts(self, compiler: Any) -> tuple[str, str, tuple[Any, ...]]:
+        (later, later_params), (earlier, earlier_params) = (
+            compiler.compile(e) for e in self.get_source_expressions()
+        )
+        return later, earlier, (*later_params, *earlier_params)
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        later, earlier, params = self._parts(compiler)
+        # SQLite may lack ceil(); each side is written once (a subquery is run once per row).
+        x = f"((julianday({later}) - julianday({earlier})) * 1440)"
+        return f"CAST({x} + 0.999999 AS INTEGER)", params
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        later, earlier, params = self._parts(compiler)
+        sql = f"CEIL(EXTRACT(EPOCH FROM ({later} - {earlier})) / 60)::integer"
+        return sql, params
+
+
 def _times(
-    incidents: QuerySet[Incident], verdict: QuerySet[TimelineEntry], tz: zoneinfo.ZoneInfo
+    incidents: QuerySet[Incident],
+    verdict: QuerySet[TimelineEntry],
+    tz: zoneinfo.ZoneInfo,
+    since: dt.date,
+    until: dt.date,
 ) -> tuple[list[Times], Times]:
+    """Minutes from each incident's opening to its first acceptance and to its verdict, per
+    week of its opening (weeks start on Monday, in `tz`). Grouped by the database into
+    (week, minutes) counts, two statements: what comes back is a histogram, not incidents,
+    and the percentiles are read off it exactly."""
+    monday = since - dt.timedelta(days=since.weekday())
+    weeks = [monday + dt.timedelta(weeks=k) for k in range((until - monday).days // 7 + 1)]
+    starts = [dt.datetime.combine(w, dt.time.min, tzinfo=tz) for w in weeks]
+    week_of = Case(
+        *(When(created_at__lt=start, then=Value(k - 1)) for k, start in enumerate(starts[1:], 1)),
+        default=Value(len(weeks) - 1),
+        output_field=IntegerField(),
+    )
     first_accept = (
         Offer.objects.filter(incident=OuterRef("pk"), status__in=GOING, responded_at__isnull=False)
         .order_by("responded_at")
         .values("responded_at")[:1]
     )
     first_verdict = verdict.filter(detail__to__in=list(VERDICTS)).order_by("at").values("at")[:1]
-    rows = (
-        incidents.annotate(
-            accepted_at=Subquery(first_accept, output_field=DateTimeField()),
-            verdict_at=Subquery(first_verdict, output_field=DateTimeField()),
+    histograms: list[dict[int, dict[int, int]]] = []
+    for first in (first_accept, first_verdict):
+        counts: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+        rows = (
+            # Incidents without one come back as (week, None) and are skipped below: a filter
+            # on the subquery would run it a second time per incident.
+            incidents.annotate(
+                week=week_of,
+                minutes=_WholeMinutes(
+                    Subquery(first, output_field=DateTimeField()), F("created_at")
+                ),
+            )
+            .values("week", "minutes")
+            .annotate(n=Count("id"))
+            .values_list("week", "minutes", "n")
+            .order_by()
         )
-        .filter(Q(accepted_at__isnull=False) | Q(verdict_at__isnull=False))
-        .values_list("created_at", "accepted_at", "verdict_at")
+        for week, minutes, n in rows:
+            if minutes is not None:
+                counts[week][max(minutes, 0)] += n  # a clock set wrong is not negative time
+        histograms.append(counts)
+    accepts, verdicts = histograms
+    found = sorted(set(accepts) | set(verdicts))
+    overall = [_merged(h.values()) for h in histograms]
+    return (
+        [_summary(weeks[k], accepts.get(k, {}), verdicts.get(k, {})) for k in found],
+        _summary(None, *overall),
     )
-    by_week: dict[dt.date, tuple[list[float], list[float]]] = defaultdict(lambda: ([], []))
-    every: tuple[list[float], list[float]] = ([], [])
-    for opened, accepted, decided in rows.iterator(chunk_size=2000):
-        local = opened.astimezone(tz).date()
-        week = local - dt.timedelta(days=local.weekday())
-        for i, at in enumerate((accepted, decided)):
-            if at is not None:
-                minutes = max((at - opened).total_seconds(), 0) / 60
-                by_week[week][i].append(minutes)
-                every[i].append(minutes)
-    weeks = [_summary(week, *by_week[week]) for week in sorted(by_week)]
-    return weeks, _summary(None, *every)
 
 
-def percentile(values: Sequence[float], p: float) -> int | None:
-    """Nearest rank percentile (the smallest value with at least p% at or below it), in
-    whole minutes rounded up; None for no values."""
-    if not values:
+def _merged(parts: Iterable[dict[int, int]]) -> dict[int, int]:
+    total: dict[int, int] = defaultdict(int)
+    for part in parts:
+        for minutes, n in part.items():
+            total[minutes] += n
+    return total
+
+
+def percentile(histogram: dict[int, int], p: float) -> int | None:
+    """Nearest rank percentile of whole minutes counted in a histogram {minutes: how many}:
+    the smallest value with at least p% of all at or below it; None for no values."""
+    size = sum(histogram.values())
+    if not size:
         return None
-    ordered = sorted(values)
-    rank = max(math.ceil(p / 100 * len(ordered)), 1)
-    return math.ceil(ordered[rank - 1])
+    rank = max(math.ceil(p / 100 * size), 1)
+    seen = 0
+    for minutes in sorted(histogram):
+        seen += histogram[minutes]
+        if seen >= rank:
+            return minutes
+    return max(histogram)  # not reached: the counts add up to size
 
 
-def _summary(week: dt.date | None, accepts: list[float], verdicts: list[float]) -> Times:
+def _summary(week: dt.date | None, accepts: dict[int, int], verdicts: dict[int, int]) -> Times:
     return Times(
         week=week,
-        accepted=len(accepts),
+        accepted=sum(accepts.values()),
         accept_p50=percentile(accepts, 50),
         accept_p90=percentile(accepts, 90),
-        decided=len(verdicts),
+        decided=sum(verdicts.values()),
         verdict_p50=percentile(verdicts, 50),
         verdict_p90=percentile(verdicts, 90),
     )
@@ -329,14 +434,9 @@ def _alerts(
             about=Cast(KeyTextTransform("incident", "context"), IntegerField())
         ).filter(about__in=Incident.objects.filter(committee_id__in=ids).values("pk"))
     table = {day: AlertDay(day, {c.value: 0 for c in Channel}) for day in days}
-    for row in (
-        sent.annotate(day=TruncDate("sent_at", tzinfo=tz))
-        .values("day", "channel")
-        .annotate(n=Count("id"))
-        .order_by()
-    ):
-        if row["day"] in table and row["channel"] in table[row["day"]].per_channel:
-            table[row["day"]].per_channel[row["channel"]] = row["n"]
+    for (day, channel), row in _per_day(sent, "sent_at", tz, ("channel",), n=Count("id")).items():
+        if day in table and channel in table[day].per_channel:
+            table[day].per_channel[channel] = row["n"]
     return list(table.values())
 
 

@@ -200,11 +200,11 @@ def test_the_queries_do_not_grow_with_the_incidents(net, client_as, django_asser
 
 
 def test_percentiles_are_nearest_rank():
-    assert percentile([], 50) is None
-    assert percentile([7.2], 90) == 8
-    values = [float(v) for v in range(1, 11)]
+    assert percentile({}, 50) is None
+    assert percentile({8: 1}, 90) == 8
+    values = dict.fromkeys(range(1, 11), 1)
     assert percentile(values, 50) == 5 and percentile(values, 90) == 9
-    assert percentile([1.0, 100.0], 50) == 1
+    assert percentile({1: 1, 100: 1}, 50) == 1 and percentile({1: 1, 100: 9}, 50) == 100
 
 
 @hsettings(
