@@ -771,7 +771,7 @@ def _check_parent(committee_kind: str, parent: Committee) -> None:
         raise SetupRefused(_("That committee is archived: choose one that is active."))
     if TIER[committee_kind] >= TIER[parent.kind]:
         raise SetupRefused(
-            _("A %(kind)s cannot sit below a %(parent)s.")
+            _('A committee of kind "%(kind)s" cannot sit below one of kind "%(parent)s".')
             % {"kind": Kind(committee_kind).label, "parent": Kind(parent.kind).label}
         )
 
