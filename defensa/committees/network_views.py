@@ -73,7 +73,8 @@ def _setup_page(
         "committee": committee,
         "children": committee.children.order_by("name"),
         "name_form": forms.get("name_form") or CommitteeNameForm(initial={"name": committee.name}),
-        "new_form": forms.get("new_form") or (NewCommitteeForm(kinds=kinds) if kinds else None),
+        "new_form": forms.get("new_form")
+        or (NewCommitteeForm(kinds=kinds, prefix="new") if kinds else None),
         "move_form": forms.get("move_form")
         or MoveCommitteeForm(
             parents=_parents_for(request, committee), initial={"parent": committee.parent_id}
@@ -104,7 +105,7 @@ def rename(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def new_committee(request: HttpRequest, slug: str) -> HttpResponse:
     parent = access.get_managed_committee_for(request.user, slug)
-    form = NewCommitteeForm(request.POST, kinds=actions.kinds_below(parent))
+    form = NewCommitteeForm(request.POST, kinds=actions.kinds_below(parent), prefix="new")
     if form.is_valid():
         try:
             created = actions.create_committee(

@@ -20,7 +20,13 @@ pytestmark = pytest.mark.django_db
 def _snapshot() -> list[tuple]:
     return list(
         Committee.objects.order_by("pk").values_list(
-            "pk", "name", "parent_id", "zip_codes", "h3_cells", "time_zone", "languages",
+            "pk",
+            "name",
+            "parent_id",
+            "zip_codes",
+            "h3_cells",
+            "time_zone",
+            "languages",
             "archived_at",
         )
     )
@@ -43,7 +49,9 @@ def test_admin_creates_a_local_committee_and_gives_it_an_area(net, client_as):
     page = client.get("/network/")
     assert page.status_code == 200
     assert "Boyle Heights" in page.content.decode() and "East LA" in page.content.decode()
-    response = client.post("/network/la-city/new/", {"name": "  Highland   Park ", "kind": "local"})
+    response = client.post(
+        "/network/la-city/new/", {"new-name": "  Highland   Park ", "new-kind": "local"}
+    )
     created = Committee.objects.get(name="Highland Park")
     assert response.status_code == 302 and response["Location"] == f"/network/{created.slug}/area/"
     assert created.parent == net.city and created.kind == Kind.LOCAL
@@ -73,8 +81,12 @@ def test_admin_creates_a_local_committee_and_gives_it_an_area(net, client_as):
 def test_reports_in_the_new_area_reach_the_new_committee(net):
     from defensa.incidents.areas import committee_for
 
-    created = actions.create_committee(net.city, actor=net.admin, name="Highland Park", kind="local")
-    assert committee_for(None, None, "90042") is None or committee_for(None, None, "90042") != created
+    created = actions.create_committee(
+        net.city, actor=net.admin, name="Highland Park", kind="local"
+    )
+    assert (
+        committee_for(None, None, "90042") is None or committee_for(None, None, "90042") != created
+    )
     actions.set_committee_area(
         created, actor=net.admin, zip_codes=["90042"], h3_cells=[], time_zone="UTC", languages=[]
     )
@@ -109,7 +121,9 @@ def test_rename_is_audited_and_keeps_the_slug(net, client_as):
 
 def test_nesting_moves_a_committee_and_refuses_cycles(net, client_as):
     client = client_as(net.admin)
-    other_city = actions.create_committee(net.network, actor=net.admin, name="Pasadena", kind="city")
+    other_city = actions.create_committee(
+        net.network, actor=net.admin, name="Pasadena", kind="city"
+    )
     response = client.post("/network/east-la/move/", {"parent": str(other_city.pk)})
     assert response.status_code == 302
     net.east.refresh_from_db()
@@ -187,12 +201,20 @@ def test_bad_area_is_refused_and_changes_nothing(net, client_as, data, error):
 def test_overlapping_cells_are_refused(net):
     cell = geo.cell_for(*geo.zip_centroid("90022"))
     actions.set_committee_area(
-        net.east, actor=net.admin, zip_codes=["90022"], h3_cells=[cell], time_zone="UTC",
+        net.east,
+        actor=net.admin,
+        zip_codes=["90022"],
+        h3_cells=[cell],
+        time_zone="UTC",
         languages=[],
     )
     with pytest.raises(actions.SetupRefused, match="East LA"):
         actions.set_committee_area(
-            net.boyle, actor=net.admin, zip_codes=[], h3_cells=[cell], time_zone="UTC",
+            net.boyle,
+            actor=net.admin,
+            zip_codes=[],
+            h3_cells=[cell],
+            time_zone="UTC",
             languages=[],
         )
 
@@ -209,7 +231,9 @@ def test_areas_overview_shows_overlaps_and_unclaimed_zips(net, client_as):
     assert "90012" in unclaimed and "90022" not in unclaimed
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     name=st.text(max_size=200),
     zips=st.text(max_size=300),
@@ -221,7 +245,7 @@ def test_areas_overview_shows_overlaps_and_unclaimed_zips(net, client_as):
 def test_no_input_makes_a_500(net, client_as, name, zips, cells, tz, kind, parent):
     client = client_as(net.admin)
     for path, data in (
-        ("/network/la-city/new/", {"name": name, "kind": kind}),
+        ("/network/la-city/new/", {"new-name": name, "new-kind": kind}),
         ("/network/east-la/rename/", {"name": name}),
         ("/network/east-la/move/", {"parent": parent}),
         ("/network/east-la/area/", {"zip_codes": zips, "h3_cells": cells, "time_zone": tz}),

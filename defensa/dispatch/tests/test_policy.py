@@ -77,8 +77,9 @@ def test_only_admins_and_coordinators_above_set_a_policy(net, client_as):
     ],
 )
 def test_a_policy_that_cannot_work_is_refused(net, client_as, field, value, error):
-    DispatchPolicy.objects.create(committee=net.boyle, offer_size=3, accept_target=1,
-                                  escalate_minutes=5)
+    DispatchPolicy.objects.create(
+        committee=net.boyle, offer_size=3, accept_target=1, escalate_minutes=5
+    )
     before = _rows()
     response = client_as(net.ana).post("/network/boyle-heights/policy/", {**GOOD, field: value})
     assert response.status_code == 400
@@ -96,7 +97,9 @@ def test_zero_verifiers_is_refused_in_spanish(net, client_as):
     assert "Ofrécelo al menos a un verificador." in response.content.decode()
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(data=st.dictionaries(st.sampled_from(sorted(GOOD)), st.text(max_size=30)))
 def test_no_input_makes_a_500(net, client_as, data):
     response = client_as(net.ana).post(
@@ -117,8 +120,9 @@ def quiet(net):  # type: ignore[no-untyped-def]
 def test_the_first_round_asks_as_many_as_the_policy_says(net, quiet):
     for i in range(4):
         verifier(f"v{i}", net.boyle)
-    DispatchPolicy.objects.create(committee=net.boyle, offer_size=3, accept_target=1,
-                                  escalate_minutes=5)
+    DispatchPolicy.objects.create(
+        committee=net.boyle, offer_size=3, accept_target=1, escalate_minutes=5
+    )
     assert len(offer_to_nearest(report_incident(), actor=net.dani)) == 3
 
 
