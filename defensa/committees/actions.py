@@ -891,8 +891,16 @@ def set_committee_area(
     The caller validates each value (the area form); this refuses an area that overlaps
     another active committee of the same tier, because a report there would have two owners.
     """
+    # Lock the tier's committees (a handful of rows, in id order) so that two areas saved at
+    # once cannot both take the same place.
+    tier = list(
+        Committee.objects.select_for_update()
+        .filter(kind=committee.kind, archived_at__isnull=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
     committee = Committee.objects.select_for_update().get(pk=committee.pk)
-    if committee.is_archived:
+    if committee.is_archived or committee.pk not in tier:
         raise SetupRefused(_("This committee is archived: its area cannot change."))
     zips, cells = area_conflicts(committee, zip_codes, h3_cells)
     if zips or cells:
@@ -932,7 +940,6 @@ def set_committee_area(
         zips_removed=sorted(set(before["zip_codes"]) - set(zip_codes)),
         cells_added=sorted(set(h3_cells) - set(before["h3_cells"])),
         cells_removed=sorted(set(before["h3_cells"]) - set(h3_cells)),
-        time_zone=time_zone,
         languages=languages,
     )
     return committee

@@ -84,9 +84,7 @@ def test_reports_in_the_new_area_reach_the_new_committee(net):
     created = actions.create_committee(
         net.city, actor=net.admin, name="Highland Park", kind="local"
     )
-    assert (
-        committee_for(None, None, "90042") is None or committee_for(None, None, "90042") != created
-    )
+    assert committee_for(None, None, "90042") is None  # no committee holds it yet
     actions.set_committee_area(
         created, actor=net.admin, zip_codes=["90042"], h3_cells=[], time_zone="UTC", languages=[]
     )
@@ -196,6 +194,15 @@ def test_bad_area_is_refused_and_changes_nothing(net, client_as, data, error):
     assert error in response.content.decode()
     assert _snapshot() == before
     assert actions_named("committee.area_set") == []
+
+
+def test_any_known_time_zone_is_kept_and_audited(net, client_as):
+    data = {"zip_codes": "90033", "time_zone": "Etc/GMT+5", "languages": ["en"]}
+    assert client_as(net.ana).post("/network/boyle-heights/area/", data).status_code == 302
+    net.boyle.refresh_from_db()
+    assert net.boyle.time_zone == "Etc/GMT+5"
+    (entry,) = actions_named("committee.area_set")
+    assert entry.data["changed"] == ["languages", "time_zone"]
 
 
 def test_overlapping_cells_are_refused(net):
