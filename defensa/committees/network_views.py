@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -81,6 +82,9 @@ def _setup_page(
         ),
         "archive_error": forms.get("archive_error", ""),
         "zip_cities": sorted({geo.zip_city(z) for z in committee.zip_codes or []} - {""}),
+        "language_names": [
+            str(name) for code, name in settings.LANGUAGES if code in (committee.languages or [])
+        ],
     }
     return render(request, "committees/network/committee.html", context, status=status)
 
