@@ -259,3 +259,31 @@ def test_no_input_makes_a_500(net, client_as, name, zips, cells, tz, kind, paren
     ):
         response = client.post(path, {k: v.replace("\x00", "") for k, v in data.items()})
         assert response.status_code in (302, 400), (path, data)
+
+
+def test_a_city_coordinator_sets_up_the_locals_below_it(net, client_as):
+    from defensa.core.testing import join, make_user
+
+    rosa = make_user("rosa")
+    join(rosa, net.city, is_coordinator=True)
+    client = client_as(rosa)
+    page = client.get("/network/").content.decode()
+    assert "Boyle Heights" in page and "East LA" in page
+    assert "Los Angeles Network" not in page  # above her: not hers to set up
+    assert client.get("/network/la/").status_code == 404
+    response = client.post("/network/la-city/new/", {"new-name": "Pico Union", "new-kind": "local"})
+    assert response.status_code == 302
+    assert Committee.objects.get(name="Pico Union").parent == net.city
+    assert client.post("/network/east-la/rename/", {"name": "East Los Angeles"}).status_code == 302
+    # The network is not among the parents she may move a committee below.
+    assert client.post("/network/east-la/move/", {"parent": str(net.network.pk)}).status_code == 400
+    net.east.refresh_from_db()
+    assert net.east.parent == net.city
+
+
+def test_archived_committees_leave_the_overview(net, client_as):
+    archived = actions.create_committee(net.city, actor=net.admin, name="Old one", kind="local")
+    Committee.objects.filter(pk=archived.pk).update(zip_codes=["90033"], archived_at=timezone.now())
+    page = client_as(net.admin).get("/network/").content.decode()
+    assert 'id="no-overlaps"' in page
+    assert "Old one" in page and "archived" in page
