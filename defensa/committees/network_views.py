@@ -24,7 +24,7 @@ from defensa.committees.forms import (
     NewCommitteeForm,
 )
 from defensa.committees.models import Committee
-from defensa.core import geo
+from defensa.core import geo, maps
 
 
 def _tree(committees: list[Committee]) -> list[tuple[Committee, int]]:
@@ -159,6 +159,7 @@ def _nearby(committee: Committee, zip_codes: list[str]) -> list[tuple[str, str]]
     return sorted(((c, f"{geo.cell_text(*labels[c])} · {c}") for c in cells), key=lambda c: c[1])
 
 
+@maps.shows_map
 def area(request: HttpRequest, slug: str) -> HttpResponse:
     """The committee's ZIP codes, neighbourhood cells, time zone and languages."""
     found = access.get_managed_committee_for(request.user, slug)
@@ -188,9 +189,12 @@ def area(request: HttpRequest, slug: str) -> HttpResponse:
                 "languages": found.languages or [],
             },
         )
+    outlines = [
+        (cell, geo.cell_outline(cell)) for cell, _label in form.fields["nearby_cells"].choices
+    ]
     return render(
         request,
         "committees/network/area.html",
-        {"committee": found, "form": form},
+        {"committee": found, "form": form, "outlines": outlines, **maps.map_context()},
         status=400 if form.errors else 200,
     )

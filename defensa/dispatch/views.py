@@ -201,15 +201,13 @@ def _spot(cell: str) -> str:
 
 def _duty_areas(responders: list[Any], homes: dict[int, str]) -> list[dict[str, Any]]:
     """On-duty verifiers' coarse home cells as hexagons for the map, with who is in each."""
-    import h3
-
     by_cell: dict[str, list[str]] = {}
     for user in responders:
         if homes.get(user.pk):
             by_cell.setdefault(homes[user.pk], []).append(user.display_name)
     return [
         {
-            "boundary": ";".join(f"{lat:.5f},{lon:.5f}" for lat, lon in h3.cell_to_boundary(cell)),
+            "boundary": geo.cell_outline(cell),
             "names": ", ".join(sorted(names)),
             "count": len(names),
         }
