@@ -2,9 +2,8 @@
 
 With `MAP_TILE_URL` empty nothing here does anything: pages show neighbourhood names and load
 no map script. With it set, the report form, the dispatcher console and a committee's area
-page load the vendored
-Leaflet (static/defensa/vendor/leaflet) and the Content-Security-Policy of those responses
-lets in exactly the tile server's origin for images (and fetches), no other.
+page load the vendored Leaflet (static/defensa/vendor/leaflet) and the Content-Security-Policy
+of those responses lets in exactly the tile server's origin for images (and fetches), no other.
 """
 
 from __future__ import annotations
