@@ -11,6 +11,12 @@
   L.tileLayer(d.tiles, { attribution: d.attribution, maxZoom: 19 }).addTo(map);
   var shapes = [];
 
+  function words(text) {
+    var el = document.createElement("span");
+    el.textContent = text; // never as HTML
+    return el;
+  }
+
   function point(value) {
     return value.split(",").map(Number);
   }
@@ -25,7 +31,7 @@
     if (!input) return;
     var label = input.closest("label");
     var shape = L.polygon(li.getAttribute("data-boundary").split(";").map(point), { className: "area-cell" })
-      .bindTooltip(label ? label.textContent.trim() : "")
+      .bindTooltip(words(label ? label.textContent.trim() : ""))
       .on("click", function () {
         input.checked = !input.checked;
         paint(shape, input);
