@@ -226,9 +226,6 @@ DISPATCH_OFFER_SIZE = env_int("DEFENSA_DISPATCH_OFFER_SIZE", 3, minimum=1)
 DISPATCH_ACCEPT_TARGET = env_int("DEFENSA_DISPATCH_ACCEPT_TARGET", 1, minimum=1)
 DISPATCH_ESCALATE_MINUTES = env_int("DEFENSA_DISPATCH_ESCALATE_MINUTES", 5, minimum=1)
 DISPATCH_LINK_HOURS = env_int("DEFENSA_DISPATCH_LINK_HOURS", 4, minimum=1)
-# Widened offers may reach the verifiers of neighbouring committees (same parent), whose
-# dispatchers are told; both committees must allow it. Off: each committee's own verifiers.
-DISPATCH_NEIGHBOURS = env_bool("DEFENSA_DISPATCH_NEIGHBOURS", False)
 # The operator's own geocoder (self-hosted Nominatim or Pelias), for place suggestions on an
 # incident's place page. Empty: places are given by hand and no request leaves the server.
 GEOCODER_URL = env_str("DEFENSA_GEOCODER_URL", "").strip()

@@ -30,6 +30,7 @@ from defensa.dispatch.models import (
     Offer,
     OfferStatus,
     Outcome,
+    Reach,
     Round,
 )
 from defensa.evidence.photos import CleanPhoto
@@ -55,13 +56,15 @@ class Policy:
     offer_size: int
     accept_target: int
     escalate_minutes: int
+    reach: str = Reach.RINGS
+    own: bool = False  # the committee's own row (else the settings' defaults)
 
 
 def policy_for(committee: Committee | None) -> Policy:
     """The committee's dispatch numbers: its own row, else the settings' defaults."""
     row = DispatchPolicy.objects.filter(committee=committee).first() if committee else None
     if row is not None:
-        return Policy(row.offer_size, row.accept_target, row.escalate_minutes)
+        return Policy(row.offer_size, row.accept_target, row.escalate_minutes, row.reach, own=True)
     return Policy(
         settings.DISPATCH_OFFER_SIZE,
         settings.DISPATCH_ACCEPT_TARGET,
@@ -69,20 +72,58 @@ def policy_for(committee: Committee | None) -> Policy:
     )
 
 
-def shares_with_neighbours(committee: Committee | None) -> bool:
-    """Whether the committee's widened offers may reach its neighbours' verifiers, and its own
-    verifiers be asked for its neighbours' incidents (the one place this is read: when a
-    committee's dispatch policy carries the choice, read it here)."""
-    return committee is not None and bool(settings.DISPATCH_NEIGHBOURS)
+def reach_of(committee: Committee, policy: Policy) -> list[int]:
+    """Whose verifiers a widening round may ask, by the committee's policy: its own; also
+    its active sibling committees (the neighbours below the same parent); or also the
+    committee above it (the next tier)."""
+    pool = [committee.pk]
+    if policy.reach == Reach.NEIGHBOURS and committee.parent_id is not None:
+        pool += list(
+            Committee.objects.filter(parent_id=committee.parent_id, archived_at__isnull=True)
+            .exclude(pk=committee.pk)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+    elif policy.reach == Reach.NEXT_TIER and committee.parent_id is not None:
+        pool.append(committee.parent_id)
+    return pool
 
 
-def neighbours_to_ask(committee: Committee | None) -> list[int]:
-    """The committees a widened offer of this committee may cross into: those under the same
-    parent (a city's locals are each other's neighbours) when both allow it."""
-    if committee is None or committee.parent_id is None or not shares_with_neighbours(committee):
-        return []
-    siblings = Committee.objects.filter(parent_id=committee.parent_id).exclude(pk=committee.pk)
-    return [other.pk for other in siblings.order_by("pk") if shares_with_neighbours(other)]
+@transaction.atomic
+def set_dispatch_policy(
+    committee: Committee,
+    *,
+    actor: User,
+    offer_size: int,
+    accept_target: int,
+    escalate_minutes: int,
+    reach: str,
+) -> DispatchPolicy:
+    """The committee's own dispatch policy (validated by the policy form; every number >= 1)."""
+    if min(offer_size, accept_target, escalate_minutes) < 1 or reach not in Reach.values:
+        raise ValueError("a dispatch policy needs positive numbers and a known reach")
+    policy, _created = DispatchPolicy.objects.select_for_update().update_or_create(
+        committee=committee,
+        defaults={
+            "offer_size": offer_size,
+            "accept_target": accept_target,
+            "escalate_minutes": escalate_minutes,
+            "reach": reach,
+            "changed_by": actor,
+            "changed_at": timezone.now(),
+        },
+    )
+    record(
+        "dispatch.policy_set",
+        actor=actor,
+        obj=policy,
+        committee=committee,
+        offer_size=offer_size,
+        accept_target=accept_target,
+        escalate_minutes=escalate_minutes,
+        reach=reach,
+    )
+    return policy
 
 
 # Links --------------------------------------------------------------------------------
@@ -116,19 +157,24 @@ def offer_link(offer: Offer) -> str:
 
 
 def _new_offers(
-    incident: Incident, n: int, tier: int, *, actor: Any, now: dt.datetime
+    incident: Incident,
+    n: int,
+    tier: int,
+    *,
+    actor: Any,
+    now: dt.datetime,
+    committees: Sequence[int] = (),
 ) -> tuple[list[Offer], dict[str, int]]:
     """Write the round's offers and queue their alerts: a handful of statements, not 50 x 8.
 
     The offers go in one insert (ids returned), their link hashes in one update (the token
     is derived from the id), the alerts through `queue_messages` in one insert; the action's
-    one audit record names the offers. From the second round on, the offer may cross into
-    neighbouring committees (`neighbours_to_ask`): returns, beside the offers, how many of
-    each neighbour's verifiers were asked, whose dispatchers have been told.
+    one audit record names the offers. When the round reaches other committees' verifiers
+    (`committees`, by the policy's reach), each of those committees whose verifiers were
+    asked has its dispatchers told: returned beside the offers, how many per committee id.
     """
     already = set(Offer.objects.filter(incident=incident).values_list("responder_id", flat=True))
-    neighbours = neighbours_to_ask(incident.committee) if tier > 1 else []
-    chosen = nearest_responders(incident, n, exclude=already, at=now, also=neighbours)
+    chosen = nearest_responders(incident, n, exclude=already, at=now, committees=committees)
     expires = now + dt.timedelta(hours=settings.DISPATCH_LINK_HOURS)
     offered_by = actor if getattr(actor, "pk", None) else None
     offers = Offer.objects.bulk_create(
@@ -160,21 +206,22 @@ def _new_offers(
         idempotency_prefix=f"dispatch_offer:{incident.pk}",
     )
     Round.objects.create(incident=incident, tier=tier, started_at=now)
-    crossed = _tell_neighbours(incident, [c.user.pk for c in chosen], neighbours, tier, now)
+    others = [pk for pk in committees if pk != incident.committee_id]
+    crossed = _tell_other_committees(incident, [c.user.pk for c in chosen], others, tier, now)
     return offers, crossed
 
 
-def _tell_neighbours(
-    incident: Incident, asked: list[int], neighbours: list[int], tier: int, now: dt.datetime
+def _tell_other_committees(
+    incident: Incident, asked: list[int], others: list[int], tier: int, now: dt.datetime
 ) -> dict[str, int]:
-    """Tell each neighbouring committee's dispatchers how many of their verifiers this round
-    asked (someone asked elsewhere is someone they cannot send); how many, per committee id."""
-    if not neighbours or not asked:
+    """Tell each other committee's dispatchers how many of their verifiers this round asked
+    (someone asked elsewhere is someone they cannot send); how many, per committee id."""
+    if not others or not asked:
         return {}
     full = Membership.objects.filter(user_id__in=asked, status=MemberStatus.FULL)
     home = set(full.filter(committee=incident.committee).values_list("user_id", flat=True))
     per: dict[int, set[int]] = {}
-    for committee_id, user_id in full.filter(committee_id__in=neighbours).values_list(
+    for committee_id, user_id in full.filter(committee_id__in=others).values_list(
         "committee_id", "user_id"
     ):
         if user_id not in home:
@@ -191,18 +238,24 @@ def _tell_neighbours(
                 },
                 priority=Priority.URGENT,
                 idempotency_key=f"{CROSSED_MESSAGE}:{incident.pk}:{tier}:{person.pk}",
-                audit=False,  # offer_to_nearest's one record names the committees and counts
+                audit=False,  # offer_to_nearest's one record names the committees
             )
     return {str(pk): len(people) for pk, people in sorted(per.items())}
 
 
 def offer_to_nearest(
-    incident: Incident, n: int | None = None, *, actor: Any, now: dt.datetime | None = None
+    incident: Incident,
+    n: int | None = None,
+    *,
+    actor: Any,
+    now: dt.datetime | None = None,
+    widening: bool = False,
 ) -> list[Offer]:
     """Offer the incident to the nearest `n` on-duty verifiers not asked yet; it is verifying.
 
     The first call is round 1; each later call (by a dispatcher or by escalation) is the next
-    round, farther out. Raises IllegalTransition when the incident cannot be verified now.
+    round, farther out. A round widened by escalation asks as far as the committee's policy
+    reaches (reach_of). Raises IllegalTransition when the incident cannot be verified now.
     """
     now = now or timezone.now()
     with transaction.atomic():
@@ -215,10 +268,12 @@ def offer_to_nearest(
             raise IllegalTransition(
                 f"{locked.state} incidents are not offered to verifiers", code="not_verifiable"
             )
-        size = n if n is not None else policy_for(locked.committee).offer_size
+        policy = policy_for(locked.committee)
+        size = n if n is not None else policy.offer_size
         last = Round.objects.filter(incident=locked).order_by("-tier").first()
         tier = (last.tier + 1) if last else 1
-        offers, crossed = _new_offers(locked, size, tier, actor=actor, now=now)
+        pool = reach_of(locked.committee, policy) if widening and locked.committee else []
+        offers, crossed = _new_offers(locked, size, tier, actor=actor, now=now, committees=pool)
         # What the request did, in ids and counts (never names), for the timeline and for
         # the words the console shows (dispatch.feedback): how many were asked, and how many
         # of them speak each language of the reports.
@@ -467,7 +522,7 @@ def widen_round(round_: Round, *, now: dt.datetime) -> list[Offer]:
         locked.save(update_fields=["widened_at"])
         incident = Incident.objects.select_related("committee").get(pk=locked.incident_id)
         policy = policy_for(incident.committee)
-        offers = offer_to_nearest(incident, policy.offer_size, actor=None, now=now)
+        offers = offer_to_nearest(incident, policy.offer_size, actor=None, now=now, widening=True)
         going = Offer.objects.going().filter(incident=incident).count()
         for dispatcher in dispatchers_of(incident.committee):
             queue_message(

@@ -1,7 +1,7 @@
 """One picture of the city: a city committee's dispatchers see (and act on) the incidents of
 every committee under it on one console, filterable by committee; nobody else gains sight.
-Widened offers cross into a neighbouring committee only when both allow it, and that
-committee's dispatchers are told."""
+Widened offers cross into another committee only as far as the incident's committee's
+dispatch policy reaches, and that committee's dispatchers are told."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from defensa.core.testing import join, make_user
 from defensa.dispatch.actions import escalate_offers, offer_to_nearest
-from defensa.dispatch.models import Offer
+from defensa.dispatch.models import DispatchPolicy, Offer, Reach
 from defensa.dispatch.tests.helpers import report_incident, verifier
 from defensa.incidents.models import Incident, State
 from defensa.notify import messages
@@ -110,8 +110,14 @@ def widening(net, settings):  # type: ignore[no-untyped-def]
     return incident, t0, home, neighbour, eli
 
 
-def test_without_the_policy_a_widened_offer_stays_home(net, widening, settings):
-    settings.DISPATCH_NEIGHBOURS = False
+def _reach(net, reach: str) -> None:  # type: ignore[no-untyped-def]
+    DispatchPolicy.objects.create(
+        committee=net.boyle, offer_size=1, accept_target=1, escalate_minutes=5, reach=reach
+    )
+
+
+def test_without_the_policy_a_widened_offer_stays_home(net, widening):
+    _reach(net, Reach.RINGS)
     incident, t0, home, _neighbour, _eli = widening
     assert escalate_offers(now=t0 + 5 * MIN) == 1
     assert [o.responder for o in Offer.objects.filter(incident=incident)] == [home]
@@ -119,9 +125,9 @@ def test_without_the_policy_a_widened_offer_stays_home(net, widening, settings):
 
 
 def test_with_the_policy_a_widened_offer_crosses_and_the_neighbours_dispatchers_are_told(
-    net, widening, settings
+    net, widening
 ):
-    settings.DISPATCH_NEIGHBOURS = True
+    _reach(net, Reach.NEIGHBOURS)
     incident, t0, home, neighbour, eli = widening
     # The first round stayed home even so: only widening crosses.
     assert [o.responder for o in Offer.objects.filter(incident=incident)] == [home]
@@ -142,10 +148,10 @@ def test_with_the_policy_a_widened_offer_crosses_and_the_neighbours_dispatchers_
     ) == {net.dani.pk}
 
 
-def test_a_committee_whose_parent_differs_is_no_neighbour(net, widening, settings):
+def test_a_committee_whose_parent_differs_is_no_neighbour(net, widening):
     from defensa.committees.models import Committee
 
-    settings.DISPATCH_NEIGHBOURS = True
+    _reach(net, Reach.NEIGHBOURS)
     incident, t0, home, neighbour, _eli = widening
     elsewhere = Committee.objects.create(name="Long Beach", slug="long-beach", parent=net.network)
     net.east.parent = elsewhere
@@ -171,3 +177,18 @@ def test_a_city_dispatcher_places_a_locals_incident_and_returns_to_the_city_cons
     assert response.status_code == 302
     assert response["Location"] == "/dispatch/la-city/"
     assert Incident.objects.get(pk=lost.pk).committee == net.east
+
+
+def test_reaching_the_committee_above_tells_its_dispatchers(net, widening):
+    """The next tier: Boyle Heights' policy reaches the city; the city's verifier is asked
+    and the city's dispatcher told."""
+    _reach(net, Reach.NEXT_TIER)
+    incident, t0, _home, neighbour, _eli = widening
+    carla = make_user("carla")
+    join(carla, net.city, is_dispatcher=True)
+    above = verifier("cid", net.city, home_zip="90033")
+    assert escalate_offers(now=t0 + 5 * MIN) == 1
+    assert Offer.objects.get(incident=incident, tier=2).responder == above
+    [told] = Delivery.objects.filter(template="dispatch_crossed")
+    assert told.recipient == carla
+    assert not Offer.objects.filter(incident=incident, responder=neighbour).exists()
