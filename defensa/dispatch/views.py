@@ -167,9 +167,14 @@ def _queue_context(request: HttpRequest, committee: Any) -> dict[str, Any]:
     # Who is on duty is asked once per committee in the queue: each incident's verifiers are
     # its own committee's.
     responders: dict[int, list[Any]] = {}
+    # And what "Request verification" does, by each incident's own committee's policy.
+    says: dict[int, Any] = {}
     for incident in incidents:
         if incident.committee_id not in responders:
             responders[incident.committee_id] = on_duty_verifiers(incident, now)  # type: ignore[index]
+            says[incident.committee_id] = consequences.of_requesting_verification(  # type: ignore[index]
+                incident.committee
+            )
     everyone = {u.pk: u for people in responders.values() for u in people}
     homes = {pk: home_cell(user) for pk, user in everyone.items()}
     with_map = maps.tiles_configured()
@@ -184,6 +189,7 @@ def _queue_context(request: HttpRequest, committee: Any) -> dict[str, Any]:
             {
                 "incident": incident,
                 "elsewhere": incident.committee_id != committee.pk,
+                "verify_consequence": says[incident.committee_id],  # type: ignore[index]
                 "where": where_label(incident),
                 "near": [name for rings, name in near[:5]],
                 "offers": list(incident.offers.all()),  # type: ignore[attr-defined]
@@ -212,7 +218,6 @@ def _queue_context(request: HttpRequest, committee: Any) -> dict[str, Any]:
         "rows": rows,
         "now": now,
         "with_map": with_map,
-        "verify_consequence": consequences.of_requesting_verification(committee),
     }
     if with_map:
         context["duty_areas"] = _duty_areas(list(everyone.values()), homes)

@@ -39,9 +39,14 @@ def city(net):  # type: ignore[no-untyped-def]
 
 def test_a_city_dispatcher_sees_every_local_incident_and_filters_by_committee(net, city, client_as):
     carla, _eli, boyle, east = city
+    DispatchPolicy.objects.create(
+        committee=net.east, offer_size=4, accept_target=1, escalate_minutes=5
+    )
     client = client_as(carla)
     html = client.get("/dispatch/la-city/").content.decode()
     assert boyle.reference in html and east.reference in html
+    # Each incident's button says what its own committee's policy will do.
+    assert "the 4 nearest verifiers" in html and "the 3 nearest verifiers" in html
     assert "Committee: Boyle Heights" in html and "Committee: East LA" in html
     assert 'name="committee"' in html  # the filter, as a plain GET form
     only_east = client.get("/dispatch/la-city/?committee=east-la").content.decode()
