@@ -857,7 +857,7 @@ def send_shift_reminders(*, now: dt.datetime | None = None) -> int:
                 "shift.reminded",
                 obj=shift,
                 committee=shift.membership.committee_id,
-                starts=starts.isoformat(),
+                starts=int(starts.timestamp()),
             )
         sent += 1
     return sent
