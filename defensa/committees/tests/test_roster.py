@@ -19,7 +19,6 @@ from defensa.notify import messages as notify_messages
 from defensa.notify.models import Delivery
 
 
-
 def _shift(user, committee, weekday, start, end):  # type: ignore[no-untyped-def]
     membership = user.memberships.get(committee=committee)
     return Shift.objects.create(
@@ -66,7 +65,10 @@ def test_the_roster_page_marks_gaps_in_words_and_is_for_coordinators(
     assert "Friday 00:00–22:00: nobody" in body
     assert 'class="gap"' in body and "gap</span>" in body
     for who in (net.dani, net.mo, net.omar):
-        assert testing.sign_in(Client(), who).get("/committees/boyle-heights/roster/").status_code == 404
+        assert (
+            testing.sign_in(Client(), who).get("/committees/boyle-heights/roster/").status_code
+            == 404
+        )
     spanish = testing.sign_in(Client(), net.ana)
     spanish.cookies["django_language"] = "es"
     assert "nadie" in spanish.get("/committees/boyle-heights/roster/").content.decode()
@@ -98,8 +100,14 @@ def test_a_coordinator_assigns_and_removes_shifts(net: testing.Network) -> None:
     assert not Shift.objects.exists()
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(data=st.dictionaries(st.sampled_from(["member", "weekday", "start", "end"]), st.text(max_size=40)))
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    data=st.dictionaries(
+        st.sampled_from(["member", "weekday", "start", "end"]), st.text(max_size=40)
+    )
+)
 def test_no_assignment_input_makes_a_500(net: testing.Network, data: dict[str, str]) -> None:
     client = testing.sign_in(Client(), net.ana)
     response = client.post("/committees/boyle-heights/roster/assign/", data)
