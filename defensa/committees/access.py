@@ -7,12 +7,15 @@ another compartment, so ids cannot be probed.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from typing import Any, Literal, TypeVar
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from defensa.accounts.models import User
 from defensa.committees.models import (
@@ -303,6 +306,12 @@ def swap_takers_for(user: AnyUser | None, shift: Shift) -> QuerySet[Membership]:
 # Recovery requests ------------------------------------------------------------------------
 
 
+def _recovery_open() -> Q:
+    """Waiting, and not lapsed (DEFENSA_RECOVERY_REQUEST_DAYS)."""
+    since = timezone.now() - dt.timedelta(days=settings.RECOVERY_REQUEST_DAYS)
+    return Q(status=RecoveryStatus.PENDING, created_at__gt=since)
+
+
 def recovery_requests_for(user: AnyUser | None, committee: Committee) -> QuerySet[RecoveryRequest]:
     """Waiting requests to recover the accounts of members of the committee and of the
     committees under it, for its coordinators; never their own, never an administrator's
@@ -343,7 +352,7 @@ def admin_recovery_requests_for(user: AnyUser | None) -> QuerySet[RecoveryReques
         return RecoveryRequest.objects.none()
     return (
         RecoveryRequest.objects.filter(
-            status=RecoveryStatus.PENDING, user__is_network_admin=True, user__is_active=True
+            _recovery_open(), user__is_network_admin=True, user__is_active=True
         )
         .exclude(user=person)
         .select_related("user", "first_approver")

@@ -149,25 +149,36 @@ def coverage(committee: Committee, now: dt.datetime | None = None) -> Coverage:
     today = (now or timezone.now()).astimezone(committee.tz).date()
     skills = skills_of(members, today)
     # One person with two overlapping shifts counts once: count memberships, not shifts.
-    spans_by_member = {
-        m.pk: [shift_span(s) for s in m.shifts.all()]  # type: ignore[attr-defined]
+    covered = {
+        m.pk: covered_hours([shift_span(s) for s in m.shifts.all()])  # type: ignore[attr-defined]
         for m in members
     }
     result = Coverage(committee=committee, days=week_days(committee, now))
     for hour in range(24):
         row = []
         for weekday in range(7):
-            begin = weekday * DAY_MINUTES + hour * 60
+            index = weekday * 24 + hour
             counts = dict.fromkeys(ROSTER_SKILL_KEYS, 0)
             people = 0
             for m in members:
-                if any(covers_span(span, begin, begin + 60) for span in spans_by_member[m.pk]):
+                if index in covered[m.pk]:
                     people += 1
                     for kind in skills[m.pk]:
                         counts[kind] += 1
             row.append(Cell(weekday, hour, counts, people))
         result.rows.append(row)
     return result
+
+
+def covered_hours(spans: list[tuple[int, int]]) -> set[int]:
+    """The hours of the week (weekday * 24 + hour) that one of the spans covers entirely."""
+    found: set[int] = set()
+    for start, stop in spans:
+        for index in range(start // 60, -(-stop // 60) + 1):
+            begin = index * 60
+            if covers_span((start, stop), begin, begin + 60):
+                found.add(index % (7 * 24))
+    return found
 
 
 def on_duty_expired(user: User, now: dt.datetime) -> bool:

@@ -187,3 +187,23 @@ def test_recovery_codes_are_made_on_the_security_page_after_the_password(
     assert "no-store" in response["Cache-Control"]
     stored = list(RecoveryCode.objects.filter(user=net.mo).values_list("code_hash", flat=True))
     assert len(stored) == 10 and all(len(h) == 64 for h in stored)
+
+
+def test_a_lapsed_request_disappears_and_can_be_asked_again(
+    net: testing.Network,
+    settings,  # type: ignore[no-untyped-def]
+) -> None:
+    import datetime as dt
+
+    actions.request_recovery("mo@example.org")
+    old = RecoveryRequest.objects.get()
+    RecoveryRequest.objects.filter(pk=old.pk).update(
+        created_at=old.created_at - dt.timedelta(days=settings.RECOVERY_REQUEST_DAYS, seconds=1)
+    )
+    page = testing.sign_in(Client(), net.ana).get("/committees/boyle-heights/recovery/")
+    assert f"recovery-{old.pk}" not in page.content.decode()
+    with pytest.raises(actions.ActionError):
+        actions.decide_recovery(old, actor=net.ana, approve=True)
+    actions.request_recovery("mo@example.org")
+    assert RecoveryRequest.objects.filter(status=RecoveryStatus.PENDING).count() == 1
+    assert RecoveryRequest.objects.get(pk=old.pk).status == RecoveryStatus.REFUSED
