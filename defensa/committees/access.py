@@ -324,7 +324,7 @@ def recovery_requests_for(user: AnyUser | None, committee: Committee) -> QuerySe
     )
     return (
         RecoveryRequest.objects.filter(
-            status=RecoveryStatus.PENDING,
+            _recovery_open(),
             user_id__in=members,
             user__is_active=True,
             user__is_network_admin=False,
