@@ -3,11 +3,14 @@ and recovery codes."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from urllib.parse import quote
 
 import pyotp
 import pytest
 from django.test import Client
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -17,6 +20,7 @@ from defensa.audit.models import AuditEntry
 from defensa.committees import actions
 from defensa.committees.models import RecoveryRequest, RecoveryStatus
 from defensa.core import testing
+from defensa.core.tokens import hash_token
 from defensa.notify.models import Delivery
 
 NEW_PASSWORD = "lantern-orchard-river-88"  # noqa: S105 (test value)
@@ -207,3 +211,27 @@ def test_a_lapsed_request_disappears_and_can_be_asked_again(
     actions.request_recovery("mo@example.org")
     assert RecoveryRequest.objects.filter(status=RecoveryStatus.PENDING).count() == 1
     assert RecoveryRequest.objects.get(pk=old.pk).status == RecoveryStatus.REFUSED
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    data=st.dictionaries(st.sampled_from(["password", "code"]), st.text(max_size=300)),
+    token=st.text(min_size=1, max_size=250).filter(lambda t: "/" not in t and "\x00" not in t),
+)
+def test_no_input_to_the_link_makes_a_500_or_uses_it(
+    net: testing.Network, data: dict[str, str], token: str
+) -> None:
+    RecoveryRequest.objects.all().delete()
+    request = RecoveryRequest.objects.create(
+        user=net.mo,
+        status=RecoveryStatus.APPROVED,
+        token_hash=hash_token("good-token"),
+        link_expires_at=timezone.now() + dt.timedelta(hours=1),
+    )
+    client = Client()
+    assert client.post("/recover/good-token/", data).status_code in (200, 400)
+    assert client.post(f"/recover/{quote(token)}/", data).status_code in (200, 400, 404)
+    request.refresh_from_db()
+    assert request.status == RecoveryStatus.APPROVED and request.used_at is None
