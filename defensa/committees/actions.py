@@ -757,12 +757,15 @@ def remove_shift(shift: Shift, *, actor: User) -> None:
 SHIFT_REMINDER = "shift_reminder"
 ON_DUTY_ENDED = "on_duty_ended"
 RECOVERY_REQUESTED = "recovery_requested"
+SWAP_ASKED = "shift_swap_asked"
+SWAP_DECIDED = "shift_swap_decided"
 
 
 @transaction.atomic
 def ask_shift_swap(shift: Shift, *, actor: User, taker: Membership) -> ShiftSwap:
-    """The shift's holder asks to hand it to another full member of the same committee; a
-    coordinator decides (`decide_shift_swap`). Asking again while one waits finds the first."""
+    """The shift's holder asks to hand it to another full member of the same committee; the
+    committee's coordinators are told, and one decides (`decide_shift_swap`). Asking again
+    while one waits finds the first."""
     giver = Membership.objects.select_for_update().get(pk=shift.membership_id)
     if giver.user_id != actor.pk:
         raise ActionError("not_yours")
@@ -777,6 +780,21 @@ def ask_shift_swap(shift: Shift, *, actor: User, taker: Membership) -> ShiftSwap
     if existing is not None:
         return existing
     swap = ShiftSwap.objects.create(shift=shift, giver=giver, taker=taker)
+    coordinators = User.objects.filter(
+        memberships__committee_id=giver.committee_id,
+        memberships__status=MemberStatus.FULL,
+        memberships__is_coordinator=True,
+        is_active=True,
+    ).exclude(pk=actor.pk)
+    for coordinator in coordinators:
+        queue_message(
+            coordinator,
+            SWAP_ASKED,
+            {"swap": swap.pk},
+            priority=Priority.NORMAL,
+            idempotency_key=f"swap-asked:{swap.pk}:{coordinator.pk}",
+            audit=False,
+        )
     record(
         "shift.swap_asked",
         actor=actor,
@@ -790,8 +808,9 @@ def ask_shift_swap(shift: Shift, *, actor: User, taker: Membership) -> ShiftSwap
 
 @transaction.atomic
 def decide_shift_swap(swap: ShiftSwap, *, actor: User, approve: bool) -> ShiftSwap:
-    """A coordinator approves (the shift moves to the taker) or refuses a swap. A swap whose
-    shift changed hands meanwhile, or whose taker left, can only be refused."""
+    """A coordinator approves (the shift moves to the taker) or refuses a swap; both people
+    are told. A swap whose shift changed hands meanwhile, or whose taker left, can only be
+    refused."""
     locked = ShiftSwap.objects.select_for_update().get(pk=swap.pk)
     if locked.status != SwapStatus.PENDING:
         raise ActionError("decided")
@@ -811,6 +830,16 @@ def decide_shift_swap(swap: ShiftSwap, *, actor: User, approve: bool) -> ShiftSw
     if approve:
         shift.membership = taker
         shift.save(update_fields=["membership"])
+    giver = Membership.objects.select_related("user").get(pk=locked.giver_id)
+    for person in {giver.user, taker.user}:
+        queue_message(
+            person,
+            SWAP_DECIDED,
+            {"swap": locked.pk},
+            priority=Priority.NORMAL,
+            idempotency_key=f"swap-decided:{locked.pk}:{person.pk}",
+            audit=False,
+        )
     record(
         "shift.swap_approved" if approve else "shift.swap_refused",
         actor=actor,

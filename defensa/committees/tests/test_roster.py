@@ -135,6 +135,14 @@ def test_a_member_asks_a_swap_and_a_coordinator_approves(net: testing.Network) -
     shift.refresh_from_db()
     swap.refresh_from_db()
     assert shift.membership_id == vero.pk and swap.status == SwapStatus.APPROVED
+    # The coordinator was told of the request; both people of the decision, in their language.
+    asked = Delivery.objects.get(template="shift_swap_asked", recipient=net.ana)
+    assert "Mo asks to hand their shift with Boyle Heights, Tuesday 18:00–22:00, to Vero" in (
+        notify_messages.render(asked).body
+    )
+    decided = {d.recipient_id: d for d in Delivery.objects.filter(template="shift_swap_decided")}
+    assert set(decided) == {net.mo.pk, net.vero.pk}
+    assert "ahora es de Vero" in notify_messages.render(decided[net.vero.pk]).body
     # Decided: the approval link is gone.
     again = testing.sign_in(Client(), net.ana).post(
         f"/committees/boyle-heights/roster/swaps/{swap.pk}/approve/"
