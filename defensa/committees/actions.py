@@ -1032,13 +1032,18 @@ def decide_recovery(request: RecoveryRequest, *, actor: User, approve: bool) -> 
     a link was made."""
     locked = RecoveryRequest.objects.select_for_update().select_related("user").get(pk=request.pk)
     now = timezone.now()
-    if locked.status != RecoveryStatus.PENDING or recovery_lapsed(locked, now):
+    if (
+        locked.status != RecoveryStatus.PENDING
+        or recovery_lapsed(locked, now)
+        or not locked.user.is_active
+    ):
         raise ActionError("decided")
     if actor.pk == locked.user_id:
         raise ActionError("self")
     if actor.pk == locked.first_approver_id:
         raise ActionError("twice")
-    if not recovery_approvers(locked.user).filter(pk=actor.pk).exists():
+    approvers = recovery_approvers(locked.user)
+    if not approvers.filter(pk=actor.pk).exists():
         raise ActionError("not_allowed")
     if not approve:
         locked.status = RecoveryStatus.REFUSED
@@ -1047,6 +1052,13 @@ def decide_recovery(request: RecoveryRequest, *, actor: User, approve: bool) -> 
         record("recovery.refused", actor=actor, obj=locked, user=locked.user_id)
         request.status = locked.status
         return None
+    if (
+        locked.first_approver_id is not None
+        and not approvers.filter(pk=locked.first_approver_id).exists()
+    ):
+        # The first approver lost the right meanwhile (switched off, no longer a
+        # coordinator there): their approval no longer counts, this one is the first.
+        locked.first_approver = None
     if locked.first_approver_id is None:
         locked.first_approver, locked.first_approved_at = actor, now
         locked.save(update_fields=["first_approver", "first_approved_at"])

@@ -235,3 +235,30 @@ def test_no_input_to_the_link_makes_a_500_or_uses_it(
     assert client.post(f"/recover/{quote(token)}/", data).status_code in (200, 400, 404)
     request.refresh_from_db()
     assert request.status == RecoveryStatus.APPROVED and request.used_at is None
+
+
+def test_an_approval_stops_counting_when_the_approver_loses_the_right(
+    net: testing.Network,
+) -> None:
+    bea = testing.make_user("bea")
+    testing.join(bea, net.boyle, is_coordinator=True)
+    cleo = testing.make_user("cleo")
+    testing.join(cleo, net.boyle, is_coordinator=True)
+    actions.request_recovery("mo@example.org")
+    request = RecoveryRequest.objects.get()
+    assert actions.decide_recovery(request, actor=bea, approve=True) is None
+    bea.memberships.update(is_coordinator=False)  # type: ignore[attr-defined]
+    # Cleo's approval is now the first, not the second: no link yet.
+    assert actions.decide_recovery(request, actor=cleo, approve=True) is None
+    request.refresh_from_db()
+    assert request.first_approver_id == cleo.pk and request.status == RecoveryStatus.PENDING
+    assert actions.decide_recovery(request, actor=net.ana, approve=True)
+
+
+def test_a_switched_off_account_cannot_be_recovered(net: testing.Network) -> None:
+    actions.request_recovery("mo@example.org")
+    request = RecoveryRequest.objects.get()
+    net.mo.is_active = False
+    net.mo.save(update_fields=["is_active"])
+    with pytest.raises(actions.ActionError):
+        actions.decide_recovery(request, actor=net.ana, approve=True)
