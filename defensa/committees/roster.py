@@ -108,7 +108,7 @@ class Gap:
 
     @property
     def end(self) -> str:
-        return f"{(self.start_hour + self.hours) % 24:02d}:00"
+        return f"{self.start_hour + self.hours:02d}:00"  # "24:00": until midnight
 
 
 @dataclass

@@ -40,6 +40,7 @@ def test_coverage_counts_whole_hours_by_skill_and_names_gaps(net: testing.Networ
     gaps = week.gaps("dispatcher")
     friday_gaps = [(g.start, g.end) for g in gaps if g.weekday == friday]
     assert friday_gaps == [("00:00", "22:00")]
+    assert [(g.start, g.end) for g in gaps if g.weekday == saturday] == [("06:00", "24:00")]
 
 
 def test_sunday_night_shift_wraps_into_monday(net: testing.Network) -> None:
