@@ -346,10 +346,10 @@ def get_recovery_request_for(
 
 def admin_recovery_requests_for(user: AnyUser | None) -> QuerySet[RecoveryRequest]:
     """Waiting requests to recover other network administrators' accounts, for network
-    administrators only."""
+    administrators; Http404 for anyone else (the page is theirs alone, like the audit log)."""
     person = active_user(user)
     if person is None or not person.is_network_admin:
-        return RecoveryRequest.objects.none()
+        raise Http404
     return (
         RecoveryRequest.objects.filter(
             _recovery_open(), user__is_network_admin=True, user__is_active=True

@@ -112,8 +112,6 @@ def committee_decide(request: HttpRequest, slug: str, pk: int, verb: str) -> Htt
 def admin_requests(request: HttpRequest) -> HttpResponse:
     """Network administrators: other administrators asking to recover their accounts."""
     user: User = request.user  # type: ignore[assignment]
-    if not (user.is_authenticated and user.is_active and user.is_network_admin):
-        raise Http404
     pending = [
         (item, actions.can_decide_recovery(item, user))
         for item in access.admin_recovery_requests_for(user).order_by("created_at")
