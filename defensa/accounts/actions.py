@@ -185,12 +185,17 @@ def make_recovery_codes(user: User, *, actor: User) -> list[str]:
 
     Only keyed hashes are stored; older codes, used or not, stop working.
     """
+    codes = _replace_recovery_codes(user)
+    record("recovery_codes_made", actor=actor, obj=user, count=len(codes))
+    return codes
+
+
+def _replace_recovery_codes(user: User) -> list[str]:
     RecoveryCode.objects.filter(user=user).delete()
     codes = [mfa.new_recovery_code() for _ in range(mfa.RECOVERY_CODES)]
     RecoveryCode.objects.bulk_create(
-        RecoveryCode(user=user, code_hash=mfa.recovery_code_hash(code)) for code in codes
+        RecoveryCode(user=user, code_hash=mfa.recovery_code_hash(user.pk, code)) for code in codes
     )
-    record("recovery_codes_made", actor=actor, obj=user, count=len(codes))
     return codes
 
 
@@ -205,7 +210,7 @@ def use_recovery_code(user: User, code: str) -> bool:
     if not mfa.looks_like_recovery_code(code):
         return False
     spent = RecoveryCode.objects.filter(
-        user=user, code_hash=mfa.recovery_code_hash(code), used_at__isnull=True
+        user=user, code_hash=mfa.recovery_code_hash(user.pk, code), used_at__isnull=True
     ).update(used_at=timezone.now())
     if spent != 1:
         return False
@@ -249,11 +254,7 @@ def recover_account(
         user=user,
         defaults={"secret": secret, "confirmed_at": timezone.now(), "last_counter": used_step},
     )
-    RecoveryCode.objects.filter(user=user).delete()
-    codes = [mfa.new_recovery_code() for _ in range(mfa.RECOVERY_CODES)]
-    RecoveryCode.objects.bulk_create(
-        RecoveryCode(user=user, code_hash=mfa.recovery_code_hash(code)) for code in codes
-    )
+    codes = _replace_recovery_codes(user)
     user.end_all_sessions()
     record("account_recovered", actor=user, obj=user, recovery_codes=len(codes), **audit_data)
     return codes

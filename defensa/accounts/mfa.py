@@ -94,10 +94,13 @@ def new_recovery_code() -> str:
     return f"{raw[:5]}-{raw[5:]}"
 
 
-def recovery_code_hash(code: str) -> str:
-    """The keyed hash stored for a recovery code (spaces, dashes and case do not matter)."""
+def recovery_code_hash(user_id: int, code: str) -> str:
+    """The keyed hash stored for one account's recovery code (spaces, dashes and case do not
+    matter). The account's id is in it, so two accounts may draw the same code."""
     normal = "".join(ch for ch in (code or "").lower() if ch.isalnum())
-    return salted_hmac("defensa.accounts.recovery_code", normal, algorithm="sha256").hexdigest()
+    return salted_hmac(
+        "defensa.accounts.recovery_code", f"{user_id}:{normal}", algorithm="sha256"
+    ).hexdigest()
 
 
 def looks_like_recovery_code(code: str) -> bool:

@@ -275,7 +275,7 @@ class RecoveryCode(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="recovery_codes"
     )
-    code_hash = models.CharField(max_length=64, unique=True)
+    code_hash = models.CharField(max_length=64)
     created_at = models.DateTimeField(default=timezone.now)
     used_at = models.DateTimeField(null=True, blank=True)
 
@@ -286,6 +286,11 @@ class RecoveryCode(models.Model):
         "created_at": c(INTERNAL, ACCOUNT, "self"),
         "used_at": c(INTERNAL, ACCOUNT, "self"),
     }
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "code_hash"], name="one_recovery_code_each")
+        ]
 
     def __str__(self) -> str:
         return f"Recovery code #{self.pk}"
