@@ -28,6 +28,8 @@ from defensa.audit.log import record
 from defensa.audit.reveals import RevealQuota as RevealQuota  # re-exported for the views
 from defensa.audit.reveals import record_reveal
 from defensa.committees.models import (
+    RECOVERY_TRANSITIONS,
+    SWAP_TRANSITIONS,
     Announcement,
     Committee,
     GrantKind,
@@ -45,6 +47,7 @@ from defensa.committees.models import (
     Vouch,
 )
 from defensa.core.tokens import hash_token, is_plausible
+from defensa.core.transitions import check_move
 from defensa.notify.actions import queue_message
 from defensa.notify.models import Priority
 
@@ -823,7 +826,9 @@ def decide_shift_swap(swap: ShiftSwap, *, actor: User, approve: bool) -> ShiftSw
         or Shift.objects.filter(membership=taker).count() >= MAX_SHIFTS_PER_MEMBERSHIP
     ):
         raise ActionError("stale")
-    locked.status = SwapStatus.APPROVED if approve else SwapStatus.REFUSED
+    target = SwapStatus.APPROVED if approve else SwapStatus.REFUSED
+    check_move(SWAP_TRANSITIONS, locked.status, target)
+    locked.status = target
     locked.decided_by = actor
     locked.decided_at = timezone.now()
     locked.save(update_fields=["status", "decided_by", "decided_at"])
@@ -1005,6 +1010,7 @@ def request_recovery(identifier: str) -> None:
     if waiting is not None and not recovery_lapsed(waiting, now):
         return
     if waiting is not None:  # lapsed: closed, so a fresh one can wait in its place
+        check_move(RECOVERY_TRANSITIONS, waiting.status, RecoveryStatus.REFUSED)
         RecoveryRequest.objects.filter(pk=waiting.pk).update(
             status=RecoveryStatus.REFUSED, decided_at=now
         )
@@ -1046,6 +1052,7 @@ def decide_recovery(request: RecoveryRequest, *, actor: User, approve: bool) -> 
     if not approvers.filter(pk=actor.pk).exists():
         raise ActionError("not_allowed")
     if not approve:
+        check_move(RECOVERY_TRANSITIONS, locked.status, RecoveryStatus.REFUSED)
         locked.status = RecoveryStatus.REFUSED
         locked.decided_by, locked.decided_at = actor, now
         locked.save(update_fields=["status", "decided_by", "decided_at"])
@@ -1066,6 +1073,7 @@ def decide_recovery(request: RecoveryRequest, *, actor: User, approve: bool) -> 
         request.first_approver_id = actor.pk
         return None
     token = secrets.token_urlsafe(TOKEN_BYTES)
+    check_move(RECOVERY_TRANSITIONS, locked.status, RecoveryStatus.APPROVED)
     locked.status = RecoveryStatus.APPROVED
     locked.decided_by, locked.decided_at = actor, now
     locked.token_hash = hash_token(token)
@@ -1108,6 +1116,8 @@ def complete_recovery(
     is used up in the same transaction; a wrong code (BadCode) or a link used meanwhile
     (InvitationUnusable) writes nothing. Returns the new recovery codes, to show once."""
     now = timezone.now()
+    check_move(RECOVERY_TRANSITIONS, RecoveryStatus.APPROVED, RecoveryStatus.USED)
+    # The conditional update is the guard: of two uses at once, one updates the row.
     claimed = RecoveryRequest.objects.filter(
         pk=request.pk,
         status=RecoveryStatus.APPROVED,

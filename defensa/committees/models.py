@@ -366,6 +366,14 @@ class SwapStatus(models.TextChoices):
     REFUSED = "refused", _("Refused")
 
 
+# The one table of a swap's steps (checked by defensa.core.transitions.check_move).
+SWAP_TRANSITIONS: dict[str, frozenset[str]] = {
+    SwapStatus.PENDING: frozenset({SwapStatus.APPROVED, SwapStatus.REFUSED}),
+    SwapStatus.APPROVED: frozenset(),
+    SwapStatus.REFUSED: frozenset(),
+}
+
+
 class ShiftSwap(models.Model):
     """A member asks to hand one of their shifts to another member of the committee; a
     coordinator approves (the shift moves to the other member) or refuses."""
@@ -426,6 +434,16 @@ class RecoveryStatus(models.TextChoices):
     APPROVED = "approved", _("Approved: link given")
     USED = "used", _("Recovered")
     REFUSED = "refused", _("Refused")
+
+
+# The one table of a recovery request's steps: two approvals keep it pending until the
+# second makes the link (approved); using the link ends it (used). A lapsed request is refused.
+RECOVERY_TRANSITIONS: dict[str, frozenset[str]] = {
+    RecoveryStatus.PENDING: frozenset({RecoveryStatus.APPROVED, RecoveryStatus.REFUSED}),
+    RecoveryStatus.APPROVED: frozenset({RecoveryStatus.USED}),
+    RecoveryStatus.USED: frozenset(),
+    RecoveryStatus.REFUSED: frozenset(),
+}
 
 
 class RecoveryRequest(models.Model):
