@@ -1005,6 +1005,8 @@ def request_recovery(identifier: str) -> None:
     user = _find_account(identifier)
     if user is None:
         return
+    # Lock the person: two requests at once find one another, not the unique constraint.
+    User.objects.select_for_update().filter(pk=user.pk).first()
     now = timezone.now()
     waiting = RecoveryRequest.objects.filter(user=user, status=RecoveryStatus.PENDING).first()
     if waiting is not None and not recovery_lapsed(waiting, now):
