@@ -11,7 +11,7 @@ import functools
 import hashlib
 import hmac
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -298,6 +298,87 @@ def queue_messages(
     return len(fresh)
 
 
+def queue_address_messages(
+    addresses: Iterable[tuple[str, Address, Any]],
+    template: str,
+    context: Mapping[str, Any] | None = None,
+    *,
+    priority: int = Priority.BULK,
+    idempotency_prefix: str,
+    hint: str = "•••",
+) -> int:
+    """The batch form of `queue_message` for people without an account (alert subscribers).
+
+    `addresses` are (name, Address, DataKey) triples: `name` is stable for the person (e.g.
+    a subscription id), so the idempotency key "<prefix>:<name>:<channel>" makes queueing
+    again add nothing; each address is sealed under its DataKey (the person's own, so
+    shredding it erases the address from the outbox too). Opted-out addresses are skipped
+    (one query). The deliveries page shows `hint` for the address, never a digit of it.
+    Writes in the caller's transaction, no audit entry (the caller's action records one).
+    Returns how many deliveries were written now.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise NotInTransaction("call queue_address_messages inside the atomic block")
+    if not idempotency_prefix or len(idempotency_prefix) > 120:
+        raise ValueError("idempotency_prefix must be 1-120 characters")
+    stored = messages.check_context(dict(context or {}))
+    key = optout_key()
+    planned: list[tuple[str, Address, Any, tuple[str, str]]] = []
+    checked: set[str] = set()
+    for name, address, data_key in addresses:
+        if address.channel not in checked:
+            messages.check_template(template, address.channel)
+            checked.add(address.channel)
+        digests = address_digests(address.channel, address.value, key)
+        planned.append(
+            (f"{idempotency_prefix}:{name}:{address.channel}", address, data_key, digests)
+        )
+    opted_out = set(
+        OptOut.objects.filter(address_digest__in={d for p in planned for d in p[3]}).values_list(
+            "channel", "address_digest"
+        )
+    )
+    wanted = [p for p in planned if not any((p[1].channel, digest) in opted_out for digest in p[3])]
+    existing: set[str] = set()
+    for start in range(0, len(wanted), 900):
+        existing.update(
+            Delivery.objects.filter(
+                idempotency_key__in=[p[0] for p in wanted[start : start + 900]]
+            ).values_list("idempotency_key", flat=True)
+        )
+    fresh = [p for p in dict((p[0], p) for p in wanted).values() if p[0] not in existing]
+    now = timezone.now()
+    written = 0
+    for start in range(0, len(fresh), 500):
+        batch = fresh[start : start + 500]
+        rows = Delivery.objects.bulk_create(
+            [
+                Delivery(
+                    idempotency_key=ikey,
+                    recipient=None,
+                    address_hint=hint,
+                    channel=address.channel,
+                    template=template,
+                    context=stored,
+                    language=address.language or settings.LANGUAGE_CODE,
+                    priority=int(priority),
+                    data_key=data_key,
+                    next_attempt_at=now,
+                    created_at=now,
+                )
+                for ikey, address, data_key, _digests in batch
+            ]
+        )
+        # The ciphertext is bound to its row's id: sealed once the ids exist, in one pass.
+        sealed = []
+        for row, (_ikey, address, _key, _digests) in zip(rows, batch, strict=True):
+            crypto.seal(row, "sealed_address", address.value)
+            sealed.append(row)
+        Delivery.objects.bulk_update(sealed, ["sealed_address"])
+        written += len(rows)
+    return written
+
+
 def _insert_deliveries(
     rows: list[tuple[int, str, str, str, dict[str, Any] | None]],
     template: str,
@@ -385,9 +466,24 @@ def cancel_delivery(delivery: Delivery, *, actor: Any) -> Delivery:
     return delivery
 
 
+OptOutListener = Callable[[str, str], None]
+_OPT_OUT_LISTENERS: list[OptOutListener] = []
+
+
+def register_opt_out_listener(listener: OptOutListener) -> None:
+    """Call `listener(channel, address)` inside every opt-out's transaction (registered once):
+    an app above notify that keeps something for an address ends it there (alert subscribers).
+    A listener writes no audit entry of its own: the opt-out's entry names the change."""
+    if listener not in _OPT_OUT_LISTENERS:
+        _OPT_OUT_LISTENERS.append(listener)
+
+
 @transaction.atomic
 def opt_out(channel: str, address: str, *, actor: Any = None) -> OptOut:
-    """Record that an address wants nothing more on a channel; queued messages stop at once."""
+    """Record that an address wants nothing more on a channel; queued messages stop at once,
+    and whatever an app keeps for the address ends (`register_opt_out_listener`)."""
+    for listener in tuple(_OPT_OUT_LISTENERS):
+        listener(channel, address)
     current, legacy = address_digests(channel, address)
     # A legacy row of the same address gives way to one under the current scheme.
     OptOut.objects.filter(channel=channel, address_digest=legacy).delete()
