@@ -105,9 +105,10 @@ def respond_to_confirmed(incident: Incident, *, actor: Any = None, now: Any = No
 
     The legal team on call is queued person by person (a few); the area alert goes to every
     member who asked for the area and every alert subscriber near it in one bulk write each,
-    urgent, in each person's language and on their channels (a neighbourhood alerted in
-    seconds: bench `area_alert`). Queueing again adds nothing (idempotency keys name the
-    incident and the person).
+    urgent (URGENT_MANY: behind only the few messages of the people acting on the incident,
+    such as offers to verify), in each person's language and on their channels (a
+    neighbourhood alerted in seconds: bench `area_alert`). Queueing again adds nothing
+    (idempotency keys name the incident and the person).
 
     What it did goes on the incident's timeline as one entry (step "alerted") whose detail
     holds counts and the legal team's delivery ids only, never names: how many of the legal
@@ -150,7 +151,7 @@ def respond_to_confirmed(incident: Incident, *, actor: Any = None, now: Any = No
             community,
             COMMUNITY_MESSAGE,
             {"incident": current.pk},
-            priority=Priority.URGENT,
+            priority=Priority.URGENT_MANY,
             idempotency_prefix=prefix,
         )
         community_ids = {u.pk for u in community}
@@ -168,8 +169,10 @@ def respond_to_confirmed(incident: Incident, *, actor: Any = None, now: Any = No
             incident_cell(current),
             SUBSCRIBER_MESSAGE,
             {"incident": current.pk},
-            priority=Priority.URGENT,
+            priority=Priority.URGENT_MANY,
             idempotency_prefix=f"{SUBSCRIBER_MESSAGE}:{current.pk}",
+            # A subscriber who is also a member alerted by text gets one message, not two.
+            reached={u.phone for u in [*legal, *community] if u.phone and u.notify_sms},
         )
         public_page = PublicPage.objects.filter(
             committee_id=current.committee_id, show_verified=True

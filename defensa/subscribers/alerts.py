@@ -40,20 +40,23 @@ def queue_alert(
     *,
     priority: int,
     idempotency_prefix: str,
+    reached: set[str] = frozenset(),  # type: ignore[assignment]
 ) -> tuple[int, int]:
-    """Queue `template` to every subscription near `cell`, each in its language.
+    """Queue `template` to every subscription near `cell`, each in its language, once per
+    number: a number in `reached` (members' phones the same alert already goes to) or
+    subscribed for two ZIP codes near the place gets one message.
 
-    Returns (subscriptions near, deliveries written now): a repeat writes none.
+    Returns (numbers reached, deliveries written now): a repeat writes none.
     """
     addresses: list[tuple[str, Address, Any]] = []
-    found = 0
+    seen: set[str] = set()
     for subscription in near(cell).select_related("data_key").iterator(chunk_size=2000):
-        found += 1
         try:
             phone = crypto.unseal(subscription, "phone")
         except crypto.CryptoError:
             continue  # ended while we read: its key is shredded
-        if phone:
+        if phone and phone not in reached and phone not in seen:
+            seen.add(phone)
             addresses.append(
                 (
                     str(subscription.pk),
@@ -64,4 +67,4 @@ def queue_alert(
     queued = queue_address_messages(
         addresses, template, context, priority=priority, idempotency_prefix=idempotency_prefix
     )
-    return found, queued
+    return len(addresses), queued

@@ -198,11 +198,11 @@ def test_a_confirmed_incident_alerts_subscribers_near_it_in_their_language(clien
     alerts = list(Delivery.objects.filter(template="subscriber_alert"))
     assert [d.resolve_address() for d in alerts] == [NEIGHBOUR]  # not the unconfirmed one
     [alert] = alerts
-    assert alert.priority == Priority.URGENT and alert.address_hint == "•••"
+    assert alert.priority == Priority.URGENT_MANY and alert.address_hint == "•••"
     body = messages.render(alert).body
     assert "verificado" in body and "Responde ALTO" in body
     member = Delivery.objects.get(template="incident_alert", recipient=net.vero)
-    assert member.priority == Priority.URGENT
+    assert member.priority == Priority.URGENT_MANY
     entry = incident.timeline.get(detail__step="alerted")
     assert entry.detail["subscribers"] == 1 and entry.detail["members"] == 1
     # Confirming again (a retry) queues nothing more.
@@ -214,3 +214,20 @@ def test_a_confirmed_incident_alerts_subscribers_near_it_in_their_language(clien
     text(client, "STOP", number=NEIGHBOUR)
     alert.refresh_from_db()
     assert alert.resolve_address() == ""
+
+
+def test_a_member_who_also_subscribed_gets_one_alert(client, net):
+    from defensa.accounts.models import User
+
+    User.objects.filter(pk=net.vero.pk).update(phone=NEIGHBOUR, notify_sms=True)
+    text(client, "ALERTA 90033", number=NEIGHBOUR)
+    text(client, "ALERTA 90063", number=NEIGHBOUR)  # the same neighbourhood, another ZIP
+    text(client, "ALERTA 90063", number=OTHER)
+    text(client, "ALERTA 90033", number=OTHER)
+    AreaAlert.objects.create(user=net.vero, cell=Subscription.objects.first().cell)  # type: ignore[union-attr]
+    incident = report_incident()
+    confirm_and_respond(incident, actor=net.dani)
+    assert Delivery.objects.filter(template="incident_alert", channel="sms").count() == 1
+    [alert] = Delivery.objects.filter(template="subscriber_alert")
+    assert alert.resolve_address() == OTHER
+    assert incident.timeline.get(detail__step="alerted").detail["subscribers"] == 1
