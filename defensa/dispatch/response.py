@@ -32,6 +32,17 @@ LEGAL_MESSAGE = "incident_confirmed_legal"
 COMMUNITY_MESSAGE = "incident_alert"
 SUBSCRIBER_MESSAGE = "subscriber_alert"
 ON_CALL_SKILLS = (SkillKind.LEGAL_OBSERVER, SkillKind.ATTORNEY)
+ALERT_FIELDS = (
+    "display_name",
+    "email",
+    "phone",
+    "language",
+    "is_active",
+    "notify_email",
+    "notify_sms",
+    "notify_push",
+    "notify_signal",
+)
 
 
 class NotVerified(RuntimeError):
@@ -69,9 +80,12 @@ def subscribers(incident: Incident) -> list[User]:
         return []
     near = list(h3.grid_disk(cell, 1))
     members = Membership.objects.filter(committee_id=incident.committee_id).values("user_id")
-    alerts = AreaAlert.objects.filter(
-        cell__in=near, user__is_active=True, user_id__in=members
-    ).select_related("user")
+    alerts = (
+        AreaAlert.objects.filter(cell__in=near, user__is_active=True, user_id__in=members)
+        .select_related("user")
+        # What queueing a message reads of a person: thousands of them at once.
+        .only("user_id", *(f"user__{name}" for name in ALERT_FIELDS))
+    )
     found: dict[int, User] = {}
     for alert in alerts.order_by("user_id"):
         found.setdefault(alert.user_id, alert.user)

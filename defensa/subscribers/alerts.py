@@ -50,7 +50,12 @@ def queue_alert(
     """
     addresses: list[tuple[str, Address, Any]] = []
     seen: set[str] = set()
-    for subscription in near(cell).select_related("data_key").iterator(chunk_size=2000):
+    for subscription in (
+        near(cell)
+        .select_related("data_key")
+        .only("pk", "language", "phone", "data_key")
+        .iterator(chunk_size=2000)
+    ):
         try:
             phone = crypto.unseal(subscription, "phone")
         except crypto.CryptoError:
