@@ -9,11 +9,13 @@ address with it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import h3
 from django.db.models import QuerySet
 
+from defensa.accounts.models import User
 from defensa.core import crypto
 from defensa.notify.actions import Address, queue_address_messages
 from defensa.notify.models import Channel
@@ -42,34 +44,67 @@ def queue_alert(
     idempotency_prefix: str,
     reached: set[str] = frozenset(),  # type: ignore[assignment]
 ) -> tuple[int, int]:
-    """Queue `template` to every subscription near `cell`, each in its language, once per
-    number: a number in `reached` (members' phones the same alert already goes to) or
-    subscribed for two ZIP codes near the place gets one message.
+    """Queue `template` to every subscription near `cell`, each in its language (queue_to).
 
     Returns (numbers reached, deliveries written now): a repeat writes none.
     """
-    addresses: list[tuple[str, Address, Any]] = []
+    return queue_to(
+        near(cell),
+        template,
+        context,
+        priority=priority,
+        idempotency_prefix=idempotency_prefix,
+        reached=reached,
+    )
+
+
+def queue_to(
+    subscriptions: Iterable[Subscription] | QuerySet[Subscription],
+    template: str,
+    context: dict[str, Any],
+    *,
+    priority: int,
+    idempotency_prefix: str,
+    reached: set[str] = frozenset(),  # type: ignore[assignment]
+    members: QuerySet[User] | None = None,
+) -> tuple[int, int]:
+    """Queue `template` by text to each subscription's number, in its language, once per
+    number: a number in `reached`, or the phone of one of `members` who chose text messages
+    (people the same message already goes to), or subscribed for two ZIP codes, gets one.
+
+    The idempotency key of a delivery is "<prefix>:s<subscription id>:sms": queueing again
+    adds nothing. Returns (numbers reached, deliveries written now).
+    """
+    if isinstance(subscriptions, QuerySet):
+        subscriptions = (
+            subscriptions.select_related("data_key")
+            .only("pk", "language", "phone", "data_key")
+            .iterator(chunk_size=2000)
+        )
+    found: list[tuple[str, Address, Any]] = []
     seen: set[str] = set()
-    for subscription in (
-        near(cell)
-        .select_related("data_key")
-        .only("pk", "language", "phone", "data_key")
-        .iterator(chunk_size=2000)
-    ):
+    for subscription in subscriptions:
         try:
             phone = crypto.unseal(subscription, "phone")
         except crypto.CryptoError:
             continue  # ended while we read: its key is shredded
         if phone and phone not in reached and phone not in seen:
             seen.add(phone)
-            addresses.append(
+            found.append(
                 (
-                    str(subscription.pk),
+                    f"s{subscription.pk}",
                     Address(Channel.SMS, phone, subscription.language),
                     subscription.data_key,
                 )
             )
+    if members is not None and found:
+        also = set(
+            members.filter(notify_sms=True, phone__in=[a.value for _n, a, _k in found]).values_list(
+                "phone", flat=True
+            )
+        )
+        found = [row for row in found if row[1].value not in also]
     queued = queue_address_messages(
-        addresses, template, context, priority=priority, idempotency_prefix=idempotency_prefix
+        found, template, context, priority=priority, idempotency_prefix=idempotency_prefix
     )
-    return len(addresses), queued
+    return len(found), queued
