@@ -76,6 +76,10 @@ def test_a_neighbour_subscribes_by_text_and_gets_the_verified_alert(  # type: ig
     page = desk.new_page()
     try:
         page.goto(f"/dispatch/boyle-heights/?incident={incident.pk}")
+        # Before confirming, the console says whom it will alert, subscribers included.
+        assert "It also texts 1 alert subscriber near the place." in page.inner_text(
+            "#confirm-says"
+        )
         page.locator("#note").fill("Two reports and a photo; Vero saw the vans")
         page.get_by_role("button", name="Mark confirmed").click()
         page.get_by_text("1 alert subscriber near the place was alerted by text.").first.wait_for()
