@@ -32,7 +32,8 @@ def near(cell: str) -> QuerySet[Subscription]:
 
 
 def count_near(cell: str) -> int:
-    return near(cell).count()
+    """How many numbers (not subscriptions: one number may have two ZIP codes nearby)."""
+    return near(cell).values("digest").distinct().count()
 
 
 def queue_alert(
