@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "defensa.notify",
     "defensa.incidents",
     "defensa.reports",
+    "defensa.subscribers",
     "defensa.dispatch",
     "defensa.broadcasts",
     "defensa.evidence",

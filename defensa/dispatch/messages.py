@@ -98,5 +98,8 @@ def _incident_alert_context(stored: dict[str, Any]) -> dict[str, Any]:
 def register_response() -> None:
     notify_messages.register_context("incident_confirmed_legal", _incident_alert_context)
     notify_messages.register_context("incident_alert", _incident_alert_context)
+    notify_messages.register_context("subscriber_alert", _incident_alert_context)
+    # An alert subscriber has no account: no deliveries page shows who they are.
+    notify_messages.register_compartment(notify_messages.SEALED, "subscriber_alert")
     notify_messages.register_compartment(notify_messages.GENERAL, "incident_alert")
     notify_messages.register_compartment(notify_messages.LEGAL, "incident_confirmed_legal")
