@@ -75,6 +75,9 @@ PUBLIC_URL_NAMES = {
     # A pledge campaign's public page: anyone in scope pledges with a phone number, no
     # account; it shows counts only, never who pledged (docs/pledges.md).
     "pledges:public",
+    # A vote's page: the question and the roll's size; a ballot needs the voter's one-time
+    # code, a receipt check the receipt; the result only after the close (docs/votes.md).
+    "votes:ballot",
     # The health check for load balancers: yes or no per check, nothing else (docs/operations.md).
     "ops:healthz",
 }
