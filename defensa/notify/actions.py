@@ -298,12 +298,108 @@ def queue_messages(
     return len(fresh)
 
 
+def queue_sealed_messages(
+    addresses: Iterable[tuple[str, Address]],
+    template: str,
+    context: Mapping[str, Any] | None = None,
+    *,
+    priority: int = Priority.NORMAL,
+    idempotency_prefix: str,
+    address_key: Any,
+    address_hint: str = "•••",
+) -> int:
+    """The batch form of `queue_message` for people without an account (addresses only), each
+    address sealed under the caller's `address_key` (shredding it erases them from the outbox).
+
+    `addresses` are (part, Address) pairs: a delivery's idempotency key is
+    "<prefix>:<part>:<channel>", so queueing the batch again adds nothing. Opted-out addresses
+    are skipped (one query for the batch); `address_hint` is what the deliveries page shows of
+    the address. Writes in the caller's transaction, no audit entry (the caller records one).
+    Returns how many deliveries were written now.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise NotInTransaction("call queue_sealed_messages inside the atomic block of the change")
+    stored = messages.check_context(dict(context or {}))
+    if not idempotency_prefix or len(idempotency_prefix) > 120:
+        raise ValueError("idempotency_prefix must be 1-120 characters")
+    planned = []
+    checked: set[str] = set()
+    key = optout_key()
+    for part, address in addresses:
+        if address.channel not in checked:
+            messages.check_template(template, address.channel)
+            checked.add(address.channel)
+        planned.append((part, address, address_digests(address.channel, address.value, key)))
+    if not planned:
+        return 0
+    opted_out = set(
+        OptOut.objects.filter(address_digest__in={d for p in planned for d in p[2]}).values_list(
+            "channel", "address_digest"
+        )
+    )
+    wanted = {
+        f"{idempotency_prefix}:{part}:{address.channel}": address
+        for part, address, digests in planned
+        if not any((address.channel, digest) in opted_out for digest in digests)
+    }
+    keys = list(wanted)
+    existing: set[str] = set()
+    for start in range(0, len(keys), 1000):
+        existing.update(
+            Delivery.objects.filter(idempotency_key__in=keys[start : start + 1000]).values_list(
+                "idempotency_key", flat=True
+            )
+        )
+    fresh = [(k, a) for k, a in wanted.items() if k not in existing]
+    rows = [(None, a.channel, a.language or settings.LANGUAGE_CODE, k, None) for k, a in fresh]
+    _insert_deliveries(rows, template, stored, int(priority), timezone.now(), address_hint)
+    # The address is bound to its row (the pk is in the ciphertext's associated data): seal
+    # each now that the rows exist, in one prepared UPDATE over the batch.
+    connection = transaction.get_connection()
+    field = Delivery._meta.get_field("sealed_address")
+    pks: dict[str, int] = {}
+    for start in range(0, len(fresh), 1000):
+        pks.update(
+            Delivery.objects.filter(
+                idempotency_key__in=[k for k, _a in fresh[start : start + 1000]]
+            ).values_list("idempotency_key", "pk")
+        )
+    quote = connection.ops.quote_name
+    sql = (
+        f"UPDATE {quote(Delivery._meta.db_table)} SET {quote(field.column)} = %s, "  # noqa: S608
+        f"{quote('data_key_id')} = %s WHERE {quote('id')} = %s"
+    )
+    label = Delivery._meta.label_lower
+    with connection.cursor() as cursor:
+        for start in range(0, len(fresh), 500):
+            cursor.executemany(
+                sql,
+                [
+                    (
+                        field.get_db_prep_save(
+                            crypto.encrypt(
+                                address_key,
+                                a.value,
+                                aad=f"{label}.sealed_address#{pks[k]}",
+                            ),
+                            connection,
+                        ),
+                        address_key.pk,
+                        pks[k],
+                    )
+                    for k, a in fresh[start : start + 500]
+                ],
+            )
+    return len(fresh)
+
+
 def _insert_deliveries(
-    rows: list[tuple[int, str, str, str, dict[str, Any] | None]],
+    rows: list[tuple[int | None, str, str, str, dict[str, Any] | None]],
     template: str,
     stored: dict[str, Any],
     priority: int,
     due: Any,
+    address_hint: str = "",
 ) -> None:
     """Insert (recipient id, channel, language, key, own context or None) rows sharing
     everything else (`stored` is the context of rows without their own).
@@ -325,7 +421,7 @@ def _insert_deliveries(
 
     shared_context = prep("context", stored)
     shared = {
-        "address_hint": "",
+        "address_hint": address_hint,
         "template": template,
         "priority": priority,
         "status": Status.QUEUED.value,
