@@ -263,13 +263,14 @@ def cast_ballot(code: str, position: int, *, origin: str, vote: Vote | None = No
         option = Option.objects.filter(vote=found, position=position).first()
         if option is None:
             raise VoteError(_("Choose one of the options."), "choice")
-        empty = list(
-            Ballot.objects.filter(vote=found, option__isnull=True).values_list("pk", flat=True)
-        )
-        if not empty:  # cannot happen: one slot per voter on the roll
+        # An empty slot picked uniformly at random: its id says nothing of when it was filled.
+        empty = Ballot.objects.filter(vote=found, option__isnull=True).order_by("pk")
+        left = empty.count()
+        if not left:  # cannot happen: one slot per voter on the roll
             raise VoteError(_("This vote is not open."), "closed")
+        slot = empty.values_list("pk", flat=True)[secrets.randbelow(left)]
         receipt = _random_code(RECEIPT_LENGTH)
-        Ballot.objects.filter(pk=secrets.choice(empty)).update(
+        Ballot.objects.filter(pk=slot).update(
             option=option, receipt_digest=receipt_digest(found, receipt)
         )
         voter.voted = True
