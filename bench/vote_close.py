@@ -68,7 +68,8 @@ for _n in range(samples):
         page = response.read().decode()
     times.append(time.monotonic() - t0)
     assert response.status == 200 and "Passed" in page, "no result on the page"
-print(json.dumps({"ballots": Ballot.objects.filter(vote=vote).count(), "cast": closed.result["cast"],
+ballots = Ballot.objects.filter(vote=vote).count()
+print(json.dumps({"ballots": ballots, "cast": closed.result["cast"],
                   "times": times, "open_s": open_s, "cast_s": cast_s}))
 """
 

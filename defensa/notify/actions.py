@@ -7,6 +7,7 @@ the message; if it commits, a worker will send it.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import hashlib
 import hmac
@@ -247,6 +248,7 @@ def queue_messages(
     idempotency_prefix: str,
     not_before: Any = None,
     contexts: Mapping[int, Mapping[str, Any]] | None = None,
+    spread: bool = False,
 ) -> int:
     """The batch form of `queue_message` for many people at once (a broadcast's batch).
 
@@ -256,7 +258,8 @@ def queue_messages(
     nothing. Writes in the caller's transaction and records no audit entry: the caller's
     action records one for the batch. `not_before` makes the rows due later (a paused
     broadcast). `contexts` gives some people their own context (by user id, e.g. each
-    responder's own offer) in place of `context`. Returns how many deliveries were written now.
+    responder's own offer) in place of `context`. `spread` paces the batch (see
+    `_send_times`). Returns how many deliveries were written now.
     """
     if not transaction.get_connection().in_atomic_block:
         raise NotInTransaction("call queue_messages inside the atomic block of the change")
@@ -294,7 +297,7 @@ def queue_messages(
         Delivery.objects.filter(idempotency_key__in=keys).values_list("idempotency_key", flat=True)
     )
     fresh = [row for row in rows if row[3] not in existing]
-    _insert_deliveries(fresh, template, stored, int(priority), due)
+    _insert_deliveries(fresh, template, stored, int(priority), due, spread=spread)
     return len(fresh)
 
 
@@ -307,6 +310,7 @@ def queue_sealed_messages(
     idempotency_prefix: str,
     address_key: Any,
     address_hint: str = "•••",
+    spread: bool = False,
 ) -> int:
     """The batch form of `queue_message` for people without an account (addresses only), each
     address sealed under the caller's `address_key` (shredding it erases them from the outbox).
@@ -352,7 +356,9 @@ def queue_sealed_messages(
         )
     fresh = [(k, a) for k, a in wanted.items() if k not in existing]
     rows = [(None, a.channel, a.language or settings.LANGUAGE_CODE, k, None) for k, a in fresh]
-    _insert_deliveries(rows, template, stored, int(priority), timezone.now(), address_hint)
+    _insert_deliveries(
+        rows, template, stored, int(priority), timezone.now(), address_hint, spread=spread
+    )
     # The address is bound to its row (the pk is in the ciphertext's associated data): seal
     # each now that the rows exist, in one prepared UPDATE over the batch.
     connection = transaction.get_connection()
@@ -393,6 +399,33 @@ def queue_sealed_messages(
     return len(fresh)
 
 
+def _send_times(rows: list[tuple[Any, ...]], due: Any) -> list[Any]:
+    """When each row of a mixed-channel batch is due: the n-th row of a channel at `due` plus n
+    of that channel's rate intervals, the earliest its provider could take it anyway.
+
+    The worker claims in due order and waits while a channel it is serving is full, so a batch
+    queued channel by channel (every email, then every text) would be sent one channel at a
+    time. Paced, the channels' rows interleave as their rates do and every channel sends at its
+    full rate at once (a pledge campaign's flip: texts, email and device notifications).
+    """
+    from defensa.notify.transports import TransportError, transport_for_channel
+
+    intervals: dict[str, float] = {}
+    for channel in {row[1] for row in rows}:
+        try:
+            rate = transport_for_channel(channel).rate
+        except TransportError:
+            rate = None
+        intervals[channel] = rate.interval if rate is not None else 0.0
+    seen: dict[str, int] = {}
+    times = []
+    for row in rows:
+        n = seen.get(row[1], 0)
+        seen[row[1]] = n + 1
+        times.append(due + dt.timedelta(seconds=n * intervals[row[1]]))
+    return times
+
+
 def _insert_deliveries(
     rows: list[tuple[int | None, str, str, str, dict[str, Any] | None]],
     template: str,
@@ -400,6 +433,8 @@ def _insert_deliveries(
     priority: int,
     due: Any,
     address_hint: str = "",
+    *,
+    spread: bool = False,
 ) -> None:
     """Insert (recipient id, channel, language, key, own context or None) rows sharing
     everything else (`stored` is the context of rows without their own).
@@ -420,20 +455,21 @@ def _insert_deliveries(
         return meta.get_field(name).get_db_prep_save(value, connection)
 
     shared_context = prep("context", stored)
+    times = _send_times(rows, due) if spread else None
     shared = {
         "address_hint": address_hint,
         "template": template,
         "priority": priority,
         "status": Status.QUEUED.value,
         "attempts": 0,
-        "next_attempt_at": prep("next_attempt_at", due),
         "transport": "",
         "last_error": "",
         "provider_message_id": "",
         "created_at": prep("created_at", now),
         "sent_at": None,
     }
-    own = ["recipient_id", "channel", "language", "idempotency_key", "context"]
+    own = ["recipient_id", "channel", "language", "idempotency_key", "context", "next_attempt_at"]
+    shared_due = prep("next_attempt_at", due)
     columns = [meta.get_field(name).column for name in own] + [
         meta.get_field(name).column for name in shared
     ]
@@ -449,8 +485,13 @@ def _insert_deliveries(
             cursor.executemany(
                 sql,
                 [
-                    (*row[:4], shared_context if row[4] is None else prep("context", row[4])) + tail
-                    for row in rows[start : start + 500]
+                    (
+                        *row[:4],
+                        shared_context if row[4] is None else prep("context", row[4]),
+                        shared_due if times is None else prep("next_attempt_at", times[n]),
+                    )
+                    + tail
+                    for n, row in enumerate(rows[start : start + 500], start=start)
                 ],
             )
 

@@ -452,6 +452,7 @@ def _tell_pledgers(campaign: Campaign, pledges: list[Pledge]) -> None:
             {"campaign": campaign.pk},
             priority=Priority.URGENT,
             idempotency_prefix=f"pledge_reached:{campaign.pk}",
+            spread=True,
         )
     queue_sealed_messages(
         phones,
@@ -460,6 +461,7 @@ def _tell_pledgers(campaign: Campaign, pledges: list[Pledge]) -> None:
         priority=Priority.URGENT,
         idempotency_prefix=f"pledge_reached:{campaign.pk}",
         address_key=key,
+        spread=True,
     )
 
 
