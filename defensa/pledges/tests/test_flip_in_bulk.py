@@ -48,3 +48,35 @@ def test_the_flip_is_one_batch_whatever_the_number_of_pledgers(net):
     before = told.count()
     actions._tell_pledgers(large, list(large.counted()))  # noqa: SLF001 (the idempotency)
     assert told.count() == before
+
+
+def test_a_spread_batch_is_paced_by_each_channels_rate(net, settings):
+    import datetime as dt
+
+    from django.db import transaction
+
+    from defensa.core import crypto
+    from defensa.notify.actions import Address, queue_sealed_messages
+    from defensa.testing.peers.twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER
+
+    settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN = ACCOUNT_SID, AUTH_TOKEN
+    settings.TWILIO_FROM_NUMBER, settings.TWILIO_RATE = FROM_NUMBER, "2/s"
+    key = crypto.new_key("test")
+    campaign = open_campaign(net.boyle, net.ana)
+    with transaction.atomic():
+        written = queue_sealed_messages(
+            [(f"p{n}", Address("sms", f"+1323555{n:04d}", "en")) for n in range(4)],
+            "pledge_reached",
+            {"campaign": campaign.pk},
+            idempotency_prefix="paced",
+            address_key=key,
+            spread=True,
+        )
+    assert written == 4
+    due = list(
+        Delivery.objects.filter(idempotency_key__startswith="paced:")
+        .order_by("next_attempt_at")
+        .values_list("next_attempt_at", flat=True)
+    )
+    gaps = [b - a for a, b in zip(due, due[1:], strict=False)]
+    assert gaps == [dt.timedelta(seconds=0.5)] * 3
