@@ -21,7 +21,7 @@ from defensa.votes.tests.helpers import text
 pytestmark = [pytest.mark.browser]
 
 PHONE = {"width": 390, "height": 844}
-CODE = re.compile(r"code: ([A-Z2-9]{10})")
+CODE = re.compile(r"(?:code|uso): ([A-Z2-9]{10})")
 
 
 def test_strike_vote_journey(transactional_db, net, browser, live_server, twilio_peer, smtp_server):  # type: ignore[no-untyped-def]
