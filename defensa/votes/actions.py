@@ -348,18 +348,26 @@ def outcome(vote: Vote, counts: dict[int, int]) -> dict[str, Any]:
 
 
 def _mix(vote: Vote) -> None:
-    """Write every filled ballot anew, shuffled, in one batch; drop the empty ones."""
-    filled = list(
-        Ballot.objects.filter(vote=vote, option__isnull=False).values_list(
-            "option_id", "receipt_digest"
-        )
-    )
+    """Write every filled ballot anew, shuffled, in one batch; drop the old rows and the empty
+    slots. One prepared INSERT over the shuffled rows (no per-row ORM work: a close of 20,000
+    ballots must show its result within seconds)."""
+    old = Ballot.objects.filter(vote=vote)
+    filled = list(old.filter(option__isnull=False).values_list("option_id", "receipt_digest"))
+    last = old.order_by("-pk").values_list("pk", flat=True).first() or 0
     random.SystemRandom().shuffle(filled)
-    Ballot.objects.filter(vote=vote).delete()
-    Ballot.objects.bulk_create(
-        [Ballot(vote=vote, option_id=option, receipt_digest=r) for option, r in filled],
-        batch_size=BATCH,
+    connection = transaction.get_connection()
+    quote = connection.ops.quote_name
+    table = quote(Ballot._meta.db_table)
+    sql = (
+        f"INSERT INTO {table} ({quote('vote_id')}, {quote('option_id')}, "  # noqa: S608
+        f"{quote('receipt_digest')}) VALUES (%s, %s, %s)"
     )
+    with connection.cursor() as cursor:
+        for start in range(0, len(filled), BATCH * 5):
+            cursor.executemany(
+                sql, [(vote.pk, option, r) for option, r in filled[start : start + BATCH * 5]]
+            )
+    Ballot.objects.filter(vote=vote, pk__lte=last).delete()
 
 
 def close_vote(vote: Vote, *, actor: User | None = None) -> Vote:

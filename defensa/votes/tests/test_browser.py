@@ -27,7 +27,9 @@ CODE = re.compile(r"(?:code|uso): ([A-Z2-9]{10})")
 def test_strike_vote_journey(transactional_db, net, browser, live_server, twilio_peer, smtp_server):  # type: ignore[no-untyped-def]
     # 1. The coordinator sets up a strike authorisation: two-thirds, quorum 60%.
     session = sign_in(Client(), net.ana)
-    desk_ctx = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 800})
+    desk_ctx = browser.new_context(
+        base_url=live_server.url, viewport={"width": 1280, "height": 800}
+    )
     desk_ctx.add_cookies(
         [{"name": "sessionid", "value": session.cookies["sessionid"].value, "url": live_server.url}]
     )

@@ -9,7 +9,7 @@ from defensa.core.testing import join, make_user
 from defensa.notify.models import Delivery
 from defensa.votes import actions
 from defensa.votes.models import Rule, Vote
-from defensa.votes.tests.helpers import codes, open_vote
+from defensa.votes.tests.helpers import open_vote
 
 pytestmark = pytest.mark.django_db
 

@@ -49,9 +49,13 @@ def test_after_a_vote_the_rows_hold_no_link(net):
     receipts = []
     for n, person in enumerate(people):
         receipts.append(actions.cast_ballot(issued[person.pk], 1 if n < 20 else 2, origin="web"))
-    before = list(Ballot.objects.filter(vote=vote, option__isnull=False).values_list("pk", flat=True))
+    before = list(
+        Ballot.objects.filter(vote=vote, option__isnull=False).values_list("pk", flat=True)
+    )
     vote = actions.close_vote(vote)
-    rows = list(Ballot.objects.filter(vote=vote).order_by("pk").values_list("pk", "option__position"))
+    rows = list(
+        Ballot.objects.filter(vote=vote).order_by("pk").values_list("pk", "option__position")
+    )
     # Every ballot was written anew at the close: no id of the voting period survives.
     assert not {pk for pk, _pos in rows} & set(before)
     # The rows' order is not the order of voting (a 1 in 137 billion chance that it is).
@@ -77,8 +81,14 @@ def test_the_count_equals_the_list_of_those_who_voted(net, smtp_server):
     from defensa.notify.tests.helpers import run_worker
 
     people = _electorate(net, 12)
-    vote = open_vote(net.east, net.omar, kind="options", rule="majority", quorum=0,
-                     options=[("Picket", "Piquete"), ("March", "Marcha"), ("Wait", "Esperar")])
+    vote = open_vote(
+        net.east,
+        net.omar,
+        kind="options",
+        rule="majority",
+        quorum=0,
+        options=[("Picket", "Piquete"), ("March", "Marcha"), ("Wait", "Esperar")],
+    )
     issued = codes(vote)
     voters = people[:9]
     for n, person in enumerate(voters):

@@ -72,7 +72,9 @@ def test_wrong_codes_and_choices_are_refused_and_store_nothing(net):
     for body in ("VOTE", "VOTE XXXX 1", "VOTE ABCDEFGHJK 1", f"VOTE {issued[net.mo.pk]} 7"):
         text(Client(), body, number="+13235550151")
     outcomes = list(
-        Delivery.objects.filter(template="vote_sms_reply").values_list("context__outcome", flat=True)
+        Delivery.objects.filter(template="vote_sms_reply").values_list(
+            "context__outcome", flat=True
+        )
     )
     assert outcomes == ["code", "code", "code", "choice"]
     # A code of another vote, on this vote's page.
