@@ -263,12 +263,18 @@ def cast_ballot(code: str, position: int, *, origin: str, vote: Vote | None = No
         option = Option.objects.filter(vote=found, position=position).first()
         if option is None:
             raise VoteError(_("Choose one of the options."), "choice")
-        # An empty slot picked uniformly at random: its id says nothing of when it was filled.
-        empty = Ballot.objects.filter(vote=found, option__isnull=True).order_by("pk")
-        left = empty.count()
-        if not left:  # cannot happen: one slot per voter on the roll
+        # An empty slot from a random point of the vote's slots (index seeks, not a count of
+        # them all). Which slot it is matters only until the close, which writes every ballot
+        # anew in a shuffled order.
+        slots = Ballot.objects.filter(vote=found).order_by("pk").values_list("pk", flat=True)
+        first, last = slots.first(), slots.reverse().first()
+        if first is None or last is None:  # cannot happen: one slot per voter on the roll
             raise VoteError(_("This vote is not open."), "closed")
-        slot = empty.values_list("pk", flat=True)[secrets.randbelow(left)]
+        start = first + secrets.randbelow(last - first + 1)
+        empty = slots.filter(option__isnull=True)
+        slot = empty.filter(pk__gte=start).first() or empty.first()
+        if slot is None:
+            raise VoteError(_("This vote is not open."), "closed")
         receipt = _random_code(RECEIPT_LENGTH)
         Ballot.objects.filter(pk=slot).update(
             option=option, receipt_digest=receipt_digest(found, receipt)
