@@ -129,3 +129,16 @@ def test_bad_amounts_are_refused_with_nothing_stored(net, fund):
         response = client.post(f"/funds/{fund.pk}/apply/", {"amount": amount, "reason": "x"})
         assert response.status_code == 400
     assert not Application.objects.exists()
+
+
+def test_who_applied_is_shredded_after_a_year_the_ledger_stays(net, fund):
+    from defensa.core.retention import purge
+
+    a = actions.apply(fund, D("60"), "Gas", actor=net.mo)
+    actions.approve(a, actor=net.ana)
+    actions.approve(a, actor=net.lucia)
+    actions.disburse(a, timezone.localdate(), "cash", actor=net.ana)
+    purge(now=timezone.now() + dt.timedelta(days=366))
+    a = Application.objects.get(pk=a.pk)
+    assert a.applicant is None and a.reason is None
+    assert [line.balance for line in actions.ledger(fund)] == [D("1000"), D("940")]

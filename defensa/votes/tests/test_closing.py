@@ -84,3 +84,22 @@ def test_an_empty_roll_and_bad_rules_store_nothing(net):
             open_vote(lonely, net.admin, **overrides)
         assert error.value.code == code
     assert not Vote.objects.exists()
+
+
+def test_the_roll_and_ballots_go_after_their_time_the_result_stays(net):
+    import datetime as dt
+
+    from defensa.core.retention import purge
+    from defensa.votes.models import Ballot, Voter
+    from defensa.votes.tests.helpers import codes
+
+    vote = open_vote(net.boyle, net.ana, quorum=0)
+    actions.cast_ballot(codes(vote)[net.mo.pk], 1, origin="web")
+    Vote.objects.filter(pk=vote.pk).update(closes_at=timezone.now())
+    actions.tick()
+    purge(now=timezone.now() + dt.timedelta(days=30))
+    assert Ballot.objects.filter(vote=vote).count() == 1
+    purge(now=timezone.now() + dt.timedelta(days=91))
+    assert not Ballot.objects.filter(vote=vote).exists()
+    assert not Voter.objects.filter(vote=vote).exists()
+    assert Vote.objects.get(pk=vote.pk).result["cast"] == 1
