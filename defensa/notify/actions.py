@@ -311,6 +311,7 @@ def queue_sealed_messages(
     address_key: Any,
     address_hint: str = "•••",
     spread: bool = False,
+    not_before: Any = None,
 ) -> int:
     """The batch form of `queue_message` for people without an account (addresses only), each
     address sealed under the caller's `address_key` (shredding it erases them from the outbox).
@@ -318,7 +319,8 @@ def queue_sealed_messages(
     `addresses` are (part, Address) pairs: a delivery's idempotency key is
     "<prefix>:<part>:<channel>", so queueing the batch again adds nothing. Opted-out addresses
     are skipped (one query for the batch); `address_hint` is what the deliveries page shows of
-    the address. Writes in the caller's transaction, no audit entry (the caller records one).
+    the address; `spread` and `not_before` as in `queue_messages`. Writes in the caller's
+    transaction, no audit entry (the caller records one).
     Returns how many deliveries were written now.
     """
     if not transaction.get_connection().in_atomic_block:
@@ -356,9 +358,8 @@ def queue_sealed_messages(
         )
     fresh = [(k, a) for k, a in wanted.items() if k not in existing]
     rows = [(None, a.channel, a.language or settings.LANGUAGE_CODE, k, None) for k, a in fresh]
-    _insert_deliveries(
-        rows, template, stored, int(priority), timezone.now(), address_hint, spread=spread
-    )
+    due = not_before or timezone.now()
+    _insert_deliveries(rows, template, stored, int(priority), due, address_hint, spread=spread)
     # The address is bound to its row (the pk is in the ciphertext's associated data): seal
     # each now that the rows exist, in one prepared UPDATE over the batch.
     connection = transaction.get_connection()

@@ -453,6 +453,7 @@ def _tell_pledgers(campaign: Campaign, pledges: list[Pledge]) -> None:
             priority=Priority.URGENT,
             idempotency_prefix=f"pledge_reached:{campaign.pk}",
             spread=True,
+            not_before=campaign.reached_at,
         )
     queue_sealed_messages(
         phones,
@@ -462,6 +463,7 @@ def _tell_pledgers(campaign: Campaign, pledges: list[Pledge]) -> None:
         idempotency_prefix=f"pledge_reached:{campaign.pk}",
         address_key=key,
         spread=True,
+        not_before=campaign.reached_at,  # one start for every channel: they interleave
     )
 
 
