@@ -248,7 +248,7 @@ def queue_messages(
     idempotency_prefix: str,
     not_before: Any = None,
     contexts: Mapping[int, Mapping[str, Any]] | None = None,
-    spread: bool = False,
+    spread: bool | dict[str, int] = False,
 ) -> int:
     """The batch form of `queue_message` for many people at once (a broadcast's batch).
 
@@ -259,7 +259,8 @@ def queue_messages(
     action records one for the batch. `not_before` makes the rows due later (a paused
     broadcast). `contexts` gives some people their own context (by user id, e.g. each
     responder's own offer) in place of `context`. `spread` paces the batch (see
-    `_send_times`). Returns how many deliveries were written now.
+    `_send_times`; a dict, shared by the calls of a batch queued in parts, paces them as
+    one). Returns how many deliveries were written now.
     """
     if not transaction.get_connection().in_atomic_block:
         raise NotInTransaction("call queue_messages inside the atomic block of the change")
@@ -310,7 +311,7 @@ def queue_sealed_messages(
     idempotency_prefix: str,
     address_key: Any,
     address_hint: str = "•••",
-    spread: bool = False,
+    spread: bool | dict[str, int] = False,
     not_before: Any = None,
 ) -> int:
     """The batch form of `queue_message` for people without an account (addresses only), each
@@ -400,7 +401,7 @@ def queue_sealed_messages(
     return len(fresh)
 
 
-def _send_times(rows: list[tuple[Any, ...]], due: Any) -> list[Any]:
+def _send_times(rows: list[tuple[Any, ...]], due: Any, seen: dict[str, int]) -> list[Any]:
     """When each row of a mixed-channel batch is due: the n-th row of a channel at `due` plus n
     of that channel's rate intervals, the earliest its provider could take it anyway.
 
@@ -408,6 +409,8 @@ def _send_times(rows: list[tuple[Any, ...]], due: Any) -> list[Any]:
     queued channel by channel (every email, then every text) would be sent one channel at a
     time. Paced, the channels' rows interleave as their rates do and every channel sends at its
     full rate at once (a pledge campaign's flip: texts, email and device notifications).
+    `seen` counts each channel's rows so far: one dict passed to every call of a batch queued
+    in parts (with one `not_before`) paces the parts as one.
     """
     from defensa.notify.transports import TransportError, transport_for_channel
 
@@ -418,7 +421,6 @@ def _send_times(rows: list[tuple[Any, ...]], due: Any) -> list[Any]:
         except TransportError:
             rate = None
         intervals[channel] = rate.interval if rate is not None else 0.0
-    seen: dict[str, int] = {}
     times = []
     for row in rows:
         n = seen.get(row[1], 0)
@@ -435,7 +437,7 @@ def _insert_deliveries(
     due: Any,
     address_hint: str = "",
     *,
-    spread: bool = False,
+    spread: bool | dict[str, int] = False,
 ) -> None:
     """Insert (recipient id, channel, language, key, own context or None) rows sharing
     everything else (`stored` is the context of rows without their own).
@@ -456,7 +458,9 @@ def _insert_deliveries(
         return meta.get_field(name).get_db_prep_save(value, connection)
 
     shared_context = prep("context", stored)
-    times = _send_times(rows, due) if spread else None
+    # An empty dict is a pacing count not started yet, not "no pacing".
+    seen = spread if isinstance(spread, dict) else ({} if spread else None)
+    times = _send_times(rows, due, seen) if seen is not None else None
     shared = {
         "address_hint": address_hint,
         "template": template,

@@ -80,3 +80,41 @@ def test_a_spread_batch_is_paced_by_each_channels_rate(net, settings):
     )
     gaps = [b - a for a, b in zip(due, due[1:], strict=False)]
     assert gaps == [dt.timedelta(seconds=0.5)] * 3
+
+
+def test_a_batch_queued_in_parts_is_paced_as_one(net, settings):
+    import datetime as dt
+
+    from django.db import transaction
+    from django.utils import timezone
+
+    from defensa.core import crypto
+    from defensa.notify.actions import Address, queue_sealed_messages
+    from defensa.testing.peers.twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER
+
+    settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN = ACCOUNT_SID, AUTH_TOKEN
+    settings.TWILIO_FROM_NUMBER, settings.TWILIO_RATE = FROM_NUMBER, "2/s"
+    key = crypto.new_key("test")
+    campaign = open_campaign(net.boyle, net.ana)
+    start, paced = timezone.now(), {}
+    with transaction.atomic():
+        for part in range(3):
+            queue_sealed_messages(
+                [
+                    (f"p{part}-{n}", Address("sms", f"+1323555{part}{n:03d}", "en"))
+                    for n in range(2)
+                ],
+                "pledge_reached",
+                {"campaign": campaign.pk},
+                idempotency_prefix="parts",
+                address_key=key,
+                spread=paced,
+                not_before=start,
+            )
+    due = sorted(
+        Delivery.objects.filter(idempotency_key__startswith="parts:").values_list(
+            "next_attempt_at", flat=True
+        )
+    )
+    assert due == [start + dt.timedelta(seconds=0.5 * n) for n in range(6)]
+    assert paced == {"sms": 6}
