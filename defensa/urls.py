@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("defensa.dispatch.urls")),
     path("", include("defensa.record.urls")),
     path("join/", include("defensa.committees.join_urls")),
+    path("recover/", include("defensa.committees.recover_urls")),
     path("", include("defensa.cases.plan_urls")),
     path("me/", include("defensa.committees.me_urls")),
     path("network/", include("defensa.committees.network_urls")),
