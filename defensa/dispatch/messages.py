@@ -37,12 +37,30 @@ def _widened_context(stored: dict[str, Any]) -> dict[str, Any]:
     return {"incident": incident, "where": where_label(incident), "console": console}
 
 
+def _crossed_context(stored: dict[str, Any]) -> dict[str, Any]:
+    from defensa.committees.models import Committee
+
+    incident = Incident.objects.select_related("committee").get(pk=stored["incident"])
+    return {
+        "incident": incident,
+        "where": where_label(incident),
+        "asking": incident.committee.name if incident.committee else "",
+        "yours": Committee.objects.get(pk=stored["committee"]).name,
+        "asked": stored["asked"],
+    }
+
+
 def register() -> None:
     notify_messages.register_context("dispatch_offer", _offer_context)
     notify_messages.register_context("dispatch_widened", _widened_context)
     notify_messages.register_context("dispatch_unplaced", _unplaced_context)
+    notify_messages.register_context("dispatch_crossed", _crossed_context)
     notify_messages.register_compartment(
-        notify_messages.GENERAL, "dispatch_offer", "dispatch_widened", "dispatch_unplaced"
+        notify_messages.GENERAL,
+        "dispatch_offer",
+        "dispatch_widened",
+        "dispatch_unplaced",
+        "dispatch_crossed",
     )
 
 
