@@ -10,7 +10,6 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -75,14 +74,9 @@ def create_invitation(
     """A single-use link valid for INVITATION_DAYS. Returns the token: it is never stored."""
     token = secrets.token_urlsafe(TOKEN_BYTES)
     now = timezone.now()
-    invitation = Invitation.objects.create(
-        committee=committee,
-        token_hash=hash_token(token),
-        note=note,
-        created_by=actor,
-        created_at=now,
-        expires_at=now + dt.timedelta(days=settings.INVITATION_DAYS),
-    )
+    invitation = Invitation.build(committee, hash_token(token), actor=actor, now=now)
+    invitation.note = note
+    invitation.save()
     record("invitation.created", actor=actor, obj=invitation, committee=committee)
     return invitation, token
 
