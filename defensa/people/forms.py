@@ -43,7 +43,7 @@ class ExportForm(forms.Form):
         label=_("Full phone numbers"),
         required=False,
         help_text=_(
-            "Without this, phones are masked (•••• 0199). Full numbers need a second "
+            "Without this, phones are masked (•••-•••-••99). Full numbers need a second "
             "coordinator's approval."
         ),
     )

@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from defensa.accounts.models import User
@@ -193,11 +194,16 @@ def invite(request: HttpRequest, slug: str) -> HttpResponse:
         sent, skipped = actions.invite_people(
             committee, chosen, channel=form.cleaned_data["channel"], actor=request.user
         )
-        messages.success(
-            request,
-            _("%(sent)s invitations are on their way. %(skipped)s people had no address for it.")
-            % {"sent": sent, "skipped": skipped},
-        )
+        said = ngettext(
+            "%(n)s invitation is on its way.", "%(n)s invitations are on their way.", sent
+        ) % {"n": sent}
+        if skipped:
+            said += " " + ngettext(
+                "%(n)s person was skipped: no address for it, or already joined.",
+                "%(n)s people were skipped: no address for it, or already joined.",
+                skipped,
+            ) % {"n": skipped}
+        messages.success(request, said)
         target = request.path + (f"?import={job.pk}" if job else "")
         return redirect(target)
     now = timezone.now()
@@ -329,7 +335,7 @@ def _cell(membership: Any, user: User, column: str, full_phones: bool) -> str:
     elif column == "email":
         value = user.email
     elif column == "phone":
-        value = user.phone if full_phones else user.masked_phone()
+        value = user.phone if full_phones else user.masked_phone
     elif column == "language":
         value = user.language
     elif column == "zip":
