@@ -23,7 +23,7 @@ from defensa.imports import reading, store
 from defensa.imports.kinds import Kind, RowInvalid, kind_named
 from defensa.imports.models import ImportJob
 
-BATCH = 500
+BATCH = 1000
 NEW, EXISTING, INVALID = "new", "existing", "invalid"
 PREVIEW_ROWS = 20
 
@@ -197,13 +197,13 @@ def run(job: ImportJob) -> None:
     try:
         for batch in check(job, decoder):
             with transaction.atomic():
+                fresh = [o.cleaned for o in batch if o.status == NEW]
+                kind.apply_rows(job, fresh)
+                new += len(fresh)
                 for outcome in batch:
-                    if outcome.status == NEW:
-                        kind.apply_row(job, outcome.cleaned)
-                        new += 1
-                    elif outcome.status == EXISTING:
+                    if outcome.status == EXISTING:
                         existing += 1
-                    else:
+                    elif outcome.status == INVALID:
                         invalid += 1
                         report.add(_report_line(outcome))
                 done += len(batch)

@@ -15,6 +15,8 @@ A kind is an object registered once at start-up (`register_kind`, from its app's
         def apply_row(self, job, cleaned): ...      # write one new row (in the engine's
                                                     # transaction; no audit entry: the
                                                     # import records one for the whole file)
+        def apply_rows(self, job, rows): ...        # optional: a batch at once (faster);
+                                                    # by default apply_row for each
 
 The engine (`defensa.imports.engine`) reads the file, maps its columns, calls these per row,
 refuses a row whose identity an earlier row of the same file already has, and counts new,
@@ -66,6 +68,10 @@ class Kind:
 
     def apply_row(self, job: ImportJob, cleaned: dict[str, Any]) -> None:
         raise NotImplementedError
+
+    def apply_rows(self, job: ImportJob, rows: Sequence[dict[str, Any]]) -> None:
+        for cleaned in rows:
+            self.apply_row(job, cleaned)
 
 
 _KINDS: dict[str, Kind] = {}
