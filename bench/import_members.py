@@ -35,7 +35,7 @@ rows, path = int(sys.argv[1]), sys.argv[2]
 with open(path, "w", encoding="utf-8") as out:
     for line in member_lines(rows, invalid_every=10):
         out.write(line)
-committee = Committee.objects.create(name="Boyle Heights", slug="boyle-heights", zip_codes=["90033"])
+committee = Committee.objects.create(name="Boyle Heights", slug="boyle-heights")
 coordinator = User.objects.create(email="c@example.org", display_name="C", password="!")
 Membership.objects.create(user=coordinator, committee=committee, status="full", is_coordinator=True)
 
