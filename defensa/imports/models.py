@@ -34,6 +34,8 @@ class ImportJob(models.Model):
     """
 
     RETENTION_ANCHOR = "created_at"
+    # Deleted with the row however it goes (the purge also shreds the key that sealed them).
+    MEDIA_FIELDS = ("upload_path", "errors_path")
 
     kind = models.CharField(max_length=40)
     # The id of what the rows go into (a committee for members); the kind knows its model.
@@ -100,6 +102,14 @@ class ImportJob(models.Model):
 
     def __str__(self) -> str:
         return f"Import #{self.pk} ({self.kind})"
+
+    @property
+    def upload_path(self) -> str:
+        return f"imports/{self.pk}.upload"
+
+    @property
+    def errors_path(self) -> str:
+        return f"imports/{self.pk}.errors"
 
     @property
     def is_finished(self) -> bool:

@@ -34,7 +34,7 @@ def folder() -> Path:
 
 
 def path_of(job: ImportJob, name: str) -> Path:
-    return folder() / f"{job.pk}.{name}"
+    return folder() / f"{job.pk}.{name}"  # job.upload_path / job.errors_path under MEDIA_ROOT
 
 
 def _aad(job: ImportJob, name: str, n: int | str) -> str:

@@ -225,3 +225,43 @@ def test_any_bytes_get_an_answer_not_a_crash(net: testing.Network, data: bytes) 
         page = client.get(response["Location"])
         assert page.status_code in (200, 400)
         assert job.status == JobStatus.UPLOADED
+
+
+def test_ten_thousand_rows_with_three_thousand_invalid(net: testing.Network, client_as) -> None:  # type: ignore[no-untyped-def]
+    client = client_as(net.ana)
+    lines = ["name,phone,zip\n"]
+    for i in range(10_000):
+        bad = i % 10 < 3  # 3,000 rows: no phone at all
+        lines.append(f"P{i},{'' if bad else f'(213) 3{i // 10000:02d}-{i % 10000:04d}'},90033\n")
+    job = _confirm(client, _job(_upload(client, "".join(lines).encode())))
+    assert (job.rows_done, job.rows_new, job.rows_existing, job.rows_invalid) == (
+        10_000,
+        7_000,
+        0,
+        3_000,
+    )
+    assert Invitee.objects.count() == 7_000
+    report = client.get(reverse("people:errors", args=["boyle-heights", job.pk]))
+    assert b"".join(report.streaming_content).decode("utf-8-sig").count("\n") == 3_001
+
+
+def test_purging_an_old_import_removes_its_files(  # type: ignore[no-untyped-def]
+    net: testing.Network, client_as, django_capture_on_commit_callbacks
+) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from defensa.core.retention import purge
+    from defensa.imports.models import IMPORT_RETENTION
+
+    client = client_as(net.ana)
+    job = _confirm(client, _job(_upload(client, member_csv(20, invalid_every=5))))
+    assert store.exists(job, store.ERRORS)
+    with django_capture_on_commit_callbacks(execute=True):
+        purge(now=timezone.now() + IMPORT_RETENTION + dt.timedelta(days=1))
+    assert not ImportJob.objects.filter(pk=job.pk).exists()
+    from defensa.core.crypto.models import DataKey
+
+    assert not DataKey.objects.filter(pk=job.data_key_id, wrapped__isnull=False).exists()
+    assert not store.exists(job, store.ERRORS)
