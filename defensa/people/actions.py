@@ -73,7 +73,8 @@ def invite_people(
         queue_message(
             Address(channel, address, invitee.language),
             INVITATION,
-            {"invitee": invitee.pk},
+            # The committee and import are there for the progress bar's counts.
+            {"invitee": invitee.pk, "committee": committee.pk, "job": invitee.import_job_id},
             priority=Priority.BULK,
             idempotency_key=f"people.invite:{invitee.pk}:{invitation.pk}",
             audit=False,

@@ -212,9 +212,9 @@ def invite(request: HttpRequest, slug: str) -> HttpResponse:
         rows.append(
             {"invitee": invitee, "name": _unsealed(invitee, "name"), "state": _state(invitee, now)}
         )
-    deliveries = Delivery.objects.filter(
-        template=INVITATION, context__invitee__in=invitees.values("pk")
-    )
+    deliveries = Delivery.objects.filter(template=INVITATION, context__committee=committee.pk)
+    if job is not None:
+        deliveries = deliveries.filter(context__job=job.pk)
     progress = deliveries.aggregate(
         total=Count("pk"),
         queued=Count("pk", filter=Q(status__in=["queued", "sending"])),
