@@ -265,3 +265,23 @@ def test_purging_an_old_import_removes_its_files(  # type: ignore[no-untyped-def
 
     assert not DataKey.objects.filter(pk=job.data_key_id, wrapped__isnull=False).exists()
     assert not store.exists(job, store.ERRORS)
+
+
+def test_the_upload_still_needs_its_csrf_token(net: testing.Network) -> None:
+    client = Client(enforce_csrf_checks=True)
+    testing.sign_in(client, net.ana, factor="passkey")
+    response = _upload(client, member_csv(3))
+    assert response.status_code == 403
+    assert not ImportJob.objects.exists()
+
+
+def test_a_file_just_over_the_limit_is_stopped_while_read(net: testing.Network, client_as) -> None:  # type: ignore[no-untyped-def]
+    from defensa.imports import actions as imports
+
+    client = client_as(net.ana)
+    # Announced within the margin the view allows for the form around the file, so the
+    # upload handler is what stops it.
+    big = b"name,phone\n" + b"x" * (imports.MAX_BYTES + 16 * 1024)
+    response = _upload(client, big)
+    assert response.status_code == 413
+    assert not ImportJob.objects.exists()
