@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -174,9 +175,20 @@ def preview(job: ImportJob) -> Preview:
     return result
 
 
+_PHONE_LIKE = re.compile(r"[+-][0-9 ().-]*")
+
+
+def _inert(cell: str) -> str:
+    """A cell a spreadsheet would run as a formula (=, @, or + and - before anything but a
+    number) is written with a leading apostrophe, which spreadsheets show as text."""
+    if cell[:1] in ("=", "@") or (cell[:1] in ("+", "-") and not _PHONE_LIKE.fullmatch(cell)):
+        return "'" + cell
+    return cell
+
+
 def _report_line(outcome: Outcome) -> bytes:
     buffer = io.StringIO()
-    csv.writer(buffer).writerow([outcome.line, outcome.reason, *outcome.cells])
+    csv.writer(buffer).writerow([outcome.line, outcome.reason, *map(_inert, outcome.cells)])
     return buffer.getvalue().encode("utf-8")
 
 

@@ -97,7 +97,11 @@ def read(job: ImportJob, name: str) -> Iterator[bytes]:
     """The plain bytes of the job's file `name`, chunk by chunk."""
     if job.data_key is None:
         raise Damaged
-    with open(path_of(job, name), "rb") as source:
+    try:
+        source = open(path_of(job, name), "rb")  # noqa: SIM115 - closed below
+    except OSError:
+        raise Damaged from None
+    with source:
         n = 0
         while True:
             head = source.read(_LENGTH.size)

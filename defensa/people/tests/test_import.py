@@ -285,3 +285,42 @@ def test_a_file_just_over_the_limit_is_stopped_while_read(net: testing.Network, 
     response = _upload(client, big)
     assert response.status_code == 413
     assert not ImportJob.objects.exists()
+
+
+@hsettings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    posted=st.dictionaries(
+        st.sampled_from(["col-0", "col-1", "col-2", "col-3", "col-9", "confirm", "map", "x"]),
+        st.text(max_size=30),
+        max_size=6,
+    )
+)
+def test_any_mapping_post_gets_an_answer(net: testing.Network, posted: dict[str, str]) -> None:
+    client = Client()
+    testing.sign_in(client, net.ana, factor="passkey")
+    job = _job(_upload(client, member_csv(3)))
+    response = client.post(reverse("people:import", args=["boyle-heights", job.pk]), posted)
+    assert response.status_code in (200, 302, 400)
+    job.refresh_from_db()
+    if job.status == JobStatus.QUEUED:
+        assert not engine_problem(job)
+    else:
+        assert job.status == JobStatus.UPLOADED
+        assert not Invitee.objects.exists()
+
+
+def engine_problem(job: ImportJob) -> str | None:
+    from defensa.imports import engine
+
+    return engine.mapping_problem(engine.kind_named(job.kind), job.header, job.mapping)
+
+
+def test_a_lost_file_is_said_plainly(net: testing.Network, client_as) -> None:  # type: ignore[no-untyped-def]
+    client = client_as(net.ana)
+    job = _job(_upload(client, member_csv(3)))
+    store.delete(job)
+    response = client.get(reverse("people:import", args=["boyle-heights", job.pk]))
+    assert response.status_code == 400
+    assert "The file could not be read." in response.content.decode()
