@@ -148,6 +148,12 @@ def _matched(job: ImportJob, kind: Kind, batch: list[Outcome]) -> list[Outcome]:
     return batch
 
 
+def count_rows(job: ImportJob) -> int:
+    """How many data rows the file has (read, not checked): the progress bar's whole."""
+    found = reading.Shape(job.encoding, job.delimiter, list(job.header))
+    return sum(1 for _row in reading.rows(store.read(job, store.UPLOAD), found))
+
+
 @dataclass
 class Preview:
     total: int = 0

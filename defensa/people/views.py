@@ -148,13 +148,13 @@ def import_job(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
             imports.map_columns(job, mapping, actor=request.user, committee=committee)
             if "confirm" in request.POST:
                 try:
-                    found = engine.preview(job)
+                    total = engine.count_rows(job)
                 except (reading.Unreadable, store.Damaged, crypto.CryptoError) as why:
                     context["error"], status = str(why) or _("The file could not be read."), 400
                 else:
                     with contextlib.suppress(IllegalTransition):
                         imports.confirm_import(
-                            job, rows=found.total, actor=request.user, committee=committee
+                            job, rows=total, actor=request.user, committee=committee
                         )
                     return redirect("people:import", slug=slug, pk=job.pk)
             else:
