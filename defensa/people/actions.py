@@ -5,6 +5,7 @@ Each is one atomic change with one audit entry (ids and counts only).
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from collections.abc import Iterable
 
@@ -96,6 +97,9 @@ def invite_people(
 
 # Exports ------------------------------------------------------------------------------
 
+# Anti-exfiltration (security property 7): a coordinator asks for a few exports a day, not
+# one after another.
+EXPORTS_PER_DAY = 5
 EXPORT_COLUMNS = (
     "name",
     "email",
@@ -114,7 +118,14 @@ def request_export(
     committee: Committee, *, columns: list[str], full_phones: bool, actor: User
 ) -> MemberExport:
     """An export of the committee's members. Masked phones (or none) are ready at once; full
-    phones wait for a second coordinator (security property 7)."""
+    phones wait for a second coordinator (security property 7). Refused (IllegalTransition
+    "too_many") past EXPORTS_PER_DAY requests by one person in a day."""
+    since = timezone.now() - dt.timedelta(days=1)
+    if (
+        MemberExport.objects.filter(requested_by=actor, requested_at__gte=since).count()
+        >= EXPORTS_PER_DAY
+    ):
+        raise IllegalTransition(code="too_many")
     columns = [c for c in EXPORT_COLUMNS if c in columns]
     full = full_phones and "phone" in columns
     export = MemberExport.objects.create(

@@ -301,12 +301,24 @@ def export(request: HttpRequest, slug: str) -> HttpResponse:
     committee = _coordinator(request, slug)
     form = ExportForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        made = actions.request_export(
-            committee,
-            columns=form.cleaned_data["columns"],
-            full_phones=form.cleaned_data["full_phones"],
-            actor=request.user,
-        )
+        try:
+            made = actions.request_export(
+                committee,
+                columns=form.cleaned_data["columns"],
+                full_phones=form.cleaned_data["full_phones"],
+                actor=request.user,
+            )
+        except IllegalTransition:
+            messages.error(
+                request,
+                ngettext(
+                    "You asked for %(n)s export today, the most for one day. Ask again tomorrow.",
+                    "You asked for %(n)s exports today, the most for one day. Ask again tomorrow.",
+                    actions.EXPORTS_PER_DAY,
+                )
+                % {"n": actions.EXPORTS_PER_DAY},
+            )
+            return redirect("people:export", slug=slug)
         if made.status == ExportStatus.PENDING:
             messages.info(request, _("Asked. Another coordinator must approve full phone numbers."))
         return redirect("people:export", slug=slug)

@@ -170,3 +170,16 @@ def test_export_form_refuses_nonsense(net: testing.Network, client_as) -> None: 
         response = client.post(url, data)
         assert response.status_code == 400
     assert not MemberExport.objects.exists()
+
+
+def test_exports_are_limited_per_day(net: testing.Network, client_as) -> None:  # type: ignore[no-untyped-def]
+    from defensa.people.actions import EXPORTS_PER_DAY
+
+    client = client_as(net.ana)
+    url = reverse("people:export", args=["boyle-heights"])
+    for _n in range(EXPORTS_PER_DAY):
+        client.post(url, {"columns": ["name"]})
+    response = client.post(url, {"columns": ["name"]}, follow=True)
+    assert "the most for one day" in response.content.decode()
+    assert MemberExport.objects.count() == EXPORTS_PER_DAY
+    assert AuditEntry.objects.filter(action="people.export_requested").count() == EXPORTS_PER_DAY
