@@ -41,6 +41,13 @@ def invitees_for(user: AnyUser | None, committee: Committee) -> QuerySet[Invitee
     return Invitee.objects.filter(committee=committee).select_related("invitation", "data_key")
 
 
+def get_invitee_for(user: AnyUser | None, committee: Committee, pk: Any) -> Invitee:
+    found = invitees_for(user, committee).filter(pk=pk_from_url(pk)).first()
+    if found is None:
+        raise Http404
+    return found
+
+
 def exports_for(user: AnyUser | None, committee: Committee) -> QuerySet[MemberExport]:
     if not _coordinates(user, committee):
         return MemberExport.objects.none()

@@ -95,6 +95,22 @@ def invite_people(
     return sent, skipped
 
 
+@transaction.atomic
+def forget_invitee(invitee: Invitee, *, actor: User) -> None:
+    """Take someone off the committee's list: their link stops working and their details
+    are shredded (the deliveries sealed under their key with them)."""
+    now = timezone.now()
+    if invitee.invitation_id is not None:
+        Invitation.objects.filter(
+            pk=invitee.invitation_id, used_at__isnull=True, revoked_at__isnull=True
+        ).update(revoked_at=now)
+    key, pk, committee = invitee.data_key, invitee.pk, invitee.committee_id
+    invitee.delete()
+    if key is not None and key.wrapped is not None:
+        crypto.shred(key)
+    record("people.invitee_forgotten", actor=actor, committee=committee, invitee=pk)
+
+
 # Exports ------------------------------------------------------------------------------
 
 # Anti-exfiltration (security property 7): a coordinator asks for a few exports a day, not

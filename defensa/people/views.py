@@ -277,6 +277,15 @@ def invite(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "people/invite.html", context, status=400 if form.errors else 200)
 
 
+@require_POST
+def forget(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    committee = _coordinator(request, slug)
+    invitee = access.get_invitee_for(request.user, committee, pk)
+    actions.forget_invitee(invitee, actor=request.user)
+    messages.success(request, _("Removed from the list. Their details are erased."))
+    return redirect("people:invite", slug=slug)
+
+
 def _unsealed(invitee: Invitee, field: str) -> str:
     try:
         return crypto.unseal(invitee, field) or ""

@@ -183,3 +183,27 @@ def test_exports_are_limited_per_day(net: testing.Network, client_as) -> None:  
     assert "the most for one day" in response.content.decode()
     assert MemberExport.objects.count() == EXPORTS_PER_DAY
     assert AuditEntry.objects.filter(action="people.export_requested").count() == EXPORTS_PER_DAY
+
+
+def test_removing_someone_erases_them_and_kills_their_link(net: testing.Network, client_as) -> None:  # type: ignore[no-untyped-def]
+    from defensa.core.crypto.models import DataKey
+
+    people = _imported(net, 2)
+    client = client_as(net.ana)
+    client.post(reverse("people:invite", args=["boyle-heights"]), {"channel": "sms", "who": "new"})
+    gone = Invitee.objects.get(pk=people[0].pk)
+    delivery = Delivery.objects.get(context__invitee=gone.pk)
+    assert (
+        client_as(net.omar)
+        .post(reverse("people:forget", args=["boyle-heights", gone.pk]))
+        .status_code
+        == 404
+    )
+    client = client_as(net.ana)
+    client.post(reverse("people:forget", args=["boyle-heights", gone.pk]))
+    assert not Invitee.objects.filter(pk=gone.pk).exists()
+    assert Invitation.objects.get(pk=gone.invitation_id).revoked_at is not None
+    assert DataKey.objects.get(pk=gone.data_key_id).wrapped is None
+    delivery.refresh_from_db()
+    assert delivery.resolve_address() == ""  # the outbox forgot the number too
+    assert AuditEntry.objects.filter(action="people.invitee_forgotten").count() == 1
