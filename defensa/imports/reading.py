@@ -157,7 +157,7 @@ def shape(chunks: Iterable[bytes]) -> Shape:
     rows_seen = 0
     for line in lines:  # the whole file once: binary junk further down is refused now
         _text_or_refuse(line)
-        rows_seen += bool(line.strip())
+        rows_seen += bool(line.strip(f' \t\r\n"{delimiter}'))  # ",,," is a blank row
     if not rows_seen:
         raise Unreadable(_("The file has column titles but no rows of people under them."))
     return Shape(encoding=encoding, delimiter=delimiter, header=header)

@@ -150,6 +150,10 @@ def test_encodings_and_separators(
         (b"", "Choose a CSV file to import."),
         (b"\n\n", "The file is empty."),
         (b"name,phone\n", "The file has column titles but no rows of people under them."),
+        (
+            b'name,phone\n,\n , \n"",\n',
+            "The file has column titles but no rows of people under them.",
+        ),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "This does not look like a spreadsheet"),
         (b"name,phone\nA,1\x00\x00\x00\x01\x02\x03\n", "This does not look like a spreadsheet"),
     ],
