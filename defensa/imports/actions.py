@@ -9,8 +9,9 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from defensa.audit.log import record
 from defensa.core import crypto
@@ -83,11 +84,14 @@ def run_import(job_id: int) -> ImportJob | None:
     claimed = ImportJob.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
         status=JobStatus.RUNNING, started_at=timezone.now()
     )
-    job = ImportJob.objects.select_related("data_key").filter(pk=job_id).first()
+    job = ImportJob.objects.select_related("data_key", "created_by").filter(pk=job_id).first()
     if job is None or not claimed:
         return job
+    # The error report's titles and reasons in the language of the person who imported.
+    language = getattr(job.created_by, "language", "") or settings.LANGUAGE_CODE
     try:
-        engine.run(job)
+        with translation.override(language):
+            engine.run(job)
         job.status = JobStatus.DONE
     except (reading.Unreadable, store.Damaged, crypto.CryptoError):
         log.warning("import %s stopped: the stored file could not be read", job.pk)

@@ -328,3 +328,14 @@ def test_a_lost_file_is_said_plainly(net: testing.Network, client_as) -> None:  
     response = client.get(reverse("people:import", args=["boyle-heights", job.pk]))
     assert response.status_code == 400
     assert "The file could not be read." in response.content.decode()
+
+
+def test_the_error_report_speaks_the_importers_language(net: testing.Network, client_as) -> None:  # type: ignore[no-untyped-def]
+    net.ana.language = "es"
+    net.ana.save()
+    client = client_as(net.ana)
+    job = _confirm(client, _job(_upload(client, member_csv(10, invalid_every=10))))
+    report = client.get(reverse("people:errors", args=["boyle-heights", job.pk]))
+    rows = list(csv.reader(io.StringIO(b"".join(report.streaming_content).decode("utf-8-sig"))))
+    assert rows[0][:2] == ["línea", "por qué no se importó"]
+    assert rows[1][1] == "El teléfono no es un número al que podamos enviar mensajes."
