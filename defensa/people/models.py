@@ -27,7 +27,7 @@ EXPORT_RETENTION = dt.timedelta(days=365)
 class Invitee(models.Model):
     """A person on a committee's list who has no account yet: a pending invitation.
 
-    Their name, phone, email and ZIP are sealed under their own data key (shredding it
+    Their name, phone, email and ZIP are sealed (`details`) under their own data key (shredding it
     forgets them); only keyed digests of the phone and email are in the clear, so a second
     import recognises them without anyone reading the numbers. When they are invited, an
     Invitation (committees) is made whose link is derived from `link_nonce` under the
@@ -46,10 +46,8 @@ class Invitee(models.Model):
     data_key = models.ForeignKey(
         "crypto.DataKey", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    name = EncryptedField(key_field="data_key")
-    phone = EncryptedField(key_field="data_key")
-    email = EncryptedField(key_field="data_key")
-    zip_code = EncryptedField(key_field="data_key")
+    # {"name", "phone", "email", "zip"} as one sealed JSON value: one ciphertext per person.
+    details = EncryptedField(key_field="data_key")
     phone_digest = models.CharField(max_length=64, blank=True, db_index=True)
     email_digest = models.CharField(max_length=64, blank=True, db_index=True)
     language = models.CharField(_("language"), max_length=5)
@@ -86,7 +84,7 @@ class Invitee(models.Model):
             ),
             _i,
         ),
-        **dict.fromkeys(("data_key", "name", "phone", "email", "zip_code"), _s),
+        **dict.fromkeys(("data_key", "details"), _s),
         # Pseudonyms: recognise a number again, reveal nothing without the master key.
         **dict.fromkeys(("phone_digest", "email_digest"), c(SENSITIVE, INVITEE_RETENTION)),
         # With SECRET_KEY it makes a working invitation link.
@@ -110,6 +108,15 @@ class Invitee(models.Model):
 
     def __str__(self) -> str:
         return f"Invitee #{self.pk}"
+
+    def detail(self, name: str) -> str:
+        """One of the sealed details ("name", "phone", "email", "zip"); "" once forgotten."""
+        from defensa.core import crypto
+
+        try:
+            return str((crypto.unseal_json(self, "details") or {}).get(name) or "")
+        except crypto.KeyShredded:
+            return ""
 
     @property
     def joined(self) -> bool:

@@ -244,7 +244,7 @@ def invite(request: HttpRequest, slug: str) -> HttpResponse:
     rows = []
     for invitee in invitees.order_by("pk")[:SHOWN_INVITEES]:
         rows.append(
-            {"invitee": invitee, "name": _unsealed(invitee, "name"), "state": _state(invitee, now)}
+            {"invitee": invitee, "name": invitee.detail("name"), "state": _state(invitee, now)}
         )
     deliveries = Delivery.objects.filter(template=INVITATION, context__committee=committee.pk)
     if job is not None:
@@ -284,13 +284,6 @@ def forget(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     actions.forget_invitee(invitee, actor=request.user)
     messages.success(request, _("Removed from the list. Their details are erased."))
     return redirect("people:invite", slug=slug)
-
-
-def _unsealed(invitee: Invitee, field: str) -> str:
-    try:
-        return crypto.unseal(invitee, field) or ""
-    except crypto.CryptoError:
-        return ""
 
 
 def _state(invitee: Invitee, now: Any) -> str:

@@ -16,7 +16,7 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from defensa.audit.models import AuditEntry
-from defensa.core import crypto, testing
+from defensa.core import testing
 from defensa.imports import store
 from defensa.imports.models import ImportJob, JobStatus
 from defensa.imports.tasks import run_import_task
@@ -74,8 +74,8 @@ def test_import_maps_checks_runs_and_reports(net: testing.Network, client_as) ->
     invitee = Invitee.objects.get(
         committee=net.boyle, language="es", pk=Invitee.objects.order_by("pk")[1].pk
     )
-    assert crypto.unseal(invitee, "phone") == "+12132000001"
-    assert crypto.unseal(invitee, "name") == "Persona 1"
+    assert invitee.detail("phone") == "+12132000001"
+    assert invitee.detail("name") == "Persona 1"
     progress = client.get(reverse("people:import", args=["boyle-heights", job.pk])).content.decode()
     assert "27 new, 0 already here, 3 not imported." in progress
 
@@ -141,7 +141,7 @@ def test_encodings_and_separators(
     assert job.header == ["Nombre", "Teléfono"]
     job = _confirm(client, job)
     assert job.rows_new == 1
-    assert crypto.unseal(Invitee.objects.get(), "name") == "José Núñez"
+    assert Invitee.objects.get().detail("name") == "José Núñez"
 
 
 @pytest.mark.parametrize(
