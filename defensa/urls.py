@@ -7,6 +7,7 @@ urlpatterns = [
     path("", include("defensa.incidents.urls")),
     path("accounts/", include("defensa.accounts.urls")),
     path("committees/", include("defensa.committees.urls")),
+    path("committees/", include("defensa.people.urls")),
     path("notify/", include("defensa.notify.urls")),
     path("", include("defensa.dispatch.urls")),
     path("", include("defensa.subscribers.urls")),

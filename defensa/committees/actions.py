@@ -97,14 +97,9 @@ def create_invitation(
     """A single-use link valid for INVITATION_DAYS. Returns the token: it is never stored."""
     token = secrets.token_urlsafe(TOKEN_BYTES)
     now = timezone.now()
-    invitation = Invitation.objects.create(
-        committee=committee,
-        token_hash=hash_token(token),
-        note=note,
-        created_by=actor,
-        created_at=now,
-        expires_at=now + dt.timedelta(days=settings.INVITATION_DAYS),
-    )
+    invitation = Invitation.build(committee, hash_token(token), actor=actor, now=now)
+    invitation.note = note
+    invitation.save()
     record("invitation.created", actor=actor, obj=invitation, committee=committee)
     return invitation, token
 

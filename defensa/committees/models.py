@@ -248,6 +248,19 @@ class Invitation(models.Model):
     def __str__(self) -> str:
         return f"Invitation #{self.pk} to {self.committee}"
 
+    @classmethod
+    def build(
+        cls, committee: Committee, token_hash: str, *, actor: object, now: dt.datetime
+    ) -> Invitation:
+        """An unsaved link to the committee, valid for INVITATION_DAYS from `now`."""
+        return cls(
+            committee=committee,
+            token_hash=token_hash,
+            created_by=actor,
+            created_at=now,
+            expires_at=now + dt.timedelta(days=settings.INVITATION_DAYS),
+        )
+
     @staticmethod
     def usable(now: dt.datetime) -> models.Q:
         """The one rule for a link that still works at `now`: unused, unrevoked, unexpired."""

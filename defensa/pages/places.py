@@ -151,6 +151,11 @@ def places_for(user: Any) -> list[Section]:
         section.places += [
             Place(_("Members"), reverse("committees:members", args=[c.slug])),
             Place(_("Invitations"), reverse("committees:invitations", args=[c.slug])),
+            Place(
+                _("Bring people in"),
+                reverse("people:home", args=[c.slug]),
+                _("import a spreadsheet, invite many at once, export members"),
+            ),
             Place(_("Broadcasts"), reverse("broadcasts:index", args=[c.slug])),
             Place(_("Votes"), reverse("votes:index"), _("secret ballots of the members")),
             Place(_("Role requests"), reverse("committees:role_requests", args=[c.slug])),
