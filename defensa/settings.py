@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "defensa.cases",
     "defensa.accompaniment",
     "defensa.pledges",
+    "defensa.events",
     "defensa.ops",
     "defensa.demo",
 ]

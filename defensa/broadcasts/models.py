@@ -62,6 +62,8 @@ class Broadcast(models.Model):
     language = models.CharField(_("language"), max_length=5, blank=True)
     # {"en": "...", "es": "..."}: one text per enabled language.
     texts = models.JSONField(_("message"), default=dict)
+    # Filters registered by apps above (segments.EXTRA_FILTERS), by name: {"event": 12}.
+    extra = models.JSONField(_("other filters"), default=dict, blank=True)
     status = models.CharField(
         _("status"), max_length=10, choices=BroadcastStatus.choices, default=BroadcastStatus.DRAFT
     )
@@ -95,6 +97,7 @@ class Broadcast(models.Model):
             "skill",
             "language",
             "texts",
+            "extra",
             "status",
             "created_by",
             "created_at",
