@@ -6,13 +6,13 @@ class EventsConfig(AppConfig):
     label = "events"
 
     def ready(self) -> None:
-        # Lower apps learn of events through their registries: notify (SMS keywords and
+        # Lower apps learn of events through their registries: notify (RSVP texts and
         # message contexts), broadcasts (the "RSVPed to this event" segment) and
         # accompaniment (the private calendar feed).
         from defensa.events import feeds, messages, segments, sms
         from defensa.notify import inbound
 
-        inbound.register_keyword(sms.KEYWORDS, sms.handle_text)
+        inbound.register_matcher(sms.match_text)
         messages.register()
         segments.register()
         feeds.register()

@@ -173,7 +173,7 @@ class PhoneRsvpForm(forms.Form):
         label=_("Your mobile number"),
         max_length=24,
         help_text=_(
-            "For the reminders and the exact place. Sealed; the organisers see only its last digits."
+            "For reminders and the exact place. Sealed: organisers see only its last digits."
         ),
         widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
     )
