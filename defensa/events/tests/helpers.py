@@ -59,9 +59,7 @@ def move(event: Event, *, starts_in: dt.timedelta, hours: float = 3) -> Event:
     Event.objects.filter(pk=event.pk).update(
         starts_at=start, ends_at=start + dt.timedelta(hours=hours)
     )
-    Shift.objects.filter(event=event).update(
-        starts_at=start, ends_at=start + dt.timedelta(hours=2)
-    )
+    Shift.objects.filter(event=event).update(starts_at=start, ends_at=start + dt.timedelta(hours=2))
     event.refresh_from_db()
     return event
 
