@@ -280,7 +280,7 @@ class Rsvp(models.Model):
 class Arrest(models.Model):
     """A legal observer's report of an arrest at the event; the case holds the person."""
 
-    event = models.ForeignKey(Event, on_delete=models.PROTECT, related_name="arrests")
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="arrests")
     case = models.OneToOneField("cases.Case", on_delete=models.CASCADE, related_name="+")
     reported_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"

@@ -61,7 +61,7 @@ class Migration(migrations.Migration):
                 ('reported_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('case', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='cases.case')),
                 ('reported_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('event', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='arrests', to='events.event')),
+                ('event', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='arrests', to='events.event')),
             ],
         ),
         migrations.CreateModel(
