@@ -438,7 +438,7 @@ def _check_in_own(event: Event, user: User) -> int:
 @transaction.atomic
 def check_in(rsvp: Rsvp, *, actor: User) -> Rsvp:
     """A marshal checks someone in from the list."""
-    rsvp = Rsvp.objects.select_for_update().select_related("event").get(pk=rsvp.pk)
+    rsvp = Rsvp.objects.select_for_update(of=("self",)).select_related("event").get(pk=rsvp.pk)
     if not checkin_open(rsvp.event):
         raise EventError(
             _("Check-in opens an hour before the event and closes at its end."), "closed"
@@ -539,7 +539,7 @@ def send_reminders(*, now: dt.datetime | None = None) -> dict[str, int]:
     """Remind confirmed people 24 hours and 2 hours before their event or shift starts, once
     each, in their own language and channel. One audit entry for the pass."""
     now = now or timezone.now()
-    base = Rsvp.objects.select_for_update().filter(
+    base = Rsvp.objects.select_for_update(of=("self",)).filter(
         status=RsvpStatus.GOING, event__cancelled_at__isnull=True
     )
     sent = {"24h": 0, "2h": 0}
