@@ -46,6 +46,15 @@ class BroadcastForm(forms.Form):
         required=False,
     )
 
+    to_subscribers = forms.BooleanField(
+        label=_("Also send it by text to the area's alert subscribers"),
+        help_text=_(
+            "People without an account who asked for verified alerts near their ZIP code. "
+            "Only for public announcements; not with a skill."
+        ),
+        required=False,
+    )
+
     def __init__(self, *args: Any, committee: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Filters of apps above (segments.register_filter), each with its own field.
@@ -104,6 +113,7 @@ class BroadcastForm(forms.Form):
                 for name in self.extra_names
                 if data.get(f"extra_{name}") not in (None, "")
             },
+            "to_subscribers": data["to_subscribers"],
         }
 
     def text_fields(self) -> list[forms.BoundField]:

@@ -83,6 +83,10 @@ PUBLIC_URL_NAMES = {
     # A public event's page: its coarse area and time, and RSVP with a phone number; the
     # exact place is never on it (docs/events.md). Members-only events answer 404.
     "events:public",
+    # Alert sign-up without an account: phone, ZIP code and language, confirmed by a code
+    # texted to the phone; flood-gated per source like the report form (docs/subscribers.md).
+    "subscribers:subscribe",
+    "subscribers:confirm",
     # The health check for load balancers: yes or no per check, nothing else (docs/operations.md).
     "ops:healthz",
 }
