@@ -12,6 +12,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 
 from defensa.accounts.models import Skill, SkillKind
 from defensa.audit.models import AuditEntry
@@ -303,3 +304,26 @@ def django_atomic():  # type: ignore[no-untyped-def]
     from django.db import transaction
 
     return transaction.atomic()
+
+
+# Retention ----------------------------------------------------------------------------------
+
+
+def test_events_past_their_retention_are_purged_with_their_sealed_phones(net):
+    from defensa.core import retention
+    from defensa.core.crypto.models import DataKey
+    from defensa.events.models import EVENT_RETENTION
+
+    old = make_event(net.boyle, net.ana, visibility="public")
+    add_shift(old, net.ana)
+    actions.rsvp_by_phone(old, "+13235550142", channel="web", language="en")
+    actions.rsvp_as_member(old, net.vero)
+    key = old.data_key_id
+    retention.purge(now=timezone.now() + EVENT_RETENTION - dt.timedelta(days=1))
+    assert Rsvp.objects.filter(event=old).count() == 2  # not yet
+    later = old.ends_at + EVENT_RETENTION + dt.timedelta(days=1)
+    retention.purge(now=later)
+    assert not Event.objects.filter(pk=old.pk).exists()
+    assert not Rsvp.objects.filter(event_id=old.pk).exists()
+    gone = DataKey.objects.filter(pk=key).first()
+    assert gone is None or gone.shredded_at is not None
