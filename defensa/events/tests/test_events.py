@@ -327,3 +327,29 @@ def test_events_past_their_retention_are_purged_with_their_sealed_phones(net):
     assert not Rsvp.objects.filter(event_id=old.pk).exists()
     gone = DataKey.objects.filter(pk=key).first()
     assert gone is None or gone.shredded_at is not None
+
+
+def test_organisers_add_shifts_and_bad_ones_change_nothing(net, client):
+    event = make_event(net.boyle, net.ana)
+    testing.sign_in(client, net.ana)
+    start = event.local_start
+    ok = client.post(
+        f"/events/{event.pk}/shifts/new/",
+        {
+            "role": "marshal",
+            "start": f"{start:%H:%M}",
+            "end": f"{start.hour + 1:02d}:00" if start.hour < 22 else "23:59",
+            "capacity": "4",
+        },
+    )
+    assert ok.status_code == 302
+    for bad in (
+        {"role": "marshal", "start": "10:00", "end": "11:00", "capacity": "0"},
+        {"role": "boss", "start": "10:00", "end": "11:00", "capacity": "2"},
+        {"role": "marshal", "start": "25:00", "end": "11:00", "capacity": "2"},
+    ):
+        assert client.post(f"/events/{event.pk}/shifts/new/", bad).status_code == 400
+    assert event.shifts.count() == 1
+    other = Client()
+    testing.sign_in(other, net.vero)  # a member, not an organiser
+    assert other.get(f"/events/{event.pk}/shifts/new/").status_code == 404
