@@ -48,6 +48,7 @@ DIGEST_KEY = "events.phone"
 REMINDER_TEMPLATE = "event_reminder"
 REPLY_TEMPLATE = "event_sms_reply"
 PROMOTED_TEMPLATE = "event_promoted"
+CANCELLED_TEMPLATE = "event_cancelled"
 # Check-in opens this long before the start, and closes at the end.
 CHECKIN_EARLY = dt.timedelta(hours=1)
 # Wrong check-in codes a person may type per event in MISS_WINDOW before the form stops.
@@ -173,7 +174,14 @@ def cancel_event(event: Event, *, actor: User) -> Event:
         raise EventError(_("This event is over or called off."), "ended")
     event.cancelled_at = timezone.now()
     event.save(update_fields=["cancelled_at"])
-    record("events.cancelled", actor=actor, obj=event)
+    # Everyone who meant to come hears it: nobody should stand alone at a called-off picket.
+    told = 0
+    for rsvp in Rsvp.objects.filter(
+        event=event, status__in=(RsvpStatus.GOING, RsvpStatus.WAITLIST)
+    ).select_related("event", "user"):
+        _tell(rsvp, CANCELLED_TEMPLATE, {"rsvp": rsvp.pk}, f"event-cancelled:{rsvp.pk}")
+        told += 1
+    record("events.cancelled", actor=actor, obj=event, told=told)
     return event
 
 
@@ -227,13 +235,15 @@ def _take_place(
     """Inside the caller's transaction, with the event (or shift) row locked: a confirmed
     place, a waiting-list place (the event) or EventError "full" (a shift).
     Returns the RSVP and a word: going, waitlist, already."""
+    # The event's row is locked first, for every RSVP to it: capacity is counted, and its
+    # state (called off, over) read, by one RSVP at a time.
+    _check_open(Event.objects.select_for_update().get(pk=event.pk))
     if shift is not None:
         holder = Shift.objects.select_for_update().get(pk=shift.pk)
         capacity: int | None = holder.capacity
         taken = Rsvp.objects.filter(shift=holder, status=RsvpStatus.GOING)
         existing = Rsvp.objects.filter(shift=holder, digest=digest).first()
     else:
-        Event.objects.select_for_update().filter(pk=event.pk).first()
         capacity = event.capacity
         taken = Rsvp.objects.filter(event=event, shift=None, status=RsvpStatus.GOING)
         existing = Rsvp.objects.filter(event=event, shift=None, digest=digest).first()

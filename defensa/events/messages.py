@@ -74,14 +74,19 @@ def _reply_context(stored: dict[str, Any]) -> dict[str, Any]:
 
 
 def register() -> None:
-    for key in ("event_reminder", "event_promoted"):
+    for key in ("event_reminder", "event_promoted", "event_cancelled"):
         notify_messages.register_context(key, _rsvp_context)
     notify_messages.register_context("event_sms_reply", _reply_context)
     notify_messages.register_compartment(
-        notify_messages.SEALED, "event_reminder", "event_promoted", "event_sms_reply"
+        notify_messages.SEALED,
+        "event_reminder",
+        "event_promoted",
+        "event_cancelled",
+        "event_sms_reply",
     )
     notify_messages.register_label("event_reminder", _("A reminder of an event you RSVPed to"))
     notify_messages.register_label(
         "event_promoted", _("A place at an event freed up for someone on its waiting list")
     )
+    notify_messages.register_label("event_cancelled", _("An event you RSVPed to was called off"))
     notify_messages.register_label("event_sms_reply", _("The answer to an RSVP by text"))

@@ -138,9 +138,15 @@ def test_reminders_go_once_a_day_and_two_hours_before_in_each_language(net, twil
     assert not [m for m in twilio_peer.messages if m.to == net.vero.phone]
 
 
-def test_no_reminders_for_an_event_called_off(net):
-    event = make_event(net.boyle, net.ana)
-    actions.rsvp_as_member(event, net.vero)
+def test_an_event_called_off_tells_who_meant_to_come_and_reminds_nobody(net, twilio_peer):
+    event = make_event(net.boyle, net.ana, visibility="public", capacity=1)
+    actions.rsvp_by_phone(event, STRANGER, channel="web", language="es")
+    actions.rsvp_by_phone(event, "+13235550143", channel="web", language="en")  # waiting
     move(event, starts_in=dt.timedelta(hours=20))
     actions.cancel_event(event, actor=net.ana)
     assert actions.send_reminders() == {"24h": 0, "2h": 0}
+    run_worker()
+    told = {m.to: m.body for m in twilio_peer.messages}
+    assert "se canceló" in told[STRANGER] and "called off" in told["+13235550143"]
+    with pytest.raises(actions.EventError):
+        actions.rsvp_by_phone(event, "+13235550144", channel="web", language="en")
