@@ -68,6 +68,8 @@ INSTALLED_APPS = [
     "defensa.cases",
     "defensa.accompaniment",
     "defensa.pledges",
+    "defensa.votes",
+    "defensa.funds",
     "defensa.events",
     "defensa.ops",
     "defensa.demo",

@@ -353,3 +353,16 @@ def test_organisers_add_shifts_and_bad_ones_change_nothing(net, client):
     other = Client()
     testing.sign_in(other, net.vero)  # a member, not an organiser
     assert other.get(f"/events/{event.pk}/shifts/new/").status_code == 404
+
+
+def test_strike_funds_see_picket_hours_at_their_committee(net):
+    from defensa.funds.hours import picket_hours
+
+    event = make_event(net.boyle, net.ana)
+    picket = add_shift(event, net.ana)
+    actions.rsvp_as_member(event, net.vero, shift=picket)
+    move(event, starts_in=dt.timedelta(minutes=-5))
+    actions.check_in_with_code(event, net.vero, event.checkin_code)
+    assert picket_hours(net.vero, net.boyle) == 2.0
+    assert picket_hours(net.vero, net.network) == 2.0  # Boyle Heights is under the network
+    assert picket_hours(net.vero, net.east) == 0.0
