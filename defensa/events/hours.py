@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-
 from typing import Any
 
 from defensa.accounts.models import User
