@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "defensa.pledges",
     "defensa.votes",
     "defensa.funds",
+    "defensa.events",
     "defensa.ops",
     "defensa.demo",
 ]

@@ -255,6 +255,13 @@ def places_for(user: Any) -> list[Section]:
         )
         mine.places.append(
             Place(
+                _("Events"),
+                reverse("events:index"),
+                _("protests, pickets, trainings and meetings: RSVP, shifts, check-in"),
+            )
+        )
+        mine.places.append(
+            Place(
                 _("My emergency plan"),
                 reverse("plans:mine"),
                 _("who to tell and what to do if you are detained"),
@@ -271,7 +278,7 @@ def places_for(user: Any) -> list[Section]:
         Place(
             _("My calendar link"),
             reverse("accompaniment:my_calendar"),
-            _("your accompaniments in your phone's calendar"),
+            _("your accompaniments and events in your phone's calendar"),
         ),
         Place(
             _("Sign-in and security"),

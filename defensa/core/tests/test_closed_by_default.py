@@ -80,6 +80,9 @@ PUBLIC_URL_NAMES = {
     # A pledge campaign's public page: anyone in scope pledges with a phone number, no
     # account; it shows counts only, never who pledged (docs/pledges.md).
     "pledges:public",
+    # A public event's page: its coarse area and time, and RSVP with a phone number; the
+    # exact place is never on it (docs/events.md). Members-only events answer 404.
+    "events:public",
     # Alert sign-up without an account: phone, ZIP code and language, confirmed by a code
     # texted to the phone; flood-gated per source like the report form (docs/subscribers.md).
     "subscribers:subscribe",
