@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "defensa.voice",
     "defensa.cases",
     "defensa.accompaniment",
+    "defensa.organising",
     "defensa.pledges",
     "defensa.ops",
     "defensa.demo",

@@ -17,6 +17,7 @@ urlpatterns = [
     path("voice/", include("defensa.voice.urls")),
     path("cases/", include("defensa.cases.urls")),
     path("", include("defensa.accompaniment.urls")),
+    path("", include("defensa.organising.urls")),
     path("", include("defensa.pledges.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("", include("defensa.ops.urls")),

@@ -38,6 +38,10 @@ KINDS = (
     "accompaniment.identity",
     # A pledge campaign's list of pledgers, after its threshold: each view of the list.
     "pledges.pledgers",
+    # A workplace's workers by name (each view of the list), and one worker's phone and the
+    # reasons of their assessments (each view of the worker's page).
+    "organising.workers",
+    "organising.worker",
 )
 REVEALED = tuple(f"{kind}_revealed" for kind in KINDS)
 

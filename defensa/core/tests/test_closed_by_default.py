@@ -75,6 +75,9 @@ PUBLIC_URL_NAMES = {
     # A pledge campaign's public page: anyone in scope pledges with a phone number, no
     # account; it shows counts only, never who pledged (docs/pledges.md).
     "pledges:public",
+    # A worker's own link to say they took part in a structure test: no account; the signed
+    # token is the credential, and the page shows the action's title only (docs/organising.md).
+    "organising:take_part",
     # The health check for load balancers: yes or no per check, nothing else (docs/operations.md).
     "ops:healthz",
 }
