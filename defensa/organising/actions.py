@@ -208,6 +208,14 @@ def purge_ended_workplaces(*, now: dt.datetime | None = None) -> int:
 # Workers ------------------------------------------------------------------------------
 
 
+def _open_workplace(workplace: Workplace) -> Workplace:
+    """The workplace as it is now, locked; OrganisingError when its campaign has ended."""
+    fresh = Workplace.objects.select_for_update().select_related("data_key").get(pk=workplace.pk)
+    if fresh.ended_at is not None or fresh.data_key_id is None:
+        raise OrganisingError(_("The campaign at this workplace has ended."), "ended")
+    return fresh
+
+
 def canonical_phone(number: str) -> str:
     try:
         return normalize_phone(number)
@@ -242,8 +250,7 @@ def _check_unit(workplace: Workplace, department: str, shift: str) -> None:
 @transaction.atomic
 def add_contact(workplace: Workplace, data: ContactData, *, actor: User) -> Worker:
     """A worker without an account: a name or nickname, and a phone if known (sealed)."""
-    if workplace.ended_at is not None or workplace.data_key_id is None:
-        raise OrganisingError(_("The campaign at this workplace has ended."), "ended")
+    workplace = _open_workplace(workplace)
     name = data.name.strip()
     if not name:
         raise OrganisingError(_("Write a name or a nickname."), "name")
@@ -281,8 +288,7 @@ def add_member(
     workplace: Workplace, membership: Membership, *, department: str, shift: str, actor: User
 ) -> Worker:
     """A member of the organising committee (or one under it) who works here."""
-    if workplace.ended_at is not None or workplace.data_key_id is None:
-        raise OrganisingError(_("The campaign at this workplace has ended."), "ended")
+    workplace = _open_workplace(workplace)
     if membership.committee_id not in committee_and_below(workplace.committee):
         raise OrganisingError(_("Choose a member of this committee."), "member")
     _check_unit(workplace, department, shift)
@@ -367,9 +373,7 @@ def assess_worker(worker: Worker, value: Any, *, reason: str, actor: User) -> As
         raise OrganisingError(_("Say briefly why: it helps the next organiser."), "reason")
     if len(reason) > MAX_REASON:
         raise OrganisingError(_("Keep the reason under 280 characters."), "reason")
-    workplace = worker.workplace
-    if workplace.ended_at is not None or workplace.data_key_id is None:
-        raise OrganisingError(_("The campaign at this workplace has ended."), "ended")
+    workplace = _open_workplace(worker.workplace)
     assessment = Assessment.objects.create(
         worker=worker, value=value, assessed_by=actor, data_key=workplace.data_key
     )

@@ -203,6 +203,9 @@ class Worker(models.Model):
         **dict.fromkeys(("data_key", "name", "phone", "phone_digest"), _s),
     }
     RETENTION_ANCHOR = "added_at"
+    # An active campaign's workers stay; an ended one's go after the network's period
+    # (organising_tick), CONTACT_BACKSTOP being purge_expired's backstop.
+    RETENTION_KEEP = models.Q(workplace__ended_at__isnull=True)
 
     class Meta:
         ordering = ["department", "shift", "pk"]
@@ -244,6 +247,7 @@ class Assessment(models.Model):
         **dict.fromkeys(("data_key", "reason"), _s),
     }
     RETENTION_ANCHOR = "assessed_at"
+    RETENTION_KEEP = models.Q(worker__workplace__ended_at__isnull=True)
 
     class Meta:
         ordering = ["-assessed_at", "-pk"]
@@ -334,6 +338,7 @@ class Participation(models.Model):
         ("id", "test", "worker", "via", "recorded_by", "recorded_at"), _p
     )
     RETENTION_ANCHOR = "recorded_at"
+    RETENTION_KEEP = models.Q(worker__workplace__ended_at__isnull=True)
 
     class Meta:
         constraints: ClassVar = [
