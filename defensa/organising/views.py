@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -36,7 +37,9 @@ from defensa.reports.flood import FloodGate
 WORKERS_PER_PAGE = 100
 # Taps on a worker's own link from one source (in memory, day-keyed; nothing stored).
 link_gate = FloodGate(limit=20, window_s=10 * 60)
-QUOTA_MESSAGE = "You have revealed too many contacts in the last hour. Try again later."
+QUOTA_MESSAGE = gettext_lazy(
+    "You have revealed too many contacts in the last hour. Try again later."
+)
 
 
 def _user(request: HttpRequest) -> User:
@@ -141,7 +144,7 @@ def _reveal(request: HttpRequest, kind: str, obj: Any, **data: Any) -> bool:
     try:
         record_reveal(kind, actor=request.user, obj=obj, **data)
     except RevealQuota:
-        messages.error(request, _(QUOTA_MESSAGE))
+        messages.error(request, QUOTA_MESSAGE)
         return False
     return True
 
