@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from defensa.accompaniment import access as accompaniment_access
 from defensa.committees.access import committees_for, memberships_for
 from defensa.incidents.access import EVIDENCE_ROLES
+from defensa.organising import access as organising_access
 from defensa.reports.access import OPERATOR_ROLES
 
 
@@ -135,6 +136,18 @@ def places_for(user: Any) -> list[Section]:
             )
         sections.append(section)
 
+    organising = list(organising_access.organiser_committees(user))
+    if organising:
+        section = Section(_("Organising"))
+        section.places.append(
+            Place(
+                _("Workplaces and structure tests"),
+                reverse("organising:index"),
+                _("workers, assessments, and who took part"),
+            )
+        )
+        sections.append(section)
+
     coordinating = [m.committee for m in memberships_for(user, "coordinator")]
     for c in coordinating:
         section = Section(_("Coordinate: %(name)s") % {"name": c.name})
@@ -147,6 +160,11 @@ def places_for(user: Any) -> list[Section]:
                 _("Public page"),
                 reverse("record:public_page", args=[c.slug]),
                 _("whether the public page lists this committee's verified incidents"),
+            ),
+            Place(
+                _("Readiness"),
+                reverse("organising:readiness", args=[c.slug]),
+                _("workplaces covered, share assessed, leaders, the last structure test"),
             ),
         ]
         sections.append(section)
@@ -200,6 +218,14 @@ def places_for(user: Any) -> list[Section]:
                 _("My emergency plan"),
                 reverse("plans:mine"),
                 _("who to tell and what to do if you are detained"),
+            )
+        )
+    if organising_access.own_workers_for(user).exists():
+        mine.places.append(
+            Place(
+                _("My organising history"),
+                reverse("organising:my_history"),
+                _("how you were assessed, and the actions you took part in"),
             )
         )
     mine.places += [

@@ -87,3 +87,15 @@ def test_purge_expired_keeps_an_active_campaigns_contacts(net):  # type: ignore[
 
 def test_the_tick_command_runs(net, capsys):  # type: ignore[no-untyped-def]
     call_command("organising_tick")
+
+
+def test_my_page_offers_each_role_its_organising_places(net, client_as):  # type: ignore[no-untyped-def]
+    olga = make_organiser("olga", net.boyle)
+    place = workplace(net.boyle, olga)
+    actions.add_member(place, net.mo.memberships.get(), department="", shift="", actor=olga)
+    assert 'href="/organising/"' in client_as(olga).get("/accounts/").content.decode()
+    ana = client_as(net.ana).get("/accounts/").content.decode()
+    assert f'href="/organising/c/{net.boyle.slug}/readiness/"' in ana
+    assert 'href="/organising/"' not in ana
+    assert 'href="/organising/me/"' in client_as(net.mo).get("/accounts/").content.decode()
+    assert 'href="/organising/me/"' not in client_as(net.dani).get("/accounts/").content.decode()
