@@ -17,6 +17,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import connection
 from django.db.models import (
     Case,
     Count,
@@ -66,7 +67,17 @@ def current_values(workers: QuerySet[Worker]) -> dict[int, int]:
 
 
 SQUARE, GAP, PER_ROW = 10, 2, 20
-_RECT = '<rect x="{}" y="{}" width="10" height="10" fill="{}"{}/>'  # SQUARE wide
+STEP = SQUARE + GAP
+# The outline of the square at each place of a cell, made once: a cell's squares are grouped
+# into one SVG path per colour, so a 5,000-worker unit is a few paths, not 5,000 elements.
+_PLACES: list[str] = []
+
+
+def _place(i: int) -> str:
+    while len(_PLACES) <= i:
+        n = len(_PLACES)
+        _PLACES.append(f"M{(n % PER_ROW) * STEP},{(n // PER_ROW) * STEP}h10v10h-10z")
+    return _PLACES[i]
 
 
 @dataclass
@@ -82,28 +93,26 @@ class Cell:
         return [(v, found[v]) for v in (*SCALE, NOT_ASSESSED) if found[v]]
 
     def svg(self) -> str:
-        """A square per worker, coloured by their current value; a leader's is outlined.
-
-        Built here rather than in a template loop: a 5,000-worker unit is 5,000 squares."""
-        step = SQUARE + GAP
+        """A square per worker, coloured by their current value; a leader's is outlined."""
         rows = max(-(-len(self.workers) // PER_ROW), 1)
-        width = PER_ROW * step
-        height = rows * step
+        width, height = PER_ROW * STEP, rows * STEP
+        by_colour: dict[int, list[str]] = {}
+        leaders: list[str] = []
+        for i, (_pk, value, leader) in enumerate(self.workers):
+            by_colour.setdefault(value, []).append(_place(i))
+            if leader:
+                leaders.append(_place(i))
         # Only integers and the fixed COLOURS go into this markup, never a name or any other
-        # text from a person: built with str.format, and marked safe once, it costs a
-        # fraction of escaping 30,000 values one by one.
-        outline = ' stroke="#000" stroke-width="2"'
-        squares = mark_safe(  # noqa: S308
-            "".join(
-                _RECT.format(
-                    (i % PER_ROW) * step,
-                    (i // PER_ROW) * step,
-                    COLOURS.get(value, COLOURS[NOT_ASSESSED]),
-                    outline if leader else "",
-                )
-                for i, (_pk, value, leader) in enumerate(self.workers)
+        # text from a person: it is built with plain strings and marked safe once.
+        paths = [
+            f'<path fill="{COLOURS.get(value, COLOURS[NOT_ASSESSED])}" d="{"".join(d)}"/>'
+            for value, d in sorted(by_colour.items())
+        ]
+        if leaders:
+            paths.append(
+                f'<path class="leaders" fill="none" stroke="#000" stroke-width="2" '
+                f'd="{"".join(leaders)}"/>'
             )
-        )
         return format_html(
             '<svg class="unit-cell" viewBox="0 0 {} {}" width="{}" height="{}" '
             'xmlns="http://www.w3.org/2000/svg" aria-hidden="true">{}</svg>',
@@ -111,7 +120,7 @@ class Cell:
             height,
             width,
             height,
-            squares,
+            mark_safe("".join(paths)),  # noqa: S308
         )
 
 
@@ -132,49 +141,7 @@ class UnitChart:
 
     @property
     def leaders_per_ten(self) -> str:
-        # Text, not a number: a template would write 1,5 for 1.5 in Spanish, and that is right
-        # there, but the SVG and tests want one form; the page formats it with floatformat.
         return f"{10 * self.leaders / self.workers:.1f}" if self.workers else "0.0"
-
-
-def unit_chart(workplace: Workplace) -> UnitChart:
-    """The chart of the unit: departments down, shifts across, a square per worker."""
-    rows = list(
-        with_current(Worker.objects.filter(workplace=workplace))
-        .order_by("pk")
-        .values_list("pk", "department", "shift", "is_leader", "current")
-    )
-    departments = list(workplace.departments)
-    shifts = list(workplace.shifts)
-    for _pk, dep, sh, _l, _c in rows:
-        if dep not in departments:
-            departments.append(dep)
-        if sh not in shifts:
-            shifts.append(sh)
-    departments = departments or [""]
-    shifts = shifts or [""]
-    grid = {(d, s): Cell(d, s) for d in departments for s in shifts}
-    by_value: Counter[int] = Counter()
-    leaders = 0
-    for pk, dep, sh, leader, current in rows:
-        value = current or NOT_ASSESSED
-        grid[(dep, sh)].workers.append((pk, value, leader))
-        by_value[value] += 1
-        leaders += leader
-    assessed = sum(n for v, n in by_value.items() if v != NOT_ASSESSED)
-    return UnitChart(
-        departments=departments,
-        shifts=shifts,
-        rows=[[grid[(d, s)] for s in shifts] for d in departments],
-        by_value={v: by_value.get(v, 0) for v in (*SCALE, NOT_ASSESSED)},
-        workers=len(rows),
-        assessed=assessed,
-        leaders=leaders,
-        headcount=workplace.headcount,
-    )
-
-
-# The trend ----------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -191,17 +158,11 @@ def week_ends(now: dt.datetime, weeks: int = TREND_WEEKS) -> list[dt.datetime]:
     return [now - dt.timedelta(weeks=weeks - 1 - i) for i in range(weeks)]
 
 
-def trend(workplace: Workplace, *, now: dt.datetime | None = None) -> Trend:
-    """How many workers stood at each value at the end of each of the last weeks.
-
-    One pass over the workplace's assessments in time order (ids, values and times only):
-    each worker's value is the latest at or before the week's end.
-    """
-    now = now or timezone.now()
-    ends = week_ends(now)
-    # One row per worker: when they were added, and their latest value at each week's end,
-    # each a seek in the (worker, newest first) index. The cost grows with workers x weeks,
-    # not with the length of the history (bench/chart_render.py).
+def _worker_rows(workplace: Workplace, ends: list[dt.datetime]) -> list[tuple[Any, ...]]:
+    """One row per worker: pk, department, shift, leader, the week they were added (an index
+    into `ends`), and their latest value at each week's end (None before any), each a seek
+    in the (worker, newest first) index. The cost grows with workers x weeks, not with the
+    length of the history (bench/chart_render.py)."""
     columns = {
         f"w{k}": Subquery(
             Assessment.objects.filter(worker=OuterRef("pk"), assessed_at__lte=end)
@@ -218,14 +179,56 @@ def trend(workplace: Workplace, *, now: dt.datetime | None = None) -> Trend:
     rows = (
         Worker.objects.filter(workplace=workplace)
         .annotate(joined=joined, **columns)
-        .values_list("joined", *columns)
+        .order_by("pk")
+        .values_list("pk", "department", "shift", "is_leader", "joined", *columns)
     )
+    # Integers and two short texts, read straight from the cursor: for 5,000 rows of 17
+    # columns, Django's per-value converters cost more than the rows themselves.
+    sql, params = rows.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [(*row[:3], bool(row[3]), *row[4:]) for row in cursor.fetchall()]
+
+
+def _chart(workplace: Workplace, rows: list[tuple[Any, ...]]) -> UnitChart:
+    """Departments down, shifts across, a square per worker (its value: the last column)."""
+    departments = list(workplace.departments)
+    shifts = list(workplace.shifts)
+    for _pk, dep, sh, *_rest in rows:
+        if dep not in departments:
+            departments.append(dep)
+        if sh not in shifts:
+            shifts.append(sh)
+    departments = departments or [""]
+    shifts = shifts or [""]
+    grid = {(d, s): Cell(d, s) for d in departments for s in shifts}
+    by_value: Counter[int] = Counter()
+    leaders = 0
+    for pk, dep, sh, leader, _joined, *values in rows:
+        value = values[-1] or NOT_ASSESSED
+        grid[(dep, sh)].workers.append((pk, value, leader))
+        by_value[value] += 1
+        leaders += leader
+    return UnitChart(
+        departments=departments,
+        shifts=shifts,
+        rows=[[grid[(d, s)] for s in shifts] for d in departments],
+        by_value={v: by_value.get(v, 0) for v in (*SCALE, NOT_ASSESSED)},
+        workers=len(rows),
+        assessed=sum(n for v, n in by_value.items() if v != NOT_ASSESSED),
+        leaders=leaders,
+        headcount=workplace.headcount,
+    )
+
+
+def _trend(ends: list[dt.datetime], rows: list[tuple[Any, ...]]) -> Trend:
+    """How many workers stood at each value at the end of each week."""
     series: dict[int, list[int]] = {v: [0] * len(ends) for v in (*SCALE, NOT_ASSESSED)}
-    for joined_week, *values in rows:
+    for _pk, _dep, _sh, _leader, joined, *values in rows:
         for k, value in enumerate(values):
             if value:
                 series[value][k] += 1
-            elif k >= joined_week:
+            elif k >= joined:
                 series[NOT_ASSESSED][k] += 1
     top = max([1, *(n for values in series.values() for n in values)])
     span = max(len(ends) - 1, 1)
@@ -243,6 +246,24 @@ def trend(workplace: Workplace, *, now: dt.datetime | None = None) -> Trend:
         top=top,
         last={v: values[-1] for v, values in series.items()},
     )
+
+
+def workplace_figures(
+    workplace: Workplace, *, now: dt.datetime | None = None
+) -> tuple[UnitChart, Trend]:
+    """The workplace page's chart of the unit and trend, from one query: the chart's values
+    are the trend's last week's end, which is now."""
+    ends = week_ends(now or timezone.now())
+    rows = _worker_rows(workplace, ends)
+    return _chart(workplace, rows), _trend(ends, rows)
+
+
+def unit_chart(workplace: Workplace) -> UnitChart:
+    return workplace_figures(workplace)[0]
+
+
+def trend(workplace: Workplace, *, now: dt.datetime | None = None) -> Trend:
+    return workplace_figures(workplace, now=now)[1]
 
 
 # Structure tests ----------------------------------------------------------------------

@@ -126,13 +126,14 @@ def workplace(request: HttpRequest, pk: int) -> HttpResponse:
     """The chart of the unit, coverage, leaders and the trend: values and counts, no names."""
     found = access.get_workplace_for(request.user, pk)
     policy = actions.policy_for(found.committee)
+    chart, trend = figures.workplace_figures(found)
     return render(
         request,
         "organising/workplace.html",
         {
             "workplace": found,
-            "chart": figures.unit_chart(found),
-            "trend": figures.trend(found),
+            "chart": chart,
+            "trend": trend,
             "legend": figures.scale_labels(policy, _language()),
             "colours": figures.COLOURS,
         },

@@ -74,7 +74,8 @@ def test_the_chart_coverage_and_leaders(net, olga, client_as):  # type: ignore[n
     assert chart.by_value[0] == 1
     page = client_as(olga).get(f"/organising/workplaces/{place.pk}/").content.decode()
     assert "2 of about 10 workers assessed (20%)" in page
-    assert page.count('fill="#1a7f37" stroke="#000"') == 1  # the leader's outlined square
+    # The leader's square is outlined: one square in the cell's "leaders" path.
+    assert page.count('class="leaders"') == 1 and page.count("h10v10h-10z") == 3 + 1
     assert "Rosa" not in page and "A</" not in page  # the chart shows no names
     assert "<polyline" in page
 
