@@ -210,7 +210,7 @@ def purge_ended_workplaces(*, now: dt.datetime | None = None) -> int:
 
 def _open_workplace(workplace: Workplace) -> Workplace:
     """The workplace as it is now, locked; OrganisingError when its campaign has ended."""
-    fresh = Workplace.objects.select_for_update().select_related("data_key").get(pk=workplace.pk)
+    fresh = Workplace.objects.select_for_update().get(pk=workplace.pk)
     if fresh.ended_at is not None or fresh.data_key_id is None:
         raise OrganisingError(_("The campaign at this workplace has ended."), "ended")
     return fresh
