@@ -142,3 +142,15 @@ def actions_workplaces(user):  # type: ignore[no-untyped-def]
     from defensa.organising.access import workplaces_for
 
     return list(workplaces_for(user))
+
+
+def test_ticking_organiser_only_asks_a_coordinator(net, client_as):  # type: ignore[no-untyped-def]
+    from defensa.accounts.models import Skill
+    from defensa.committees.models import GrantKind, GrantStatus, RoleGrant
+
+    client = client_as(net.mo)
+    client.post("/me/skills/", {"organiser_has": "on"})
+    assert not Skill.objects.filter(user=net.mo, kind="organiser").exists()
+    grant = RoleGrant.objects.get(role=GrantKind.SKILL, status=GrantStatus.PENDING)
+    assert grant.skill == "organiser"
+    assert client.get("/organising/").status_code == 404
