@@ -13,6 +13,7 @@ urlpatterns = [
     path("join/", include("defensa.committees.join_urls")),
     path("", include("defensa.cases.plan_urls")),
     path("me/", include("defensa.committees.me_urls")),
+    path("network/", include("defensa.committees.network_urls")),
     path("broadcasts/", include("defensa.broadcasts.urls")),
     path("voice/", include("defensa.voice.urls")),
     path("cases/", include("defensa.cases.urls")),

@@ -235,3 +235,29 @@ def get_role_grant_for(user: AnyUser | None, committee: Committee, pk: Any) -> R
     if found is None:
         raise Http404
     return found
+
+
+# Setting up the network (admins; coordinators for their own subtree) ---------------------
+
+
+def managed_committees_for(user: AnyUser | None) -> QuerySet[Committee]:
+    """Committees whose name, place in the tree, area and policy the user may change: every
+    committee for a network administrator; for a coordinator, their committees and every
+    committee below them. Archived committees included (to show them); everyone else: none."""
+    person = active_user(user)
+    if person is None:
+        return Committee.objects.none()
+    if person.is_network_admin:
+        return Committee.objects.all()
+    ids: list[int] = []
+    for committee in committees_for(person, "coordinator"):
+        ids.extend(committee_and_below(committee))
+    return Committee.objects.filter(pk__in=ids)
+
+
+def get_managed_committee_for(user: AnyUser | None, slug: str) -> Committee:
+    """A committee the user may set up (see managed_committees_for), or 404."""
+    found = managed_committees_for(user).filter(slug=slug).first()
+    if found is None:
+        raise Http404
+    return found

@@ -14,6 +14,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 from defensa.accounts import mfa
 from defensa.accounts.actions import LastNetworkAdminError, deactivate_user, reactivate_user
@@ -21,18 +23,22 @@ from defensa.accounts.models import TRUSTED_SKILLS, Skill, SkillKind, TOTPDevice
 from defensa.audit.log import record
 from defensa.audit.reveals import RevealQuota as RevealQuota  # re-exported for the views
 from defensa.audit.reveals import record_reveal
+from defensa.committees.access import committee_and_below
+from defensa.committees.archiving import archive_blockers
 from defensa.committees.models import (
     Announcement,
     Committee,
     GrantKind,
     GrantStatus,
     Invitation,
+    Kind,
     Membership,
     MemberStatus,
     RoleGrant,
     Shift,
     Vouch,
 )
+from defensa.core import geo
 from defensa.core.tokens import hash_token, is_plausible
 
 # secrets.token_urlsafe(32): 256 random bits, 43 URL-safe characters (property 6 wants 128+).
@@ -734,3 +740,210 @@ def remove_shift(shift: Shift, *, actor: User) -> None:
     committee_id = shift.membership.committee_id
     record("shift.removed", actor=actor, obj=shift, committee=committee_id)
     shift.delete()
+
+
+# Setting up the network: committees, their place in the tree and their areas ------------
+
+# A committee sits below one of a higher tier: network > city > local (or union local) >
+# workplace committee.
+# A union local sits where a local committee does (below a city or the network); a workplace
+# committee sits below any of them (docs/organising.md).
+TIER = {Kind.NETWORK: 2, Kind.CITY: 1, Kind.LOCAL: 0, Kind.UNION_LOCAL: 0, Kind.WORKPLACE: -1}
+
+
+class SetupRefused(ActionError):
+    pass
+
+
+def kinds_below(parent: Committee) -> list[str]:
+    """The kinds of committee that may sit directly below this one."""
+    kinds = (Kind.CITY, Kind.LOCAL, Kind.UNION_LOCAL, Kind.WORKPLACE)
+    return [k for k in kinds if TIER[k] < TIER[parent.kind]]
+
+
+def _unique_slug(name: str) -> str:
+    base = slugify(name)[:50].strip("-") or "committee"
+    slug, n = base, 1
+    while Committee.objects.filter(slug=slug).exists():
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+def _check_parent(committee_kind: str, parent: Committee) -> None:
+    if parent.is_archived:
+        raise SetupRefused(_("That committee is archived: choose one that is active."))
+    if TIER[committee_kind] >= TIER[parent.kind]:
+        raise SetupRefused(
+            _('A committee of kind "%(kind)s" cannot sit below one of kind "%(parent)s".')
+            % {"kind": Kind(committee_kind).label, "parent": Kind(parent.kind).label}
+        )
+
+
+@transaction.atomic
+def create_committee(parent: Committee, *, actor: User, name: str, kind: str) -> Committee:
+    """A new committee below `parent`, with no area yet (set it next) and the parent's time
+    zone and languages."""
+    parent = Committee.objects.select_for_update().get(pk=parent.pk)
+    _check_parent(kind, parent)
+    committee = Committee.objects.create(
+        name=name,
+        slug=_unique_slug(name),
+        kind=kind,
+        parent=parent,
+        time_zone=parent.time_zone,
+        languages=list(parent.languages),
+    )
+    record(
+        "committee.created",
+        actor=actor,
+        obj=committee,
+        committee=committee,
+        parent=parent.pk,
+        kind=committee.kind,
+    )
+    return committee
+
+
+@transaction.atomic
+def rename_committee(committee: Committee, *, actor: User, name: str) -> Committee:
+    """A new name; the slug (in links people saved) stays."""
+    committee = Committee.objects.select_for_update().get(pk=committee.pk)
+    committee.name = name
+    committee.save(update_fields=["name"])
+    record("committee.renamed", actor=actor, obj=committee, committee=committee)
+    return committee
+
+
+@transaction.atomic
+def move_committee(committee: Committee, *, actor: User, parent: Committee) -> Committee:
+    """Put the committee (and everything below it) under another parent; no cycles."""
+    committee = Committee.objects.select_for_update().get(pk=committee.pk)
+    parent = Committee.objects.select_for_update().get(pk=parent.pk)
+    if committee.parent_id is None:
+        raise SetupRefused(_("The network's top committee stays at the top."))
+    if parent.pk == committee.pk or parent.pk in committee_and_below(committee):
+        raise SetupRefused(_("A committee cannot sit below itself or below its own committees."))
+    _check_parent(committee.kind, parent)
+    before = committee.parent_id
+    committee.parent = parent
+    committee.save(update_fields=["parent"])
+    record(
+        "committee.moved",
+        actor=actor,
+        obj=committee,
+        committee=committee,
+        before=before,
+        after=parent.pk,
+    )
+    return committee
+
+
+@transaction.atomic
+def archive_committee(committee: Committee, *, actor: User) -> Committee:
+    """Archive a committee: it keeps its history, but no report is routed to it any more.
+
+    Refused for the top committee, for one with active committees below it, and whenever an
+    app above reports open work (open incidents: committees.archiving)."""
+    committee = Committee.objects.select_for_update().get(pk=committee.pk)
+    if committee.is_archived:
+        raise SetupRefused(_("This committee is archived already."))
+    if committee.parent_id is None:
+        raise SetupRefused(_("The network's top committee cannot be archived."))
+    if Committee.objects.filter(parent=committee, archived_at__isnull=True).exists():
+        raise SetupRefused(_("Committees still sit below this one. Move or archive them first."))
+    reasons = archive_blockers(committee)
+    if reasons:
+        raise SetupRefused(" ".join(reasons))
+    committee.archived_at = timezone.now()
+    committee.save(update_fields=["archived_at"])
+    record("committee.archived", actor=actor, obj=committee, committee=committee)
+    return committee
+
+
+def area_conflicts(
+    committee: Committee, zip_codes: list[str], h3_cells: list[str]
+) -> tuple[dict[str, list[Committee]], dict[str, list[Committee]]]:
+    """ZIPs and cells of this area that another active committee of the same tier holds."""
+    zips: dict[str, list[Committee]] = {}
+    cells: dict[str, list[Committee]] = {}
+    mine = set(h3_cells)
+    others = Committee.objects.filter(kind=committee.kind, archived_at__isnull=True).exclude(
+        pk=committee.pk
+    )
+    for other in others.order_by("name"):
+        for zip_code in set(other.zip_codes or []) & set(zip_codes):
+            zips.setdefault(zip_code, []).append(other)
+        theirs = set(geo.area_cells_from([c for c in other.h3_cells or [] if isinstance(c, str)]))
+        for cell in sorted(theirs & mine):
+            cells.setdefault(cell, []).append(other)
+    return zips, cells
+
+
+@transaction.atomic
+def set_committee_area(
+    committee: Committee,
+    *,
+    actor: User,
+    zip_codes: list[str],
+    h3_cells: list[str],
+    time_zone: str,
+    languages: list[str],
+) -> Committee:
+    """The committee's area (ZIP codes, neighbourhood cells), time zone and languages.
+
+    The caller validates each value (the area form); this refuses an area that overlaps
+    another active committee of the same tier, because a report there would have two owners.
+    """
+    # Lock the tier's committees (a handful of rows, in id order) so that two areas saved at
+    # once cannot both take the same place.
+    tier = list(
+        Committee.objects.select_for_update()
+        .filter(kind=committee.kind, archived_at__isnull=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    committee = Committee.objects.select_for_update().get(pk=committee.pk)
+    if committee.is_archived or committee.pk not in tier:
+        raise SetupRefused(_("This committee is archived: its area cannot change."))
+    zips, cells = area_conflicts(committee, zip_codes, h3_cells)
+    if zips or cells:
+        held = [
+            _("%(place)s belongs to %(committee)s")
+            % {"place": place, "committee": ", ".join(c.name for c in holders)}
+            for place, holders in [*zips.items(), *cells.items()]
+        ]
+        raise SetupRefused(
+            _("Two committees of the same tier cannot share an area: %(list)s.")
+            % {"list": "; ".join(held[:5])}
+        )
+    before = {
+        "zip_codes": list(committee.zip_codes or []),
+        "h3_cells": list(committee.h3_cells or []),
+        "time_zone": committee.time_zone,
+        "languages": list(committee.languages or []),
+    }
+    committee.zip_codes = zip_codes
+    committee.h3_cells = h3_cells
+    committee.time_zone = time_zone
+    committee.languages = languages
+    committee.save(update_fields=["zip_codes", "h3_cells", "time_zone", "languages"])
+    after = {
+        "zip_codes": zip_codes,
+        "h3_cells": h3_cells,
+        "time_zone": time_zone,
+        "languages": languages,
+    }
+    record(
+        "committee.area_set",
+        actor=actor,
+        obj=committee,
+        committee=committee,
+        changed=sorted(k for k in after if after[k] != before[k]),
+        zips_added=sorted(set(zip_codes) - set(before["zip_codes"])),
+        zips_removed=sorted(set(before["zip_codes"]) - set(zip_codes)),
+        cells_added=sorted(set(h3_cells) - set(before["h3_cells"])),
+        cells_removed=sorted(set(before["h3_cells"]) - set(h3_cells)),
+        languages=languages,
+    )
+    return committee

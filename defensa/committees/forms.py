@@ -6,11 +6,14 @@ Every field validates strictly and says what is wrong in plain words next to the
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
+import zoneinfo
 from collections.abc import Collection
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -18,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from defensa.accounts.models import TRUSTED_SKILLS, Language, SkillKind, User
 from defensa.committees.actions import SkillEntry
-from defensa.committees.models import Weekday
+from defensa.committees.models import Committee, Kind, Weekday
 from defensa.core import geo
 
 # Dates a person could mean: trainings from the last decades, expiries not absurdly far off.
@@ -388,3 +391,138 @@ class ShiftForm(forms.Form):
         if start is not None and end is not None and start == end:
             self.add_error("end", _("A shift can't start and end at the same time."))
         return data
+
+
+# Setting up the network ---------------------------------------------------------------
+
+_SPLIT_PLACES = re.compile(r"[\s,;]+")
+MAX_PLACES = 500  # a committee is a neighbourhood or a city, not a country
+
+
+def _places(value: str) -> list[str]:
+    """Words typed or pasted (one per line, or separated by spaces, commas or semicolons)."""
+    return list(dict.fromkeys(w for w in _SPLIT_PLACES.split(value or "") if w))
+
+
+@functools.cache
+def _time_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+class CommitteeNameForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=120)
+
+    def clean_name(self) -> str:
+        name = " ".join(self.cleaned_data["name"].split())
+        if not name or any(not ch.isprintable() for ch in name):
+            raise ValidationError(_("Give the committee a name people will recognise."))
+        return name
+
+
+class NewCommitteeForm(CommitteeNameForm):
+    kind = forms.ChoiceField(label=_("Kind"))
+
+    def __init__(self, *args: Any, kinds: Collection[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [(k, Kind(k).label) for k in kinds]
+
+
+class MoveCommitteeForm(forms.Form):
+    parent = forms.ChoiceField(label=_("Sits below"))
+
+    def __init__(self, *args: Any, parents: list[Committee], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.parents = {str(p.pk): p for p in parents}
+        self.fields["parent"].choices = [(str(p.pk), p.name) for p in parents]
+
+    def clean_parent(self) -> Committee:
+        return self.parents[self.cleaned_data["parent"]]
+
+
+class CommitteeAreaForm(forms.Form):
+    zip_codes = forms.CharField(
+        label=_("ZIP codes"),
+        help_text=_("Type or paste them: one per line, or separated by spaces or commas."),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false", "inputmode": "numeric"}),
+    )
+    nearby_cells = forms.MultipleChoiceField(
+        label=_("Neighbourhoods around these ZIP codes"),
+        help_text=_("Optional: tick the ones this committee answers for."),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    h3_cells = forms.CharField(
+        label=_("Other neighbourhood cells (h3)"),
+        help_text=_("Optional, for people who know h3: cells of resolution %(res)d.")
+        % {"res": geo.AREA_RESOLUTION},
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 2, "spellcheck": "false"}),
+    )
+    time_zone = forms.CharField(
+        label=_("Time zone"),
+        help_text=_("As in America/Los_Angeles: shifts and times are shown in it."),
+        max_length=64,
+    )
+    languages = forms.MultipleChoiceField(
+        label=_("Languages the committee works in"),
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args: Any, nearby: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["nearby_cells"].choices = nearby
+        self.fields["languages"].choices = list(settings.LANGUAGES)
+
+    @staticmethod
+    def typed_zip_codes(value: str) -> list[str]:
+        """The real ZIP codes among those typed (to list the neighbourhoods around them)."""
+        return [z for z in _places(value)[:MAX_PLACES] if geo.is_real_zip(z)]
+
+    def clean_zip_codes(self) -> list[str]:
+        found = _places(self.cleaned_data.get("zip_codes", ""))
+        if len(found) > MAX_PLACES:
+            raise ValidationError(
+                _("At most %(count)d ZIP codes per committee.") % {"count": MAX_PLACES}
+            )
+        bad = [z for z in found if not geo.is_real_zip(z)]
+        if bad:
+            raise ValidationError(
+                _("These are not US ZIP codes: %(zips)s") % {"zips": ", ".join(bad[:5])[:60]}
+            )
+        return found
+
+    def clean_h3_cells(self) -> list[str]:
+        found = _places(self.cleaned_data.get("h3_cells", "").lower())
+        if len(found) > MAX_PLACES:
+            raise ValidationError(
+                _("At most %(count)d cells per committee.") % {"count": MAX_PLACES}
+            )
+        for cell in found:
+            res = geo.cell_resolution(cell)
+            if res is None:
+                raise ValidationError(_("Not an h3 cell: %(cell)s") % {"cell": cell[:20]})
+            if res != geo.AREA_RESOLUTION:
+                raise ValidationError(
+                    _("%(cell)s has resolution %(res)d; use cells of resolution %(want)d.")
+                    % {"cell": cell[:20], "res": res, "want": geo.AREA_RESOLUTION}
+                )
+        return found
+
+    def clean_time_zone(self) -> str:
+        value = self.cleaned_data["time_zone"].strip()
+        if value not in _time_zones():
+            raise ValidationError(_("Not a time zone we know. Write it as in America/Los_Angeles."))
+        return value
+
+    def area(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        cells = list(dict.fromkeys([*data["nearby_cells"], *data["h3_cells"]]))
+        return {
+            "zip_codes": data["zip_codes"],
+            "h3_cells": cells,
+            "time_zone": data["time_zone"],
+            "languages": [code for code, _n in settings.LANGUAGES if code in data["languages"]],
+        }

@@ -45,7 +45,11 @@ class Committee(models.Model):
     vouches_required = models.PositiveSmallIntegerField(
         _("vouches needed for full membership"), default=2
     )
+    # The languages the committee works in (codes of settings.LANGUAGES).
+    languages = models.JSONField(_("languages"), default=list, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # An archived committee keeps its history but holds no area: no report is routed to it.
+    archived_at = models.DateTimeField(null=True, blank=True)
 
     _p = c(INTERNAL, COMMITTEE, "member")
     DATA_CLASSIFICATION: ClassVar[dict[str, FieldClass]] = dict.fromkeys(
@@ -59,7 +63,9 @@ class Committee(models.Model):
             "zip_codes",
             "h3_cells",
             "vouches_required",
+            "languages",
             "created_at",
+            "archived_at",
         ),
         _p,
     )
@@ -73,6 +79,10 @@ class Committee(models.Model):
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.time_zone)
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
 
     def ancestors(self) -> list[Committee]:
         chain, node = [], self.parent

@@ -157,6 +157,11 @@ def places_for(user: Any) -> list[Section]:
             Place(_("Broadcasts"), reverse("broadcasts:index", args=[c.slug])),
             Place(_("Role requests"), reverse("committees:role_requests", args=[c.slug])),
             Place(
+                _("Set up"),
+                reverse("network:committee", args=[c.slug]),
+                _("area, committees below, dispatch policy"),
+            ),
+            Place(
                 _("Public page"),
                 reverse("record:public_page", args=[c.slug]),
                 _("whether the public page lists this committee's verified incidents"),
@@ -188,10 +193,15 @@ def places_for(user: Any) -> list[Section]:
                 _("Network"),
                 [
                     Place(
+                        _("Committees and areas"),
+                        reverse("network:index"),
+                        _("create and nest committees, their areas and dispatch policies"),
+                    ),
+                    Place(
                         _("Audit log"),
                         reverse("record:audit_log"),
                         _("every audited action, as stored: ids and action names"),
-                    )
+                    ),
                 ],
             )
         )

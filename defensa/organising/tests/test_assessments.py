@@ -59,9 +59,9 @@ def test_a_value_off_the_scale_on_the_form_is_a_clear_message(net, olga, client_
 
 def test_the_chart_coverage_and_leaders(net, olga, client_as):  # type: ignore[no-untyped-def]
     place = workplace(net.boyle, olga, headcount=10)
-    a = contact(place, olga, "A", dep="Kitchen", shift="Day")
-    b = contact(place, olga, "B", dep="Kitchen", shift="Night")
-    contact(place, olga, "C", dep="Packing", shift="Day")
+    a = contact(place, olga, "Alma Zq", dep="Kitchen", shift="Day")
+    b = contact(place, olga, "Beto Zq", dep="Kitchen", shift="Night")
+    contact(place, olga, "Cruz Zq", dep="Packing", shift="Day")
     actions.assess_worker(a, 1, reason="leads", actor=olga)
     actions.assess_worker(b, 4, reason="doubts", actor=olga)
     actions.set_leader(a, leader=True, actor=olga)
@@ -76,7 +76,7 @@ def test_the_chart_coverage_and_leaders(net, olga, client_as):  # type: ignore[n
     assert "2 of about 10 workers assessed (20%)" in page
     # The leader's square is outlined: one square in the cell's "leaders" path.
     assert page.count('class="leaders"') == 1 and page.count("h10v10h-10z") == 3 + 1
-    assert "Rosa" not in page and "A</" not in page  # the chart shows no names
+    assert "Zq" not in page  # the chart shows no names
     assert "<polyline" in page
 
 

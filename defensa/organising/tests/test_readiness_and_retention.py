@@ -21,7 +21,7 @@ def test_readiness_of_a_committee(net, client_as):  # type: ignore[no-untyped-de
     olga = make_organiser("olga", net.boyle)
     a = workplace(net.boyle, olga, headcount=20)
     workplace(net.boyle, olga, employer="Other Co", headcount=20)
-    people = [contact(a, olga, f"W{i}") for i in range(4)]
+    people = [contact(a, olga, f"Person {i} Zq") for i in range(4)]
     actions.assess_worker(people[0], 1, reason="leads", actor=olga)
     actions.assess_worker(people[1], 2, reason="yes", actor=olga)
     actions.set_leader(people[0], leader=True, actor=olga)
@@ -37,7 +37,7 @@ def test_readiness_of_a_committee(net, client_as):  # type: ignore[no-untyped-de
     assert page.status_code == 200
     assert "1 of 2 workplaces have assessed workers" in text
     assert "Button day: 1 of 4 took part (25%; goal 65%, predicted 50%)" in text
-    assert "W0" not in text
+    assert "Person 0 Zq" not in text
     # The city's coordinators and organisers see it; East LA's and plain members do not.
     assert client_as(olga).get(f"/organising/c/{net.boyle.slug}/readiness/").status_code == 200
     for outsider in (net.omar, net.mo, net.pat, net.dani):

@@ -33,7 +33,11 @@ def unit(net, olga):  # type: ignore[no-untyped-def]
     place = workplace(net.boyle, olga)
     people = [
         contact(
-            place, olga, f"W{i}", phone=f"+1323555{i:04d}", dep="Kitchen" if i < 3 else "Packing"
+            place,
+            olga,
+            f"Person {i} Zq",
+            phone=f"+1323555{i:04d}",
+            dep="Kitchen" if i < 3 else "Packing",
         )
         for i in range(4)
     ]
@@ -92,7 +96,7 @@ def test_by_the_workers_own_link(net, olga, unit, client):  # type: ignore[no-un
     link = f"/organising/t/{actions.link_token(test, w1)}/"
     page = client.get(link)
     assert page.status_code == 200 and test.title in page.content.decode()
-    assert "W1" not in page.content.decode()
+    assert "Person 1 Zq" not in page.content.decode()
     client.post(link)
     assert Participation.objects.get().worker == w1
     assert Participation.objects.get().via == Via.WEB

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('committees', '0004_membership_intake_role'),
+        ('committees', '0005_committee_languages_and_archiving'),
     ]
 
     operations = [
