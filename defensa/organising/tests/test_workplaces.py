@@ -6,7 +6,6 @@ import pytest
 from django.db import connection
 
 from defensa.audit.models import AuditEntry
-from defensa.core import testing
 from defensa.organising import actions
 from defensa.organising.models import Worker, Workplace
 from defensa.organising.tests.helpers import contact, make_organiser, workplace
@@ -123,19 +122,30 @@ def test_organiser_is_a_trusted_skill_a_member_cannot_tick():  # type: ignore[no
 
 
 def test_workplace_and_union_local_committee_kinds(net):  # type: ignore[no-untyped-def]
-    from defensa.committees.models import Committee, Kind
+    from defensa.committees import actions as committee_actions
+    from defensa.committees.models import Kind
 
-    shop = Committee.objects.create(
-        name="Sunrise workers", slug="sunrise", kind=Kind.WORKPLACE, parent=net.boyle
+    assert committee_actions.kinds_below(net.boyle) == [Kind.WORKPLACE]
+    assert Kind.UNION_LOCAL in committee_actions.kinds_below(net.city)
+    shop = committee_actions.create_committee(
+        net.boyle, actor=net.ana, name="Sunrise workers", kind=Kind.WORKPLACE
     )
-    local = Committee.objects.create(
-        name="UFCW 770", slug="ufcw-770", kind=Kind.UNION_LOCAL, parent=net.city
+    local = committee_actions.create_committee(
+        net.city, actor=net.ana, name="UFCW 770", kind=Kind.UNION_LOCAL
     )
+    with pytest.raises(committee_actions.SetupRefused):
+        committee_actions.create_committee(
+            shop, actor=net.ana, name="Below a workplace", kind=Kind.WORKPLACE
+        )
     olga = make_organiser("olga", net.boyle)
     place = workplace(shop, olga)  # organised from the workplace committee under Boyle Heights
     assert place in actions_workplaces(olga)
     assert local.get_kind_display() == "Union local"
-    testing.join(testing.make_user("uma"), local)
+    # An organiser of the union local sees its workplaces, not Boyle Heights'.
+    uma = make_organiser("uma", local)
+    assert actions_workplaces(uma) == []
+    workplace(local, uma, employer="Union shop")
+    assert [w.employer for w in actions_workplaces(uma)] == ["Union shop"]
 
 
 def actions_workplaces(user):  # type: ignore[no-untyped-def]
