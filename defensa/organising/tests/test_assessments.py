@@ -154,3 +154,43 @@ def test_a_worker_page_shows_the_history_and_is_a_recorded_reveal(net, olga, cli
     assert text.index("Came to the meeting") < text.index("Afraid of the supervisor")
     assert "+13235550142" in text
     assert AuditEntry.objects.filter(action="organising.worker_revealed").count() == 1
+
+
+def test_past_the_reveal_quota_no_name_is_shown(net, olga, client_as, settings):  # type: ignore[no-untyped-def]
+    settings.PHONE_REVEALS_PER_HOUR = 1
+    place = workplace(net.boyle, olga)
+    rosa = contact(place, olga, "Rosa Zq", phone="+13235550142")
+    luis = contact(place, olga, "Luis Zq")
+    client = client_as(olga)
+    assert (
+        "Rosa Zq"
+        in client.get(f"/organising/workplaces/{place.pk}/workers/{rosa.pk}/").content.decode()
+    )
+    refused = client.get(f"/organising/workplaces/{place.pk}/workers/{luis.pk}/", follow=True)
+    text = refused.content.decode()
+    assert "You have revealed too many contacts in the last hour." in text
+    assert "Luis Zq" not in text and "Rosa Zq" not in text
+    assert AuditEntry.objects.filter(action="organising.worker_reveal_refused").count() == 1
+
+
+def test_the_scale_page_saves_labels_until_they_are_used(net, olga, client_as):  # type: ignore[no-untyped-def]
+    from defensa.core import testing
+
+    testing.join(net.ana, net.network, is_coordinator=True)
+    client = client_as(net.ana)
+    path = f"/organising/c/{net.network.slug}/scale/"
+    form = {f"label_{lang}_{v}": "" for lang in ("en", "es") for v in range(1, 6)}
+    client.post(path, {**form, "label_en_1": "On the committee", "contact_retention_days": "90"})
+    assert Policy.objects.get().labels_en == {"1": "On the committee"}
+    actions.assess_worker(
+        contact(workplace(net.boyle, olga), olga, "Rosa"), 1, reason="x", actor=olga
+    )
+    page = client.post(
+        path, {**form, "label_en_1": "Changed", "contact_retention_days": "60"}, follow=True
+    ).content.decode()
+    assert Policy.objects.get().labels_en == {"1": "On the committee"}  # disabled: kept
+    assert Policy.objects.get().contact_retention_days == 60
+    assert "its labels can no longer change" in page
+    bad = client.post(path, {**form, "contact_retention_days": "9999"}).content.decode()
+    assert "Ensure this value is less than or equal to 730." in bad
+    assert Policy.objects.get().contact_retention_days == 60
