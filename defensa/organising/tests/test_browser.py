@@ -132,3 +132,23 @@ def _name(worker: Worker) -> str:
 def _chart(page, place: Workplace) -> str:  # type: ignore[no-untyped-def]
     page.goto(f"/organising/workplaces/{place.pk}/")
     return page.inner_text("#coverage")
+
+
+def test_a_worker_says_so_on_their_own_link_in_spanish(transactional_db, net, browser, live_server):  # type: ignore[no-untyped-def]
+    from defensa.organising import actions
+    from defensa.organising.tests.helpers import contact, structure_test, workplace
+
+    olga = make_organiser("olga", net.boyle)
+    place = workplace(net.boyle, olga)
+    rosa = contact(place, olga, "Rosa", phone="+13235550141", language="es")
+    test = structure_test(net.boyle, olga, [place], title="Firma la petición")
+    ctx = browser.new_context(base_url=live_server.url, viewport=PHONE, locale="es-ES")
+    page = ctx.new_page()
+    page.goto(f"/organising/t/{actions.link_token(test, rosa)}/")
+    assert "¿Participaste?" in page.content() and "Rosa" not in page.content()
+    page.click("button.primary.big")
+    page.wait_for_selector("#counted")
+    assert "Ya cuentas" in page.inner_text("#counted")
+    assert Participation.objects.get().via == Via.WEB
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    ctx.close()
