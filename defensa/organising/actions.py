@@ -343,6 +343,7 @@ def display_name(worker: Worker) -> str:
 
 @transaction.atomic
 def set_leader(worker: Worker, *, leader: bool, actor: User) -> Worker:
+    _open_workplace(worker.workplace)
     worker = Worker.objects.select_for_update().get(pk=worker.pk)
     if worker.is_leader == leader:
         return worker

@@ -261,7 +261,10 @@ def assess(request: HttpRequest, pk: int, worker: int) -> HttpResponse:
 def leader(request: HttpRequest, pk: int, worker: int) -> HttpResponse:
     found = access.get_workplace_for(request.user, pk)
     target = access.get_worker_for(request.user, found, worker)
-    actions.set_leader(target, leader=request.POST.get("leader") == "1", actor=_user(request))
+    try:
+        actions.set_leader(target, leader=request.POST.get("leader") == "1", actor=_user(request))
+    except actions.OrganisingError as error:
+        messages.error(request, error.message)
     return redirect("organising:worker", pk=found.pk, worker=target.pk)
 
 

@@ -172,6 +172,14 @@ def places_for(user: Any) -> list[Section]:
                 _("workplaces covered, share assessed, leaders, the last structure test"),
             ),
         ]
+        if c.parent_id is None:
+            section.places.append(
+                Place(
+                    _("Organising scale"),
+                    reverse("organising:scale", args=[c.slug]),
+                    _("the assessment scale's words, and how long contacts are kept"),
+                )
+            )
         sections.append(section)
     if _can_see_deliveries(user):
         sections.append(

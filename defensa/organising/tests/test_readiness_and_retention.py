@@ -99,3 +99,28 @@ def test_my_page_offers_each_role_its_organising_places(net, client_as):  # type
     assert 'href="/organising/"' not in ana
     assert 'href="/organising/me/"' in client_as(net.mo).get("/accounts/").content.decode()
     assert 'href="/organising/me/"' not in client_as(net.dani).get("/accounts/").content.decode()
+    # The network committee's coordinators find the scale there.
+    from defensa.core import testing
+
+    testing.join(net.ana, net.network, is_coordinator=True)
+    ana = client_as(net.ana).get("/accounts/").content.decode()
+    assert f'href="/organising/c/{net.network.slug}/scale/"' in ana
+    assert f'href="/organising/c/{net.boyle.slug}/scale/"' not in ana
+
+
+def test_an_ended_campaign_takes_no_more_changes(net, client_as):  # type: ignore[no-untyped-def]
+    olga = make_organiser("olga", net.boyle)
+    place = workplace(net.boyle, olga)
+    rosa = contact(place, olga, "Rosa")
+    actions.end_campaign(place, actor=olga)
+    client = client_as(olga)
+    page = client.post(
+        f"/organising/workplaces/{place.pk}/workers/{rosa.pk}/leader/", {"leader": "1"}, follow=True
+    ).content.decode()
+    assert "The campaign at this workplace has ended." in page
+    rosa.refresh_from_db()
+    assert not rosa.is_leader
+    with pytest.raises(actions.OrganisingError):
+        actions.assess_worker(rosa, 1, reason="x", actor=olga)
+    with pytest.raises(actions.OrganisingError):
+        actions.end_campaign(place, actor=olga)
