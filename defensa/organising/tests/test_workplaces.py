@@ -164,3 +164,19 @@ def test_ticking_organiser_only_asks_a_coordinator(net, client_as):  # type: ign
     grant = RoleGrant.objects.get(role=GrantKind.SKILL, status=GrantStatus.PENDING)
     assert grant.skill == "organiser"
     assert client.get("/organising/").status_code == 404
+
+
+def test_an_expired_organiser_training_ends_access(net, client_as):  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from defensa.accounts.models import Skill
+
+    olga = make_organiser("olga", net.boyle)
+    place = workplace(net.boyle, olga)
+    path = f"/organising/workplaces/{place.pk}/"
+    Skill.objects.filter(user=olga).update(expires_on=timezone.localdate())
+    assert client_as(olga).get(path).status_code == 200
+    Skill.objects.filter(user=olga).update(expires_on=timezone.localdate() - dt.timedelta(days=1))
+    assert client_as(olga).get(path).status_code == 404
