@@ -194,3 +194,17 @@ def test_the_scale_page_saves_labels_until_they_are_used(net, olga, client_as): 
     bad = client.post(path, {**form, "contact_retention_days": "9999"}).content.decode()
     assert "Ensure this value is less than or equal to 730." in bad
     assert Policy.objects.get().contact_retention_days == 60
+
+
+def test_the_pages_speak_spanish(net, olga, client_as):  # type: ignore[no-untyped-def]
+    olga.language = "es"
+    olga.save()
+    place = workplace(net.boyle, olga, headcount=10)
+    rosa = contact(place, olga, "Rosa")
+    actions.assess_worker(rosa, 1, reason="lidera", actor=olga)
+    client = client_as(olga)
+    client.cookies["django_language"] = "es"
+    page = client.get(f"/organising/workplaces/{place.pk}/", HTTP_ACCEPT_LANGUAGE="es").content
+    text = page.decode()
+    assert "1 de unos 10 trabajadores evaluados (10%)" in text
+    assert "1 – Líder, comprometido" in text and "El mapa de la unidad" in text
