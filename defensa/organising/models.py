@@ -252,7 +252,11 @@ class Assessment(models.Model):
     class Meta:
         ordering = ["-assessed_at", "-pk"]
         indexes: ClassVar = [
-            models.Index(fields=["worker", "-assessed_at", "-id"], name="assessment_latest")
+            # A worker's latest value, or their value at a week's end, from the index alone
+            # (the value is its last column: no row is read).
+            models.Index(
+                fields=["worker", "-assessed_at", "-id", "value"], name="assessment_latest"
+            )
         ]
 
     def __str__(self) -> str:

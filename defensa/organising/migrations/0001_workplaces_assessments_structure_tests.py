@@ -119,7 +119,7 @@ class Migration(migrations.Migration):
             ],
             options={
                 'ordering': ['-assessed_at', '-pk'],
-                'indexes': [models.Index(fields=['worker', '-assessed_at', '-id'], name='assessment_latest')],
+                'indexes': [models.Index(fields=['worker', '-assessed_at', '-id', 'value'], name='assessment_latest')],
             },
         ),
         migrations.AddConstraint(
