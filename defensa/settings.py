@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "defensa.notify",
     "defensa.incidents",
     "defensa.reports",
+    "defensa.subscribers",
     "defensa.dispatch",
     "defensa.broadcasts",
     "defensa.evidence",
@@ -227,6 +228,15 @@ DISPATCH_OFFER_SIZE = env_int("DEFENSA_DISPATCH_OFFER_SIZE", 3, minimum=1)
 DISPATCH_ACCEPT_TARGET = env_int("DEFENSA_DISPATCH_ACCEPT_TARGET", 1, minimum=1)
 DISPATCH_ESCALATE_MINUTES = env_int("DEFENSA_DISPATCH_ESCALATE_MINUTES", 5, minimum=1)
 DISPATCH_LINK_HOURS = env_int("DEFENSA_DISPATCH_LINK_HOURS", 4, minimum=1)
+# The operator's own geocoder (self-hosted Nominatim or Pelias), for place suggestions on an
+# incident's place page. Empty: places are given by hand and no request leaves the server.
+GEOCODER_URL = env_str("DEFENSA_GEOCODER_URL", "").strip()
+GEOCODER_KIND = env_str("DEFENSA_GEOCODER_KIND", "nominatim").strip().lower()
+if GEOCODER_KIND not in ("nominatim", "pelias"):
+    raise ImproperlyConfigured("DEFENSA_GEOCODER_KIND is nominatim or pelias.")
+if GEOCODER_URL and not GEOCODER_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured("DEFENSA_GEOCODER_URL starts with http:// or https://.")
+GEOCODER_TIMEOUT_SECONDS = env_int("DEFENSA_GEOCODER_TIMEOUT_SECONDS", 3, minimum=1)
 # An open incident no report could place alerts its committee's dispatchers after this long.
 UNPLACED_ALERT_MINUTES = env_int("DEFENSA_UNPLACED_ALERT_MINUTES", 10, minimum=1)
 
@@ -256,6 +266,14 @@ AUTH_PASSWORD_VALIDATORS = [
 LOCKOUT_THRESHOLD = env_int("DEFENSA_LOCKOUT_THRESHOLD", 5, minimum=1)
 LOCKOUT_MINUTES = env_int("DEFENSA_LOCKOUT_MINUTES", 15, minimum=1)
 INVITATION_DAYS = env_int("DEFENSA_INVITATION_DAYS", 7, minimum=1)
+# Account recovery (docs/accounts.md): the link two coordinators' approval makes, and how
+# long an unanswered request waits before it lapses.
+RECOVERY_LINK_HOURS = env_int("DEFENSA_RECOVERY_LINK_HOURS", 24, minimum=1)
+RECOVERY_REQUEST_DAYS = env_int("DEFENSA_RECOVERY_REQUEST_DAYS", 7, minimum=1)
+# The shift roster (docs/shifts.md): the on-duty switch turns itself off after this many
+# hours unless renewed; shift reminders go this many minutes before a shift starts.
+ON_DUTY_HOURS = env_int("DEFENSA_ON_DUTY_HOURS", 8, minimum=1)
+SHIFT_REMINDER_MINUTES = env_int("DEFENSA_SHIFT_REMINDER_MINUTES", 60, minimum=5)
 # Opening sealed or masked values record by record is how a bulk copy would look (property
 # 7): one quota for every kind (defensa/audit/reveals.py), counted in different records.
 PHONE_REVEALS_PER_HOUR = env_int("DEFENSA_PHONE_REVEALS_PER_HOUR", 30, minimum=1)

@@ -526,3 +526,92 @@ class CommitteeAreaForm(forms.Form):
             "time_zone": data["time_zone"],
             "languages": [code for code, _n in settings.LANGUAGES if code in data["languages"]],
         }
+class RecoveryAskForm(forms.Form):
+    """The public recovery form: an email address or a mobile number, nothing else."""
+
+    who = forms.CharField(
+        label=_("Your email address or mobile phone number"),
+        max_length=254,
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True}),
+    )
+
+    def clean_who(self) -> str:
+        value = self.cleaned_data["who"].strip()
+        if "@" in value:
+            try:
+                forms.EmailField().clean(value)
+            except ValidationError:
+                raise ValidationError(
+                    _("Write an email address like name@example.org, or a phone number."),
+                    code="who",
+                ) from None
+            return value.lower()
+        return normalize_phone(value)
+
+
+class RecoverySetForm(forms.Form):
+    """Through the recovery link: a new password and a code from a new authenticator app."""
+
+    password = forms.CharField(
+        label=_("New password"),
+        max_length=256,
+        strip=False,
+        help_text=_("At least 10 characters. A few unrelated words are easy to remember."),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    code = forms.CharField(
+        label=_("6-digit code from your authenticator app"),
+        max_length=12,
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "pattern": "[0-9 ]*"}
+        ),
+    )
+
+    def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        validate_password(password, self.user)
+        return password
+
+    def clean_code(self) -> str:
+        code = "".join(self.cleaned_data["code"].split())
+        if not code.isdigit() or len(code) != 6:
+            raise ValidationError(_("Type the 6 digits the app shows."), code="code")
+        return code
+
+
+class SwapForm(forms.Form):
+    """A member picks who would take one of their shifts."""
+
+    taker = forms.TypedChoiceField(label=_("Who takes it"), coerce=int)
+
+    def __init__(self, *args: Any, takers: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["taker"].choices = takers
+
+
+class AssignShiftForm(forms.Form):
+    """A coordinator puts a member on a weekly shift."""
+
+    member = forms.TypedChoiceField(label=_("Who"), coerce=int)
+    weekday = forms.TypedChoiceField(label=_("Day"), choices=Weekday.choices, coerce=int)
+    start = forms.TimeField(label=_("From"), widget=_time_widget())
+    end = forms.TimeField(
+        label=_("Until"),
+        widget=_time_widget(),
+        help_text=_("An end before the start runs past midnight into the next day."),
+    )
+
+    def __init__(self, *args: Any, members: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["member"].choices = members
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start is not None and end is not None and start == end:
+            self.add_error("end", _("A shift can't start and end at the same time."))
+        return data

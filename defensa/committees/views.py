@@ -179,6 +179,15 @@ def join_code(request: HttpRequest, token: str) -> HttpResponse:
                 _("Welcome! You are now a member of %(committee)s.")
                 % {"committee": membership.committee.name},
             )
+            # Recovery codes are offered at enrolment: the security page makes them now,
+            # without asking for the password again (it was typed a moment ago).
+            messages.info(
+                request,
+                _(
+                    "Next, in case you lose your phone: open My page, then Sign-in and "
+                    "security, and make your recovery codes."
+                ),
+            )
             response = redirect("committees:detail", slug=membership.committee.slug)
             return remember_language(response, membership.user.language)
     probe = User(email=pending["email"])
@@ -418,6 +427,11 @@ def reveal_phone(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 _ROLE_ERRORS = {
     "probation": gettext_lazy("People on probation can't have roles until they are vouched for."),
     "last_coordinator": gettext_lazy("The committee needs at least one coordinator."),
+    "no_web_sign_in": gettext_lazy(
+        "This person has no web sign-in with a second factor (a password and an "
+        "authenticator app or a passkey), which dispatchers, coordinators and the legal team "
+        "need. They can keep taking part by text message."
+    ),
     "decided": gettext_lazy("This request was already decided."),
     "own_request": gettext_lazy(
         "You asked for this, so another coordinator must approve it: that is the point."

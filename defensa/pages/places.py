@@ -23,6 +23,7 @@ from defensa.accompaniment import access as accompaniment_access
 from defensa.committees.access import committees_for, memberships_for
 from defensa.incidents.access import EVIDENCE_ROLES
 from defensa.organising import access as organising_access
+from defensa.record.access import FIGURES_ROLES
 from defensa.reports.access import OPERATOR_ROLES
 
 
@@ -92,7 +93,8 @@ def places_for(user: Any) -> list[Section]:
         sections.append(Section(_("Intake"), _operator_places()))
 
     archives = list(committees_for(user, EVIDENCE_ROLES))
-    if archives:
+    counted = list(committees_for(user, FIGURES_ROLES))
+    if archives or counted:
         sections.append(
             Section(
                 _("The record"),
@@ -103,6 +105,14 @@ def places_for(user: Any) -> list[Section]:
                         _("every incident, closed and merged too; filters and CSV"),
                     )
                     for c in archives
+                ]
+                + [
+                    Place(
+                        _("Figures: %(name)s") % {"name": c.name},
+                        reverse("record:figures", args=[c.slug]),
+                        _("reports, verdicts, times and alerts over time, committees below too"),
+                    )
+                    for c in counted
                 ],
             )
         )
@@ -162,6 +172,21 @@ def places_for(user: Any) -> list[Section]:
                 _("area, committees below, dispatch policy"),
             ),
             Place(
+                _("Shift roster"),
+                reverse("committees:roster", args=[c.slug]),
+                _("the week by hour and skill, its gaps, and swaps to approve"),
+            ),
+            Place(
+                _("Who is on now"),
+                reverse("committees:on_now", args=[c.slug]),
+                _("each skill's head count right now"),
+            ),
+            Place(
+                _("Account recovery"),
+                reverse("committees:recovery_requests", args=[c.slug]),
+                _("members who lost their password or phone"),
+            ),
+            Place(
                 _("Public page"),
                 reverse("record:public_page", args=[c.slug]),
                 _("whether the public page lists this committee's verified incidents"),
@@ -209,6 +234,16 @@ def places_for(user: Any) -> list[Section]:
                         _("Audit log"),
                         reverse("record:audit_log"),
                         _("every audited action, as stored: ids and action names"),
+                    ),
+                    Place(
+                        _("Figures: the whole network"),
+                        reverse("record:network_figures"),
+                        _("reports, verdicts, times and alerts over time, for every committee"),
+                    ),
+                    Place(
+                        _("Administrators' account recovery"),
+                        reverse("recover:admin_requests"),
+                        _("other network administrators who lost their password or phone"),
                     ),
                 ],
             )

@@ -46,6 +46,11 @@ PUBLIC_URL_NAMES = {
     # Invitation links: the invitee has no account yet; the token is the credential.
     "join:start",
     "join:code",
+    # Account recovery: the person lost their password or second factor, so cannot sign in.
+    # The request form answers alike for every address; the reset link is single-use and
+    # expiring, made only after two approvers (docs/accounts.md).
+    "recover:ask",
+    "recover:link",
     # The public report form: anyone reports, no account (issue 3).
     "reports:new",
     # SMS provider webhooks: no account, authenticated by the provider's signature (property 20).
@@ -78,6 +83,10 @@ PUBLIC_URL_NAMES = {
     # A worker's own link to say they took part in a structure test: no account; the signed
     # token is the credential, and the page shows the action's title only (docs/organising.md).
     "organising:take_part",
+    # Alert sign-up without an account: phone, ZIP code and language, confirmed by a code
+    # texted to the phone; flood-gated per source like the report form (docs/subscribers.md).
+    "subscribers:subscribe",
+    "subscribers:confirm",
     # The health check for load balancers: yes or no per check, nothing else (docs/operations.md).
     "ops:healthz",
 }

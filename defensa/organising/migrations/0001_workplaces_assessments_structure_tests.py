@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('committees', '0006_workplace_committees_and_union_locals'),
+        ('committees', '0007_workplace_committees_and_union_locals'),
         ('crypto', '0002_digest_keys'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

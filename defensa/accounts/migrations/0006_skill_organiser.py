@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0004_user_area_cell'),
+        ('accounts', '0005_recovery_codes'),
     ]
 
     operations = [

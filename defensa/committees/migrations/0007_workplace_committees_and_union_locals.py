@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('committees', '0005_committee_languages_and_archiving'),
+        ('committees', '0006_merge_setup_and_roster'),
     ]
 
     operations = [
