@@ -69,6 +69,8 @@ INSTALLED_APPS = [
     "defensa.accompaniment",
     "defensa.organising",
     "defensa.pledges",
+    "defensa.votes",
+    "defensa.funds",
     "defensa.ops",
     "defensa.demo",
 ]

@@ -22,6 +22,8 @@ urlpatterns = [
     path("", include("defensa.accompaniment.urls")),
     path("", include("defensa.organising.urls")),
     path("", include("defensa.pledges.urls")),
+    path("", include("defensa.votes.urls")),
+    path("", include("defensa.funds.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("", include("defensa.ops.urls")),
     path("", include("defensa.notify.transports.webpush.urls")),
