@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "defensa.voice",
     "defensa.cases",
     "defensa.accompaniment",
+    "defensa.organising",
     "defensa.pledges",
     "defensa.votes",
     "defensa.funds",

@@ -21,6 +21,7 @@ urlpatterns = [
     path("voice/", include("defensa.voice.urls")),
     path("cases/", include("defensa.cases.urls")),
     path("", include("defensa.accompaniment.urls")),
+    path("", include("defensa.organising.urls")),
     path("", include("defensa.pledges.urls")),
     path("", include("defensa.votes.urls")),
     path("", include("defensa.funds.urls")),

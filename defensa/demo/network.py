@@ -104,8 +104,9 @@ PERSONAS: tuple[Persona, ...] = (
         "Tomás H.",
         Language.ES,
         "DEFENSADEMOMEMBERTOMASBOYLEHEIGH",
-        "Full member: own profile, skills, shifts, on-duty switch, announcements",
-        skills=(SkillKind.ACCOMPANIER,),
+        "Full member and organiser: own profile, skills, shifts, on-duty switch, "
+        "announcements, workplaces and structure tests",
+        skills=(SkillKind.ACCOMPANIER, SkillKind.ORGANISER),
     ),
     Persona(
         "newcomer",

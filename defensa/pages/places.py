@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from defensa.accompaniment import access as accompaniment_access
 from defensa.committees.access import committees_for, memberships_for
 from defensa.incidents.access import EVIDENCE_ROLES
+from defensa.organising import access as organising_access
 from defensa.record.access import FIGURES_ROLES
 from defensa.reports.access import OPERATOR_ROLES
 
@@ -145,6 +146,18 @@ def places_for(user: Any) -> list[Section]:
             )
         sections.append(section)
 
+    organising = list(organising_access.organiser_committees(user))
+    if organising:
+        section = Section(_("Organising"))
+        section.places.append(
+            Place(
+                _("Workplaces and structure tests"),
+                reverse("organising:index"),
+                _("workers, assessments, and who took part"),
+            )
+        )
+        sections.append(section)
+
     coordinating = [m.committee for m in memberships_for(user, "coordinator")]
     for c in coordinating:
         section = Section(_("Coordinate: %(name)s") % {"name": c.name})
@@ -184,7 +197,20 @@ def places_for(user: Any) -> list[Section]:
                 reverse("record:public_page", args=[c.slug]),
                 _("whether the public page lists this committee's verified incidents"),
             ),
+            Place(
+                _("Readiness"),
+                reverse("organising:readiness", args=[c.slug]),
+                _("workplaces covered, share assessed, leaders, the last structure test"),
+            ),
         ]
+        if c.parent_id is None:
+            section.places.append(
+                Place(
+                    _("Organising scale"),
+                    reverse("organising:scale", args=[c.slug]),
+                    _("the assessment scale's words, and how long contacts are kept"),
+                )
+            )
         sections.append(section)
     if _can_see_deliveries(user):
         sections.append(
@@ -265,6 +291,14 @@ def places_for(user: Any) -> list[Section]:
                 _("My emergency plan"),
                 reverse("plans:mine"),
                 _("who to tell and what to do if you are detained"),
+            )
+        )
+    if organising_access.own_workers_for(user).exists():
+        mine.places.append(
+            Place(
+                _("My organising history"),
+                reverse("organising:my_history"),
+                _("how you were assessed, and the actions you took part in"),
             )
         )
     mine.places += [

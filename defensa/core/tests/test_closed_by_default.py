@@ -83,6 +83,9 @@ PUBLIC_URL_NAMES = {
     # A public event's page: its coarse area and time, and RSVP with a phone number; the
     # exact place is never on it (docs/events.md). Members-only events answer 404.
     "events:public",
+    # A worker's own link to say they took part in a structure test: no account; the signed
+    # token is the credential, and the page shows the action's title only (docs/organising.md).
+    "organising:take_part",
     # Alert sign-up without an account: phone, ZIP code and language, confirmed by a code
     # texted to the phone; flood-gated per source like the report form (docs/subscribers.md).
     "subscribers:subscribe",
