@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "defensa.cases",
     "defensa.accompaniment",
     "defensa.pledges",
+    "defensa.trees",
     "defensa.ops",
     "defensa.demo",
 ]
@@ -228,6 +229,9 @@ DISPATCH_ESCALATE_MINUTES = env_int("DEFENSA_DISPATCH_ESCALATE_MINUTES", 5, mini
 DISPATCH_LINK_HOURS = env_int("DEFENSA_DISPATCH_LINK_HOURS", 4, minimum=1)
 # An open incident no report could place alerts its committee's dispatchers after this long.
 UNPLACED_ALERT_MINUTES = env_int("DEFENSA_UNPLACED_ALERT_MINUTES", 10, minimum=1)
+# Phone trees (docs/phone-trees.md): a captain who has not confirmed their group this long
+# after a cascade starts is escalated (their people go to the next captain).
+TREES_ESCALATE_MINUTES = env_int("DEFENSA_TREE_ESCALATE_MINUTES", 15, minimum=1)
 
 # Accounts and passwords (security properties 8-11).
 AUTH_USER_MODEL = "accounts.User"

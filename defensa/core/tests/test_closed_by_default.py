@@ -80,6 +80,10 @@ PUBLIC_URL_NAMES = {
     # A pledge campaign's public page: anyone in scope pledges with a phone number, no
     # account; it shows counts only, never who pledged (docs/pledges.md).
     "pledges:public",
+    # A phone tree's one-tap confirmation link: the person may have no account or no session
+    # on that phone; the token is the credential (derived and hashed like dispatch's) and the
+    # page shows the cascade's message only (docs/phone-trees.md).
+    "trees:confirm",
     # The health check for load balancers: yes or no per check, nothing else (docs/operations.md).
     "ops:healthz",
 }
