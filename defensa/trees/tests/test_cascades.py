@@ -42,7 +42,9 @@ def test_a_tree_with_no_captains_is_refused_and_nothing_stored(net, client_as) -
     assert "A tree needs at least one captain" in response.content.decode()
     assert not Tree.objects.exists() and AuditEntry.objects.count() == before
     with override("es"):
-        response = client.post("/trees/new/boyle-heights/", {"name": "Vacío"}, HTTP_ACCEPT_LANGUAGE="es")
+        response = client.post(
+            "/trees/new/boyle-heights/", {"name": "Vacío"}, HTTP_ACCEPT_LANGUAGE="es"
+        )
     assert not Tree.objects.exists()
 
 
@@ -183,7 +185,10 @@ def test_a_captain_reaches_their_group_from_the_phone(net, client_as) -> None:  
     assert Reach.objects.get(pk=people[0].pk).via == Via.CALL
     # Another captain's people are not dani's to log.
     other = Reach.objects.filter(cascade=cascade).exclude(duty=duty).exclude(duty=None).first()
-    assert client.post(f"/trees/cascade/{cascade.pk}/call/{other.pk}/", {"reached": "1"}).status_code == 404
+    assert (
+        client.post(f"/trees/cascade/{cascade.pk}/call/{other.pk}/", {"reached": "1"}).status_code
+        == 404
+    )
 
 
 def test_figures_are_kept_and_drawn(net, client_as) -> None:  # type: ignore[no-untyped-def]
@@ -207,7 +212,11 @@ def test_others_see_nothing(net, client_as) -> None:  # type: ignore[no-untyped-
     tree = build(net)
     cascade = _start(tree, net)
     omar = client_as(net.omar)  # coordinates another committee
-    for path in (f"/trees/{tree.pk}/", f"/trees/cascade/{cascade.pk}/", f"/trees/cascade/{cascade.pk}/live/"):
+    for path in (
+        f"/trees/{tree.pk}/",
+        f"/trees/cascade/{cascade.pk}/",
+        f"/trees/cascade/{cascade.pk}/live/",
+    ):
         assert omar.get(path).status_code == 404
     mo = client_as(net.mo)  # in the tree, not a captain
     assert mo.get(f"/trees/cascade/{cascade.pk}/captain/").status_code == 404
