@@ -23,6 +23,7 @@ from defensa.accompaniment import access as accompaniment_access
 from defensa.committees.access import committees_for, memberships_for
 from defensa.incidents.access import EVIDENCE_ROLES
 from defensa.reports.access import OPERATOR_ROLES
+from defensa.trees import access as trees_access
 
 
 @dataclass(frozen=True)
@@ -168,6 +169,11 @@ def places_for(user: Any) -> list[Section]:
                 reverse("record:public_page", args=[c.slug]),
                 _("whether the public page lists this committee's verified incidents"),
             ),
+            Place(
+                _("Phone trees"),
+                reverse("trees:index"),
+                _("captains and their groups, cascades, drills and their figures"),
+            ),
         ]
         sections.append(section)
     if _can_see_deliveries(user):
@@ -230,6 +236,14 @@ def places_for(user: Any) -> list[Section]:
                 _("My emergency plan"),
                 reverse("plans:mine"),
                 _("who to tell and what to do if you are detained"),
+            )
+        )
+    for duty in trees_access.duties_for(user).filter(cascade__ended_at__isnull=True):
+        mine.places.append(
+            Place(
+                _("My group in the phone tree"),
+                reverse("trees:captain", args=[duty.cascade_id]),
+                _("a cascade is running: reach your group and confirm it"),
             )
         )
     mine.places += [

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from defensa.trees.tests.helpers import BASE
 from defensa.testing.peers.twilio import AUTH_TOKEN
+from defensa.trees.tests.helpers import BASE
 
 
 @pytest.fixture(autouse=True)
