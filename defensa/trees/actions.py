@@ -17,12 +17,13 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, QuerySet
+from django.db.models import Exists, F, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from defensa.accounts.models import User
 from defensa.audit.log import record
+from defensa.audit.reveals import record_reveal
 from defensa.committees.models import Committee, MemberStatus
 from defensa.core.tokens import derived_token, hash_token, is_plausible
 from defensa.notify.actions import queue_messages
@@ -409,23 +410,36 @@ def open_reaches_of(number: str) -> QuerySet[Reach]:
     ).select_related("cascade")
 
 
+def reveal_number(reach: Reach, *, actor: User) -> str:
+    """The person's phone number, for a captain (or a coordinator) to call them: shown for
+    this one response, audited and counted against the hourly quota (RevealQuota past it)."""
+    record_reveal(
+        "member.phone",
+        actor=actor,
+        obj=reach,
+        committee=reach.cascade.tree.committee_id,
+        user=reach.person_id,
+    )
+    return reach.person.phone
+
+
 # Escalation -----------------------------------------------------------------------------
 
 
 def overdue_duties(now: dt.datetime) -> list[Duty]:
     """Captains of open cascades who have not confirmed their group within the waiting time
-    while some of their people are still unconfirmed."""
-    found = []
-    for duty in (
-        Duty.objects.filter(
-            cascade__ended_at__isnull=True, reported_at__isnull=True, escalated_at__isnull=True
-        )
-        .select_related("cascade")
-        .order_by("pk")
-    ):
-        due = duty.cascade.started_at + dt.timedelta(minutes=duty.cascade.escalate_minutes)
-        if due <= now and duty.reaches.filter(confirmed_at__isnull=True).exists():  # type: ignore[attr-defined]
-            found.append(duty)
+    while some of their people are still unconfirmed (one query per running cascade)."""
+    found: list[Duty] = []
+    for cascade in Cascade.objects.filter(ended_at__isnull=True):
+        if cascade.started_at + dt.timedelta(minutes=cascade.escalate_minutes) > now:
+            continue
+        waiting = Reach.objects.filter(duty=OuterRef("pk"), confirmed_at__isnull=True)
+        found += Duty.objects.filter(
+            Exists(waiting),
+            cascade=cascade,
+            reported_at__isnull=True,
+            escalated_at__isnull=True,
+        ).order_by("position", "pk")
     return found
 
 

@@ -17,6 +17,7 @@ urlpatterns = [
     path("trees/cascade/<int:pk>/captain/text/", views.text_group, name="text_group"),
     path("trees/cascade/<int:pk>/captain/done/", views.report_group, name="report_group"),
     path("trees/cascade/<int:pk>/call/<int:reach>/", views.log_call, name="log_call"),
+    path("trees/cascade/<int:pk>/number/<int:reach>/", views.reveal_number, name="number"),
     # The one-tap link of a cascade's text: the token is the credential.
     path("trees/c/<str:token>/", views.confirm, name="confirm"),
 ]

@@ -11,6 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from defensa.accounts.models import User
+from defensa.audit.reveals import RevealQuota
 from defensa.core.access import public
 from defensa.trees import access, actions, chart
 from defensa.trees.forms import CallForm, CaptainsForm, CascadeForm, MoveForm, TreeForm
@@ -240,6 +241,27 @@ def log_call(request: HttpRequest, pk: int, reach: int) -> HttpResponse:
     if found.duty_id is None:
         return redirect("trees:cascade", pk=found.cascade_id)
     return redirect("trees:captain", pk=found.cascade_id)
+
+
+@require_POST
+@never_cache
+def reveal_number(request: HttpRequest, pk: int, reach: int) -> HttpResponse:
+    """One person's number, to call them now (an audited reveal, like a member's phone)."""
+    found = access.get_reach_for(request.user, pk, reach)
+    back = "trees:cascade" if found.duty_id is None else "trees:captain"
+    try:
+        phone = actions.reveal_number(found, actor=_user(request))
+    except RevealQuota:
+        messages.error(
+            request,
+            _("You have shown many phone numbers in the last hour. Ask a coordinator to help."),
+        )
+        return redirect(back, pk=found.cascade_id)
+    return render(
+        request,
+        "trees/number.html",
+        {"reach": found, "phone": phone, "back": back, "cascade": found.cascade},
+    )
 
 
 @public

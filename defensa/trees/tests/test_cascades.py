@@ -230,3 +230,23 @@ def test_the_live_page_polls_and_works_without_script(net, client_as) -> None:  
     assert 'hx-get="/trees/cascade/' in page and 'http-equiv="refresh"' in page
     assert "DRILL (practice)" in page
     assert timezone.now() >= cascade.started_at
+
+
+def test_a_number_is_shown_only_when_asked_and_is_recorded(net, client_as) -> None:  # type: ignore[no-untyped-def]
+    tree = build(net)
+    cascade = _start(tree, net)
+    duty = Duty.objects.get(cascade=cascade, captain=net.dani)
+    reach = Reach.objects.filter(duty=duty).select_related("person").first()
+    client = client_as(net.dani)
+    page = client.get(f"/trees/cascade/{cascade.pk}/captain/").content.decode()
+    assert reach.person.phone not in page
+    shown = client.post(f"/trees/cascade/{cascade.pk}/number/{reach.pk}/").content.decode()
+    assert f'href="tel:{reach.person.phone}"' in shown
+    entry = AuditEntry.objects.filter(action="member.phone_revealed").get()
+    assert entry.actor_id == net.dani.pk
+    # Another captain's person is not Vero's to see, nor is anyone's to a stranger.
+    vero = client_as(net.vero)
+    assert vero.post(f"/trees/cascade/{cascade.pk}/number/{reach.pk}/").status_code == 404
+    assert (
+        client_as(net.mo).post(f"/trees/cascade/{cascade.pk}/number/{reach.pk}/").status_code == 404
+    )
