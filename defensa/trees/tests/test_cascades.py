@@ -8,6 +8,9 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 from django.utils.translation import override
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from defensa.audit.models import AuditEntry
 from defensa.notify import messages as notify_messages
@@ -250,3 +253,27 @@ def test_a_number_is_shown_only_when_asked_and_is_recorded(net, client_as) -> No
     assert (
         client_as(net.mo).post(f"/trees/cascade/{cascade.pk}/number/{reach.pk}/").status_code == 404
     )
+
+
+@given(message=st.text(max_size=400), drill=st.booleans(), text_all=st.booleans())
+@hypothesis_settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+def test_any_message_is_a_cascade_or_a_clear_refusal(
+    net, client_as, message, drill, text_all
+) -> None:  # type: ignore[no-untyped-def]
+    # One tree for every example; each example starts with no cascade (the fixture is shared).
+    tree = Tree.objects.first() or build(net)
+    Cascade.objects.filter(tree=tree).delete()
+    form = {"message": message}
+    if drill:
+        form["is_drill"] = "on"
+    if text_all:
+        form["text_all"] = "on"
+    response = client_as(net.ana).post(f"/trees/{tree.pk}/start/", form)
+    assert response.status_code == 302
+    started = Cascade.objects.filter(tree=tree).first()
+    if started is None:
+        assert not Reach.objects.exists()
+    else:
+        assert started.message == " ".join(message.split()) and started.is_drill == drill
