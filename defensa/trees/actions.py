@@ -237,7 +237,11 @@ def start_cascade(
             _("The message is too long: at most %(n)d characters.") % {"n": MESSAGE_MAX},
             "message",
         )
-    branches = list(tree.branches.select_related("captain").filter(captain__is_active=True))  # type: ignore[attr-defined]
+    # Only people still in the committee: someone who left is not texted by its tree.
+    captains_now = captain_choices(tree.committee).values("pk")
+    branches = list(
+        tree.branches.select_related("captain").filter(captain__in=captains_now)  # type: ignore[attr-defined]
+    )
     if not branches:
         raise TreeError(
             _("This tree has no captains: choose at least one before starting a cascade."),
@@ -264,7 +268,7 @@ def start_cascade(
     captain_ids = {b.captain_id for b in branches}
     rows = [_new_reach(cascade, b.captain_id, None, captain=True) for b in branches]
     leaves = (
-        tree.leaves.filter(person__is_active=True)  # type: ignore[attr-defined]
+        tree.leaves.filter(person__in=members_of(tree.committee).values("pk"))  # type: ignore[attr-defined]
         .exclude(person_id__in=captain_ids)
         .values_list("person_id", "branch_id")
     )

@@ -277,3 +277,12 @@ def test_any_message_is_a_cascade_or_a_clear_refusal(
         assert not Reach.objects.exists()
     else:
         assert started.message == " ".join(message.split()) and started.is_drill == drill
+
+
+def test_someone_who_left_the_committee_is_not_reached(net) -> None:  # type: ignore[no-untyped-def]
+    tree = build(net)
+    net.mo.memberships.filter(committee=net.boyle).delete()
+    net.vero.memberships.filter(committee=net.boyle).update(status="probation")
+    cascade = _start(tree, net)
+    assert not Reach.objects.filter(cascade=cascade, person=net.mo).exists()
+    assert list(cascade.duties.values_list("captain_id", flat=True)) == [net.dani.pk]
