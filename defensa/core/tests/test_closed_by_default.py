@@ -84,6 +84,10 @@ PUBLIC_URL_NAMES = {
     # on that phone; the token is the credential (derived and hashed like dispatch's) and the
     # page shows the cascade's message only (docs/phone-trees.md).
     "trees:confirm",
+    # Alert sign-up without an account: phone, ZIP code and language, confirmed by a code
+    # texted to the phone; flood-gated per source like the report form (docs/subscribers.md).
+    "subscribers:subscribe",
+    "subscribers:confirm",
     # The health check for load balancers: yes or no per check, nothing else (docs/operations.md).
     "ops:healthz",
 }
