@@ -144,22 +144,47 @@ def start(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _live_context(cascade: Cascade) -> dict[str, object]:
+    """Each group's count, and by name only who has not confirmed yet (what is left to do):
+    a 10,000-person tree's page stays small enough to reload every few seconds."""
     duties = list(cascade.duties.select_related("captain"))  # type: ignore[attr-defined]
-    reaches = list(cascade.reaches.select_related("person").order_by("person__display_name", "pk"))  # type: ignore[attr-defined]
+    counts: dict[int | None, list[int]] = {}
+    for duty_id, confirmed in cascade.reaches.filter(is_captain=False).values_list(  # type: ignore[attr-defined]
+        "duty_id", "confirmed_at"
+    ):
+        pair = counts.setdefault(duty_id, [0, 0])
+        pair[0] += confirmed is not None
+        pair[1] += 1
+    waiting = list(
+        cascade.reaches.filter(confirmed_at__isnull=True, is_captain=False)  # type: ignore[attr-defined]
+        .select_related("person")
+        .order_by("person__display_name", "pk")
+    )
     by_duty: dict[int | None, list[object]] = {}
-    for reach in reaches:
-        if not reach.is_captain:
-            by_duty.setdefault(reach.duty_id, []).append(reach)
-    captain_reach = {r.person_id: r for r in reaches if r.is_captain}
+    for reach in waiting:
+        by_duty.setdefault(reach.duty_id, []).append(reach)
+    captains_confirmed = set(
+        cascade.reaches.filter(is_captain=True, confirmed_at__isnull=False).values_list(  # type: ignore[attr-defined]
+            "person_id", flat=True
+        )
+    )
     groups = [
-        {"duty": d, "captain": captain_reach.get(d.captain_id), "people": by_duty.get(d.pk, [])}
+        {
+            "duty": d,
+            "captain_confirmed": d.captain_id in captains_confirmed,
+            "confirmed": counts.get(d.pk, [0, 0])[0],
+            "total": counts.get(d.pk, [0, 0])[1],
+            "waiting": by_duty.get(d.pk, []),
+        }
         for d in duties
     ]
+    handed = cascade.reaches.filter(handed_to_coordinators=True)  # type: ignore[attr-defined]
     return {
         "cascade": cascade,
         "figures": cascade.figures if cascade.ended_at else actions.live_figures(cascade),
         "groups": groups,
-        "coordinators": [r for r in reaches if r.handed_to_coordinators],
+        "coordinators": [r for r in waiting if r.handed_to_coordinators],
+        "handed": handed.count(),
+        "handed_confirmed": handed.filter(confirmed_at__isnull=False).count(),
     }
 
 
