@@ -286,3 +286,23 @@ def test_someone_who_left_the_committee_is_not_reached(net) -> None:  # type: ig
     cascade = _start(tree, net)
     assert not Reach.objects.filter(cascade=cascade, person=net.mo).exists()
     assert list(cascade.duties.values_list("captain_id", flat=True)) == [net.dani.pk]
+
+
+def test_trees_tick_escalates(net) -> None:  # type: ignore[no-untyped-def]
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from defensa.core.management.commands.run_periodically import parse_jobs
+
+    assert parse_jobs(["trees_tick:30"]) == [("trees_tick", 30)]  # as systemd runs it
+
+    tree = build(net)
+    cascade = _start(tree, net)
+    Cascade.objects.filter(pk=cascade.pk).update(
+        started_at=timezone.now() - dt.timedelta(minutes=cascade.escalate_minutes + 1)
+    )
+    out = StringIO()
+    call_command("trees_tick", stdout=out)
+    assert Duty.objects.filter(cascade=cascade, escalated_at__isnull=False).count() == 2
+    assert "escalated 2" in out.getvalue()
