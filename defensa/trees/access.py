@@ -43,11 +43,9 @@ def get_tree_for(user: AnyUser | None, pk: Any) -> Tree:
     return found
 
 
-def get_branch_for(user: AnyUser | None, tree: Tree, pk: Any) -> Branch:
-    found = Branch.objects.filter(tree__in=trees_for(user), tree=tree, pk=pk_from_url(pk)).first()
-    if found is None:
-        raise Http404
-    return found
+def branches_for(user: AnyUser | None, tree: Tree) -> QuerySet[Branch]:
+    """The captains' groups of a tree the user coordinates (empty for anyone else)."""
+    return Branch.objects.filter(tree__in=trees_for(user), tree=tree)
 
 
 def get_leaf_for(user: AnyUser | None, tree: Tree, pk: Any) -> Leaf:

@@ -52,7 +52,7 @@ class CascadeForm(forms.Form):
 
 class MoveForm(forms.Form):
     leaf = forms.IntegerField(widget=forms.HiddenInput)
-    branch = forms.IntegerField(label=_("Captain"))
+    group = forms.IntegerField(label=_("Group"), min_value=1, max_value=100_000)
 
 
 class CallForm(forms.Form):

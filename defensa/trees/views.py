@@ -110,11 +110,14 @@ def captains(request: HttpRequest, pk: int) -> HttpResponse:
 def move(request: HttpRequest, pk: int) -> HttpResponse:
     found = access.get_tree_for(request.user, pk)
     form = MoveForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Choose a captain of this tree."))
+    branch = None
+    if form.is_valid():
+        leaf = access.get_leaf_for(request.user, found, form.cleaned_data["leaf"])
+        position = form.cleaned_data["group"] - 1
+        branch = access.branches_for(request.user, found).filter(position=position).first()
+    if branch is None:
+        messages.error(request, _("Choose the number of one of this tree's groups."))
         return redirect("trees:tree", pk=found.pk)
-    leaf = access.get_leaf_for(request.user, found, form.cleaned_data["leaf"])
-    branch = access.get_branch_for(request.user, found, form.cleaned_data["branch"])
     actions.move_person(leaf, branch, actor=_user(request))
     messages.success(request, _("Moved."))
     return redirect("trees:tree", pk=found.pk)

@@ -306,3 +306,27 @@ def test_trees_tick_escalates(net) -> None:  # type: ignore[no-untyped-def]
     call_command("trees_tick", stdout=out)
     assert Duty.objects.filter(cascade=cascade, escalated_at__isnull=False).count() == 2
     assert "escalated 2" in out.getvalue()
+
+
+def test_a_coordinator_moves_someone_by_group_number(net, client_as) -> None:  # type: ignore[no-untyped-def]
+    tree = build(net)
+    client = client_as(net.ana)
+    page = client.get(f"/trees/{tree.pk}/").content.decode()
+    assert "Group 1: Dani (captain)" in page and "Group 2: Vero (captain)" in page
+    leaf = Leaf.objects.get(tree=tree, person=net.mo)
+    target = tree.branches.exclude(pk=leaf.branch_id).get()
+    client.post(f"/trees/{tree.pk}/move/", {"leaf": leaf.pk, "group": target.position + 1})
+    leaf.refresh_from_db()
+    assert leaf.branch_id == target.pk
+    for bad in ({"leaf": leaf.pk, "group": 9}, {"leaf": leaf.pk, "group": "x"}, {}):
+        response = client.post(f"/trees/{tree.pk}/move/", bad, follow=True)
+        assert "Choose the number of one of this tree" in response.content.decode()
+    leaf.refresh_from_db()
+    assert leaf.branch_id == target.pk
+    # Someone else's tree: 404, nothing moves.
+    assert (
+        client_as(net.omar)
+        .post(f"/trees/{tree.pk}/move/", {"leaf": leaf.pk, "group": 1})
+        .status_code
+        == 404
+    )
