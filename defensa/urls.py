@@ -26,6 +26,7 @@ urlpatterns = [
     path("", include("defensa.votes.urls")),
     path("", include("defensa.funds.urls")),
     path("", include("defensa.events.urls")),
+    path("", include("defensa.trees.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("", include("defensa.ops.urls")),
     path("", include("defensa.notify.transports.webpush.urls")),

@@ -25,6 +25,7 @@ from defensa.incidents.access import EVIDENCE_ROLES
 from defensa.organising import access as organising_access
 from defensa.record.access import FIGURES_ROLES
 from defensa.reports.access import OPERATOR_ROLES
+from defensa.trees import access as trees_access
 
 
 @dataclass(frozen=True)
@@ -202,6 +203,11 @@ def places_for(user: Any) -> list[Section]:
                 reverse("organising:readiness", args=[c.slug]),
                 _("workplaces covered, share assessed, leaders, the last structure test"),
             ),
+            Place(
+                _("Phone trees"),
+                reverse("trees:index"),
+                _("captains and their groups, cascades, drills and their figures"),
+            ),
         ]
         if c.parent_id is None:
             section.places.append(
@@ -299,6 +305,14 @@ def places_for(user: Any) -> list[Section]:
                 _("My organising history"),
                 reverse("organising:my_history"),
                 _("how you were assessed, and the actions you took part in"),
+            )
+        )
+    for duty in trees_access.duties_for(user).filter(cascade__ended_at__isnull=True):
+        mine.places.append(
+            Place(
+                _("My group in the phone tree"),
+                reverse("trees:captain", args=[duty.cascade_id]),
+                _("a cascade is running: reach your group and confirm it"),
             )
         )
     mine.places += [
