@@ -170,10 +170,20 @@ def places_for(user: Any) -> list[Section]:
                 _("Network"),
                 [
                     Place(
+                        _("Phone numbers"),
+                        reverse("voice:numbers"),
+                        _("which committee each hotline and text number belongs to"),
+                    ),
+                    Place(
+                        _("Channels"),
+                        reverse("notify:channels"),
+                        _("how messages are sent, their rates, and a test message to you"),
+                    ),
+                    Place(
                         _("Audit log"),
                         reverse("record:audit_log"),
                         _("every audited action, as stored: ids and action names"),
-                    )
+                    ),
                 ],
             )
         )

@@ -81,6 +81,21 @@ def set_hotline(
     return hotline
 
 
+class HotlineInUse(ValueError):
+    """The number still holds voicemails: removing it would delete them."""
+
+
+@transaction.atomic
+def remove_hotline(hotline: Hotline, *, actor: Any) -> None:
+    """Stop answering a number for its committee. A number that still holds voicemails (reports
+    someone must call back) is refused: point it at another committee instead."""
+    if hotline.voicemails.exists():  # type: ignore[attr-defined]
+        raise HotlineInUse(hotline.number)
+    pk, committee = hotline.pk, hotline.committee_id
+    hotline.delete()
+    record("voice.hotline_removed", actor=actor, obj=None, hotline=pk, committee=committee)
+
+
 def start_voicemail(hotline: Hotline, *, call_sid: str, caller: str, language: str) -> Voicemail:
     """Note that this call reached voicemail, keeping the number to call back.
 
