@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.db.models import Q
+
 from defensa.accounts.models import User
 from defensa.committees.models import Committee, Membership, MemberStatus
 from defensa.notify.actions import queue_message
@@ -63,3 +65,21 @@ def tell_legal_team(committee: Committee, template: str, context: dict[str, Any]
             audit=False,
         )
     return len(people)
+
+
+def on_the_rota(committee: Committee, *, dispatcher: bool = False, skill: str = "") -> bool:
+    """Whether anyone of the committee could take the work this week: an active full member
+    (a dispatcher, or holding a current `skill`) who is on duty or has a weekly shift in it.
+    Shifts repeat every week, so one shift row is a shift this week."""
+    people = Membership.objects.filter(
+        committee=committee, status=MemberStatus.FULL, user__is_active=True
+    )
+    if dispatcher:
+        people = people.filter(is_dispatcher=True)
+    if skill:
+        today = dt.datetime.now(committee.tz).date()
+        people = people.filter(
+            Q(user__skills__kind=skill),
+            Q(user__skills__expires_on__isnull=True) | Q(user__skills__expires_on__gte=today),
+        )
+    return people.filter(Q(user__on_duty=True) | Q(shifts__isnull=False)).exists()
