@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +22,7 @@ from defensa.core import geo, maps
 from defensa.core.access import public, signed_in
 from defensa.core.transitions import IllegalTransition
 from defensa.dispatch import actions, consequences, feedback
-from defensa.dispatch.access import get_committee_incident_for
+from defensa.dispatch.access import get_committee_incident_for, member_messages_for
 from defensa.dispatch.forms import FindingForm
 from defensa.dispatch.matching import home_cell, on_duty_verifiers, rings_between
 from defensa.dispatch.models import Offer, OfferStatus, Outcome
@@ -134,9 +135,11 @@ def _respond_page(
 # Console ------------------------------------------------------------------------------
 
 QUEUE_STATES = (State.NEW, State.VERIFYING, State.CONFIRMED)
+MEMBER_MESSAGES_SHOWN = dt.timedelta(days=1)
+MEMBER_MESSAGES_MAX = 20
 
 
-def _queue_context(committee: Any) -> dict[str, Any]:
+def _queue_context(user: Any, committee: Any) -> dict[str, Any]:
     now = timezone.now()
     incidents = list(
         Incident.objects.filter(committee=committee, state__in=QUEUE_STATES)
@@ -176,6 +179,12 @@ def _queue_context(committee: Any) -> dict[str, Any]:
     )
     context = {
         "committee": committee,
+        # Texts from the committee's members in the last day (dispatch/sms.py).
+        "member_messages": list(
+            member_messages_for(user, committee).filter(
+                created_at__gte=now - MEMBER_MESSAGES_SHOWN
+            )[:MEMBER_MESSAGES_MAX]
+        ),
         "rows": rows,
         "now": now,
         "with_map": with_map,
@@ -219,7 +228,7 @@ def _duty_areas(responders: list[Any], homes: dict[int, str]) -> list[dict[str, 
 @maps.shows_map
 def console(request: HttpRequest, slug: str) -> HttpResponse:
     committee = get_committee_for(request.user, slug, role="dispatcher")
-    context = {**_queue_context(committee), **maps.map_context()}
+    context = {**_queue_context(request.user, committee), **maps.map_context()}
     selected = request.GET.get("incident")
     if selected:
         # Outside the refreshed fragment, so a note being typed here is never replaced.
@@ -334,7 +343,7 @@ def decide(request: HttpRequest, slug: str, pk: int, verb: str) -> HttpResponse:
 def queue(request: HttpRequest, slug: str) -> HttpResponse:
     """The queue fragment alone, for the console's live refresh."""
     committee = get_committee_for(request.user, slug, role="dispatcher")
-    return render(request, "dispatch/_queue.html", _queue_context(committee))
+    return render(request, "dispatch/_queue.html", _queue_context(request.user, committee))
 
 
 @require_POST
