@@ -36,7 +36,9 @@ def triggered(net):  # type: ignore[no-untyped-def]
     plan = plans.save_plan(
         net.mo,
         committee=net.boyle,
-        contacts=[{"name": "Rosa", "channel": "sms", "address": "(323) 555-0121", "language": "es"}],
+        contacts=[
+            {"name": "Rosa", "channel": "sms", "address": "(323) 555-0121", "language": "es"}
+        ],
         instructions="Rosa picks up the kids.",
         identity={"person_name": "Mo"},
         actor=net.mo,
