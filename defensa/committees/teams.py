@@ -7,6 +7,7 @@ these are recipients, chosen by role, for messages queued inside an action's tra
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import Q
@@ -67,19 +68,23 @@ def tell_legal_team(committee: Committee, template: str, context: dict[str, Any]
     return len(people)
 
 
-def on_the_rota(committee: Committee, *, dispatcher: bool = False, skill: str = "") -> bool:
-    """Whether anyone of the committee could take the work this week: an active full member
-    (a dispatcher, or holding a current `skill`) who is on duty or has a weekly shift in it.
-    Shifts repeat every week, so one shift row is a shift this week."""
+def on_the_rota(
+    committees: Iterable[Committee], *, dispatcher: bool = False, skill: str = ""
+) -> set[int]:
+    """The ids of those `committees` where someone could take the work this week: an active
+    full member (a dispatcher, or holding a current `skill`) who is on duty or has a weekly
+    shift in it. Shifts repeat every week, so one shift row is a shift this week. One query."""
     people = Membership.objects.filter(
-        committee=committee, status=MemberStatus.FULL, user__is_active=True
+        committee__in=list(committees), status=MemberStatus.FULL, user__is_active=True
     )
     if dispatcher:
         people = people.filter(is_dispatcher=True)
     if skill:
-        today = dt.datetime.now(committee.tz).date()
+        # A skill that lapses today still counts today, in any of the network's time zones.
+        today = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
         people = people.filter(
             Q(user__skills__kind=skill),
             Q(user__skills__expires_on__isnull=True) | Q(user__skills__expires_on__gte=today),
         )
-    return people.filter(Q(user__on_duty=True) | Q(shifts__isnull=False)).exists()
+    on = people.filter(Q(user__on_duty=True) | Q(shifts__isnull=False))
+    return set(on.values_list("committee_id", flat=True).distinct())

@@ -109,15 +109,18 @@ def _rota(committees: list[Committee], coordinated: set[int]) -> list[Line]:
     tops = [c for c in committees if c.parent_id is None]
     dispatch = Line("dispatchers", True, _("Every committee has a dispatcher on a shift"))
     verify = Line("verifiers", True, _("Every committee has a verifier on a shift"))
-    for committee in dict.fromkeys([*tops, *leaves]):
-        if not on_the_rota(committee, dispatcher=True):
+    watched = list(dict.fromkeys([*tops, *leaves]))
+    dispatching = on_the_rota(watched, dispatcher=True)
+    verifying = on_the_rota(leaves, skill=SkillKind.VERIFIER)
+    for committee in watched:
+        if committee.pk not in dispatching:
             dispatch.ok = False
             dispatch.missing.append(
                 _("%(name)s: no dispatcher on duty or on a weekly shift.")
                 % {"name": committee.name}
             )
             dispatch.links += filter(None, [_people_link(committee, coordinated)])
-        if committee in leaves and not on_the_rota(committee, skill=SkillKind.VERIFIER):
+        if committee in leaves and committee.pk not in verifying:
             verify.ok = False
             verify.missing.append(
                 _("%(name)s: no verifier on duty or on a weekly shift.") % {"name": committee.name}

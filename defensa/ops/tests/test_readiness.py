@@ -6,10 +6,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from defensa.accounts.models import Passkey, Skill, SkillKind
-from defensa.committees.models import Shift
+from defensa.committees.models import Committee, Shift
 from defensa.core import testing
 from defensa.ops import readiness
 from defensa.voice.actions import set_hotline
@@ -117,3 +119,15 @@ def test_spanish(client_as, net):
 @pytest.mark.parametrize("who", ["ana", "dani", "omar", "pat"])
 def test_only_network_admins(client_as, net, who):
     assert client_as(getattr(net, who)).get(reverse("ops:readiness")).status_code == 404
+
+
+def test_the_checklist_costs_the_same_for_many_committees(net):
+    def count() -> int:
+        with CaptureQueriesContext(connection) as seen:
+            readiness.checklist(net.admin)
+        return len(seen)
+
+    few = count()
+    for i in range(20):
+        Committee.objects.create(name=f"Local {i}", slug=f"local-{i}", parent=net.city)
+    assert count() == few
