@@ -129,3 +129,26 @@ def test_an_unknown_channel_is_404(client_as, net):
     assert client.post(reverse("notify:channel_test", args=["fax"])).status_code == 404
     assert client.get(reverse("notify:channel_test", args=["sms"])).status_code == 405
     assert twilio.FROM_NUMBER  # the peer's sending number is what tests text from
+
+
+def test_email_signal_and_the_gateway_each_carry_their_test(  # type: ignore[no-untyped-def]
+    client_as, net, smtp_server, signal_peer, gateway_peer
+):
+    admin = _admin(net)
+    client = client_as(admin)
+    page = client.get(reverse("notify:channels")).content.decode()
+    assert "Carried by <strong>gateway</strong>" in page
+    assert "Carried by <strong>signal</strong>" in page
+    assert "Carried by <strong>email</strong>" in page
+    for channel in ("email", "signal", "sms"):
+        assert client.post(reverse("notify:channel_test", args=[channel])).status_code == 302
+    run_worker()
+    assert [m.rcpt for m in smtp_server.messages] == [[admin.email]]
+    assert [to for to, _text, _at in signal_peer.sent] == [ADMIN_PHONE]
+    assert [m.to for m in gateway_peer.messages] == [ADMIN_PHONE]
+    assert set(Delivery.objects.values_list("status", flat=True)) == {Status.SENT}
+    assert set(Delivery.objects.values_list("transport", flat=True)) == {
+        "email",
+        "signal",
+        "gateway",
+    }

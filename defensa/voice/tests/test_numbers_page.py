@@ -4,7 +4,11 @@ texts to a number then belong to its committee."""
 from __future__ import annotations
 
 import pytest
+from django.db import transaction
 from django.urls import reverse
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from defensa.audit.models import AuditEntry
 from defensa.reports.routing import committee_owning
@@ -90,3 +94,41 @@ def test_only_network_admins(client_as, net, who):
     assert response.status_code == 404
     assert client.post(reverse("voice:remove_number", args=[hotline.pk])).status_code == 404
     assert Hotline.objects.count() == 1
+
+
+FUZZ = hsettings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+# Any text a browser could send (lone surrogates cannot be encoded by any client).
+_text = st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=80)
+_nasty = st.one_of(
+    _text, st.sampled_from(["", "\x00", "+", "+0", "9" * 40, "٢١٣٥٥٥٠١٥٠", "+1 (213) 555-0150"])
+)
+
+
+@FUZZ
+@given(number=_nasty, committee=st.one_of(_nasty, st.just("EAST")), fallback=_nasty)
+def test_any_input_is_saved_whole_or_refused_never_a_500(
+    client_as, net, number, committee, fallback
+):
+    client = client_as(net.admin)
+    with transaction.atomic():
+        response = client.post(
+            reverse("voice:numbers"),
+            {
+                "number": number,
+                "committee": net.east.pk if committee == "EAST" else committee,
+                "fallback": fallback,
+            },
+        )
+        assert response.status_code in (302, 400)
+        saved = list(Hotline.objects.all())
+        if response.status_code == 400:
+            assert saved == [] and b"errorlist" in response.content
+        else:
+            [hotline] = saved
+            assert hotline.number.startswith("+") and hotline.number[1:].isdigit()
+            assert all(n.startswith("+") for n in hotline.fallback_numbers)
+        transaction.set_rollback(True)
