@@ -327,15 +327,12 @@ def numbers(request: HttpRequest) -> HttpResponse:
     form = HotlineForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        before = Hotline.objects.filter(number=data["number"]).select_related("committee").first()
+        before = hotlines.filter(number=data["number"]).first()
         hotline = actions.set_hotline(
             data["committee"],
             data["number"],
             fallback_numbers=data["fallback"],
-            # Fallback members are members of the number's committee: kept only if it stays.
-            fallback_members=list(before.fallback_members.all())
-            if before and before.committee_id == data["committee"].pk
-            else [],
+            fallback_members=None,  # the page does not set them: kept while the committee stays
             actor=request.user,
         )
         if before and before.committee_id != hotline.committee_id:

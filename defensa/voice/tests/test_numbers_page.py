@@ -132,3 +132,14 @@ def test_any_input_is_saved_whole_or_refused_never_a_500(
             assert hotline.number.startswith("+") and hotline.number[1:].isdigit()
             assert all(n.startswith("+") for n in hotline.fallback_numbers)
         transaction.set_rollback(True)
+
+
+def test_fallback_members_stay_with_the_committee_not_with_the_number(client_as, net):
+    actions.set_hotline(net.boyle, "+12135550150", fallback_members=[net.ana])
+    client = client_as(net.admin)
+    client.post(reverse("voice:numbers"), {"number": "+12135550150", "committee": net.boyle.pk})
+    assert list(Hotline.objects.get().fallback_members.all()) == [net.ana]
+    client.post(reverse("voice:numbers"), {"number": "+12135550150", "committee": net.east.pk})
+    assert list(Hotline.objects.get().fallback_members.all()) == []
+    moved = AuditEntry.objects.filter(action="voice.hotline_set").order_by("id").last()
+    assert moved.data["moved_from"] == net.boyle.pk
