@@ -36,7 +36,7 @@ from defensa.committees.forms import normalize_phone
 from defensa.committees.models import Committee, Membership, MemberStatus
 from defensa.core.transitions import IllegalTransition
 from defensa.dispatch import actions
-from defensa.dispatch.models import MemberMessage, Offer, OfferStatus, Outcome
+from defensa.dispatch.models import GOING, MemberMessage, Offer, OfferStatus, Outcome
 from defensa.incidents.models import TimelineAction, TimelineEntry
 from defensa.incidents.timeline import add_entry
 from defensa.notify.actions import Address, queue_message
@@ -89,8 +89,10 @@ def recent_window() -> dt.timedelta:
     return dt.timedelta(hours=2 * settings.DISPATCH_LINK_HOURS)
 
 
-def offer_for(number: str, now: dt.datetime) -> Offer | None:
-    """The newest recent offer (not declined) of the member whose phone sent the text."""
+def offer_for(number: str, now: dt.datetime, *, finding: bool = False) -> Offer | None:
+    """The newest recent offer (not declined) of the member whose phone sent the text. A
+    finding (`finding=True`) belongs to an offer they accepted: the newest of those, when
+    there is one, even if a newer offer waits for an answer."""
     sender = e164(number)
     if not sender:
         return None
@@ -103,7 +105,9 @@ def offer_for(number: str, now: dt.datetime) -> Offer | None:
     )
     # Phones are kept as typed (normalised on the forms): compare in E.164. Recent offers are
     # a handful, so they are walked here rather than every account.
-    return next((o for o in recent if e164(o.responder.phone) == sender), None)
+    mine = [o for o in recent if e164(o.responder.phone) == sender]
+    going = [o for o in mine if o.status in GOING] if finding else []
+    return (going or mine or [None])[0]
 
 
 def _clean(body: str) -> str:
@@ -126,17 +130,17 @@ def _seen(key: str, offer: Offer) -> bool:
 def match_text(text: InboundText) -> bool:
     """Claim the text if it comes from a member with a recent offer; act on it and answer."""
     now = timezone.now()
-    offer = offer_for(text.number, now)
+    body = _clean(text.body)
+    word = command(body)
+    offer = offer_for(text.number, now, finding=word in Outcome.values)
     if offer is None:
         return False
-    body = _clean(text.body)
     if not _SID.match(text.sid) or not body:
         return True  # ours, but nothing a member could have meant: nothing to do
     key = "dispatch_sms_reply:" + hashlib.sha256(text.sid.encode()).hexdigest()[:32]
     if _seen(key, offer):
         return True  # the provider retried a text we already answered
     member = offer.responder
-    word = command(body)
     with transaction.atomic():
         if not member.is_active:
             # A switched-off account's offers are dead, its words included.
