@@ -120,3 +120,11 @@ def channel_states() -> list[ChannelState]:
 def unconfigured_channels() -> list[ChannelState]:
     """Channels whose messages reach nobody: no transport, or only the log."""
     return [state for state in channel_states() if not state.configured]
+
+
+def inbound_texts_configured() -> bool:
+    """Whether texts people send to our numbers can reach us: the Twilio webhook can check
+    signatures (its auth token and our public address as Twilio calls it), or the SMS
+    gateway's webhook has its secret path."""
+    twilio = bool(settings.TWILIO_AUTH_TOKEN and settings.TWILIO_WEBHOOK_BASE_URL)
+    return twilio or bool(settings.SMS_GATEWAY_WEBHOOK_TOKEN)

@@ -21,6 +21,7 @@ from defensa.notify.access import (
     get_delivery_for,
     test_deliveries_for,
 )
+from defensa.notify.channels import inbound_texts_configured
 from defensa.notify.models import Status
 from defensa.notify.transports.twilio.webhook import SID, twilio_webhook
 
@@ -146,6 +147,7 @@ def channels(request: HttpRequest) -> HttpResponse:
         "notify/channels.html",
         {
             "states": states,
+            "inbound": inbound_texts_configured(),
             "tests": tests,
             "waiting": any(t.status in (Status.QUEUED, Status.SENDING) for t in tests),
         },

@@ -19,7 +19,7 @@ from defensa.committees.access import committees_for
 from defensa.committees.models import Committee, Kind
 from defensa.committees.teams import on_the_rota
 from defensa.core.checks import master_key_problem
-from defensa.notify.channels import channel_states
+from defensa.notify.channels import channel_states, inbound_texts_configured
 from defensa.notify.models import Channel
 from defensa.voice.models import Hotline
 
@@ -165,6 +165,21 @@ def _channels() -> list[Line]:
     return lines
 
 
+def _inbound() -> Line:
+    line = Line(
+        "inbound",
+        inbound_texts_configured(),
+        _("Texts sent to your numbers reach Defensa"),
+        links=[Link(reverse("notify:channels"), _("Channels"))],
+        setting="TWILIO_WEBHOOK_BASE_URL",
+    )
+    if not line.ok:
+        line.missing.append(
+            _("Reports by text, and verifiers' answers by text, are refused before they arrive.")
+        )
+    return line
+
+
 def _numbers() -> Line:
     line = Line(
         "numbers",
@@ -229,6 +244,7 @@ def checklist(viewer: Any) -> list[Line]:
         _areas(committees),
         *_rota(committees, coordinated),
         *_channels(),
+        _inbound(),
         _numbers(),
         *_keys(),
         _passkeys(),

@@ -131,3 +131,14 @@ def test_the_checklist_costs_the_same_for_many_committees(net):
     for i in range(20):
         Committee.objects.create(name=f"Local {i}", slug=f"local-{i}", parent=net.city)
     assert count() == few
+
+
+def test_texts_coming_in_need_the_webhook_address(ready, settings, client_as):
+    assert lines()["inbound"].ok
+    settings.TWILIO_WEBHOOK_BASE_URL = ""
+    inbound = lines()["inbound"]
+    assert not inbound.ok and inbound.setting == "TWILIO_WEBHOOK_BASE_URL"
+    page = client_as(ready.admin).get(reverse("notify:channels")).content.decode()
+    assert "do not reach this server yet" in page
+    settings.SMS_GATEWAY_WEBHOOK_TOKEN = "a-secret-path-token"
+    assert lines()["inbound"].ok
