@@ -388,7 +388,8 @@ def cancel_delivery(delivery: Delivery, *, actor: Any) -> Delivery:
 
 
 class NoOwnAddress(ValueError):
-    """The admin has no address of their own on this channel: `code` says which is missing."""
+    """No test can go to the admin on this channel now: `code` says why (the address that is
+    missing, or "waiting" while their last test on it is not sent yet)."""
 
     def __init__(self, code: str) -> None:
         super().__init__(code)
@@ -410,6 +411,14 @@ def send_test_message(channel: str, *, actor: User) -> list[Delivery]:
     """
     if channel not in Channel.values:
         raise NoOwnAddress("channel")
+    waiting = Delivery.objects.filter(
+        idempotency_key__startswith=test_key_prefix(actor),
+        channel=channel,
+        status__in=(Status.QUEUED, Status.SENDING),
+    )
+    if waiting.exists():
+        # One at a time: a test is urgent, and must not crowd out real alerts.
+        raise NoOwnAddress("waiting")
     key = test_key_prefix(actor) + secrets.token_hex(8)
     if channel == Channel.PUSH:
         if not (actor.notify_push and actor.push_subscriptions.exists()):  # type: ignore[attr-defined]

@@ -136,6 +136,10 @@ _NO_OWN_ADDRESS = {
     "device": gettext_lazy(
         "Turn on device notifications on this phone or computer in My settings first."
     ),
+    "waiting": gettext_lazy(
+        "Your last test message on this channel is still waiting to be sent. Look again in a "
+        "moment."
+    ),
 }
 
 

@@ -152,3 +152,14 @@ def test_email_signal_and_the_gateway_each_carry_their_test(  # type: ignore[no-
         "signal",
         "gateway",
     }
+
+
+def test_one_test_at_a_time_per_channel(client_as, net, twilio_peer):
+    client = client_as(_admin(net))
+    client.post(reverse("notify:channel_test", args=["sms"]))
+    response = client.post(reverse("notify:channel_test", args=["sms"]), follow=True)
+    assert "still waiting to be sent" in response.content.decode()
+    assert Delivery.objects.count() == 1
+    run_worker()
+    client.post(reverse("notify:channel_test", args=["sms"]))
+    assert Delivery.objects.count() == 2
