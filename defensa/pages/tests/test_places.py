@@ -151,7 +151,14 @@ def expected_pages(net: testing.Network) -> dict[str, set[str]]:
         "mo": _everyone() | _member(boyle),
         "pat": _everyone() | _member(boyle),
         "omar": _everyone() | _member(east) | _coordinator(east),
-        "admin": _everyone() | {reverse("notify:deliveries"), reverse("record:audit_log")},
+        "admin": _everyone()
+        | {
+            reverse("notify:deliveries"),
+            reverse("record:audit_log"),
+            reverse("ops:readiness"),
+            reverse("voice:numbers"),
+            reverse("notify:channels"),
+        },
     }
 
 
