@@ -11,11 +11,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from defensa.accounts.models import SkillKind, User
 from defensa.committees.access import committees_for
+from defensa.committees.areas import area_overview
 from defensa.committees.models import Committee, Kind
 from defensa.committees.teams import on_the_rota
 from defensa.core.checks import master_key_problem
@@ -46,26 +47,9 @@ class Line:
     optional: bool = False
 
 
-def _url(name: str, *args: object) -> str:
-    """The page's address, or "" while that page is not installed on this server."""
-    try:
-        return reverse(name, args=args)
-    except NoReverseMatch:
-        return ""
-
-
-def _committee_link(committee: Committee, page: str) -> Link | None:
-    url = _url(page, committee.slug)
-    return Link(url, committee.name) if url else None
-
-
-def _zips(committee: Committee) -> list[str]:
-    return [z for z in committee.zip_codes or [] if isinstance(z, str)]
-
-
 def _areas(committees: list[Committee]) -> Line:
+    """Areas and gaps as the committees page shows them (committees.areas.area_overview)."""
     line = Line("areas", True, _("Every area has a committee"))
-    area_page = "network:area"  # the network set-up pages
     if not any(c.zip_codes or c.h3_cells for c in committees):
         line.ok = False
         line.missing.append(
@@ -75,30 +59,25 @@ def _areas(committees: list[Committee]) -> Line:
         if committee.kind == Kind.LOCAL and not (committee.zip_codes or committee.h3_cells):
             line.ok = False
             line.missing.append(_("%(name)s has no ZIP codes or cells.") % {"name": committee.name})
-            link = _committee_link(committee, area_page)
-            if link:
-                line.links.append(link)
+            line.links.append(Link(reverse("network:area", args=[committee.slug]), committee.name))
     # The region is what the network and city committees cover; a ZIP of it that no local
     # committee holds reaches only a city's or the network's dispatchers.
-    region = {z for c in committees if c.kind in (Kind.NETWORK, Kind.CITY) for z in _zips(c)}
-    local = {z for c in committees if c.kind == Kind.LOCAL for z in _zips(c)}
-    unclaimed = sorted(region - local)
-    if unclaimed and local:
+    unclaimed = area_overview(committees).unclaimed
+    if unclaimed:
         line.ok = False
         shown = ", ".join(unclaimed[:20]) + (" …" if len(unclaimed) > 20 else "")
         line.missing.append(_("ZIP codes no local committee holds: %(zips)s.") % {"zips": shown})
-    index = _url("network:index")
-    if not line.ok and index:
-        line.links.append(Link(index, _("Committees and areas")))
+    if not line.ok:
+        line.links.append(Link(reverse("network:index"), _("Committees and areas")))
     return line
 
 
-def _people_link(committee: Committee, coordinated: set[int]) -> Link | None:
+def _people_link(committee: Committee, coordinated: set[int]) -> Link:
     """Where the committee's roles and shifts are given: its members page for one of its
-    coordinators, else the committee's set-up page (when installed)."""
+    coordinators, else the committee's page in the network's set-up."""
     if committee.pk in coordinated:
         return Link(reverse("committees:members", args=[committee.slug]), committee.name)
-    return _committee_link(committee, "network:committee")
+    return Link(reverse("network:committee", args=[committee.slug]), committee.name)
 
 
 def _rota(committees: list[Committee], coordinated: set[int]) -> list[Line]:
@@ -119,13 +98,13 @@ def _rota(committees: list[Committee], coordinated: set[int]) -> list[Line]:
                 _("%(name)s: no dispatcher on duty or on a weekly shift.")
                 % {"name": committee.name}
             )
-            dispatch.links += filter(None, [_people_link(committee, coordinated)])
+            dispatch.links.append(_people_link(committee, coordinated))
         if committee in leaves and committee.pk not in verifying:
             verify.ok = False
             verify.missing.append(
                 _("%(name)s: no verifier on duty or on a weekly shift.") % {"name": committee.name}
             )
-            verify.links += filter(None, [_people_link(committee, coordinated)])
+            verify.links.append(_people_link(committee, coordinated))
     if not dispatch.ok:
         dispatch.missing.append(
             _(
@@ -238,7 +217,8 @@ def _passkeys() -> Line:
 
 def checklist(viewer: Any) -> list[Line]:
     """Every line, done or not, with links `viewer` can open."""
-    committees = list(Committee.objects.order_by("name"))
+    # Archived committees take no reports: nothing about them stands in the way.
+    committees = list(Committee.objects.filter(archived_at__isnull=True).order_by("name"))
     coordinated = set(committees_for(viewer, "coordinator").values_list("pk", flat=True))
     return [
         _areas(committees),

@@ -19,7 +19,9 @@ class HotlineForm(forms.Form):
         help_text=_("As your provider shows it, with the country code: +12135550100."),
     )
     committee = forms.ModelChoiceField(
-        label=_("Committee"), queryset=Committee.objects.order_by("name"), empty_label=None
+        label=_("Committee"),
+        queryset=Committee.objects.filter(archived_at__isnull=True).order_by("name"),
+        empty_label=None,
     )
     fallback = forms.CharField(
         label=_("Fallback numbers"),

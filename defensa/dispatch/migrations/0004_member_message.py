@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("committees", "0004_membership_intake_role"),
-        ("dispatch", "0002_areaalert"),
+        ("dispatch", "0003_dispatch_policy_reach"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
