@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from defensa.accounts.models import Passkey, Skill, SkillKind
-from defensa.committees.models import Committee, Shift
+from defensa.committees.models import Committee, Membership, Shift
 from defensa.core import testing
 from defensa.ops import readiness
 from defensa.voice.actions import set_hotline
@@ -69,7 +69,12 @@ def test_the_test_network_as_built_lacks_what_a_new_network_lacks(net, settings)
 def test_each_line_turns_done_when_its_fix_is_made(ready, settings):
     ready.boyle.zip_codes = []
     ready.boyle.save()
-    assert not lines()["areas"].ok
+    areas = lines()["areas"]
+    assert not areas.ok and "Boyle Heights has no ZIP codes or cells." in areas.missing
+    assert [link.url for link in areas.links] == [
+        reverse("network:area", args=["boyle-heights"]),
+        reverse("network:index"),
+    ]
     ready.boyle.zip_codes = ["90033"]
     ready.boyle.save()
     ready.city.zip_codes = ["90033", "90022", "90063", "90012"]
@@ -98,6 +103,8 @@ def test_the_page_links_every_missing_line_to_its_fix(client_as, net, settings):
         reverse("notify:channels"),
         reverse("voice:numbers"),
         reverse("accounts:security"),
+        # The admin coordinates no committee: the committee's page in the network's set-up.
+        reverse("network:committee", args=["boyle-heights"]),
     ):
         assert f'href="{url}"' in page
     assert "DEFENSA_BACKUP_RECIPIENTS" in page
@@ -119,6 +126,15 @@ def test_spanish(client_as, net):
 @pytest.mark.parametrize("who", ["ana", "dani", "omar", "pat"])
 def test_only_network_admins(client_as, net, who):
     assert client_as(getattr(net, who)).get(reverse("ops:readiness")).status_code == 404
+
+
+def test_archived_committees_are_not_counted(ready):
+    ready.east.archived_at = ready.east.created_at
+    ready.east.zip_codes = []
+    ready.east.save()
+    Membership.objects.filter(committee=ready.east).delete()
+    found = lines()
+    assert found["dispatchers"].ok and found["verifiers"].ok
 
 
 def test_the_checklist_costs_the_same_for_many_committees(net):
