@@ -11,5 +11,6 @@ class AccompanimentConfig(AppConfig):
         from defensa.notify import inbound
 
         messages.register()
-        # A companion's one-word check-in by text is not a report.
-        inbound.register_matcher(sms.match_text)
+        # A companion's one-word check-in by text is not a report. Asked first: its words are
+        # exact and its window narrow, so a verifier's offer must not take them as free text.
+        inbound.register_matcher(sms.match_text, first=True)

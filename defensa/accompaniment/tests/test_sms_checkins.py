@@ -11,7 +11,9 @@ from defensa.accompaniment.models import Appointment, Status
 from defensa.accompaniment.sms import step_of
 from defensa.accompaniment.tests.helpers import confirmed, schedule
 from defensa.audit.models import AuditEntry
-from defensa.dispatch.models import MemberMessage
+from defensa.dispatch.actions import offer_to_nearest
+from defensa.dispatch.models import MemberMessage, Offer
+from defensa.dispatch.tests.helpers import report_incident
 from defensa.notify import messages
 from defensa.notify.models import Delivery
 from defensa.reports.models import Report
@@ -110,3 +112,16 @@ def test_someone_elses_phone_is_no_check_in(client, net, companion):
     text(client, "llegue", number="+13235550999")
     companion.refresh_from_db()
     assert companion.arrived_at is None and Report.objects.count() == 1
+
+
+def test_a_check_in_word_wins_over_a_verification_offer_waiting(client, net, companion):
+    net.vero.on_duty = True
+    net.vero.save(update_fields=["on_duty"])
+    [offer] = offer_to_nearest(report_incident(), 1, actor=net.dani)
+    assert offer.responder == net.vero
+    text(client, "llegue")
+    companion.refresh_from_db()
+    assert companion.arrived_at is not None
+    assert not Offer.objects.get(pk=offer.pk).incident.timeline.filter(
+        detail__step="member_message"
+    ).exists()
