@@ -18,10 +18,5 @@ class DispatchConfig(AppConfig):
         # Any other text from a member is a message to their dispatchers: asked last, after
         # the check-ins' and emergency plans' matchers.
         inbound.register_matcher(sms.match_member_text, last=True)
-        notify_messages.register_context(sms.MEMBER_TEXT_ALERT, sms.member_text_context)
-        notify_messages.register_context(sms.MEMBER_TEXT_REPLY, sms.member_text_reply_context)
-        notify_messages.register_compartment(
-            notify_messages.GENERAL, sms.MEMBER_TEXT_ALERT, sms.MEMBER_TEXT_REPLY
-        )
         notify_messages.register_context(sms.REPLY_TEMPLATE, sms.reply_context)
         notify_messages.register_compartment(notify_messages.GENERAL, sms.REPLY_TEMPLATE)

@@ -35,7 +35,7 @@ from defensa.audit.log import record
 from defensa.committees.forms import normalize_phone
 from defensa.committees.models import Committee, Membership, MemberStatus
 from defensa.core.transitions import IllegalTransition
-from defensa.dispatch import actions
+from defensa.dispatch import actions, messages
 from defensa.dispatch.models import GOING, MemberMessage, Offer, OfferStatus, Outcome
 from defensa.incidents.models import TimelineAction, TimelineEntry
 from defensa.incidents.timeline import add_entry
@@ -227,8 +227,8 @@ def reply_context(stored: dict) -> dict:  # type: ignore[type-arg]
 # emergency plan): a message from that member to their committee's dispatchers, on the
 # console, never an anonymous report. Asked last (notify.inbound, `last=True`).
 
-MEMBER_TEXT_REPLY = "dispatch_member_text_reply"
-MEMBER_TEXT_ALERT = "dispatch_member_text"
+MEMBER_TEXT_REPLY = messages.MEMBER_TEXT_REPLY
+MEMBER_TEXT_ALERT = messages.MEMBER_TEXT_ALERT
 
 
 def member_for(number: str) -> User | None:
@@ -284,21 +284,3 @@ def match_member_text(text: InboundText) -> bool:
         reply=MEMBER_TEXT_REPLY,
     )
     return True
-
-
-def member_text_context(stored: dict) -> dict:  # type: ignore[type-arg]
-    from django.urls import reverse
-
-    message = MemberMessage.objects.select_related("member", "committee").get(pk=stored["message"])
-    return {
-        "member": message.member.display_name,
-        "committee": message.committee.name,
-        "link": settings.SITE_URL.rstrip("/")
-        + reverse("dispatch:console", args=[message.committee.slug]),
-    }
-
-
-def member_text_reply_context(stored: dict) -> dict:  # type: ignore[type-arg]
-    from defensa.committees.models import Committee
-
-    return {"committee": Committee.objects.get(pk=stored["committee"]).name}
