@@ -249,8 +249,10 @@ def member_for(number: str) -> User | None:
 def committee_for_member_text(member: User, to: str) -> Committee | None:
     """The committee whose dispatchers see the text: the one owning the number it was sent to,
     when the member belongs to it; else the member's first committee (full memberships
-    first)."""
-    memberships = Membership.objects.filter(user=member).select_related("committee")
+    first). Archived committees take nothing."""
+    memberships = Membership.objects.filter(
+        user=member, committee__archived_at__isnull=True
+    ).select_related("committee")
     owner = committee_owning(to)
     if owner is not None and memberships.filter(committee=owner).exists():
         return owner

@@ -131,3 +131,11 @@ def test_spanish_member_and_dispatcher_read_spanish(client, client_as, net, mo):
         reverse("dispatch:console", args=["boyle-heights"]), HTTP_ACCEPT_LANGUAGE="es"
     )
     assert "Textos de tus miembros" in page.content.decode()
+
+
+def test_an_archived_committee_takes_no_members_texts(client, net, mo):
+    testing.join(mo, net.east)
+    net.boyle.archived_at = net.boyle.created_at
+    net.boyle.save(update_fields=["archived_at"])
+    text(client, "hola", number="+12135550199")
+    assert MemberMessage.objects.get().committee == net.east
