@@ -24,6 +24,7 @@ from defensa.accompaniment import access as accompaniment_access
 from defensa.committees.access import committees_for, memberships_for
 from defensa.incidents.access import EVIDENCE_ROLES
 from defensa.ops import readiness
+from defensa.record.access import FIGURES_ROLES
 from defensa.reports.access import OPERATOR_ROLES
 
 
@@ -104,7 +105,8 @@ def places_for(user: Any) -> list[Section]:
         sections.append(Section(_("Intake"), _operator_places()))
 
     archives = list(committees_for(user, EVIDENCE_ROLES))
-    if archives:
+    counted = list(committees_for(user, FIGURES_ROLES))
+    if archives or counted:
         sections.append(
             Section(
                 _("The record"),
@@ -115,6 +117,14 @@ def places_for(user: Any) -> list[Section]:
                         _("every incident, closed and merged too; filters and CSV"),
                     )
                     for c in archives
+                ]
+                + [
+                    Place(
+                        _("Figures: %(name)s") % {"name": c.name},
+                        reverse("record:figures", args=[c.slug]),
+                        _("reports, verdicts, times and alerts over time, committees below too"),
+                    )
+                    for c in counted
                 ],
             )
         )
@@ -222,6 +232,11 @@ def places_for(user: Any) -> list[Section]:
                         _("Audit log"),
                         reverse("record:audit_log"),
                         _("every audited action, as stored: ids and action names"),
+                    ),
+                    Place(
+                        _("Figures: the whole network"),
+                        reverse("record:network_figures"),
+                        _("reports, verdicts, times and alerts over time, for every committee"),
                     ),
                     Place(
                         _("Administrators' account recovery"),
