@@ -554,6 +554,8 @@ def send_test_message(channel: str, *, actor: User) -> list[Delivery]:
         deliveries=[d.pk for d in deliveries],
     )
     return deliveries
+
+
 OptOutListener = Callable[[str, str], None]
 _OPT_OUT_LISTENERS: list[OptOutListener] = []
 

@@ -122,6 +122,8 @@ def test_a_check_in_word_wins_over_a_verification_offer_waiting(client, net, com
     text(client, "llegue")
     companion.refresh_from_db()
     assert companion.arrived_at is not None
-    assert not Offer.objects.get(pk=offer.pk).incident.timeline.filter(
-        detail__step="member_message"
-    ).exists()
+    assert (
+        not Offer.objects.get(pk=offer.pk)
+        .incident.timeline.filter(detail__step="member_message")
+        .exists()
+    )
