@@ -162,7 +162,7 @@ def _inbound() -> Line:
 def _numbers() -> Line:
     line = Line(
         "numbers",
-        Hotline.objects.exists(),
+        Hotline.objects.filter(committee__archived_at__isnull=True).exists(),
         _("Your phone numbers belong to committees"),
         links=[Link(reverse("voice:numbers"), _("Phone numbers"))],
     )

@@ -143,3 +143,13 @@ def test_fallback_members_stay_with_the_committee_not_with_the_number(client_as,
     assert list(Hotline.objects.get().fallback_members.all()) == []
     moved = AuditEntry.objects.filter(action="voice.hotline_set").order_by("id").last()
     assert moved.data["moved_from"] == net.boyle.pk
+
+
+def test_a_number_of_an_archived_committee_says_so(client_as, net):
+    actions.set_hotline(net.east, "+12135550150")
+    net.east.archived_at = net.east.created_at
+    net.east.save(update_fields=["archived_at"])
+    page = client_as(net.admin).get(reverse("voice:numbers")).content.decode()
+    assert "archived: move this number" in page
+    # And an archived committee is no choice for a number.
+    assert f'<option value="{net.east.pk}"' not in page
