@@ -68,6 +68,8 @@ INSTALLED_APPS = [
     "defensa.cases",
     "defensa.accompaniment",
     "defensa.pledges",
+    "defensa.votes",
+    "defensa.funds",
     "defensa.ops",
     "defensa.demo",
 ]

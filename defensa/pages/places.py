@@ -165,6 +165,7 @@ def places_for(user: Any) -> list[Section]:
             Place(_("Members"), reverse("committees:members", args=[c.slug])),
             Place(_("Invitations"), reverse("committees:invitations", args=[c.slug])),
             Place(_("Broadcasts"), reverse("broadcasts:index", args=[c.slug])),
+            Place(_("Votes"), reverse("votes:index"), _("secret ballots of the members")),
             Place(_("Role requests"), reverse("committees:role_requests", args=[c.slug])),
             Place(
                 _("Set up"),
@@ -262,6 +263,13 @@ def places_for(user: Any) -> list[Section]:
                 _("My committees"),
                 reverse("committees:list"),
                 _("announcements, and new people to vouch for"),
+            )
+        )
+        mine.places.append(
+            Place(
+                _("Strike funds"),
+                reverse("funds:index"),
+                _("what your committees' funds hold, and applying for help"),
             )
         )
         mine.places.append(

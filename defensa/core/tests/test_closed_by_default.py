@@ -84,6 +84,9 @@ PUBLIC_URL_NAMES = {
     # texted to the phone; flood-gated per source like the report form (docs/subscribers.md).
     "subscribers:subscribe",
     "subscribers:confirm",
+    # A vote's page: the question and the roll's size; a ballot needs the voter's one-time
+    # code, a receipt check the receipt; the result only after the close (docs/votes.md).
+    "votes:ballot",
     # The health check for load balancers: yes or no per check, nothing else (docs/operations.md).
     "ops:healthz",
 }
