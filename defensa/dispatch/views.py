@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +31,7 @@ from defensa.dispatch import actions, consequences, feedback
 from defensa.dispatch.access import (
     get_committee_incident_for,
     get_console_committee_for,
+    member_messages_for,
 )
 from defensa.dispatch.forms import FindingForm, PolicyForm
 from defensa.dispatch.matching import home_cell, on_duty_verifiers, rings_between
@@ -144,6 +146,8 @@ def _respond_page(
 # Console ------------------------------------------------------------------------------
 
 QUEUE_STATES = (State.NEW, State.VERIFYING, State.CONFIRMED)
+MEMBER_MESSAGES_SHOWN = dt.timedelta(days=1)
+MEMBER_MESSAGES_MAX = 20
 
 
 def _queue_context(request: HttpRequest, committee: Any) -> dict[str, Any]:
@@ -212,6 +216,12 @@ def _queue_context(request: HttpRequest, committee: Any) -> dict[str, Any]:
     )
     context = {
         "committee": committee,
+        # Texts from the committee's members in the last day (dispatch/sms.py).
+        "member_messages": list(
+            member_messages_for(request.user, committee).filter(
+                created_at__gte=now - MEMBER_MESSAGES_SHOWN
+            )[:MEMBER_MESSAGES_MAX]
+        ),
         # The filter, for a console that sees more than its own committee.
         "scope": scope,
         "shown": shown,
