@@ -106,7 +106,8 @@ def test_the_queue_does_not_query_per_incident(net, client_as, django_assert_max
         incident = report_incident(lat=34.04 + i * 0.01, lon=-118.21, category="checkpoint")
         client.post(f"/dispatch/boyle-heights/{incident.pk}/verify/")
     client.get("/dispatch/boyle-heights/queue/")  # warm the per-process ZIP caches
-    with django_assert_max_num_queries(10):
+    # Three of them are triage's, once per page: the held queue, the near misses, flood mode.
+    with django_assert_max_num_queries(13):
         assert client.get("/dispatch/boyle-heights/queue/").status_code == 200
 
 
