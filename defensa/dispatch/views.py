@@ -263,33 +263,34 @@ def _maybe_same(incidents: list[Incident], within: list[int]) -> dict[int, Maybe
         return {}
     rules = grouping.Rules.from_settings()
     since = min(i.first_observed_at for i in incidents) - rules.gap
-    others = {
-        i.pk: i
-        for i in Incident.objects.filter(
-            committee_id__in=within,
-            state__in=QUEUE_STATES,
-            lat__isnull=False,
-            last_observed_at__gte=since,
-        ).only(
-            "pk",
-            "reference",
-            "lat",
-            "lon",
-            "radius_m",
-            "first_observed_at",
-            "last_observed_at",
-            "category",
-            "committee_id",
-            "triage_rank",
-            "report_count",
-        )
-    }
+    rows = Incident.objects.filter(
+        committee_id__in=within,
+        state__in=QUEUE_STATES,
+        lat__isnull=False,
+        last_observed_at__gte=since,
+    ).values_list(
+        "pk",
+        "lat",
+        "lon",
+        "radius_m",
+        "first_observed_at",
+        "last_observed_at",
+        "category",
+        "committee_id",
+    )
+    group = {pk: committee for (pk, *_rest, committee) in rows}
     found = grouping.near_misses(
         [grouping.Candidate.of(i) for i in incidents if i.lat is not None],
-        [grouping.Candidate.of(i) for i in others.values()],
+        [
+            grouping.Candidate(pk, lat, lon, radius or grouping.MAX_PRECISION_M, a, b, what)
+            for pk, lat, lon, radius, a, b, what, _c in rows
+        ],
         rules,
-        same_group={i.pk: i.committee_id for i in [*incidents, *others.values()]},
+        same_group={**group, **{i.pk: i.committee_id for i in incidents}},
     )
+    if not found:
+        return {}
+    others = Incident.objects.in_bulk([other for other, _reason in found.values()])
     said = {}
     for pk, (other_pk, reason) in found.items():
         mine = next(i for i in incidents if i.pk == pk)

@@ -348,29 +348,38 @@ def near_misses(
 ) -> dict[int, tuple[int, str]]:
     """For each of `shown`, its best near miss among `others` (and `shown`): {pk: (pk,
     reason)}. With `same_group`, only pairs whose values there are equal (a merge keeps to
-    one committee). Looks only in nearby grid cells, so it is cheap with thousands open."""
-    grid: dict[str, list[Candidate]] = {}
+    one committee). Precise incidents are looked up in nearby grid cells only, and the few
+    vague ones (a ZIP) one by one, so it stays cheap with thousands open."""
     pool = {c.pk: c for c in [*others, *shown]}
+    grid: dict[str, list[Candidate]] = {}
+    vague: list[Candidate] = []
     for cand in pool.values():
-        grid.setdefault(h3.latlng_to_cell(cand.lat, cand.lon, COARSE_RES), []).append(cand)
-    edge = h3.average_hexagon_edge_length(COARSE_RES, unit="m")
+        if cand.radius_m > COARSE_FROM_M:
+            vague.append(cand)
+        else:
+            grid.setdefault(h3.latlng_to_cell(cand.lat, cand.lon, PRECISE_RES), []).append(cand)
+    edge = h3.average_hexagon_edge_length(PRECISE_RES, unit="m")
     found: dict[int, tuple[int, str]] = {}
     for a in shown:
-        reach = NEAR_FACTOR * threshold_m(a.radius_m, MAX_PRECISION_M, rules)
+        reach = max(NEAR_FACTOR, NEAR_ZIP_FACTOR) * threshold_m(a.radius_m, COARSE_FROM_M, rules)
         k = math.ceil(reach / (1.2 * edge)) + 1
+        near = [
+            b
+            for cell in h3.grid_disk(h3.latlng_to_cell(a.lat, a.lon, PRECISE_RES), k)
+            for b in grid.get(cell, ())
+        ]
         best: tuple | None = None
-        for cell in h3.grid_disk(h3.latlng_to_cell(a.lat, a.lon, COARSE_RES), k):
-            for b in grid.get(cell, ()):
-                if b.pk == a.pk:
-                    continue
-                if same_group is not None and same_group.get(a.pk) != same_group.get(b.pk):
-                    continue
-                miss = near_miss(a, b, rules)
-                if miss is None:
-                    continue
-                key = (miss[0], b.first, b.lat, b.lon, b.pk)
-                if best is None or key < best[0]:
-                    best = (key, b.pk, miss[1])
+        for b in [*near, *vague]:
+            if b.pk == a.pk:
+                continue
+            if same_group is not None and same_group.get(a.pk) != same_group.get(b.pk):
+                continue
+            miss = near_miss(a, b, rules)
+            if miss is None:
+                continue
+            key = (miss[0], b.first, b.lat, b.lon, b.pk)
+            if best is None or key < best[0]:
+                best = (key, b.pk, miss[1])
         if best is not None:
             found[a.pk] = (best[1], best[2])
     return found
