@@ -175,9 +175,7 @@ def build(rng: random.Random) -> dict[str, int]:
         "shifts": committees_demo.add_shifts(rng, memberships, joinings),
         "vouches": committees_demo.add_vouches(rng, now, users, memberships, joinings),
     }
-    accounts_demo.add_second_factors(
-        ((personas[p.key], p.totp_secret) for p in PERSONAS), now
-    )
+    accounts_demo.add_second_factors(((personas[p.key], p.totp_secret) for p in PERSONAS), now)
     counts["announcements"] = committees_demo.add_announcements(
         rng, now, locals_by_slug, users, memberships
     )

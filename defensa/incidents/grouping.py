@@ -348,25 +348,35 @@ def near_misses(
 ) -> dict[int, tuple[int, str]]:
     """For each of `shown`, its best near miss among `others` (and `shown`): {pk: (pk,
     reason)}. With `same_group`, only pairs whose values there are equal (a merge keeps to
-    one committee). Precise incidents are looked up in nearby grid cells only, and the few
-    vague ones (a ZIP) one by one, so it stays cheap with thousands open."""
+    one committee). Precise incidents are bucketed in squares as wide as the farthest a
+    precise pair can be suggested, so each is compared only with its neighbours; the few
+    vague ones (a ZIP) are compared with every shown one."""
     pool = {c.pk: c for c in [*others, *shown]}
-    grid: dict[str, list[Candidate]] = {}
-    vague: list[Candidate] = []
-    for cand in pool.values():
-        if cand.radius_m > COARSE_FROM_M:
-            vague.append(cand)
-        else:
-            grid.setdefault(h3.latlng_to_cell(cand.lat, cand.lon, PRECISE_RES), []).append(cand)
-    edge = h3.average_hexagon_edge_length(PRECISE_RES, unit="m")
+    precise = [c for c in pool.values() if c.radius_m <= COARSE_FROM_M]
+    vague = [c for c in pool.values() if c.radius_m > COARSE_FROM_M]
+    widest = max((c.radius_m for c in precise), default=MIN_PRECISION_M)
+    side = NEAR_FACTOR * threshold_m(widest, widest, rules)
+    lat0 = math.radians(shown[0].lat) if shown else 0.0
+    per_deg = math.pi * EARTH_RADIUS_M / 180
+
+    def square(c: Candidate) -> tuple[int, int]:
+        return (int(c.lat * per_deg // side), int(c.lon * per_deg * math.cos(lat0) // side))
+
+    grid: dict[tuple[int, int], list[Candidate]] = {}
+    for cand in precise:
+        grid.setdefault(square(cand), []).append(cand)
     found: dict[int, tuple[int, str]] = {}
     for a in shown:
-        reach = max(NEAR_FACTOR, NEAR_ZIP_FACTOR) * threshold_m(a.radius_m, COARSE_FROM_M, rules)
-        k = math.ceil(reach / (1.2 * edge)) + 1
+        # How far a precise incident may be from this one and still be suggested.
+        reach = max(NEAR_FACTOR, NEAR_ZIP_FACTOR) * threshold_m(a.radius_m, widest, rules)
+        # 10% to spare: squares use one latitude's scale for longitude.
+        span = math.ceil(reach / (0.9 * side))
+        y, x = square(a)
         near = [
             b
-            for cell in h3.grid_disk(h3.latlng_to_cell(a.lat, a.lon, PRECISE_RES), k)
-            for b in grid.get(cell, ())
+            for dy in range(-span, span + 1)
+            for dx in range(-span, span + 1)
+            for b in grid.get((y + dy, x + dx), ())
         ]
         best: tuple | None = None
         for b in [*near, *vague]:
