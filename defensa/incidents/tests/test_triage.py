@@ -390,3 +390,11 @@ def test_a_zip_only_report_near_a_precise_incident_is_suggested(net) -> None:  #
     assert grouping.near_misses([precise], [off], rules) == {1: (4, grouping.NEAR_PLACE)}
     # Across committees: never (a merge keeps to one committee).
     assert grouping.near_misses([precise], [off], rules, same_group={1: "a", 4: "b"}) == {}
+
+
+def test_an_operators_report_still_counts_after_a_merge(net) -> None:  # type: ignore[no-untyped-def]
+    typed = send(channel="operator", actor=net.dani).incident
+    web = send(34.03, -118.23).incident
+    actions.merge_incidents(fresh(web), fresh(typed), actor=net.dani)
+    assert fresh(web).vouched_count == 1 and fresh(web).channels == 1 | 4
+    assert "reported by a hotline operator or a member" in said(web)
