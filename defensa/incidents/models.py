@@ -10,11 +10,11 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from defensa.core.classification import INTERNAL, SENSITIVE, FieldClass, c
+from defensa.core.classification import COMMITTEE, INTERNAL, SENSITIVE, FieldClass, c
 from defensa.core.transitions import check_move
 
 # Incidents are the evidence a legal team may need in court: kept two years unless a purge
-# policy of the network says otherwise (the purge job arrives with the retention issue).
+# policy of the network says otherwise.
 INCIDENT_RETENTION = dt.timedelta(days=730)
 
 
@@ -182,9 +182,11 @@ class FloodMode(models.Model):
     )
     since = models.DateTimeField(default=timezone.now)
 
+    # Kept while the mode is on (switching it off deletes the row), at most as long as the
+    # committee: no lifetime of its own.
     DATA_CLASSIFICATION: ClassVar[dict[str, FieldClass]] = dict.fromkeys(
         ("id", "committee", "since"),
-        c(INTERNAL, INCIDENT_RETENTION, "dispatcher", "coordinator"),
+        c(INTERNAL, COMMITTEE, "dispatcher", "coordinator"),
     )
 
     def __str__(self) -> str:
