@@ -8,6 +8,9 @@ import datetime as dt
 import pytest
 from django.test import Client
 from django.utils import timezone
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from defensa.committees.models import Membership
 from defensa.core.testing import sign_in
@@ -174,3 +177,39 @@ def test_a_sector_campaign_counts_per_workplace_and_only_counts(net, places):
     campaign.refresh_from_db()
     assert Pledge.objects.filter(campaign=campaign).count() == 0
     assert actions.unit_counts(campaign) == [(str(depot), 1), (str(plant), 2), ("", 1)]
+
+
+@hsettings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    scope=st.sampled_from(["workplace", "department", "sector", "committee", "network", "x"]),
+    place=st.text(max_size=12),
+    department=st.text(max_size=90),
+    sector=st.text(max_size=90),
+)
+def test_any_scope_fields_are_a_clear_answer(net, places, scope, place, department, sector):
+    client = sign_in(Client(), net.ana)
+    day = (timezone.now() + dt.timedelta(days=3)).date().isoformat()
+    response = client.post(
+        f"/pledges/new/{net.boyle.slug}/",
+        {
+            "title_en": "W",
+            "title_es": "P",
+            "text_en": "I will.",
+            "text_es": "Sí.",
+            "scope": scope,
+            "workplace": place,
+            "department": department,
+            "sector": sector,
+            "threshold_kind": "count",
+            "threshold": "1",
+            "eligible_source": "our map",
+            "deadline_date": day,
+            "deadline_time": "12:00",
+        },
+    )
+    assert response.status_code in (200, 302)
+    if response.status_code == 200:
+        assert Campaign.objects.count() == 0
+    Campaign.objects.all().delete()
