@@ -28,11 +28,14 @@ from defensa.core import crypto
 from defensa.core.crypto.digests import digest_key, keyed_digest
 from defensa.notify.actions import Address, queue_message, queue_messages, queue_sealed_messages
 from defensa.notify.models import Channel, Delivery, Priority
+from defensa.organising.actions import phone_digest as worker_phone_digest
+from defensa.organising.models import Worker, Workplace
 from defensa.pledges.models import (
     CODE_ALPHABET,
     CODE_LENGTH,
     IDENTITY_RETENTION,
     MAX_DEADLINE,
+    WORKPLACE_SCOPES,
     Campaign,
     Origin,
     Pledge,
@@ -105,7 +108,71 @@ def scope_committee_ids(campaign: Campaign) -> list[int]:
     return committee_and_below(campaign.committee)
 
 
+def scope_workplaces(
+    committee: Committee, scope: str, *, workplace: Workplace | None, sector: str
+) -> QuerySet[Workplace]:
+    """The workplaces a workplace-scoped campaign counts: one, or a sector's, of the
+    committee's (and the committees' under it) whose organising has not ended."""
+    mine = Workplace.objects.filter(
+        committee_id__in=committee_and_below(committee), ended_at__isnull=True
+    )
+    if scope == Scope.SECTOR:
+        return mine.filter(sector__iexact=sector) if sector else mine.none()
+    if scope in (Scope.WORKPLACE, Scope.DEPARTMENT) and workplace is not None:
+        return mine.filter(pk=workplace.pk)
+    return mine.none()
+
+
+def scope_workers(
+    committee: Committee,
+    scope: str,
+    *,
+    workplace: Workplace | None,
+    department: str,
+    sector: str,
+) -> QuerySet[Worker]:
+    """The known workers (members and contacts) in a workplace scope."""
+    places = scope_workplaces(committee, scope, workplace=workplace, sector=sector)
+    workers = Worker.objects.filter(workplace__in=places)
+    if scope == Scope.DEPARTMENT:
+        workers = workers.filter(department=department)
+    return workers
+
+
+def workers_in_scope(campaign: Campaign) -> QuerySet[Worker]:
+    return scope_workers(
+        campaign.committee,
+        campaign.scope,
+        workplace=campaign.workplace,
+        department=campaign.department,
+        sector=campaign.sector,
+    )
+
+
+def known_workers(
+    committee: Committee, scope: str, *, workplace: Workplace | None, department: str, sector: str
+) -> int:
+    """The default eligible count of a workplace scope: the workers organisers know of."""
+    return scope_workers(
+        committee, scope, workplace=workplace, department=department, sector=sector
+    ).count()
+
+
+def _worker_of(campaign: Campaign, *, user: User | None = None, phone: str = "") -> Worker | None:
+    """The worker record in scope of a member or a number, if the organisers know them."""
+    workers = workers_in_scope(campaign)
+    if user is not None:
+        found = workers.filter(user=user).first()
+        if found is not None or not phone:
+            return found
+    if phone:
+        return workers.filter(phone_digest=worker_phone_digest(phone)).first()
+    return None
+
+
 def is_in_scope(campaign: Campaign, user: User) -> bool:
+    if campaign.scope in WORKPLACE_SCOPES:
+        return workers_in_scope(campaign).filter(user=user).exists()
     return Membership.objects.filter(
         user=user, committee_id__in=scope_committee_ids(campaign)
     ).exists()
@@ -113,15 +180,12 @@ def is_in_scope(campaign: Campaign, user: User) -> bool:
 
 def member_with_phone(campaign: Campaign, number: str) -> User | None:
     """The member in the campaign's scope whose phone this is, if any (a number seen before)."""
-    return (
-        User.objects.filter(
-            is_active=True,
-            phone=canonical_phone(number),
-            memberships__committee_id__in=scope_committee_ids(campaign),
-        )
-        .distinct()
-        .first()
-    )
+    people = User.objects.filter(is_active=True, phone=canonical_phone(number))
+    if campaign.scope in WORKPLACE_SCOPES:
+        people = people.filter(organising_workers__in=workers_in_scope(campaign))
+    else:
+        people = people.filter(memberships__committee_id__in=scope_committee_ids(campaign))
+    return people.distinct().first()
 
 
 # Opening ------------------------------------------------------------------------------
@@ -140,6 +204,9 @@ class CampaignData:
     eligible_source: str
     deadline: dt.datetime
     require_confirmation: bool
+    workplace: Workplace | None = None
+    department: str = ""
+    sector: str = ""
 
 
 def new_code() -> str:
@@ -147,6 +214,29 @@ def new_code() -> str:
         code = "".join(secrets.choice(CODE_ALPHABET) for _i in range(CODE_LENGTH))
         if not Campaign.objects.filter(code=code).exists():
             return code
+
+
+def _check_workplace_scope(committee: Committee, data: CampaignData) -> None:
+    if data.scope not in WORKPLACE_SCOPES:
+        if data.workplace is not None or data.department or data.sector:
+            raise PledgeError(_("Only a workplace scope names a workplace."), "scope")
+        return
+    if data.scope == Scope.SECTOR:
+        if (
+            not data.sector
+            or not scope_workplaces(
+                committee, data.scope, workplace=None, sector=data.sector
+            ).exists()
+        ):
+            raise PledgeError(_("No workplace of this committee is in that sector."), "sector")
+        return
+    if (
+        data.workplace is None
+        or not scope_workplaces(committee, data.scope, workplace=data.workplace, sector="").exists()
+    ):
+        raise PledgeError(_("Choose a workplace this committee organises."), "workplace")
+    if data.scope == Scope.DEPARTMENT and data.department not in data.workplace.departments:
+        raise PledgeError(_("Choose one of the workplace's departments."), "department")
 
 
 @transaction.atomic
@@ -165,6 +255,7 @@ def open_campaign(committee: Committee, data: CampaignData, *, actor: User) -> C
             _("A percentage needs the eligible count and its source, and cannot pass 100."),
             "threshold",
         )
+    _check_workplace_scope(committee, data)
     needed = Campaign.needed_for(data.threshold_kind, data.threshold, data.eligible_count)
     if data.threshold <= 0 or (data.eligible_count is not None and needed > data.eligible_count):
         raise PledgeError(
@@ -225,11 +316,19 @@ def _new_pledge(
         language=language if language in ("en", "es") else "en",
         pledged_at=coarse(timezone.now()),
         data_key=campaign.data_key,
+        unit=_unit_of(campaign, member=member, phone=phone),
     )
     crypto.seal(pledge, "phone", canonical_phone(phone) if phone else None)
     crypto.seal(pledge, "member", str(member.pk) if member else None)
     pledge.save(update_fields=["phone", "member"])
     return pledge
+
+
+def _unit_of(campaign: Campaign, *, member: User | None, phone: str) -> Workplace | None:
+    if campaign.scope not in WORKPLACE_SCOPES:
+        return None
+    worker = _worker_of(campaign, user=member, phone=canonical_phone(phone) if phone else "")
+    return worker.workplace if worker is not None else None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -518,7 +617,7 @@ def reach_threshold(campaign: Campaign) -> bool:
 def counts(campaign: Campaign) -> dict[str, int]:
     """The numbers a coordinator sees: nobody's identity, only how many of each kind."""
     if campaign.shredded_at is not None:
-        return dict(campaign.final_counts)
+        return {k: v for k, v in campaign.final_counts.items() if k != "units"}
     standing = {
         kind: Count("pk", filter=Q(withdrawn_at__isnull=True, standing=kind))
         for kind in (Standing.MEMBER, Standing.CONFIRMED, Standing.UNCONFIRMED)
@@ -527,6 +626,29 @@ def counts(campaign: Campaign) -> dict[str, int]:
         **standing, withdrawn=Count("pk", filter=Q(withdrawn_at__isnull=False))
     )
     return {"counted": campaign.counted().count(), **{k: int(v) for k, v in tally.items()}}
+
+
+def unit_counts(campaign: Campaign) -> list[tuple[str, int]]:
+    """Counted pledges per workplace of a sector campaign (counts, never who), with the
+    pledges whose workplace the organisers do not know last. Empty for other scopes."""
+    if campaign.scope != Scope.SECTOR:
+        return []
+    if campaign.shredded_at is not None:
+        return [(str(name), int(n)) for name, n in campaign.final_counts.get("units", [])]
+    per = dict(
+        campaign.counted().values_list("unit").annotate(n=Count("pk")).values_list("unit", "n")
+    )
+    places = scope_workplaces(
+        campaign.committee, campaign.scope, workplace=None, sector=campaign.sector
+    )
+    rows = [(str(place), int(per.pop(place.pk, 0))) for place in places]
+    # A workplace whose organising ended after its pledges came keeps its count.
+    ended = Workplace.objects.filter(pk__in=[pk for pk in per if pk is not None])
+    rows += [(str(place), int(per.pop(place.pk, 0))) for place in ended]
+    unknown = int(per.get(None, 0))
+    if unknown:
+        rows.append(("", unknown))  # the page says "workplace not known"
+    return rows
 
 
 def trend(campaign: Campaign, *, points: int = 30) -> list[tuple[str, int]]:
@@ -563,7 +685,7 @@ def trend(campaign: Campaign, *, points: int = 30) -> list[tuple[str, int]]:
 
 def _shred(campaign: Campaign) -> int:
     """Keep the counts and the trend, destroy the key, delete the pledge rows."""
-    campaign.final_counts = counts(campaign)
+    campaign.final_counts = {**counts(campaign), "units": unit_counts(campaign)}
     campaign.final_trend = [list(point) for point in trend(campaign)]
     deleted, _kinds = Pledge.objects.filter(campaign=campaign).delete()
     if campaign.data_key is not None:

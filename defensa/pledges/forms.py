@@ -11,10 +11,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from defensa.committees.access import committee_and_below
 from defensa.committees.forms import normalize_phone
 from defensa.committees.models import Committee, Kind
-from defensa.pledges.actions import CampaignData
-from defensa.pledges.models import MAX_DEADLINE, Scope, ThresholdKind
+from defensa.organising.models import Workplace
+from defensa.pledges.actions import CampaignData, known_workers, scope_workplaces
+from defensa.pledges.models import MAX_DEADLINE, WORKPLACE_SCOPES, Scope, ThresholdKind
 
 MAX_THRESHOLD = 10_000_000
 
@@ -44,6 +46,25 @@ class CampaignForm(forms.Form):
     scope = forms.ChoiceField(
         label=_("Who may pledge"), choices=Scope.choices, widget=forms.RadioSelect
     )
+    workplace = forms.ModelChoiceField(
+        label=_("Workplace"),
+        queryset=Workplace.objects.none(),
+        required=False,
+        help_text=_("For a workplace or department scope."),
+        error_messages={"invalid_choice": _("Choose a workplace this committee organises.")},
+    )
+    department = forms.CharField(
+        label=_("Department"),
+        max_length=80,
+        required=False,
+        help_text=_("For a department scope: one of the workplace's departments."),
+    )
+    sector = forms.CharField(
+        label=_("Sector"),
+        max_length=80,
+        required=False,
+        help_text=_("For a sector scope: every workplace of this sector counts, each apart."),
+    )
     threshold_kind = forms.ChoiceField(
         label=_("Threshold"),
         choices=ThresholdKind.choices,
@@ -61,7 +82,10 @@ class CampaignForm(forms.Form):
         required=False,
         min_value=1,
         max_value=MAX_THRESHOLD,
-        help_text=_("How many people could pledge (needed for a percentage)."),
+        help_text=_(
+            "How many people could pledge (needed for a percentage). For a workplace scope, "
+            "left blank it is the number of workers the organisers know there."
+        ),
     )
     eligible_source = forms.CharField(
         label=_("Where the eligible count comes from"),
@@ -86,9 +110,17 @@ class CampaignForm(forms.Form):
     def __init__(self, *args: Any, committee: Committee, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.committee = committee
-        if committee.kind != Kind.NETWORK:
-            self.fields["scope"].choices = [(Scope.COMMITTEE, Scope.COMMITTEE.label)]
-            self.fields["scope"].initial = Scope.COMMITTEE
+        all_places = Workplace.objects.filter(
+            committee_id__in=committee_and_below(committee), ended_at__isnull=True
+        )
+        self.fields["workplace"].queryset = all_places  # type: ignore[attr-defined]
+        choices = [(Scope.COMMITTEE, Scope.COMMITTEE.label)]
+        if committee.kind == Kind.NETWORK:
+            choices.append((Scope.NETWORK, Scope.NETWORK.label))
+        if all_places.exists():
+            choices += [(s, s.label) for s in WORKPLACE_SCOPES]
+        self.fields["scope"].choices = choices
+        self.fields["scope"].initial = Scope.COMMITTEE
 
     def clean_title_en(self) -> str:
         return _no_controls(self.cleaned_data["title_en"])
@@ -105,8 +137,49 @@ class CampaignForm(forms.Form):
     def clean_eligible_source(self) -> str:
         return _no_controls(self.cleaned_data["eligible_source"])
 
+    def clean_department(self) -> str:
+        return _no_controls(self.cleaned_data["department"])
+
+    def clean_sector(self) -> str:
+        return _no_controls(self.cleaned_data["sector"])
+
+    def _clean_scope(self, data: dict[str, Any]) -> None:
+        scope, place = data.get("scope"), data.get("workplace")
+        department, sector = data.get("department", ""), data.get("sector", "")
+        if scope not in WORKPLACE_SCOPES:
+            data["workplace"], data["department"], data["sector"] = None, "", ""
+            return
+        if scope == Scope.SECTOR:
+            data["workplace"], data["department"] = None, ""
+            found = scope_workplaces(self.committee, scope, workplace=None, sector=sector)
+            if not sector or not found.exists():
+                self.add_error("sector", _("No workplace of this committee is in that sector."))
+                return
+        else:
+            data["sector"] = ""
+            if place is None:
+                if "workplace" not in self.errors:
+                    self.add_error("workplace", _("Choose a workplace this committee organises."))
+                return
+            if scope == Scope.WORKPLACE:
+                data["department"] = ""
+            elif department not in place.departments:
+                self.add_error("department", _("Choose one of the workplace's departments."))
+                return
+        if data.get("eligible_count") is None:
+            known = known_workers(
+                self.committee,
+                scope,
+                workplace=data["workplace"],
+                department=data["department"],
+                sector=data["sector"],
+            )
+            if known:
+                data["eligible_count"] = known
+
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        self._clean_scope(data)
         kind, threshold = data.get("threshold_kind"), data.get("threshold")
         eligible, source = data.get("eligible_count"), data.get("eligible_source")
         if kind == ThresholdKind.PERCENT and threshold is not None:
@@ -154,6 +227,9 @@ class CampaignForm(forms.Form):
             eligible_source=d.get("eligible_source", ""),
             deadline=d["deadline"],
             require_confirmation=bool(d.get("require_confirmation")),
+            workplace=d.get("workplace"),
+            department=d.get("department", ""),
+            sector=d.get("sector", ""),
         )
 
 

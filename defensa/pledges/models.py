@@ -2,8 +2,8 @@
 
 A Campaign belongs to the committee whose coordinators run it; its scope says whose pledges
 it counts: that committee and the committees under it, or (opened in the network committee)
-the whole network. A workplace scope will be one more choice of `scope` and one more
-foreign key.
+the whole network, or (from organising) one workplace of the committee's, one department of
+it, or every workplace of a sector; such a campaign counts per workplace too (per unit).
 
 Secret until it counts: a Pledge row holds no identity in the clear. The pledger's phone and
 member id are sealed under the campaign's own data key; the row keeps only a keyed digest of
@@ -55,6 +55,12 @@ def coarse(moment: dt.datetime) -> dt.datetime:
 class Scope(models.TextChoices):
     COMMITTEE = "committee", _("This committee and the committees under it")
     NETWORK = "network", _("The whole network")
+    WORKPLACE = "workplace", _("One workplace")
+    DEPARTMENT = "department", _("One department of a workplace")
+    SECTOR = "sector", _("Every workplace of a sector")
+
+
+WORKPLACE_SCOPES = (Scope.WORKPLACE, Scope.DEPARTMENT, Scope.SECTOR)
 
 
 class ThresholdKind(models.TextChoices):
@@ -74,6 +80,16 @@ class Campaign(models.Model):
         "committees.Committee", on_delete=models.PROTECT, related_name="pledge_campaigns"
     )
     scope = models.CharField(_("who may pledge"), max_length=12, choices=Scope.choices)
+    # A workplace or department scope names the workplace; a sector scope names the sector.
+    workplace = models.ForeignKey(
+        "organising.Workplace",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="pledge_campaigns",
+    )
+    department = models.CharField(_("department"), max_length=80, blank=True)
+    sector = models.CharField(_("sector"), max_length=80, blank=True)
     code = models.CharField(max_length=12, unique=True)
     title_en = models.CharField(_("title in English"), max_length=120)
     title_es = models.CharField(_("title in Spanish"), max_length=120)
@@ -137,6 +153,9 @@ class Campaign(models.Model):
             (
                 "committee",
                 "scope",
+                "workplace",
+                "department",
+                "sector",
                 "require_confirmation",
                 "opened_by",
                 "opened_at",
@@ -210,6 +229,11 @@ class Pledge(models.Model):
     origin = models.CharField(max_length=8, choices=Origin.choices)
     standing = models.CharField(max_length=12, choices=Standing.choices)
     language = models.CharField(max_length=5, default="en")
+    # The workplace the pledge is counted for, when the organisers know the pledger works
+    # there (per-unit counts); unknown stays blank.
+    unit = models.ForeignKey(
+        "organising.Workplace", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     pledged_at = models.DateTimeField()  # the hour (see coarse())
     withdrawn_at = models.DateTimeField(null=True, blank=True)  # the hour
     data_key = models.ForeignKey(
@@ -225,6 +249,7 @@ class Pledge(models.Model):
     DATA_CLASSIFICATION: ClassVar[dict[str, FieldClass]] = {
         **dict.fromkeys(("id", "campaign", "origin", "standing", "pledged_at", "withdrawn_at"), _i),
         "language": _i,
+        "unit": _i,
         **dict.fromkeys(("digest", "data_key", "phone", "member"), _s),
     }
 

@@ -36,6 +36,7 @@ def _numbers(campaign: Campaign) -> dict[str, object]:
     trend = actions.trend(campaign)
     return {
         "tally": tally,
+        "units": actions.unit_counts(campaign),
         "chart": chart.draw(trend, campaign.needed),
         "remaining": max(campaign.needed - tally.get("counted", 0), 0),
     }

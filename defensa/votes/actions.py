@@ -29,8 +29,9 @@ from defensa.committees.models import Committee, MemberStatus
 from defensa.core import crypto
 from defensa.core.crypto.digests import digest_key, keyed_digest
 from defensa.core.transitions import IllegalTransition, check_move
-from defensa.notify.actions import Address, queue_message, queue_messages
+from defensa.notify.actions import Address, queue_message, queue_messages, queue_sealed_messages
 from defensa.notify.models import Channel, Delivery, Priority, Status
+from defensa.organising.models import Worker, Workplace
 from defensa.votes.models import (
     CODE_ALPHABET,
     MAX_AHEAD,
@@ -113,6 +114,8 @@ class VoteData:
     opens_at: dt.datetime
     closes_at: dt.datetime
     practice: bool
+    workplace: Workplace | None = None
+    include_contacts: bool = False
 
 
 FIXED_OPTIONS = {
@@ -147,43 +150,122 @@ def roll_of(committee: Committee) -> QuerySet[User]:
     )
 
 
-def _start(vote: Vote) -> int:
-    """Freeze the roll, make one empty ballot per voter and send each voter their code."""
-    check_move(TRANSITIONS, vote.state, State.OPEN)
-    people = list(roll_of(vote.committee))
-    if not people:
-        raise VoteError(
-            _("Nobody is on the roll: the committee has no members in good standing."), "roll"
+def members_roll(vote: Vote) -> QuerySet[User]:
+    """The people with an account on the vote's roll: the committee's members in good
+    standing, or (a workplace vote) those of them recorded as working there."""
+    people = roll_of(vote.committee)
+    if vote.workplace_id is not None:
+        people = people.filter(organising_workers__workplace_id=vote.workplace_id)
+    return people
+
+
+def contacts_roll(vote: Vote) -> QuerySet[Worker]:
+    """The workplace's contacts with a number, when the vote lets contacts vote."""
+    if vote.workplace_id is None or not vote.include_contacts:
+        return Worker.objects.none()
+    return (
+        Worker.objects.filter(
+            workplace_id=vote.workplace_id, user__isnull=True, data_key__isnull=False
         )
-    vote.data_key = crypto.new_key("votes.vote")
-    vote.state = State.OPEN
-    vote.roll_size = len(people)
-    vote.save(update_fields=["data_key", "state", "roll_size"])
-    codes = {}
+        .exclude(phone_digest="")
+        .order_by("pk")
+    )
+
+
+def voting_workplaces(committee: Committee) -> QuerySet[Workplace]:
+    """The workplaces a committee's vote may take its roll from: its own and those of the
+    committees under it, whose organising has not ended."""
+    return Workplace.objects.filter(
+        committee_id__in=committee_and_below(committee), ended_at__isnull=True
+    )
+
+
+def _new_voters(vote: Vote, people: list[User], contacts: list[Worker]) -> dict[str, str]:
+    """One Voter row per person on the roll; returns their codes by "u<user>"/"w<worker>"."""
+    codes: dict[str, str] = {}
     voters = []
     key = digest_key(CODE_DIGEST_KEY)  # once, not once per voter
     for person in people:
-        code = _random_code(VOTER_CODE_LENGTH)
-        codes[person.pk] = code
+        code = codes[f"u{person.pk}"] = _random_code(VOTER_CODE_LENGTH)
         voters.append(
             Voter(
                 vote=vote, user=person, code_digest=code_digest(code, key), language=person.language
             )
         )
+    for worker in contacts:
+        code = codes[f"w{worker.pk}"] = _random_code(VOTER_CODE_LENGTH)
+        voters.append(
+            Voter(
+                vote=vote,
+                worker=worker,
+                code_digest=code_digest(code, key),
+                language=worker.language,
+            )
+        )
     for start in range(0, len(voters), BATCH):
         Voter.objects.bulk_create(voters[start : start + BATCH])
+    return codes
+
+
+def _text_contacts(vote: Vote, contacts: list[Worker], codes: dict[str, str]) -> int:
+    """Each contact's code by text, to the number organising sealed; in the outbox the number
+    is sealed under the vote's key, shredded at the close. No page shows it."""
+    by_worker = dict(
+        Voter.objects.filter(vote=vote, worker__isnull=False).values_list("worker_id", "pk")
+    )
+    queued = 0
+    for worker in contacts:
+        phone = crypto.unseal(worker, "phone")
+        if not phone:
+            continue
+        # One call per contact: each message carries its own sealed code. The outbox shows
+        # no digit of the number ("•••"), and the number is sealed under the vote's key.
+        queued += queue_sealed_messages(
+            [(f"w{worker.pk}", Address(Channel.SMS, phone, worker.language), vote.data_key)],
+            CODE_TEMPLATE,
+            {
+                "vote": vote.pk,
+                "voter": by_worker[worker.pk],
+                "sealed": seal_word(vote, codes[f"w{worker.pk}"], "code"),
+            },
+            priority=Priority.URGENT,
+            idempotency_prefix=f"vote_code:{vote.pk}",
+            hint="•••",
+        )
+    return queued
+
+
+def _start(vote: Vote) -> int:
+    """Freeze the roll, make one empty ballot per voter and send each voter their code."""
+    check_move(TRANSITIONS, vote.state, State.OPEN)
+    people = list(members_roll(vote))
+    contacts = list(contacts_roll(vote).select_related("workplace"))
+    if not people and not contacts:
+        raise VoteError(
+            _("Nobody is on the roll: the committee has no members in good standing."), "roll"
+        )
+    vote.data_key = crypto.new_key("votes.vote")
+    vote.state = State.OPEN
+    vote.roll_size = len(people) + len(contacts)
+    vote.save(update_fields=["data_key", "state", "roll_size"])
+    codes = _new_voters(vote, people, contacts)
     # The empty ballots: all alike, so their ids and order carry nothing.
-    Ballot.objects.bulk_create([Ballot(vote=vote) for _i in people], batch_size=BATCH)
-    by_user = dict(Voter.objects.filter(vote=vote).values_list("user_id", "pk"))
+    Ballot.objects.bulk_create(
+        [Ballot(vote=vote) for _i in range(vote.roll_size)], batch_size=BATCH
+    )
+    by_user = dict(Voter.objects.filter(vote=vote, user__isnull=False).values_list("user_id", "pk"))
     contexts = {
         person.pk: {
             "vote": vote.pk,
             "voter": by_user[person.pk],
-            "sealed": seal_word(vote, codes[person.pk], "code"),
+            "sealed": seal_word(vote, codes[f"u{person.pk}"], "code"),
         }
         for person in people
     }
-    return queue_messages(
+    queued = _text_contacts(vote, contacts, codes)
+    if not people:
+        return queued
+    return queued + queue_messages(
         people,
         CODE_TEMPLATE,
         {"vote": vote.pk},
@@ -205,6 +287,13 @@ def create_vote(committee: Committee, data: VoteData, *, actor: User) -> Vote:
     """Create a vote; one opening now freezes its roll and sends the codes at once."""
     now = timezone.now()
     _check_rules(data, now)
+    if (
+        data.workplace is not None
+        and not voting_workplaces(committee).filter(pk=data.workplace.pk).exists()
+    ):
+        raise VoteError(_("Choose a workplace this committee organises."), "workplace")
+    if data.include_contacts and data.workplace is None:
+        raise VoteError(_("Only a workplace vote can let contacts vote."), "contacts")
     options = data.options if data.kind == Kind.OPTIONS else FIXED_OPTIONS[data.kind]
     fields = dataclasses.asdict(data)
     del fields["options"]

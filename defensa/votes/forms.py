@@ -11,7 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from defensa.committees.models import Committee
-from defensa.votes.actions import VoteData
+from defensa.organising.models import Workplace
+from defensa.votes.actions import VoteData, voting_workplaces
 from defensa.votes.models import MAX_OPTIONS, Kind, Rule
 
 
@@ -83,10 +84,26 @@ class VoteForm(forms.Form):
     practice = forms.BooleanField(
         label=_("A practice vote (marked as practice everywhere)"), required=False
     )
+    workplace = forms.ModelChoiceField(
+        label=_("Workplace roll"),
+        queryset=Workplace.objects.none(),
+        required=False,
+        empty_label=_("No: the committee's members in good standing"),
+        help_text=_("The workers recorded at this workplace vote instead of the committee."),
+        error_messages={"invalid_choice": _("Choose a workplace this committee organises.")},
+    )
+    include_contacts = forms.BooleanField(
+        label=_("The workplace's contacts vote too (each gets a code by text)"), required=False
+    )
 
     def __init__(self, *args: Any, committee: Committee, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.committee = committee
+        places = voting_workplaces(committee)
+        if places.exists():
+            self.fields["workplace"].queryset = places  # type: ignore[attr-defined]
+        else:
+            del self.fields["workplace"], self.fields["include_contacts"]
 
     def clean_question_en(self) -> str:
         return _clean_text(self.cleaned_data["question_en"])
@@ -114,6 +131,8 @@ class VoteForm(forms.Form):
             data["options"] = list(zip(en, es, strict=False))
         else:
             data["options"] = []
+        if data.get("include_contacts") and not data.get("workplace"):
+            self.add_error("include_contacts", _("Only a workplace vote can let contacts vote."))
         if data.get("rule") == Rule.SHARE and not data.get("share"):
             self.add_error("share", _("Say which share of everyone eligible must vote yes."))
         now = timezone.now()
@@ -149,6 +168,8 @@ class VoteForm(forms.Form):
             opens_at=d["opens_at"],
             closes_at=d["closes_at"],
             practice=bool(d.get("practice")),
+            workplace=d.get("workplace"),
+            include_contacts=bool(d.get("include_contacts")),
         )
 
 

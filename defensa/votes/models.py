@@ -2,7 +2,9 @@
 
 A Vote belongs to the committee whose coordinators run it; its roll is the members in good
 standing (full members) of that committee and the committees under it, frozen when it opens.
-A workplace roll will be one more choice of `scope` and one more foreign key.
+A workplace vote's roll is that workplace's workers instead: the members in good standing
+recorded there and, if the vote says so, its contacts (who get their code by text, to the
+number sealed in organising, resealed under the vote's key in the outbox).
 
 Secret ballot. Two tables that share nothing but the vote:
 
@@ -79,6 +81,15 @@ class Vote(models.Model):
     question_en = models.CharField(_("question in English"), max_length=300)
     question_es = models.CharField(_("question in Spanish"), max_length=300)
     practice = models.BooleanField(_("practice vote"), default=False)
+    # A workplace roll: the workplace's workers rather than the committee's members.
+    workplace = models.ForeignKey(
+        "organising.Workplace",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="votes",
+    )
+    include_contacts = models.BooleanField(_("contacts vote too"), default=False)
     rule = models.CharField(_("what passes"), max_length=12, choices=Rule.choices)
     share = models.PositiveSmallIntegerField(_("share of everyone eligible (%)"), default=0)
     quorum = models.PositiveSmallIntegerField(_("quorum (% of the roll who must vote)"), default=0)
@@ -122,7 +133,9 @@ class Vote(models.Model):
             ),
             _pub,
         ),
-        **dict.fromkeys(("committee", "opened_by", "created_at"), _c),
+        **dict.fromkeys(
+            ("committee", "opened_by", "created_at", "workplace", "include_contacts"), _c
+        ),
         "data_key": c(SECRET, VOTE_RETENTION),
     }
     RETENTION_ANCHOR = "created_at"
@@ -176,6 +189,10 @@ class Voter(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # A contact of a workplace roll (no account): the link dies with the contact's record.
+    worker = models.ForeignKey(
+        "organising.Worker", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     # Keyed digest of the one-time code (the code itself is only ever in the voter's message,
     # sealed under the vote's key until it is sent).
     code_digest = models.CharField(max_length=64, unique=True)
@@ -184,7 +201,7 @@ class Voter(models.Model):
 
     _i = c(INTERNAL, BALLOT_RETENTION, "coordinator")
     DATA_CLASSIFICATION: ClassVar[dict[str, FieldClass]] = {
-        **dict.fromkeys(("id", "vote", "user", "voted", "language"), _i),
+        **dict.fromkeys(("id", "vote", "user", "worker", "voted", "language"), _i),
         "code_digest": c(SECRET, BALLOT_RETENTION),
     }
     RETENTION_ANCHOR = "vote__closes_at"

@@ -24,7 +24,8 @@ def test_the_schema_links_no_ballot_to_any_voter():
         if f.is_relation:
             assert f.related_model in (Vote, Option)
     voter = {f.name: f for f in Voter._meta.concrete_fields}
-    assert set(voter) == {"id", "vote", "user", "code_digest", "voted", "language"}
+    # Who is on the roll: an account, or a workplace's contact (`worker`); never a ballot.
+    assert set(voter) == {"id", "vote", "user", "worker", "code_digest", "voted", "language"}
     for f in voter.values():
         assert not isinstance(f, models.DateTimeField | models.DateField)
         assert not (f.is_relation and f.related_model in (Ballot, Option))
