@@ -251,6 +251,20 @@ def _check_unit(workplace: Workplace, department: str, shift: str) -> None:
 def add_contact(workplace: Workplace, data: ContactData, *, actor: User) -> Worker:
     """A worker without an account: a name or nickname, and a phone if known (sealed)."""
     workplace = _open_workplace(workplace)
+    worker = write_contact(workplace, data, actor=actor)
+    record(
+        "organising.add_contact",
+        actor=actor,
+        obj=worker,
+        committee=workplace.committee_id,
+        workplace=workplace.pk,
+    )
+    return worker
+
+
+def write_contact(workplace: Workplace, data: ContactData, *, actor: User | None) -> Worker:
+    """The contact's row, sealed; no audit entry. For add_contact and for a file of contacts
+    (whose import records one entry for the whole file), inside the caller's transaction."""
     name = data.name.strip()
     if not name:
         raise OrganisingError(_("Write a name or a nickname."), "name")
@@ -273,13 +287,6 @@ def add_contact(workplace: Workplace, data: ContactData, *, actor: User) -> Work
     crypto.seal(worker, "name", name)
     crypto.seal(worker, "phone", phone or None)
     worker.save(update_fields=["name", "phone"])
-    record(
-        "organising.add_contact",
-        actor=actor,
-        obj=worker,
-        committee=workplace.committee_id,
-        workplace=workplace.pk,
-    )
     return worker
 
 

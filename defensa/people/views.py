@@ -10,10 +10,8 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
-from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -27,7 +25,7 @@ from defensa.committees.models import Committee
 from defensa.core import crypto
 from defensa.core.transitions import IllegalTransition
 from defensa.imports import actions as imports
-from defensa.imports import engine, reading, store
+from defensa.imports import engine, reading, store, uploads
 from defensa.imports.models import JobStatus
 from defensa.notify.models import Delivery
 from defensa.people import access, actions
@@ -63,28 +61,6 @@ def home(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "people/home.html", _home_context(request, committee))
 
 
-class _Bounded(FileUploadHandler):
-    """Stops reading an upload past the limit (a body sent without its length, or lying)."""
-
-    def __init__(self, request: HttpRequest, limit: int) -> None:
-        super().__init__(request)
-        self.limit, self.seen, self.too_big = limit, 0, False
-
-    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
-        self.seen += len(raw_data)
-        if self.seen > self.limit:
-            self.too_big = True
-            raise StopUpload(connection_reset=False)
-        return raw_data
-
-    def file_complete(self, file_size: int) -> None:
-        return None
-
-
-def _no_response(request: HttpRequest) -> HttpResponse:
-    return HttpResponse(status=204)
-
-
 def _too_big(request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
     context["error"] = _(
         "The file is larger than %(mb)s MB. Split it into smaller files and import each."
@@ -98,23 +74,13 @@ def _too_big(request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
 def upload(request: HttpRequest, slug: str) -> HttpResponse:
     committee = _coordinator(request, slug)
     context = _home_context(request, committee)
-    # Refused before a byte of the body is read: the size the browser announced.
     try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    if length > imports.MAX_BYTES + 64 * 1024:
+        upload_file, refused = uploads.receive(request)
+    except uploads.TooBig:
         return _too_big(request, context)
-    bounded = _Bounded(request, imports.MAX_BYTES)
-    request.upload_handlers.insert(0, bounded)
-    # Checked as for any view (not this one, which the middleware would let through).
-    refused = CsrfViewMiddleware(_no_response).process_view(request, _no_response, (), {})
     if refused is not None:
         return refused
-    upload_file = request.FILES.get("file")
-    if bounded.too_big:
-        return _too_big(request, context)
-    if upload_file is None or upload_file.size == 0:
+    if upload_file is None:
         context["error"] = _("Choose a CSV file to import.")
         return render(request, "people/home.html", context, status=400)
     try:
