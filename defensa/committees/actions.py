@@ -968,6 +968,8 @@ def set_committee_area(
         languages=languages,
     )
     return committee
+
+
 # The roster: swaps, reminders, the on-duty switch's expiry ------------------------------
 
 SHIFT_REMINDER = "shift_reminder"

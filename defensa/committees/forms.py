@@ -526,6 +526,8 @@ class CommitteeAreaForm(forms.Form):
             "time_zone": data["time_zone"],
             "languages": [code for code, _n in settings.LANGUAGES if code in data["languages"]],
         }
+
+
 class RecoveryAskForm(forms.Form):
     """The public recovery form: an email address or a mobile number, nothing else."""
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-from collections.abc import Iterator
 from typing import Any
 
 from django.conf import settings
@@ -148,17 +147,10 @@ def error_report(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         return redirect("people:import", slug=slug, pk=job.pk)
     imports.open_error_report(job, actor=request.user, committee=committee)
     response = StreamingHttpResponse(
-        _safe(store.read(job, store.ERRORS)), content_type="text/csv; charset=utf-8"
+        store.read_safely(job, store.ERRORS), content_type="text/csv; charset=utf-8"
     )
     response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-errors.csv"'
     return response
-
-
-def _safe(chunks: Iterator[bytes]) -> Iterator[bytes]:
-    try:
-        yield from chunks
-    except (store.Damaged, crypto.CryptoError):
-        return
 
 
 @require_POST

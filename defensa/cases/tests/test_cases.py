@@ -148,9 +148,7 @@ def test_reveals_share_the_one_quota_and_the_refusal_is_audited(client_as, net, 
     assert verify_timeline(first) == []
 
 
-def test_opening_a_case_page_decrypts_its_notes_only_audited_and_counted(
-    client_as, net, settings
-):
+def test_opening_a_case_page_decrypts_its_notes_only_audited_and_counted(client_as, net, settings):
     settings.PHONE_REVEALS_PER_HOUR = 1
     with_note = canary_case(net, note="Canary note: the family lawyer is Sra. Quetzal")
     client = client_as(net.lucia)
