@@ -481,7 +481,11 @@ def my_history(request: HttpRequest) -> HttpResponse:
 def _contacts_context(request: HttpRequest, found: Workplace) -> dict[str, Any]:
     return {
         "workplace": found,
-        "jobs": access.import_jobs_for(request.user, found)[:10],
+        "jobs": [
+            (job, reverse("organising:contacts_import", args=[found.pk, job.pk]))
+            for job in access.import_jobs_for(request.user, found)[:10]
+        ],
+        "upload_url": reverse("organising:contacts_upload", args=[found.pk]),
         "max_mb": imports.MAX_BYTES // (1024 * 1024),
     }
 
@@ -537,7 +541,13 @@ def contacts_import(request: HttpRequest, pk: int, job: int) -> HttpResponse:
     """Preview and column mapping, then the progress of the import."""
     found = access.get_workplace_for(request.user, pk)
     the_job = access.get_import_job_for(request.user, found, job)
-    context: dict[str, Any] = {"workplace": found, "job": the_job, "columns": CONTACT_COLUMNS}
+    context: dict[str, Any] = {
+        "workplace": found,
+        "job": the_job,
+        "columns": CONTACT_COLUMNS,
+        "discard_url": reverse("organising:contacts_discard", args=[found.pk, the_job.pk]),
+        "errors_url": reverse("organising:contacts_errors", args=[found.pk, the_job.pk]),
+    }
     status = 200
     here = redirect("organising:contacts_import", pk=found.pk, job=the_job.pk)
     if request.method == "POST":

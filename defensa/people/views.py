@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -44,7 +45,11 @@ def _home_context(request: HttpRequest, committee: Committee) -> dict[str, Any]:
     invitees = access.invitees_for(request.user, committee)
     return {
         "committee": committee,
-        "jobs": access.import_jobs_for(request.user, committee)[:10],
+        "jobs": [
+            (job, reverse("people:import", args=[committee.slug, job.pk]))
+            for job in access.import_jobs_for(request.user, committee)[:10]
+        ],
+        "upload_url": reverse("people:upload", args=[committee.slug]),
         "counts": invitees.aggregate(
             total=Count("pk"),
             joined=Count("pk", filter=Q(invitation__used_at__isnull=False)),
@@ -99,7 +104,13 @@ def _mapping_from(request: HttpRequest, width: int) -> list[str]:
 def import_job(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     committee = _coordinator(request, slug)
     job = access.get_import_job_for(request.user, committee, pk)
-    context: dict[str, Any] = {"committee": committee, "job": job, "columns": COLUMNS}
+    context: dict[str, Any] = {
+        "committee": committee,
+        "job": job,
+        "columns": COLUMNS,
+        "discard_url": reverse("people:discard", args=[slug, job.pk]),
+        "errors_url": reverse("people:errors", args=[slug, job.pk]),
+    }
     status = 200
     if request.method == "POST":
         if job.status != JobStatus.UPLOADED:
