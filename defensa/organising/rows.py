@@ -70,9 +70,14 @@ class ContactRows(Kind):
         self._cached: tuple[tuple[int, Any], Workplace | None] = ((0, None), None)
 
     def _workplace(self, job: ImportJob) -> Workplace:
+        """The job's workplace; RowInvalid once its campaign has ended (or it is gone)."""
         if self._cached[0] != (job.pk, job.created_at) or self._cached[1] is None:
-            self._cached = ((job.pk, job.created_at), Workplace.objects.get(pk=job.scope_id))
-        return self._cached[1]  # type: ignore[return-value]
+            found = Workplace.objects.filter(pk=job.scope_id).first()
+            self._cached = ((job.pk, job.created_at), found)
+        found = self._cached[1]
+        if found is None or not found.is_active:
+            raise RowInvalid(_("The campaign at this workplace has ended."))
+        return found
 
     def validate_row(self, job: ImportJob, values: dict[str, str]) -> dict[str, Any]:
         name = " ".join(values.get("name", "").split())

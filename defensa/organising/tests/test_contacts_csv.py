@@ -21,7 +21,7 @@ from defensa.imports import store
 from defensa.imports.models import ImportJob, JobStatus
 from defensa.imports.tasks import run_import_task
 from defensa.organising.models import Worker, Workplace
-from defensa.organising.tests.helpers import contact, make_organiser, workplace
+from defensa.organising.tests.helpers import contact, contacts_csv, make_organiser, workplace
 
 pytestmark = pytest.mark.django_db
 _examples = itertools.count()
@@ -30,26 +30,6 @@ _examples = itertools.count()
 @pytest.fixture(autouse=True)
 def _media(settings, tmp_path):  # type: ignore[no-untyped-def]
     settings.MEDIA_ROOT = tmp_path / "media"
-
-
-def contacts_csv(n: int, *, bad_every: int = 0) -> bytes:
-    """n workers with Spanish column titles; every bad_every-th row has a phone we cannot text."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["Apodo", "Teléfono", "Idioma", "Departamento", "Turno", "Notas"])
-    for i in range(n):
-        phone = "12" if bad_every and i % bad_every == bad_every - 1 else f"(213) 300-{i:04d}"
-        writer.writerow(
-            [
-                f"Trabajador {i}",
-                phone,
-                "español" if i % 2 else "English",
-                "kitchen" if i % 3 else "Packing",
-                "Night" if i % 2 else "day",
-                "",
-            ]
-        )
-    return out.getvalue().encode("utf-8")
 
 
 def _upload(client: Client, place: Workplace, data: bytes):  # type: ignore[no-untyped-def]
@@ -235,3 +215,17 @@ def test_only_the_workplaces_organisers_reach_the_pages(net, olga, place, client
         assert _upload(client, place, b"name,phone\nB,(213) 555-0102\n").status_code == 404
     assert ImportJob.objects.filter(kind="contacts").count() == 1
     assert not AuditEntry.objects.filter(action="organising.contacts_revealed").exists()
+
+
+def test_a_campaign_ended_before_the_import_ran_takes_no_row(olga, place, client_as) -> None:  # type: ignore[no-untyped-def]
+    from defensa.organising import actions
+
+    client = client_as(olga)
+    job = _job(_upload(client, place, b"name,phone\nAna,(213) 555-0101\n"))
+    url = reverse("organising:contacts_import", args=[place.pk, job.pk])
+    assert client.post(url, {"col-0": "name", "col-1": "phone", "confirm": "1"}).status_code == 302
+    actions.end_campaign(place, actor=olga)
+    run_import_task.call(job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.rows_new, job.rows_invalid) == (JobStatus.DONE, 0, 1)
+    assert not Worker.objects.filter(workplace=place).exists()
