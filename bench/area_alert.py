@@ -164,9 +164,7 @@ def run(quick: bool = False) -> dict:
     at_peer = set(peer.requests_by_key)
     in_db = set(report["sent"])
     lost = len(in_db - at_peer) + len(at_peer - in_db) + report["sending"]
-    alerted = Counter(
-        m.to for m in peer.messages if any(words in m.body for words in ALERT_WORDS)
-    )
+    alerted = Counter(m.to for m in peer.messages if any(words in m.body for words in ALERT_WORDS))
     duplicates = sum(n - 1 for n in peer.requests_by_key.values()) + sum(
         n - 1 for n in alerted.values()
     )

@@ -71,6 +71,17 @@ def _appointment_context(stored: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _sms_reply_context(stored: dict[str, Any]) -> dict[str, Any]:
+    from defensa.accompaniment.models import Companion
+
+    companion = Companion.objects.select_related("appointment__place").get(pk=stored["companion"])
+    return {
+        "result": stored["result"],
+        "place": companion.appointment.place.name,
+        "hotline": settings.HOTLINE_NUMBER,
+    }
+
+
 def register() -> None:
     for key in ("accompaniment_confirmed", "accompaniment_reminder", "accompaniment_cancelled"):
         notify_messages.register_context(key, _companion_context)
@@ -84,8 +95,10 @@ def register() -> None:
         notify_messages.register_context(key, _appointment_context)
     # A volunteer's own reminders are the committee's business; what happened to the person
     # accompanied (missed, detained, rescheduled, a volunteer gone) is the legal team's.
+    notify_messages.register_context("accompaniment_sms_reply", _sms_reply_context)
     notify_messages.register_compartment(
         notify_messages.GENERAL,
+        "accompaniment_sms_reply",
         "accompaniment_confirmed",
         "accompaniment_reminder",
         "accompaniment_cancelled",

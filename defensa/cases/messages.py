@@ -58,6 +58,8 @@ def register() -> None:
     notify_messages.register_context("case_task_overdue", _task_context)
     notify_messages.register_context("plan_triggered", _trigger_context)
     notify_messages.register_context("plan_cancelled", _trigger_context)
+    notify_messages.register_context("case_text", _case_context)
+    notify_messages.register_context("plan_text_reply", _case_context)
     # Need to know: that a case was opened, or a member's plan triggered, is the legal team's.
     notify_messages.register_compartment(
         notify_messages.LEGAL,
@@ -66,4 +68,6 @@ def register() -> None:
         "case_task_overdue",
         "plan_triggered",
         "plan_cancelled",
+        "case_text",
+        "plan_text_reply",
     )

@@ -34,7 +34,7 @@ from defensa.committees.teams import tell_legal_team
 from defensa.core import crypto
 from defensa.core.transitions import IllegalTransition
 from defensa.notify.actions import Address, queue_message
-from defensa.notify.models import Delivery, Priority
+from defensa.notify.models import Channel, Delivery, Priority
 from defensa.notify.models import Status as DeliveryStatus
 
 PLAN_TRIGGERED = "plan_triggered"
@@ -232,3 +232,43 @@ def committee_for_plan(user: User) -> Committee | None:
         .first()
     ) or Membership.objects.filter(user=user).select_related("committee").first()
     return membership.committee if membership else None
+
+
+# Texts about a triggered plan (cases/sms.py): from the member's own phone, or from one of the
+# contacts the plan told. They go on the case for the legal team, never to intake.
+CASE_TEXT = "case_text"
+PLAN_TEXT_REPLY = "plan_text_reply"
+FROM_MEMBER = "member"
+FROM_CONTACT = "contact"
+
+
+@transaction.atomic
+def keep_plan_text(
+    trigger: PlanTrigger, sender: str, body: str, *, text_key: str, reply_to: str, language: str
+) -> None:
+    """A text about an open plan's case: on the case's timeline (sealed under its key), the
+    legal team told. A contact is answered that the legal team has it; the member's own phone
+    is not (it may be in other hands)."""
+    case = trigger.case
+    if case is None:  # the matcher looks only at triggers with an open case
+        raise ValueError("the trigger has no case")
+    add_entry(
+        case,
+        EntryAction.NOTE,
+        actor=trigger.plan.owner if sender == FROM_MEMBER else None,
+        note=body,
+        detail={"step": "plan_text", "from": sender, "text": text_key},
+        audit_action="cases.plan_text",
+        audit_obj=trigger,
+        sender=sender,
+    )
+    tell_legal_team(case.committee, CASE_TEXT, {"case": case.pk}, f"{CASE_TEXT}:{text_key}")
+    if sender == FROM_CONTACT:
+        queue_message(
+            Address(Channel.SMS, reply_to, language),
+            PLAN_TEXT_REPLY,
+            {"case": case.pk},
+            priority=Priority.URGENT,
+            idempotency_key=f"{PLAN_TEXT_REPLY}:{text_key}",
+            audit=False,
+        )

@@ -7,7 +7,10 @@ these are recipients, chosen by role, for messages queued inside an action's tra
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
+
+from django.db.models import Q
 
 from defensa.accounts.models import User
 from defensa.committees.models import Committee, Membership, MemberStatus
@@ -63,3 +66,25 @@ def tell_legal_team(committee: Committee, template: str, context: dict[str, Any]
             audit=False,
         )
     return len(people)
+
+
+def on_the_rota(
+    committees: Iterable[Committee], *, dispatcher: bool = False, skill: str = ""
+) -> set[int]:
+    """The ids of those `committees` where someone could take the work this week: an active
+    full member (a dispatcher, or holding a current `skill`) who is on duty or has a weekly
+    shift in it. Shifts repeat every week, so one shift row is a shift this week. One query."""
+    people = Membership.objects.filter(
+        committee__in=list(committees), status=MemberStatus.FULL, user__is_active=True
+    )
+    if dispatcher:
+        people = people.filter(is_dispatcher=True)
+    if skill:
+        # A skill that lapses today still counts today, in any of the network's time zones.
+        today = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
+        people = people.filter(
+            Q(user__skills__kind=skill),
+            Q(user__skills__expires_on__isnull=True) | Q(user__skills__expires_on__gte=today),
+        )
+    on = people.filter(Q(user__on_duty=True) | Q(shifts__isnull=False))
+    return set(on.values_list("committee_id", flat=True).distinct())

@@ -9,7 +9,8 @@ from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 
 
-def _master_key_problem() -> str:
+def master_key_problem() -> str:
+    """Why the master key is not safely kept (the readiness page says it too), or ""."""
     from defensa.core.crypto import keys
 
     if not settings.MASTER_KEYS.strip():
@@ -29,7 +30,7 @@ def _master_key_problem() -> str:
 @register(Tags.security, deploy=True)
 def production_safety(app_configs: Any = None, **kwargs: Any) -> list[Error | Warning]:
     found: list[Error | Warning] = []
-    problem = _master_key_problem()
+    problem = master_key_problem()
     if problem:
         found.append(
             Error(

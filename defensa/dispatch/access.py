@@ -13,6 +13,7 @@ from django.http import Http404
 from defensa.committees.access import AnyUser, committee_and_below, committees_for
 from defensa.committees.models import Committee
 from defensa.core.access import pk_from_url
+from defensa.dispatch.models import MemberMessage
 from defensa.incidents.models import Incident
 
 
@@ -46,3 +47,12 @@ def get_committee_incident_for(user: AnyUser | None, committee: Committee, pk: A
     if incident is None:
         raise Http404
     return incident
+
+
+def member_messages_for(user: AnyUser | None, committee: Committee) -> QuerySet[MemberMessage]:
+    """Texts from the committee's members to its dispatchers, for its dispatchers (everyone
+    else: none), newest first."""
+    # One query with the role check as a subquery: the console's live refresh asks often.
+    return MemberMessage.objects.filter(
+        committee=committee, committee__in=committees_for(user, "dispatcher").values("pk")
+    ).select_related("member")

@@ -27,6 +27,7 @@ from defensa.dispatch.matching import nearest_responders, report_languages
 from defensa.dispatch.models import (
     OFFER_STEPS,
     DispatchPolicy,
+    MemberMessage,
     Offer,
     OfferStatus,
     Outcome,
@@ -39,7 +40,8 @@ from defensa.evidence.video import CleanVideo
 from defensa.incidents import actions as incident_actions
 from defensa.incidents.models import Incident, State, TimelineAction
 from defensa.incidents.timeline import add_entry
-from defensa.notify.actions import queue_message, queue_messages
+from defensa.notify.actions import Address, queue_message, queue_messages
+from defensa.notify.models import Channel as NotifyChannel
 from defensa.notify.models import Delivery, Priority
 
 OFFER_MESSAGE = "dispatch_offer"
@@ -617,3 +619,50 @@ def alert_unplaced(*, now: dt.datetime | None = None) -> int:
             )
         alerted += 1
     return alerted
+
+
+@transaction.atomic
+def keep_member_text(
+    member: User,
+    committee: Committee,
+    body: str,
+    *,
+    text_key: str,
+    reply_to: str,
+    alert: str,
+    reply: str,
+) -> MemberMessage:
+    """A member's text that answers nothing open: kept for their committee's dispatchers (the
+    console shows it as theirs), the dispatchers on duty told (`alert`), the member answered
+    by text at `reply_to` (`reply`): dispatch/sms.py."""
+    now = timezone.now()
+    message = MemberMessage.objects.create(
+        committee=committee, member=member, body=body, text_key=text_key, created_at=now
+    )
+    told = []
+    for dispatcher in dispatchers_to_tell(committee, now):
+        if dispatcher.pk != member.pk:
+            told += queue_message(
+                dispatcher,
+                alert,
+                {"message": message.pk},
+                priority=Priority.URGENT,
+                idempotency_key=f"{alert}:{message.pk}:{dispatcher.pk}",
+                audit=False,
+            )
+    queue_message(
+        Address(NotifyChannel.SMS, reply_to, member.language),
+        reply,
+        {"committee": committee.pk},
+        priority=Priority.URGENT,
+        idempotency_key=f"{reply}:{text_key[:32]}",
+        audit=False,
+    )
+    record(
+        "dispatch.member_text",
+        actor=member,
+        obj=message,
+        committee=committee.pk,
+        deliveries=[d.pk for d in told],
+    )
+    return message

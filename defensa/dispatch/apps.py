@@ -15,5 +15,8 @@ class DispatchConfig(AppConfig):
         messages.register_response()
         # A text from a verifier with a recent offer is their answer, not a new report.
         inbound.register_matcher(sms.match_text)
+        # Any other text from a member is a message to their dispatchers: asked last, after
+        # the check-ins' and emergency plans' matchers.
+        inbound.register_matcher(sms.match_member_text, last=True)
         notify_messages.register_context(sms.REPLY_TEMPLATE, sms.reply_context)
         notify_messages.register_compartment(notify_messages.GENERAL, sms.REPLY_TEMPLATE)

@@ -37,6 +37,32 @@ def _widened_context(stored: dict[str, Any]) -> dict[str, Any]:
     return {"incident": incident, "where": where_label(incident), "console": console}
 
 
+# A member's text to their dispatchers (dispatch/sms.py): the alert to the dispatchers, and
+# the answer to the member. Both name the committee; neither quotes the text.
+MEMBER_TEXT_ALERT = "dispatch_member_text"
+MEMBER_TEXT_REPLY = "dispatch_member_text_reply"
+
+
+def _member_text_context(stored: dict[str, Any]) -> dict[str, Any]:
+    from django.urls import reverse
+
+    from defensa.dispatch.models import MemberMessage
+
+    message = MemberMessage.objects.select_related("member", "committee").get(pk=stored["message"])
+    return {
+        "member": message.member.display_name,
+        "committee": message.committee.name,
+        "link": settings.SITE_URL.rstrip("/")
+        + reverse("dispatch:console", args=[message.committee.slug]),
+    }
+
+
+def _member_text_reply_context(stored: dict[str, Any]) -> dict[str, Any]:
+    from defensa.committees.models import Committee
+
+    return {"committee": Committee.objects.get(pk=stored["committee"]).name}
+
+
 def _crossed_context(stored: dict[str, Any]) -> dict[str, Any]:
     from defensa.committees.models import Committee
 
@@ -51,6 +77,11 @@ def _crossed_context(stored: dict[str, Any]) -> dict[str, Any]:
 
 
 def register() -> None:
+    notify_messages.register_context(MEMBER_TEXT_ALERT, _member_text_context)
+    notify_messages.register_context(MEMBER_TEXT_REPLY, _member_text_reply_context)
+    notify_messages.register_compartment(
+        notify_messages.GENERAL, MEMBER_TEXT_ALERT, MEMBER_TEXT_REPLY
+    )
     notify_messages.register_context("dispatch_offer", _offer_context)
     notify_messages.register_context("dispatch_widened", _widened_context)
     notify_messages.register_context("dispatch_unplaced", _unplaced_context)

@@ -241,3 +241,41 @@ class AreaAlert(models.Model):
 
     def __str__(self) -> str:
         return f"Area alert #{self.pk}"
+
+
+# A member's text is for the dispatchers on duty now; after two days it is history nobody
+# needs, and it may say where someone is.
+MEMBER_MESSAGE_RETENTION = dt.timedelta(days=2)
+
+
+class MemberMessage(models.Model):
+    """A text from one of our own members that answers nothing open: shown to the dispatchers
+    of their committee on the console as a message from that member, never as an anonymous
+    report (dispatch/sms.py)."""
+
+    committee = models.ForeignKey(
+        "committees.Committee", on_delete=models.CASCADE, related_name="+"
+    )
+    # Dies with the account, like every person-tied link.
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    body = models.TextField(_("message"), max_length=2000)
+    # SHA-256 of the provider's message id: a retried webhook is kept once.
+    text_key = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    _m = c(INTERNAL, MEMBER_MESSAGE_RETENTION, "dispatcher")
+    DATA_CLASSIFICATION: ClassVar[dict[str, FieldClass]] = {
+        **dict.fromkeys(("id", "committee", "member", "created_at"), _m),
+        # What a member says may name a place or a person: need to know.
+        "body": c(SENSITIVE, MEMBER_MESSAGE_RETENTION, "dispatcher"),
+        "text_key": c(SECRET, MEMBER_MESSAGE_RETENTION),
+    }
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["committee", "-created_at"], name="dispatch_membermsg_recent")
+        ]
+
+    def __str__(self) -> str:
+        return f"Member message #{self.pk}"

@@ -7,6 +7,9 @@ accepts, declines or reports a finding through the same actions as the one-tap p
 the same checks (a switched-off account's offers are dead, an expired offer says so); anything
 else goes on the incident's timeline as a message from that member. Every answer goes back
 by text, in the member's language, through the delivery engine (template `dispatch_sms_reply`).
+A member's text that answers nothing open (no offer here, no check-in or emergency plan in the
+apps that match those) is a message to their committee's dispatchers, shown on the console
+(`match_member_text`).
 
 The reply words (also in the offer text, docs/rapid-response.md): accept `SI`/`SÍ`/`1`,
 decline `NO`/`2`; on site, `3` or `CONFIRMADO`/`CONFIRMED`, `4` or `NADA`/`NOTHING` (not
@@ -24,18 +27,22 @@ import unicodedata
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Case, Value, When
 from django.utils import timezone
 
+from defensa.accounts.models import User
 from defensa.audit.log import record
 from defensa.committees.forms import normalize_phone
+from defensa.committees.models import Committee, Membership, MemberStatus
 from defensa.core.transitions import IllegalTransition
-from defensa.dispatch import actions
-from defensa.dispatch.models import Offer, OfferStatus, Outcome
+from defensa.dispatch import actions, messages
+from defensa.dispatch.models import GOING, MemberMessage, Offer, OfferStatus, Outcome
 from defensa.incidents.models import TimelineAction, TimelineEntry
 from defensa.incidents.timeline import add_entry
 from defensa.notify.actions import Address, queue_message
 from defensa.notify.inbound import InboundText
 from defensa.notify.models import Channel, Delivery, Priority
+from defensa.reports.routing import committee_owning
 
 REPLY_TEMPLATE = "dispatch_sms_reply"
 _SID = re.compile(r"^[A-Za-z0-9]{10,64}$")
@@ -82,8 +89,10 @@ def recent_window() -> dt.timedelta:
     return dt.timedelta(hours=2 * settings.DISPATCH_LINK_HOURS)
 
 
-def offer_for(number: str, now: dt.datetime) -> Offer | None:
-    """The newest recent offer (not declined) of the member whose phone sent the text."""
+def offer_for(number: str, now: dt.datetime, *, finding: bool = False) -> Offer | None:
+    """The newest recent offer (not declined) of the member whose phone sent the text. A
+    finding (`finding=True`) belongs to an offer they accepted: the newest of those, when
+    there is one, even if a newer offer waits for an answer."""
     sender = e164(number)
     if not sender:
         return None
@@ -96,7 +105,9 @@ def offer_for(number: str, now: dt.datetime) -> Offer | None:
     )
     # Phones are kept as typed (normalised on the forms): compare in E.164. Recent offers are
     # a handful, so they are walked here rather than every account.
-    return next((o for o in recent if e164(o.responder.phone) == sender), None)
+    mine = [o for o in recent if e164(o.responder.phone) == sender]
+    going = [o for o in mine if o.status in GOING] if finding else []
+    return (going or mine or [None])[0]
 
 
 def _clean(body: str) -> str:
@@ -119,17 +130,17 @@ def _seen(key: str, offer: Offer) -> bool:
 def match_text(text: InboundText) -> bool:
     """Claim the text if it comes from a member with a recent offer; act on it and answer."""
     now = timezone.now()
-    offer = offer_for(text.number, now)
+    body = _clean(text.body)
+    word = command(body)
+    offer = offer_for(text.number, now, finding=word in Outcome.values)
     if offer is None:
         return False
-    body = _clean(text.body)
     if not _SID.match(text.sid) or not body:
         return True  # ours, but nothing a member could have meant: nothing to do
     key = "dispatch_sms_reply:" + hashlib.sha256(text.sid.encode()).hexdigest()[:32]
     if _seen(key, offer):
         return True  # the provider retried a text we already answered
     member = offer.responder
-    word = command(body)
     with transaction.atomic():
         if not member.is_active:
             # A switched-off account's offers are dead, its words included.
@@ -210,3 +221,68 @@ def _message(offer: Offer, body: str, text_key: str) -> str:
 def reply_context(stored: dict) -> dict:  # type: ignore[type-arg]
     offer = Offer.objects.select_related("incident").get(pk=stored["offer"])
     return {"result": stored["result"], "reference": offer.incident.reference}
+
+
+# A text from one of our members that nothing open claimed (no recent offer, no check-in, no
+# emergency plan): a message from that member to their committee's dispatchers, on the
+# console, never an anonymous report. Asked last (notify.inbound, `last=True`).
+
+MEMBER_TEXT_REPLY = messages.MEMBER_TEXT_REPLY
+MEMBER_TEXT_ALERT = messages.MEMBER_TEXT_ALERT
+
+
+def member_for(number: str) -> User | None:
+    """The active member (of any committee) whose phone sent the text, or None."""
+    sender = e164(number)
+    if not sender:
+        return None
+    # Phones are normalised on the forms; the last four digits narrow the walk to a handful.
+    candidates = (
+        User.objects.filter(is_active=True, memberships__isnull=False)
+        .filter(phone__endswith=sender[-4:])
+        .distinct()
+        .order_by("pk")
+    )
+    return next((u for u in candidates if e164(u.phone) == sender), None)
+
+
+def committee_for_member_text(member: User, to: str) -> Committee | None:
+    """The committee whose dispatchers see the text: the one owning the number it was sent to,
+    when the member belongs to it; else the member's first committee (full memberships
+    first). Archived committees take nothing."""
+    memberships = Membership.objects.filter(
+        user=member, committee__archived_at__isnull=True
+    ).select_related("committee")
+    owner = committee_owning(to)
+    if owner is not None and memberships.filter(committee=owner).exists():
+        return owner
+    first = memberships.order_by(
+        Case(When(status=MemberStatus.FULL, then=Value(0)), default=Value(1)), "joined_at"
+    ).first()
+    return first.committee if first else None
+
+
+def match_member_text(text: InboundText) -> bool:
+    """Claim a text from one of our members; keep it for their dispatchers and answer."""
+    member = member_for(text.number)
+    if member is None:
+        return False
+    body = _clean(text.body)
+    if not _SID.match(text.sid) or not body:
+        return True  # ours, but nothing a member could have meant
+    text_key = hashlib.sha256(text.sid.encode()).hexdigest()
+    if MemberMessage.objects.filter(text_key=text_key).exists():
+        return True  # the provider retried
+    committee = committee_for_member_text(member, text.to)
+    if committee is None:
+        return False
+    actions.keep_member_text(
+        member,
+        committee,
+        body,
+        text_key=text_key,
+        reply_to=text.number,
+        alert=MEMBER_TEXT_ALERT,
+        reply=MEMBER_TEXT_REPLY,
+    )
+    return True

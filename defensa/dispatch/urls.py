@@ -10,6 +10,7 @@ urlpatterns = [
     path("dispatch/<slug:slug>/", views.console, name="console"),
     path("network/<slug:slug>/policy/", views.policy, name="policy"),
     path("dispatch/<slug:slug>/queue/", views.queue, name="queue"),
+    path("dispatch/<slug:slug>/flood/", views.flood_mode, name="flood"),
     path("dispatch/<slug:slug>/<int:pk>/verify/", views.request_verification, name="verify"),
     path("dispatch/<slug:slug>/<int:pk>/<slug:verb>/", views.decide, name="decide"),
 ]

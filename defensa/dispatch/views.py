@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.db.models import Count, Q
+from django.db.models import Case, Count, Q, QuerySet, When
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -30,6 +31,7 @@ from defensa.dispatch import actions, consequences, feedback
 from defensa.dispatch.access import (
     get_committee_incident_for,
     get_console_committee_for,
+    member_messages_for,
 )
 from defensa.dispatch.forms import FindingForm, PolicyForm
 from defensa.dispatch.matching import home_cell, on_duty_verifiers, rings_between
@@ -37,6 +39,7 @@ from defensa.dispatch.models import Offer, OfferStatus, Outcome
 from defensa.dispatch.response import ALERTED_STEP
 from defensa.evidence.models import PublicPage
 from defensa.incidents import actions as incident_actions
+from defensa.incidents import grouping, triage
 from defensa.incidents.areas import incident_cell, where_label
 from defensa.incidents.models import Incident, State
 
@@ -144,6 +147,8 @@ def _respond_page(
 # Console ------------------------------------------------------------------------------
 
 QUEUE_STATES = (State.NEW, State.VERIFYING, State.CONFIRMED)
+MEMBER_MESSAGES_SHOWN = dt.timedelta(days=1)
+MEMBER_MESSAGES_MAX = 20
 
 
 def _queue_context(request: HttpRequest, committee: Any) -> dict[str, Any]:
@@ -157,13 +162,24 @@ def _queue_context(request: HttpRequest, committee: Any) -> dict[str, Any]:
     if request.GET.get("committee"):
         shown = get_console_committee_for(request.user, committee, request.GET["committee"])
     within = committee_and_below(shown) if shown else subtree
+    open_ones = Incident.objects.filter(committee_id__in=within, state__in=QUEUE_STATES)
+    hide_single_web = request.GET.get("hide") == "single_web"
+    queued = open_ones.filter(held=False)
+    if hide_single_web:
+        queued = queued.exclude(triage.single_web_q())
+    # Triage order (docs/rapid-response.md): what came in the last hours first; then what is
+    # most likely real and most urgent (the signals each row shows in words); then, at the
+    # same signals, incidents without a place (nobody can be sent until someone places them);
+    # then the newest. One indexed query, however many incidents are open.
     incidents = list(
-        Incident.objects.filter(committee_id__in=within, state__in=QUEUE_STATES)
+        _ordered(queued, now)
         .select_related("committee")
         .annotate(going=Count("offers", filter=Q(offers__status__in=["accepted", "arrived"])))
-        .prefetch_related("offers__responder")
-        .order_by("-last_observed_at", "-report_count")[:100]
+        .prefetch_related("offers__responder")[:QUEUE_ROWS]
     )
+    held = list(_ordered(open_ones.filter(held=True), now)[:QUEUE_ROWS])
+    held_count = len(held) if len(held) < QUEUE_ROWS else open_ones.filter(held=True).count()
+    maybe_same = _maybe_same(incidents, within)
     # Who is on duty is asked once per committee in the queue: each incident's verifiers are
     # its own committee's.
     responders: dict[int, list[Any]] = {}
@@ -196,32 +212,112 @@ def _queue_context(request: HttpRequest, committee: Any) -> dict[str, Any]:
                 # A lone verifier's "false alarm" or "not found" on a corroborated incident
                 # does not settle it: the dispatcher gives the verdict (docs/rapid-response.md).
                 "awaits_verdict": _awaits_verdict(incident),
+                "signals": triage.signals(incident),
+                "maybe_same": maybe_same.get(incident.pk),
                 # The neighbourhood cell's centre, never the reports' own points.
                 "spot": _spot(cell) if with_map and cell else None,
             }
         )
-    # Open incidents without a place first (nobody can be sent until a dispatcher places
-    # them); then newest first; within the same minute the most corroborated first.
-    rows.sort(
-        key=lambda r: (
-            r["incident"].needs_place and r["incident"].state != State.CONFIRMED,
-            r["incident"].last_observed_at.replace(second=0, microsecond=0),
-            r["incident"].report_count,
-        ),
-        reverse=True,
-    )
     context = {
         "committee": committee,
+        # Texts from the committee's members in the last day (dispatch/sms.py).
+        "member_messages": list(
+            member_messages_for(request.user, committee).filter(
+                created_at__gte=now - MEMBER_MESSAGES_SHOWN
+            )[:MEMBER_MESSAGES_MAX]
+        ),
         # The filter, for a console that sees more than its own committee.
         "scope": scope,
         "shown": shown,
         "rows": rows,
+        "held": [{"incident": i, "signals": triage.signals(i)} for i in held],
+        "held_count": held_count,
+        "flood_mode": triage.in_flood_mode(committee.pk),
+        "hide_single_web": hide_single_web,
         "now": now,
         "with_map": with_map,
     }
     if with_map:
         context["duty_areas"] = _duty_areas(list(everyone.values()), homes)
     return context
+
+
+# How many incidents each queue shows (the rest is a scroll of the archive away).
+QUEUE_ROWS = 100
+# Incidents observed within this long are "fresh" and come before older ones.
+FRESH = dt.timedelta(hours=2)
+
+
+def _ordered(incidents: QuerySet[Incident], now: dt.datetime) -> QuerySet[Incident]:
+    return incidents.annotate(
+        fresh=Case(When(last_observed_at__gte=now - FRESH, then=1), default=0),
+        unplaced=Case(When(lat__isnull=True, then=1), default=0),
+    ).order_by("-fresh", "-triage_rank", "-unplaced", "-last_observed_at", "-report_count", "pk")
+
+
+@dataclass(frozen=True)
+class MaybeSame:
+    """A near miss of grouping, for one queue row: the other incident and why."""
+
+    other: Incident
+    reason: str
+    # The merge keeps the better corroborated of the two.
+    keep: Incident
+    merge: Incident
+
+
+def _maybe_same(incidents: list[Incident], within: list[int]) -> dict[int, MaybeSame]:
+    """Near misses of grouping among the open incidents of the shown rows' committees."""
+    if not incidents:
+        return {}
+    rules = grouping.Rules.from_settings()
+    since = min(i.first_observed_at for i in incidents) - rules.gap
+    rows = Incident.objects.filter(
+        committee_id__in=within,
+        state__in=QUEUE_STATES,
+        lat__isnull=False,
+        last_observed_at__gte=since,
+    ).values_list(
+        "pk",
+        "lat",
+        "lon",
+        "radius_m",
+        "first_observed_at",
+        "last_observed_at",
+        "category",
+        "committee_id",
+    )
+    group = {pk: committee for (pk, *_rest, committee) in rows}
+    found = grouping.near_misses(
+        [grouping.Candidate.of(i) for i in incidents if i.lat is not None],
+        [
+            grouping.Candidate(pk, lat, lon, radius or grouping.MAX_PRECISION_M, a, b, what)
+            for pk, lat, lon, radius, a, b, what, _c in rows
+        ],
+        rules,
+        same_group={**group, **{i.pk: i.committee_id for i in incidents}},
+    )
+    if not found:
+        return {}
+    others = Incident.objects.in_bulk([other for other, _reason in found.values()])
+    said = {}
+    for pk, (other_pk, reason) in found.items():
+        mine = next(i for i in incidents if i.pk == pk)
+        other = others[other_pk]
+        keep, merge = (
+            (mine, other)
+            if (mine.triage_rank, mine.report_count) >= (other.triage_rank, other.report_count)
+            else (other, mine)
+        )
+        said[pk] = MaybeSame(other, REASONS[reason](), keep, merge)
+    return said
+
+
+REASONS = {
+    grouping.NEAR_OTHER_CATEGORY: lambda: _("same place and time, another category"),
+    grouping.NEAR_ZIP_ONLY: lambda: _("one was given only as a ZIP code near the other"),
+    grouping.NEAR_PLACE: lambda: _("a few hundred metres apart, at the same time"),
+}
 
 
 def _awaits_verdict(incident: Incident) -> bool:
@@ -342,8 +438,20 @@ def decide(request: HttpRequest, slug: str, pk: int, verb: str) -> HttpResponse:
     incident = get_committee_incident_for(request.user, committee, pk)
     note = request.POST.get("note", "").strip()[: actions.NOTE_LIMIT]
     back = redirect(f"{reverse('dispatch:console', kwargs={'slug': slug})}?incident={incident.pk}")
-    if verb not in (*VERDICTS, "note", "close"):
+    if verb not in (*VERDICTS, "note", "close", "release"):
         raise Http404
+    if verb == "release":
+        try:
+            incident_actions.release_incident(incident, actor=request.user, note=note)
+        except incident_actions.CannotRelease:
+            messages.info(
+                request, _("%(ref)s is in the queue already.") % {"ref": incident.reference}
+            )
+        else:
+            messages.success(
+                request, _("%(ref)s is in the queue now.") % {"ref": incident.reference}
+            )
+        return redirect("dispatch:console", slug=committee.slug)
     if verb in VERDICTS and not note:
         messages.error(request, _("Say why: the reason goes on the incident's record."))
         return back
@@ -365,6 +473,22 @@ def decide(request: HttpRequest, slug: str, pk: int, verb: str) -> HttpResponse:
     else:
         messages.success(request, _("Saved on the incident's record."))
     return back
+
+
+@require_POST
+def flood_mode(request: HttpRequest, slug: str) -> HttpResponse:
+    """Switch the committee's flood mode on or off (its dispatchers and coordinators)."""
+    committee = get_committee_for(request.user, slug, role=("dispatcher", "coordinator"))  # type: ignore[arg-type]
+    on = request.POST.get("on") == "1"
+    incident_actions.switch_flood_mode(committee, on=on, actor=request.user)
+    if on:
+        messages.warning(
+            request,
+            _("Flood mode is on: single web reports that nothing backs up are held apart."),
+        )
+    else:
+        messages.success(request, _("Flood mode is off: every held report is in the queue."))
+    return redirect("dispatch:console", slug=committee.slug)
 
 
 def queue(request: HttpRequest, slug: str) -> HttpResponse:

@@ -7,9 +7,10 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from defensa.incidents import grouping
+from defensa.audit import log
+from defensa.incidents import grouping, triage
 from defensa.incidents.codes import new_code
-from defensa.incidents.models import Incident, State, TimelineAction, TimelineEntry
+from defensa.incidents.models import FloodMode, Incident, State, TimelineAction, TimelineEntry
 from defensa.incidents.timeline import add_entry
 
 
@@ -19,8 +20,10 @@ def change_state(incident: Incident, state: str, *, actor: Any, note: str = "") 
         locked = Incident.objects.select_for_update().get(pk=incident.pk)
         old = locked.move_to(state)
         locked.updated_at = timezone.now()
-        locked.save(update_fields=["state", "updated_at"])
+        _restate(locked)
+        locked.save(update_fields=["state", "updated_at", "held", "triage_rank"])
         incident.state, incident.updated_at = locked.state, locked.updated_at
+        incident.held, incident.triage_rank = locked.held, locked.triage_rank
         return add_entry(
             locked,
             TimelineAction.STATE_CHANGED,
@@ -31,6 +34,13 @@ def change_state(incident: Incident, state: str, *, actor: Any, note: str = "") 
             old=old,
             new=state,
         )
+
+
+def _restate(incident: Incident) -> None:
+    """A state changed: triage ranks it again; someone has looked at it, so it is held no
+    longer."""
+    incident.held = incident.held and triage.single_web(incident)
+    incident.triage_rank = triage.rank(incident)
 
 
 def add_note(incident: Incident, note: str, *, actor: Any) -> TimelineEntry:
@@ -65,8 +75,10 @@ def _verdict(
         locked = Incident.objects.select_for_update().get(pk=incident.pk)
         old = locked.move_to(state)
         locked.updated_at = timezone.now()
-        locked.save(update_fields=["state", "updated_at"])
+        _restate(locked)
+        locked.save(update_fields=["state", "updated_at", "held", "triage_rank"])
         incident.state, incident.updated_at = locked.state, locked.updated_at
+        incident.held, incident.triage_rank = locked.held, locked.triage_rank
         return add_entry(
             locked,
             TimelineAction.STATE_CHANGED,
@@ -224,6 +236,7 @@ def merge_incidents(
         gone.save(update_fields=["state", "merged_into", "report_count", "updated_at"])
         _refold(kept, list(kept.reports.all()))  # type: ignore[attr-defined]
         kept.save(update_fields=_REFOLDED)
+        triage.recount(kept)
         add_entry(
             gone,
             TimelineAction.MERGED,
@@ -273,6 +286,8 @@ def split_incident(
         locked.reports.filter(pk__in=moved).update(incident=new)  # type: ignore[attr-defined]
         _refold(locked, staying)
         locked.save(update_fields=_REFOLDED)
+        triage.recount(new)
+        triage.recount(locked)
         add_entry(
             new,
             TimelineAction.SPLIT,
@@ -348,6 +363,7 @@ def place_incident(
         match = grouping.find_incident(sighting)
         locked.committee = committee
         locked.save(update_fields=[*_REFOLDED, "committee"])
+        triage.recount(locked)
         add_entry(
             locked,
             TimelineAction.PLACED,
@@ -373,3 +389,53 @@ def place_incident(
             merge_incidents(target, locked, actor=actor, note=note)
             return target
     return locked
+
+
+# Flood mode (docs/rapid-response.md) --------------------------------------------------------
+
+
+def switch_flood_mode(committee: Any, *, on: bool, actor: Any) -> bool:
+    """Switch a committee's flood mode on or off; return whether it changed.
+
+    Switching it off releases every incident still held in the committee's queue: held
+    reports were never hidden, only set apart.
+    """
+    with transaction.atomic():
+        if on:
+            _row, changed = FloodMode.objects.get_or_create(committee=committee)
+            released = 0
+        else:
+            changed = bool(FloodMode.objects.filter(committee=committee).delete()[0])
+            released = Incident.objects.filter(committee=committee, held=True).update(held=False)
+        if changed:
+            log.record(
+                "incidents.flood_mode",
+                actor=actor,
+                obj=committee,
+                committee=committee.pk,
+                on=on,
+                released=released,
+            )
+    return changed
+
+
+def release_incident(incident: Incident, *, actor: Any, note: str = "") -> TimelineEntry:
+    """A dispatcher moves a held incident into the main queue."""
+    with transaction.atomic():
+        locked = Incident.objects.select_for_update().get(pk=incident.pk)
+        if not locked.held:
+            raise CannotRelease("this incident is not held")
+        locked.held = False
+        locked.save(update_fields=["held"])
+        incident.held = False
+        return add_entry(
+            locked,
+            TimelineAction.RELEASED,
+            actor=actor,
+            note=note,
+            audit_action="incidents.released",
+        )
+
+
+class CannotRelease(ValueError):
+    """The incident is not held (a second dispatcher, or a report, released it first)."""

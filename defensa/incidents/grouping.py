@@ -99,6 +99,18 @@ class Candidate:
     last: dt.datetime
     category: str
 
+    @classmethod
+    def of(cls, incident: Incident) -> Candidate:
+        return cls(
+            incident.pk,
+            incident.lat,  # type: ignore[arg-type]
+            incident.lon,  # type: ignore[arg-type]
+            incident.radius_m or MAX_PRECISION_M,
+            incident.first_observed_at,
+            incident.last_observed_at,
+            incident.category,
+        )
+
 
 def clamp_precision(value: float | None) -> float:
     if value is None or not math.isfinite(value):
@@ -295,6 +307,92 @@ def find_incident(s: Sighting, rules: Rules | None = None) -> int | None:
     )
     found_cand = choose(s, [Candidate(*row) for row in rows], rules)
     return found_cand.pk if found_cand else None
+
+
+# --- Near misses: "maybe the same as ..." -------------------------------------------------
+# Grouping keeps apart what it cannot be sure of; a dispatcher's glance settles the rest.
+# Two open incidents are suggested as maybe one when their times overlap (within `gap`) and
+# either their places would have matched but for two different categories, or one is only a
+# ZIP code a little beyond the reach of the other, or they are up to twice the reach apart (a
+# reporter a few hundred metres off). Each incident gets at most its one best suggestion.
+
+NEAR_OTHER_CATEGORY = "category"
+NEAR_ZIP_ONLY = "zip"
+NEAR_PLACE = "place"
+NEAR_FACTOR = 2.0
+NEAR_ZIP_FACTOR = 1.5
+
+
+def near_miss(a: Candidate, b: Candidate, rules: Rules) -> tuple[float, str] | None:
+    """(distance / threshold, reason) when `a` and `b` may be one incident, else None."""
+    if a.first > b.last + rules.gap or b.first > a.last + rules.gap:
+        return None
+    limit = threshold_m(a.radius_m, b.radius_m, rules)
+    ratio = distance_m(a.lat, a.lon, b.lat, b.lon) / limit
+    rank = category_rank(a.category, b.category)
+    if rank == 2 and ratio <= 1.0:
+        return ratio, NEAR_OTHER_CATEGORY
+    zip_only = (a.radius_m > COARSE_FROM_M) != (b.radius_m > COARSE_FROM_M)
+    if zip_only and ratio <= NEAR_ZIP_FACTOR:
+        return ratio, NEAR_ZIP_ONLY
+    if rank < 2 and ratio <= NEAR_FACTOR:
+        return ratio, NEAR_PLACE
+    return None
+
+
+def near_misses(
+    shown: list[Candidate],
+    others: list[Candidate],
+    rules: Rules,
+    same_group: dict[int, object] | None = None,
+) -> dict[int, tuple[int, str]]:
+    """For each of `shown`, its best near miss among `others` (and `shown`): {pk: (pk,
+    reason)}. With `same_group`, only pairs whose values there are equal (a merge keeps to
+    one committee). Precise incidents are bucketed in squares as wide as the farthest a
+    precise pair can be suggested, so each is compared only with its neighbours; the few
+    vague ones (a ZIP) are compared with every shown one."""
+    pool = {c.pk: c for c in [*others, *shown]}
+    precise = [c for c in pool.values() if c.radius_m <= COARSE_FROM_M]
+    vague = [c for c in pool.values() if c.radius_m > COARSE_FROM_M]
+    widest = max((c.radius_m for c in precise), default=MIN_PRECISION_M)
+    side = NEAR_FACTOR * threshold_m(widest, widest, rules)
+    lat0 = math.radians(shown[0].lat) if shown else 0.0
+    per_deg = math.pi * EARTH_RADIUS_M / 180
+
+    def square(c: Candidate) -> tuple[int, int]:
+        return (int(c.lat * per_deg // side), int(c.lon * per_deg * math.cos(lat0) // side))
+
+    grid: dict[tuple[int, int], list[Candidate]] = {}
+    for cand in precise:
+        grid.setdefault(square(cand), []).append(cand)
+    found: dict[int, tuple[int, str]] = {}
+    for a in shown:
+        # How far a precise incident may be from this one and still be suggested.
+        reach = max(NEAR_FACTOR, NEAR_ZIP_FACTOR) * threshold_m(a.radius_m, widest, rules)
+        # 10% to spare: squares use one latitude's scale for longitude.
+        span = math.ceil(reach / (0.9 * side))
+        y, x = square(a)
+        near = [
+            b
+            for dy in range(-span, span + 1)
+            for dx in range(-span, span + 1)
+            for b in grid.get((y + dy, x + dx), ())
+        ]
+        best: tuple | None = None
+        for b in [*near, *vague]:
+            if b.pk == a.pk:
+                continue
+            if same_group is not None and same_group.get(a.pk) != same_group.get(b.pk):
+                continue
+            miss = near_miss(a, b, rules)
+            if miss is None:
+                continue
+            key = (miss[0], b.first, b.lat, b.lon, b.pk)
+            if best is None or key < best[0]:
+                best = (key, b.pk, miss[1])
+        if best is not None:
+            found[a.pk] = (best[1], best[2])
+    return found
 
 
 # --- Updating an incident with a report ----------------------------------------------------

@@ -85,6 +85,21 @@ class Incident(models.Model):
     updated_at = models.DateTimeField(default=timezone.now)
     # While the legal team holds it (cases.LegalHold), nothing of it or its evidence is purged.
     legal_hold = models.BooleanField(_("legal hold"), default=False)
+    # Triage: what the reports show, counted as they arrive (defensa/incidents/triage.py).
+    # Nothing here is about a sender; each count is of reports, and is rebuilt from them on a
+    # merge or split. `triage_rank` orders the console; the dispatcher sees the words.
+    independent_count = models.PositiveIntegerField(default=0)
+    channels = models.PositiveSmallIntegerField(default=0)
+    media_count = models.PositiveIntegerField(default=0)
+    vouched_count = models.PositiveIntegerField(default=0)
+    precise_count = models.PositiveIntegerField(default=0)
+    recycled_count = models.PositiveIntegerField(default=0)
+    burst_count = models.PositiveIntegerField(default=0)
+    outside_area = models.BooleanField(default=False)
+    # Held while its committee is in flood mode: a single uncorroborated web report, shown in
+    # its own queue until a dispatcher releases it or another report corroborates it.
+    held = models.BooleanField(default=False)
+    triage_rank = models.SmallIntegerField(default=0)
 
     _i = c(INTERNAL, INCIDENT_RETENTION, "dispatcher", "coordinator", "legal")
     _where = c(SENSITIVE, INCIDENT_RETENTION, "dispatcher", "coordinator", "legal", "verifier")
@@ -103,6 +118,16 @@ class Incident(models.Model):
                 "created_at",
                 "updated_at",
                 "legal_hold",
+                "independent_count",
+                "channels",
+                "media_count",
+                "vouched_count",
+                "precise_count",
+                "recycled_count",
+                "burst_count",
+                "outside_area",
+                "held",
+                "triage_rank",
             ),
             _i,
         ),
@@ -116,6 +141,11 @@ class Incident(models.Model):
             # No (state, time) index on purpose: SQLite would pick it for the grouping query
             # and scan the whole time window instead of a few cells.
             models.Index(fields=["cell", "last_observed_at"], name="incident_grid"),
+            # The console's order (defensa/dispatch/views.py).
+            models.Index(
+                fields=["committee", "state", "held", "-triage_rank", "-last_observed_at"],
+                name="incident_triage",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -142,6 +172,25 @@ class Incident(models.Model):
         return old
 
 
+class FloodMode(models.Model):
+    """A committee in flood mode: single uncorroborated web reports of its area are held in a
+    queue of their own (docs/rapid-response.md). The row exists while the mode is on; who
+    switched it and when is in the audit log."""
+
+    committee = models.OneToOneField(
+        "committees.Committee", on_delete=models.CASCADE, related_name="flood_mode"
+    )
+    since = models.DateTimeField(default=timezone.now)
+
+    DATA_CLASSIFICATION: ClassVar[dict[str, FieldClass]] = dict.fromkeys(
+        ("id", "committee", "since"),
+        c(INTERNAL, INCIDENT_RETENTION, "dispatcher", "coordinator"),
+    )
+
+    def __str__(self) -> str:
+        return f"Flood mode since {self.since:%Y-%m-%d %H:%M}"
+
+
 class TimelineAction(models.TextChoices):
     OPENED = "opened", _("Opened from a report")
     REPORT_ADDED = "report_added", _("Another report joined")
@@ -150,6 +199,7 @@ class TimelineAction(models.TextChoices):
     MERGED = "merged", _("Merged by a dispatcher")
     SPLIT = "split", _("Split by a dispatcher")
     PLACED = "placed", _("Placed by a dispatcher")
+    RELEASED = "released", _("Released from the flood queue")
 
 
 class TimelineEntry(models.Model):

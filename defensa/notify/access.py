@@ -17,6 +17,7 @@ from django.http import Http404
 
 from defensa.core.access import active_user, pk_from_url
 from defensa.notify import messages
+from defensa.notify.channels import TEST_PREFIX, ChannelState, channel_states
 from defensa.notify.models import Delivery
 
 
@@ -95,3 +96,27 @@ def failed_deliveries_for(viewer: Any, person: Any) -> QuerySet[Delivery]:
         except Http404:
             return Delivery.objects.none()
     return rows.filter(status="failed").order_by("-created_at", "-id")
+
+
+def channels_for(user: Any) -> list[ChannelState]:
+    """The channels page's rows: network admins only (the server's own settings), else 404."""
+    person = active_user(user)
+    if person is None or not person.is_network_admin:
+        raise Http404
+    return channel_states()
+
+
+def get_channel_for(user: Any, channel: Any) -> ChannelState:
+    """One channel of the page, for a network admin, or 404 (an unknown name too)."""
+    found = next((s for s in channels_for(user) if s.channel == channel), None)
+    if found is None:
+        raise Http404
+    return found
+
+
+def test_deliveries_for(user: Any) -> QuerySet[Delivery]:
+    """The test messages a network admin sent themselves from the channels page, newest first."""
+    channels_for(user)
+    return Delivery.objects.filter(
+        idempotency_key__startswith=f"{TEST_PREFIX}:{user.pk}:"
+    ).order_by("-created_at", "-id")

@@ -12,6 +12,7 @@ import functools
 import hashlib
 import hmac
 import re
+import secrets
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -28,6 +29,7 @@ from defensa.audit.log import record
 from defensa.core import crypto
 from defensa.core.crypto.digests import LEGACY, digest_key, keyed_digest
 from defensa.notify import messages
+from defensa.notify.channels import TEST_PREFIX
 from defensa.notify.models import (
     DELIVERY_RETENTION,
     Channel,
@@ -527,6 +529,68 @@ def cancel_delivery(delivery: Delivery, *, actor: Any) -> Delivery:
     delivery.refresh_from_db()
     record("notify.cancel_delivery", actor=actor, obj=delivery)
     return delivery
+
+
+class NoOwnAddress(ValueError):
+    """No test can go to the admin on this channel now: `code` says why (the address that is
+    missing, or "waiting" while their last test on it is not sent yet)."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def test_key_prefix(actor: User) -> str:
+    return f"{TEST_PREFIX}:{actor.pk}:"
+
+
+@transaction.atomic
+def send_test_message(channel: str, *, actor: User) -> list[Delivery]:
+    """Queue a test message on `channel` to the admin's own address (the channels page).
+
+    Email, text message and Signal go to the address on the admin's account whether or not
+    they chose that channel for alerts (a test of the channel, not of their choice); device
+    notifications go to their subscribed devices. Returns the delivery, or [] when the
+    address has opted out (STOP). Raises NoOwnAddress when there is nothing to send to.
+    """
+    if channel not in Channel.values:
+        raise NoOwnAddress("channel")
+    waiting = Delivery.objects.filter(
+        idempotency_key__startswith=test_key_prefix(actor),
+        channel=channel,
+        status__in=(Status.QUEUED, Status.SENDING),
+    )
+    if waiting.exists():
+        # One at a time: a test is urgent, and must not crowd out real alerts.
+        raise NoOwnAddress("waiting")
+    key = test_key_prefix(actor) + secrets.token_hex(8)
+    if channel == Channel.PUSH:
+        if not (actor.notify_push and actor.push_subscriptions.exists()):  # type: ignore[attr-defined]
+            raise NoOwnAddress("device")
+        recipient: User | Address = actor
+    else:
+        value = actor.email if channel == Channel.EMAIL else actor.phone
+        if not value:
+            raise NoOwnAddress("email" if channel == Channel.EMAIL else "phone")
+        recipient = Address(channel, value, actor.language)
+    deliveries = queue_message(
+        recipient,
+        "test_message",
+        {},
+        priority=Priority.URGENT,
+        idempotency_key=key,
+        channels=[channel],
+        actor=actor,
+        audit=False,
+    )
+    record(
+        "notify.test_message",
+        actor=actor,
+        obj=deliveries[0] if deliveries else None,
+        channel=channel,
+        deliveries=[d.pk for d in deliveries],
+    )
+    return deliveries
 
 
 OptOutListener = Callable[[str, str], None]

@@ -10,6 +10,11 @@ such a text goes to that app's handler alone, so it does not also become a repor
 A text from one of our own people (a verifier answering an offer) is not a new report either:
 an app registers a *matcher*, asked before the handlers; the first matcher that claims the
 text (returns True) has dealt with it, and no handler sees it (dispatch: dispatch/sms.py).
+A matcher registered `first=True` is asked before the others: one that claims only exact
+words in a narrow window (accompaniment: a companion's one-word check-in), so a broader
+matcher cannot take its words as free text. A matcher registered `last=True` is asked only
+after every other one: a catch-all for texts from our own people that nothing open claimed
+(dispatch: a member's message to dispatchers).
 """
 
 from __future__ import annotations
@@ -32,7 +37,9 @@ Handler = Callable[[InboundText], None]
 Matcher = Callable[[InboundText], bool]
 
 _HANDLERS: list[Handler] = []
+_FIRST_MATCHERS: list[Matcher] = []
 _MATCHERS: list[Matcher] = []
+_LAST_MATCHERS: list[Matcher] = []
 _KEYWORDS: dict[str, Handler] = {}
 
 
@@ -42,11 +49,14 @@ def register_handler(handler: Handler) -> None:
         _HANDLERS.append(handler)
 
 
-def register_matcher(matcher: Matcher) -> None:
+def register_matcher(matcher: Matcher, *, first: bool = False, last: bool = False) -> None:
     """Ask `matcher` first about every text that is not a keyword (registered once); when it
-    returns True the text was its sender's answer to something open, and goes no further."""
-    if matcher not in _MATCHERS:
-        _MATCHERS.append(matcher)
+    returns True the text was its sender's answer to something open, and goes no further.
+    `first` matchers are asked before the others, `last` ones after all the others, each
+    group in the order it registered."""
+    found = _FIRST_MATCHERS if first else _LAST_MATCHERS if last else _MATCHERS
+    if matcher not in found:
+        found.append(matcher)
 
 
 def register_keyword(words: Iterable[str], handler: Handler) -> None:
@@ -76,7 +86,7 @@ def dispatch(text: InboundText) -> None:
     if claimed is not None:
         claimed(text)
         return
-    for matcher in tuple(_MATCHERS):
+    for matcher in (*_FIRST_MATCHERS, *_MATCHERS, *_LAST_MATCHERS):
         if matcher(text):
             return
     for handler in tuple(_HANDLERS):

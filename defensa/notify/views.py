@@ -10,14 +10,23 @@ from django.db.models import Case, IntegerField, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from defensa.notify import actions, inbound, sms
-from defensa.notify.access import deliveries_for, get_delivery_for
+from defensa.notify.access import (
+    channels_for,
+    deliveries_for,
+    get_channel_for,
+    get_delivery_for,
+    test_deliveries_for,
+)
+from defensa.notify.channels import inbound_texts_configured
 from defensa.notify.models import Status
 from defensa.notify.transports.twilio.webhook import SID, twilio_webhook
 
 PAGE_SIZE = 200
+TEST_ROWS = 10
 
 # Failed first: a failed alert is a person who thinks help is coming.
 _ORDER = Case(
@@ -116,3 +125,59 @@ def twilio_status(request: HttpRequest, params: dict[str, str]) -> HttpResponse:
     if SID.match(sid) and status.isalpha() and (not code or code.isdigit()):
         actions.record_provider_status("twilio", sid, status.lower(), code[:8])
     return HttpResponse(status=204)
+
+
+# The channels page (network admins): which transport carries each channel, its rate, and a
+# test message to the admin's own address.
+
+_NO_OWN_ADDRESS = {
+    "email": gettext_lazy("Your account has no email address to send the test to."),
+    "phone": gettext_lazy("Add your mobile phone number in My settings first."),
+    "device": gettext_lazy(
+        "Turn on device notifications on this phone or computer in My settings first."
+    ),
+    "waiting": gettext_lazy(
+        "Your last test message on this channel is still waiting to be sent. Look again in a "
+        "moment."
+    ),
+}
+
+
+def channels(request: HttpRequest) -> HttpResponse:
+    states = channels_for(request.user)
+    tests = test_deliveries_for(request.user)[:TEST_ROWS]
+    return render(
+        request,
+        "notify/channels.html",
+        {
+            "states": states,
+            "inbound": inbound_texts_configured(),
+            "tests": tests,
+            "waiting": any(t.status in (Status.QUEUED, Status.SENDING) for t in tests),
+        },
+    )
+
+
+@require_POST
+def channel_test(request: HttpRequest, channel: str) -> HttpResponse:
+    state = get_channel_for(request.user, channel)
+    try:
+        sent = actions.send_test_message(state.channel, actor=request.user)
+    except actions.NoOwnAddress as missing:
+        messages.error(request, str(_NO_OWN_ADDRESS.get(missing.code, _("Nothing was sent."))))
+    else:
+        if sent:
+            messages.success(
+                request,
+                _("A test message is on its way to you by %(channel)s. Its result is below.")
+                % {"channel": state.label.lower()},
+            )
+        else:
+            messages.error(
+                request,
+                _(
+                    "Your address asked for no more messages on this channel (STOP). "
+                    "Send START from it first."
+                ),
+            )
+    return redirect("notify:channels")

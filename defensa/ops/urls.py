@@ -6,4 +6,5 @@ app_name = "ops"
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("metrics", views.prometheus, name="metrics"),
+    path("readiness/", views.readiness_page, name="readiness"),
 ]

@@ -1,4 +1,5 @@
-"""/healthz for load balancers and uptime checkers; /metrics for Prometheus, behind a token."""
+"""/healthz for load balancers and uptime checkers; /metrics for Prometheus, behind a token;
+/readiness/ for network admins: what the network still needs before a real report."""
 
 from __future__ import annotations
 
@@ -6,11 +7,13 @@ import hmac
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from defensa.core.access import public
-from defensa.ops import health, metrics
+from defensa.ops import health, metrics, readiness
+from defensa.ops.access import readiness_for
 
 
 @public
@@ -43,3 +46,15 @@ def prometheus(request: HttpRequest) -> HttpResponse:
     if not _token_ok(request):
         raise Http404
     return HttpResponse(metrics.render(), content_type="text/plain; version=0.0.4; charset=utf-8")
+
+
+@require_GET
+@never_cache
+def readiness_page(request: HttpRequest) -> HttpResponse:
+    """What the network still needs before it can take a real report (network admins)."""
+    lines = readiness_for(request.user)
+    return render(
+        request,
+        "ops/readiness.html",
+        {"lines": lines, "left": readiness.left_to_do(lines)},
+    )

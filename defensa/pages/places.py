@@ -18,10 +18,12 @@ from typing import Any
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from defensa.accompaniment import access as accompaniment_access
 from defensa.committees.access import committees_for, memberships_for
 from defensa.incidents.access import EVIDENCE_ROLES
+from defensa.ops import readiness
 from defensa.organising import access as organising_access
 from defensa.record.access import FIGURES_ROLES
 from defensa.reports.access import OPERATOR_ROLES
@@ -45,6 +47,17 @@ def _can_see_deliveries(user: Any) -> bool:
     # The same rule as notify.access.deliveries_for: admins, and coordinators (of any
     # committee; a city coordinator sees the locals below it too).
     return bool(user.is_network_admin) or memberships_for(user, "coordinator").exists()
+
+
+def _readiness_note(user: Any) -> str:
+    left = readiness.left_to_do(readiness.checklist(user))
+    if not left:
+        return _("everything the checklist looks at is ready")
+    return ngettext(
+        "%(count)d thing still needed before a real report",
+        "%(count)d things still needed before a real report",
+        left,
+    ) % {"count": left}
 
 
 def _operator_places() -> list[Place]:
@@ -237,6 +250,17 @@ def places_for(user: Any) -> list[Section]:
             Section(
                 _("Network"),
                 [
+                    Place(_("Readiness"), reverse("ops:readiness"), _readiness_note(user)),
+                    Place(
+                        _("Phone numbers"),
+                        reverse("voice:numbers"),
+                        _("which committee each hotline and text number belongs to"),
+                    ),
+                    Place(
+                        _("Channels"),
+                        reverse("notify:channels"),
+                        _("how messages are sent, their rates, and a test message to you"),
+                    ),
                     Place(
                         _("Committees and areas"),
                         reverse("network:index"),

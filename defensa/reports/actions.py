@@ -21,8 +21,8 @@ from defensa.core import crypto, geo
 from defensa.evidence.photos import CleanPhoto
 from defensa.evidence.store import save_media
 from defensa.evidence.video import CleanVideo
-from defensa.incidents import grouping
-from defensa.incidents.areas import queue_for
+from defensa.incidents import grouping, triage
+from defensa.incidents.areas import committee_for, queue_for
 from defensa.incidents.codes import new_code
 from defensa.incidents.models import Category, Incident, TimelineAction
 from defensa.incidents.timeline import add_entry
@@ -202,6 +202,7 @@ def receive_report(
     photos: Sequence[CleanPhoto] = (),
     videos: Sequence[CleanVideo] = (),
     committee: Committee | None = None,
+    burst: bool = False,
 ) -> Received:
     """Store a report and group it into an incident, in one atomic write.
 
@@ -212,6 +213,9 @@ def receive_report(
     A retry with the same idempotency key returns the report stored the first time (with
     `created` False) and changes nothing. Raises InvalidReport (and writes nothing) when the
     data is wrong.
+
+    `burst`: the channel saw many posts from the same source at once (its flood control's
+    in-memory count): triage counts the report, but not as an independent one.
     """
     if channel not in Channel.values:
         raise InvalidReport(f"channel must be one of {', '.join(Channel.values)}")
@@ -238,6 +242,7 @@ def receive_report(
                     videos=videos,
                     written=written,
                     committee=committee,
+                    burst=burst,
                 )
         except IntegrityError:
             _remove(written)
@@ -302,20 +307,43 @@ def _store(
     videos: Sequence[CleanVideo],
     written: list[Path],
     committee: Committee | None,
+    burst: bool,
 ) -> Received:
     sighting = clean.sighting()
+    words = triage.text_digest(clean.description)
+    earlier = _same_words(words)
+    arrival = triage.Arrival(
+        channel=channel,
+        media=len(photos) + len(videos),
+        vouched=actor is not None,
+        precise=clean.location_kind in (LocationKind.GPS, LocationKind.PIN)
+        and clean.precision_m is not None
+        and clean.precision_m <= triage.PRECISE_M,
+        recycled=bool(earlier),
+        burst=burst,
+    )
     incident_id = grouping.find_incident(sighting)
     if incident_id is None:
         incident = grouping.new_incident_for(sighting)
         incident.reference = new_code()
-        incident.committee = queue_for(clean.lat, clean.lon, clean.zip_code, fallback=committee)
+        area = committee_for(clean.lat, clean.lon, clean.zip_code)
+        incident.committee = area or queue_for(None, None, fallback=committee)
+        # A place no committee covers: typical of a campaign's made-up addresses.
+        incident.outside_area = area is None and clean.lat is not None
+        flood = triage.in_flood_mode(incident.committee_id)
+        triage.count_report(incident, arrival, flood=flood, opened=True)
         incident.save()
         opened = True
     else:
         incident = Incident.objects.get(pk=incident_id)
-        incident.save(update_fields=grouping.absorb(incident, sighting))
+        changed = grouping.absorb(incident, sighting)
+        changed += triage.count_report(incident, arrival, flood=False, opened=False)
+        incident.save(update_fields=changed)
         opened = False
     report = Report.objects.create(
+        text_digest=words,
+        recycled=arrival.recycled,
+        burst=burst,
         reference=new_code(),
         channel=channel,
         category=clean.category,
@@ -348,6 +376,11 @@ def _store(
             height=photo.height,
         )
     media = save_media(report=report, videos=videos, written=written)
+    # The first report with these words is seen to be one of many only now.
+    for first in earlier:
+        if not first.recycled:
+            Report.objects.filter(pk=first.pk).update(recycled=True)
+            triage.recount(incident if first.incident_id == incident.pk else first.incident)
     add_entry(
         incident,
         TimelineAction.OPENED if opened else TimelineAction.REPORT_ADDED,
@@ -363,6 +396,21 @@ def _store(
         sha256=[p.sha256 for p in photos] + [m.sha256 for m in media],
     )
     return Received(report, True, len(photos), len(media))
+
+
+# How far back the same words count as sent again: a campaign's texts come within hours.
+SAME_WORDS_WINDOW = dt.timedelta(hours=6)
+
+
+def _same_words(digest: str) -> list[Report]:
+    """Earlier reports with the same words (a few: the first ones not yet marked, then one)."""
+    if not digest:
+        return []
+    recent = Report.objects.filter(
+        text_digest=digest, created_at__gte=timezone.now() - SAME_WORDS_WINDOW
+    ).select_related("incident")
+    unmarked = list(recent.filter(recycled=False)[:5])
+    return unmarked or list(recent[:1])
 
 
 def reveal_contact(report: Report, *, actor: Any) -> str | None:

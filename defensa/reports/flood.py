@@ -42,6 +42,13 @@ class FloodGate:
                 self._hits.pop(next(iter(self._hits)))
             return allowed
 
+    def recent(self, tag: str, now: float | None = None) -> int:
+        """How many attempts from `tag` the window holds (this one included, once counted)."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            hits = self._hits.get(tag)
+            return sum(1 for at in hits if at > now - self.window_s) if hits else 0
+
     def retry_after(self, tag: str, now: float | None = None) -> int:
         now = time.monotonic() if now is None else now
         with self._lock:
@@ -54,6 +61,10 @@ class FloodGate:
         with self._lock:
             self._hits.clear()
 
+
+# This many posts from one source within the window make a burst: triage counts such a report,
+# but not as an independent one (defensa/incidents/triage.py).
+BURST_FROM = 3
 
 gate = FloodGate(
     limit=settings.REPORT_FLOOD_LIMIT, window_s=settings.REPORT_FLOOD_WINDOW_MINUTES * 60

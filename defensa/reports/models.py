@@ -74,6 +74,12 @@ class Report(models.Model):
         "incidents.Incident", on_delete=models.PROTECT, related_name="reports"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # Triage (defensa/incidents/triage.py): a digest of the words, normalised, to see the same
+    # text sent again and again; whether the same text came in other reports; whether it came
+    # in a burst from one source (counted in memory only, defensa/reports/flood.py).
+    text_digest = models.CharField(max_length=16, blank=True, db_index=True)
+    recycled = models.BooleanField(default=False)
+    burst = models.BooleanField(default=False)
     # The optional way to call the reporter back: ciphertext only, see crypto.seal/unseal.
     data_key = models.ForeignKey(
         "crypto.DataKey", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -101,10 +107,12 @@ class Report(models.Model):
                 "language",
                 "incident",
                 "created_at",
+                "recycled",
+                "burst",
             ),
             _r,
         ),
-        **dict.fromkeys(("lat", "lon", "location_text", "description"), _s),
+        **dict.fromkeys(("lat", "lon", "location_text", "description", "text_digest"), _s),
         "idempotency_key": c(SECRET, REPORT_RETENTION),
         **dict.fromkeys(
             ("contact", "data_key"), c(SENSITIVE, CONTACT_RETENTION, "dispatcher", "coordinator")

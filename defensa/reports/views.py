@@ -19,7 +19,7 @@ from defensa.reports.access import (
     incidents_from_calls_for,
 )
 from defensa.reports.actions import InvalidReport, receive_report
-from defensa.reports.flood import gate
+from defensa.reports.flood import BURST_FROM, gate
 from defensa.reports.forms import OperatorForm, ReportForm, new_token
 
 
@@ -47,7 +47,7 @@ def new_report(request: HttpRequest) -> HttpResponse:
         return response
     form = ReportForm(request.POST, request.FILES)
     try:
-        return _receive(request, form)
+        return _receive(request, form, burst=gate.recent(tag) >= BURST_FROM)
     finally:
         form.discard_media()
 
@@ -64,7 +64,7 @@ def _refused(request: HttpRequest, form: ReportForm) -> HttpResponse:
     return render(request, "reports/new.html", context, status=400)
 
 
-def _receive(request: HttpRequest, form: ReportForm) -> HttpResponse:
+def _receive(request: HttpRequest, form: ReportForm, *, burst: bool) -> HttpResponse:
     if not form.is_valid():
         return _refused(request, form)
     try:
@@ -74,6 +74,7 @@ def _receive(request: HttpRequest, form: ReportForm) -> HttpResponse:
             idempotency_key=f"web:{form.cleaned_data['token']}",
             photos=form.clean_photos_list,
             videos=form.clean_videos_list,
+            burst=burst,
         )
     except InvalidReport:
         # The form checks everything receive_report does; this is a safety net, not a path.

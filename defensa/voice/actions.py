@@ -52,10 +52,12 @@ def set_hotline(
     number: str,
     *,
     fallback_numbers: Sequence[str] = (),
-    fallback_members: Sequence[User] = (),
+    fallback_members: Sequence[User] | None = (),
     actor: Any = None,
 ) -> Hotline:
-    """Point a number at a committee (or change its fallback group)."""
+    """Point a number at a committee (or change its fallback group). `fallback_members=None`
+    keeps the number's fallback members while it stays with its committee, and drops them
+    when it moves to another (they are members of the committee it leaves)."""
     normal = e164(number)
     if not normal:
         raise InvalidHotline(f"{number!r} is not a phone number in E.164 form (+12135550100)")
@@ -65,6 +67,13 @@ def set_hotline(
         if not fallback:
             raise InvalidHotline(f"fallback {raw!r} is not a phone number")
         numbers.append(fallback)
+    previous = Hotline.objects.filter(number=normal).values_list("committee_id", flat=True).first()
+    if fallback_members is None:
+        fallback_members = (
+            list(Hotline.objects.get(number=normal).fallback_members.all())
+            if previous == committee.pk
+            else []
+        )
     hotline, created = Hotline.objects.update_or_create(
         number=normal, defaults={"committee": committee, "fallback_numbers": numbers}
     )
@@ -75,10 +84,26 @@ def set_hotline(
         obj=hotline,
         committee=committee.pk,
         created=created,
+        moved_from=previous if previous not in (None, committee.pk) else None,
         fallback_numbers=len(numbers),
         fallback_members=[m.pk for m in fallback_members],
     )
     return hotline
+
+
+class HotlineInUse(ValueError):
+    """The number still holds voicemails: removing it would delete them."""
+
+
+@transaction.atomic
+def remove_hotline(hotline: Hotline, *, actor: Any) -> None:
+    """Stop answering a number for its committee. A number that still holds voicemails (reports
+    someone must call back) is refused: point it at another committee instead."""
+    if hotline.voicemails.exists():  # type: ignore[attr-defined]
+        raise HotlineInUse(hotline.number)
+    pk, committee = hotline.pk, hotline.committee_id
+    hotline.delete()
+    record("voice.hotline_removed", actor=actor, obj=None, hotline=pk, committee=committee)
 
 
 def start_voicemail(hotline: Hotline, *, call_sid: str, caller: str, language: str) -> Voicemail:

@@ -11,6 +11,8 @@ urlpatterns = [
     path("screen/answer/", views.screened, name="screened"),
     path("recorded/", views.recorded, name="recorded"),
     path("recording/", views.recording, name="recording"),
+    path("numbers/", views.numbers, name="numbers"),
+    path("numbers/<int:pk>/remove/", views.remove_number, name="remove_number"),
     path("voicemails/<int:pk>/", views.voicemail, name="voicemail"),
     path("voicemails/<int:pk>/audio/", views.audio, name="audio"),
 ]

@@ -11,16 +11,18 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
+from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from defensa.notify.transports.twilio.webhook import SID, twilio_webhook
 from defensa.voice import actions, routing
-from defensa.voice.access import get_voicemail_for
+from defensa.voice.access import get_hotline_for, get_voicemail_for, hotlines_for
+from defensa.voice.forms import HotlineForm
 from defensa.voice.models import Hotline
 from defensa.voice.twiml import Response
 from defensa.voice.webhooks import absolute
@@ -315,3 +317,66 @@ def audio(request: HttpRequest, pk: int) -> HttpResponse:
     response["Cache-Control"] = "no-store"
     response["Content-Disposition"] = "inline"
     return response
+
+
+# The numbers page (network admins): which committee each phone number belongs to.
+
+
+def numbers(request: HttpRequest) -> HttpResponse:
+    hotlines = hotlines_for(request.user)
+    form = HotlineForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        before = hotlines.filter(number=data["number"]).first()
+        hotline = actions.set_hotline(
+            data["committee"],
+            data["number"],
+            fallback_numbers=data["fallback"],
+            fallback_members=None,  # the page does not set them: kept while the committee stays
+            actor=request.user,
+        )
+        if before and before.committee_id != hotline.committee_id:
+            messages.success(
+                request,
+                _("%(number)s moved from %(old)s to %(new)s.")
+                % {"number": hotline.number, "old": before.committee, "new": hotline.committee},
+            )
+        else:
+            messages.success(
+                request,
+                _("Calls and texts to %(number)s now go to %(committee)s.")
+                % {"number": hotline.number, "committee": hotline.committee},
+            )
+        return redirect("voice:numbers")
+    return render(
+        request,
+        "voice/numbers.html",
+        {
+            "hotlines": hotlines.annotate(kept=Count("voicemails")),
+            "form": form,
+            "sending_number": settings.TWILIO_FROM_NUMBER,
+            "sending_mapped": hotlines.filter(
+                number=routing.e164(settings.TWILIO_FROM_NUMBER)
+            ).exists(),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@require_POST
+def remove_number(request: HttpRequest, pk: int) -> HttpResponse:
+    hotline = get_hotline_for(request.user, pk)
+    try:
+        actions.remove_hotline(hotline, actor=request.user)
+    except actions.HotlineInUse:
+        messages.error(
+            request,
+            _(
+                "%(number)s still holds voicemails to call back: point it at another "
+                "committee instead of removing it."
+            )
+            % {"number": hotline.number},
+        )
+    else:
+        messages.success(request, _("%(number)s was removed.") % {"number": hotline.number})
+    return redirect("voice:numbers")

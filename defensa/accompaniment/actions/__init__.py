@@ -36,6 +36,7 @@ from defensa.accompaniment.actions.base import (
 from defensa.accompaniment.actions.checkins import (
     CHECKIN_STEPS,
     check_in,
+    check_in_by_text,
     checkin_link,
     checkin_path,
     checkin_window,
@@ -81,6 +82,7 @@ __all__ = [
     "add_place",
     "cancel_appointment",
     "check_in",
+    "check_in_by_text",
     "checkin_link",
     "checkin_path",
     "checkin_window",

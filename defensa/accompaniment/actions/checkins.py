@@ -19,12 +19,13 @@ from defensa.accompaniment.actions.base import (
     record_step,
 )
 from defensa.accompaniment.models import Appointment, Companion, CompanionStatus, Outcome, Status
+from defensa.audit.log import record
 from defensa.committees.teams import tell_legal_team
 from defensa.core import crypto
 from defensa.core.tokens import derived_token, hash_token, is_plausible
 from defensa.core.transitions import IllegalTransition
 from defensa.notify.actions import Address, queue_message
-from defensa.notify.models import Priority
+from defensa.notify.models import Channel, Priority
 
 CHECKIN_STEPS = ("arrived", *Outcome.values)
 
@@ -252,3 +253,37 @@ def check_in(companion: Companion, step: str, *, actor: Any = None) -> Companion
     )
     companion.arrived_at, companion.outcome = row.arrived_at, row.outcome
     return row
+
+
+SMS_REPLY = "accompaniment_sms_reply"
+
+
+@transaction.atomic
+def check_in_by_text(companion: Companion, step: str, *, reply_to: str, text_key: str) -> str:
+    """A companion without mobile data checks in by a reply word (accompaniment/sms.py): the
+    same step as the check-in page, with the same checks; the companion is answered by text
+    in their language. Returns the answer's code: the step, or why nothing changed."""
+    volunteer = companion.volunteer
+    try:
+        with transaction.atomic():
+            check_in(companion, step, actor=volunteer)
+        result = step
+    except IllegalTransition as refused:
+        result = str(refused.code) if refused.code in ("early", "closed") else "refused"
+        record(
+            "accompaniment.sms_checkin_refused",
+            actor=volunteer,
+            obj=companion,
+            committee=companion.appointment.committee_id,
+            step=step,
+            reason=result,
+        )
+    queue_message(
+        Address(Channel.SMS, reply_to, volunteer.language),
+        SMS_REPLY,
+        {"companion": companion.pk, "result": result},
+        priority=Priority.URGENT,
+        idempotency_key=f"{SMS_REPLY}:{text_key}",
+        audit=False,
+    )
+    return result

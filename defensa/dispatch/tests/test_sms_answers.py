@@ -231,3 +231,23 @@ def test_a_member_who_texted_stop_gets_no_answer_and_a_retry_is_kept_once(client
     assert not replies()
     assert offer.incident.timeline.filter(detail__step="member_message").count() == 1
     assert not Report.objects.filter(channel="sms").exists()
+
+
+def test_a_finding_goes_to_the_offer_accepted_not_a_newer_one_waiting(client, net):
+    first = offered(net, language="en")
+    text(client, "SI")  # going to the first incident
+    second_incident = report_incident(lat=34.0600, lon=-118.2000, text="Cesar Chavez")
+    [second] = offer_to_nearest(second_incident, 1, actor=net.dani)
+    assert second.responder == first.responder
+
+    text(client, "3")  # on site at the first: the newer offer is still waiting
+
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, first.outcome) == (OfferStatus.ARRIVED, Outcome.CONFIRMED)
+    assert (second.status, second.outcome) == (OfferStatus.OFFERED, "")
+    assert first.incident.reference in replies()[-1]
+    # Accepting still answers the newest offer waiting.
+    text(client, "1")
+    second.refresh_from_db()
+    assert second.status == OfferStatus.ACCEPTED

@@ -125,6 +125,9 @@ def _admin(net: testing.Network) -> set[str]:
     return {
         reverse("notify:deliveries"),
         reverse("record:audit_log"),
+        reverse("ops:readiness"),
+        reverse("voice:numbers"),
+        reverse("notify:channels"),
         reverse("network:index"),
         *(reverse("network:committee", args=[c.slug]) for c in every),
         *(reverse("network:area", args=[c.slug]) for c in every),

@@ -4,6 +4,9 @@ The run uses a private in-memory SQLite database (defensa/reports/scratch.py): t
 database is never written, so real data cannot be touched. Reports are processed in file
 order through `receive_report()`. Incidents are labelled I1, I2, ... in the order they first
 appear, so the same input gives byte-identical output.
+
+With `--suggestions PATH`, the near misses the console would offer as "maybe the same as ..."
+(defensa/incidents/grouping.py) go to PATH, one JSON line per pair of incident labels.
 """
 
 from __future__ import annotations
@@ -78,6 +81,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--input", required=True, type=Path)
         parser.add_argument("--output", required=True, type=Path)
+        parser.add_argument("--suggestions", type=Path, default=None)
 
     def handle(self, *args: Any, **options: Any) -> None:
         source: Path = options["input"]
@@ -116,14 +120,40 @@ class Command(BaseCommand):
             label = labels.setdefault(report.incident_id, f"I{len(labels) + 1}")
             out.append(json.dumps({"id": rid, "incident": label}, ensure_ascii=False))
 
-        # Write beside the target, then rename: a reader never sees half a file.
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write("".join(line + "\n" for line in out))
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        _write(target, out)
         self.stderr.write(f"{len(out)} reports, {len(labels)} incidents -> {target}")
+        if options["suggestions"] is not None:
+            pairs = _near_misses(labels)
+            _write(options["suggestions"], [json.dumps(pair) for pair in pairs])
+            self.stderr.write(f"{len(pairs)} suggestions -> {options['suggestions']}")
+
+
+def _near_misses(labels: dict[int, str]) -> list[list[str]]:
+    """Every pair of incidents the console would suggest as maybe one, by label, sorted."""
+    from defensa.incidents import grouping
+    from defensa.incidents.models import Incident
+
+    located = [
+        grouping.Candidate.of(i)
+        for i in Incident.objects.filter(pk__in=labels, lat__isnull=False).order_by("pk")
+    ]
+    found = grouping.near_misses(located, located, grouping.Rules.from_settings())
+    pairs = {tuple(sorted((labels[a], labels[b]), key=_label_key)) for a, (b, _r) in found.items()}
+    return [list(pair) for pair in sorted(pairs, key=lambda p: tuple(map(_label_key, p)))]
+
+
+def _label_key(label: str) -> int:
+    return int(label[1:])
+
+
+def _write(target: Path, lines: list[str]) -> None:
+    """Write beside the target, then rename: a reader never sees half a file."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write("".join(line + "\n" for line in lines))
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
