@@ -106,7 +106,7 @@ def test_a_batch_queued_in_parts_is_paced_as_one(net, settings):
                 "pledge_reached",
                 {"campaign": campaign.pk},
                 idempotency_prefix="parts",
-                spread=paced,
+                    spread=paced,
                 not_before=start,
             )
     due = sorted(
