@@ -42,6 +42,8 @@ KINDS = (
     # reasons of their assessments (each view of the worker's page).
     "organising.workers",
     "organising.worker",
+    # A workplace's contacts exported as a spreadsheet (names; phones masked).
+    "organising.contacts",
     # A vote's roll exported for Helios (names and email addresses of everyone on it).
     "votes.roll",
     # A fund's applicants, or its ledger with their names, seen or exported by a reviewer.

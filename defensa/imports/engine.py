@@ -184,7 +184,7 @@ def preview(job: ImportJob) -> Preview:
 _PHONE_LIKE = re.compile(r"[+-][0-9 ().-]*")
 
 
-def _inert(cell: str) -> str:
+def inert_cell(cell: str) -> str:
     """A cell a spreadsheet would run as a formula (=, @, or + and - before anything but a
     number) is written with a leading apostrophe, which spreadsheets show as text."""
     if cell[:1] in ("=", "@") or (cell[:1] in ("+", "-") and not _PHONE_LIKE.fullmatch(cell)):
@@ -194,7 +194,7 @@ def _inert(cell: str) -> str:
 
 def _report_line(outcome: Outcome) -> bytes:
     buffer = io.StringIO()
-    csv.writer(buffer).writerow([outcome.line, outcome.reason, *map(_inert, outcome.cells)])
+    csv.writer(buffer).writerow([outcome.line, outcome.reason, *map(inert_cell, outcome.cells)])
     return buffer.getvalue().encode("utf-8")
 
 

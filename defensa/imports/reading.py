@@ -145,7 +145,10 @@ def shape(chunks: Iterable[bytes]) -> Shape:
     first = next(lines, "")
     _text_or_refuse(first)
     delimiter = sniff_delimiter(first)
-    header = next(csv.reader([first], delimiter=delimiter), [])
+    try:
+        header = next(csv.reader([first], delimiter=delimiter), [])
+    except csv.Error:  # e.g. a lone carriage return inside the first line
+        raise Unreadable(_("The first line should name the columns, but it is not CSV.")) from None
     header = [title.strip() for title in header]
     if not any(header):
         raise Unreadable(_("The first line should name the columns, but it is empty."))

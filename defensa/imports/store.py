@@ -120,6 +120,15 @@ def read(job: ImportJob, name: str) -> Iterator[bytes]:
             yield chunk
 
 
+def read_safely(job: ImportJob, name: str) -> Iterator[bytes]:
+    """As `read`, for a download already under way: a damaged file ends the body early
+    instead of raising mid-response."""
+    try:
+        yield from read(job, name)
+    except (Damaged, crypto.CryptoError):
+        return
+
+
 def exists(job: ImportJob, name: str) -> bool:
     return path_of(job, name).exists()
 

@@ -24,6 +24,7 @@ from defensa.accounts.models import Skill, SkillKind
 from defensa.committees.access import AnyUser, committee_and_below, committees_for
 from defensa.committees.models import Committee
 from defensa.core.access import active_user, pk_from_url
+from defensa.imports.models import ImportJob
 from defensa.organising.models import (
     CODE_ALPHABET,
     CODE_LENGTH,
@@ -31,6 +32,7 @@ from defensa.organising.models import (
     Worker,
     Workplace,
 )
+from defensa.organising.rows import KIND as CONTACTS
 
 
 def is_organiser(user: AnyUser | None) -> bool:
@@ -90,6 +92,24 @@ def get_workplace_for(user: AnyUser | None, pk: Any) -> Workplace:
     if found is None:
         raise Http404
     return found
+
+
+# Imports of contacts ------------------------------------------------------------------
+
+
+def import_jobs_for(user: AnyUser | None, workplace: Workplace) -> QuerySet[ImportJob]:
+    """The workplace's imports of contacts, for its organisers (none for anyone else)."""
+    if not workplaces_for(user).filter(pk=workplace.pk).exists():
+        return ImportJob.objects.none()
+    return ImportJob.objects.filter(kind=CONTACTS, scope_id=workplace.pk)
+
+
+def get_import_job_for(user: AnyUser | None, workplace: Workplace, pk: Any) -> ImportJob:
+    found = import_jobs_for(user, workplace).select_related("data_key").filter(pk=pk_from_url(pk))
+    job = found.first()
+    if job is None:
+        raise Http404
+    return job
 
 
 # Workers ------------------------------------------------------------------------------

@@ -18,8 +18,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from defensa.accounts.models import User
+from defensa.accounts.models import User, mask_phone
 from defensa.audit.log import record
+from defensa.audit.reveals import record_reveal
 from defensa.committees.access import committee_and_below
 from defensa.committees.forms import normalize_phone
 from defensa.committees.models import Committee, Membership, MemberStatus
@@ -251,6 +252,20 @@ def _check_unit(workplace: Workplace, department: str, shift: str) -> None:
 def add_contact(workplace: Workplace, data: ContactData, *, actor: User) -> Worker:
     """A worker without an account: a name or nickname, and a phone if known (sealed)."""
     workplace = _open_workplace(workplace)
+    worker = write_contact(workplace, data, actor=actor)
+    record(
+        "organising.add_contact",
+        actor=actor,
+        obj=worker,
+        committee=workplace.committee_id,
+        workplace=workplace.pk,
+    )
+    return worker
+
+
+def write_contact(workplace: Workplace, data: ContactData, *, actor: User | None) -> Worker:
+    """The contact's row, sealed; no audit entry. For add_contact and for a file of contacts
+    (whose import records one entry for the whole file), inside the caller's transaction."""
     name = data.name.strip()
     if not name:
         raise OrganisingError(_("Write a name or a nickname."), "name")
@@ -273,13 +288,6 @@ def add_contact(workplace: Workplace, data: ContactData, *, actor: User) -> Work
     crypto.seal(worker, "name", name)
     crypto.seal(worker, "phone", phone or None)
     worker.save(update_fields=["name", "phone"])
-    record(
-        "organising.add_contact",
-        actor=actor,
-        obj=worker,
-        committee=workplace.committee_id,
-        workplace=workplace.pk,
-    )
     return worker
 
 
@@ -587,3 +595,35 @@ def reply_by_text(
             idempotency_key=f"organising_reply:{sid}",
             audit=False,
         )
+
+
+# Contacts as a spreadsheet ------------------------------------------------------------
+
+EXPORT_COLUMNS = ("name", "phone", "language", "department", "shift")
+
+
+def export_contacts(workplace: Workplace, *, actor: User) -> list[list[str]]:
+    """The workplace's contacts as rows of EXPORT_COLUMNS, phones masked: a reveal of their
+    names (audited once for the file, within the hourly quota; RevealQuota past it). Members
+    are not in it: their details are their own account's."""
+    workers = list(
+        Worker.objects.filter(workplace=workplace, user__isnull=True).select_related("data_key")
+    )
+    # Not in an outer transaction: a refusal past the quota must stay audited.
+    record_reveal("organising.contacts", actor=actor, obj=workplace, rows=len(workers))
+    rows = []
+    for worker in workers:
+        try:
+            phone = crypto.unseal(worker, "phone") or ""
+        except (crypto.KeyShredded, crypto.WrongKey):
+            phone = ""
+        rows.append(
+            [
+                display_name(worker),
+                mask_phone(phone),
+                worker.language,
+                worker.department,
+                worker.shift,
+            ]
+        )
+    return rows

@@ -13,6 +13,32 @@ urlpatterns = [
     path("organising/workplaces/<int:pk>/", views.workplace, name="workplace"),
     path("organising/workplaces/<int:pk>/end/", views.end_campaign, name="end_campaign"),
     path("organising/workplaces/<int:pk>/workers/", views.workers, name="workers"),
+    path("organising/workplaces/<int:pk>/contacts/", views.contacts, name="contacts"),
+    path(
+        "organising/workplaces/<int:pk>/contacts/import/",
+        views.upload_contacts,
+        name="contacts_upload",
+    ),
+    path(
+        "organising/workplaces/<int:pk>/contacts/import/<int:job>/",
+        views.contacts_import,
+        name="contacts_import",
+    ),
+    path(
+        "organising/workplaces/<int:pk>/contacts/import/<int:job>/errors.csv",
+        views.contacts_errors,
+        name="contacts_errors",
+    ),
+    path(
+        "organising/workplaces/<int:pk>/contacts/import/<int:job>/discard/",
+        views.contacts_discard,
+        name="contacts_discard",
+    ),
+    path(
+        "organising/workplaces/<int:pk>/contacts/export/",
+        views.contacts_export,
+        name="contacts_export",
+    ),
     path("organising/workplaces/<int:pk>/workers/add/", views.add_contact, name="add_contact"),
     path("organising/workplaces/<int:pk>/workers/member/", views.add_member, name="add_member"),
     path("organising/workplaces/<int:pk>/workers/<int:worker>/", views.worker, name="worker"),

@@ -4,23 +4,31 @@ member's own history. Each view parses, checks access, calls one action, renders
 
 from __future__ import annotations
 
+import contextlib
+import csv
 from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
 
 from defensa.accounts.models import User
 from defensa.audit.reveals import RevealQuota, record_reveal
 from defensa.committees.access import committee_and_below
 from defensa.core import crypto
 from defensa.core.access import pk_from_url, public, signed_in
+from defensa.core.transitions import IllegalTransition
+from defensa.imports import actions as imports
+from defensa.imports import engine, reading, store, uploads
+from defensa.imports.kinds import kind_named
+from defensa.imports.models import JobStatus
 from defensa.organising import access, actions, figures
 from defensa.organising.forms import (
     AssessmentForm,
@@ -31,6 +39,8 @@ from defensa.organising.forms import (
     WorkplaceForm,
 )
 from defensa.organising.models import NOT_ASSESSED, Assessment, Participation, Workplace
+from defensa.organising.rows import COLUMNS as CONTACT_COLUMNS
+from defensa.organising.rows import KIND as CONTACTS
 from defensa.reports.flood import FloodGate
 
 WORKERS_PER_PAGE = 100
@@ -463,3 +473,165 @@ def my_history(request: HttpRequest) -> HttpResponse:
             }
         )
     return render(request, "organising/my_history.html", {"entries": entries})
+
+
+# Contacts from and to a spreadsheet ---------------------------------------------------
+
+
+def _contacts_context(request: HttpRequest, found: Workplace) -> dict[str, Any]:
+    return {
+        "workplace": found,
+        "jobs": [
+            (job, reverse("organising:contacts_import", args=[found.pk, job.pk]))
+            for job in access.import_jobs_for(request.user, found)[:10]
+        ],
+        "upload_url": reverse("organising:contacts_upload", args=[found.pk]),
+        "max_mb": imports.MAX_BYTES // (1024 * 1024),
+    }
+
+
+@never_cache
+@require_GET
+def contacts(request: HttpRequest, pk: int) -> HttpResponse:
+    """Import contacts from a CSV file, follow imports, export the contacts."""
+    found = access.get_workplace_for(request.user, pk)
+    return render(request, "organising/contacts.html", _contacts_context(request, found))
+
+
+def _contacts_error(
+    request: HttpRequest, found: Workplace, error: str, status: int
+) -> HttpResponse:
+    context = _contacts_context(request, found)
+    context["error"] = error
+    return render(request, "organising/contacts.html", context, status=status)
+
+
+# CSRF is checked by uploads.receive, after the size: the middleware would read the body.
+@csrf_exempt
+@require_POST
+def upload_contacts(request: HttpRequest, pk: int) -> HttpResponse:
+    found = access.get_workplace_for(request.user, pk)
+    try:
+        upload_file, refused = uploads.receive(request)
+    except uploads.TooBig:
+        return _contacts_error(
+            request,
+            found,
+            _("The file is larger than %(mb)s MB. Split it into smaller files and import each.")
+            % {"mb": imports.MAX_BYTES // (1024 * 1024)},
+            413,
+        )
+    if refused is not None:
+        return refused
+    if not found.is_active:
+        return _contacts_error(request, found, _("The campaign at this workplace has ended."), 400)
+    if upload_file is None:
+        return _contacts_error(request, found, _("Choose a CSV file to import."), 400)
+    try:
+        job = imports.upload_import(
+            CONTACTS, found.pk, upload_file.chunks(), actor=request.user, committee=found.committee
+        )
+    except reading.Unreadable as why:
+        return _contacts_error(request, found, str(why), 400)
+    return redirect("organising:contacts_import", pk=found.pk, job=job.pk)
+
+
+@never_cache
+def contacts_import(request: HttpRequest, pk: int, job: int) -> HttpResponse:
+    """Preview and column mapping, then the progress of the import."""
+    found = access.get_workplace_for(request.user, pk)
+    the_job = access.get_import_job_for(request.user, found, job)
+    context: dict[str, Any] = {
+        "workplace": found,
+        "job": the_job,
+        "columns": CONTACT_COLUMNS,
+        "discard_url": reverse("organising:contacts_discard", args=[found.pk, the_job.pk]),
+        "errors_url": reverse("organising:contacts_errors", args=[found.pk, the_job.pk]),
+    }
+    status = 200
+    here = redirect("organising:contacts_import", pk=found.pk, job=the_job.pk)
+    if request.method == "POST":
+        if the_job.status != JobStatus.UPLOADED:
+            return here
+        if not found.is_active:
+            context["error"], status = _("The campaign at this workplace has ended."), 400
+        else:
+            mapping = [request.POST.get(f"col-{i}", "")[:20] for i in range(len(the_job.header))]
+            problem = engine.mapping_problem(kind_named(CONTACTS), the_job.header, mapping)
+            if problem:
+                the_job.mapping = mapping
+                context["error"], status = problem, 400
+            else:
+                imports.map_columns(the_job, mapping, actor=request.user, committee=found.committee)
+                if "confirm" not in request.POST:
+                    return here
+                try:
+                    total = engine.count_rows(the_job)
+                except (reading.Unreadable, store.Damaged, crypto.CryptoError) as why:
+                    context["error"], status = str(why) or _("The file could not be read."), 400
+                else:
+                    with contextlib.suppress(IllegalTransition):
+                        imports.confirm_import(
+                            the_job, rows=total, actor=request.user, committee=found.committee
+                        )
+                    return here
+    if the_job.status == JobStatus.UPLOADED:
+        try:
+            context["preview"] = engine.preview(the_job)
+        except (reading.Unreadable, store.Damaged, crypto.CryptoError) as why:
+            context["error"], status = str(why) or _("The file could not be read."), 400
+        context["choices"] = [
+            (i, title, the_job.mapping[i] if i < len(the_job.mapping) else "")
+            for i, title in enumerate(the_job.header)
+        ]
+    context["seconds_left"] = the_job.seconds_left()
+    context["refresh"] = the_job.status in (JobStatus.QUEUED, JobStatus.RUNNING)
+    return render(request, "organising/contacts_import.html", context, status=status)
+
+
+@never_cache
+@require_GET
+def contacts_errors(request: HttpRequest, pk: int, job: int) -> HttpResponse:
+    found = access.get_workplace_for(request.user, pk)
+    the_job = access.get_import_job_for(request.user, found, job)
+    if not the_job.has_error_report or not store.exists(the_job, store.ERRORS):
+        messages.info(request, _("There is no error report for this import."))
+        return redirect("organising:contacts_import", pk=found.pk, job=the_job.pk)
+    imports.open_error_report(the_job, actor=request.user, committee=found.committee)
+    response = StreamingHttpResponse(
+        store.read_safely(the_job, store.ERRORS), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="import-{the_job.pk}-errors.csv"'
+    return response
+
+
+@require_POST
+def contacts_discard(request: HttpRequest, pk: int, job: int) -> HttpResponse:
+    found = access.get_workplace_for(request.user, pk)
+    the_job = access.get_import_job_for(request.user, found, job)
+    try:
+        imports.discard_import(the_job, actor=request.user, committee=found.committee)
+    except IllegalTransition:
+        messages.error(request, _("The import is running; wait until it ends."))
+        return redirect("organising:contacts_import", pk=found.pk, job=the_job.pk)
+    messages.success(request, _("The file and its error report are deleted."))
+    return redirect("organising:contacts", pk=found.pk)
+
+
+@require_POST
+def contacts_export(request: HttpRequest, pk: int) -> HttpResponse:
+    """The contacts as a CSV file (phones masked); audited as a reveal of their names."""
+    found = access.get_workplace_for(request.user, pk)
+    try:
+        rows = actions.export_contacts(found, actor=_user(request))
+    except RevealQuota:
+        messages.error(request, QUOTA_MESSAGE)
+        return redirect("organising:contacts", pk=found.pk)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="workplace-{found.pk}-contacts.csv"'
+    response.write("\ufeff")
+    writer = csv.writer(response)
+    writer.writerow([str(col.label) for col in CONTACT_COLUMNS])
+    for row in rows:
+        writer.writerow([engine.inert_cell(cell) for cell in row])
+    return response

@@ -33,6 +33,7 @@ from defensa.core.bulk import insert_returning_ids
 from defensa.core.crypto.digests import digest_key, keyed_digest
 from defensa.core.geo import is_real_zip
 from defensa.imports.kinds import Column, Kind, RowInvalid
+from defensa.imports.languages import language_names
 from defensa.imports.models import ImportJob
 from defensa.people.models import Invitee
 
@@ -91,30 +92,6 @@ def normal_phone(value: str) -> str:
     if not phonenumbers.is_valid_number(number):
         return ""
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
-@functools.cache
-def _language_names() -> dict[str, str]:
-    names: dict[str, str] = {}
-    for code, label in settings.LANGUAGES:
-        names[code.lower()] = code
-        names[str(label).lower()] = code
-        for lang, _label in settings.LANGUAGES:
-            with translation.override(lang):
-                names[str(translation.gettext(label)).lower()] = code
-    # What spreadsheets write for the two languages the site ships.
-    names.update(
-        {
-            "english": "en",
-            "inglés": "en",
-            "ingles": "en",
-            "spanish": "es",
-            "español": "es",
-            "espanol": "es",
-            "castellano": "es",
-        }
-    )
-    return {k: v for k, v in names.items() if v in dict(settings.LANGUAGES)}
 
 
 @functools.cache
@@ -192,7 +169,7 @@ class MemberRows(Kind):
             raise RowInvalid(_("A phone or an email is needed to invite them."))
         language = settings.LANGUAGE_CODE
         if values.get("language"):
-            language = _language_names().get(values["language"].lower(), "")
+            language = language_names().get(values["language"].lower(), "")
             if not language:
                 raise RowInvalid(_("The language is not one the site speaks (English or Spanish)."))
         zip_code = values.get("zip", "")[:5] if values.get("zip") else ""

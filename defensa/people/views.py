@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import contextlib
 import csv
-from collections.abc import Iterator
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
-from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -27,7 +25,7 @@ from defensa.committees.models import Committee
 from defensa.core import crypto
 from defensa.core.transitions import IllegalTransition
 from defensa.imports import actions as imports
-from defensa.imports import engine, reading, store
+from defensa.imports import engine, reading, store, uploads
 from defensa.imports.models import JobStatus
 from defensa.notify.models import Delivery
 from defensa.people import access, actions
@@ -47,7 +45,11 @@ def _home_context(request: HttpRequest, committee: Committee) -> dict[str, Any]:
     invitees = access.invitees_for(request.user, committee)
     return {
         "committee": committee,
-        "jobs": access.import_jobs_for(request.user, committee)[:10],
+        "jobs": [
+            (job, reverse("people:import", args=[committee.slug, job.pk]))
+            for job in access.import_jobs_for(request.user, committee)[:10]
+        ],
+        "upload_url": reverse("people:upload", args=[committee.slug]),
         "counts": invitees.aggregate(
             total=Count("pk"),
             joined=Count("pk", filter=Q(invitation__used_at__isnull=False)),
@@ -63,28 +65,6 @@ def home(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "people/home.html", _home_context(request, committee))
 
 
-class _Bounded(FileUploadHandler):
-    """Stops reading an upload past the limit (a body sent without its length, or lying)."""
-
-    def __init__(self, request: HttpRequest, limit: int) -> None:
-        super().__init__(request)
-        self.limit, self.seen, self.too_big = limit, 0, False
-
-    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
-        self.seen += len(raw_data)
-        if self.seen > self.limit:
-            self.too_big = True
-            raise StopUpload(connection_reset=False)
-        return raw_data
-
-    def file_complete(self, file_size: int) -> None:
-        return None
-
-
-def _no_response(request: HttpRequest) -> HttpResponse:
-    return HttpResponse(status=204)
-
-
 def _too_big(request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
     context["error"] = _(
         "The file is larger than %(mb)s MB. Split it into smaller files and import each."
@@ -98,23 +78,13 @@ def _too_big(request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
 def upload(request: HttpRequest, slug: str) -> HttpResponse:
     committee = _coordinator(request, slug)
     context = _home_context(request, committee)
-    # Refused before a byte of the body is read: the size the browser announced.
     try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    if length > imports.MAX_BYTES + 64 * 1024:
+        upload_file, refused = uploads.receive(request)
+    except uploads.TooBig:
         return _too_big(request, context)
-    bounded = _Bounded(request, imports.MAX_BYTES)
-    request.upload_handlers.insert(0, bounded)
-    # Checked as for any view (not this one, which the middleware would let through).
-    refused = CsrfViewMiddleware(_no_response).process_view(request, _no_response, (), {})
     if refused is not None:
         return refused
-    upload_file = request.FILES.get("file")
-    if bounded.too_big:
-        return _too_big(request, context)
-    if upload_file is None or upload_file.size == 0:
+    if upload_file is None:
         context["error"] = _("Choose a CSV file to import.")
         return render(request, "people/home.html", context, status=400)
     try:
@@ -134,7 +104,13 @@ def _mapping_from(request: HttpRequest, width: int) -> list[str]:
 def import_job(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     committee = _coordinator(request, slug)
     job = access.get_import_job_for(request.user, committee, pk)
-    context: dict[str, Any] = {"committee": committee, "job": job, "columns": COLUMNS}
+    context: dict[str, Any] = {
+        "committee": committee,
+        "job": job,
+        "columns": COLUMNS,
+        "discard_url": reverse("people:discard", args=[slug, job.pk]),
+        "errors_url": reverse("people:errors", args=[slug, job.pk]),
+    }
     status = 200
     if request.method == "POST":
         if job.status != JobStatus.UPLOADED:
@@ -182,17 +158,10 @@ def error_report(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         return redirect("people:import", slug=slug, pk=job.pk)
     imports.open_error_report(job, actor=request.user, committee=committee)
     response = StreamingHttpResponse(
-        _safe(store.read(job, store.ERRORS)), content_type="text/csv; charset=utf-8"
+        store.read_safely(job, store.ERRORS), content_type="text/csv; charset=utf-8"
     )
     response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-errors.csv"'
     return response
-
-
-def _safe(chunks: Iterator[bytes]) -> Iterator[bytes]:
-    try:
-        yield from chunks
-    except (store.Damaged, crypto.CryptoError):
-        return
 
 
 @require_POST

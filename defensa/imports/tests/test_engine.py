@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-from defensa.imports.engine import _inert
+from defensa.imports.engine import inert_cell
 
 
 def test_formulas_in_the_error_report_stay_text() -> None:
-    assert _inert('=HYPERLINK("http://x")') == '\'=HYPERLINK("http://x")'
-    assert _inert("@SUM(A1)") == "'@SUM(A1)"
-    assert _inert("+cmd|' /C calc'!A0") == "'+cmd|' /C calc'!A0"
-    assert _inert("-2+3") == "'-2+3"
-    assert _inert("+1 (213) 555-0100") == "+1 (213) 555-0100"
-    assert _inert("Rosa") == "Rosa"
-    assert _inert("") == ""
+    assert inert_cell('=HYPERLINK("http://x")') == '\'=HYPERLINK("http://x")'
+    assert inert_cell("@SUM(A1)") == "'@SUM(A1)"
+    assert inert_cell("+cmd|' /C calc'!A0") == "'+cmd|' /C calc'!A0"
+    assert inert_cell("-2+3") == "'-2+3"
+    assert inert_cell("+1 (213) 555-0100") == "+1 (213) 555-0100"
+    assert inert_cell("Rosa") == "Rosa"
+    assert inert_cell("") == ""
+
+
+def test_a_first_line_that_is_not_csv_is_refused_with_a_reason() -> None:
+    import pytest
+
+    from defensa.imports import reading
+
+    with pytest.raises(reading.Unreadable, match="not CSV"):
+        reading.shape([b"\r\x01"])

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import itertools
 from typing import Any
 
@@ -85,3 +87,23 @@ def text(client, body: str, *, number: str):  # type: ignore[no-untyped-def]
     }
     header = signature(AUTH_TOKEN, f"{BASE}{PATH}", params)
     return client.post(PATH, params, HTTP_X_TWILIO_SIGNATURE=header)
+
+
+def contacts_csv(n: int, *, bad_every: int = 0) -> bytes:
+    """n workers with Spanish column titles; every bad_every-th row has a phone we cannot text."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["Apodo", "Teléfono", "Idioma", "Departamento", "Turno", "Notas"])
+    for i in range(n):
+        phone = "12" if bad_every and i % bad_every == bad_every - 1 else f"(213) 300-{i:04d}"
+        writer.writerow(
+            [
+                f"Trabajador {i}",
+                phone,
+                "español" if i % 2 else "English",
+                "kitchen" if i % 3 else "Packing",
+                "Night" if i % 2 else "day",
+                "",
+            ]
+        )
+    return out.getvalue().encode("utf-8")
