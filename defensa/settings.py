@@ -255,6 +255,14 @@ AUTH_PASSWORD_VALIDATORS = [
 LOCKOUT_THRESHOLD = env_int("DEFENSA_LOCKOUT_THRESHOLD", 5, minimum=1)
 LOCKOUT_MINUTES = env_int("DEFENSA_LOCKOUT_MINUTES", 15, minimum=1)
 INVITATION_DAYS = env_int("DEFENSA_INVITATION_DAYS", 7, minimum=1)
+# Account recovery (docs/accounts.md): the link two coordinators' approval makes, and how
+# long an unanswered request waits before it lapses.
+RECOVERY_LINK_HOURS = env_int("DEFENSA_RECOVERY_LINK_HOURS", 24, minimum=1)
+RECOVERY_REQUEST_DAYS = env_int("DEFENSA_RECOVERY_REQUEST_DAYS", 7, minimum=1)
+# The shift roster (docs/shifts.md): the on-duty switch turns itself off after this many
+# hours unless renewed; shift reminders go this many minutes before a shift starts.
+ON_DUTY_HOURS = env_int("DEFENSA_ON_DUTY_HOURS", 8, minimum=1)
+SHIFT_REMINDER_MINUTES = env_int("DEFENSA_SHIFT_REMINDER_MINUTES", 60, minimum=5)
 # Opening sealed or masked values record by record is how a bulk copy would look (property
 # 7): one quota for every kind (defensa/audit/reveals.py), counted in different records.
 PHONE_REVEALS_PER_HOUR = env_int("DEFENSA_PHONE_REVEALS_PER_HOUR", 30, minimum=1)

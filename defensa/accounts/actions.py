@@ -16,7 +16,7 @@ from django.utils import timezone
 from webauthn.registration.verify_registration_response import VerifiedRegistration
 
 from defensa.accounts import mfa
-from defensa.accounts.models import Passkey, TOTPDevice, User
+from defensa.accounts.models import Passkey, RecoveryCode, TOTPDevice, User
 from defensa.audit.log import record
 
 
@@ -174,3 +174,87 @@ def reactivate_user(user: User, *, actor: User, **audit_data: object) -> None:
     user.save(update_fields=["is_active", "failed_logins", "locked_until"])
     user.end_all_sessions()
     record("user_reactivated", actor=actor, obj=user, **audit_data)
+
+
+# Recovery ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def make_recovery_codes(user: User, *, actor: User) -> list[str]:
+    """Replace the account's recovery codes with a fresh batch; returns them to show once.
+
+    Only keyed hashes are stored; older codes, used or not, stop working.
+    """
+    codes = _replace_recovery_codes(user)
+    record("recovery_codes_made", actor=actor, obj=user, count=len(codes))
+    return codes
+
+
+def _replace_recovery_codes(user: User) -> list[str]:
+    RecoveryCode.objects.filter(user=user).delete()
+    codes = [mfa.new_recovery_code() for _ in range(mfa.RECOVERY_CODES)]
+    RecoveryCode.objects.bulk_create(
+        RecoveryCode(user=user, code_hash=mfa.recovery_code_hash(user.pk, code)) for code in codes
+    )
+    return codes
+
+
+def unused_recovery_codes(user: User) -> int:
+    return RecoveryCode.objects.filter(user=user, used_at__isnull=True).count()
+
+
+@transaction.atomic
+def use_recovery_code(user: User, code: str) -> bool:
+    """Spend one of the account's unused recovery codes. False (nothing written) if none
+    matches; the caller counts that as a failed second factor."""
+    if not mfa.looks_like_recovery_code(code):
+        return False
+    spent = RecoveryCode.objects.filter(
+        user=user, code_hash=mfa.recovery_code_hash(user.pk, code), used_at__isnull=True
+    ).update(used_at=timezone.now())
+    if spent != 1:
+        return False
+    left = unused_recovery_codes(user)
+    record("recovery_code_used", actor=user, obj=user, left=left)
+    return True
+
+
+@transaction.atomic
+def reset_for_recovery(user: User, *, actor: User, **audit_data: object) -> None:
+    """The second approval of a recovery: the lost credentials stop working at once.
+
+    The password becomes unusable, the authenticator app, passkeys and recovery codes are
+    removed, a lockout is lifted, and every session ends. The person sets a new password and
+    second factor through the single-use link (`recover_account`). `audit_data` adds the
+    caller's ids to the one audit entry ("account_recovery_approved").
+    """
+    user.set_unusable_password()
+    user.failed_logins = 0
+    user.locked_until = None
+    user.on_duty = False
+    user.save(update_fields=["password", "failed_logins", "locked_until", "on_duty"])
+    TOTPDevice.objects.filter(user=user).delete()
+    Passkey.objects.filter(user=user).delete()
+    RecoveryCode.objects.filter(user=user).delete()
+    user.end_all_sessions()
+    record("account_recovery_approved", actor=actor, obj=user, **audit_data)
+
+
+@transaction.atomic
+def recover_account(
+    user: User, *, password: str, secret: str, used_step: int, **audit_data: object
+) -> list[str]:
+    """Through the recovery link: a new password and a new authenticator app, confirmed by a
+    code from it (`used_step`, so that code cannot sign in too), and a fresh batch of
+    recovery codes, returned to be shown once. Every session ends."""
+    user.set_password(password)
+    user.failed_logins = 0
+    user.save(update_fields=["password", "failed_logins"])
+    TOTPDevice.objects.update_or_create(
+        user=user,
+        defaults={"secret": secret, "confirmed_at": timezone.now(), "last_counter": used_step},
+    )
+    codes = _replace_recovery_codes(user)
+    user.end_all_sessions()
+    record("account_recovered", actor=user, obj=user, recovery_codes=len(codes), **audit_data)
+    return codes

@@ -33,6 +33,15 @@ class SignInForm(forms.Form):
         return self.cleaned_data["email"].strip().lower()
 
 
+class RecoveryCodeForm(forms.Form):
+    recovery_code = forms.CharField(
+        label=_("Recovery code"),
+        max_length=40,
+        help_text=_("One of the codes you wrote down, like k3mfa-9qrtx. Each works once."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "none"}),
+    )
+
+
 class ConfirmPasswordForm(forms.Form):
     password = forms.CharField(
         label=_("Your password"),

@@ -6,17 +6,24 @@ Passkeys (WebAuthn) live in passkeys.py. There is no SMS factor (security proper
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 import time
 
 import pyotp
 import segno
 from django.contrib.auth import login
 from django.http import HttpRequest
+from django.utils.crypto import salted_hmac
 
 from defensa.accounts.middleware import SESSION_AUTH_AT, SESSION_FACTOR, SESSION_SEEN_AT
 from defensa.accounts.models import TOTPDevice, User
 
 ISSUER = "Defensa"
+# Recovery codes: ten of them, each ten characters of an alphabet without look-alikes
+# (50 random bits; guessing is also capped by the account lockout).
+RECOVERY_CODES = 10
+_RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+_RECOVERY_LENGTH = 10
 # Accept the code of the previous and next 30-second step too: phones' clocks drift.
 VALID_WINDOW = 1
 
@@ -79,3 +86,23 @@ def complete_login(request: HttpRequest, user: User, factor: str) -> None:
     request.session[SESSION_FACTOR] = factor
     # The person's own language follows them to a new device (see SignInLanguageMiddleware).
     request.defensa_language = user.language  # type: ignore[attr-defined]
+
+
+def new_recovery_code() -> str:
+    """A fresh recovery code, shown as two groups of five: "k3mfa-9qrtx"."""
+    raw = "".join(secrets.choice(_RECOVERY_ALPHABET) for _ in range(_RECOVERY_LENGTH))
+    return f"{raw[:5]}-{raw[5:]}"
+
+
+def recovery_code_hash(user_id: int, code: str) -> str:
+    """The keyed hash stored for one account's recovery code (spaces, dashes and case do not
+    matter). The account's id is in it, so two accounts may draw the same code."""
+    normal = "".join(ch for ch in (code or "").lower() if ch.isalnum())
+    return salted_hmac(
+        "defensa.accounts.recovery_code", f"{user_id}:{normal}", algorithm="sha256"
+    ).hexdigest()
+
+
+def looks_like_recovery_code(code: str) -> bool:
+    normal = "".join(ch for ch in (code or "").lower() if ch.isalnum())
+    return len(normal) == _RECOVERY_LENGTH and all(ch in _RECOVERY_ALPHABET for ch in normal)

@@ -264,3 +264,33 @@ class Passkey(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class RecoveryCode(models.Model):
+    """A one-time code to sign in when the second factor is lost; only its keyed hash is kept.
+
+    Made in a batch (accounts.recovery), shown once; using one marks it used for good.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="recovery_codes"
+    )
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    DATA_CLASSIFICATION: ClassVar[dict[str, FieldClass]] = {
+        "id": c(INTERNAL, ACCOUNT),
+        "user": c(INTERNAL, ACCOUNT),
+        "code_hash": c(SECRET, ACCOUNT),
+        "created_at": c(INTERNAL, ACCOUNT, "self"),
+        "used_at": c(INTERNAL, ACCOUNT, "self"),
+    }
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "code_hash"], name="one_recovery_code_each")
+        ]
+
+    def __str__(self) -> str:
+        return f"Recovery code #{self.pk}"

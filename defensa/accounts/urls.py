@@ -12,6 +12,7 @@ urlpatterns = [
     path("security/password/", views.change_password, name="change_password"),
     path("security/confirm/", views.confirm_password, name="confirm_password"),
     path("security/authenticator/", views.setup_totp, name="setup_totp"),
+    path("security/recovery-codes/", views.recovery_codes, name="recovery_codes"),
     path("security/passkeys/<int:pk>/rename/", views.rename_passkey, name="rename_passkey"),
     path("security/passkeys/<int:pk>/remove/", views.remove_passkey, name="remove_passkey"),
     # JSON endpoints for static/accounts/passkey.js (WebAuthn needs JavaScript).

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from defensa.accounts import actions, mfa, passkeys, signin
@@ -23,6 +24,7 @@ from defensa.accounts.forms import (
     ConfirmPasswordForm,
     PasskeyNameForm,
     PasswordChangeForm,
+    RecoveryCodeForm,
     SignInForm,
 )
 from defensa.accounts.middleware import SESSION_FACTOR
@@ -110,9 +112,34 @@ def second_factor(request: HttpRequest) -> HttpResponse:
         return redirect("accounts:login")
     device = TOTPDevice.objects.filter(user=user, confirmed_at__isnull=False).first()
     totp_allowed = device is not None and signin.totp_allowed(user)
-    form = CodeForm(request.POST if request.method == "POST" else None)
+    form = CodeForm(
+        request.POST if request.method == "POST" and "recovery_code" not in request.POST else None
+    )
+    recovery_form = RecoveryCodeForm(
+        request.POST if request.method == "POST" and "recovery_code" in request.POST else None
+    )
     refusal = ""
-    if request.method == "POST":
+    if request.method == "POST" and "recovery_code" in request.POST:
+        # A recovery code stands in for a lost phone or passkey, once. A coordinator who
+        # signs in with one is sent on to add a passkey before anything else.
+        if recovery_form.is_valid() and actions.use_recovery_code(
+            user, recovery_form.cleaned_data["recovery_code"]
+        ):
+            actions.sign_in_user(request, user, factor="recovery_code")
+            messages.warning(
+                request,
+                _("You used a recovery code. Set up your authenticator app or passkey again now."),
+            )
+            return redirect("accounts:security")
+        if actions.fail_login(user):
+            signin.clear_pending(request)
+            messages.error(request, _locked_message())
+            return redirect("accounts:login")
+        if recovery_form.is_valid():
+            recovery_form.add_error(
+                "recovery_code", _("That recovery code did not work, or it was used already.")
+            )
+    elif request.method == "POST":
         if not totp_allowed:
             form = CodeForm()
             if device is None:
@@ -135,6 +162,7 @@ def second_factor(request: HttpRequest) -> HttpResponse:
         "accounts/second_factor.html",
         {
             "form": form,
+            "recovery_form": recovery_form,
             "refusal": refusal,
             "totp_allowed": totp_allowed,
             "has_passkey": user.passkeys.exists(),  # type: ignore[attr-defined]
@@ -217,8 +245,21 @@ def security(request: HttpRequest) -> HttpResponse:
             "max_passkeys": passkeys.MAX_PASSKEYS,
             "recent": signin.recently_authenticated(request),
             "confirm_url": _confirm_url(reverse("accounts:security")),
+            "recovery_codes_left": actions.unused_recovery_codes(user),
         },
     )
+
+
+@signed_in
+@never_cache  # the page shows the new codes: no browser or proxy may keep it
+@require_POST
+def recovery_codes(request: HttpRequest) -> HttpResponse:
+    """Make a fresh batch of recovery codes (the old ones stop working) and show them once."""
+    user: User = request.user  # type: ignore[assignment]
+    if not signin.recently_authenticated(request):
+        return redirect(_confirm_url(reverse("accounts:security")))
+    codes = actions.make_recovery_codes(user, actor=user)
+    return render(request, "accounts/recovery_codes.html", {"codes": codes})
 
 
 @signed_in

@@ -7,12 +7,15 @@ another compartment, so ids cannot be probed.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from typing import Any, Literal, TypeVar
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from defensa.accounts.models import User
 from defensa.committees.models import (
@@ -21,8 +24,12 @@ from defensa.committees.models import (
     Invitation,
     Membership,
     MemberStatus,
+    RecoveryRequest,
+    RecoveryStatus,
     RoleGrant,
     Shift,
+    ShiftSwap,
+    SwapStatus,
 )
 from defensa.core.access import active_user, pk_from_url
 
@@ -232,6 +239,155 @@ def role_grants_for(user: AnyUser | None, committee: Committee) -> QuerySet[Role
 def get_role_grant_for(user: AnyUser | None, committee: Committee, pk: Any) -> RoleGrant:
     pk = pk_from_url(pk)
     found = role_grants_for(user, committee).filter(pk=pk).first()
+    if found is None:
+        raise Http404
+    return found
+
+
+# Setting up the network (admins; coordinators for their own subtree) ---------------------
+
+
+def managed_committees_for(user: AnyUser | None) -> QuerySet[Committee]:
+    """Committees whose name, place in the tree, area and policy the user may change: every
+    committee for a network administrator; for a coordinator, their committees and every
+    committee below them. Archived committees included (to show them); everyone else: none."""
+    person = active_user(user)
+    if person is None:
+        return Committee.objects.none()
+    if person.is_network_admin:
+        return Committee.objects.all()
+    ids: list[int] = []
+    for committee in committees_for(person, "coordinator"):
+        ids.extend(committee_and_below(committee))
+    return Committee.objects.filter(pk__in=ids)
+
+
+def get_managed_committee_for(user: AnyUser | None, slug: str) -> Committee:
+    """A committee the user may set up (see managed_committees_for), or 404."""
+    found = managed_committees_for(user).filter(slug=slug).first()
+    if found is None:
+        raise Http404
+    return found
+
+
+# The roster (coordinators) and swaps ----------------------------------------------------
+
+
+def _coordinates(user: AnyUser | None, committee: Committee) -> bool:
+    return memberships_for(user, "coordinator").filter(committee=committee).exists()
+
+
+def committee_shifts_for(user: AnyUser | None, committee: Committee) -> QuerySet[Shift]:
+    """Every shift of the committee's members, for its coordinators only."""
+    if not _coordinates(user, committee):
+        return Shift.objects.none()
+    return Shift.objects.filter(
+        membership__committee=committee, membership__user__is_active=True
+    ).select_related("membership__user")
+
+
+def get_committee_shift_for(user: AnyUser | None, committee: Committee, pk: Any) -> Shift:
+    pk = pk_from_url(pk)
+    found = committee_shifts_for(user, committee).filter(pk=pk).first()
+    if found is None:
+        raise Http404
+    return found
+
+
+def shift_swaps_for(user: AnyUser | None, committee: Committee) -> QuerySet[ShiftSwap]:
+    """Swaps asked in the committee, for its coordinators only."""
+    if not _coordinates(user, committee):
+        return ShiftSwap.objects.none()
+    return ShiftSwap.objects.filter(giver__committee=committee).select_related(
+        "shift", "giver__user", "taker__user"
+    )
+
+
+def get_shift_swap_for(user: AnyUser | None, committee: Committee, pk: Any) -> ShiftSwap:
+    pk = pk_from_url(pk)
+    found = shift_swaps_for(user, committee).filter(pk=pk, status=SwapStatus.PENDING).first()
+    if found is None:
+        raise Http404
+    return found
+
+
+def swap_takers_for(user: AnyUser | None, shift: Shift) -> QuerySet[Membership]:
+    """Who the holder of a shift may ask to take it: the other full members, with active
+    accounts, of the shift's committee. Nobody for anyone but the holder."""
+    person = active_user(user)
+    if person is None or shift.membership.user_id != person.pk:
+        return Membership.objects.none()
+    return (
+        Membership.objects.filter(
+            committee_id=shift.membership.committee_id,
+            status=MemberStatus.FULL,
+            user__is_active=True,
+        )
+        .exclude(pk=shift.membership_id)
+        .select_related("user")
+        .order_by("user__display_name", "pk")
+    )
+
+
+# Recovery requests ------------------------------------------------------------------------
+
+
+def _recovery_open() -> Q:
+    """Waiting, and not lapsed (DEFENSA_RECOVERY_REQUEST_DAYS)."""
+    since = timezone.now() - dt.timedelta(days=settings.RECOVERY_REQUEST_DAYS)
+    return Q(status=RecoveryStatus.PENDING, created_at__gt=since)
+
+
+def recovery_requests_for(user: AnyUser | None, committee: Committee) -> QuerySet[RecoveryRequest]:
+    """Waiting requests to recover the accounts of members of the committee and of the
+    committees under it, for its coordinators; never their own, never an administrator's
+    (administrators recover through two other administrators)."""
+    person = active_user(user)
+    if person is None or not _coordinates(person, committee):
+        return RecoveryRequest.objects.none()
+    members = Membership.objects.filter(committee_id__in=committee_and_below(committee)).values(
+        "user_id"
+    )
+    return (
+        RecoveryRequest.objects.filter(
+            _recovery_open(),
+            user_id__in=members,
+            user__is_active=True,
+            user__is_network_admin=False,
+        )
+        .exclude(user=person)
+        .select_related("user", "first_approver")
+    )
+
+
+def get_recovery_request_for(
+    user: AnyUser | None, committee: Committee, pk: Any
+) -> RecoveryRequest:
+    pk = pk_from_url(pk)
+    found = recovery_requests_for(user, committee).filter(pk=pk).first()
+    if found is None:
+        raise Http404
+    return found
+
+
+def admin_recovery_requests_for(user: AnyUser | None) -> QuerySet[RecoveryRequest]:
+    """Waiting requests to recover other network administrators' accounts, for network
+    administrators; Http404 for anyone else (the page is theirs alone, like the audit log)."""
+    person = active_user(user)
+    if person is None or not person.is_network_admin:
+        raise Http404
+    return (
+        RecoveryRequest.objects.filter(
+            _recovery_open(), user__is_network_admin=True, user__is_active=True
+        )
+        .exclude(user=person)
+        .select_related("user", "first_approver")
+    )
+
+
+def get_admin_recovery_request_for(user: AnyUser | None, pk: Any) -> RecoveryRequest:
+    pk = pk_from_url(pk)
+    found = admin_recovery_requests_for(user).filter(pk=pk).first()
     if found is None:
         raise Http404
     return found

@@ -12,28 +12,50 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 from defensa.accounts import mfa
-from defensa.accounts.actions import LastNetworkAdminError, deactivate_user, reactivate_user
+from defensa.accounts.actions import (
+    LastNetworkAdminError,
+    deactivate_user,
+    reactivate_user,
+    recover_account,
+    reset_for_recovery,
+)
 from defensa.accounts.models import TRUSTED_SKILLS, Skill, SkillKind, TOTPDevice, User
 from defensa.audit.log import record
 from defensa.audit.reveals import RevealQuota as RevealQuota  # re-exported for the views
 from defensa.audit.reveals import record_reveal
+from defensa.committees.access import committee_and_below
+from defensa.committees.archiving import archive_blockers
 from defensa.committees.models import (
+    RECOVERY_TRANSITIONS,
+    SWAP_TRANSITIONS,
     Announcement,
     Committee,
     GrantKind,
     GrantStatus,
     Invitation,
+    Kind,
     Membership,
     MemberStatus,
+    RecoveryRequest,
+    RecoveryStatus,
     RoleGrant,
     Shift,
+    ShiftReminder,
+    ShiftSwap,
+    SwapStatus,
     Vouch,
 )
+from defensa.core import geo
 from defensa.core.tokens import hash_token, is_plausible
+from defensa.core.transitions import check_move
+from defensa.notify.actions import queue_message
+from defensa.notify.models import Priority
 
 # secrets.token_urlsafe(32): 256 random bits, 43 URL-safe characters (property 6 wants 128+).
 TOKEN_BYTES = 32
@@ -706,12 +728,15 @@ def set_home_area(user: User, *, actor: User, zip_code: str = "", cell: str = ""
 
 @transaction.atomic
 def set_on_duty(user: User, *, actor: User, on: bool) -> None:
-    if user.on_duty == on:
+    """Switch on duty, off duty, or (on while already on) renew: the switch turns itself off
+    DEFENSA_ON_DUTY_HOURS after it was switched on or last renewed (`expire_on_duty`)."""
+    if not on and not user.on_duty:
         return
+    renewed = on and user.on_duty
     user.on_duty = on
     user.on_duty_since = timezone.now() if on else None
     user.save(update_fields=["on_duty", "on_duty_since"])
-    record("profile.on_duty", actor=actor, obj=user, on=on)
+    record("profile.on_duty", actor=actor, obj=user, on=on, renewed=renewed)
 
 
 @transaction.atomic
@@ -734,3 +759,585 @@ def remove_shift(shift: Shift, *, actor: User) -> None:
     committee_id = shift.membership.committee_id
     record("shift.removed", actor=actor, obj=shift, committee=committee_id)
     shift.delete()
+
+
+# Setting up the network: committees, their place in the tree and their areas ------------
+
+# A committee sits below one of a higher tier: network > city > local.
+TIER = {Kind.NETWORK: 2, Kind.CITY: 1, Kind.LOCAL: 0}
+
+
+class SetupRefused(ActionError):
+    pass
+
+
+def kinds_below(parent: Committee) -> list[str]:
+    """The kinds of committee that may sit directly below this one."""
+    return [k for k in (Kind.CITY, Kind.LOCAL) if TIER[k] < TIER[parent.kind]]
+
+
+def _unique_slug(name: str) -> str:
+    base = slugify(name)[:50].strip("-") or "committee"
+    slug, n = base, 1
+    while Committee.objects.filter(slug=slug).exists():
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+def _check_parent(committee_kind: str, parent: Committee) -> None:
+    if parent.is_archived:
+        raise SetupRefused(_("That committee is archived: choose one that is active."))
+    if TIER[committee_kind] >= TIER[parent.kind]:
+        raise SetupRefused(
+            _('A committee of kind "%(kind)s" cannot sit below one of kind "%(parent)s".')
+            % {"kind": Kind(committee_kind).label, "parent": Kind(parent.kind).label}
+        )
+
+
+@transaction.atomic
+def create_committee(parent: Committee, *, actor: User, name: str, kind: str) -> Committee:
+    """A new committee below `parent`, with no area yet (set it next) and the parent's time
+    zone and languages."""
+    parent = Committee.objects.select_for_update().get(pk=parent.pk)
+    _check_parent(kind, parent)
+    committee = Committee.objects.create(
+        name=name,
+        slug=_unique_slug(name),
+        kind=kind,
+        parent=parent,
+        time_zone=parent.time_zone,
+        languages=list(parent.languages),
+    )
+    record(
+        "committee.created",
+        actor=actor,
+        obj=committee,
+        committee=committee,
+        parent=parent.pk,
+        kind=committee.kind,
+    )
+    return committee
+
+
+@transaction.atomic
+def rename_committee(committee: Committee, *, actor: User, name: str) -> Committee:
+    """A new name; the slug (in links people saved) stays."""
+    committee = Committee.objects.select_for_update().get(pk=committee.pk)
+    committee.name = name
+    committee.save(update_fields=["name"])
+    record("committee.renamed", actor=actor, obj=committee, committee=committee)
+    return committee
+
+
+@transaction.atomic
+def move_committee(committee: Committee, *, actor: User, parent: Committee) -> Committee:
+    """Put the committee (and everything below it) under another parent; no cycles."""
+    committee = Committee.objects.select_for_update().get(pk=committee.pk)
+    parent = Committee.objects.select_for_update().get(pk=parent.pk)
+    if committee.parent_id is None:
+        raise SetupRefused(_("The network's top committee stays at the top."))
+    if parent.pk == committee.pk or parent.pk in committee_and_below(committee):
+        raise SetupRefused(_("A committee cannot sit below itself or below its own committees."))
+    _check_parent(committee.kind, parent)
+    before = committee.parent_id
+    committee.parent = parent
+    committee.save(update_fields=["parent"])
+    record(
+        "committee.moved",
+        actor=actor,
+        obj=committee,
+        committee=committee,
+        before=before,
+        after=parent.pk,
+    )
+    return committee
+
+
+@transaction.atomic
+def archive_committee(committee: Committee, *, actor: User) -> Committee:
+    """Archive a committee: it keeps its history, but no report is routed to it any more.
+
+    Refused for the top committee, for one with active committees below it, and whenever an
+    app above reports open work (open incidents: committees.archiving)."""
+    committee = Committee.objects.select_for_update().get(pk=committee.pk)
+    if committee.is_archived:
+        raise SetupRefused(_("This committee is archived already."))
+    if committee.parent_id is None:
+        raise SetupRefused(_("The network's top committee cannot be archived."))
+    if Committee.objects.filter(parent=committee, archived_at__isnull=True).exists():
+        raise SetupRefused(_("Committees still sit below this one. Move or archive them first."))
+    reasons = archive_blockers(committee)
+    if reasons:
+        raise SetupRefused(" ".join(reasons))
+    committee.archived_at = timezone.now()
+    committee.save(update_fields=["archived_at"])
+    record("committee.archived", actor=actor, obj=committee, committee=committee)
+    return committee
+
+
+def area_conflicts(
+    committee: Committee, zip_codes: list[str], h3_cells: list[str]
+) -> tuple[dict[str, list[Committee]], dict[str, list[Committee]]]:
+    """ZIPs and cells of this area that another active committee of the same tier holds."""
+    zips: dict[str, list[Committee]] = {}
+    cells: dict[str, list[Committee]] = {}
+    mine = set(h3_cells)
+    others = Committee.objects.filter(kind=committee.kind, archived_at__isnull=True).exclude(
+        pk=committee.pk
+    )
+    for other in others.order_by("name"):
+        for zip_code in set(other.zip_codes or []) & set(zip_codes):
+            zips.setdefault(zip_code, []).append(other)
+        theirs = set(geo.area_cells_from([c for c in other.h3_cells or [] if isinstance(c, str)]))
+        for cell in sorted(theirs & mine):
+            cells.setdefault(cell, []).append(other)
+    return zips, cells
+
+
+@transaction.atomic
+def set_committee_area(
+    committee: Committee,
+    *,
+    actor: User,
+    zip_codes: list[str],
+    h3_cells: list[str],
+    time_zone: str,
+    languages: list[str],
+) -> Committee:
+    """The committee's area (ZIP codes, neighbourhood cells), time zone and languages.
+
+    The caller validates each value (the area form); this refuses an area that overlaps
+    another active committee of the same tier, because a report there would have two owners.
+    """
+    # Lock the tier's committees (a handful of rows, in id order) so that two areas saved at
+    # once cannot both take the same place.
+    tier = list(
+        Committee.objects.select_for_update()
+        .filter(kind=committee.kind, archived_at__isnull=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    committee = Committee.objects.select_for_update().get(pk=committee.pk)
+    if committee.is_archived or committee.pk not in tier:
+        raise SetupRefused(_("This committee is archived: its area cannot change."))
+    zips, cells = area_conflicts(committee, zip_codes, h3_cells)
+    if zips or cells:
+        held = [
+            _("%(place)s belongs to %(committee)s")
+            % {"place": place, "committee": ", ".join(c.name for c in holders)}
+            for place, holders in [*zips.items(), *cells.items()]
+        ]
+        raise SetupRefused(
+            _("Two committees of the same tier cannot share an area: %(list)s.")
+            % {"list": "; ".join(held[:5])}
+        )
+    before = {
+        "zip_codes": list(committee.zip_codes or []),
+        "h3_cells": list(committee.h3_cells or []),
+        "time_zone": committee.time_zone,
+        "languages": list(committee.languages or []),
+    }
+    committee.zip_codes = zip_codes
+    committee.h3_cells = h3_cells
+    committee.time_zone = time_zone
+    committee.languages = languages
+    committee.save(update_fields=["zip_codes", "h3_cells", "time_zone", "languages"])
+    after = {
+        "zip_codes": zip_codes,
+        "h3_cells": h3_cells,
+        "time_zone": time_zone,
+        "languages": languages,
+    }
+    record(
+        "committee.area_set",
+        actor=actor,
+        obj=committee,
+        committee=committee,
+        changed=sorted(k for k in after if after[k] != before[k]),
+        zips_added=sorted(set(zip_codes) - set(before["zip_codes"])),
+        zips_removed=sorted(set(before["zip_codes"]) - set(zip_codes)),
+        cells_added=sorted(set(h3_cells) - set(before["h3_cells"])),
+        cells_removed=sorted(set(before["h3_cells"]) - set(h3_cells)),
+        languages=languages,
+    )
+    return committee
+# The roster: swaps, reminders, the on-duty switch's expiry ------------------------------
+
+SHIFT_REMINDER = "shift_reminder"
+ON_DUTY_ENDED = "on_duty_ended"
+RECOVERY_REQUESTED = "recovery_requested"
+SWAP_ASKED = "shift_swap_asked"
+SWAP_DECIDED = "shift_swap_decided"
+
+
+@transaction.atomic
+def ask_shift_swap(shift: Shift, *, actor: User, taker: Membership) -> ShiftSwap:
+    """The shift's holder asks to hand it to another full member of the same committee; the
+    committee's coordinators are told, and one decides (`decide_shift_swap`). Asking again
+    while one waits finds the first."""
+    giver = Membership.objects.select_for_update().get(pk=shift.membership_id)
+    if giver.user_id != actor.pk:
+        raise ActionError("not_yours")
+    if (
+        taker.committee_id != giver.committee_id
+        or taker.pk == giver.pk
+        or taker.status != MemberStatus.FULL
+        or not taker.user.is_active
+    ):
+        raise ActionError("bad_taker")
+    existing = ShiftSwap.objects.filter(shift=shift, status=SwapStatus.PENDING).first()
+    if existing is not None:
+        return existing
+    swap = ShiftSwap.objects.create(shift=shift, giver=giver, taker=taker)
+    coordinators = User.objects.filter(
+        memberships__committee_id=giver.committee_id,
+        memberships__status=MemberStatus.FULL,
+        memberships__is_coordinator=True,
+        is_active=True,
+    ).exclude(pk=actor.pk)
+    for coordinator in coordinators:
+        queue_message(
+            coordinator,
+            SWAP_ASKED,
+            {"swap": swap.pk},
+            priority=Priority.NORMAL,
+            idempotency_key=f"swap-asked:{swap.pk}:{coordinator.pk}",
+            audit=False,
+        )
+    record(
+        "shift.swap_asked",
+        actor=actor,
+        obj=swap,
+        committee=giver.committee_id,
+        shift=shift.pk,
+        taker=taker.pk,
+    )
+    return swap
+
+
+@transaction.atomic
+def decide_shift_swap(swap: ShiftSwap, *, actor: User, approve: bool) -> ShiftSwap:
+    """A coordinator approves (the shift moves to the taker) or refuses a swap; both people
+    are told. A swap whose shift changed hands meanwhile, or whose taker left, can only be
+    refused."""
+    locked = ShiftSwap.objects.select_for_update().get(pk=swap.pk)
+    if locked.status != SwapStatus.PENDING:
+        raise ActionError("decided")
+    shift = Shift.objects.select_for_update().get(pk=locked.shift_id)
+    taker = Membership.objects.select_related("user").get(pk=locked.taker_id)
+    if approve and (
+        shift.membership_id != locked.giver_id
+        or taker.status != MemberStatus.FULL
+        or not taker.user.is_active
+        or Shift.objects.filter(membership=taker).count() >= MAX_SHIFTS_PER_MEMBERSHIP
+    ):
+        raise ActionError("stale")
+    target = SwapStatus.APPROVED if approve else SwapStatus.REFUSED
+    check_move(SWAP_TRANSITIONS, locked.status, target)
+    locked.status = target
+    locked.decided_by = actor
+    locked.decided_at = timezone.now()
+    locked.save(update_fields=["status", "decided_by", "decided_at"])
+    if approve:
+        shift.membership = taker
+        shift.save(update_fields=["membership"])
+    giver = Membership.objects.select_related("user").get(pk=locked.giver_id)
+    for person in {giver.user, taker.user}:
+        queue_message(
+            person,
+            SWAP_DECIDED,
+            {"swap": locked.pk},
+            priority=Priority.NORMAL,
+            idempotency_key=f"swap-decided:{locked.pk}:{person.pk}",
+            audit=False,
+        )
+    record(
+        "shift.swap_approved" if approve else "shift.swap_refused",
+        actor=actor,
+        obj=locked,
+        committee=taker.committee_id,
+        shift=shift.pk,
+        giver=locked.giver_id,
+        taker=locked.taker_id,
+    )
+    swap.status = locked.status
+    return locked
+
+
+def send_shift_reminders(*, now: dt.datetime | None = None) -> int:
+    """One pass: remind each full member whose shift starts within
+    DEFENSA_SHIFT_REMINDER_MINUTES, once per occurrence, in their language and on their
+    channels. Each reminder is claimed by its ShiftReminder row in its own transaction, and
+    its idempotency key names the occurrence, so a second pass sends nothing again."""
+    from defensa.committees.roster import next_start
+
+    now = now or timezone.now()
+    lead = dt.timedelta(minutes=settings.SHIFT_REMINDER_MINUTES)
+    sent = 0
+    shifts = Shift.objects.filter(
+        membership__status=MemberStatus.FULL, membership__user__is_active=True
+    ).select_related("membership__committee", "membership__user")
+    for shift in shifts.iterator(chunk_size=500):
+        starts = next_start(shift, shift.membership.committee.tz, now)
+        if starts - now > lead:
+            continue
+        with transaction.atomic():
+            _reminder, created = ShiftReminder.objects.get_or_create(shift=shift, starts_at=starts)
+            if not created:
+                continue
+            queue_message(
+                shift.membership.user,
+                SHIFT_REMINDER,
+                {"shift": shift.pk, "starts": int(starts.timestamp())},
+                priority=Priority.NORMAL,
+                idempotency_key=f"shift-reminder:{shift.pk}:{int(starts.timestamp())}",
+                audit=False,
+            )
+            record(
+                "shift.reminded",
+                obj=shift,
+                committee=shift.membership.committee_id,
+                starts=int(starts.timestamp()),
+            )
+        sent += 1
+    return sent
+
+
+def expire_on_duty(*, now: dt.datetime | None = None) -> int:
+    """One pass: switch off every on-duty switch older than DEFENSA_ON_DUTY_HOURS (switched on
+    or renewed that long ago), and tell the person how to switch it on again."""
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(hours=settings.ON_DUTY_HOURS)
+    due = list(
+        User.objects.filter(on_duty=True, on_duty_since__lte=cutoff).values_list(
+            "pk", "on_duty_since"
+        )
+    )
+    expired = 0
+    for pk, since in due:
+        with transaction.atomic():
+            # Claim it: a renewal in between (a newer since) or another pass wins.
+            if not User.objects.filter(pk=pk, on_duty=True, on_duty_since=since).update(
+                on_duty=False, on_duty_since=None
+            ):
+                continue
+            user = User.objects.get(pk=pk)
+            queue_message(
+                user,
+                ON_DUTY_ENDED,
+                {"hours": settings.ON_DUTY_HOURS},
+                priority=Priority.NORMAL,
+                idempotency_key=f"on-duty-ended:{pk}:{int(since.timestamp())}",
+                audit=False,
+            )
+            record("profile.on_duty_expired", obj=user, hours=settings.ON_DUTY_HOURS)
+        expired += 1
+    return expired
+
+
+# Recovery (two coordinators, or two other admins) ---------------------------------------
+
+
+def _recovery_committees(user: User) -> set[int]:
+    """The person's committees and every committee above them."""
+    allowed: set[int] = set()
+    for membership in Membership.objects.filter(user=user).select_related("committee"):
+        allowed.add(membership.committee_id)
+        allowed.update(c.pk for c in membership.committee.ancestors())
+    return allowed
+
+
+def recovery_approvers(user: User) -> QuerySet[User]:
+    """Who may approve recovering this account: for a network administrator, the other active
+    administrators; for anyone else, the coordinators (full members, active) of the person's
+    committees and of the committees above them. Never the person."""
+    if user.is_network_admin:
+        return User.objects.filter(is_network_admin=True, is_active=True).exclude(pk=user.pk)
+    coordinators = Membership.objects.filter(
+        committee_id__in=_recovery_committees(user), status=MemberStatus.FULL, is_coordinator=True
+    ).values("user_id")
+    return User.objects.filter(pk__in=coordinators, is_active=True).exclude(pk=user.pk)
+
+
+def _where_to_decide(user: User, approvers: list[User]) -> dict[int, int]:
+    """For each approver, the committee whose recovery page shows them the request (0 for
+    the administrators' page)."""
+    if user.is_network_admin:
+        return dict.fromkeys((a.pk for a in approvers), 0)
+    found: dict[int, int] = {}
+    for user_id, committee_id in (
+        Membership.objects.filter(
+            committee_id__in=_recovery_committees(user),
+            user_id__in=[a.pk for a in approvers],
+            status=MemberStatus.FULL,
+            is_coordinator=True,
+        )
+        .order_by("committee_id")
+        .values_list("user_id", "committee_id")
+    ):
+        found.setdefault(user_id, committee_id)
+    return found
+
+
+def recovery_lapsed(request: RecoveryRequest, now: dt.datetime) -> bool:
+    return request.created_at + dt.timedelta(days=settings.RECOVERY_REQUEST_DAYS) <= now
+
+
+def can_decide_recovery(request: RecoveryRequest, user: User) -> bool:
+    return (
+        user.pk != request.first_approver_id
+        and recovery_approvers(request.user).filter(pk=user.pk).exists()
+    )
+
+
+def _find_account(identifier: str) -> User | None:
+    """The active account with this email address or E.164 phone number (as the form
+    cleaned it), or None."""
+    if not identifier:
+        return None
+    if "@" in identifier:
+        return User.objects.filter(email__iexact=identifier, is_active=True).first()
+    return User.objects.filter(phone=identifier, is_active=True).order_by("pk").first()
+
+
+@transaction.atomic
+def request_recovery(identifier: str) -> None:
+    """Someone asks to recover the account with this email address or phone number.
+
+    Returns nothing, whatever happened: the public form answers alike for an unknown address,
+    a switched-off account and a request already waiting. A new request is put before the
+    people who may approve it (`recovery_approvers`), who are told.
+    """
+    user = _find_account(identifier)
+    if user is None:
+        return
+    # Lock the person: two requests at once find one another, not the unique constraint.
+    User.objects.select_for_update().filter(pk=user.pk).first()
+    now = timezone.now()
+    waiting = RecoveryRequest.objects.filter(user=user, status=RecoveryStatus.PENDING).first()
+    if waiting is not None and not recovery_lapsed(waiting, now):
+        return
+    if waiting is not None:  # lapsed: closed, so a fresh one can wait in its place
+        check_move(RECOVERY_TRANSITIONS, waiting.status, RecoveryStatus.REFUSED)
+        RecoveryRequest.objects.filter(pk=waiting.pk).update(
+            status=RecoveryStatus.REFUSED, decided_at=now
+        )
+    request = RecoveryRequest.objects.create(user=user, created_at=now)
+    approvers = list(recovery_approvers(user))
+    where = _where_to_decide(user, approvers)
+    for approver in approvers:
+        queue_message(
+            approver,
+            RECOVERY_REQUESTED,
+            {"request": request.pk, "committee": where.get(approver.pk, 0)},
+            priority=Priority.NORMAL,
+            idempotency_key=f"recovery-requested:{request.pk}:{approver.pk}",
+            audit=False,
+        )
+    record("recovery.requested", obj=request, user=user.pk, told=len(approvers))
+
+
+@transaction.atomic
+def decide_recovery(request: RecoveryRequest, *, actor: User, approve: bool) -> str | None:
+    """An approver's answer. The first approval waits for a second approver; the second ends
+    every session, removes the lost factors (accounts.actions.reset_for_recovery, whose audit
+    entry names both approvers) and returns the single-use link's token, shown once to the
+    second approver to hand over in person. A refusal closes the request. Returns None unless
+    a link was made."""
+    locked = RecoveryRequest.objects.select_for_update().select_related("user").get(pk=request.pk)
+    now = timezone.now()
+    if (
+        locked.status != RecoveryStatus.PENDING
+        or recovery_lapsed(locked, now)
+        or not locked.user.is_active
+    ):
+        raise ActionError("decided")
+    if actor.pk == locked.user_id:
+        raise ActionError("self")
+    if actor.pk == locked.first_approver_id:
+        raise ActionError("twice")
+    approvers = recovery_approvers(locked.user)
+    if not approvers.filter(pk=actor.pk).exists():
+        raise ActionError("not_allowed")
+    if not approve:
+        check_move(RECOVERY_TRANSITIONS, locked.status, RecoveryStatus.REFUSED)
+        locked.status = RecoveryStatus.REFUSED
+        locked.decided_by, locked.decided_at = actor, now
+        locked.save(update_fields=["status", "decided_by", "decided_at"])
+        record("recovery.refused", actor=actor, obj=locked, user=locked.user_id)
+        request.status = locked.status
+        return None
+    if (
+        locked.first_approver_id is not None
+        and not approvers.filter(pk=locked.first_approver_id).exists()
+    ):
+        # The first approver lost the right meanwhile (switched off, no longer a
+        # coordinator there): their approval no longer counts, this one is the first.
+        locked.first_approver = None
+    if locked.first_approver_id is None:
+        locked.first_approver, locked.first_approved_at = actor, now
+        locked.save(update_fields=["first_approver", "first_approved_at"])
+        record("recovery.first_approval", actor=actor, obj=locked, user=locked.user_id)
+        request.first_approver_id = actor.pk
+        return None
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    check_move(RECOVERY_TRANSITIONS, locked.status, RecoveryStatus.APPROVED)
+    locked.status = RecoveryStatus.APPROVED
+    locked.decided_by, locked.decided_at = actor, now
+    locked.token_hash = hash_token(token)
+    locked.link_expires_at = now + dt.timedelta(hours=settings.RECOVERY_LINK_HOURS)
+    locked.save(
+        update_fields=["status", "decided_by", "decided_at", "token_hash", "link_expires_at"]
+    )
+    request.status = locked.status
+    reset_for_recovery(
+        locked.user,
+        actor=actor,
+        request=locked.pk,
+        first_approver=locked.first_approver_id,
+    )
+    return token
+
+
+def find_recovery(token: str) -> RecoveryRequest | None:
+    """The approved, unused, unexpired recovery for a link's token, or None."""
+    if not is_plausible(token):
+        return None
+    return (
+        RecoveryRequest.objects.select_related("user")
+        .filter(
+            token_hash=hash_token(token),
+            status=RecoveryStatus.APPROVED,
+            used_at__isnull=True,
+            link_expires_at__gt=timezone.now(),
+            user__is_active=True,
+        )
+        .first()
+    )
+
+
+@transaction.atomic
+def complete_recovery(
+    request: RecoveryRequest, *, password: str, secret: str, code: str
+) -> list[str]:
+    """The person opens the link, sets a new password and a new authenticator app. The link
+    is used up in the same transaction; a wrong code (BadCode) or a link used meanwhile
+    (InvitationUnusable) writes nothing. Returns the new recovery codes, to show once."""
+    now = timezone.now()
+    check_move(RECOVERY_TRANSITIONS, RecoveryStatus.APPROVED, RecoveryStatus.USED)
+    # The conditional update is the guard: of two uses at once, one updates the row.
+    claimed = RecoveryRequest.objects.filter(
+        pk=request.pk,
+        status=RecoveryStatus.APPROVED,
+        used_at__isnull=True,
+        link_expires_at__gt=now,
+    ).update(status=RecoveryStatus.USED, used_at=now)
+    if claimed != 1:
+        raise InvitationUnusable
+    step = mfa.matching_step(secret, code)
+    if step is None:
+        raise BadCode
+    return recover_account(
+        request.user, password=password, secret=secret, used_step=step, request=request.pk
+    )

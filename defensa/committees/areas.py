@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.utils.translation import gettext as _
 
 from defensa.accounts.models import User
 from defensa.committees import access
+from defensa.committees.models import Committee, Kind
 from defensa.core import geo
 
 
@@ -41,3 +44,38 @@ def area_label(user: User) -> str:
         zip_code, direction = geo.cell_labels([user.home_cell])[user.home_cell]
         return geo.cell_text(zip_code, direction)
     return ""
+
+
+@dataclass(frozen=True)
+class Overlap:
+    place: str  # a ZIP code or an h3 cell
+    kind: str  # the tier both committees are at
+    committees: list[Committee]
+
+
+@dataclass(frozen=True)
+class AreaOverview:
+    overlaps: list[Overlap]
+    # ZIP codes of the network's region (the areas of the network and city committees)
+    # that no active local committee holds: reports there reach only a city or the network.
+    unclaimed: list[str]
+    region_known: bool  # False while no network or city committee has ZIP codes
+
+
+def area_overview(committees: list[Committee]) -> AreaOverview:
+    """Which places two active committees of one tier both hold, and which ZIP codes of the
+    region no local committee holds, among the given committees (archived ones are ignored)."""
+    active = [c for c in committees if not c.is_archived]
+    holders: dict[tuple[str, str], list[Committee]] = {}
+    for committee in active:
+        cells = geo.area_cells_from([c for c in committee.h3_cells or [] if isinstance(c, str)])
+        for place in dict.fromkeys([*(committee.zip_codes or []), *cells]):
+            holders.setdefault((committee.kind, place), []).append(committee)
+    overlaps = [
+        Overlap(place, kind, found)
+        for (kind, place), found in sorted(holders.items(), key=lambda kv: (kv[0][1], kv[0][0]))
+        if len(found) > 1
+    ]
+    region = {z for c in active if c.kind in (Kind.NETWORK, Kind.CITY) for z in c.zip_codes or []}
+    local = {z for c in active if c.kind == Kind.LOCAL for z in c.zip_codes or []}
+    return AreaOverview(overlaps, sorted(region - local), bool(region))

@@ -6,11 +6,14 @@ Every field validates strictly and says what is wrong in plain words next to the
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
+import zoneinfo
 from collections.abc import Collection
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -18,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from defensa.accounts.models import TRUSTED_SKILLS, Language, SkillKind, User
 from defensa.committees.actions import SkillEntry
-from defensa.committees.models import Weekday
+from defensa.committees.models import Committee, Kind, Weekday
 from defensa.core import geo
 
 # Dates a person could mean: trainings from the last decades, expiries not absurdly far off.
@@ -381,6 +384,230 @@ class ShiftForm(forms.Form):
         self.fields["committee"].choices = committees
         if len(committees) == 1:
             self.fields["committee"].initial = committees[0][0]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start is not None and end is not None and start == end:
+            self.add_error("end", _("A shift can't start and end at the same time."))
+        return data
+
+
+# Setting up the network ---------------------------------------------------------------
+
+_SPLIT_PLACES = re.compile(r"[\s,;]+")
+MAX_PLACES = 500  # a committee is a neighbourhood or a city, not a country
+
+
+def _places(value: str) -> list[str]:
+    """Words typed or pasted (one per line, or separated by spaces, commas or semicolons)."""
+    return list(dict.fromkeys(w for w in _SPLIT_PLACES.split(value or "") if w))
+
+
+@functools.cache
+def _time_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+class CommitteeNameForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=120)
+
+    def clean_name(self) -> str:
+        name = " ".join(self.cleaned_data["name"].split())
+        if not name or any(not ch.isprintable() for ch in name):
+            raise ValidationError(_("Give the committee a name people will recognise."))
+        return name
+
+
+class NewCommitteeForm(CommitteeNameForm):
+    kind = forms.ChoiceField(label=_("Kind"))
+
+    def __init__(self, *args: Any, kinds: Collection[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [(k, Kind(k).label) for k in kinds]
+
+
+class MoveCommitteeForm(forms.Form):
+    parent = forms.ChoiceField(label=_("Sits below"))
+
+    def __init__(self, *args: Any, parents: list[Committee], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.parents = {str(p.pk): p for p in parents}
+        self.fields["parent"].choices = [(str(p.pk), p.name) for p in parents]
+
+    def clean_parent(self) -> Committee:
+        return self.parents[self.cleaned_data["parent"]]
+
+
+class CommitteeAreaForm(forms.Form):
+    zip_codes = forms.CharField(
+        label=_("ZIP codes"),
+        help_text=_("Type or paste them: one per line, or separated by spaces or commas."),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false", "inputmode": "numeric"}),
+    )
+    nearby_cells = forms.MultipleChoiceField(
+        label=_("Neighbourhoods around these ZIP codes"),
+        help_text=_("Optional: tick the ones this committee answers for."),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    h3_cells = forms.CharField(
+        label=_("Other neighbourhood cells (h3)"),
+        help_text=_("Optional, for people who know h3: cells of resolution %(res)d.")
+        % {"res": geo.AREA_RESOLUTION},
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 2, "spellcheck": "false"}),
+    )
+    time_zone = forms.CharField(
+        label=_("Time zone"),
+        help_text=_("As in America/Los_Angeles: shifts and times are shown in it."),
+        max_length=64,
+    )
+    languages = forms.MultipleChoiceField(
+        label=_("Languages the committee works in"),
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args: Any, nearby: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["nearby_cells"].choices = nearby
+        self.fields["languages"].choices = list(settings.LANGUAGES)
+
+    @staticmethod
+    def typed_zip_codes(value: str) -> list[str]:
+        """The real ZIP codes among those typed (to list the neighbourhoods around them)."""
+        return [z for z in _places(value)[:MAX_PLACES] if geo.is_real_zip(z)]
+
+    def clean_zip_codes(self) -> list[str]:
+        found = _places(self.cleaned_data.get("zip_codes", ""))
+        if len(found) > MAX_PLACES:
+            raise ValidationError(
+                _("At most %(count)d ZIP codes per committee.") % {"count": MAX_PLACES}
+            )
+        bad = [z for z in found if not geo.is_real_zip(z)]
+        if bad:
+            raise ValidationError(
+                _("These are not US ZIP codes: %(zips)s") % {"zips": ", ".join(bad[:5])[:60]}
+            )
+        return found
+
+    def clean_h3_cells(self) -> list[str]:
+        found = _places(self.cleaned_data.get("h3_cells", "").lower())
+        if len(found) > MAX_PLACES:
+            raise ValidationError(
+                _("At most %(count)d cells per committee.") % {"count": MAX_PLACES}
+            )
+        for cell in found:
+            res = geo.cell_resolution(cell)
+            if res is None:
+                raise ValidationError(_("Not an h3 cell: %(cell)s") % {"cell": cell[:20]})
+            if res != geo.AREA_RESOLUTION:
+                raise ValidationError(
+                    _("%(cell)s has resolution %(res)d; use cells of resolution %(want)d.")
+                    % {"cell": cell[:20], "res": res, "want": geo.AREA_RESOLUTION}
+                )
+        return found
+
+    def clean_time_zone(self) -> str:
+        value = self.cleaned_data["time_zone"].strip()
+        if value not in _time_zones():
+            raise ValidationError(_("Not a time zone we know. Write it as in America/Los_Angeles."))
+        return value
+
+    def area(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        cells = list(dict.fromkeys([*data["nearby_cells"], *data["h3_cells"]]))
+        return {
+            "zip_codes": data["zip_codes"],
+            "h3_cells": cells,
+            "time_zone": data["time_zone"],
+            "languages": [code for code, _n in settings.LANGUAGES if code in data["languages"]],
+        }
+class RecoveryAskForm(forms.Form):
+    """The public recovery form: an email address or a mobile number, nothing else."""
+
+    who = forms.CharField(
+        label=_("Your email address or mobile phone number"),
+        max_length=254,
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True}),
+    )
+
+    def clean_who(self) -> str:
+        value = self.cleaned_data["who"].strip()
+        if "@" in value:
+            try:
+                forms.EmailField().clean(value)
+            except ValidationError:
+                raise ValidationError(
+                    _("Write an email address like name@example.org, or a phone number."),
+                    code="who",
+                ) from None
+            return value.lower()
+        return normalize_phone(value)
+
+
+class RecoverySetForm(forms.Form):
+    """Through the recovery link: a new password and a code from a new authenticator app."""
+
+    password = forms.CharField(
+        label=_("New password"),
+        max_length=256,
+        strip=False,
+        help_text=_("At least 10 characters. A few unrelated words are easy to remember."),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    code = forms.CharField(
+        label=_("6-digit code from your authenticator app"),
+        max_length=12,
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "pattern": "[0-9 ]*"}
+        ),
+    )
+
+    def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        validate_password(password, self.user)
+        return password
+
+    def clean_code(self) -> str:
+        code = "".join(self.cleaned_data["code"].split())
+        if not code.isdigit() or len(code) != 6:
+            raise ValidationError(_("Type the 6 digits the app shows."), code="code")
+        return code
+
+
+class SwapForm(forms.Form):
+    """A member picks who would take one of their shifts."""
+
+    taker = forms.TypedChoiceField(label=_("Who takes it"), coerce=int)
+
+    def __init__(self, *args: Any, takers: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["taker"].choices = takers
+
+
+class AssignShiftForm(forms.Form):
+    """A coordinator puts a member on a weekly shift."""
+
+    member = forms.TypedChoiceField(label=_("Who"), coerce=int)
+    weekday = forms.TypedChoiceField(label=_("Day"), choices=Weekday.choices, coerce=int)
+    start = forms.TimeField(label=_("From"), widget=_time_widget())
+    end = forms.TimeField(
+        label=_("Until"),
+        widget=_time_widget(),
+        help_text=_("An end before the start runs past midnight into the next day."),
+    )
+
+    def __init__(self, *args: Any, members: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["member"].choices = members
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

@@ -14,4 +14,5 @@ urlpatterns = [
     path("availability/duty/", me_views.on_duty, name="on_duty"),
     path("availability/shifts/", me_views.add_shift, name="add_shift"),
     path("availability/shifts/<int:pk>/remove/", me_views.remove_shift, name="remove_shift"),
+    path("availability/shifts/<int:pk>/swap/", me_views.ask_swap, name="ask_swap"),
 ]

@@ -12,7 +12,16 @@ from django.views.decorators.http import require_POST
 from defensa.accounts.models import Skill, User
 from defensa.committees import access, actions
 from defensa.committees.areas import area_choices, area_label
-from defensa.committees.forms import AreaForm, OnDutyForm, OwnSkillsForm, ProfileForm, ShiftForm
+from defensa.committees.forms import (
+    AreaForm,
+    OnDutyForm,
+    OwnSkillsForm,
+    ProfileForm,
+    ShiftForm,
+    SwapForm,
+)
+from defensa.committees.models import Shift, ShiftSwap, SwapStatus
+from defensa.committees.roster import on_duty_until
 from defensa.committees.views import posted, remember_language
 from defensa.core.access import signed_in
 from defensa.notify.access import failed_deliveries_for
@@ -125,9 +134,24 @@ def _availability(
 ) -> HttpResponse:
     user = _user(request)
     memberships = list(access.memberships_for(user).prefetch_related("shifts"))
+    asked = set(
+        ShiftSwap.objects.filter(
+            shift__membership__user=user, status=SwapStatus.PENDING
+        ).values_list("shift_id", flat=True)
+    )
+
+    def swap_form(shift: Shift) -> SwapForm | None:
+        takers = [(m.pk, m.user.display_name) for m in access.swap_takers_for(user, shift)]
+        return SwapForm(takers=takers, prefix=f"swap{shift.pk}") if takers else None
+
     context = {
         "person": user,
-        "memberships": memberships,
+        "on_duty_until": on_duty_until(user),
+        # Each membership with its shifts: (shift, swap already asked, the swap form).
+        "memberships": [
+            (m, [(s, s.pk in asked, swap_form(s)) for s in m.shifts.all()])  # type: ignore[attr-defined]
+            for m in memberships
+        ],
         "shift_form": shift_form or ShiftForm(committees=_shift_committees(user)),
     }
     return render(request, "committees/me/availability.html", context, status=status)
@@ -144,8 +168,11 @@ def on_duty(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     form = OnDutyForm(request.POST)
     if form.is_valid():
+        renewing = user.on_duty and form.cleaned_data["on"]
         actions.set_on_duty(user, actor=user, on=form.cleaned_data["on"])
-        if user.on_duty:
+        if renewing:
+            messages.success(request, _("Renewed: you stay on duty."))
+        elif user.on_duty:
             messages.success(request, _("You are on duty. Thank you."))
         else:
             messages.success(request, _("You are off duty."))
@@ -179,4 +206,26 @@ def remove_shift(request: HttpRequest, pk: int) -> HttpResponse:
     shift = access.get_shift_for(user, pk)
     actions.remove_shift(shift, actor=user)
     messages.success(request, _("Shift removed."))
+    return redirect("me:availability")
+
+
+@signed_in
+@require_POST
+def ask_swap(request: HttpRequest, pk: int) -> HttpResponse:
+    """Ask a coordinator to hand one of my shifts to another member."""
+    user = _user(request)
+    shift = access.get_shift_for(user, pk)
+    takers = {m.pk: m for m in access.swap_takers_for(user, shift)}
+    form = SwapForm(
+        request.POST,
+        takers=[(pk, m.user.display_name) for pk, m in takers.items()],
+        prefix=f"swap{shift.pk}",
+    )
+    if not form.is_valid():
+        messages.error(request, _("Choose who takes the shift."))
+        return redirect("me:availability")
+    actions.ask_shift_swap(shift, actor=user, taker=takers[form.cleaned_data["taker"]])
+    messages.success(
+        request, _("Asked. A coordinator approves the swap; until then the shift stays yours.")
+    )
     return redirect("me:availability")

@@ -41,7 +41,11 @@ class Committee(models.Model):
     vouches_required = models.PositiveSmallIntegerField(
         _("vouches needed for full membership"), default=2
     )
+    # The languages the committee works in (codes of settings.LANGUAGES).
+    languages = models.JSONField(_("languages"), default=list, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # An archived committee keeps its history but holds no area: no report is routed to it.
+    archived_at = models.DateTimeField(null=True, blank=True)
 
     _p = c(INTERNAL, COMMITTEE, "member")
     DATA_CLASSIFICATION: ClassVar[dict[str, FieldClass]] = dict.fromkeys(
@@ -55,7 +59,9 @@ class Committee(models.Model):
             "zip_codes",
             "h3_cells",
             "vouches_required",
+            "languages",
             "created_at",
+            "archived_at",
         ),
         _p,
     )
@@ -69,6 +75,10 @@ class Committee(models.Model):
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.time_zone)
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
 
     def ancestors(self) -> list[Committee]:
         chain, node = [], self.parent
@@ -358,3 +368,145 @@ class RoleGrant(models.Model):
         from defensa.accounts.models import SkillKind
 
         return str(SkillKind(self.skill).label) if self.skill in SkillKind.values else self.skill
+
+
+class SwapStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for a coordinator")
+    APPROVED = "approved", _("Approved")
+    REFUSED = "refused", _("Refused")
+
+
+# The one table of a swap's steps (checked by defensa.core.transitions.check_move).
+SWAP_TRANSITIONS: dict[str, frozenset[str]] = {
+    SwapStatus.PENDING: frozenset({SwapStatus.APPROVED, SwapStatus.REFUSED}),
+    SwapStatus.APPROVED: frozenset(),
+    SwapStatus.REFUSED: frozenset(),
+}
+
+
+class ShiftSwap(models.Model):
+    """A member asks to hand one of their shifts to another member of the committee; a
+    coordinator approves (the shift moves to the other member) or refuses."""
+
+    shift = models.ForeignKey(Shift, on_delete=models.CASCADE, related_name="swaps")
+    # Who holds the shift when asking, and who would take it.
+    giver = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="+")
+    taker = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=10, choices=SwapStatus.choices, default=SwapStatus.PENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    _w = c(INTERNAL, dt.timedelta(days=90), "self", "coordinator")
+    DATA_CLASSIFICATION: ClassVar[dict[str, FieldClass]] = dict.fromkeys(
+        ("id", "shift", "giver", "taker", "status", "created_at", "decided_by", "decided_at"), _w
+    )
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            # One open request per shift: asking again finds the first.
+            models.UniqueConstraint(
+                fields=["shift"], condition=models.Q(status="pending"), name="one_pending_swap"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Shift swap #{self.pk}"
+
+
+class ShiftReminder(models.Model):
+    """That the reminder for one occurrence of a shift was queued: a second pass (or a second
+    process) finds the row and sends nothing again."""
+
+    shift = models.ForeignKey(Shift, on_delete=models.CASCADE, related_name="reminders")
+    starts_at = models.DateTimeField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    _r = c(INTERNAL, dt.timedelta(days=30))
+    DATA_CLASSIFICATION: ClassVar[dict[str, FieldClass]] = dict.fromkeys(
+        ("id", "shift", "starts_at", "created_at"), _r
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["shift", "starts_at"], name="one_reminder_per_shift")
+        ]
+
+    def __str__(self) -> str:
+        return f"Shift reminder #{self.pk}"
+
+
+class RecoveryStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for approval")
+    APPROVED = "approved", _("Approved: link given")
+    USED = "used", _("Recovered")
+    REFUSED = "refused", _("Refused")
+
+
+# The one table of a recovery request's steps: two approvals keep it pending until the
+# second makes the link (approved); using the link ends it (used). A lapsed request is refused.
+RECOVERY_TRANSITIONS: dict[str, frozenset[str]] = {
+    RecoveryStatus.PENDING: frozenset({RecoveryStatus.APPROVED, RecoveryStatus.REFUSED}),
+    RecoveryStatus.APPROVED: frozenset({RecoveryStatus.USED}),
+    RecoveryStatus.USED: frozenset(),
+    RecoveryStatus.REFUSED: frozenset(),
+}
+
+
+class RecoveryRequest(models.Model):
+    """A person who lost their password or second factor asks to recover their account.
+
+    Two coordinators of one of their committees (for a network administrator: two other
+    administrators) approve; the second approval ends every session, removes the old second
+    factors and makes a single-use, expiring link (only its hash is kept) that the approver
+    hands over in person. Nothing is recovered by email alone.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="recovery_requests"
+    )
+    status = models.CharField(
+        max_length=10, choices=RecoveryStatus.choices, default=RecoveryStatus.PENDING
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    first_approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    first_approved_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    token_hash = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    link_expires_at = models.DateTimeField(null=True, blank=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    _q = c(INTERNAL, dt.timedelta(days=90), "coordinator")
+    DATA_CLASSIFICATION: ClassVar[dict[str, FieldClass]] = {
+        "id": _q,
+        "user": _q,
+        "status": _q,
+        "created_at": _q,
+        "first_approver": _q,
+        "first_approved_at": _q,
+        "decided_by": _q,
+        "decided_at": _q,
+        "token_hash": c(SECRET, dt.timedelta(days=90)),
+        "link_expires_at": _q,
+        "used_at": _q,
+    }
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # One open request per person: asking again finds the first.
+            models.UniqueConstraint(
+                fields=["user"], condition=models.Q(status="pending"), name="one_pending_recovery"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Recovery request #{self.pk}"

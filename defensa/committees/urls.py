@@ -1,6 +1,6 @@
 from django.urls import path
 
-from defensa.committees import views
+from defensa.committees import recovery_views, roster_views, views
 
 app_name = "committees"
 urlpatterns = [
@@ -31,5 +31,24 @@ urlpatterns = [
         "<slug:slug>/role-requests/<int:pk>/<str:verb>/",
         views.decide_role,
         name="decide_role",
+    ),
+    path("<slug:slug>/recovery/", recovery_views.committee_requests, name="recovery_requests"),
+    path(
+        "<slug:slug>/recovery/<int:pk>/<str:verb>/",
+        recovery_views.committee_decide,
+        name="decide_recovery",
+    ),
+    path("<slug:slug>/roster/", roster_views.roster, name="roster"),
+    path("<slug:slug>/roster/now/", roster_views.on_now, name="on_now"),
+    path("<slug:slug>/roster/assign/", roster_views.assign, name="assign_shift"),
+    path(
+        "<slug:slug>/roster/shifts/<int:pk>/remove/",
+        roster_views.unassign,
+        name="unassign_shift",
+    ),
+    path(
+        "<slug:slug>/roster/swaps/<int:pk>/<str:verb>/",
+        roster_views.decide_swap,
+        name="decide_swap",
     ),
 ]

@@ -179,6 +179,15 @@ def join_code(request: HttpRequest, token: str) -> HttpResponse:
                 _("Welcome! You are now a member of %(committee)s.")
                 % {"committee": membership.committee.name},
             )
+            # Recovery codes are offered at enrolment: the security page makes them now,
+            # without asking for the password again (it was typed a moment ago).
+            messages.info(
+                request,
+                _(
+                    "Next, in case you lose your phone: open My page, then Sign-in and "
+                    "security, and make your recovery codes."
+                ),
+            )
             response = redirect("committees:detail", slug=membership.committee.slug)
             return remember_language(response, membership.user.language)
     probe = User(email=pending["email"])

@@ -74,6 +74,19 @@ def is_area_cell(cell: str) -> bool:
         return False
 
 
+def cell_outline(cell: str) -> str:
+    """The cell's corners as "lat,lon;lat,lon;..." for a map script to draw (5 decimals)."""
+    return ";".join(f"{lat:.5f},{lon:.5f}" for lat, lon in h3.cell_to_boundary(cell))
+
+
+def cell_resolution(cell: str) -> int | None:
+    """The resolution of a valid h3 cell, or None for anything else."""
+    try:
+        return h3.get_resolution(cell) if h3.is_valid_cell(cell) else None
+    except (ValueError, TypeError):
+        return None
+
+
 def home_area_cell(home_cell: str, home_zip: str) -> str:
     """A person's coarse home cell: the one they chose, else their ZIP's centre, else ""."""
     if home_cell and is_area_cell(home_cell):

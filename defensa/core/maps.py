@@ -1,9 +1,9 @@
 """Optional maps: an operator-run tile server, or none at all.
 
 With `MAP_TILE_URL` empty nothing here does anything: pages show neighbourhood names and load
-no map script. With it set, the report form and the dispatcher console load the vendored
-Leaflet (static/defensa/vendor/leaflet) and the Content-Security-Policy of those responses
-lets in exactly the tile server's origin for images (and fetches), no other.
+no map script. With it set, the report form, the dispatcher console and a committee's area
+page load the vendored Leaflet (static/defensa/vendor/leaflet) and the Content-Security-Policy
+of those responses lets in exactly the tile server's origin for images (and fetches), no other.
 """
 
 from __future__ import annotations

@@ -30,6 +30,7 @@ from defensa.dispatch.models import (
     Offer,
     OfferStatus,
     Outcome,
+    Reach,
     Round,
 )
 from defensa.evidence.photos import CleanPhoto
@@ -54,18 +55,74 @@ class Policy:
     offer_size: int
     accept_target: int
     escalate_minutes: int
+    reach: str = Reach.RINGS
+    own: bool = False  # the committee's own row (else the settings' defaults)
 
 
 def policy_for(committee: Committee | None) -> Policy:
     """The committee's dispatch numbers: its own row, else the settings' defaults."""
     row = DispatchPolicy.objects.filter(committee=committee).first() if committee else None
     if row is not None:
-        return Policy(row.offer_size, row.accept_target, row.escalate_minutes)
+        return Policy(row.offer_size, row.accept_target, row.escalate_minutes, row.reach, own=True)
     return Policy(
         settings.DISPATCH_OFFER_SIZE,
         settings.DISPATCH_ACCEPT_TARGET,
         settings.DISPATCH_ESCALATE_MINUTES,
     )
+
+
+def reach_of(committee: Committee, policy: Policy) -> list[int]:
+    """Whose verifiers a widening round may ask, by the committee's policy: its own; also
+    its active sibling committees (the neighbours below the same parent); or also the
+    committee above it (the next tier)."""
+    pool = [committee.pk]
+    if policy.reach == Reach.NEIGHBOURS and committee.parent_id is not None:
+        pool += list(
+            Committee.objects.filter(parent_id=committee.parent_id, archived_at__isnull=True)
+            .exclude(pk=committee.pk)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+    elif policy.reach == Reach.NEXT_TIER and committee.parent_id is not None:
+        pool.append(committee.parent_id)
+    return pool
+
+
+@transaction.atomic
+def set_dispatch_policy(
+    committee: Committee,
+    *,
+    actor: User,
+    offer_size: int,
+    accept_target: int,
+    escalate_minutes: int,
+    reach: str,
+) -> DispatchPolicy:
+    """The committee's own dispatch policy (validated by the policy form; every number >= 1)."""
+    if min(offer_size, accept_target, escalate_minutes) < 1 or reach not in Reach.values:
+        raise ValueError("a dispatch policy needs positive numbers and a known reach")
+    policy, _created = DispatchPolicy.objects.select_for_update().update_or_create(
+        committee=committee,
+        defaults={
+            "offer_size": offer_size,
+            "accept_target": accept_target,
+            "escalate_minutes": escalate_minutes,
+            "reach": reach,
+            "changed_by": actor,
+            "changed_at": timezone.now(),
+        },
+    )
+    record(
+        "dispatch.policy_set",
+        actor=actor,
+        obj=policy,
+        committee=committee,
+        offer_size=offer_size,
+        accept_target=accept_target,
+        escalate_minutes=escalate_minutes,
+        reach=reach,
+    )
+    return policy
 
 
 # Links --------------------------------------------------------------------------------
@@ -99,7 +156,13 @@ def offer_link(offer: Offer) -> str:
 
 
 def _new_offers(
-    incident: Incident, n: int, tier: int, *, actor: Any, now: dt.datetime
+    incident: Incident,
+    n: int,
+    tier: int,
+    *,
+    actor: Any,
+    now: dt.datetime,
+    committees: Sequence[int] = (),
 ) -> list[Offer]:
     """Write the round's offers and queue their alerts: a handful of statements, not 50 x 8.
 
@@ -108,7 +171,7 @@ def _new_offers(
     one audit record names the offers.
     """
     already = set(Offer.objects.filter(incident=incident).values_list("responder_id", flat=True))
-    chosen = nearest_responders(incident, n, exclude=already, at=now)
+    chosen = nearest_responders(incident, n, exclude=already, at=now, committees=committees)
     expires = now + dt.timedelta(hours=settings.DISPATCH_LINK_HOURS)
     offered_by = actor if getattr(actor, "pk", None) else None
     offers = Offer.objects.bulk_create(
@@ -144,12 +207,18 @@ def _new_offers(
 
 
 def offer_to_nearest(
-    incident: Incident, n: int | None = None, *, actor: Any, now: dt.datetime | None = None
+    incident: Incident,
+    n: int | None = None,
+    *,
+    actor: Any,
+    now: dt.datetime | None = None,
+    widening: bool = False,
 ) -> list[Offer]:
     """Offer the incident to the nearest `n` on-duty verifiers not asked yet; it is verifying.
 
     The first call is round 1; each later call (by a dispatcher or by escalation) is the next
-    round, farther out. Raises IllegalTransition when the incident cannot be verified now.
+    round, farther out. A round widened by escalation asks as far as the committee's policy
+    reaches (reach_of). Raises IllegalTransition when the incident cannot be verified now.
     """
     now = now or timezone.now()
     with transaction.atomic():
@@ -162,10 +231,12 @@ def offer_to_nearest(
             raise IllegalTransition(
                 f"{locked.state} incidents are not offered to verifiers", code="not_verifiable"
             )
-        size = n if n is not None else policy_for(locked.committee).offer_size
+        policy = policy_for(locked.committee)
+        size = n if n is not None else policy.offer_size
         last = Round.objects.filter(incident=locked).order_by("-tier").first()
         tier = (last.tier + 1) if last else 1
-        offers = _new_offers(locked, size, tier, actor=actor, now=now)
+        pool = reach_of(locked.committee, policy) if widening and locked.committee else []
+        offers = _new_offers(locked, size, tier, actor=actor, now=now, committees=pool)
         # What the request did, in ids and counts (never names), for the timeline and for
         # the words the console shows (dispatch.feedback): how many were asked, and how many
         # of them speak each language of the reports.
@@ -410,7 +481,7 @@ def widen_round(round_: Round, *, now: dt.datetime) -> list[Offer]:
         locked.save(update_fields=["widened_at"])
         incident = Incident.objects.select_related("committee").get(pk=locked.incident_id)
         policy = policy_for(incident.committee)
-        offers = offer_to_nearest(incident, policy.offer_size, actor=None, now=now)
+        offers = offer_to_nearest(incident, policy.offer_size, actor=None, now=now, widening=True)
         going = Offer.objects.going().filter(incident=incident).count()
         for dispatcher in dispatchers_of(incident.committee):
             queue_message(

@@ -76,8 +76,10 @@ def _eligible(
     arms: list[Arm],
     languages: Collection[str] = (),
     limit: int | None = None,
+    committees: Collection[int] = (),
 ) -> list[Row]:
-    """Active full members of the incident's committee with a current verifier skill who are
+    """Active full members of the incident's committee (or of `committees`, when a widening
+    round reaches further: dispatch.actions.reach_of) with a current verifier skill who are
     on duty (the switch) or have a shift (whether it covers `at` is `_on_duty`'s question):
     ids, cells, languages and the switch only; with `limit`, each arm's first by id.
 
@@ -90,23 +92,25 @@ def _eligible(
     q = connection.ops.quote_name
     user, member = q(User._meta.db_table), q(Membership._meta.db_table)
     skill, shift = q(Skill._meta.db_table), q(Shift._meta.db_table)
+    pool = sorted(set(committees)) or [incident.committee_id]
+    inside = "= %s" if len(pool) == 1 else f"IN ({', '.join(['%s'] * len(pool))})"
     common = (
         "u.is_active = %s "  # noqa: S608 (quoted table names and placeholders only)
         f"AND EXISTS (SELECT 1 FROM {member} m WHERE m.user_id = u.id "
-        "AND m.committee_id = %s AND m.status = %s) "
+        f"AND m.committee_id {inside} AND m.status = %s) "
         f"AND EXISTS (SELECT 1 FROM {skill} s WHERE s.user_id = u.id AND s.kind = %s "
         "AND (s.expires_on IS NULL OR s.expires_on >= %s)) "
         f"AND (u.on_duty = %s OR EXISTS (SELECT 1 FROM {shift} sh JOIN {member} m2 "
-        "ON sh.membership_id = m2.id WHERE m2.user_id = u.id AND m2.committee_id = %s))"
+        f"ON sh.membership_id = m2.id WHERE m2.user_id = u.id AND m2.committee_id {inside}))"
     )
     common_params = [
         True,
-        incident.committee_id,
+        *pool,
         MemberStatus.FULL.value,
         SkillKind.VERIFIER.value,
         connection.ops.adapt_datefield_value(today),
         True,
-        incident.committee_id,
+        *pool,
     ]
     langs = sorted(languages)
     parts, params = [], []
@@ -136,14 +140,17 @@ def _eligible(
         return [(pk, cell or "", lang, bool(on)) for pk, cell, lang, on in cursor.fetchall()]
 
 
-def _on_duty(rows: list[Row], incident: Incident, at: dt.datetime) -> list[Row]:
+def _on_duty(
+    rows: list[Row], incident: Incident, at: dt.datetime, committees: Collection[int] = ()
+) -> list[Row]:
     """The rows whose person is on duty now: the switch, or a shift covering `at`."""
     off = [pk for pk, _cell, _lang, on in rows if not on]
     if not off:
         return rows
     local = at.astimezone(incident.committee.tz)  # type: ignore[union-attr]
+    pool = set(committees) or {incident.committee_id}
     shifts = Shift.objects.filter(
-        membership__committee_id=incident.committee_id, membership__user_id__in=off
+        membership__committee_id__in=pool, membership__user_id__in=off
     ).annotate(person=F("membership__user_id"))
     covered = {shift.person for shift in shifts if shift.covers(local)}  # type: ignore[attr-defined]
     return [row for row in rows if row[3] or row[0] in covered]
@@ -181,8 +188,10 @@ def nearest_responders(
     *,
     exclude: Collection[int] = (),
     at: dt.datetime | None = None,
+    committees: Collection[int] = (),
 ) -> list[Candidate]:
-    """The `n` best responders for the incident, nearest first (shared language preferred).
+    """The `n` best responders for the incident, nearest first (shared language preferred),
+    among the verifiers of the incident's committee, or of `committees` when given.
 
     Ranked by (rings - bonus, rings, id), where the bonus is LANGUAGE_BONUS_RINGS for a
     responder who speaks a language of the incident's reports. The database is asked outward
@@ -198,11 +207,12 @@ def nearest_responders(
     languages = report_languages(incident)
     bonus = LANGUAGE_BONUS_RINGS if languages else 0
     excluded = set(exclude)
+    pool = tuple(committees)
     sides: list[bool | None] = [True, False] if languages else [None]
     distance: dict[str, int] = {}  # per distinct cell: hundreds of people share one
 
     def usable(rows: list[Row]) -> list[Row]:
-        return [row for row in _on_duty(rows, incident, at) if row[0] not in excluded]
+        return [row for row in _on_duty(rows, incident, at, pool) if row[0] not in excluded]
 
     def ranked(rows: list[Row]) -> list[tuple[tuple[int, int, int], bool]]:
         out = []
@@ -223,7 +233,7 @@ def nearest_responders(
         # among the best n. An arm that filled its limit but kept fewer than n is asked whole.
         limit = n + len(excluded)
         rows = _eligible(
-            incident, at, [(c, side) for c in cells for side in sides], languages, limit
+            incident, at, [(c, side) for c in cells for side in sides], languages, limit, pool
         )
         kept = usable(rows)
         asked = Counter(side_of(row) for row in rows)
@@ -231,7 +241,7 @@ def nearest_responders(
         short = {arm for arm, count in asked.items() if count >= limit and kept_per_arm[arm] < n}
         if not short:
             return kept
-        whole = usable(_eligible(incident, at, sorted(short, key=str), languages))
+        whole = usable(_eligible(incident, at, sorted(short, key=str), languages, None, pool))
         return [row for row in kept if side_of(row) not in short] + whole
 
     found: list[tuple[tuple[int, int, int], bool]] = []
@@ -244,7 +254,8 @@ def nearest_responders(
             if one_by_one:
                 found.extend(ranked(per_cell(cells)))
             else:
-                found.extend(ranked(usable(_eligible(incident, at, [(c, None) for c in cells]))))
+                arms: list[Arm] = [(c, None) for c in cells]
+                found.extend(ranked(usable(_eligible(incident, at, arms, (), None, pool))))
             found.sort()
             # Anyone not found yet is at least done + 1 rings away, so ranks at best
             # (done + 1 - bonus, done + 1, id): stop once the n-th found ranks before that.
@@ -252,7 +263,7 @@ def nearest_responders(
                 complete = True
                 break
     if not complete:
-        found = sorted(ranked(usable(_eligible(incident, at, [("", None)]))))
+        found = sorted(ranked(usable(_eligible(incident, at, [("", None)], (), None, pool))))
     chosen = found[:n]
     users = User.objects.in_bulk([key[2] for key, _shares in chosen])
     return [Candidate(users[key[2]], key[1], shares) for key, shares in chosen]

@@ -176,6 +176,14 @@ class Round(models.Model):
         return f"Round {self.tier} of incident #{self.incident_id}"
 
 
+class Reach(models.TextChoices):
+    """Whose verifiers a widening round (the second and later) may ask."""
+
+    RINGS = "rings", _("Only this committee's verifiers, farther out")
+    NEIGHBOURS = "neighbours", _("Also the neighbouring committees' verifiers")
+    NEXT_TIER = "next_tier", _("Also the verifiers of the committee above")
+
+
 class DispatchPolicy(models.Model):
     """A committee's own numbers for dispatch; without a row the settings' defaults apply."""
 
@@ -185,9 +193,25 @@ class DispatchPolicy(models.Model):
     offer_size = models.PositiveSmallIntegerField(_("responders asked per round"))
     accept_target = models.PositiveSmallIntegerField(_("acceptances wanted"))
     escalate_minutes = models.PositiveSmallIntegerField(_("minutes before widening"))
+    reach = models.CharField(
+        _("how far widening goes"), max_length=12, choices=Reach.choices, default=Reach.RINGS
+    )
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    changed_at = models.DateTimeField(default=timezone.now)
 
     DATA_CLASSIFICATION: ClassVar[dict[str, FieldClass]] = dict.fromkeys(
-        ("id", "committee", "offer_size", "accept_target", "escalate_minutes"),
+        (
+            "id",
+            "committee",
+            "offer_size",
+            "accept_target",
+            "escalate_minutes",
+            "reach",
+            "changed_by",
+            "changed_at",
+        ),
         c(INTERNAL, COMMITTEE, "coordinator", "dispatcher"),
     )
 

@@ -16,16 +16,17 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from defensa.committees.access import get_committee_for
+from defensa.committees.access import committees_for, get_committee_for, get_managed_committee_for
 from defensa.core import geo, maps
 from defensa.core.access import public, signed_in
 from defensa.core.transitions import IllegalTransition
 from defensa.dispatch import actions, consequences, feedback
 from defensa.dispatch.access import get_committee_incident_for
-from defensa.dispatch.forms import FindingForm
+from defensa.dispatch.forms import FindingForm, PolicyForm
 from defensa.dispatch.matching import home_cell, on_duty_verifiers, rings_between
 from defensa.dispatch.models import Offer, OfferStatus, Outcome
 from defensa.dispatch.response import ALERTED_STEP
+from defensa.evidence.models import PublicPage
 from defensa.incidents import actions as incident_actions
 from defensa.incidents.areas import incident_cell, where_label
 from defensa.incidents.models import Incident, State
@@ -200,15 +201,13 @@ def _spot(cell: str) -> str:
 
 def _duty_areas(responders: list[Any], homes: dict[int, str]) -> list[dict[str, Any]]:
     """On-duty verifiers' coarse home cells as hexagons for the map, with who is in each."""
-    import h3
-
     by_cell: dict[str, list[str]] = {}
     for user in responders:
         if homes.get(user.pk):
             by_cell.setdefault(homes[user.pk], []).append(user.display_name)
     return [
         {
-            "boundary": ";".join(f"{lat:.5f},{lon:.5f}" for lat, lon in h3.cell_to_boundary(cell)),
+            "boundary": geo.cell_outline(cell),
             "names": ", ".join(sorted(names)),
             "count": len(names),
         }
@@ -395,3 +394,39 @@ def area_alerts(request: HttpRequest) -> HttpResponse:
         return redirect("dispatch:alerts")
     chosen = set(AreaAlert.objects.filter(user=user).values_list("cell", flat=True))
     return render(request, "dispatch/alerts.html", {"choices": choices, "chosen": chosen})
+
+
+# A committee's dispatch policy (network administrators; coordinators for their subtree) ---
+
+
+def policy(request: HttpRequest, slug: str) -> HttpResponse:
+    committee = get_managed_committee_for(request.user, slug)
+    current = actions.policy_for(committee)
+    form = PolicyForm(
+        request.POST if request.method == "POST" else None,
+        initial={
+            "offer_size": current.offer_size,
+            "accept_target": current.accept_target,
+            "escalate_minutes": current.escalate_minutes,
+            "reach": current.reach,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        actions.set_dispatch_policy(committee, actor=request.user, **form.cleaned_data)
+        messages.success(request, _("The dispatch policy is saved. New requests follow it."))
+        return redirect("dispatch:policy", slug=committee.slug)
+    public_page = PublicPage.objects.filter(committee=committee).first()
+    return render(
+        request,
+        "dispatch/policy.html",
+        {
+            "committee": committee,
+            "form": form,
+            "own": current.own,
+            "public_on": bool(public_page and public_page.show_verified),
+            "can_switch_public": committees_for(request.user, "coordinator")
+            .filter(pk=committee.pk)
+            .exists(),
+        },
+        status=400 if form.errors else 200,
+    )

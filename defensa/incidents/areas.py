@@ -4,10 +4,11 @@ in words coarse enough to send to a responder or show the public."""
 from __future__ import annotations
 
 import h3
+from django.utils.translation import ngettext
 
 from defensa.committees.models import Committee, Kind
 from defensa.core import geo
-from defensa.incidents.models import Incident
+from defensa.incidents.models import OPEN_STATES, Incident
 
 # A local committee is closer to the street than its city or network.
 _KIND_RANK = {Kind.LOCAL: 0, Kind.CITY: 1, Kind.NETWORK: 2}
@@ -17,7 +18,9 @@ def committee_for(lat: float | None, lon: float | None, zip_code: str = "") -> C
     """The most local committee whose ZIP codes or h3 cells contain the place, or None."""
     committees = [
         cm
-        for cm in Committee.objects.only("id", "kind", "zip_codes", "h3_cells", "name", "slug")
+        for cm in Committee.objects.filter(archived_at__isnull=True).only(
+            "id", "kind", "zip_codes", "h3_cells", "name", "slug"
+        )
         if cm.zip_codes or cm.h3_cells
     ]
     if not committees:
@@ -48,6 +51,20 @@ def committee_for(lat: float | None, lon: float | None, zip_code: str = "") -> C
 def top_committee() -> Committee | None:
     """The network's top committee: where a report nobody's area holds is seen."""
     return Committee.objects.filter(parent__isnull=True).order_by("pk").first()
+
+
+def open_incidents_reason(committee: Committee) -> str:
+    """Why the committee cannot be archived yet, if it has open incidents ("" if none)."""
+    count = Incident.objects.filter(
+        committee=committee, state__in=OPEN_STATES, merged_into__isnull=True
+    ).count()
+    if not count:
+        return ""
+    return ngettext(
+        "It has %(count)d open incident. Close it first.",
+        "It has %(count)d open incidents. Close them first.",
+        count,
+    ) % {"count": count}
 
 
 def queue_for(

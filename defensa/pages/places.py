@@ -144,6 +144,26 @@ def places_for(user: Any) -> list[Section]:
             Place(_("Broadcasts"), reverse("broadcasts:index", args=[c.slug])),
             Place(_("Role requests"), reverse("committees:role_requests", args=[c.slug])),
             Place(
+                _("Set up"),
+                reverse("network:committee", args=[c.slug]),
+                _("area, committees below, dispatch policy"),
+            ),
+            Place(
+                _("Shift roster"),
+                reverse("committees:roster", args=[c.slug]),
+                _("the week by hour and skill, its gaps, and swaps to approve"),
+            ),
+            Place(
+                _("Who is on now"),
+                reverse("committees:on_now", args=[c.slug]),
+                _("each skill's head count right now"),
+            ),
+            Place(
+                _("Account recovery"),
+                reverse("committees:recovery_requests", args=[c.slug]),
+                _("members who lost their password or phone"),
+            ),
+            Place(
                 _("Public page"),
                 reverse("record:public_page", args=[c.slug]),
                 _("whether the public page lists this committee's verified incidents"),
@@ -170,10 +190,20 @@ def places_for(user: Any) -> list[Section]:
                 _("Network"),
                 [
                     Place(
+                        _("Committees and areas"),
+                        reverse("network:index"),
+                        _("create and nest committees, their areas and dispatch policies"),
+                    ),
+                    Place(
                         _("Audit log"),
                         reverse("record:audit_log"),
                         _("every audited action, as stored: ids and action names"),
-                    )
+                    ),
+                    Place(
+                        _("Administrators' account recovery"),
+                        reverse("recover:admin_requests"),
+                        _("other network administrators who lost their password or phone"),
+                    ),
                 ],
             )
         )

@@ -46,6 +46,11 @@ PUBLIC_URL_NAMES = {
     # Invitation links: the invitee has no account yet; the token is the credential.
     "join:start",
     "join:code",
+    # Account recovery: the person lost their password or second factor, so cannot sign in.
+    # The request form answers alike for every address; the reset link is single-use and
+    # expiring, made only after two approvers (docs/accounts.md).
+    "recover:ask",
+    "recover:link",
     # The public report form: anyone reports, no account (issue 3).
     "reports:new",
     # SMS provider webhooks: no account, authenticated by the provider's signature (property 20).

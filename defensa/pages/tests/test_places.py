@@ -113,6 +113,22 @@ def _coordinator(slug: str) -> set[str]:
         reverse("record:public_page", args=[slug]),
         reverse("record:archive", args=[slug]),
         reverse("notify:deliveries"),
+        reverse("network:index"),
+        reverse("network:committee", args=[slug]),
+        reverse("network:area", args=[slug]),
+        reverse("dispatch:policy", args=[slug]),
+    }
+
+
+def _admin(net: testing.Network) -> set[str]:
+    every = [net.network, net.city, net.boyle, net.east]
+    return {
+        reverse("notify:deliveries"),
+        reverse("record:audit_log"),
+        reverse("network:index"),
+        *(reverse("network:committee", args=[c.slug]) for c in every),
+        *(reverse("network:area", args=[c.slug]) for c in every),
+        *(reverse("dispatch:policy", args=[c.slug]) for c in every),
     }
 
 
@@ -151,7 +167,7 @@ def expected_pages(net: testing.Network) -> dict[str, set[str]]:
         "mo": _everyone() | _member(boyle),
         "pat": _everyone() | _member(boyle),
         "omar": _everyone() | _member(east) | _coordinator(east),
-        "admin": _everyone() | {reverse("notify:deliveries"), reverse("record:audit_log")},
+        "admin": _everyone() | _admin(net),
     }
 
 
