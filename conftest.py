@@ -10,7 +10,7 @@ import pytest
 
 from defensa.core import testing
 from defensa.testing import axe
-from defensa.testing.peers import gateway, signal, twilio, voice, webpush
+from defensa.testing.peers import gateway, geocoder, signal, twilio, voice, webpush
 
 
 def pytest_configure(config):  # type: ignore[no-untyped-def]
@@ -39,7 +39,6 @@ def _test_settings(settings):  # type: ignore[no-untyped-def]
     }
     # A developer's shell may have DEFENSA_DEMO set; tests state demo mode when they need it.
     settings.DEMO = False
-
 
 
 @pytest.fixture(autouse=True)
@@ -123,6 +122,16 @@ def push_peer(settings: Any) -> Iterator[webpush.PushPeer]:
         settings.WEBPUSH_TIMEOUT = 5
         settings.WEBPUSH_TTL = 3600
         settings.NOTIFY_CONSOLE = False
+        yield peer
+
+
+@pytest.fixture
+def geocoder_peer(settings: Any) -> Iterator[geocoder.GeocoderPeer]:
+    """The operator's own Nominatim (`peer.mode` makes it slow or wrong)."""
+    with geocoder.GeocoderPeer().running() as peer:
+        settings.GEOCODER_URL = peer.base_url
+        settings.GEOCODER_KIND = "nominatim"
+        settings.GEOCODER_TIMEOUT_SECONDS = 1
         yield peer
 
 

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "defensa.notify",
     "defensa.incidents",
     "defensa.reports",
+    "defensa.subscribers",
     "defensa.dispatch",
     "defensa.broadcasts",
     "defensa.evidence",
@@ -226,6 +227,15 @@ DISPATCH_OFFER_SIZE = env_int("DEFENSA_DISPATCH_OFFER_SIZE", 3, minimum=1)
 DISPATCH_ACCEPT_TARGET = env_int("DEFENSA_DISPATCH_ACCEPT_TARGET", 1, minimum=1)
 DISPATCH_ESCALATE_MINUTES = env_int("DEFENSA_DISPATCH_ESCALATE_MINUTES", 5, minimum=1)
 DISPATCH_LINK_HOURS = env_int("DEFENSA_DISPATCH_LINK_HOURS", 4, minimum=1)
+# The operator's own geocoder (self-hosted Nominatim or Pelias), for place suggestions on an
+# incident's place page. Empty: places are given by hand and no request leaves the server.
+GEOCODER_URL = env_str("DEFENSA_GEOCODER_URL", "").strip()
+GEOCODER_KIND = env_str("DEFENSA_GEOCODER_KIND", "nominatim").strip().lower()
+if GEOCODER_KIND not in ("nominatim", "pelias"):
+    raise ImproperlyConfigured("DEFENSA_GEOCODER_KIND is nominatim or pelias.")
+if GEOCODER_URL and not GEOCODER_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured("DEFENSA_GEOCODER_URL starts with http:// or https://.")
+GEOCODER_TIMEOUT_SECONDS = env_int("DEFENSA_GEOCODER_TIMEOUT_SECONDS", 3, minimum=1)
 # An open incident no report could place alerts its committee's dispatchers after this long.
 UNPLACED_ALERT_MINUTES = env_int("DEFENSA_UNPLACED_ALERT_MINUTES", 10, minimum=1)
 

@@ -9,6 +9,7 @@ urlpatterns = [
     path("committees/", include("defensa.committees.urls")),
     path("notify/", include("defensa.notify.urls")),
     path("", include("defensa.dispatch.urls")),
+    path("", include("defensa.subscribers.urls")),
     path("", include("defensa.record.urls")),
     path("join/", include("defensa.committees.join_urls")),
     path("recover/", include("defensa.committees.recover_urls")),

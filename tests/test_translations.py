@@ -160,3 +160,23 @@ def test_money_and_dates_read_as_us_spanish() -> None:
             Context({"cost": Decimal("0.83"), "ratio": 1.5, "day": dt.date(2026, 12, 4)})
         )
     assert text == "$0.83 · 1.5 · 4 de diciembre de 2026"
+
+
+def test_one_string_reads_one_way_in_every_app() -> None:
+    """Django merges every app's catalogue: a msgid translated two ways in two apps shows one
+    of them everywhere, silently. Strings that mean two things take a context (pgettext)."""
+    seen: dict[tuple[str, str, str], dict[str, set[str]]] = {}
+    for po_path in sorted(APPS.rglob("locale/es/LC_MESSAGES/django.po")):
+        app = po_path.parts[-5]
+        for entry in polib.pofile(str(po_path)):
+            if entry.obsolete or not entry.msgid:
+                continue
+            text = entry.msgstr or " | ".join(v for _k, v in sorted(entry.msgstr_plural.items()))
+            key = (entry.msgctxt or "", entry.msgid, entry.msgid_plural or "")
+            seen.setdefault(key, {}).setdefault(text, set()).add(app)
+    clashes = [
+        f"{key[1]!r}: " + "; ".join(f"{t!r} in {sorted(apps)}" for t, apps in texts.items())
+        for key, texts in seen.items()
+        if len(texts) > 1
+    ]
+    assert not clashes, "translated differently in different apps:\n" + "\n".join(clashes[:20])

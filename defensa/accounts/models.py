@@ -153,6 +153,17 @@ class User(AbstractBaseUser):
     def masked_phone(self) -> str:
         return mask_phone(self.phone)
 
+    def signs_in_on_the_web(self) -> bool:
+        """A password and a confirmed second factor (an authenticator app or a passkey).
+
+        The dispatcher, coordinator and legal roles and network administration require it
+        (docs/accounts.md): a person who takes part by text message only cannot hold them.
+        """
+        if not self.has_usable_password():
+            return False
+        confirmed = TOTPDevice.objects.filter(user=self, confirmed_at__isnull=False).exists()
+        return confirmed or self.passkeys.exists()  # type: ignore[attr-defined]
+
     @property
     def requires_passkey(self) -> bool:
         """Coordinators and network admins must sign in with a passkey (property 8)."""

@@ -18,6 +18,7 @@ from defensa.broadcasts.models import STEPS, Broadcast, BroadcastStatus
 from defensa.core.transitions import IllegalTransition
 from defensa.notify.actions import queue_messages
 from defensa.notify.models import Priority, Status
+from defensa.subscribers import alerts as subscriber_sends
 
 # A paused broadcast's queued deliveries are "due" at this time: the worker's claim query only
 # takes rows already due, so they wait without any change to the worker.
@@ -52,7 +53,8 @@ def _counts(broadcast: Broadcast) -> tuple[int, int]:
         sms=Count("pk", filter=Q(notify_sms=True) & ~Q(phone="")),
         email=Count("pk", filter=Q(notify_email=True) & ~Q(email="")),
     )
-    return found["n"], found["sms"] + found["email"]
+    subscribers = segments.subscribers(broadcast).count()
+    return found["n"] + subscribers, found["sms"] + found["email"] + subscribers
 
 
 def _start(broadcast: Broadcast, people: int, deliveries: int) -> None:
@@ -139,16 +141,7 @@ def enqueue_batch(broadcast_id: int) -> bool:
         )
         broadcast.heartbeat_at = timezone.now()
         if not batch:
-            broadcast.enqueue_done = True
-            broadcast.deliveries_total = progress.deliveries_of(broadcast).count()
-            broadcast.save(update_fields=["enqueue_done", "deliveries_total", "heartbeat_at"])
-            record(
-                "broadcasts.enqueue_done",
-                obj=broadcast,
-                committee=broadcast.committee_id,
-                deliveries=broadcast.deliveries_total,
-            )
-            return False
+            return _enqueue_subscribers(broadcast)
         written = queue_messages(
             batch,
             messages.TEMPLATE,
@@ -167,6 +160,46 @@ def enqueue_batch(broadcast_id: int) -> bool:
             deliveries=written,
         )
         return True
+
+
+def _enqueue_subscribers(broadcast: Broadcast) -> bool:
+    """After the members: the next batch of the alert subscribers a public broadcast also
+    reaches (by text, sealed numbers; a member's number is not sent it twice); then done."""
+    batch = list(
+        segments.subscribers(broadcast).filter(pk__gt=broadcast.subscriber_cursor)[
+            : settings.BROADCAST_BATCH_SIZE
+        ]
+    )
+    if batch:
+        _numbers, written = subscriber_sends.queue_to(
+            batch,
+            messages.TEMPLATE,
+            {"broadcast": broadcast.pk},
+            priority=Priority.BULK,
+            idempotency_prefix=broadcast.key_prefix,
+            members=segments.recipients(broadcast),
+        )
+        broadcast.subscriber_cursor = batch[-1].pk
+        broadcast.enqueued += written
+        broadcast.save(update_fields=["subscriber_cursor", "enqueued", "heartbeat_at"])
+        record(
+            "broadcasts.enqueue_batch",
+            obj=broadcast,
+            committee=broadcast.committee_id,
+            subscribers=len(batch),
+            deliveries=written,
+        )
+        return True
+    broadcast.enqueue_done = True
+    broadcast.deliveries_total = progress.deliveries_of(broadcast).count()
+    broadcast.save(update_fields=["enqueue_done", "deliveries_total", "heartbeat_at"])
+    record(
+        "broadcasts.enqueue_done",
+        obj=broadcast,
+        committee=broadcast.committee_id,
+        deliveries=broadcast.deliveries_total,
+    )
+    return False
 
 
 @transaction.atomic

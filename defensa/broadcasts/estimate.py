@@ -96,6 +96,13 @@ def estimate(broadcast) -> Estimate:  # type: ignore[no-untyped-def]
         if not reached:
             unreachable += 1
 
+    # Alert subscribers of a public broadcast: one text each, in their language.
+    for language in segments.subscribers(broadcast).values_list("language", flat=True).iterator():
+        people += 1
+        per_language[language] = per_language.get(language, 0) + 1
+        per_channel[Channel.SMS] = per_channel.get(Channel.SMS, 0) + 1
+        sms_by_language[language] = sms_by_language.get(language, 0) + 1
+
     result = Estimate(people=people, unreachable=unreachable, opted_out=opted_out)
     total_messages = sum(per_channel.values()) or 1
     for channel, label in Channel.choices:

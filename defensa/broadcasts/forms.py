@@ -45,6 +45,15 @@ class BroadcastForm(forms.Form):
         required=False,
     )
 
+    to_subscribers = forms.BooleanField(
+        label=_("Also send it by text to the area's alert subscribers"),
+        help_text=_(
+            "People without an account who asked for verified alerts near their ZIP code. "
+            "Only for public announcements; not with a skill."
+        ),
+        required=False,
+    )
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["language"].choices = [("", _("Any language")), *settings.LANGUAGES]
@@ -90,6 +99,7 @@ class BroadcastForm(forms.Form):
             "h3_cells": data["h3_cells"],
             "skill": data["skill"],
             "language": data["language"],
+            "to_subscribers": data["to_subscribers"],
         }
 
     def text_fields(self) -> list[forms.BoundField]:

@@ -60,6 +60,9 @@ class Broadcast(models.Model):
     h3_cells = models.JSONField(_("h3 cells"), default=list, blank=True)
     skill = models.CharField(_("skill"), max_length=20, blank=True)
     language = models.CharField(_("language"), max_length=5, blank=True)
+    # A public announcement may also go, by text, to the alert subscribers (people without an
+    # account) of the committee's area: docs/subscribers.md.
+    to_subscribers = models.BooleanField(_("also to alert subscribers"), default=False)
     # {"en": "...", "es": "..."}: one text per enabled language.
     texts = models.JSONField(_("message"), default=dict)
     status = models.CharField(
@@ -80,6 +83,8 @@ class Broadcast(models.Model):
     deliveries_total = models.PositiveIntegerField(default=0)
     # The background enqueuer's place: people are queued in id order, a batch per transaction.
     enqueue_cursor = models.BigIntegerField(default=0)
+    # Then the subscribers', in subscription id order.
+    subscriber_cursor = models.BigIntegerField(default=0)
     enqueued = models.PositiveIntegerField(default=0)
     enqueue_done = models.BooleanField(default=False)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
@@ -94,6 +99,7 @@ class Broadcast(models.Model):
             "h3_cells",
             "skill",
             "language",
+            "to_subscribers",
             "texts",
             "status",
             "created_by",
@@ -105,6 +111,7 @@ class Broadcast(models.Model):
             "recipients_total",
             "deliveries_total",
             "enqueue_cursor",
+            "subscriber_cursor",
             "enqueued",
             "enqueue_done",
             "heartbeat_at",

@@ -19,6 +19,7 @@ from django.utils import timezone
 from defensa.accounts.models import Skill, User
 from defensa.committees.models import Committee, Membership
 from defensa.core import geo
+from defensa.subscribers.models import Subscription
 
 SegmentFilter = Callable[["object", QuerySet[User]], QuerySet[User]]
 EXTRA_FILTERS: dict[str, SegmentFilter] = {}
@@ -69,3 +70,21 @@ def recipients(broadcast) -> QuerySet[User]:  # type: ignore[no-untyped-def]
     for extra in EXTRA_FILTERS.values():
         people = extra(broadcast, people)
     return people.order_by("pk")
+
+
+def subscribers(broadcast) -> QuerySet[Subscription]:  # type: ignore[no-untyped-def]
+    """The alert subscribers a public broadcast also reaches, in id order: confirmed ones of
+    the segment's committees, narrowed by its area and language. None when the broadcast is
+    not for them, or is narrowed by a skill or an extra filter (subscribers have neither)."""
+    if not broadcast.to_subscribers or broadcast.skill or EXTRA_FILTERS:
+        return Subscription.objects.none()
+    ids = committee_ids(broadcast.committee, broadcast.include_subcommittees)
+    found = Subscription.objects.filter(committee_id__in=ids, confirmed_at__isnull=False)
+    if broadcast.zip_codes or broadcast.h3_cells:
+        found = found.filter(
+            Q(zip_code__in=broadcast.zip_codes)
+            | Q(cell__in=area_cells(broadcast.zip_codes, broadcast.h3_cells))
+        )
+    if broadcast.language:
+        found = found.filter(language=broadcast.language)
+    return found.order_by("pk")

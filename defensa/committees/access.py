@@ -218,13 +218,26 @@ def get_shift_for(user: AnyUser | None, pk: Any) -> Shift:
 
 def committee_and_below(committee: Committee) -> list[int]:
     """The committee's id and those of every committee under it (city -> locals)."""
-    ids, frontier = [committee.pk], [committee.pk]
+    return committees_and_below([committee.pk])
+
+
+def committees_and_below(roots: Iterable[int]) -> list[int]:
+    """These committees' ids and those of every committee under any of them, each once, the
+    roots first, then one level down at a time (one query per level)."""
+    ids = list(dict.fromkeys(roots))
+    seen, frontier = set(ids), ids
     while frontier:
-        frontier = list(
-            Committee.objects.filter(parent_id__in=frontier).values_list("pk", flat=True)
-        )
+        below = Committee.objects.filter(parent_id__in=frontier).values_list("pk", flat=True)
+        frontier = [pk for pk in below if pk not in seen]
+        seen.update(frontier)
         ids.extend(frontier)
     return ids
+
+
+def subtrees_for(user: AnyUser | None, role: Roles = "member") -> list[int]:
+    """Ids of the committees in which the user holds the role (or any of the roles) and of
+    every committee under them: a city's dispatcher acts for the locals beneath it."""
+    return committees_and_below(committees_for(user, role).values_list("pk", flat=True))
 
 
 def role_grants_for(user: AnyUser | None, committee: Committee) -> QuerySet[RoleGrant]:

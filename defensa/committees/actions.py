@@ -312,6 +312,11 @@ def change_roles(
         is_dispatcher or is_legal or is_coordinator or is_intake
     ) and locked.status != MemberStatus.FULL:
         raise ActionError("probation")
+    granted = (is_dispatcher and not locked.is_dispatcher) or (is_legal and not locked.is_legal)
+    if (granted or (is_coordinator and not locked.is_coordinator)) and not (
+        locked.user.signs_in_on_the_web()
+    ):
+        raise ActionError("no_web_sign_in")
     if (
         locked.is_coordinator
         and not is_coordinator
@@ -400,6 +405,8 @@ def decide_role_grant(grant: RoleGrant, *, actor: User, approve: bool) -> RoleGr
             membership.status != MemberStatus.FULL or not person.is_active
         ):
             raise ActionError("probation")
+        if locked.role == GrantKind.COORDINATOR and not person.signs_in_on_the_web():
+            raise ActionError("no_web_sign_in")
         if locked.role in (GrantKind.SKILL, GrantKind.DEACTIVATE) and not person.is_active:
             raise ActionError("stale")
         if locked.role == GrantKind.REACTIVATE and person.is_active:

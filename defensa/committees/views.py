@@ -427,6 +427,11 @@ def reveal_phone(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 _ROLE_ERRORS = {
     "probation": gettext_lazy("People on probation can't have roles until they are vouched for."),
     "last_coordinator": gettext_lazy("The committee needs at least one coordinator."),
+    "no_web_sign_in": gettext_lazy(
+        "This person has no web sign-in with a second factor (a password and an "
+        "authenticator app or a passkey), which dispatchers, coordinators and the legal team "
+        "need. They can keep taking part by text message."
+    ),
     "decided": gettext_lazy("This request was already decided."),
     "own_request": gettext_lazy(
         "You asked for this, so another coordinator must approve it: that is the point."

@@ -1,6 +1,7 @@
-"""Which incidents the dispatcher console may open: those of the committee it is for, for the
-committee's dispatchers. Like every access helper, the answer is the row or Http404, the
-same for a missing id and another committee's id."""
+"""Which incidents the dispatcher console may open: those of the committee it is for and of
+every committee under it (a city's console shows its locals' incidents), for the committee's
+dispatchers. Like every access helper, the answer is the row or Http404, the same for a
+missing id and another committee's id."""
 
 from __future__ import annotations
 
@@ -9,21 +10,38 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import Http404
 
-from defensa.committees.access import AnyUser, committees_for
+from defensa.committees.access import AnyUser, committee_and_below, committees_for
 from defensa.committees.models import Committee
 from defensa.core.access import pk_from_url
 from defensa.incidents.models import Incident
 
 
-def committee_incidents_for(user: AnyUser | None, committee: Committee) -> QuerySet[Incident]:
-    """The committee's incidents, for its dispatchers (everyone else: none)."""
+def console_committees_for(user: AnyUser | None, committee: Committee) -> QuerySet[Committee]:
+    """The committee and every committee under it, for its dispatchers (everyone else: none):
+    what its console shows and may be filtered by."""
     if not committees_for(user, "dispatcher").filter(pk=committee.pk).exists():
-        return Incident.objects.none()
-    return Incident.objects.filter(committee=committee)
+        return Committee.objects.none()
+    return Committee.objects.filter(pk__in=committee_and_below(committee))
+
+
+def get_console_committee_for(user: AnyUser | None, committee: Committee, slug: Any) -> Committee:
+    """One committee of the console's subtree (the console's filter), or 404."""
+    if not isinstance(slug, str):
+        raise Http404
+    found = console_committees_for(user, committee).filter(slug=slug).first()
+    if found is None:
+        raise Http404
+    return found
+
+
+def committee_incidents_for(user: AnyUser | None, committee: Committee) -> QuerySet[Incident]:
+    """The incidents of the committee and the committees under it, for its dispatchers
+    (everyone else: none)."""
+    return Incident.objects.filter(committee__in=console_committees_for(user, committee))
 
 
 def get_committee_incident_for(user: AnyUser | None, committee: Committee, pk: Any) -> Incident:
-    """An incident of this committee, for one of its dispatchers, or 404."""
+    """An incident of this committee or one under it, for one of its dispatchers, or 404."""
     incident = committee_incidents_for(user, committee).filter(pk=pk_from_url(pk)).first()
     if incident is None:
         raise Http404

@@ -45,6 +45,7 @@ from defensa.notify.models import Delivery, Priority
 OFFER_MESSAGE = "dispatch_offer"
 WIDENED_MESSAGE = "dispatch_widened"
 UNPLACED_MESSAGE = "dispatch_unplaced"
+CROSSED_MESSAGE = "dispatch_crossed"
 NOTE_LIMIT = 2000
 # Findings that would dismiss an incident: one verifier's alone settles only a lone report.
 NEGATIVE_FINDINGS = frozenset({Outcome.FALSE_ALARM, Outcome.NOT_FOUND})
@@ -163,12 +164,14 @@ def _new_offers(
     actor: Any,
     now: dt.datetime,
     committees: Sequence[int] = (),
-) -> list[Offer]:
+) -> tuple[list[Offer], dict[str, int]]:
     """Write the round's offers and queue their alerts: a handful of statements, not 50 x 8.
 
     The offers go in one insert (ids returned), their link hashes in one update (the token
     is derived from the id), the alerts through `queue_messages` in one insert; the action's
-    one audit record names the offers.
+    one audit record names the offers. When the round reaches other committees' verifiers
+    (`committees`, by the policy's reach), each of those committees whose verifiers were
+    asked has its dispatchers told: returned beside the offers, how many per committee id.
     """
     already = set(Offer.objects.filter(incident=incident).values_list("responder_id", flat=True))
     chosen = nearest_responders(incident, n, exclude=already, at=now, committees=committees)
@@ -203,7 +206,41 @@ def _new_offers(
         idempotency_prefix=f"dispatch_offer:{incident.pk}",
     )
     Round.objects.create(incident=incident, tier=tier, started_at=now)
-    return offers
+    others = [pk for pk in committees if pk != incident.committee_id]
+    crossed = _tell_other_committees(incident, [c.user.pk for c in chosen], others, tier, now)
+    return offers, crossed
+
+
+def _tell_other_committees(
+    incident: Incident, asked: list[int], others: list[int], tier: int, now: dt.datetime
+) -> dict[str, int]:
+    """Tell each other committee's dispatchers how many of their verifiers this round asked
+    (someone asked elsewhere is someone they cannot send); how many, per committee id."""
+    if not others or not asked:
+        return {}
+    full = Membership.objects.filter(user_id__in=asked, status=MemberStatus.FULL)
+    home = set(full.filter(committee=incident.committee).values_list("user_id", flat=True))
+    per: dict[int, set[int]] = {}
+    for committee_id, user_id in full.filter(committee_id__in=others).values_list(
+        "committee_id", "user_id"
+    ):
+        if user_id not in home:
+            per.setdefault(committee_id, set()).add(user_id)
+    for committee in Committee.objects.filter(pk__in=per).order_by("pk"):
+        for person in dispatchers_to_tell(committee, now):
+            queue_message(
+                person,
+                CROSSED_MESSAGE,
+                {
+                    "incident": incident.pk,
+                    "committee": committee.pk,
+                    "asked": len(per[committee.pk]),
+                },
+                priority=Priority.URGENT,
+                idempotency_key=f"{CROSSED_MESSAGE}:{incident.pk}:{tier}:{person.pk}",
+                audit=False,  # offer_to_nearest's one record names the committees
+            )
+    return {str(pk): len(people) for pk, people in sorted(per.items())}
 
 
 def offer_to_nearest(
@@ -236,7 +273,7 @@ def offer_to_nearest(
         last = Round.objects.filter(incident=locked).order_by("-tier").first()
         tier = (last.tier + 1) if last else 1
         pool = reach_of(locked.committee, policy) if widening and locked.committee else []
-        offers = _new_offers(locked, size, tier, actor=actor, now=now, committees=pool)
+        offers, crossed = _new_offers(locked, size, tier, actor=actor, now=now, committees=pool)
         # What the request did, in ids and counts (never names), for the timeline and for
         # the words the console shows (dispatch.feedback): how many were asked, and how many
         # of them speak each language of the reports.
@@ -250,6 +287,9 @@ def offer_to_nearest(
                 code: sum(1 for o in offers if o.responder.language == code) for code in languages
             },
         }
+        if crossed:
+            # Committee ids and how many of each one's verifiers were asked.
+            detail["crossed"] = crossed
         if locked.state == State.NEW:
             # One timeline entry and one audit record for the whole step.
             incident_actions.start_verification(locked, actor=actor, detail=detail)
@@ -263,6 +303,7 @@ def offer_to_nearest(
                 tier=tier,
                 offers=[o.pk for o in offers],
                 asked=len(offers),
+                crossed=[int(pk) for pk in crossed],  # the committees (counts: the detail)
             )
         incident.state = State.VERIFYING
         return offers

@@ -51,6 +51,12 @@ def of_confirming(incident: Incident, at: dt.datetime | None = None) -> Conseque
             "members": members,
             "legal": legal,
         }
+    if who.subscribers:
+        text += " " + ngettext(
+            "It also texts %(count)d alert subscriber near the place.",
+            "It also texts %(count)d alert subscribers near the place.",
+            who.subscribers,
+        ) % {"count": who.subscribers}
     return Consequence(text, warn=not who.legal)
 
 

@@ -93,6 +93,18 @@ def of_alerts(detail: Mapping[str, Any]) -> list[Said]:
             }
         )
     ]
+    neighbours = int(detail.get("subscribers", 0))
+    if neighbours:
+        said.append(
+            Said(
+                ngettext(
+                    "%(count)d alert subscriber near the place was alerted by text.",
+                    "%(count)d alert subscribers near the place were alerted by text.",
+                    neighbours,
+                )
+                % {"count": neighbours}
+            )
+        )
     if not legal:
         said.append(
             Said(

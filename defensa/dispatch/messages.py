@@ -37,12 +37,30 @@ def _widened_context(stored: dict[str, Any]) -> dict[str, Any]:
     return {"incident": incident, "where": where_label(incident), "console": console}
 
 
+def _crossed_context(stored: dict[str, Any]) -> dict[str, Any]:
+    from defensa.committees.models import Committee
+
+    incident = Incident.objects.select_related("committee").get(pk=stored["incident"])
+    return {
+        "incident": incident,
+        "where": where_label(incident),
+        "asking": incident.committee.name if incident.committee else "",
+        "yours": Committee.objects.get(pk=stored["committee"]).name,
+        "asked": stored["asked"],
+    }
+
+
 def register() -> None:
     notify_messages.register_context("dispatch_offer", _offer_context)
     notify_messages.register_context("dispatch_widened", _widened_context)
     notify_messages.register_context("dispatch_unplaced", _unplaced_context)
+    notify_messages.register_context("dispatch_crossed", _crossed_context)
     notify_messages.register_compartment(
-        notify_messages.GENERAL, "dispatch_offer", "dispatch_widened", "dispatch_unplaced"
+        notify_messages.GENERAL,
+        "dispatch_offer",
+        "dispatch_widened",
+        "dispatch_unplaced",
+        "dispatch_crossed",
     )
 
 
@@ -80,5 +98,8 @@ def _incident_alert_context(stored: dict[str, Any]) -> dict[str, Any]:
 def register_response() -> None:
     notify_messages.register_context("incident_confirmed_legal", _incident_alert_context)
     notify_messages.register_context("incident_alert", _incident_alert_context)
+    notify_messages.register_context("subscriber_alert", _incident_alert_context)
+    # An alert subscriber has no account: no deliveries page shows who they are.
+    notify_messages.register_compartment(notify_messages.SEALED, "subscriber_alert")
     notify_messages.register_compartment(notify_messages.GENERAL, "incident_alert")
     notify_messages.register_compartment(notify_messages.LEGAL, "incident_confirmed_legal")

@@ -2,7 +2,8 @@
 
 Legal observers and attorneys of the committee who are on call now get an urgent alert;
 members who opted in for the incident's neighbourhood (or one next to it) get a community
-alert with a coarse location and a know-your-rights link. The gate is here, in one place:
+alert with a coarse location and a know-your-rights link, and so do the alert subscribers near
+it (people without an account, defensa/subscribers). The gate is here, in one place:
 `respond_to_confirmed` refuses any incident that is not confirmed (security property 18).
 """
 
@@ -23,12 +24,25 @@ from defensa.committees.models import Membership, MemberStatus
 from defensa.dispatch.models import AreaAlert
 from defensa.incidents.areas import incident_cell
 from defensa.incidents.models import Incident, State
-from defensa.notify.actions import queue_message
-from defensa.notify.models import Priority
+from defensa.notify.actions import queue_message, queue_messages
+from defensa.notify.models import Delivery, Priority
+from defensa.subscribers import alerts as subscriber_alerts
 
 LEGAL_MESSAGE = "incident_confirmed_legal"
 COMMUNITY_MESSAGE = "incident_alert"
+SUBSCRIBER_MESSAGE = "subscriber_alert"
 ON_CALL_SKILLS = (SkillKind.LEGAL_OBSERVER, SkillKind.ATTORNEY)
+ALERT_FIELDS = (
+    "display_name",
+    "email",
+    "phone",
+    "language",
+    "is_active",
+    "notify_email",
+    "notify_sms",
+    "notify_push",
+    "notify_signal",
+)
 
 
 class NotVerified(RuntimeError):
@@ -66,9 +80,12 @@ def subscribers(incident: Incident) -> list[User]:
         return []
     near = list(h3.grid_disk(cell, 1))
     members = Membership.objects.filter(committee_id=incident.committee_id).values("user_id")
-    alerts = AreaAlert.objects.filter(
-        cell__in=near, user__is_active=True, user_id__in=members
-    ).select_related("user")
+    alerts = (
+        AreaAlert.objects.filter(cell__in=near, user__is_active=True, user_id__in=members)
+        .select_related("user")
+        # What queueing a message reads of a person: thousands of them at once.
+        .only("user_id", *(f"user__{name}" for name in ALERT_FIELDS))
+    )
     found: dict[int, User] = {}
     for alert in alerts.order_by("user_id"):
         found.setdefault(alert.user_id, alert.user)
@@ -77,10 +94,12 @@ def subscribers(incident: Incident) -> list[User]:
 
 @dataclass(frozen=True)
 class Audience:
-    """Who a confirmation alerts: legal on call (urgent), then members who opted in."""
+    """Who a confirmation alerts: legal on call (urgent), members who opted in, and how many
+    alert subscribers (people without an account, by ZIP code) are near."""
 
     legal: list[User]
     community: list[User]
+    subscribers: int = 0
 
 
 def audience(incident: Incident, at: dt.datetime) -> Audience:
@@ -89,7 +108,7 @@ def audience(incident: Incident, at: dt.datetime) -> Audience:
     legal = legal_on_call(incident, at)
     legal_ids = {u.pk for u in legal}
     community = [u for u in subscribers(incident) if u.pk not in legal_ids]
-    return Audience(legal, community)
+    return Audience(legal, community, subscriber_alerts.count_near(incident_cell(incident)))
 
 
 ALERTED_STEP = "alerted"
@@ -98,11 +117,18 @@ ALERTED_STEP = "alerted"
 def respond_to_confirmed(incident: Incident, *, actor: Any = None, now: Any = None) -> int:
     """Queue the confirmed incident's alerts in the caller's transaction; how many people.
 
+    The legal team on call is queued person by person (a few); the area alert goes to every
+    member who asked for the area and every alert subscriber near it in one bulk write each,
+    urgent (URGENT_MANY: behind only the few messages of the people acting on the incident,
+    such as offers to verify), in each person's language and on their channels (a
+    neighbourhood alerted in seconds: bench `area_alert`). Queueing again adds nothing
+    (idempotency keys name the incident and the person).
+
     What it did goes on the incident's timeline as one entry (step "alerted") whose detail
-    holds counts and delivery ids only, never names: how many of the legal team on call and
-    how many members were alerted, whether the public page shows it, and why a part did not
-    happen. The console's feedback is rendered from that entry (`dispatch.feedback`), so the
-    words cannot say what the alerts did not do.
+    holds counts and the legal team's delivery ids only, never names: how many of the legal
+    team on call, members and subscribers were alerted, whether the public page shows it,
+    and why a part did not happen. The console's feedback is rendered from that entry
+    (`dispatch.feedback`), so the words cannot say what the alerts did not do.
 
     Raises NotVerified, sending nothing, for an incident in any other state.
     """
@@ -118,36 +144,58 @@ def respond_to_confirmed(incident: Incident, *, actor: Any = None, now: Any = No
         who = audience(current, now)
         legal, community = who.legal, who.community
         deliveries: list[int] = []
-        reached = {"legal": 0, "members": 0}
+        reached_legal = 0
         unreachable = 0  # people with no channel to reach them (none chosen, or opted out)
-        sends = [
-            ("legal", user, LEGAL_MESSAGE, Priority.URGENT, "incident_confirmed_legal")
-            for user in legal
-        ] + [
-            ("members", user, COMMUNITY_MESSAGE, Priority.NORMAL, "incident_alert")
-            for user in community
-        ]
-        for group, user, template, priority, key in sends:
+        for user in legal:
             queued = queue_message(
                 user,
-                template,
+                LEGAL_MESSAGE,
                 {"incident": current.pk},
-                priority=priority,
-                idempotency_key=f"{key}:{current.pk}:{user.pk}",
+                priority=Priority.URGENT,
+                idempotency_key=f"incident_confirmed_legal:{current.pk}:{user.pk}",
                 audit=False,  # the timeline entry's one record names the whole response
             )
             deliveries += [d.pk for d in queued]
             if queued:
-                reached[group] += 1
+                reached_legal += 1
             else:
                 unreachable += 1
+        prefix = f"{COMMUNITY_MESSAGE}:{current.pk}"
+        queue_messages(
+            community,
+            COMMUNITY_MESSAGE,
+            {"incident": current.pk},
+            priority=Priority.URGENT_MANY,
+            idempotency_prefix=prefix,
+        )
+        community_ids = {u.pk for u in community}
+        reached_members = len(
+            {
+                pk
+                for pk in Delivery.objects.filter(idempotency_key__startswith=f"{prefix}:")
+                .values_list("recipient_id", flat=True)
+                .distinct()
+                if pk in community_ids
+            }
+        )
+        unreachable += len(community) - reached_members
+        near, _queued = subscriber_alerts.queue_alert(
+            incident_cell(current),
+            SUBSCRIBER_MESSAGE,
+            {"incident": current.pk},
+            priority=Priority.URGENT_MANY,
+            idempotency_prefix=f"{SUBSCRIBER_MESSAGE}:{current.pk}",
+            # A subscriber who is also a member alerted by text gets one message, not two.
+            reached={u.phone for u in [*legal, *community] if u.phone and u.notify_sms},
+        )
         public_page = PublicPage.objects.filter(
             committee_id=current.committee_id, show_verified=True
         ).exists()
         detail = {
             "step": ALERTED_STEP,
-            "legal": reached["legal"],
-            "members": reached["members"],
+            "legal": reached_legal,
+            "members": reached_members,
+            "subscribers": near,
             "unreachable": unreachable,
             "public_page": public_page,
             # Why members could not be alerted at all: the incident has no place yet.
@@ -160,12 +208,13 @@ def respond_to_confirmed(incident: Incident, *, actor: Any = None, now: Any = No
             actor=actor,
             detail=detail,
             audit_action="dispatch.respond_to_confirmed",
-            legal=reached["legal"],
-            community=reached["members"],
+            legal=reached_legal,
+            community=reached_members,
+            subscribers=near,
             unreachable=unreachable,
             public_page=public_page,
         )
-        return len(legal) + len(community)
+        return len(legal) + len(community) + near
 
 
 @transaction.atomic

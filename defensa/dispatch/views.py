@@ -16,12 +16,21 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from defensa.committees.access import committees_for, get_committee_for, get_managed_committee_for
+from defensa.committees.access import (
+    committee_and_below,
+    committees_for,
+    get_committee_for,
+    get_managed_committee_for,
+)
+from defensa.committees.models import Committee
 from defensa.core import geo, maps
 from defensa.core.access import public, signed_in
 from defensa.core.transitions import IllegalTransition
 from defensa.dispatch import actions, consequences, feedback
-from defensa.dispatch.access import get_committee_incident_for
+from defensa.dispatch.access import (
+    get_committee_incident_for,
+    get_console_committee_for,
+)
 from defensa.dispatch.forms import FindingForm, PolicyForm
 from defensa.dispatch.matching import home_cell, on_duty_verifiers, rings_between
 from defensa.dispatch.models import Offer, OfferStatus, Outcome
@@ -137,24 +146,50 @@ def _respond_page(
 QUEUE_STATES = (State.NEW, State.VERIFYING, State.CONFIRMED)
 
 
-def _queue_context(committee: Any) -> dict[str, Any]:
+def _queue_context(request: HttpRequest, committee: Any) -> dict[str, Any]:
+    """The console's queue: the open incidents of the committee and of every committee under
+    it (a city's dispatchers see their locals'), or of one of them (`?committee=<slug>`)."""
     now = timezone.now()
+    # The view has checked that the user dispatches for `committee`: its subtree is theirs.
+    subtree = committee_and_below(committee)
+    scope = list(Committee.objects.filter(pk__in=subtree)) if len(subtree) > 1 else []
+    shown = None
+    if request.GET.get("committee"):
+        shown = get_console_committee_for(request.user, committee, request.GET["committee"])
+    within = committee_and_below(shown) if shown else subtree
     incidents = list(
-        Incident.objects.filter(committee=committee, state__in=QUEUE_STATES)
+        Incident.objects.filter(committee_id__in=within, state__in=QUEUE_STATES)
+        .select_related("committee")
         .annotate(going=Count("offers", filter=Q(offers__status__in=["accepted", "arrived"])))
         .prefetch_related("offers__responder")
         .order_by("-last_observed_at", "-report_count")[:100]
     )
-    responders = on_duty_verifiers(incidents[0], now) if incidents else []
-    homes = {user.pk: home_cell(user) for user in responders}
+    # Who is on duty is asked once per committee in the queue: each incident's verifiers are
+    # its own committee's.
+    responders: dict[int, list[Any]] = {}
+    # And what "Request verification" does, by each incident's own committee's policy.
+    says: dict[int, Any] = {}
+    for incident in incidents:
+        if incident.committee_id not in responders:
+            responders[incident.committee_id] = on_duty_verifiers(incident, now)  # type: ignore[index]
+            says[incident.committee_id] = consequences.of_requesting_verification(  # type: ignore[index]
+                incident.committee
+            )
+    everyone = {u.pk: u for people in responders.values() for u in people}
+    homes = {pk: home_cell(user) for pk, user in everyone.items()}
     with_map = maps.tiles_configured()
     rows = []
     for incident in incidents:
         cell = incident_cell(incident)
-        near = sorted((rings_between(homes[u.pk], cell), u.display_name) for u in responders)
+        near = sorted(
+            (rings_between(homes[u.pk], cell), u.display_name)
+            for u in responders.get(incident.committee_id, [])  # type: ignore[arg-type]
+        )
         rows.append(
             {
                 "incident": incident,
+                "elsewhere": incident.committee_id != committee.pk,
+                "verify_consequence": says[incident.committee_id],  # type: ignore[index]
                 "where": where_label(incident),
                 "near": [name for rings, name in near[:5]],
                 "offers": list(incident.offers.all()),  # type: ignore[attr-defined]
@@ -177,13 +212,15 @@ def _queue_context(committee: Any) -> dict[str, Any]:
     )
     context = {
         "committee": committee,
+        # The filter, for a console that sees more than its own committee.
+        "scope": scope,
+        "shown": shown,
         "rows": rows,
         "now": now,
         "with_map": with_map,
-        "verify_consequence": consequences.of_requesting_verification(committee),
     }
     if with_map:
-        context["duty_areas"] = _duty_areas(responders, homes)
+        context["duty_areas"] = _duty_areas(list(everyone.values()), homes)
     return context
 
 
@@ -218,7 +255,7 @@ def _duty_areas(responders: list[Any], homes: dict[int, str]) -> list[dict[str, 
 @maps.shows_map
 def console(request: HttpRequest, slug: str) -> HttpResponse:
     committee = get_committee_for(request.user, slug, role="dispatcher")
-    context = {**_queue_context(committee), **maps.map_context()}
+    context = {**_queue_context(request, committee), **maps.map_context()}
     selected = request.GET.get("incident")
     if selected:
         # Outside the refreshed fragment, so a note being typed here is never replaced.
@@ -333,7 +370,7 @@ def decide(request: HttpRequest, slug: str, pk: int, verb: str) -> HttpResponse:
 def queue(request: HttpRequest, slug: str) -> HttpResponse:
     """The queue fragment alone, for the console's live refresh."""
     committee = get_committee_for(request.user, slug, role="dispatcher")
-    return render(request, "dispatch/_queue.html", _queue_context(committee))
+    return render(request, "dispatch/_queue.html", _queue_context(request, committee))
 
 
 @require_POST

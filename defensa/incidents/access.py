@@ -1,4 +1,5 @@
-"""Who may act on which incident: the dispatchers of its committee (security property 5).
+"""Who may act on which incident: the dispatchers of its committee and of the committees
+above it, a city's dispatchers for its locals (security property 5).
 
 Like every access helper, these return the object or raise Http404, the same answer whether
 the incident does not exist or belongs to another committee. An incident outside every
@@ -10,7 +11,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.http import Http404
 
-from defensa.committees.access import AnyUser, Role, Roles, committees_for, memberships_for
+from defensa.committees.access import AnyUser, Role, Roles, memberships_for, subtrees_for
 from defensa.committees.models import Committee
 from defensa.core.access import reference_from_url
 from defensa.incidents.models import Incident
@@ -21,9 +22,10 @@ EVIDENCE_ROLES: tuple[Role, ...] = ("dispatcher", "coordinator", "legal")
 
 
 def incidents_for(user: AnyUser | None, roles: Roles = "dispatcher") -> QuerySet[Incident]:
-    """Incidents of the committees in which the user holds the role (or any of the roles):
-    by default those a dispatcher acts on; `EVIDENCE_ROLES` for those whose record they read."""
-    return Incident.objects.filter(committee__in=committees_for(user, roles))
+    """Incidents of the committees in which the user holds the role (or any of the roles) and
+    of every committee under them: by default those a dispatcher acts on; `EVIDENCE_ROLES`
+    for those whose record they read (as the archive of a committee holds its locals')."""
+    return Incident.objects.filter(committee_id__in=subtrees_for(user, roles))
 
 
 def get_incident_for(user: AnyUser | None, reference: str, roles: Roles = "dispatcher") -> Incident:

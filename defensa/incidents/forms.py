@@ -108,3 +108,19 @@ class PlaceForm(forms.Form):
             data["point"] = (lat, lon, float(settings.ZIP_PRECISION_M))
         data["zip_code"], data["cell"] = zip_code, cell
         return data
+
+
+class LookupForm(forms.Form):
+    """An address or cross streets to ask the operator's own geocoder about."""
+
+    text = forms.CharField(
+        label=_("Address or cross streets"),
+        max_length=200,
+        help_text=_("Asked of this network's own geocoder; the answer is a neighbourhood."),
+    )
+
+    def clean_text(self) -> str:
+        text = " ".join(self.cleaned_data["text"].split())
+        if not text:
+            raise forms.ValidationError(_("Type an address or cross streets."), code="required")
+        return text

@@ -11,8 +11,9 @@ import functools
 import hashlib
 import hmac
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 from django.conf import settings
@@ -298,15 +299,116 @@ def queue_messages(
     return len(fresh)
 
 
+def queue_address_messages(
+    addresses: Iterable[tuple[str, Address, Any]],
+    template: str,
+    context: Mapping[str, Any] | None = None,
+    *,
+    priority: int = Priority.BULK,
+    idempotency_prefix: str,
+    hint: str = "•••",
+) -> int:
+    """The batch form of `queue_message` for people without an account (alert subscribers).
+
+    `addresses` are (name, Address, DataKey) triples: `name` is stable for the person (e.g.
+    a subscription id), so the idempotency key "<prefix>:<name>:<channel>" makes queueing
+    again add nothing; each address is sealed under its DataKey (the person's own, so
+    shredding it erases the address from the outbox too). Opted-out addresses are skipped
+    (one query). The deliveries page shows `hint` for the address, never a digit of it.
+    Writes in the caller's transaction, no audit entry (the caller's action records one).
+    Returns how many deliveries were written now.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise NotInTransaction("call queue_address_messages inside the atomic block")
+    if not idempotency_prefix or len(idempotency_prefix) > 120:
+        raise ValueError("idempotency_prefix must be 1-120 characters")
+    stored = messages.check_context(dict(context or {}))
+    key = optout_key()
+    planned: list[tuple[str, Address, Any, tuple[str, str]]] = []
+    checked: set[str] = set()
+    for name, address, data_key in addresses:
+        if address.channel not in checked:
+            messages.check_template(template, address.channel)
+            checked.add(address.channel)
+        digests = address_digests(address.channel, address.value, key)
+        planned.append(
+            (f"{idempotency_prefix}:{name}:{address.channel}", address, data_key, digests)
+        )
+    opted_out = set(
+        OptOut.objects.filter(address_digest__in={d for p in planned for d in p[3]}).values_list(
+            "channel", "address_digest"
+        )
+    )
+    wanted = [p for p in planned if not any((p[1].channel, digest) in opted_out for digest in p[3])]
+    existing: set[str] = set()
+    for start in range(0, len(wanted), 900):
+        existing.update(
+            Delivery.objects.filter(
+                idempotency_key__in=[p[0] for p in wanted[start : start + 900]]
+            ).values_list("idempotency_key", flat=True)
+        )
+    fresh = [p for p in dict((p[0], p) for p in wanted).values() if p[0] not in existing]
+    _insert_deliveries(
+        [
+            (
+                None,
+                address.channel,
+                address.language or settings.LANGUAGE_CODE,
+                ikey,
+                None,
+                data_key.pk,
+            )
+            for ikey, address, data_key, _digests in fresh
+        ],
+        template,
+        stored,
+        int(priority),
+        timezone.now(),
+        hint=hint,
+        extra=("data_key",),
+    )
+    # The ciphertext is bound to its row's id (crypto.aad_for): sealed once the ids exist,
+    # then written in one prepared UPDATE run over the rows.
+    connection = transaction.get_connection()
+    field = Delivery._meta.get_field("sealed_address")
+    quote = connection.ops.quote_name
+    sql = (
+        f"UPDATE {quote(Delivery._meta.db_table)} SET {quote(field.column)} = %s "  # noqa: S608
+        f"WHERE {quote(Delivery._meta.pk.column)} = %s"
+    )
+    for start in range(0, len(fresh), 900):
+        batch = fresh[start : start + 900]
+        ids = dict(
+            Delivery.objects.filter(idempotency_key__in=[p[0] for p in batch]).values_list(
+                "idempotency_key", "pk"
+            )
+        )
+        sealed = []
+        for ikey, address, data_key, _digests in batch:
+            # crypto.seal's ciphertext, without building a model instance per row.
+            place = SimpleNamespace(_meta=Delivery._meta, pk=ids[ikey])
+            blob = crypto.encrypt(
+                data_key, address.value, aad=crypto.aad_for(place, "sealed_address")
+            )
+            sealed.append((field.get_db_prep_save(blob, connection), place.pk))
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, sealed)
+    return len(fresh)
+
+
 def _insert_deliveries(
-    rows: list[tuple[int, str, str, str, dict[str, Any] | None]],
+    rows: list[tuple[Any, ...]],
     template: str,
     stored: dict[str, Any],
     priority: int,
     due: Any,
+    *,
+    hint: str = "",
+    extra: tuple[str, ...] = (),
 ) -> None:
-    """Insert (recipient id, channel, language, key, own context or None) rows sharing
-    everything else (`stored` is the context of rows without their own).
+    """Insert (recipient id, channel, language, key, own context or None, *`extra` fields'
+    values) rows sharing everything else (`stored` is the context of rows without their
+    own; `hint` the address hint of every row).
 
     One prepared INSERT run over all rows: Django's bulk_create prepares every value of every
     row through its field (16 fields x 1,000 rows a batch), which made a 100k broadcast spend
@@ -325,7 +427,7 @@ def _insert_deliveries(
 
     shared_context = prep("context", stored)
     shared = {
-        "address_hint": "",
+        "address_hint": hint,
         "template": template,
         "priority": priority,
         "status": Status.QUEUED.value,
@@ -337,7 +439,7 @@ def _insert_deliveries(
         "created_at": prep("created_at", now),
         "sent_at": None,
     }
-    own = ["recipient_id", "channel", "language", "idempotency_key", "context"]
+    own = ["recipient_id", "channel", "language", "idempotency_key", "context", *extra]
     columns = [meta.get_field(name).column for name in own] + [
         meta.get_field(name).column for name in shared
     ]
@@ -353,7 +455,12 @@ def _insert_deliveries(
             cursor.executemany(
                 sql,
                 [
-                    (*row[:4], shared_context if row[4] is None else prep("context", row[4])) + tail
+                    (
+                        *row[:4],
+                        shared_context if row[4] is None else prep("context", row[4]),
+                        *row[5:],
+                    )
+                    + tail
                     for row in rows[start : start + 500]
                 ],
             )
@@ -385,9 +492,24 @@ def cancel_delivery(delivery: Delivery, *, actor: Any) -> Delivery:
     return delivery
 
 
+OptOutListener = Callable[[str, str], None]
+_OPT_OUT_LISTENERS: list[OptOutListener] = []
+
+
+def register_opt_out_listener(listener: OptOutListener) -> None:
+    """Call `listener(channel, address)` inside every opt-out's transaction (registered once):
+    an app above notify that keeps something for an address ends it there (alert subscribers).
+    A listener writes no audit entry of its own: the opt-out's entry names the change."""
+    if listener not in _OPT_OUT_LISTENERS:
+        _OPT_OUT_LISTENERS.append(listener)
+
+
 @transaction.atomic
 def opt_out(channel: str, address: str, *, actor: Any = None) -> OptOut:
-    """Record that an address wants nothing more on a channel; queued messages stop at once."""
+    """Record that an address wants nothing more on a channel; queued messages stop at once,
+    and whatever an app keeps for the address ends (`register_opt_out_listener`)."""
+    for listener in tuple(_OPT_OUT_LISTENERS):
+        listener(channel, address)
     current, legacy = address_digests(channel, address)
     # A legacy row of the same address gives way to one under the current scheme.
     OptOut.objects.filter(channel=channel, address_digest=legacy).delete()

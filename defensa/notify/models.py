@@ -52,8 +52,12 @@ class Status(models.TextChoices):
 
 class Priority(models.IntegerChoices):
     # Higher goes first. Dispatch and verification alerts are URGENT; broadcasts are BULK.
+    # A neighbourhood's area alert (thousands at once) is URGENT_MANY: ahead of everything
+    # but the few urgent messages of the people acting on the incident (an offer to verify,
+    # the legal team on call), which must never wait behind it.
     BULK = 10, _("Bulk")
     NORMAL = 50, _("Normal")
+    URGENT_MANY = 80, _("Urgent, to a whole area")
     URGENT = 90, _("Urgent")
 
 

@@ -108,16 +108,20 @@ def _sqlite_due_ids(
 def _due_rows(
     limit: int, exclude_channels: list[str], above_priority: int | None
 ) -> list[Delivery]:
-    """The most urgent due deliveries, locked for this transaction, recipients loaded."""
+    """The most urgent due deliveries, locked for this transaction, recipients loaded (and the
+    data keys of addresses kept sealed: an area alert's thousands of subscribers would cost
+    a query each)."""
     if connection.vendor == "sqlite":
         # One writer at a time (IMMEDIATE transactions): no row locks to take.
         ids = _sqlite_due_ids(limit, exclude_channels, above_priority)
-        found = Delivery.objects.filter(pk__in=ids).select_related("recipient").in_bulk()
+        found = (
+            Delivery.objects.filter(pk__in=ids).select_related("recipient", "data_key").in_bulk()
+        )
         return [found[pk] for pk in ids if pk in found]
     return list(
         _due(exclude_channels, above_priority)
         .order_by("-priority", "next_attempt_at", "id")
-        .select_related("recipient")
+        .select_related("recipient", "data_key")
         # Workers skip each other's rows.
         .select_for_update(skip_locked=True, of=("self",))[:limit]
     )

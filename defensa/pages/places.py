@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from defensa.accompaniment import access as accompaniment_access
 from defensa.committees.access import committees_for, memberships_for
 from defensa.incidents.access import EVIDENCE_ROLES
+from defensa.record.access import FIGURES_ROLES
 from defensa.reports.access import OPERATOR_ROLES
 
 
@@ -91,7 +92,8 @@ def places_for(user: Any) -> list[Section]:
         sections.append(Section(_("Intake"), _operator_places()))
 
     archives = list(committees_for(user, EVIDENCE_ROLES))
-    if archives:
+    counted = list(committees_for(user, FIGURES_ROLES))
+    if archives or counted:
         sections.append(
             Section(
                 _("The record"),
@@ -102,6 +104,14 @@ def places_for(user: Any) -> list[Section]:
                         _("every incident, closed and merged too; filters and CSV"),
                     )
                     for c in archives
+                ]
+                + [
+                    Place(
+                        _("Figures: %(name)s") % {"name": c.name},
+                        reverse("record:figures", args=[c.slug]),
+                        _("reports, verdicts, times and alerts over time, committees below too"),
+                    )
+                    for c in counted
                 ],
             )
         )
@@ -198,6 +208,11 @@ def places_for(user: Any) -> list[Section]:
                         _("Audit log"),
                         reverse("record:audit_log"),
                         _("every audited action, as stored: ids and action names"),
+                    ),
+                    Place(
+                        _("Figures: the whole network"),
+                        reverse("record:network_figures"),
+                        _("reports, verdicts, times and alerts over time, for every committee"),
                     ),
                     Place(
                         _("Administrators' account recovery"),

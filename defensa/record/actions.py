@@ -64,3 +64,19 @@ def export_archive(committee: Committee, *, actor: Any, filters: dict[str, Any])
             committee=committee.pk,
             **filters,
         )
+
+
+def export_figures(
+    committee: Committee | None, table: str, *, actor: Any, filters: dict[str, Any]
+) -> None:
+    """Note in the audit chain that someone took a table of figures away as CSV: which table,
+    whose (a committee, or the network when None) and the filter (dates, committee id)."""
+    with transaction.atomic():
+        record(
+            "record.figures_exported",
+            actor=actor,
+            obj=committee,
+            committee=committee.pk if committee else None,
+            table=table,
+            **filters,
+        )

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from defensa.record import views
+from defensa.record.figures import TABLES
 
 app_name = "record"
 urlpatterns = [
@@ -15,3 +16,23 @@ urlpatterns += [
     path("committees/<slug:slug>/archive/", views.archive, name="archive"),
     path("committees/<slug:slug>/archive.csv", views.archive_csv, name="archive_csv"),
 ]
+urlpatterns += [
+    path("figures/", views.figures, name="network_figures"),
+    path("committees/<slug:slug>/figures/", views.figures, name="figures"),
+]
+# One address per table, so each is walked (closed by default) like any page.
+for _table in TABLES:
+    urlpatterns += [
+        path(
+            f"figures/{_table}.csv",
+            views.figures_csv,
+            {"table": _table},
+            name=f"network_figures_{_table}",
+        ),
+        path(
+            f"committees/<slug:slug>/figures/{_table}.csv",
+            views.figures_csv,
+            {"table": _table},
+            name=f"figures_{_table}",
+        ),
+    ]

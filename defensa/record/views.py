@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -27,7 +30,14 @@ from defensa.incidents.access import (
 from defensa.incidents.areas import where_label
 from defensa.incidents.models import Incident
 from defensa.incidents.timeline import verify_timeline
-from defensa.record.actions import export_archive, open_incident_record, set_public_page
+from defensa.record import charts
+from defensa.record.access import get_figures_scope_for
+from defensa.record.actions import (
+    export_archive,
+    export_figures,
+    open_incident_record,
+    set_public_page,
+)
 from defensa.record.archive import (
     PAGE_SIZE,
     ArchiveFilter,
@@ -37,6 +47,7 @@ from defensa.record.archive import (
     zip_areas,
 )
 from defensa.record.auditlog import AuditFilter, audit_entries_for
+from defensa.record.figures import Figures, FiguresFilter, compute, csv_table
 from defensa.record.forms import PublicPageForm
 from defensa.record.listing import evidence_for, find_item
 from defensa.record.public import verified_incidents
@@ -247,3 +258,70 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         {"form": form, "page": page, "query": query.urlencode()},
         status=200 if page is not None else 400,
     )
+
+
+# Figures ------------------------------------------------------------------------------
+
+
+@require_GET
+@never_cache
+def figures(request: HttpRequest, slug: str | None = None) -> HttpResponse:
+    """Figures over time, as charts each beside its table. A committee's dispatchers and
+    coordinators (its subtree); network administrators without a slug (the network)."""
+    scope = get_figures_scope_for(request.user, slug)
+    form = FiguresFilter(request.GET, scope=scope)
+    context: dict[str, Any] = {"scope": scope, "form": form, "query": request.GET.urlencode()}
+    if not form.is_valid():
+        return render(request, "record/figures.html", context, status=400)
+    data = compute(form)
+    context["figures"] = data
+    context["charts"] = figure_charts(data)
+    return render(request, "record/figures.html", context)
+
+
+@require_GET
+@never_cache
+def figures_csv(request: HttpRequest, table: str, slug: str | None = None) -> HttpResponse:
+    """One table of the figures as CSV (counts and minutes only); each download audited."""
+    scope = get_figures_scope_for(request.user, slug)
+    form = FiguresFilter(request.GET, scope=scope)
+    if not form.is_valid():
+        context = {"scope": scope, "form": form, "query": ""}
+        return render(request, "record/figures.html", context, status=400)
+    data = compute(form)
+    export_figures(scope.committee, table, actor=request.user, filters=form.audit_fields())
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(csv_table(data, table))
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    name = scope.committee.slug if scope.committee else "network"
+    response["Content-Disposition"] = (
+        f'attachment; filename="figures-{table}-{name}-{data.since:%Y%m%d}-{data.until:%Y%m%d}.csv"'
+    )
+    return response
+
+
+def figure_charts(data: Figures) -> dict[str, Any]:
+    """The page's charts, from the same numbers as its tables."""
+    return {
+        "volume": charts.lines(
+            [
+                (_("Reports"), [d.reports for d in data.days]),
+                (_("Incidents"), [d.incidents for d in data.days]),
+            ]
+        ),
+        "verdicts": charts.parts(
+            [_("Verified"), _("False alarm"), _("Unconfirmed")],
+            [(d.verified, d.false_alarms, d.unconfirmed) for d in data.days],
+        ),
+        "times": charts.lines(
+            [
+                (_("To acceptance, median"), [w.accept_p50 for w in data.weeks]),
+                (_("To acceptance, 90th percentile"), [w.accept_p90 for w in data.weeks]),
+                (_("To verdict, median"), [w.verdict_p50 for w in data.weeks]),
+                (_("To verdict, 90th percentile"), [w.verdict_p90 for w in data.weeks]),
+            ]
+        ),
+        "alerts": charts.lines(
+            [(label, [a.per_channel[code] for a in data.alerts]) for code, label in data.channels]
+        ),
+    }

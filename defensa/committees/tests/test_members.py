@@ -250,3 +250,42 @@ def test_member_list_names_a_neighbourhood_area(net, client_as):
     page = client_as(net.ana).get("/committees/boyle-heights/members/").content.decode()
     row = page.split(f'id="member-{_m(net, "mo").pk}"')[1].split("</tr>")[0]
     assert "Around ZIP 90033, 90063" in row and cell not in row
+
+
+def test_trusted_roles_need_a_web_sign_in_with_a_second_factor(net, client_as):
+    """Dispatcher, legal and coordinator: only for someone with a password and a confirmed
+    authenticator app or passkey; a person reached by text message only keeps their role."""
+    from defensa.accounts.models import TOTPDevice
+    from defensa.committees.models import RoleGrant
+
+    mo = _m(net, "mo")
+    TOTPDevice.objects.filter(user=net.mo).delete()
+    for roles in ({"is_dispatcher": "on"}, {"is_legal": "on"}, {"is_coordinator": "on"}):
+        page = client_as(net.ana).post(
+            f"/committees/boyle-heights/members/{mo.pk}/roles/", roles, follow=True
+        )
+        assert b"no web sign-in with a second factor" in page.content
+    mo.refresh_from_db()
+    assert not (mo.is_dispatcher or mo.is_legal or mo.is_coordinator)
+    assert not RoleGrant.objects.exists() and not actions_named("member.roles_changed")
+    # No usable password: the same, even with an authenticator app.
+    TOTPDevice.objects.create(
+        user=net.mo, secret="JBSWY3DPEHPK3PXP", confirmed_at=net.mo.created_at
+    )
+    net.mo.set_unusable_password()
+    net.mo.save(update_fields=["password"])
+    with pytest.raises(actions.ActionError):
+        actions.change_roles(
+            mo, actor=net.ana, is_dispatcher=True, is_legal=False, is_coordinator=False
+        )
+    # A coordinator request made while the person could sign in is refused if they no longer can.
+    net.mo.set_password("a long enough passphrase")
+    net.mo.save(update_fields=["password"])
+    actions.change_roles(
+        mo, actor=net.ana, is_dispatcher=False, is_legal=False, is_coordinator=True
+    )
+    TOTPDevice.objects.filter(user=net.mo).delete()
+    bea = make_user("bea")
+    join(bea, net.boyle, is_coordinator=True)
+    with pytest.raises(actions.ActionError):
+        actions.decide_role_grant(RoleGrant.objects.get(), actor=bea, approve=True)

@@ -80,6 +80,10 @@ PUBLIC_URL_NAMES = {
     # A pledge campaign's public page: anyone in scope pledges with a phone number, no
     # account; it shows counts only, never who pledged (docs/pledges.md).
     "pledges:public",
+    # Alert sign-up without an account: phone, ZIP code and language, confirmed by a code
+    # texted to the phone; flood-gated per source like the report form (docs/subscribers.md).
+    "subscribers:subscribe",
+    "subscribers:confirm",
     # The health check for load balancers: yes or no per check, nothing else (docs/operations.md).
     "ops:healthz",
 }

@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+import pytest
+
+from defensa.subscribers.tests.helpers import BASE
+from defensa.testing.peers.twilio import AUTH_TOKEN
+
+
+@pytest.fixture(autouse=True)
+def _webhook(settings):  # type: ignore[no-untyped-def]
+    settings.TWILIO_AUTH_TOKEN = AUTH_TOKEN
+    settings.TWILIO_WEBHOOK_BASE_URL = BASE
+    settings.SITE_URL = BASE
+
+
+@pytest.fixture(autouse=True)
+def _fresh_gates():  # type: ignore[no-untyped-def]
+    from defensa.subscribers import sms, views
+
+    views.gate.reset()
+    sms.answers.reset()
+    yield
+    views.gate.reset()
+    sms.answers.reset()
