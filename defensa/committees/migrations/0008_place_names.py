@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('committees', '0006_merge_setup_and_roster'),
+        ('committees', '0007_workplace_committees_and_union_locals'),
     ]
 
     operations = [
