@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from defensa.core import testing
+from defensa.testing import axe
 from defensa.testing.peers import gateway, geocoder, signal, twilio, voice, webpush
 
 
@@ -149,6 +150,7 @@ def voice_peer(settings: Any, client: Any) -> Iterator[voice.VoicePeer]:
 CHROMIUM = "/usr/bin/chromium"
 
 
+
 @pytest.fixture(scope="session")
 def browser():  # type: ignore[no-untyped-def]
     """Debian's Chromium driven by Playwright. Missing Chromium is a failure, not a skip."""
@@ -171,8 +173,23 @@ def browser():  # type: ignore[no-untyped-def]
                 "--disable-sync",
             ],
         )
-        yield chromium
+        yield axe.WatchedBrowser(chromium, axe.WATCH)
         chromium.close()
+
+
+@pytest.fixture(autouse=True)
+def _axe_on_every_page(request):  # type: ignore[no-untyped-def]
+    """Every page a browser test visits is checked by axe-core (WCAG 2.2 A and AA).
+
+    Any violation fails the test; see defensa/testing/axe for how pages are watched.
+    """
+    if "browser" not in request.fixturenames:
+        yield
+        return
+    axe.WATCH.reset()
+    yield
+    axe.WATCH.settle_all()
+    assert not axe.WATCH.found, "axe-core found accessibility violations:\n" + axe.WATCH.summary()
 
 
 @pytest.fixture

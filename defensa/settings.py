@@ -335,8 +335,12 @@ X_FRAME_OPTIONS = "DENY"
 
 # Languages: English and Spanish, chosen by the browser, switchable on every page.
 LANGUAGE_CODE = "en"
+# US Spanish numbers ($0.83) over Django's Spanish formats: defensa/core/formats/es.
+FORMAT_MODULE_PATH = ["defensa.core.formats"]
 LANGUAGES = [("en", _("English")), ("es", _("Spanish"))]
-LOCALE_PATHS: list[Path] = []  # each app keeps its own locale/ folder
+# Each app keeps its own locale/ folder; defensa/locale holds only Django's own messages
+# retold in the one form of address our Spanish uses (tú), and comes first.
+LOCALE_PATHS: list[Path] = [BASE_DIR / "defensa" / "locale"]
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = env_str("DEFENSA_TIME_ZONE", "America/Los_Angeles")

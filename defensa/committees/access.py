@@ -260,6 +260,12 @@ def get_role_grant_for(user: AnyUser | None, committee: Committee, pk: Any) -> R
 # Setting up the network (admins; coordinators for their own subtree) ---------------------
 
 
+def is_network_admin(user: AnyUser | None) -> bool:
+    """A signed-in, active network administrator (who names the network's neighbourhoods)."""
+    person = active_user(user)
+    return bool(person and person.is_network_admin)
+
+
 def managed_committees_for(user: AnyUser | None) -> QuerySet[Committee]:
     """Committees whose name, place in the tree, area and policy the user may change: every
     committee for a network administrator; for a coordinator, their committees and every

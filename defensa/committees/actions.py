@@ -42,6 +42,7 @@ from defensa.committees.models import (
     Kind,
     Membership,
     MemberStatus,
+    PlaceName,
     RecoveryRequest,
     RecoveryStatus,
     RoleGrant,
@@ -1348,4 +1349,30 @@ def complete_recovery(
         raise BadCode
     return recover_account(
         request.user, password=password, secret=secret, used_step=step, request=request.pk
+    )
+
+
+# Neighbourhood names ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def set_place_names(*, actor: User, names: dict[str, str]) -> None:
+    """The network's names for its ZIP codes' neighbourhoods, replacing the list as a whole
+    (a ZIP left out loses its name). Only network administrators may call this."""
+    if not actor.is_network_admin:
+        raise PermissionError("only network administrators name neighbourhoods")
+    before = dict(PlaceName.objects.values_list("zip_code", "name"))
+    PlaceName.objects.exclude(zip_code__in=names).delete()
+    now = timezone.now()
+    for zip_code, name in names.items():
+        if before.get(zip_code) != name:
+            PlaceName.objects.update_or_create(
+                zip_code=zip_code, defaults={"name": name, "updated_at": now}
+            )
+    record(
+        "network.place_names",
+        actor=actor,
+        named=len(names),
+        changed=sorted(z for z in names if before.get(z) != names[z]),
+        removed=sorted(set(before) - set(names)),
     )

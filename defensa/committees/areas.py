@@ -8,8 +8,37 @@ from django.utils.translation import gettext as _
 
 from defensa.accounts.models import User
 from defensa.committees import access
-from defensa.committees.models import Committee, Kind
+from defensa.committees.models import Committee, Kind, PlaceName
 from defensa.core import geo
+
+
+def place_names(zip_codes: list[str]) -> dict[str, str]:
+    """The neighbourhood names the network gave these ZIP codes (those it named)."""
+    wanted = [z for z in zip_codes if geo.is_zip_format(z)]
+    if not wanted:
+        return {}
+    return dict(PlaceName.objects.filter(zip_code__in=wanted).values_list("zip_code", "name"))
+
+
+def labelled_cells(cells: list[str]) -> dict[str, str]:
+    """Each neighbourhood cell in the words people read: the neighbourhood's name where the
+    network gave one, then the ZIP codes and side ("Boyle Heights · Just east of ZIP 90033")."""
+    labels = geo.cell_labels(cells)
+    zips = {
+        cell: [z.strip() for z in label[0].split(",") if z.strip()]
+        for cell, label in labels.items()
+    }
+    names = place_names([z for found in zips.values() for z in found])
+    out: dict[str, str] = {}
+    for cell, (zip_code, direction) in labels.items():
+        name = next((names[z] for z in zips[cell] if z in names), "")
+        out[cell] = geo.cell_text(zip_code, direction, name)
+    return out
+
+
+def cell_words(cell: str) -> str:
+    """One cell in words (see labelled_cells)."""
+    return labelled_cells([cell])[cell]
 
 
 def area_choices(user: User) -> list[tuple[str, str]]:
@@ -25,11 +54,11 @@ def area_choices(user: User) -> list[tuple[str, str]]:
     cells += [c for c in geo.area_cells_from(committee_cells) if c not in cells]
     if user.home_cell and geo.is_area_cell(user.home_cell) and user.home_cell not in cells:
         cells.append(user.home_cell)  # keep a choice made while in another committee
-    labels = geo.cell_labels(cells)
+    labels = labelled_cells(cells)
     choices: list[tuple[str, str]] = []
     seen: dict[str, int] = {}
     for cell in cells:
-        text = geo.cell_text(*labels[cell])
+        text = labels[cell]
         seen[text] = seen.get(text, 0) + 1
         if seen[text] > 1:
             text = f"{text} ({seen[text]})"
@@ -39,10 +68,11 @@ def area_choices(user: User) -> list[tuple[str, str]]:
 
 def area_label(user: User) -> str:
     if user.home_zip:
-        return _("ZIP %(zip)s") % {"zip": user.home_zip}
+        label = _("ZIP %(zip)s") % {"zip": user.home_zip}
+        name = place_names([user.home_zip]).get(user.home_zip)
+        return f"{name} · {label}" if name else label
     if user.home_cell and geo.is_area_cell(user.home_cell):
-        zip_code, direction = geo.cell_labels([user.home_cell])[user.home_cell]
-        return geo.cell_text(zip_code, direction)
+        return cell_words(user.home_cell)
     return ""
 
 

@@ -23,6 +23,7 @@ from defensa.committees.models import (
     Kind,
     Membership,
     MemberStatus,
+    PlaceName,
     Shift,
     Vouch,
 )
@@ -36,6 +37,18 @@ LOCALS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("South Los Angeles", "south-la", ("90011", "90003")),
     ("Huntington Park", "huntington-park", ("90255",)),
 )
+
+# The names people in these ZIP codes use for where they live (fiction keeps real places).
+PLACE_NAMES: dict[str, str] = {
+    "90033": "Boyle Heights",
+    "90022": "East LA",
+    "90063": "City Terrace",
+    "90006": "Pico-Union",
+    "90057": "Westlake",
+    "90011": "South Central",
+    "90003": "Vermont Square",
+    "90255": "Huntington Park",
+}
 
 # Roles in each local committee, among generated full members: two coordinators, three
 # dispatchers, a legal contact.
@@ -112,7 +125,8 @@ def home_area(rng: random.Random, zip_codes: Sequence[str]) -> tuple[str, str]:
 def create_committees(
     rng: random.Random, now: dt.datetime, *, network_slug: str, time_zone: str
 ) -> tuple[Committee, Committee, dict[str, Committee]]:
-    """The network, its one city, and the local committees (by slug) with their areas."""
+    """The network, its one city, and the local committees (by slug) with their areas, and
+    the names of the neighbourhoods of their ZIP codes."""
     network = Committee.objects.create(
         name="Red de Defensa de Los Ángeles", slug=network_slug, kind=Kind.NETWORK,
         time_zone=time_zone, created_at=now - dt.timedelta(days=200),
@@ -121,6 +135,9 @@ def create_committees(
         name="Los Angeles", slug="los-angeles", kind=Kind.CITY, parent=network,
         time_zone=time_zone, created_at=now - dt.timedelta(days=200),
     )  # fmt: skip
+    PlaceName.objects.bulk_create(
+        [PlaceName(zip_code=z, name=n) for z, n in PLACE_NAMES.items()], ignore_conflicts=True
+    )
     locals_by_slug: dict[str, Committee] = {}
     for name, slug, zips in LOCALS:
         locals_by_slug[slug] = Committee.objects.create(

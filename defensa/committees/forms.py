@@ -617,3 +617,53 @@ class AssignShiftForm(forms.Form):
         if start is not None and end is not None and start == end:
             self.add_error("end", _("A shift can't start and end at the same time."))
         return data
+
+
+MAX_PLACE_NAMES = 2000
+
+
+class PlaceNamesForm(forms.Form):
+    """One line a ZIP code: "90033 Boyle Heights" (a comma, tab or spaces between)."""
+
+    names = forms.CharField(
+        label=_("Neighbourhood names"),
+        help_text=_(
+            "One line for each ZIP code: the ZIP, then the name people use, as in "
+            "“90033 Boyle Heights”. Leave a ZIP out to use its number alone."
+        ),
+        required=False,
+        max_length=100_000,
+        widget=forms.Textarea(attrs={"rows": 12, "spellcheck": "false"}),
+    )
+
+    def clean_names(self) -> dict[str, str]:
+        found: dict[str, str] = {}
+        problems: list[str] = []
+        lines = [line.strip() for line in self.cleaned_data["names"].splitlines()]
+        lines = [line for line in lines if line]
+        if len(lines) > MAX_PLACE_NAMES:
+            raise ValidationError(
+                _("At most %(n)d lines, one a ZIP code.") % {"n": MAX_PLACE_NAMES}
+            )
+        for number, line in enumerate(lines, start=1):
+            zip_code, _sep, name = line.replace("\t", " ").replace(",", " ", 1).partition(" ")
+            name = " ".join(name.split())
+            if not geo.is_real_zip(zip_code):
+                problems.append(
+                    _("Line %(n)d: “%(zip)s” is not a ZIP code we know.")
+                    % {"n": number, "zip": zip_code[:10]}
+                )
+            elif not name or len(name) > 80 or any(not ch.isprintable() for ch in name):
+                problems.append(
+                    _("Line %(n)d: give ZIP %(zip)s a name of 1 to 80 letters.")
+                    % {"n": number, "zip": zip_code}
+                )
+            elif zip_code in found:
+                problems.append(
+                    _("Line %(n)d: ZIP %(zip)s is named twice.") % {"n": number, "zip": zip_code}
+                )
+            else:
+                found[zip_code] = name
+        if problems:
+            raise ValidationError(problems[:20])
+        return found

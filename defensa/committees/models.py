@@ -15,7 +15,9 @@ from defensa.core.classification import (
     ACCOUNT,
     COMMITTEE,
     INTERNAL,
+    PUBLIC,
     SECRET,
+    SYSTEM,
     FieldClass,
     c,
 )
@@ -90,6 +92,28 @@ class Committee(models.Model):
             chain.append(node)
             node = node.parent
         return chain
+
+
+class PlaceName(models.Model):
+    """The name people use for a ZIP code's neighbourhood ("Boyle Heights"), set by the
+    network's administrators; alerts, the console and the public page say it beside the ZIP."""
+
+    zip_code = models.CharField(_("ZIP code"), max_length=5, unique=True)
+    name = models.CharField(_("neighbourhood name"), max_length=80)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    DATA_CLASSIFICATION: ClassVar[dict[str, FieldClass]] = {
+        "id": c(PUBLIC, SYSTEM),
+        "zip_code": c(PUBLIC, SYSTEM),
+        "name": c(PUBLIC, SYSTEM),
+        "updated_at": c(PUBLIC, SYSTEM),
+    }
+
+    class Meta:
+        ordering = ["zip_code"]
+
+    def __str__(self) -> str:
+        return f"{self.zip_code} {self.name}"
 
 
 class MemberStatus(models.TextChoices):

@@ -7,6 +7,7 @@ from defensa.committees import network_views
 app_name = "network"
 urlpatterns = [
     path("", network_views.index, name="index"),
+    path("place-names/", network_views.place_names, name="place_names"),
     path("<slug:slug>/", network_views.committee, name="committee"),
     path("<slug:slug>/rename/", network_views.rename, name="rename"),
     path("<slug:slug>/new/", network_views.new_committee, name="new"),

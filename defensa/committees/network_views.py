@@ -22,8 +22,9 @@ from defensa.committees.forms import (
     CommitteeNameForm,
     MoveCommitteeForm,
     NewCommitteeForm,
+    PlaceNamesForm,
 )
-from defensa.committees.models import Committee
+from defensa.committees.models import Committee, PlaceName
 from defensa.core import geo, maps
 
 
@@ -196,5 +197,28 @@ def area(request: HttpRequest, slug: str) -> HttpResponse:
         request,
         "committees/network/area.html",
         {"committee": found, "form": form, "outlines": outlines, **maps.map_context()},
+        status=400 if form.errors else 200,
+    )
+
+
+def place_names(request: HttpRequest) -> HttpResponse:
+    """The names people use for the network's neighbourhoods, one a ZIP code (admins)."""
+    if not access.is_network_admin(request.user):
+        raise Http404
+    if request.method == "POST":
+        form = PlaceNamesForm(request.POST)
+        if form.is_valid():
+            actions.set_place_names(actor=request.user, names=form.cleaned_data["names"])
+            messages.success(request, _("The neighbourhood names are saved."))
+            return redirect("network:place_names")
+    elif request.method == "GET":
+        text = "\n".join(f"{p.zip_code} {p.name}" for p in PlaceName.objects.all())
+        form = PlaceNamesForm(initial={"names": text})
+    else:
+        return HttpResponse(status=405)
+    return render(
+        request,
+        "committees/network/place_names.html",
+        {"form": form},
         status=400 if form.errors else 200,
     )

@@ -215,8 +215,9 @@ def cell_labels(cells: list[str], state: str = "CA") -> dict[str, tuple[str, str
     return {cell: cell_label(cell, state) for cell in cells}
 
 
-def cell_text(zip_code: str, direction: str) -> str:
-    """A cell's label (from `cell_label`) in words: "Just east of ZIP 90033 · Los Angeles".
+def cell_text(zip_code: str, direction: str, name: str = "") -> str:
+    """A cell's label (from `cell_label`) in words: "Just east of ZIP 90033 · Los Angeles",
+    or, where the network named the neighbourhood, "Boyle Heights · Just east of ZIP 90033".
 
     The words members choose their home area from, and the words alerts and the public page
     use for where an incident is: never finer than a neighbourhood.
@@ -236,4 +237,6 @@ def cell_text(zip_code: str, direction: str) -> str:
             "west": _("Just west of ZIP %(zip)s"),
             "northwest": _("Just northwest of ZIP %(zip)s"),
         }.get(direction, _("Around ZIP %(zip)s")) % {"zip": zip_code}
+    if name:
+        return f"{name} · {text}"
     return f"{text} · {city}" if city else text

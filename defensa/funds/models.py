@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from defensa.core.classification import INTERNAL, SENSITIVE, FieldClass, c
 from defensa.core.crypto.fields import EncryptedField
@@ -156,7 +157,7 @@ class Approval(models.Model):
 
 class Method(models.TextChoices):
     CASH = "cash", _("Cash")
-    CHECK = "check", _("Check")
+    CHECK = "check", pgettext_lazy("a way to pay", "Check")
     TRANSFER = "transfer", _("Bank transfer")
     APP = "app", _("Payment app")
     CARD = "card", _("Prepaid or gift card")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import h3
 from django.utils.translation import ngettext
 
+from defensa.committees.areas import cell_words
 from defensa.committees.models import Committee, Kind
 from defensa.core import geo
 from defensa.incidents.models import OPEN_STATES, Incident
@@ -94,4 +95,4 @@ def where_label(incident: Incident) -> str:
     cell = incident_cell(incident)
     if not cell:
         return ""
-    return geo.cell_text(*geo.cell_label(cell))
+    return cell_words(cell)

@@ -146,7 +146,10 @@ def test_requesting_verification_says_how_many_were_asked_and_speak_the_reports_
     ("language", "expected"),
     [
         ("en", "Asked 1 verifier: 1 speaks Spanish. The committee asks 3; nobody else on duty"),
-        ("es", "Se pidió a 1 verificador: 1 habla español. El comité pide 3; no había nadie más"),
+        (
+            "es",
+            "Se pidió a 1 verificador(a): 1 habla español. El comité pide 3; no había nadie más",
+        ),
     ],
 )
 def test_one_verifier_is_said_in_the_singular(net, client_as, language, expected):

@@ -154,7 +154,7 @@ def test_alerts_are_rendered_in_the_responders_language(net):
     offer_to_nearest(report_incident(), 1, actor=net.dani)
     rendered = messages.render(Delivery.objects.get(template="dispatch_offer"))
     assert "Redada en un lugar de trabajo" in rendered.subject
-    assert "Hola Beto," in rendered.body
+    assert "Hola, Beto:" in rendered.body
 
 
 def test_rollback_leaves_no_offer_and_no_alert(net):

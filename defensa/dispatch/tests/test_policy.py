@@ -94,7 +94,7 @@ def test_zero_verifiers_is_refused_in_spanish(net, client_as):
         "/network/boyle-heights/policy/", {**GOOD, "offer_size": "0"}, HTTP_ACCEPT_LANGUAGE="es"
     )
     assert response.status_code == 400
-    assert "Ofrécelo al menos a un verificador." in response.content.decode()
+    assert "Ofrécelo al menos a un(a) verificador(a)." in response.content.decode()
 
 
 @settings(

@@ -257,7 +257,7 @@ def test_start_and_ayuda_through_the_gateway(client, net, settings, gateway_peer
     run_worker()
     bodies = sorted(m.body for m in gateway_peer.messages)
     assert len(bodies) == 3
-    assert any("Línea de ayuda: +1 213 555 0100" in b for b in bodies)
+    assert any("Línea de emergencia: +1 213 555 0100" in b for b in bodies)
     assert any("you will get text messages again" in b for b in bodies)
 
 

@@ -57,7 +57,7 @@ def test_spanish_and_english_messages_in_each_persons_language(net, smtp_server)
     assert english["Subject"] == "Test message from Defensa"
     assert "You do not need to reply." in english.body
     assert spanish["Subject"] == "Mensaje de prueba de Defensa"
-    assert "Hola Dani," in spanish.body
+    assert "Hola, Dani:" in spanish.body
     assert "No hace falta que respondas." in spanish.body
 
 

@@ -194,7 +194,7 @@ def test_help_and_ayuda_answer_with_the_hotline(client, net, settings, twilio_pe
     help_reply = inbound(client, "+13235550142", "help").content.decode()
     ayuda_reply = inbound(client, "+13235550142", "AYUDA").content.decode()
     assert "Hotline: +1 213 555 0100" in help_reply
-    assert "Línea de ayuda: +1 213 555 0100" in ayuda_reply
+    assert "Línea de emergencia: +1 213 555 0100" in ayuda_reply
     assert OptOut.objects.count() == 0
 
 

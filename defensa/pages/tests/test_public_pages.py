@@ -43,7 +43,7 @@ PAGES = {
 RIGHTS_PAGES = [url for url in PAGES if url.startswith("/rights/")]
 NOT_LEGAL_ADVICE = {
     "en": ("This is not legal advice", "Find an attorney:", "pro bono"),
-    "es": ("Esto no es asesoría legal", "Busca un abogado:", "pro bono"),
+    "es": ("Esto no es asesoría legal", "Busca un(a) abogado(a):", "pro bono"),
 }
 
 
