@@ -103,9 +103,7 @@ def test_the_purge_deletes_the_objects_and_shreds_their_keys_a_legal_hold_keeps_
     assert not crypto.models.DataKey.objects.filter(pk__in=keys, wrapped__isnull=False).exists()
 
 
-def test_a_report_is_saved_without_its_files_when_the_store_is_unreachable(
-    net, s3_peer, settings
-):  # type: ignore[no-untyped-def]
+def test_a_report_is_saved_without_its_files_when_the_store_is_unreachable(net, s3_peer, settings):  # type: ignore[no-untyped-def]
     s3_peer.stop()
     client = Client()
     response = client.post(
@@ -145,9 +143,7 @@ def test_a_report_is_saved_without_its_files_when_the_store_is_unreachable(
     assert 'id="files-lost"' in answer and "no pudimos guardar" in answer
 
 
-def test_a_verifiers_finding_changes_nothing_when_the_store_is_unreachable(
-    net, s3_peer
-):  # type: ignore[no-untyped-def]
+def test_a_verifiers_finding_changes_nothing_when_the_store_is_unreachable(net, s3_peer):  # type: ignore[no-untyped-def]
     Client().post(
         "/report/new/", {"token": new_token(), "category": "workplace_raid", "zip_code": "90033"}
     )

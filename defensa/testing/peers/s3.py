@@ -66,8 +66,7 @@ class S3Peer:
         client = self.client()
         listed = client.list_objects_v2(Bucket=BUCKET).get("Contents", [])
         return {
-            o["Key"]: client.get_object(Bucket=BUCKET, Key=o["Key"])["Body"].read()
-            for o in listed
+            o["Key"]: client.get_object(Bucket=BUCKET, Key=o["Key"])["Body"].read() for o in listed
         }
 
     def start(self) -> None:
@@ -77,7 +76,9 @@ class S3Peer:
         self.server = ThreadedMotoServer(ip_address=HOST, port=self.port, verbose=False)
         self.server.start()
         # moto keeps its buckets per process: start every test from an empty store.
-        reset = urllib.request.Request(f"{self.base_url}/moto-api/reset", method="POST")
+        reset = urllib.request.Request(  # noqa: S310 - our loopback server
+            f"{self.base_url}/moto-api/reset", method="POST"
+        )
         urllib.request.urlopen(reset, timeout=5).close()  # noqa: S310 - our loopback server
         self.client().create_bucket(Bucket=BUCKET)
 
