@@ -89,11 +89,11 @@ def start_peer():  # type: ignore[no-untyped-def]
     # process's interpreter lock (5 ms turns by default, which bunches arrivals together).
     sys.setswitchinterval(0.0005)
     peer = TwilioPeer()
-    server = peer.serve(handler=_stamped(peer.handler()))
+    server = peer.serve(handler=stamped_handler(peer.handler()))
     return peer, server
 
 
-def _stamped(handler):  # type: ignore[no-untyped-def]
+def stamped_handler(handler):  # type: ignore[no-untyped-def]
     """The peer's handler, stamping each request with the kernel's receive time (Linux
     SO_TIMESTAMPNS), so the rate is judged on when requests reached the "provider", not on
     when a thread of this (busy, shared) process got round to reading them."""

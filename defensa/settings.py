@@ -54,8 +54,10 @@ INSTALLED_APPS = [
     "defensa.core.crypto",
     "defensa.core.heartbeat",
     "defensa.audit",
+    "defensa.imports",
     "defensa.accounts",
     "defensa.committees",
+    "defensa.people",
     "defensa.pages",
     "defensa.notify",
     "defensa.incidents",
@@ -68,7 +70,12 @@ INSTALLED_APPS = [
     "defensa.voice",
     "defensa.cases",
     "defensa.accompaniment",
+    "defensa.organising",
     "defensa.pledges",
+    "defensa.votes",
+    "defensa.funds",
+    "defensa.events",
+    "defensa.trees",
     "defensa.ops",
     "defensa.demo",
 ]
@@ -239,6 +246,9 @@ if GEOCODER_URL and not GEOCODER_URL.startswith(("http://", "https://")):
 GEOCODER_TIMEOUT_SECONDS = env_int("DEFENSA_GEOCODER_TIMEOUT_SECONDS", 3, minimum=1)
 # An open incident no report could place alerts its committee's dispatchers after this long.
 UNPLACED_ALERT_MINUTES = env_int("DEFENSA_UNPLACED_ALERT_MINUTES", 10, minimum=1)
+# Phone trees (docs/phone-trees.md): a captain who has not confirmed their group this long
+# after a cascade starts is escalated (their people go to the next captain).
+TREES_ESCALATE_MINUTES = env_int("DEFENSA_TREE_ESCALATE_MINUTES", 15, minimum=1)
 
 # Accounts and passwords (security properties 8-11).
 AUTH_USER_MODEL = "accounts.User"

@@ -12,8 +12,9 @@ output back and check every one of these rules.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 CRLF = "\r\n"
 MAX_OCTETS = 75
@@ -29,6 +30,22 @@ class Event:
     location: str
     description: str
     cancelled: bool = False
+
+
+# Apps above accompaniment add their own rows to a person's private feed (events: the events
+# they RSVPed to) by registering a source at start-up: `source(user, host) -> events`, called
+# inside the person's language. The feed stays one address, one token, one revocation.
+FeedSource = Callable[[Any, str], Iterable[Event]]
+_SOURCES: list[FeedSource] = []
+
+
+def register_source(source: FeedSource) -> None:
+    if source not in _SOURCES:
+        _SOURCES.append(source)
+
+
+def sources() -> tuple[FeedSource, ...]:
+    return tuple(_SOURCES)
 
 
 def escape_text(value: str) -> str:

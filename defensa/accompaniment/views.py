@@ -376,6 +376,9 @@ def feed(request: HttpRequest, token: str) -> HttpResponse:
                     cancelled=appointment.status == Status.CANCELLED,
                 )
             )
+        host = request.get_host().split(":")[0]
+        for source in ical.sources():
+            events.extend(source(user, host))
         name = _("%(network)s accompaniment") % {"network": settings.NETWORK_NAME}
         body = ical.calendar(events, name=name, now=now)
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")

@@ -187,6 +187,8 @@ class SkillKind(models.TextChoices):
     DRIVER = "driver", _("Driver")
     ATTORNEY = "attorney", _("Attorney")
     HOTLINE = "hotline", _("Hotline operator")
+    # Sees and assesses the workers of the workplaces their committees organise.
+    ORGANISER = "organiser", _("Organiser")
 
 
 # Skills that open work with consequences: confirming or dismissing a raid, taking hotline
@@ -200,6 +202,7 @@ TRUSTED_SKILLS: frozenset[str] = frozenset(
         SkillKind.ACCOMPANIER,
         SkillKind.ATTORNEY,
         SkillKind.LEGAL_OBSERVER,
+        SkillKind.ORGANISER,
     }
 )
 

@@ -38,6 +38,14 @@ KINDS = (
     "accompaniment.identity",
     # A pledge campaign's list of pledgers, after its threshold: each view of the list.
     "pledges.pledgers",
+    # A workplace's workers by name (each view of the list), and one worker's phone and the
+    # reasons of their assessments (each view of the worker's page).
+    "organising.workers",
+    "organising.worker",
+    # A vote's roll exported for Helios (names and email addresses of everyone on it).
+    "votes.roll",
+    # A fund's applicants, or its ledger with their names, seen or exported by a reviewer.
+    "funds.applicants",
 )
 REVEALED = tuple(f"{kind}_revealed" for kind in KINDS)
 

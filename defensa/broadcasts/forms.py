@@ -8,6 +8,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from defensa.accounts.models import SkillKind
+from defensa.broadcasts import segments
 from defensa.core import geo
 
 MAX_TEXT = 1000  # characters; longer is a letter, not a broadcast (7+ SMS segments)
@@ -54,8 +55,16 @@ class BroadcastForm(forms.Form):
         required=False,
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, committee: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # Filters of apps above (segments.register_filter), each with its own field.
+        self.extra_names: list[str] = []
+        if committee is not None:
+            for name, make in segments.EXTRA_FIELDS.items():
+                field = make(committee)
+                if field is not None:
+                    self.fields[f"extra_{name}"] = field
+                    self.extra_names.append(name)
         self.fields["language"].choices = [("", _("Any language")), *settings.LANGUAGES]
         # One text per enabled language, first, as people write it.
         texts = {}
@@ -99,6 +108,11 @@ class BroadcastForm(forms.Form):
             "h3_cells": data["h3_cells"],
             "skill": data["skill"],
             "language": data["language"],
+            "extra": {
+                name: data[f"extra_{name}"]
+                for name in self.extra_names
+                if data.get(f"extra_{name}") not in (None, "")
+            },
             "to_subscribers": data["to_subscribers"],
         }
 

@@ -65,6 +65,8 @@ class Broadcast(models.Model):
     to_subscribers = models.BooleanField(_("also to alert subscribers"), default=False)
     # {"en": "...", "es": "..."}: one text per enabled language.
     texts = models.JSONField(_("message"), default=dict)
+    # Filters registered by apps above (segments.EXTRA_FILTERS), by name: {"event": 12}.
+    extra = models.JSONField(_("other filters"), default=dict, blank=True)
     status = models.CharField(
         _("status"), max_length=10, choices=BroadcastStatus.choices, default=BroadcastStatus.DRAFT
     )
@@ -101,6 +103,7 @@ class Broadcast(models.Model):
             "language",
             "to_subscribers",
             "texts",
+            "extra",
             "status",
             "created_by",
             "created_at",

@@ -4,14 +4,18 @@ A segment is a committee (and, optionally, the local committees below it), narro
 an area (home ZIP codes and h3 cells), a current skill, a language. Empty filters mean
 "everyone". Only active accounts count; the channels are each person's own choice.
 
-Event RSVPs are not a filter yet: Defensa has no events. `EXTRA_FILTERS` is the extension
-point: an events app registers a function `(broadcast, queryset) -> queryset` under a name
-and adds its field to the segment form (see docs/broadcasts.md).
+Apps above broadcasts add filters of their own (events: "RSVPed to this event") with
+`register_filter(name, filter, field)`: `filter(broadcast, queryset) -> queryset` narrows the
+people by `broadcast.extra[name]`, and `field(committee)` gives the segment form's field for
+it (or None when the committee has nothing to choose). The form stores the field's value in
+`broadcast.extra[name]`; a filter whose name is not in `extra` must leave the people as they
+are.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -22,7 +26,15 @@ from defensa.core import geo
 from defensa.subscribers.models import Subscription
 
 SegmentFilter = Callable[["object", QuerySet[User]], QuerySet[User]]
+FieldMaker = Callable[[Committee], Any]
 EXTRA_FILTERS: dict[str, SegmentFilter] = {}
+EXTRA_FIELDS: dict[str, FieldMaker] = {}
+
+
+def register_filter(name: str, segment_filter: SegmentFilter, field: FieldMaker) -> None:
+    """Add a filter to every segment, and its field to the segment form (once per name)."""
+    EXTRA_FILTERS[name] = segment_filter
+    EXTRA_FIELDS[name] = field
 
 
 def committee_ids(committee: Committee, include_subcommittees: bool) -> list[int]:
@@ -75,8 +87,9 @@ def recipients(broadcast) -> QuerySet[User]:  # type: ignore[no-untyped-def]
 def subscribers(broadcast) -> QuerySet[Subscription]:  # type: ignore[no-untyped-def]
     """The alert subscribers a public broadcast also reaches, in id order: confirmed ones of
     the segment's committees, narrowed by its area and language. None when the broadcast is
-    not for them, or is narrowed by a skill or an extra filter (subscribers have neither)."""
-    if not broadcast.to_subscribers or broadcast.skill or EXTRA_FILTERS:
+    not for them, or is narrowed by a skill or an extra filter in use, such as an event's
+    RSVPs (subscribers have neither)."""
+    if not broadcast.to_subscribers or broadcast.skill or broadcast.extra:
         return Subscription.objects.none()
     ids = committee_ids(broadcast.committee, broadcast.include_subcommittees)
     found = Subscription.objects.filter(committee_id__in=ids, confirmed_at__isnull=False)

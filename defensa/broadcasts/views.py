@@ -40,7 +40,7 @@ def index(request: HttpRequest, slug: str) -> HttpResponse:
 
 def new(request: HttpRequest, slug: str) -> HttpResponse:
     committee, _rows = broadcasts_for(request.user, slug)
-    form = BroadcastForm(request.POST if request.method == "POST" else None)
+    form = BroadcastForm(request.POST if request.method == "POST" else None, committee=committee)
     if request.method == "POST":
         if form.is_valid():
             broadcast = actions.create_broadcast(

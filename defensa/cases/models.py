@@ -83,6 +83,7 @@ class Source(models.TextChoices):
     HOTLINE = "hotline", _("A hotline call")
     PLAN = "plan", _("An emergency plan")
     CHECKIN = "checkin", _("An accompaniment check-in")
+    EVENT = "event", _("An arrest at an event")
     OTHER = "other", _("Other")
 
 

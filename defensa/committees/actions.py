@@ -97,14 +97,9 @@ def create_invitation(
     """A single-use link valid for INVITATION_DAYS. Returns the token: it is never stored."""
     token = secrets.token_urlsafe(TOKEN_BYTES)
     now = timezone.now()
-    invitation = Invitation.objects.create(
-        committee=committee,
-        token_hash=hash_token(token),
-        note=note,
-        created_by=actor,
-        created_at=now,
-        expires_at=now + dt.timedelta(days=settings.INVITATION_DAYS),
-    )
+    invitation = Invitation.build(committee, hash_token(token), actor=actor, now=now)
+    invitation.note = note
+    invitation.save()
     record("invitation.created", actor=actor, obj=invitation, committee=committee)
     return invitation, token
 
@@ -770,8 +765,11 @@ def remove_shift(shift: Shift, *, actor: User) -> None:
 
 # Setting up the network: committees, their place in the tree and their areas ------------
 
-# A committee sits below one of a higher tier: network > city > local.
-TIER = {Kind.NETWORK: 2, Kind.CITY: 1, Kind.LOCAL: 0}
+# A committee sits below one of a higher tier: network > city > local (or union local) >
+# workplace committee.
+# A union local sits where a local committee does (below a city or the network); a workplace
+# committee sits below any of them (docs/organising.md).
+TIER = {Kind.NETWORK: 2, Kind.CITY: 1, Kind.LOCAL: 0, Kind.UNION_LOCAL: 0, Kind.WORKPLACE: -1}
 
 
 class SetupRefused(ActionError):
@@ -780,7 +778,8 @@ class SetupRefused(ActionError):
 
 def kinds_below(parent: Committee) -> list[str]:
     """The kinds of committee that may sit directly below this one."""
-    return [k for k in (Kind.CITY, Kind.LOCAL) if TIER[k] < TIER[parent.kind]]
+    kinds = (Kind.CITY, Kind.LOCAL, Kind.UNION_LOCAL, Kind.WORKPLACE)
+    return [k for k in kinds if TIER[k] < TIER[parent.kind]]
 
 
 def _unique_slug(name: str) -> str:

@@ -25,12 +25,16 @@ class Kind(models.TextChoices):
     NETWORK = "network", _("Network")
     CITY = "city", _("City")
     LOCAL = "local", _("Local committee")
+    # Organising at one workplace, or a union's local: committees like the others, under an
+    # area committee; their workplaces are organised from them (docs/organising.md).
+    WORKPLACE = "workplace", _("Workplace committee")
+    UNION_LOCAL = "union_local", _("Union local")
 
 
 class Committee(models.Model):
     name = models.CharField(_("name"), max_length=120)
     slug = models.SlugField(unique=True, max_length=60)
-    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.LOCAL)
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.LOCAL)
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )
@@ -247,6 +251,19 @@ class Invitation(models.Model):
 
     def __str__(self) -> str:
         return f"Invitation #{self.pk} to {self.committee}"
+
+    @classmethod
+    def build(
+        cls, committee: Committee, token_hash: str, *, actor: object, now: dt.datetime
+    ) -> Invitation:
+        """An unsaved link to the committee, valid for INVITATION_DAYS from `now`."""
+        return cls(
+            committee=committee,
+            token_hash=token_hash,
+            created_by=actor,
+            created_at=now,
+            expires_at=now + dt.timedelta(days=settings.INVITATION_DAYS),
+        )
 
     @staticmethod
     def usable(now: dt.datetime) -> models.Q:

@@ -26,6 +26,7 @@ from defensa.committees import demo as committees_demo
 from defensa.committees.demo import Joining
 from defensa.committees.models import Committee
 from defensa.dispatch import demo as dispatch_demo
+from defensa.events import demo as events_demo
 from defensa.record.actions import set_public_page
 from defensa.reports import demo as reports_demo
 from defensa.voice import demo as voice_demo
@@ -103,8 +104,9 @@ PERSONAS: tuple[Persona, ...] = (
         "Tomás H.",
         Language.ES,
         "DEFENSADEMOMEMBERTOMASBOYLEHEIGH",
-        "Full member: own profile, skills, shifts, on-duty switch, announcements",
-        skills=(SkillKind.ACCOMPANIER,),
+        "Full member and organiser: own profile, skills, shifts, on-duty switch, "
+        "announcements, workplaces and structure tests",
+        skills=(SkillKind.ACCOMPANIER, SkillKind.ORGANISER),
     ),
     Persona(
         "newcomer",
@@ -175,9 +177,7 @@ def build(rng: random.Random) -> dict[str, int]:
         "shifts": committees_demo.add_shifts(rng, memberships, joinings),
         "vouches": committees_demo.add_vouches(rng, now, users, memberships, joinings),
     }
-    accounts_demo.add_second_factors(
-        ((personas[p.key], p.totp_secret) for p in PERSONAS), now
-    )
+    accounts_demo.add_second_factors(((personas[p.key], p.totp_secret) for p in PERSONAS), now)
     counts["announcements"] = committees_demo.add_announcements(
         rng, now, locals_by_slug, users, memberships
     )
@@ -188,6 +188,7 @@ def build(rng: random.Random) -> dict[str, int]:
     counts |= reports_demo.seed(now, personas)
     counts |= cases_demo.seed(personas, committees)
     counts |= accompaniment_demo.seed(personas, committees)
+    counts |= events_demo.seed(personas, committees)
     # Confirming a raid visibly alerts people: subscribers, legal on call, public page on.
     counts |= dispatch_demo.seed(now, locals_by_slug)
     for committee in locals_by_slug.values():

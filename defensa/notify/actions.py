@@ -7,6 +7,7 @@ the message; if it commits, a worker will send it.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import hashlib
 import hmac
@@ -248,6 +249,7 @@ def queue_messages(
     idempotency_prefix: str,
     not_before: Any = None,
     contexts: Mapping[int, Mapping[str, Any]] | None = None,
+    spread: bool | dict[str, int] = False,
 ) -> int:
     """The batch form of `queue_message` for many people at once (a broadcast's batch).
 
@@ -257,7 +259,9 @@ def queue_messages(
     nothing. Writes in the caller's transaction and records no audit entry: the caller's
     action records one for the batch. `not_before` makes the rows due later (a paused
     broadcast). `contexts` gives some people their own context (by user id, e.g. each
-    responder's own offer) in place of `context`. Returns how many deliveries were written now.
+    responder's own offer) in place of `context`. `spread` paces the batch (see
+    `_send_times`; a dict, shared by the calls of a batch queued in parts, paces them as
+    one). Returns how many deliveries were written now.
     """
     if not transaction.get_connection().in_atomic_block:
         raise NotInTransaction("call queue_messages inside the atomic block of the change")
@@ -295,45 +299,50 @@ def queue_messages(
         Delivery.objects.filter(idempotency_key__in=keys).values_list("idempotency_key", flat=True)
     )
     fresh = [row for row in rows if row[3] not in existing]
-    _insert_deliveries(fresh, template, stored, int(priority), due)
+    _insert_deliveries(fresh, template, stored, int(priority), due, spread=spread)
     return len(fresh)
 
 
-def queue_address_messages(
+def queue_sealed_messages(
     addresses: Iterable[tuple[str, Address, Any]],
     template: str,
     context: Mapping[str, Any] | None = None,
     *,
-    priority: int = Priority.BULK,
+    priority: int = Priority.NORMAL,
     idempotency_prefix: str,
     hint: str = "•••",
+    spread: bool | dict[str, int] = False,
+    not_before: Any = None,
 ) -> int:
-    """The batch form of `queue_message` for people without an account (alert subscribers).
+    """The batch form of `queue_message` for people without an account (alert subscribers,
+    pledgers by text): addresses only, each sealed under a data key of the caller's.
 
-    `addresses` are (name, Address, DataKey) triples: `name` is stable for the person (e.g.
-    a subscription id), so the idempotency key "<prefix>:<name>:<channel>" makes queueing
-    again add nothing; each address is sealed under its DataKey (the person's own, so
-    shredding it erases the address from the outbox too). Opted-out addresses are skipped
-    (one query). The deliveries page shows `hint` for the address, never a digit of it.
-    Writes in the caller's transaction, no audit entry (the caller's action records one).
+    `addresses` are (part, Address, DataKey) triples: `part` is stable for the person (a
+    subscription id, a pledge number), so the idempotency key "<prefix>:<part>:<channel>"
+    makes queueing again add nothing; each address is sealed under its DataKey (the person's
+    own, or a campaign's: shredding it erases the addresses from the outbox too). Opted-out
+    addresses are skipped (one query for the batch). The deliveries page shows `hint` for the
+    address, never a digit of it. `spread` and `not_before` as in `queue_messages`. Writes in
+    the caller's transaction, no audit entry (the caller's action records one).
     Returns how many deliveries were written now.
     """
     if not transaction.get_connection().in_atomic_block:
-        raise NotInTransaction("call queue_address_messages inside the atomic block")
+        raise NotInTransaction("call queue_sealed_messages inside the atomic block of the change")
     if not idempotency_prefix or len(idempotency_prefix) > 120:
         raise ValueError("idempotency_prefix must be 1-120 characters")
     stored = messages.check_context(dict(context or {}))
     key = optout_key()
     planned: list[tuple[str, Address, Any, tuple[str, str]]] = []
     checked: set[str] = set()
-    for name, address, data_key in addresses:
+    for part, address, data_key in addresses:
         if address.channel not in checked:
             messages.check_template(template, address.channel)
             checked.add(address.channel)
         digests = address_digests(address.channel, address.value, key)
-        planned.append(
-            (f"{idempotency_prefix}:{name}:{address.channel}", address, data_key, digests)
-        )
+        ikey = f"{idempotency_prefix}:{part}:{address.channel}"
+        planned.append((ikey, address, data_key, digests))
+    if not planned:
+        return 0
     opted_out = set(
         OptOut.objects.filter(address_digest__in={d for p in planned for d in p[3]}).values_list(
             "channel", "address_digest"
@@ -350,22 +359,16 @@ def queue_address_messages(
     fresh = [p for p in dict((p[0], p) for p in wanted).values() if p[0] not in existing]
     _insert_deliveries(
         [
-            (
-                None,
-                address.channel,
-                address.language or settings.LANGUAGE_CODE,
-                ikey,
-                None,
-                data_key.pk,
-            )
-            for ikey, address, data_key, _digests in fresh
+            (None, address.channel, address.language or settings.LANGUAGE_CODE, ikey, None, dk.pk)
+            for ikey, address, dk, _digests in fresh
         ],
         template,
         stored,
         int(priority),
-        timezone.now(),
+        not_before or timezone.now(),
         hint=hint,
         extra=("data_key",),
+        spread=spread,
     )
     # The ciphertext is bound to its row's id (crypto.aad_for): sealed once the ids exist,
     # then written in one prepared UPDATE run over the rows.
@@ -396,6 +399,34 @@ def queue_address_messages(
     return len(fresh)
 
 
+def _send_times(rows: list[tuple[Any, ...]], due: Any, seen: dict[str, int]) -> list[Any]:
+    """When each row of a mixed-channel batch is due: the n-th row of a channel at `due` plus n
+    of that channel's rate intervals, the earliest its provider could take it anyway.
+
+    The worker claims in due order and waits while a channel it is serving is full, so a batch
+    queued channel by channel (every email, then every text) would be sent one channel at a
+    time. Paced, the channels' rows interleave as their rates do and every channel sends at its
+    full rate at once (a pledge campaign's flip: texts, email and device notifications).
+    `seen` counts each channel's rows so far: one dict passed to every call of a batch queued
+    in parts (with one `not_before`) paces the parts as one.
+    """
+    from defensa.notify.transports import TransportError, transport_for_channel
+
+    intervals: dict[str, float] = {}
+    for channel in {row[1] for row in rows}:
+        try:
+            rate = transport_for_channel(channel).rate
+        except TransportError:
+            rate = None
+        intervals[channel] = rate.interval if rate is not None else 0.0
+    times = []
+    for row in rows:
+        n = seen.get(row[1], 0)
+        seen[row[1]] = n + 1
+        times.append(due + dt.timedelta(seconds=n * intervals[row[1]]))
+    return times
+
+
 def _insert_deliveries(
     rows: list[tuple[Any, ...]],
     template: str,
@@ -405,6 +436,7 @@ def _insert_deliveries(
     *,
     hint: str = "",
     extra: tuple[str, ...] = (),
+    spread: bool | dict[str, int] = False,
 ) -> None:
     """Insert (recipient id, channel, language, key, own context or None, *`extra` fields'
     values) rows sharing everything else (`stored` is the context of rows without their
@@ -426,20 +458,24 @@ def _insert_deliveries(
         return meta.get_field(name).get_db_prep_save(value, connection)
 
     shared_context = prep("context", stored)
+    # An empty dict is a pacing count not started yet, not "no pacing".
+    seen = spread if isinstance(spread, dict) else ({} if spread else None)
+    times = _send_times(rows, due, seen) if seen is not None else None
     shared = {
         "address_hint": hint,
         "template": template,
         "priority": priority,
         "status": Status.QUEUED.value,
         "attempts": 0,
-        "next_attempt_at": prep("next_attempt_at", due),
         "transport": "",
         "last_error": "",
         "provider_message_id": "",
         "created_at": prep("created_at", now),
         "sent_at": None,
     }
-    own = ["recipient_id", "channel", "language", "idempotency_key", "context", *extra]
+    own = ["recipient_id", "channel", "language", "idempotency_key", "context"]
+    own += ["next_attempt_at", *extra]
+    shared_due = prep("next_attempt_at", due)
     columns = [meta.get_field(name).column for name in own] + [
         meta.get_field(name).column for name in shared
     ]
@@ -458,10 +494,11 @@ def _insert_deliveries(
                     (
                         *row[:4],
                         shared_context if row[4] is None else prep("context", row[4]),
+                        shared_due if times is None else prep("next_attempt_at", times[n]),
                         *row[5:],
                     )
                     + tail
-                    for row in rows[start : start + 500]
+                    for n, row in enumerate(rows[start : start + 500], start=start)
                 ],
             )
 

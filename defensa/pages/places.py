@@ -22,8 +22,10 @@ from django.utils.translation import gettext as _
 from defensa.accompaniment import access as accompaniment_access
 from defensa.committees.access import committees_for, memberships_for
 from defensa.incidents.access import EVIDENCE_ROLES
+from defensa.organising import access as organising_access
 from defensa.record.access import FIGURES_ROLES
 from defensa.reports.access import OPERATOR_ROLES
+from defensa.trees import access as trees_access
 
 
 @dataclass(frozen=True)
@@ -145,13 +147,31 @@ def places_for(user: Any) -> list[Section]:
             )
         sections.append(section)
 
+    organising = list(organising_access.organiser_committees(user))
+    if organising:
+        section = Section(_("Organising"))
+        section.places.append(
+            Place(
+                _("Workplaces and structure tests"),
+                reverse("organising:index"),
+                _("workers, assessments, and who took part"),
+            )
+        )
+        sections.append(section)
+
     coordinating = [m.committee for m in memberships_for(user, "coordinator")]
     for c in coordinating:
         section = Section(_("Coordinate: %(name)s") % {"name": c.name})
         section.places += [
             Place(_("Members"), reverse("committees:members", args=[c.slug])),
             Place(_("Invitations"), reverse("committees:invitations", args=[c.slug])),
+            Place(
+                _("Bring people in"),
+                reverse("people:home", args=[c.slug]),
+                _("import a spreadsheet, invite many at once, export members"),
+            ),
             Place(_("Broadcasts"), reverse("broadcasts:index", args=[c.slug])),
+            Place(_("Votes"), reverse("votes:index"), _("secret ballots of the members")),
             Place(_("Role requests"), reverse("committees:role_requests", args=[c.slug])),
             Place(
                 _("Set up"),
@@ -178,7 +198,25 @@ def places_for(user: Any) -> list[Section]:
                 reverse("record:public_page", args=[c.slug]),
                 _("whether the public page lists this committee's verified incidents"),
             ),
+            Place(
+                _("Readiness"),
+                reverse("organising:readiness", args=[c.slug]),
+                _("workplaces covered, share assessed, leaders, the last structure test"),
+            ),
+            Place(
+                _("Phone trees"),
+                reverse("trees:index"),
+                _("captains and their groups, cascades, drills and their figures"),
+            ),
         ]
+        if c.parent_id is None:
+            section.places.append(
+                Place(
+                    _("Organising scale"),
+                    reverse("organising:scale", args=[c.slug]),
+                    _("the assessment scale's words, and how long contacts are kept"),
+                )
+            )
         sections.append(section)
     if _can_see_deliveries(user):
         sections.append(
@@ -242,9 +280,39 @@ def places_for(user: Any) -> list[Section]:
         )
         mine.places.append(
             Place(
+                _("Strike funds"),
+                reverse("funds:index"),
+                _("what your committees' funds hold, and applying for help"),
+            )
+        )
+        mine.places.append(
+            Place(
+                _("Events"),
+                reverse("events:index"),
+                _("protests, pickets, trainings and meetings: RSVP, shifts, check-in"),
+            )
+        )
+        mine.places.append(
+            Place(
                 _("My emergency plan"),
                 reverse("plans:mine"),
                 _("who to tell and what to do if you are detained"),
+            )
+        )
+    if organising_access.own_workers_for(user).exists():
+        mine.places.append(
+            Place(
+                _("My organising history"),
+                reverse("organising:my_history"),
+                _("how you were assessed, and the actions you took part in"),
+            )
+        )
+    for duty in trees_access.duties_for(user).filter(cascade__ended_at__isnull=True):
+        mine.places.append(
+            Place(
+                _("My group in the phone tree"),
+                reverse("trees:captain", args=[duty.cascade_id]),
+                _("a cascade is running: reach your group and confirm it"),
             )
         )
     mine.places += [
@@ -258,7 +326,7 @@ def places_for(user: Any) -> list[Section]:
         Place(
             _("My calendar link"),
             reverse("accompaniment:my_calendar"),
-            _("your accompaniments in your phone's calendar"),
+            _("your accompaniments and events in your phone's calendar"),
         ),
         Place(
             _("Sign-in and security"),

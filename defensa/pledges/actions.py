@@ -26,7 +26,7 @@ from defensa.committees.forms import normalize_phone
 from defensa.committees.models import Committee, Kind, Membership, MemberStatus
 from defensa.core import crypto
 from defensa.core.crypto.digests import digest_key, keyed_digest
-from defensa.notify.actions import Address, queue_message, queue_messages
+from defensa.notify.actions import Address, queue_message, queue_messages, queue_sealed_messages
 from defensa.notify.models import Channel, Delivery, Priority
 from defensa.pledges.models import (
     CODE_ALPHABET,
@@ -428,6 +428,47 @@ def _tell_pledger(campaign: Campaign, pledge: Pledge) -> None:
         _hide_hints(deliveries)
 
 
+def _tell_pledgers(campaign: Campaign, pledges: list[Pledge]) -> None:
+    """Queue "it's on" for every pledger at once: one batch for members (each on the channels
+    they chose), one for numbers without an account (sealed under the campaign's key). The
+    idempotency keys are `_tell_pledger`'s, so nobody is told twice."""
+    key = campaign.data_key
+    members: dict[int, Pledge] = {}
+    phones: list[tuple[str, Address]] = []
+    for pledge in pledges:
+        pledge.data_key = key  # one key for all: no query per pledge
+        member = crypto.unseal(pledge, "member")
+        if member:
+            members[int(member)] = pledge
+            continue
+        phone = crypto.unseal(pledge, "phone")
+        if phone:
+            phones.append((f"p{pledge.pk}", Address(Channel.SMS, phone, pledge.language)))
+    # Queued in parts (the database's limit of parameters); one pacing count and one start
+    # for every part and channel, so texts, email and notifications interleave from the first.
+    paced: dict[str, int] = {}
+    ids = list(members)
+    for start in range(0, len(ids), 5000):
+        queue_messages(
+            User.objects.filter(pk__in=ids[start : start + 5000], is_active=True),
+            REACHED_TEMPLATE,
+            {"campaign": campaign.pk},
+            priority=Priority.URGENT,
+            idempotency_prefix=f"pledge_reached:{campaign.pk}",
+            spread=paced,
+            not_before=campaign.reached_at,
+        )
+    queue_sealed_messages(
+        [(part, address, key) for part, address in phones],
+        REACHED_TEMPLATE,
+        {"campaign": campaign.pk},
+        priority=Priority.URGENT,
+        idempotency_prefix=f"pledge_reached:{campaign.pk}",
+        spread=paced,
+        not_before=campaign.reached_at,
+    )
+
+
 def coordinators_of(campaign: Campaign) -> QuerySet[User]:
     return User.objects.filter(
         is_active=True,
@@ -453,8 +494,7 @@ def reach_threshold(campaign: Campaign) -> bool:
         campaign.state = State.REACHED
         campaign.reached_at = timezone.now()
         campaign.save(update_fields=["state", "reached_at"])
-        for pledge in pledges:
-            _tell_pledger(campaign, pledge)
+        _tell_pledgers(campaign, pledges)
         queue_messages(
             coordinators_of(campaign),
             COORDINATOR_TEMPLATE,

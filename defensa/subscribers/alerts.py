@@ -17,7 +17,7 @@ from django.db.models import QuerySet
 
 from defensa.accounts.models import User
 from defensa.core import crypto
-from defensa.notify.actions import Address, queue_address_messages
+from defensa.notify.actions import Address, queue_sealed_messages
 from defensa.notify.models import Channel
 from defensa.subscribers.models import Subscription
 
@@ -105,7 +105,7 @@ def queue_to(
             )
         )
         found = [row for row in found if row[1].value not in also]
-    queued = queue_address_messages(
+    queued = queue_sealed_messages(
         found, template, context, priority=priority, idempotency_prefix=idempotency_prefix
     )
     return len(found), queued

@@ -42,6 +42,7 @@ def test_the_trusted_skills_are_the_ones_with_consequences():
         SkillKind.ACCOMPANIER,
         SkillKind.ATTORNEY,
         SkillKind.LEGAL_OBSERVER,
+        SkillKind.ORGANISER,  # sees and assesses the workers of organised workplaces
     } == TRUSTED_SKILLS
     assert SkillKind.DRIVER not in TRUSTED_SKILLS and SkillKind.INTERPRETER not in TRUSTED_SKILLS
 

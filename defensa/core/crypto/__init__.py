@@ -34,7 +34,7 @@ another column does not decrypt, it raises WrongKey.
 
 Low level, for anything that is not a model column (voicemail files, attachments)::
 
-    key = crypto.new_key("voicemail.recording")    # a saved DataKey
+    key = crypto.new_key("voicemail.recording")    # a saved DataKey (new_keys: many at once)
     blob = crypto.encrypt(key, data_bytes_or_str, aad="voicemail.recording#42")
     crypto.decrypt(key, blob, aad="voicemail.recording#42")   # -> bytes
     crypto.shred(key)                              # irreversible; the row stays as tombstone
@@ -147,6 +147,32 @@ def new_key(purpose: str) -> DataKey:
 
     master_id, wrapped = _wrap(AESGCM.generate_key(bit_length=256))
     return DataKey.objects.create(master_key_id=master_id, wrapped=wrapped, purpose=purpose)
+
+
+def new_keys(purpose: str, count: int) -> list[DataKey]:
+    """`count` fresh data keys saved in one statement: a batch of rows, each under its own
+    key (an import of many people), without a round trip per key."""
+    from django.utils import timezone
+
+    from defensa.core.bulk import insert_returning_ids
+    from defensa.core.crypto.models import DataKey
+
+    now = timezone.now()
+    keys = []
+    for _n in range(count):
+        master_id, wrapped = _wrap(AESGCM.generate_key(bit_length=256))
+        keys.append(
+            DataKey(master_key_id=master_id, wrapped=wrapped, purpose=purpose, created_at=now)
+        )
+    ids = insert_returning_ids(
+        DataKey,
+        [{"master_key_id": k.master_key_id, "wrapped": k.wrapped} for k in keys],
+        {"purpose": purpose, "created_at": now},
+    )
+    for key, pk in zip(keys, ids, strict=True):
+        key.pk = pk
+        key._state.adding = False
+    return keys
 
 
 def encrypt(key: DataKey, plaintext: bytes | str, *, aad: str) -> bytes:

@@ -80,10 +80,23 @@ PUBLIC_URL_NAMES = {
     # A pledge campaign's public page: anyone in scope pledges with a phone number, no
     # account; it shows counts only, never who pledged (docs/pledges.md).
     "pledges:public",
+    # A public event's page: its coarse area and time, and RSVP with a phone number; the
+    # exact place is never on it (docs/events.md). Members-only events answer 404.
+    "events:public",
+    # A worker's own link to say they took part in a structure test: no account; the signed
+    # token is the credential, and the page shows the action's title only (docs/organising.md).
+    "organising:take_part",
+    # A phone tree's one-tap confirmation link: the person may have no account or no session
+    # on that phone; the token is the credential (derived and hashed like dispatch's) and the
+    # page shows the cascade's message only (docs/phone-trees.md).
+    "trees:confirm",
     # Alert sign-up without an account: phone, ZIP code and language, confirmed by a code
     # texted to the phone; flood-gated per source like the report form (docs/subscribers.md).
     "subscribers:subscribe",
     "subscribers:confirm",
+    # A vote's page: the question and the roll's size; a ballot needs the voter's one-time
+    # code, a receipt check the receipt; the result only after the close (docs/votes.md).
+    "votes:ballot",
     # The health check for load balancers: yes or no per check, nothing else (docs/operations.md).
     "ops:healthz",
 }

@@ -1,0 +1,61 @@
+"""Who may see which vote (need to know).
+
+- A vote's coordinators are the full-member coordinators of the committee that runs it:
+  `get_vote_for` gives them the vote (turnout, codes sent, the roll export) or raises 404.
+- The vote's own page is found by its code (`get_public_vote`): the question, the roll's size,
+  a form that takes a one-time code, and the result once it is closed. It never shows who.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from defensa.committees.access import AnyUser, committees_for
+from defensa.committees.models import Committee
+from defensa.core.access import pk_from_url
+from defensa.votes.models import CODE_ALPHABET, VOTE_CODE_LENGTH, Vote
+
+
+def coordinator_committees(user: AnyUser | None) -> QuerySet[Committee]:
+    return committees_for(user, "coordinator")
+
+
+def get_coordinator_committee(user: AnyUser | None, slug: str) -> Committee:
+    """A committee the user coordinates, or 404."""
+    committee = coordinator_committees(user).filter(slug=slug).first()
+    if committee is None:
+        raise Http404
+    return committee
+
+
+def votes_for(user: AnyUser | None) -> QuerySet[Vote]:
+    """The votes of the committees the user coordinates."""
+    return Vote.objects.filter(committee__in=coordinator_committees(user)).select_related(
+        "committee"
+    )
+
+
+def get_vote_for(user: AnyUser | None, pk: Any) -> Vote:
+    """A vote the user coordinates, or 404 (the same for a missing one and another's)."""
+    found = votes_for(user).filter(pk=pk_from_url(pk)).first()
+    if found is None:
+        raise Http404
+    return found
+
+
+def find_vote(code: str) -> Vote | None:
+    code = code.strip().upper()
+    if len(code) != VOTE_CODE_LENGTH or any(ch not in CODE_ALPHABET for ch in code):
+        return None
+    return Vote.objects.select_related("committee").filter(code=code).first()
+
+
+def get_public_vote(code: str) -> Vote:
+    """The vote with this code, for its page, or 404."""
+    found = find_vote(code)
+    if found is None:
+        raise Http404
+    return found

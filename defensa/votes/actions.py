@@ -1,0 +1,503 @@
+"""Writes of votes: create (and open), open when due, cast, close, cancel.
+
+Every write is atomic and records exactly one audit entry. A cast's entry names the vote and
+how the ballot came (web or text), never the voter and never the ballot: the audit log must
+not say who voted what. The one-time codes and receipts exist in the clear only in the
+voter's own message; in the outbox they are sealed under the vote's data key, which is
+shredded when the vote closes.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import datetime as dt
+import math
+import random
+import secrets
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Count, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from defensa.accounts.models import User
+from defensa.audit.log import record
+from defensa.committees.access import committee_and_below
+from defensa.committees.models import Committee, MemberStatus
+from defensa.core import crypto
+from defensa.core.crypto.digests import digest_key, keyed_digest
+from defensa.core.transitions import IllegalTransition, check_move
+from defensa.notify.actions import Address, queue_message, queue_messages
+from defensa.notify.models import Channel, Delivery, Priority, Status
+from defensa.votes.models import (
+    CODE_ALPHABET,
+    MAX_AHEAD,
+    MAX_LENGTH,
+    MAX_OPTIONS,
+    RECEIPT_LENGTH,
+    TRANSITIONS,
+    VOTE_CODE_LENGTH,
+    VOTER_CODE_LENGTH,
+    Ballot,
+    Kind,
+    Option,
+    Rule,
+    State,
+    Vote,
+    Voter,
+)
+
+CODE_TEMPLATE = "vote_code"
+REPLY_TEMPLATE = "vote_sms_reply"
+CODE_DIGEST_KEY = "votes.code"
+RECEIPT_DIGEST_KEY = "votes.receipt"
+BATCH = 1000
+
+
+class VoteError(Exception):
+    """A vote or ballot that cannot be taken; `message` is for the person (translated)."""
+
+    def __init__(self, message: Any, code: str) -> None:
+        super().__init__(str(message))
+        self.message = message
+        self.code = code  # a short word, also the SMS reply's outcome
+
+
+def _random_code(length: int) -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _i in range(length))
+
+
+def normal_code(code: str) -> str:
+    return "".join(code.split()).replace("-", "").upper()
+
+
+def code_digest(code: str, key: bytes | None = None) -> str:
+    return keyed_digest(key or digest_key(CODE_DIGEST_KEY), normal_code(code))
+
+
+def receipt_digest(vote: Vote, receipt: str) -> str:
+    return keyed_digest(digest_key(RECEIPT_DIGEST_KEY), f"{vote.pk}:{normal_code(receipt)}")
+
+
+def seal_word(vote: Vote, word: str, what: str) -> str:
+    """A code sealed under the vote's key, short enough for a message's stored context."""
+    blob = crypto.encrypt(vote.data_key, word, aad=f"votes.{what}#{vote.pk}")  # type: ignore[arg-type]
+    return base64.urlsafe_b64encode(blob).decode().rstrip("=")
+
+
+def unseal_word(vote: Vote, sealed: str, what: str) -> str | None:
+    """The code, or None once the vote's key is shredded (the vote closed)."""
+    if not sealed or vote.data_key is None:
+        return None
+    try:
+        blob = base64.urlsafe_b64decode(sealed + "=" * (-len(sealed) % 4))
+        return crypto.decrypt(vote.data_key, blob, aad=f"votes.{what}#{vote.pk}").decode()
+    except (crypto.CryptoError, ValueError):
+        return None
+
+
+# Creating and opening --------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class VoteData:
+    kind: str
+    question_en: str
+    question_es: str
+    options: list[tuple[str, str]]  # (English, Spanish), for a choice between options
+    rule: str
+    share: int
+    quorum: int
+    opens_at: dt.datetime
+    closes_at: dt.datetime
+    practice: bool
+
+
+FIXED_OPTIONS = {
+    Kind.YES_NO: [("Yes", "Sí"), ("No", "No")],
+    Kind.STRIKE: [("Yes, I authorise the strike", "Sí, autorizo la huelga"), ("No", "No")],
+}
+
+
+def _check_rules(data: VoteData, now: dt.datetime) -> None:
+    if data.kind == Kind.OPTIONS and not 2 <= len(data.options) <= MAX_OPTIONS:
+        raise VoteError(_("A choice between options needs between 2 and 12 options."), "options")
+    if data.rule == Rule.SHARE and not 1 <= data.share <= 100:
+        raise VoteError(_("The share of everyone eligible must be between 1 and 100%."), "share")
+    if not 0 <= data.quorum <= 100:
+        raise VoteError(_("The quorum must be between 0 and 100%."), "quorum")
+    if data.opens_at < now - dt.timedelta(minutes=5) or data.opens_at > now + MAX_AHEAD:
+        raise VoteError(_("The vote must open from now to a year ahead."), "opens")
+    if not data.opens_at < data.closes_at <= data.opens_at + MAX_LENGTH:
+        raise VoteError(_("The vote must close after it opens, within 60 days."), "closes")
+
+
+def roll_of(committee: Committee) -> QuerySet[User]:
+    """Members in good standing (full members) of the committee and the ones under it."""
+    return (
+        User.objects.filter(
+            is_active=True,
+            memberships__committee_id__in=committee_and_below(committee),
+            memberships__status=MemberStatus.FULL,
+        )
+        .distinct()
+        .order_by("pk")
+    )
+
+
+def _start(vote: Vote) -> int:
+    """Freeze the roll, make one empty ballot per voter and send each voter their code."""
+    check_move(TRANSITIONS, vote.state, State.OPEN)
+    people = list(roll_of(vote.committee))
+    if not people:
+        raise VoteError(
+            _("Nobody is on the roll: the committee has no members in good standing."), "roll"
+        )
+    vote.data_key = crypto.new_key("votes.vote")
+    vote.state = State.OPEN
+    vote.roll_size = len(people)
+    vote.save(update_fields=["data_key", "state", "roll_size"])
+    codes = {}
+    voters = []
+    key = digest_key(CODE_DIGEST_KEY)  # once, not once per voter
+    for person in people:
+        code = _random_code(VOTER_CODE_LENGTH)
+        codes[person.pk] = code
+        voters.append(
+            Voter(
+                vote=vote, user=person, code_digest=code_digest(code, key), language=person.language
+            )
+        )
+    for start in range(0, len(voters), BATCH):
+        Voter.objects.bulk_create(voters[start : start + BATCH])
+    # The empty ballots: all alike, so their ids and order carry nothing.
+    Ballot.objects.bulk_create([Ballot(vote=vote) for _i in people], batch_size=BATCH)
+    by_user = dict(Voter.objects.filter(vote=vote).values_list("user_id", "pk"))
+    contexts = {
+        person.pk: {
+            "vote": vote.pk,
+            "voter": by_user[person.pk],
+            "sealed": seal_word(vote, codes[person.pk], "code"),
+        }
+        for person in people
+    }
+    return queue_messages(
+        people,
+        CODE_TEMPLATE,
+        {"vote": vote.pk},
+        priority=Priority.URGENT,
+        idempotency_prefix=f"vote_code:{vote.pk}",
+        contexts=contexts,
+    )
+
+
+def new_code() -> str:
+    while True:
+        code = _random_code(VOTE_CODE_LENGTH)
+        if not Vote.objects.filter(code=code).exists():
+            return code
+
+
+@transaction.atomic
+def create_vote(committee: Committee, data: VoteData, *, actor: User) -> Vote:
+    """Create a vote; one opening now freezes its roll and sends the codes at once."""
+    now = timezone.now()
+    _check_rules(data, now)
+    options = data.options if data.kind == Kind.OPTIONS else FIXED_OPTIONS[data.kind]
+    fields = dataclasses.asdict(data)
+    del fields["options"]
+    vote = Vote.objects.create(committee=committee, code=new_code(), opened_by=actor, **fields)
+    Option.objects.bulk_create(
+        [
+            Option(vote=vote, position=n, label_en=en, label_es=es)
+            for n, (en, es) in enumerate(options, start=1)
+        ]
+    )
+    queued = _start(vote) if vote.opens_at <= now else 0
+    record(
+        "votes.create_vote",
+        actor=actor,
+        obj=vote,
+        committee=committee,
+        kind=vote.kind,
+        practice=vote.practice,
+        roll=vote.roll_size,
+        queued=queued,
+    )
+    return vote
+
+
+def _locked(vote: Vote) -> Vote:
+    return Vote.objects.select_for_update().select_related("committee").get(pk=vote.pk)
+
+
+# Casting ---------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Cast:
+    vote: Vote
+    receipt: str
+
+
+def find_voter(code: str) -> Voter | None:
+    normal = normal_code(code)
+    if len(normal) != VOTER_CODE_LENGTH or any(ch not in CODE_ALPHABET for ch in normal):
+        return None
+    return Voter.objects.select_related("vote").filter(code_digest=code_digest(normal)).first()
+
+
+def cast_ballot(code: str, position: int, *, origin: str, vote: Vote | None = None) -> Cast:
+    """Take one ballot for the voter holding `code` (one-time): mark them as having voted and
+    fill an empty ballot picked at random. `vote`, when given, must be the code's vote (the
+    web page of one vote). Nothing is stored when anything is wrong."""
+    voter = find_voter(code)
+    if voter is None or (vote is not None and voter.vote_id != vote.pk):
+        raise VoteError(_("That code is not valid for this vote. Check it and try again."), "code")
+    with transaction.atomic():
+        found = _locked(voter.vote)
+        voter = Voter.objects.select_for_update().get(pk=voter.pk)
+        if not found.is_open:
+            raise VoteError(_("This vote is not open."), "closed")
+        if voter.voted:
+            raise VoteError(_("That code was already used: each code votes once."), "used")
+        option = Option.objects.filter(vote=found, position=position).first()
+        if option is None:
+            raise VoteError(_("Choose one of the options."), "choice")
+        # An empty slot from a random point of the vote's slots (index seeks, not a count of
+        # them all). Which slot it is matters only until the close, which writes every ballot
+        # anew in a shuffled order.
+        slots = Ballot.objects.filter(vote=found).order_by("pk").values_list("pk", flat=True)
+        first, last = slots.first(), slots.reverse().first()
+        if first is None or last is None:  # cannot happen: one slot per voter on the roll
+            raise VoteError(_("This vote is not open."), "closed")
+        start = first + secrets.randbelow(last - first + 1)
+        empty = slots.filter(option__isnull=True)
+        slot = empty.filter(pk__gte=start).first() or empty.first()
+        if slot is None:
+            raise VoteError(_("This vote is not open."), "closed")
+        receipt = _random_code(RECEIPT_LENGTH)
+        Ballot.objects.filter(pk=slot).update(
+            option=option, receipt_digest=receipt_digest(found, receipt)
+        )
+        voter.voted = True
+        voter.save(update_fields=["voted"])
+        record("votes.cast", obj=found, origin=origin)
+    return Cast(found, receipt)
+
+
+def reply_by_text(
+    vote: Vote | None, number: str, language: str, word: str, sid: str, receipt: str = ""
+) -> None:
+    """Answer a ballot text; the number and the receipt are sealed under the vote's key."""
+    with transaction.atomic():
+        live = vote is not None and vote.data_key is not None and vote.data_key.wrapped
+        context = {"vote": vote.pk if vote else 0, "outcome": word}
+        if live and receipt:
+            context["receipt"] = seal_word(vote, receipt, "receipt")  # type: ignore[arg-type]
+        deliveries = queue_message(
+            Address(Channel.SMS, number, language),
+            REPLY_TEMPLATE,
+            context,
+            priority=Priority.URGENT,
+            idempotency_key=f"vote_reply:{sid}",
+            audit=False,
+            address_key=vote.data_key if live else None,  # type: ignore[union-attr]
+        )
+        # The deliveries page shows the last digits of an address; of a voter's, nothing.
+        Delivery.objects.filter(pk__in=[d.pk for d in deliveries]).update(address_hint="•••")
+
+
+# Closing ---------------------------------------------------------------------------------
+
+
+def codes_still_queued(vote: Vote) -> int:
+    return Delivery.objects.filter(
+        idempotency_key__startswith=f"vote_code:{vote.pk}:",
+        status__in=(Status.QUEUED, Status.SENDING),
+    ).count()
+
+
+def tally(vote: Vote) -> dict[int, int]:
+    """Ballots per option position, counted from the ballots themselves."""
+    counted = dict(
+        Ballot.objects.filter(vote=vote, option__isnull=False)
+        .values_list("option__position")
+        .annotate(n=Count("pk"))
+        .values_list("option__position", "n")
+    )
+    return {o.position: counted.get(o.position, 0) for o in vote.options.all()}
+
+
+def outcome(vote: Vote, counts: dict[int, int]) -> dict[str, Any]:
+    """Quorum, winner and whether it passed under the vote's rule."""
+    cast = sum(counts.values())
+    quorum_needed = math.ceil(vote.quorum * vote.roll_size / 100)
+    ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    winner, top = ordered[0] if ordered else (0, 0)
+    tie = len(ordered) > 1 and ordered[1][1] == top
+    if vote.rule == Rule.MAJORITY:
+        enough = top * 2 > cast
+    elif vote.rule == Rule.TWO_THIRDS:
+        enough = top * 3 >= cast * 2
+    else:
+        enough = top * 100 >= vote.share * vote.roll_size
+    quorum_met = cast >= quorum_needed
+    passed = bool(cast) and quorum_met and enough and not tie
+    return {
+        "cast": cast,
+        "options": {str(k): v for k, v in counts.items()},
+        "quorum_needed": quorum_needed,
+        "quorum_met": quorum_met,
+        "winner": winner if passed else 0,
+        "passed": passed,
+    }
+
+
+def _mix(vote: Vote) -> None:
+    """Write every filled ballot anew, shuffled, in one batch; drop the old rows and the empty
+    slots. One prepared INSERT over the shuffled rows (no per-row ORM work: a close of 20,000
+    ballots must show its result within seconds)."""
+    old = Ballot.objects.filter(vote=vote)
+    filled = list(old.filter(option__isnull=False).values_list("option_id", "receipt_digest"))
+    last = old.order_by("-pk").values_list("pk", flat=True).first() or 0
+    random.SystemRandom().shuffle(filled)
+    connection = transaction.get_connection()
+    quote = connection.ops.quote_name
+    table = quote(Ballot._meta.db_table)
+    sql = (
+        f"INSERT INTO {table} ({quote('vote_id')}, {quote('option_id')}, "  # noqa: S608
+        f"{quote('receipt_digest')}) VALUES (%s, %s, %s)"
+    )
+    with connection.cursor() as cursor:
+        for start in range(0, len(filled), BATCH * 5):
+            cursor.executemany(
+                sql, [(vote.pk, option, r) for option, r in filled[start : start + BATCH * 5]]
+            )
+    Ballot.objects.filter(vote=vote, pk__lte=last).delete()
+
+
+def close_vote(vote: Vote, *, actor: User | None = None) -> Vote:
+    """Close the vote: count, mix the ballots, shred the key that sealed codes and receipts.
+
+    A coordinator closing early (`actor`) is refused while codes are still going out: voters
+    who have not had theirs would lose their vote. At the closing time the vote closes as
+    announced; codes not yet sent are cancelled and counted as `uninformed` in the result.
+    """
+    with transaction.atomic():
+        vote = _locked(vote)
+        try:
+            check_move(TRANSITIONS, vote.state, State.CLOSED)
+        except IllegalTransition:
+            raise VoteError(_("This vote is not open."), "closed") from None
+        pending = codes_still_queued(vote)
+        if actor is not None and pending and timezone.now() < vote.closes_at:
+            raise VoteError(
+                _(
+                    "Codes are still going out to voters: the vote can be closed early only "
+                    "once every code has been sent."
+                ),
+                "sending",
+            )
+        Delivery.objects.filter(
+            idempotency_key__startswith=f"vote_code:{vote.pk}:",
+            status=Status.QUEUED,
+        ).update(status=Status.CANCELLED)
+        counts = tally(vote)
+        voted = Voter.objects.filter(vote=vote, voted=True).count()
+        result = outcome(vote, counts)
+        result["uninformed"] = pending
+        result["voted"] = voted
+        _mix(vote)
+        vote.state = State.CLOSED
+        vote.closed_at = timezone.now()
+        vote.result = result
+        vote.save(update_fields=["state", "closed_at", "result"])
+        if vote.data_key is not None:
+            crypto.shred(vote.data_key)
+        record(
+            "votes.close_vote",
+            actor=actor,
+            obj=vote,
+            committee=vote.committee,
+            cast=result["cast"],
+            passed=result["passed"],
+            uninformed=pending,
+        )
+    return vote
+
+
+@transaction.atomic
+def cancel_vote(vote: Vote, *, actor: User) -> Vote:
+    """Call the vote off: no result, the ballots are deleted, the key shredded."""
+    vote = _locked(vote)
+    try:
+        check_move(TRANSITIONS, vote.state, State.CANCELLED)
+    except IllegalTransition:
+        raise VoteError(_("This vote has already ended."), "ended") from None
+    Delivery.objects.filter(
+        idempotency_key__startswith=f"vote_code:{vote.pk}:", status=Status.QUEUED
+    ).update(status=Status.CANCELLED)
+    deleted, _kinds = Ballot.objects.filter(vote=vote).delete()
+    vote.state = State.CANCELLED
+    vote.closed_at = timezone.now()
+    vote.save(update_fields=["state", "closed_at"])
+    if vote.data_key is not None:
+        crypto.shred(vote.data_key)
+    record("votes.cancel_vote", actor=actor, obj=vote, committee=vote.committee)
+    return vote
+
+
+def open_due(vote: Vote) -> bool:
+    """Open a scheduled vote whose time has come (the periodic pass)."""
+    with transaction.atomic():
+        vote = _locked(vote)
+        if vote.state != State.SCHEDULED or vote.opens_at > timezone.now():
+            return False
+        try:
+            queued = _start(vote)
+        except VoteError:
+            queued = -1
+            vote.state = State.CANCELLED
+            vote.closed_at = timezone.now()
+            vote.save(update_fields=["state", "closed_at"])
+        record(
+            "votes.open_vote",
+            obj=vote,
+            committee=vote.committee,
+            roll=vote.roll_size,
+            queued=queued,
+        )
+    return True
+
+
+def tick(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """Open what is due, close what ran out; each vote in its own transaction."""
+    now = now or timezone.now()
+    done = {"opened": 0, "closed": 0}
+    for vote in Vote.objects.filter(state=State.SCHEDULED, opens_at__lte=now):
+        done["opened"] += open_due(vote)
+    for vote in Vote.objects.filter(state=State.OPEN, closes_at__lte=now):
+        close_vote(vote)
+        done["closed"] += 1
+    return done
+
+
+def receipt_counted(vote: Vote, receipt: str) -> bool:
+    """Whether a ballot with this receipt is in the count (after the close)."""
+    if vote.state != State.CLOSED or not receipt.strip():
+        return False
+    return Ballot.objects.filter(vote=vote, receipt_digest=receipt_digest(vote, receipt)).exists()
+
+
+def helios_roll(vote: Vote) -> list[list[str]]:
+    """The frozen roll as Helios' voter file: `password,<voter id>,<email>,<name>` rows.
+
+    Helios mails each voter their own password; the ids are the roll's, not the accounts'."""
+    rows = []
+    for voter in Voter.objects.filter(vote=vote, user__isnull=False).select_related("user"):
+        user = voter.user
+        rows.append(["password", f"{vote.code}-{voter.pk}", user.email, user.display_name])  # type: ignore[union-attr]
+    return rows

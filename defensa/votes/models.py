@@ -1,0 +1,216 @@
+"""Votes by secret ballot: a question with options, yes or no, or a strike authorisation.
+
+A Vote belongs to the committee whose coordinators run it; its roll is the members in good
+standing (full members) of that committee and the committees under it, frozen when it opens.
+A workplace roll will be one more choice of `scope` and one more foreign key.
+
+Secret ballot. Two tables that share nothing but the vote:
+
+- `Voter`: the roll and the voted-marker. One row per eligible person, with a keyed digest of
+  their one-time code and a yes/no "has voted". No time, no ballot, no order of voting.
+- `Ballot`: what was chosen. At opening the vote gets one empty ballot per voter on its roll
+  (all alike, in one batch); a vote fills a slot picked at random, so a ballot's id says
+  nothing about when it was cast. At closing every ballot is read, shuffled and written anew in
+  one batch: ids, row order and (on PostgreSQL) the transaction that wrote them are the same
+  for every ballot. A ballot holds the option and a keyed digest of the voter's receipt code,
+  no timestamp at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from defensa.core.classification import INTERNAL, PUBLIC, SECRET, SENSITIVE, FieldClass, c
+
+# A vote's record (question, rules, result) is the committee's minutes.
+VOTE_RETENTION = dt.timedelta(days=365 * 3)
+# The roll and the ballots outlive the close long enough for a recount or a challenge.
+BALLOT_RETENTION = dt.timedelta(days=90)
+MAX_AHEAD = dt.timedelta(days=365)
+MAX_LENGTH = dt.timedelta(days=60)
+MAX_OPTIONS = 12
+
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no I, O, 0, 1: read aloud, typed on a phone
+VOTE_CODE_LENGTH = 6  # the vote's public code, on its link
+VOTER_CODE_LENGTH = 10  # a voter's one-time code: 50 bits
+RECEIPT_LENGTH = 10
+
+
+class Kind(models.TextChoices):
+    YES_NO = "yes_no", _("Yes or no")
+    OPTIONS = "options", _("A choice between options")
+    STRIKE = "strike", _("Strike authorisation")
+
+
+class Rule(models.TextChoices):
+    MAJORITY = "majority", _("Simple majority of votes cast")
+    TWO_THIRDS = "two_thirds", _("Two-thirds of votes cast")
+    SHARE = "share", _("A share of everyone eligible")
+
+
+class State(models.TextChoices):
+    SCHEDULED = "scheduled", _("Scheduled")
+    OPEN = "open", _("Open")
+    CLOSED = "closed", _("Closed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+TRANSITIONS = {
+    State.SCHEDULED: (State.OPEN, State.CANCELLED),
+    State.OPEN: (State.CLOSED, State.CANCELLED),
+    State.CLOSED: (),
+    State.CANCELLED: (),
+}
+
+
+class Vote(models.Model):
+    committee = models.ForeignKey(
+        "committees.Committee", on_delete=models.PROTECT, related_name="votes"
+    )
+    code = models.CharField(max_length=12, unique=True)
+    kind = models.CharField(_("kind of vote"), max_length=10, choices=Kind.choices)
+    question_en = models.CharField(_("question in English"), max_length=300)
+    question_es = models.CharField(_("question in Spanish"), max_length=300)
+    practice = models.BooleanField(_("practice vote"), default=False)
+    rule = models.CharField(_("what passes"), max_length=12, choices=Rule.choices)
+    share = models.PositiveSmallIntegerField(_("share of everyone eligible (%)"), default=0)
+    quorum = models.PositiveSmallIntegerField(_("quorum (% of the roll who must vote)"), default=0)
+    opens_at = models.DateTimeField(_("opens"))
+    closes_at = models.DateTimeField(_("closes"))
+    state = models.CharField(max_length=10, choices=State.choices, default=State.SCHEDULED)
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    roll_size = models.PositiveIntegerField(default=0)  # frozen at opening
+    closed_at = models.DateTimeField(null=True, blank=True)
+    # {"cast": n, "options": {position: n}, "quorum_met": bool, "passed": bool, "winner": p,
+    #  "uninformed": n}: written once, at closing.
+    result = models.JSONField(default=dict, blank=True)
+    # Seals each voter's code and receipt in the outbox; shredded at closing.
+    data_key = models.ForeignKey(
+        "crypto.DataKey", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    _pub = c(PUBLIC, VOTE_RETENTION)
+    _c = c(INTERNAL, VOTE_RETENTION, "coordinator")
+    DATA_CLASSIFICATION: ClassVar[dict[str, FieldClass]] = {
+        **dict.fromkeys(
+            (
+                "id",
+                "code",
+                "kind",
+                "question_en",
+                "question_es",
+                "practice",
+                "rule",
+                "share",
+                "quorum",
+                "opens_at",
+                "closes_at",
+                "state",
+                "roll_size",
+                "closed_at",
+                "result",
+            ),
+            _pub,
+        ),
+        **dict.fromkeys(("committee", "opened_by", "created_at"), _c),
+        "data_key": c(SECRET, VOTE_RETENTION),
+    }
+    RETENTION_ANCHOR = "created_at"
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Vote {self.code}"
+
+    def question(self, language: str | None = None) -> str:
+        language = language or get_language() or settings.LANGUAGE_CODE
+        return self.question_es if language.startswith("es") else self.question_en
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == State.OPEN and self.opens_at <= timezone.now() < self.closes_at
+
+
+class Option(models.Model):
+    vote = models.ForeignKey(Vote, on_delete=models.CASCADE, related_name="options")
+    position = models.PositiveSmallIntegerField()  # 1, 2, 3...: what a voter texts
+    label_en = models.CharField(max_length=120)
+    label_es = models.CharField(max_length=120)
+
+    DATA_CLASSIFICATION: ClassVar[dict[str, FieldClass]] = dict.fromkeys(
+        ("id", "vote", "position", "label_en", "label_es"), c(PUBLIC, VOTE_RETENTION)
+    )
+    RETENTION_ANCHOR = "vote__created_at"
+
+    class Meta:
+        ordering = ["position"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["vote", "position"], name="one_option_per_position")
+        ]
+
+    def __str__(self) -> str:
+        return f"Option {self.position}"
+
+    def label(self, language: str | None = None) -> str:
+        language = language or get_language() or settings.LANGUAGE_CODE
+        return self.label_es if language.startswith("es") else self.label_en
+
+
+class Voter(models.Model):
+    """One person on a vote's roll, and whether they have voted. Never what, never when."""
+
+    vote = models.ForeignKey(Vote, on_delete=models.CASCADE, related_name="voters")
+    # The link to the person dies with their account; the marker stays, so the count of
+    # markers still equals the count of ballots.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Keyed digest of the one-time code (the code itself is only ever in the voter's message,
+    # sealed under the vote's key until it is sent).
+    code_digest = models.CharField(max_length=64, unique=True)
+    voted = models.BooleanField(default=False)
+    language = models.CharField(max_length=5, default="en")
+
+    _i = c(INTERNAL, BALLOT_RETENTION, "coordinator")
+    DATA_CLASSIFICATION: ClassVar[dict[str, FieldClass]] = {
+        **dict.fromkeys(("id", "vote", "user", "voted", "language"), _i),
+        "code_digest": c(SECRET, BALLOT_RETENTION),
+    }
+    RETENTION_ANCHOR = "vote__closes_at"
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["vote", "user"], name="one_roll_entry_per_person")
+        ]
+
+    def __str__(self) -> str:
+        return f"Voter #{self.pk}"
+
+
+class Ballot(models.Model):
+    """One ballot slot of a vote: empty until a vote fills it. Nothing in it names anyone."""
+
+    vote = models.ForeignKey(Vote, on_delete=models.CASCADE, related_name="ballots")
+    option = models.ForeignKey(Option, null=True, on_delete=models.CASCADE, related_name="+")
+    # Keyed digest of the receipt code the voter was given: "was my ballot counted?".
+    receipt_digest = models.CharField(max_length=64, blank=True)
+
+    DATA_CLASSIFICATION: ClassVar[dict[str, FieldClass]] = {
+        **dict.fromkeys(("id", "vote", "option"), c(INTERNAL, BALLOT_RETENTION, "coordinator")),
+        "receipt_digest": c(SENSITIVE, BALLOT_RETENTION),
+    }
+    RETENTION_ANCHOR = "vote__closes_at"
+
+    def __str__(self) -> str:
+        return f"Ballot #{self.pk}"
