@@ -34,7 +34,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.base import ContentFile
-from django.core.files.storage import Storage, storages
+from django.core.files.storage import FileSystemStorage, Storage, storages
 from django.db import transaction
 
 from defensa.core import crypto
@@ -154,10 +154,22 @@ def delete(name: str) -> None:
         for sealed in SealedFile.objects.select_related("data_key").filter(name=name):
             crypto.shred(sealed.data_key)
             sealed.delete()
+    _delete_local(name)
     try:
         store().delete(name)
     except STORE_ERRORS as exc:
         raise StoreUnavailable(str(exc)) from exc
+
+
+def _delete_local(name: str) -> None:
+    """With a shared store, a file this machine keeps for itself under MEDIA_ROOT (an import
+    being read, a video being cleaned) goes too, when its row goes."""
+    if isinstance(store(), FileSystemStorage):
+        return  # the store is this disk: deleting from it is deleting the file
+    root = Path(settings.MEDIA_ROOT).resolve()
+    path = (root / name).resolve()
+    if path.is_relative_to(root):
+        path.unlink(missing_ok=True)
 
 
 def remove(written: list[str]) -> None:

@@ -176,3 +176,15 @@ def test_sealed_names_and_raw_bytes_round_trip_for_backups(s3_peer):  # type: ig
     assert media.read(name) == b"pixels"
     media.remove(written)
     assert s3_peer.objects() == {} and media.read(name) is None
+
+
+def test_with_a_shared_store_a_file_this_machine_kept_for_itself_goes_with_its_row(
+    s3_peer, settings
+):  # type: ignore[no-untyped-def]
+    # An import being read is written under MEDIA_ROOT on the machine that reads it.
+    local = settings.MEDIA_ROOT / "imports" / "7.upload"
+    local.parent.mkdir(parents=True)
+    local.write_bytes(b"sealed chunks")
+    media.remove(["imports/7.upload", "../outside"])
+    assert not local.exists()
+    assert (settings.MEDIA_ROOT.parent).exists()
