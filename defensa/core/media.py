@@ -126,6 +126,8 @@ def open(name: str) -> IO[bytes] | None:  # noqa: A001 - the module's verb, like
         return None
     if not SealedFile.objects.filter(name=name).exists():
         try:
+            if not store().exists(name):  # an object store opens lazily: ask first
+                return None
             return store().open(name, "rb")
         except FileNotFoundError:
             return None
