@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,9 +33,12 @@ from django.db.models import (
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from defensa.committees.access import committee_and_below
 from defensa.committees.models import Committee
+from defensa.committees.roster import coverage
 from defensa.organising.models import (
     NOT_ASSESSED,
     SCALE,
@@ -355,6 +359,48 @@ def participation_record(worker: Worker, *, last: int = 4) -> Record:
 # Readiness ----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ReadinessLine:
+    """One more line of the readiness page, from an app above organising (a drill's time)."""
+
+    key: str  # the line's id on the page
+    label: str
+    text: str
+    url: str = ""
+
+
+ReadinessSource = Callable[[Committee], "ReadinessLine | None"]
+_SOURCES: list[ReadinessSource] = []
+
+
+def register_readiness_line(source: ReadinessSource) -> None:
+    """Apps above organising add a line to the readiness page (the phone trees' last drill):
+    `source(committee)` returns a ReadinessLine, or None to add nothing. Called at start-up."""
+    if source not in _SOURCES:
+        _SOURCES.append(source)
+
+
+def shift_coverage_line(committee: Committee) -> ReadinessLine:
+    """Rapid response this week: the hours with both a dispatcher and a verifier on shift."""
+    week = coverage(committee)
+    hours = sum(
+        1
+        for row in week.rows
+        for cell in row
+        if cell.count("dispatcher") and cell.count("verifier")
+    )
+    return ReadinessLine(
+        key="shift-coverage",
+        label=_("Rapid-response shifts this week"),
+        text=ngettext(
+            "%(n)d of 168 hours has a dispatcher and a verifier on shift",
+            "%(n)d of 168 hours have a dispatcher and a verifier on shift",
+            hours,
+        )
+        % {"n": hours},
+    )
+
+
 @dataclass
 class Readiness:
     workplaces: int
@@ -365,6 +411,7 @@ class Readiness:
     leaders: int
     last_test: StructureTest | None
     last_turnout: Comparison | None
+    more: list[ReadinessLine] = field(default_factory=list)
 
     @property
     def assessed_percent(self) -> int:
@@ -393,6 +440,8 @@ def readiness(committee: Committee) -> Readiness:
         leaders=totals["leaders"],
         last_test=last_test,
         last_turnout=predicted_vs_actual(last_test) if last_test else None,
+        more=[shift_coverage_line(committee)]
+        + [line for source in _SOURCES if (line := source(committee)) is not None],
     )
 
 

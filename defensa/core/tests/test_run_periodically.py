@@ -95,4 +95,5 @@ def test_scripts_serve_runs_the_housekeeping_jobs():
         "purge_voicemails",
         "purge_incoming_videos",
         "audit_checkpoint",
+        "organising_tick",
     ]
