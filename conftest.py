@@ -10,7 +10,7 @@ import pytest
 
 from defensa.core import testing
 from defensa.testing import axe
-from defensa.testing.peers import gateway, geocoder, signal, twilio, voice, webpush
+from defensa.testing.peers import gateway, geocoder, s3, signal, twilio, voice, webpush
 
 
 def pytest_configure(config):  # type: ignore[no-untyped-def]
@@ -62,6 +62,15 @@ def client_as(client):  # type: ignore[no-untyped-def]
 
 # Loopback peers (defensa/testing/peers/), each started on a free port with our settings
 # pointed at it; the transport under test really speaks HTTP to it.
+
+
+@pytest.fixture
+def s3_peer(settings: Any) -> Iterator[s3.S3Peer]:
+    """An S3-compatible object store (moto's server); files go there, sealed."""
+    with s3.S3Peer().running() as peer:
+        settings.STORAGES = {**settings.STORAGES, "media": peer.storage()}
+        settings.MEDIA_ENCRYPT = True
+        yield peer
 
 
 @pytest.fixture

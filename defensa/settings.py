@@ -14,6 +14,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from defensa.core.env import env_bool, env_int, env_list, env_secret, env_str
+from defensa.core.object_store import s3_media_storage
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("DEFENSA_DATA_DIR", str(BASE_DIR / "var")))
@@ -352,7 +353,25 @@ MEDIA_ROOT = DATA_DIR / "media"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    # Photos, videos and voicemail audio (defensa.core.media): this machine's disk, or an
+    # S3-compatible object store that several web and worker machines share.
+    "media": {"BACKEND": "django.core.files.storage.FileSystemStorage"},  # MEDIA_ROOT
 }
+S3_BUCKET = env_str("DEFENSA_S3_BUCKET")
+if S3_BUCKET:
+    STORAGES["media"] = s3_media_storage(
+        bucket=S3_BUCKET,
+        endpoint_url=env_str("DEFENSA_S3_ENDPOINT_URL"),
+        access_key=env_secret("DEFENSA_S3_ACCESS_KEY_ID"),
+        secret_key=env_secret("DEFENSA_S3_SECRET_ACCESS_KEY"),
+        region=env_str("DEFENSA_S3_REGION"),
+        prefix=env_str("DEFENSA_S3_PREFIX"),
+        addressing_style=env_str("DEFENSA_S3_ADDRESSING_STYLE", "path"),
+        timeout_s=env_int("DEFENSA_S3_TIMEOUT_SECONDS", 10, minimum=1),
+    )
+# Seal each file before it leaves the web process: on by default with an object store (it
+# is someone's disk); set to 0 only for a store on the network's own machines.
+MEDIA_ENCRYPT = env_bool("DEFENSA_S3_ENCRYPT", True) if S3_BUCKET else False
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 

@@ -62,3 +62,63 @@ def test_the_proxies_keep_no_access_log_and_overwrite_the_forwarded_address() ->
     ]
     assert "header_up X-Forwarded-For {remote_host}" in caddy
     assert not any(x.startswith("log") for x in caddy)
+
+
+# Docker Compose ------------------------------------------------------------------------------
+
+COMPOSE = ROOT / "deploy" / "docker-compose.yml"
+DEFENSA_SERVICES = ("migrate", "web", "deliver", "tasks", "periodic")
+
+
+def _compose() -> dict:
+    import yaml
+
+    return yaml.safe_load(COMPOSE.read_text())
+
+
+def _documented() -> set[str]:
+    docs = (ROOT / "docs" / "configuration.md").read_text()
+    return set(re.findall(r"`([A-Z0-9_]+)`", docs))
+
+
+def test_the_compose_file_parses_and_runs_what_the_services_run() -> None:
+    compose = _compose()
+    services = compose["services"]
+    assert set(services) == {"postgres", "minio", *DEFENSA_SERVICES}
+    assert services["minio"]["profiles"] == ["minio"]  # optional
+    commands = get_commands()
+    for name in ("deliver", "tasks", "periodic"):
+        argv = services[name]["command"]
+        assert argv[1] == "manage.py" and argv[2] in commands, name
+    periodic = " ".join(_exec_start(ROOT / "deploy" / "systemd" / "defensa-periodic.service"))
+    jobs = services["periodic"]["command"][3:]
+    assert sorted(jobs) == sorted(re.findall(r"\w+:\d+", periodic))  # the same jobs
+    for job in jobs:
+        job_name, _, seconds = job.partition(":")
+        assert job_name in commands and seconds.isdigit(), job
+    # The image's server keeps no access log; the web port is published on loopback only.
+    dockerfile = (ROOT / "deploy" / "Dockerfile").read_text()
+    assert "--access-logfile" not in dockerfile and '"--error-logfile", "-"' in dockerfile
+    assert services["web"]["ports"] == ["127.0.0.1:8000:8000"]
+    # Keys come in as files, never as values in the environment.
+    environment = services["web"]["environment"]
+    assert "DEFENSA_MASTER_KEYS" not in environment and "SECRET_KEY" not in environment
+    assert environment["DEFENSA_MASTER_KEYS_FILE"].startswith("/run/secrets/")
+
+
+def test_the_compose_file_names_only_documented_variables() -> None:
+    documented = _documented()
+    text = COMPOSE.read_text()
+    named = set(re.findall(r"\$\{([A-Z0-9_]+)", text))
+    compose = _compose()
+    # Defensa's own services (PostgreSQL's and MinIO's fixed image settings are theirs).
+    for service in DEFENSA_SERVICES:
+        named |= set(compose["services"][service].get("environment") or {})
+    example = (ROOT / "deploy" / "defensa.env.example").read_text()
+    named |= {line.split("=", 1)[0] for line in example.splitlines() if "=" in line}
+    for variable in sorted(named):
+        name = variable.removesuffix("_FILE") if variable.endswith("_FILE") else variable
+        assert variable in documented or name in documented, variable
+    # Every Defensa service shares the one environment, as on machines installed by hand.
+    envs = {str(compose["services"][s].get("environment")) for s in DEFENSA_SERVICES}
+    assert len(envs) == 1

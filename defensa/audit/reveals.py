@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from defensa.audit.log import record
@@ -56,6 +56,21 @@ class RevealQuota(Exception):
     """Too many records revealed by one person in the last hour (the refusal is audited)."""
 
 
+# The quota holds with any number of web machines: the count is the audit log's, in the one
+# database, and one person's reveals are counted and written one at a time. PostgreSQL: a
+# per-person transaction lock (the class id below, the person's id); SQLite serialises
+# writers already (transaction_mode=IMMEDIATE).
+_PG_REVEAL_LOCK_CLASS = 0x0DEF
+
+
+def _one_at_a_time(actor: Any) -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, %s)", [_PG_REVEAL_LOCK_CLASS, int(actor.pk)]
+            )
+
+
 def _within_quota(actor: Any, obj: models.Model) -> bool:
     since = timezone.now() - dt.timedelta(hours=1)
     opened = set(
@@ -85,6 +100,7 @@ def record_reveal(
     if kind not in KINDS:
         raise ValueError(f"unknown reveal kind {kind!r}")
     with transaction.atomic():
+        _one_at_a_time(actor)
         allowed = _within_quota(actor, obj)
         if allowed and write is not None:
             write(f"{kind}_revealed")

@@ -14,8 +14,8 @@ the model, else the first of ANCHORS that it has):
   lookup(s) that say so (an incident's own `legal_hold`, a report's
   `incident__legal_hold`...). A hold keeps rows and files; it does not stop a shorter-lived
   field (a reporter's contact) from being blanked and shredded;
-- files named in a model's `MEDIA_FIELDS` (paths under MEDIA_ROOT) are deleted with their row,
-  also when the row goes by cascade (a post_delete receiver, after commit);
+- files named in a model's `MEDIA_FIELDS` (names in the file store, defensa.core.media) are
+  deleted with their row, also when the row goes by cascade (a post_delete receiver, after commit);
 - data keys that no row refers to any more are deleted (after a grace period, so a key made
   just now by a transaction still open is not touched).
 
@@ -34,16 +34,15 @@ import datetime as dt
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from django.apps import apps
-from django.conf import settings
 from django.db import connection, models, transaction
 from django.db.models import ProtectedError, Q
 from django.db.models.signals import post_delete
 from django.utils import timezone
 
+from defensa.core import media
 from defensa.core.classification import classification_for
 
 log = logging.getLogger(__name__)
@@ -291,21 +290,18 @@ def _remove_orphan_keys(now: dt.datetime) -> int:
 
 
 def _remove_files(sender: type[models.Model], instance: models.Model, **kwargs: Any) -> None:
-    root = Path(settings.MEDIA_ROOT).resolve()
-    paths = []
+    names = []
     for name in getattr(sender, "MEDIA_FIELDS", ()):
         value = getattr(instance, name, None)
-        value = getattr(value, "name", value)  # a FieldFile or a plain relative path
+        value = getattr(value, "name", value)  # a FieldFile or a plain stored name
         if value:
-            path = (root / str(value)).resolve()
-            if path.is_relative_to(root):
-                paths.append(path)
+            names.append(str(value))
 
-    def unlink() -> None:
-        for path in paths:
-            path.unlink(missing_ok=True)
+    def delete() -> None:
+        # A store that is down keeps the object; a sealed one is noise, its key shredded.
+        media.remove(names)
 
-    transaction.on_commit(unlink)
+    transaction.on_commit(delete)
 
 
 def connect_file_cleanup() -> None:

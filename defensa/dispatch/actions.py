@@ -10,7 +10,6 @@ import datetime as dt
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -21,6 +20,7 @@ from defensa.accounts.models import User
 from defensa.audit.log import record
 from defensa.committees.models import Committee, Membership, MemberStatus
 from defensa.committees.teams import dispatchers_to_tell
+from defensa.core import media
 from defensa.core.tokens import derived_token, hash_token, is_plausible
 from defensa.core.transitions import IllegalTransition
 from defensa.dispatch.matching import nearest_responders, report_languages
@@ -411,13 +411,12 @@ def report_finding(
         raise ValueError(f"unknown outcome {outcome!r}")
     now = now or timezone.now()
     note = note.strip()[:NOTE_LIMIT]
-    written: list[Path] = []
+    written: list[str] = []
     try:
         return _finding(offer, outcome, note, photos, videos, now, written)
     except BaseException:
         # Nothing committed, so no file may stay behind either.
-        for path in written:
-            path.unlink(missing_ok=True)
+        media.remove(written)
         raise
 
 
@@ -428,7 +427,7 @@ def _finding(
     photos: Sequence[CleanPhoto],
     videos: Sequence[CleanVideo],
     now: dt.datetime,
-    written: list[Path],
+    written: list[str],
 ) -> Offer:
     with transaction.atomic():
         locked = step_offer(offer, "finish", now, outcome=outcome)

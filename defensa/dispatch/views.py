@@ -24,7 +24,7 @@ from defensa.committees.access import (
     get_managed_committee_for,
 )
 from defensa.committees.models import Committee
-from defensa.core import geo, maps
+from defensa.core import geo, maps, media
 from defensa.core.access import public, signed_in
 from defensa.core.transitions import IllegalTransition
 from defensa.dispatch import actions, consequences, feedback
@@ -90,6 +90,17 @@ def respond(request: HttpRequest, token: str) -> HttpResponse:
                         photos=form.clean_photos_list,
                         videos=form.clean_videos_list,
                     )
+                except media.StoreUnavailable:
+                    # Nothing changed; the verifier can send the finding without the files.
+                    form.add_error(
+                        None,
+                        _(
+                            "Your photos and videos could not be stored just now, so "
+                            "nothing was sent. Send your finding again, without them if "
+                            "it fails again."
+                        ),
+                    )
+                    return _respond_page(request, offer, form, status=503)
                 finally:
                     form.discard_media()
                 return _link_gone(request, "thanks", 200)

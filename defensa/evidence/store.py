@@ -1,29 +1,19 @@
-"""Write cleaned photos and videos under MEDIA_ROOT and record them, inside a caller's action.
+"""Store cleaned photos and videos (defensa.core.media) and record them, inside an action.
 
-Called from `receive_report()` and `report_finding()`, inside their transaction: every path
-written is appended to `written`, so the caller removes the files when the transaction fails.
+Called from `receive_report()` and `report_finding()`, inside their transaction: every name
+written is appended to `written`, so the caller removes the files (`media.remove`) when the
+transaction fails. `media.StoreUnavailable` when the file store cannot be reached.
 """
 
 from __future__ import annotations
 
-import os
-import secrets
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
-from django.conf import settings
-
+from defensa.core import media
 from defensa.evidence.models import Kind, Media
 from defensa.evidence.photos import CleanPhoto
 from defensa.evidence.video import CleanVideo
-
-
-def _target(extension: str) -> tuple[str, Path]:
-    relative = f"evidence/{secrets.token_hex(16)}.{extension}"
-    path = Path(settings.MEDIA_ROOT) / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return relative, path
 
 
 def save_media(
@@ -32,14 +22,12 @@ def save_media(
     offer: Any = None,
     photos: Sequence[CleanPhoto] = (),
     videos: Sequence[CleanVideo] = (),
-    written: list[Path],
+    written: list[str],
 ) -> list[Media]:
     """Store the files and their rows; return the rows (their sha256 go in the audit record)."""
     stored: list[Media] = []
     for photo in photos:
-        relative, path = _target("jpg")
-        written.append(path)
-        path.write_bytes(photo.data)
+        relative = media.put("evidence", "jpg", photo.data, written=written)
         stored.append(
             Media.objects.create(
                 report=report,
@@ -55,10 +43,8 @@ def save_media(
             )
         )
     for video in videos:
-        relative, path = _target(video.extension)
-        written.append(path)
-        # Same folder tree, same file system: the move is a rename.
-        os.replace(video.path, path)
+        # From this machine's incoming folder to the store; the local copy is then removed.
+        relative = media.put("evidence", video.extension, video.path, written=written)
         stored.append(
             Media.objects.create(
                 report=report,

@@ -12,12 +12,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from django.conf import settings
-
 from defensa.audit.models import AuditEntry
+from defensa.core import media
 from defensa.evidence.models import Kind, Media
 from defensa.incidents.models import Incident
 from defensa.reports.models import Photo
@@ -44,15 +42,13 @@ class Item:
 
 
 def file_state(relative: str, sha256: str) -> str:
-    path = Path(settings.MEDIA_ROOT) / relative
     try:
-        digest = hashlib.sha256()
-        with path.open("rb") as stored:
-            for block in iter(lambda: stored.read(1 << 20), b""):
-                digest.update(block)
-    except OSError:
+        data = media.read(relative)
+    except media.StoreUnavailable:
         return "missing"
-    return "intact" if digest.hexdigest() == sha256 else "changed"
+    if data is None:
+        return "missing"
+    return "intact" if hashlib.sha256(data).hexdigest() == sha256 else "changed"
 
 
 def sealed_digests() -> set[str]:

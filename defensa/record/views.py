@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from pathlib import Path
+from pathlib import PurePosixPath
 from typing import Any
 
 from django.conf import settings
@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET
 
 from defensa.audit.checkpoints import verify as verify_audit
 from defensa.committees.access import get_committee_for
+from defensa.core import media
 from defensa.core.access import public
 from defensa.dispatch import feedback
 from defensa.evidence.models import PublicPage
@@ -114,12 +115,19 @@ def evidence_file(request: HttpRequest, ref: str, key: str) -> FileResponse:
     item = find_item(incident, key)
     if item is None:
         raise Http404
-    path = Path(settings.MEDIA_ROOT) / item.file
-    if not path.is_file():
+    try:
+        stored = media.open(item.file)
+    except media.StoreUnavailable:
+        return HttpResponse(
+            _("The file store cannot be reached just now. Try again in a minute."),
+            status=503,
+            content_type="text/plain; charset=utf-8",
+        )
+    if stored is None:
         raise Http404
     open_incident_record(incident, actor=request.user, file_key=item.key)
-    response = FileResponse(path.open("rb"), content_type=item.content_type)
-    extension = path.suffix
+    response = FileResponse(stored, content_type=item.content_type)
+    extension = PurePosixPath(item.file).suffix
     response["Content-Disposition"] = (
         f'inline; filename="{incident.reference}-{item.key}-{item.sha256[:12]}{extension}"'
     )

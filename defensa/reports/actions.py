@@ -5,10 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import math
-import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -17,7 +15,7 @@ from django.utils import timezone
 
 from defensa.audit.reveals import RevealQuota as RevealQuota  # re-exported for the views
 from defensa.audit.reveals import record_reveal
-from defensa.core import crypto, geo
+from defensa.core import crypto, geo, media
 from defensa.evidence.photos import CleanPhoto
 from defensa.evidence.store import save_media
 from defensa.evidence.video import CleanVideo
@@ -62,6 +60,9 @@ class Received:
     created: bool
     photos: int
     videos: int
+    # The file store could not be reached: the report was kept without its photos and
+    # videos, and the reporter is told.
+    files_lost: bool = False
 
 
 @dataclass(frozen=True)
@@ -226,8 +227,9 @@ def receive_report(
     if existing is not None:
         return _again(existing)
     clean = clean_report_data(data)
+    files_lost = False
     for attempt in range(1, _ATTEMPTS + 1):
-        written: list[Path] = []
+        written: list[str] = []
         try:
             with transaction.atomic():
                 if connection.vendor == "postgresql":
@@ -243,9 +245,21 @@ def receive_report(
                     written=written,
                     committee=committee,
                     burst=burst,
+                    files_lost=files_lost,
                 )
+        except media.StoreUnavailable:
+            # The file store is down: the report matters more than its files. Nothing of
+            # them stays (the rows went with the transaction); store the report again without
+            # them, and the receipt tells the reporter to send them again later.
+            media.remove(written)
+            for video in videos:
+                video.path.unlink(missing_ok=True)
+            if files_lost:
+                raise  # pragma: no cover - a report without files writes no file
+            files_lost, photos, videos = True, (), ()
+            continue
         except IntegrityError:
-            _remove(written)
+            media.remove(written)
             # The same key committed by a concurrent request: that report is the answer.
             existing = _existing(digest)
             if existing is not None:
@@ -257,7 +271,7 @@ def receive_report(
                 raise
         except BaseException:
             # Nothing committed, so no file may stay behind either.
-            _remove(written)
+            media.remove(written)
             raise
     raise AssertionError("unreachable")  # pragma: no cover
 
@@ -283,20 +297,6 @@ def _again(report: Report) -> Received:
     return Received(report, False, report.photos.count(), report.media.count())  # type: ignore[attr-defined]
 
 
-def _remove(paths: list[Path]) -> None:
-    for path in paths:
-        path.unlink(missing_ok=True)
-
-
-def _save_photo(photo: CleanPhoto, written: list[Path]) -> str:
-    relative = f"reports/{secrets.token_hex(16)}.jpg"
-    path = Path(settings.MEDIA_ROOT) / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
-    written.append(path)
-    path.write_bytes(photo.data)
-    return relative
-
-
 def _store(
     clean: CleanReport,
     *,
@@ -305,9 +305,10 @@ def _store(
     digest: str,
     photos: Sequence[CleanPhoto],
     videos: Sequence[CleanVideo],
-    written: list[Path],
+    written: list[str],
     committee: Committee | None,
     burst: bool,
+    files_lost: bool = False,
 ) -> Received:
     sighting = clean.sighting()
     words = triage.text_digest(clean.description)
@@ -369,13 +370,13 @@ def _store(
     for photo in photos:
         Photo.objects.create(
             report=report,
-            file=_save_photo(photo, written),
+            file=media.put("reports", "jpg", photo.data, written=written),
             original_sha256=photo.original_sha256,
             sha256=photo.sha256,
             width=photo.width,
             height=photo.height,
         )
-    media = save_media(report=report, videos=videos, written=written)
+    stored = save_media(report=report, videos=videos, written=written)
     # The first report with these words is seen to be one of many only now.
     for first in earlier:
         if not first.recycled:
@@ -393,9 +394,10 @@ def _store(
         photos=len(photos),
         videos=len(videos),
         # Sealed in the chain: a stored file or its recorded digest changed later is found.
-        sha256=[p.sha256 for p in photos] + [m.sha256 for m in media],
+        sha256=[p.sha256 for p in photos] + [m.sha256 for m in stored],
+        **({"files_lost": True} if files_lost else {}),
     )
-    return Received(report, True, len(photos), len(media))
+    return Received(report, True, len(photos), len(stored), files_lost)
 
 
 # How far back the same words count as sent again: a campaign's texts come within hours.

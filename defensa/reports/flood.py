@@ -4,7 +4,8 @@ Counters are keyed by `request.source_tag` (an HMAC of the address under a key t
 only in this process's memory and changes daily; defensa/core/middleware.py) and are kept
 only in this process's memory: never in the database, a cache server or a file. Each gunicorn
 worker counts on its own, so with W workers one source may get up to W times the limit
-through before every worker has seen it; that is the price of keeping nothing at rest.
+through before every worker has seen it; that is the price of keeping nothing at rest. With
+M web machines the bound is M x W x the limit (docs/operations.md, "Several web machines").
 """
 
 from __future__ import annotations

@@ -81,7 +81,12 @@ def _receive(request: HttpRequest, form: ReportForm, *, burst: bool) -> HttpResp
         form.add_error(None, _try_again())
         return _refused(request, form)
     # On a retry the receipt tells what the first submission stored.
-    context = {"report": received.report, "photos": received.photos, "videos": received.videos}
+    context = {
+        "report": received.report,
+        "photos": received.photos,
+        "videos": received.videos,
+        "files_lost": received.files_lost,
+    }
     return render(request, "reports/receipt.html", context)
 
 

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import secrets
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -18,7 +16,7 @@ from defensa.audit.log import record
 from defensa.audit.reveals import RevealQuota as RevealQuota  # re-exported for the views
 from defensa.audit.reveals import record_reveal
 from defensa.committees.models import Committee
-from defensa.core import crypto
+from defensa.core import crypto, media
 from defensa.incidents.models import Category
 from defensa.notify.actions import queue_message
 from defensa.notify.models import Priority
@@ -213,26 +211,25 @@ def audio_aad(voicemail: Voicemail) -> str:
     return f"voice.voicemail.file#{voicemail.pk}"
 
 
-def _write(voicemail: Voicemail, data: bytes) -> tuple[str, Path]:
-    """Keep the recording sealed under the voicemail's data key; the disk never sees audio."""
+def _write(voicemail: Voicemail, data: bytes, written: list[str]) -> str:
+    """Keep the recording sealed under the voicemail's data key; the store never sees audio."""
     if voicemail.data_key is None:
         raise ValueError("a voicemail is given its data key when it starts")
-    relative = f"voice/{secrets.token_hex(16)}.sealed"
-    path = Path(settings.MEDIA_ROOT) / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(crypto.encrypt(voicemail.data_key, data, aad=audio_aad(voicemail)))
-    return relative, path
+    sealed = crypto.encrypt(voicemail.data_key, data, aad=audio_aad(voicemail))
+    return media.put("voice", "sealed", sealed, written=written, sealed=True)
 
 
 def read_audio(voicemail: Voicemail) -> bytes | None:
     """The recording in the clear, for the access-checked audio view; None if it is gone."""
     if voicemail.status != VoicemailStatus.STORED or not voicemail.file:
         return None
-    path = Path(settings.MEDIA_ROOT) / voicemail.file
-    if voicemail.data_key is None or not path.is_file():
+    if voicemail.data_key is None:
+        return None
+    blob = media.read(voicemail.file)
+    if blob is None:
         return None
     try:
-        return crypto.decrypt(voicemail.data_key, path.read_bytes(), aad=audio_aad(voicemail))
+        return crypto.decrypt(voicemail.data_key, blob, aad=audio_aad(voicemail))
     except crypto.KeyShredded:
         return None
 
@@ -266,12 +263,20 @@ def store_recording(voicemail: Voicemail) -> bool:
             fetch_attempts=voicemail.fetch_attempts + 1, last_error=str(exc)[:200]
         )
         return False
-    relative, path = _write(voicemail, audio.data)
+    written: list[str] = []
+    try:
+        relative = _write(voicemail, audio.data, written)
+    except media.StoreUnavailable as exc:
+        media.remove(written)
+        Voicemail.objects.filter(pk=voicemail.pk).update(
+            fetch_attempts=voicemail.fetch_attempts + 1, last_error=str(exc)[:200]
+        )
+        return False
     try:
         with transaction.atomic():
             locked = Voicemail.objects.select_for_update().get(pk=voicemail.pk)
             if locked.status != VoicemailStatus.FETCHING:
-                path.unlink(missing_ok=True)  # another worker stored it first
+                media.remove(written)  # another worker stored it first
                 return locked.status == VoicemailStatus.STORED
             locked.file = relative
             locked.content_type = audio.content_type
@@ -298,7 +303,7 @@ def store_recording(voicemail: Voicemail) -> bool:
                 size=locked.size,
             )
     except BaseException:
-        path.unlink(missing_ok=True)
+        media.remove(written)
         raise
     voicemail.refresh_from_db()
     if settings.VOICE_DELETE_FROM_PROVIDER:
@@ -358,5 +363,5 @@ def purge_voicemails(now: dt.datetime | None = None) -> int:
         record("voice.voicemails_purged", count=len(ids))
     for voicemail in doomed:
         if voicemail.file:
-            (Path(settings.MEDIA_ROOT) / voicemail.file).unlink(missing_ok=True)
+            media.remove([voicemail.file])
     return len(doomed)

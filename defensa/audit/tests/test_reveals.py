@@ -42,3 +42,36 @@ def test_the_quota_counts_records_opened_not_looks(net, settings):
     record_reveal("cases.identifiers", actor=net.lucia, obj=net.boyle)
     assert AuditEntry.objects.filter(action="cases.notes_revealed").count() == 5
     assert AuditEntry.objects.filter(action="voice.recording_reveal_refused").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_quota_holds_when_reveals_arrive_at_once_from_several_machines(net, settings):
+    """Each thread has its own database connection, as each web machine's process does; they
+    all ask at the same moment. Exactly the quota is revealed, never one more."""
+    import threading
+
+    from django.db import connection
+
+    settings.PHONE_REVEALS_PER_HOUR = 3
+    people = [net.mo, net.dani, net.vero, net.omar, net.pat, net.lucia, net.ana, net.city]
+    start = threading.Barrier(len(people))
+    outcomes: list[str] = []
+
+    def reveal(obj) -> None:  # type: ignore[no-untyped-def]
+        try:
+            start.wait()
+            record_reveal("member.phone", actor=net.ana, obj=obj)
+            outcomes.append("revealed")
+        except RevealQuota:
+            outcomes.append("refused")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=reveal, args=(p,)) for p in people]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["refused"] * 5 + ["revealed"] * 3
+    assert AuditEntry.objects.filter(action="member.phone_revealed").count() == 3
+    assert AuditEntry.objects.filter(action="member.phone_reveal_refused").count() == 5

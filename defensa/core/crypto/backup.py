@@ -28,15 +28,15 @@ import json
 import tarfile
 import tempfile
 import time
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pyrage
 from django.apps import apps
-from django.conf import settings
 from django.core import serializers
 from django.core.management import call_command
 from django.db import connection
 
+from defensa.core import media
 from defensa.core.crypto.keys import master_keys
 
 FORMAT = 2  # 1: before backups were signed (restored only with accept_unsigned)
@@ -134,10 +134,12 @@ def make_backup(recipients: list[str]) -> bytes:
         ("manifest.json", json.dumps(manifest).encode()),
         ("data.json", data.getvalue().encode()),
     ]
-    media = Path(settings.MEDIA_ROOT)
-    if media.exists():
-        for path in sorted(p for p in media.rglob("*") if p.is_file()):
-            members.append((f"media/{path.relative_to(media).as_posix()}", path.read_bytes()))
+    # Every stored file as stored (sealed files stay sealed: their keys are in data.json),
+    # from this machine's disk or the shared object store alike.
+    for name in media.names():
+        stored = media.read_stored(name)
+        if stored is not None:
+            members.append((f"media/{name}", stored))
     members.append((SIGNATURE, _signature(members, master_keys().current_id)))
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode="w") as tar:
@@ -205,7 +207,6 @@ def restore_backup(blob: bytes, identity_text: str, *, accept_unsigned: bool = F
         raise BackupError(f"unknown backup format {manifest.get('format')!r}")
     if not _database_is_empty():
         raise BackupError("the database is not empty: restore only into a fresh, migrated one")
-    media = Path(settings.MEDIA_ROOT).resolve()
     with tarfile.open(fileobj=io.BytesIO(raw), mode="r") as tar:
         data = tar.extractfile("data.json").read()  # type: ignore[union-attr]
         with tempfile.TemporaryDirectory() as tmp:
@@ -216,9 +217,8 @@ def restore_backup(blob: bytes, identity_text: str, *, accept_unsigned: bool = F
         for member in tar.getmembers():
             if not member.isfile() or not member.name.startswith("media/"):
                 continue
-            target = (media / member.name.removeprefix("media/")).resolve()
-            if not target.is_relative_to(media):
+            name = member.name.removeprefix("media/")
+            if name.startswith("/") or ".." in PurePosixPath(name).parts:
                 raise BackupError(f"refusing a path outside the media folder: {member.name}")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(tar.extractfile(member).read())  # type: ignore[union-attr]
+            media.write_stored(name, tar.extractfile(member).read())  # type: ignore[union-attr]
     return manifest

@@ -63,3 +63,21 @@ class DigestKey(models.Model):
 
     def __str__(self) -> str:
         return f"DigestKey {self.name}"
+
+
+class SealedFile(models.Model):
+    """A stored file (defensa.core.media) encrypted before it left the web process: its name
+    in the store and the data key it is sealed under. Deleting the file shreds the key, so a
+    copy the store kept (a version, a replica) is noise from that moment."""
+
+    name = models.CharField(max_length=200, unique=True)
+    data_key = models.ForeignKey(DataKey, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    DATA_CLASSIFICATION: ClassVar[dict[str, FieldClass]] = {
+        **dict.fromkeys(("id", "name", "created_at"), c(INTERNAL, SYSTEM, "admin")),
+        "data_key": c(SECRET, SYSTEM),
+    }
+
+    def __str__(self) -> str:
+        return f"SealedFile {self.name}"
