@@ -110,6 +110,20 @@ def get_own_membership_for(user: AnyUser | None, slug: str, role: Role = "member
     return found
 
 
+def coordinated_committees_for(user: AnyUser | None) -> QuerySet[Committee]:
+    """The committees the user coordinates (what pledges, votes, funds and alert counts are
+    opened and read from); none for anyone else."""
+    return committees_for(user, "coordinator")
+
+
+def get_coordinated_committee_for(user: AnyUser | None, slug: str) -> Committee:
+    """A committee the user coordinates, or 404."""
+    committee = coordinated_committees_for(user).filter(slug=slug).first()
+    if committee is None:
+        raise Http404
+    return committee
+
+
 def get_committee_for(user: AnyUser | None, slug: str, role: Role | None = None) -> Committee:
     """The committee, if the user is a member with the role (any member when None), or 404."""
     return get_own_membership_for(user, slug, role or "member").committee

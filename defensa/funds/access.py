@@ -14,7 +14,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import Http404
 
-from defensa.committees.access import AnyUser, committees_for
+from defensa.committees.access import AnyUser, committees_for, coordinated_committees_for
 from defensa.committees.models import Committee
 from defensa.core.access import active_user, pk_from_url
 from defensa.funds.models import Application, Fund
@@ -22,17 +22,6 @@ from defensa.funds.models import Application, Fund
 
 def member_committees(user: AnyUser | None) -> QuerySet[Committee]:
     return committees_for(user)
-
-
-def coordinator_committees(user: AnyUser | None) -> QuerySet[Committee]:
-    return committees_for(user, "coordinator")
-
-
-def get_coordinator_committee(user: AnyUser | None, slug: str) -> Committee:
-    committee = coordinator_committees(user).filter(slug=slug).first()
-    if committee is None:
-        raise Http404
-    return committee
 
 
 def funds_for(user: AnyUser | None) -> QuerySet[Fund]:
@@ -49,7 +38,7 @@ def get_fund_for(user: AnyUser | None, pk: Any) -> Fund:
 
 def get_coordinated_fund(user: AnyUser | None, pk: Any) -> Fund:
     found = (
-        Fund.objects.filter(committee__in=coordinator_committees(user), pk=pk_from_url(pk))
+        Fund.objects.filter(committee__in=coordinated_committees_for(user), pk=pk_from_url(pk))
         .select_related("committee")
         .first()
     )

@@ -15,7 +15,11 @@ from django.views.decorators.http import require_POST
 
 from defensa.accounts.models import User
 from defensa.audit.reveals import RevealQuota, record_reveal
-from defensa.committees.access import committee_and_below
+from defensa.committees.access import (
+    committee_and_below,
+    coordinated_committees_for,
+    get_coordinated_committee_for,
+)
 from defensa.committees.models import Membership, MemberStatus
 from defensa.core.access import signed_in
 from defensa.funds import access, actions
@@ -37,14 +41,14 @@ def index(request: HttpRequest) -> HttpResponse:
         "funds/index.html",
         {
             "funds": [(f, actions.totals(f)) for f in funds],
-            "committees": list(access.coordinator_committees(request.user)),
+            "committees": list(coordinated_committees_for(request.user)),
         },
     )
 
 
 @never_cache
 def new(request: HttpRequest, slug: str) -> HttpResponse:
-    committee = access.get_coordinator_committee(request.user, slug)
+    committee = get_coordinated_committee_for(request.user, slug)
     form = FundForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -67,7 +71,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             "totals": actions.totals(fund),
             "form": ApplyForm(),
             "reviewer": access.reviewed_funds_for(request.user).filter(pk=fund.pk).exists(),
-            "coordinator": access.coordinator_committees(request.user)
+            "coordinator": coordinated_committees_for(request.user)
             .filter(pk=fund.committee_id)
             .exists(),
             "AppState": AppState,

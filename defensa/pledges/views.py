@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from defensa.accounts.models import User
 from defensa.audit.reveals import RevealQuota, record_reveal
+from defensa.committees.access import coordinated_committees_for, get_coordinated_committee_for
 from defensa.core.access import public, signed_in
 from defensa.pledges import access, actions, chart
 from defensa.pledges.forms import CampaignForm, PhonePledgeForm
@@ -45,7 +46,7 @@ def _numbers(campaign: Campaign) -> dict[str, object]:
 @never_cache
 def index(request: HttpRequest) -> HttpResponse:
     """The campaigns of the committees the user coordinates (404 for anyone else)."""
-    committees = list(access.coordinator_committees(request.user))
+    committees = list(coordinated_committees_for(request.user))
     if not committees:
         raise Http404
     campaigns = list(access.campaigns_for(request.user))
@@ -54,7 +55,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 def new(request: HttpRequest, slug: str) -> HttpResponse:
-    committee = access.get_coordinator_committee(request.user, slug)
+    committee = get_coordinated_committee_for(request.user, slug)
     form = CampaignForm(request.POST or None, committee=committee)
     if request.method == "POST" and form.is_valid():
         try:

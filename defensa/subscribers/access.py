@@ -7,24 +7,11 @@ has (`counts_for`); everyone else gets 404 from `get_coordinated_committee_for`.
 
 from __future__ import annotations
 
-from django.db.models import Count, QuerySet
-from django.http import Http404
+from django.db.models import Count
 
-from defensa.committees.access import AnyUser, committees_for
+from defensa.committees.access import AnyUser, coordinated_committees_for
 from defensa.committees.models import Committee
 from defensa.subscribers.models import Subscription
-
-
-def coordinated_committees_for(user: AnyUser | None) -> QuerySet[Committee]:
-    return committees_for(user, "coordinator")
-
-
-def get_coordinated_committee_for(user: AnyUser | None, slug: str) -> Committee:
-    """A committee the user coordinates, or 404."""
-    committee = coordinated_committees_for(user).filter(slug=slug).first()
-    if committee is None:
-        raise Http404
-    return committee
 
 
 def counts_for(user: AnyUser | None, committee: Committee) -> list[tuple[str, int]]:

@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
+from defensa.committees.access import get_coordinated_committee_for
 from defensa.core.access import public
 from defensa.reports.flood import FloodGate
 from defensa.subscribers import access, actions
@@ -90,7 +91,7 @@ def confirm(request: HttpRequest) -> HttpResponse:
 @never_cache
 def counts(request: HttpRequest, slug: str) -> HttpResponse:
     """A coordinator's view: confirmed subscriptions per ZIP code of the committee's area."""
-    committee = access.get_coordinated_committee_for(request.user, slug)
+    committee = get_coordinated_committee_for(request.user, slug)
     rows = access.counts_for(request.user, committee)
     return render(
         request,

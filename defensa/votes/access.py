@@ -13,27 +13,14 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import Http404
 
-from defensa.committees.access import AnyUser, committees_for
-from defensa.committees.models import Committee
+from defensa.committees.access import AnyUser, coordinated_committees_for
 from defensa.core.access import pk_from_url
 from defensa.votes.models import CODE_ALPHABET, VOTE_CODE_LENGTH, Vote
 
 
-def coordinator_committees(user: AnyUser | None) -> QuerySet[Committee]:
-    return committees_for(user, "coordinator")
-
-
-def get_coordinator_committee(user: AnyUser | None, slug: str) -> Committee:
-    """A committee the user coordinates, or 404."""
-    committee = coordinator_committees(user).filter(slug=slug).first()
-    if committee is None:
-        raise Http404
-    return committee
-
-
 def votes_for(user: AnyUser | None) -> QuerySet[Vote]:
     """The votes of the committees the user coordinates."""
-    return Vote.objects.filter(committee__in=coordinator_committees(user)).select_related(
+    return Vote.objects.filter(committee__in=coordinated_committees_for(user)).select_related(
         "committee"
     )
 

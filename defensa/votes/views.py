@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from defensa.accounts.models import User
 from defensa.audit.reveals import RevealQuota, record_reveal
+from defensa.committees.access import coordinated_committees_for, get_coordinated_committee_for
 from defensa.core.access import public
 from defensa.reports.flood import FloodGate
 from defensa.votes import access, actions
@@ -52,7 +53,7 @@ def _result(vote: Vote) -> dict[str, object]:
 @never_cache
 def index(request: HttpRequest) -> HttpResponse:
     """The votes of the committees the user coordinates (404 for anyone else)."""
-    committees = list(access.coordinator_committees(request.user))
+    committees = list(coordinated_committees_for(request.user))
     if not committees:
         raise Http404
     return render(
@@ -64,7 +65,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 def new(request: HttpRequest, slug: str) -> HttpResponse:
-    committee = access.get_coordinator_committee(request.user, slug)
+    committee = get_coordinated_committee_for(request.user, slug)
     form = VoteForm(request.POST or None, committee=committee)
     if request.method == "POST" and form.is_valid():
         try:
