@@ -42,6 +42,15 @@ def _test_settings(settings):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(autouse=True)
+def _fresh_place_names():  # type: ignore[no-untyped-def]
+    """Each test reads the neighbourhood names its own database holds (a rolled-back test
+    leaves none behind, and a rollback sends no signal to the process's short-lived copy)."""
+    from defensa.committees.areas import forget_place_names
+
+    forget_place_names()
+
+
+@pytest.fixture(autouse=True)
 def _audit_checkpoints_in_tmp(settings, tmp_path):  # type: ignore[no-untyped-def]
     # Never the developer's own var/audit-checkpoints.log: it anchors another database.
     settings.AUDIT_CHECKPOINT_FILE = tmp_path / "audit-checkpoints.log"

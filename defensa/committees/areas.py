@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
+from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext as _
 
 from defensa.accounts.models import User
@@ -11,13 +13,32 @@ from defensa.committees import access
 from defensa.committees.models import Committee, Kind, PlaceName
 from defensa.core import geo
 
+# The network's neighbourhood names, read whole (a few thousand at most) and kept for a short
+# while in each process: a console or an alert batch names many places, each a lookup here,
+# not a query. A process sees an administrator's change within NAMES_FRESH_SECONDS (at once
+# in the process that saved it).
+NAMES_FRESH_SECONDS = 30.0
+_names: dict[str, str] = {}
+_names_read_at = float("-inf")
+
+
+def forget_place_names(*_args: object, **_kwargs: object) -> None:
+    """Read the names again at the next lookup (connected to PlaceName's saves and deletes)."""
+    global _names_read_at
+    _names_read_at = float("-inf")
+
+
+post_save.connect(forget_place_names, sender=PlaceName, dispatch_uid="place_names_saved")
+post_delete.connect(forget_place_names, sender=PlaceName, dispatch_uid="place_names_deleted")
+
 
 def place_names(zip_codes: list[str]) -> dict[str, str]:
     """The neighbourhood names the network gave these ZIP codes (those it named)."""
-    wanted = [z for z in zip_codes if geo.is_zip_format(z)]
-    if not wanted:
-        return {}
-    return dict(PlaceName.objects.filter(zip_code__in=wanted).values_list("zip_code", "name"))
+    global _names, _names_read_at
+    if time.monotonic() - _names_read_at > NAMES_FRESH_SECONDS:
+        _names = dict(PlaceName.objects.values_list("zip_code", "name"))
+        _names_read_at = time.monotonic()
+    return {z: _names[z] for z in zip_codes if z in _names}
 
 
 def labelled_cells(cells: list[str]) -> dict[str, str]:
