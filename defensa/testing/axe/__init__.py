@@ -107,15 +107,11 @@ class WatchedBrowser:
             self.watch.attach(context)
         return WatchedContext(context, self, kwargs)
 
-    def check_again(
-        self, urls: list[str], state: Any, kwargs: dict[str, Any], prepare: Any = None
-    ) -> None:
+    def check_again(self, urls: list[str], state: Any, kwargs: dict[str, Any]) -> None:
         """Open `urls` in a JavaScript-on context like the one that showed them, under axe."""
         kwargs = {**kwargs, "java_script_enabled": True, "storage_state": state}
         context = self.watch.attach(self._browser.new_context(**kwargs))
         try:
-            if prepare:
-                prepare(context)
             pg = context.new_page()
             for url in urls:
                 pg.goto(url)
@@ -139,14 +135,9 @@ class WatchedContext:
         self._browser = browser
         self._kwargs = kwargs
         self._shown: list[str] = []
-        self._prepare: Any = None
         self.closed = False
         context.on("page", self._watch_page)
         browser.watch.contexts.append(self)
-
-    def prepare_check(self, prepare: Any) -> None:
-        """Call `prepare(context)` on a context that checks pages again (routes, for one)."""
-        self._prepare = prepare
 
     def _watch_page(self, pg: Any) -> None:
         pg.on("framenavigated", lambda frame: self._seen(pg, frame))
@@ -165,7 +156,7 @@ class WatchedContext:
         state = self._context.storage_state() if unchecked else None
         self._context.close(*args, **kwargs)
         if unchecked:
-            self._browser.check_again(unchecked, state, self._kwargs, self._prepare)
+            self._browser.check_again(unchecked, state, self._kwargs)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._context, name)
