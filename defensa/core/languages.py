@@ -10,12 +10,14 @@ Which strings each language must have: the *public set*. Every string of the app
 PUBLIC_APPS (what the public and members touch: the public pages, the report form and receipt,
 alerts, broadcasts' fixed parts, the voice menu, sign-in and the member pages, pledging and
 voting), plus every string in any app's modules that speak to people by SMS or message
-(PUBLIC_MODULES: automatic SMS replies and messages rendered at send time). Staff pages
+(PUBLIC_SOURCES: messages rendered at send time, automatic SMS replies, and the pages reached
+without an account or by a link). Staff pages
 (console, cases, committee settings, records) stay English and Spanish.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -58,6 +60,26 @@ PUBLIC_APPS: tuple[str, ...] = (
     "pledges",
     "votes",
 )
-# In every other app, the strings of these modules (file names) are in the public set too:
-# automatic SMS replies and the messages rendered at send time to members and the public.
-PUBLIC_MODULES: tuple[str, ...] = ("sms.py", "messages.py", "inbound.py")
+# In every other app, these sources are in the public set too: every message rendered at send
+# time (templates/notify/messages/), automatic SMS replies (sms.py), and the pages a person
+# reaches without an account or by a link sent to them (offers, check-ins, joining, recovery,
+# an event's public page, taking part in a structure test, the verified page, a phone tree).
+PUBLIC_SOURCES: tuple[str, ...] = (
+    r"templates/notify/messages/",
+    r"(^|/)sms\.py$",
+    r"templates/dispatch/(respond|link_gone)\.html$",
+    r"templates/accompaniment/checkin\.html$",
+    r"templates/committees/(recover_[a-z]+|join|join_code)\.html$",
+    r"templates/events/public\.html$",
+    r"templates/organising/(take_part|link_invalid)\.html$",
+    r"templates/record/(public_page|verified)\.html$",
+    r"templates/trees/confirm\.html$",
+)
+
+
+def in_public_set(app: str, occurrences: list[tuple[str, str]]) -> bool:
+    """Whether a catalogue entry of `app` (its source occurrences, as gettext lists them) must
+    be translated into every language."""
+    return app in PUBLIC_APPS or any(
+        re.search(pattern, path) for path, _line in occurrences for pattern in PUBLIC_SOURCES
+    )
