@@ -32,7 +32,6 @@ from defensa.core.crypto.fields import EncryptedField
 # hours for a strike fund); after two years they go.
 EVENT_RETENTION = dt.timedelta(days=365 * 2)
 
-CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no I, O, 0, 1: read aloud, typed on a phone
 CODE_LENGTH = 6
 
 

@@ -52,7 +52,6 @@ CONTACT_BACKSTOP = dt.timedelta(days=365 * 5)
 TEST_RETENTION = dt.timedelta(days=365 * 5)
 MAX_DEADLINE = dt.timedelta(days=365)
 
-CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no I, O, 0, 1: read aloud, typed on a phone
 CODE_LENGTH = 5
 
 

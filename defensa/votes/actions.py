@@ -28,12 +28,12 @@ from defensa.committees.access import committee_and_below
 from defensa.committees.models import Committee, MemberStatus
 from defensa.core import crypto
 from defensa.core.crypto.digests import digest_key, keyed_digest
+from defensa.core.tokens import is_short_code, normal_code, short_code
 from defensa.core.transitions import IllegalTransition, check_move
 from defensa.notify.actions import Address, queue_message, queue_messages, queue_sealed_messages
 from defensa.notify.models import Channel, Delivery, Priority, Status
 from defensa.organising.models import Worker, Workplace
 from defensa.votes.models import (
-    CODE_ALPHABET,
     MAX_AHEAD,
     MAX_LENGTH,
     MAX_OPTIONS,
@@ -64,14 +64,6 @@ class VoteError(Exception):
         super().__init__(str(message))
         self.message = message
         self.code = code  # a short word, also the SMS reply's outcome
-
-
-def _random_code(length: int) -> str:
-    return "".join(secrets.choice(CODE_ALPHABET) for _i in range(length))
-
-
-def normal_code(code: str) -> str:
-    return "".join(code.split()).replace("-", "").upper()
 
 
 def code_digest(code: str, key: bytes | None = None) -> str:
@@ -186,14 +178,14 @@ def _new_voters(vote: Vote, people: list[User], contacts: list[Worker]) -> dict[
     voters = []
     key = digest_key(CODE_DIGEST_KEY)  # once, not once per voter
     for person in people:
-        code = codes[f"u{person.pk}"] = _random_code(VOTER_CODE_LENGTH)
+        code = codes[f"u{person.pk}"] = short_code(VOTER_CODE_LENGTH)
         voters.append(
             Voter(
                 vote=vote, user=person, code_digest=code_digest(code, key), language=person.language
             )
         )
     for worker in contacts:
-        code = codes[f"w{worker.pk}"] = _random_code(VOTER_CODE_LENGTH)
+        code = codes[f"w{worker.pk}"] = short_code(VOTER_CODE_LENGTH)
         voters.append(
             Voter(
                 vote=vote,
@@ -277,7 +269,7 @@ def _start(vote: Vote) -> int:
 
 def new_code() -> str:
     while True:
-        code = _random_code(VOTE_CODE_LENGTH)
+        code = short_code(VOTE_CODE_LENGTH)
         if not Vote.objects.filter(code=code).exists():
             return code
 
@@ -333,7 +325,7 @@ class Cast:
 
 def find_voter(code: str) -> Voter | None:
     normal = normal_code(code)
-    if len(normal) != VOTER_CODE_LENGTH or any(ch not in CODE_ALPHABET for ch in normal):
+    if not is_short_code(normal, VOTER_CODE_LENGTH):
         return None
     return Voter.objects.select_related("vote").filter(code_digest=code_digest(normal)).first()
 
@@ -367,7 +359,7 @@ def cast_ballot(code: str, position: int, *, origin: str, vote: Vote | None = No
         slot = empty.filter(pk__gte=start).first() or empty.first()
         if slot is None:
             raise VoteError(_("This vote is not open."), "closed")
-        receipt = _random_code(RECEIPT_LENGTH)
+        receipt = short_code(RECEIPT_LENGTH)
         Ballot.objects.filter(pk=slot).update(
             option=option, receipt_digest=receipt_digest(found, receipt)
         )

@@ -39,7 +39,6 @@ MAX_AHEAD = dt.timedelta(days=365)
 MAX_LENGTH = dt.timedelta(days=60)
 MAX_OPTIONS = 12
 
-CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no I, O, 0, 1: read aloud, typed on a phone
 VOTE_CODE_LENGTH = 6  # the vote's public code, on its link
 VOTER_CODE_LENGTH = 10  # a voter's one-time code: 50 bits
 RECEIPT_LENGTH = 10
