@@ -59,13 +59,16 @@ class Rule(models.TextChoices):
 
 class State(models.TextChoices):
     SCHEDULED = "scheduled", _("Scheduled")
+    # The roll is frozen and the voters' codes are being queued (votes.actions.open_due).
+    OPENING = "opening", _("Opening")
     OPEN = "open", _("Open")
     CLOSED = "closed", _("Closed")
     CANCELLED = "cancelled", _("Cancelled")
 
 
 TRANSITIONS = {
-    State.SCHEDULED: (State.OPEN, State.CANCELLED),
+    State.SCHEDULED: (State.OPENING, State.CANCELLED),
+    State.OPENING: (State.OPEN, State.CANCELLED),
     State.OPEN: (State.CLOSED, State.CANCELLED),
     State.CLOSED: (),
     State.CANCELLED: (),
