@@ -95,6 +95,8 @@ class Vote(models.Model):
     include_contacts = models.BooleanField(_("contacts vote too"), default=False)
     rule = models.CharField(_("what passes"), max_length=12, choices=Rule.choices)
     share = models.PositiveSmallIntegerField(_("share of everyone eligible (%)"), default=0)
+    # A percent sign, not a placeholder: the string is never %-formatted.
+    # xgettext:no-python-format
     quorum = models.PositiveSmallIntegerField(_("quorum (% of the roll who must vote)"), default=0)
     opens_at = models.DateTimeField(_("opens"))
     closes_at = models.DateTimeField(_("closes"))
