@@ -51,6 +51,7 @@ request_s = time.monotonic() - t0
 from django.core.management import call_command
 call_command("db_worker", "--batch", "--no-startup-delay", "--queue-name", "*", verbosity=0)
 open_s = time.monotonic() - t0
+vote.refresh_from_db()  # opened by the worker: its state and key are new
 print(f"set up in {request_s:.2f} s (the request)", file=sys.stderr, flush=True)
 print(f"opened in {open_s:.1f} s", file=sys.stderr, flush=True)
 codes = []
