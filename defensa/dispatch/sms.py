@@ -13,7 +13,8 @@ apps that match those) is a message to their committee's dispatchers, shown on t
 
 The reply words (also in the offer text, docs/rapid-response.md): accept `SI`/`SÍ`/`1`,
 decline `NO`/`2`; on site, `3` or `CONFIRMADO`/`CONFIRMED`, `4` or `NADA`/`NOTHING` (not
-found), `5` or `FALSA`/`FALSE` (false alarm). `YES` is not one: carriers and notify take it
+found), `5` or `FALSA`/`FALSE` (false alarm); yes and no in the other languages of the
+neighbourhood too (네/아니요, OO/HINDI, CÓ/KHÔNG…). `YES` is not one: carriers and notify take it
 as the START keyword (re-subscribe), so it never reaches us.
 """
 
