@@ -117,7 +117,7 @@ class VoiceLanguageForm(forms.ModelForm):
 
     def clean_code(self) -> str:
         code = (self.cleaned_data.get("code") or "").strip().lower()
-        if not (_CODE.match(code) or code in BY_CODE) or len(code) > 5:
+        if not (_CODE.match(code) or code in BY_CODE):
             raise forms.ValidationError(
                 _("Write the language's code: two or three lowercase letters, like mix.")
             )

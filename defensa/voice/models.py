@@ -181,7 +181,7 @@ class VoiceLanguage(models.Model):
     cannot speak (Mixtec, Zapotec, K'iche'), or one it speaks, recorded in a human voice."""
 
     # What the admin types: an ISO 639 code ("mix", "zap", "quc") or one of ours ("es").
-    code = models.CharField(_("code"), max_length=5, unique=True)
+    code = models.CharField(_("code"), max_length=LANGUAGE_CODE_LENGTH, unique=True)
     name = models.CharField(_("name in the language itself"), max_length=60)
     # The key the caller presses on the language menu (1-9, 0).
     digit = models.CharField(_("menu key"), max_length=1, unique=True)

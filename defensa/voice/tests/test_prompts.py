@@ -47,6 +47,8 @@ def upload(data: bytes, name: str = "prompt.wav") -> SimpleUploadedFile:
 def media_root(settings, tmp_path):  # type: ignore[no-untyped-def]
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.VOICE_FALLBACK_NUMBERS = []
+    # The menu follows the site's languages: these tests hear English and Spanish only.
+    settings.LANGUAGES = [("en", "English"), ("es", "Español")]
     return settings.MEDIA_ROOT
 
 
@@ -285,3 +287,26 @@ def test_a_recorded_language_without_its_menu_recording_is_not_offered(
     call = voice_peer.call(CALLER, HOTLINE, presses=["4"], answerers={})
     assert call.played == []
     assert "Please stay on the line" in call.heard("en-US") or call.records
+
+
+def test_with_ten_languages_the_providers_take_the_keys_left_and_the_rest_need_recordings(
+    net, mixtec, tmp_path, settings
+):
+    settings.LANGUAGES = [(code, code) for code in ("en", "es", "zh-hans", "zh-hant", "ko")] + [
+        (code, code) for code in ("tl", "vi", "hy", "ar", "ht")
+    ]
+    actions.store_prompt(mixtec, Step.MENU, upload(sound(tmp_path, 1)), actor=None)
+    armenian = actions.add_voice_language("hy", "Հայերեն", "7", actor=None)
+    menu = [(c.digit, c.code, c.recorded is not None) for c in prompts.menu()]
+    # The provider's voice speaks five of the ten; Mixtec keeps its 4; Armenian, without its
+    # menu recording yet, is not offered, and no language is read in a voice not its own.
+    assert menu == [
+        ("1", "en", False),
+        ("2", "es", False),
+        ("3", "zh-hans", False),
+        ("4", "mix", True),
+        ("5", "zh-hant", False),
+        ("6", "ko", False),
+    ]
+    actions.store_prompt(armenian, Step.MENU, upload(sound(tmp_path, 1)), actor=None)
+    assert ("7", "hy", True) in [(c.digit, c.code, c.recorded is not None) for c in prompts.menu()]
