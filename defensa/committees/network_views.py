@@ -116,7 +116,9 @@ def founders(request: HttpRequest, slug: str) -> HttpResponse:
             except actions.FoundingClosed:
                 messages.error(
                     request,
-                    _(
+                    _("This committee is archived already.")
+                    if found.is_archived
+                    else _(
                         "This committee has members enough to vouch: its coordinators invite "
                         "people the usual way."
                     ),

@@ -128,8 +128,13 @@ def test_a_bad_choice_is_refused_and_makes_nothing(net, client_as, highland, fou
     assert not Invitation.objects.filter(committee=highland).exists()
 
 
-def test_an_archived_committee_takes_no_founding_links(net, highland):
+def test_an_archived_committee_takes_no_founding_links(net, client_as, highland):
     actions.archive_committee(highland, actor=net.admin)
     highland = Committee.objects.get(pk=highland.pk)
     with pytest.raises(actions.FoundingClosed):
         actions.create_founding_invitation(highland, actor=net.admin, founding="member")
+    client = client_as(net.admin)
+    client.cookies.load({"django_language": "en"})
+    response = client.post("/network/highland-park/founders/", {"founding": "member"}, follow=True)
+    assert "This committee is archived already." in response.content.decode()
+    assert not Invitation.objects.filter(committee=highland).exists()
