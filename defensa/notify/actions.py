@@ -90,8 +90,8 @@ def address_digests(channel: str, value: str, key: bytes | None = None) -> tuple
     """
     key = key if key is not None else optout_key()
     message = f"{channel}:{normalize_address(channel, value)}"
-    old = hmac.new(_legacy_key(settings.SECRET_KEY), message.encode(), hashlib.sha256)
-    return keyed_digest(key, message), keyed_digest(key, LEGACY + old.hexdigest())
+    old = hmac.digest(_legacy_key(settings.SECRET_KEY), message.encode(), "sha256").hex()
+    return keyed_digest(key, message), keyed_digest(key, LEGACY + old)
 
 
 def is_opted_out(channel: str, value: str) -> bool:
