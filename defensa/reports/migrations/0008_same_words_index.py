@@ -4,25 +4,28 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('crypto', '0003_sealed_files'),
-        ('incidents', '0006_triage_and_flood_mode'),
-        ('reports', '0007_triage_signals'),
+        ("crypto", "0003_sealed_files"),
+        ("incidents", "0006_triage_and_flood_mode"),
+        ("reports", "0007_triage_signals"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='report',
-            name='text_digest',
+            model_name="report",
+            name="text_digest",
             field=models.CharField(blank=True, max_length=16),
         ),
         migrations.AddIndex(
-            model_name='report',
-            index=models.Index(fields=['text_digest', 'created_at'], name='reports_same_words'),
+            model_name="report",
+            index=models.Index(fields=["text_digest", "created_at"], name="reports_same_words"),
         ),
         migrations.AddIndex(
-            model_name='report',
-            index=models.Index(condition=models.Q(('recycled', False)), fields=['text_digest', 'created_at'], name='reports_same_words_unmarked'),
+            model_name="report",
+            index=models.Index(
+                condition=models.Q(("recycled", False)),
+                fields=["text_digest", "created_at"],
+                name="reports_same_words_unmarked",
+            ),
         ),
     ]
