@@ -90,8 +90,8 @@ def address_digests(channel: str, value: str, key: bytes | None = None) -> tuple
     """
     key = key if key is not None else optout_key()
     message = f"{channel}:{normalize_address(channel, value)}"
-    old = hmac.new(_legacy_key(settings.SECRET_KEY), message.encode(), hashlib.sha256)
-    return keyed_digest(key, message), keyed_digest(key, LEGACY + old.hexdigest())
+    old = hmac.digest(_legacy_key(settings.SECRET_KEY), message.encode(), "sha256").hex()
+    return keyed_digest(key, message), keyed_digest(key, LEGACY + old)
 
 
 def is_opted_out(channel: str, value: str) -> bool:
@@ -105,6 +105,22 @@ def is_opted_out(channel: str, value: str) -> bool:
 # The answer to STOP is the one message an opted-out number still gets: carriers require the
 # confirmation. Only inbound keyword answers are such messages.
 OPT_OUT_CONFIRMATIONS = frozenset({"sms_keyword_reply"})
+
+
+# What `chosen_channels` and `queue_messages` read of a person. A caller that narrows its query
+# with `.only()` names all of these: each field left out is one more query per person (a
+# 100,000-member broadcast once took twice as long to queue for two such fields).
+RECIPIENT_FIELDS = (
+    "pk",
+    "email",
+    "phone",
+    "language",
+    "is_active",
+    "notify_email",
+    "notify_sms",
+    "notify_push",
+    "notify_signal",
+)
 
 
 def chosen_channels(user: User) -> list[str]:
