@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("crypto", "0003_sealed_files"),
         ("incidents", "0006_triage_and_flood_mode"),
-        ("reports", "0007_triage_signals"),
+        ("reports", "0008_language_codes_up_to_ten_characters"),
     ]
 
     operations = [
