@@ -15,6 +15,7 @@ urlpatterns = [
         name="revoke_invitation",
     ),
     path("<slug:slug>/members/", views.members, name="members"),
+    path("<slug:slug>/members/invite-by-text/", views.invite_by_text, name="invite_by_text"),
     path("<slug:slug>/members/<int:pk>/", views.member_detail, name="member"),
     path("<slug:slug>/members/<int:pk>/reveal/", views.reveal_phone, name="reveal_phone"),
     path("<slug:slug>/members/<int:pk>/roles/", views.change_roles, name="roles"),
