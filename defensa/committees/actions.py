@@ -264,10 +264,12 @@ def build_sms_invitation(
     full: bool,
     now: dt.datetime,
     job: int | None = None,
+    address_key: object = None,
 ) -> Invitation:
     """A saved SMS-only invitation for `phone` (E.164) and its text, queued in the caller's
     transaction in the person's language (`job`: the import it came from, for the bulk
-    invitations' progress bar). No audit entry: the caller records one."""
+    invitations' progress bar; `address_key`: a data key to seal the number under, so it dies
+    with the caller's row). No audit entry: the caller records one."""
     while True:
         nonce = secrets.token_hex(16)
         invitation = Invitation.build(committee, "", actor=actor, now=now)
@@ -287,6 +289,7 @@ def build_sms_invitation(
         priority=Priority.BULK,
         idempotency_key=f"committees.sms_invite:{invitation.pk}",
         audit=False,
+        address_key=address_key,
     )
     return invitation
 

@@ -72,6 +72,7 @@ def invite_people(
                 full=False,
                 now=now,
                 job=invitee.import_job_id,
+                address_key=invitee.data_key,
             )
             invitee.invitation, invitee.link_nonce, invitee.channel = invitation, "", channel
             invitee.invited_at, invitee.times_invited = now, invitee.times_invited + 1
