@@ -97,15 +97,32 @@ def find_invitation(token: str) -> Invitation | None:
 
 @transaction.atomic
 def create_invitation(
-    committee: Committee, *, actor: User, note: str = ""
+    committee: Committee, *, actor: User, note: str = "", for_user: User | None = None
 ) -> tuple[Invitation, str]:
-    """A single-use link valid for INVITATION_DAYS. Returns the token: it is never stored."""
+    """A single-use link valid for INVITATION_DAYS. Returns the token: it is never stored.
+
+    `for_user`: an SMS-only member of the committee, who makes a web sign-in (email, password,
+    authenticator app) on their own account with this link; their earlier such links stop
+    working."""
     token = secrets.token_urlsafe(TOKEN_BYTES)
     now = timezone.now()
+    if for_user is not None:
+        if not for_user.sms_only or not for_user.is_active:
+            raise ActionError("not_sms_only")
+        Invitation.objects.filter(
+            for_user=for_user, used_at__isnull=True, revoked_at__isnull=True
+        ).update(revoked_at=now)
     invitation = Invitation.build(committee, hash_token(token), actor=actor, now=now)
     invitation.note = note
+    invitation.for_user = for_user
     invitation.save()
-    record("invitation.created", actor=actor, obj=invitation, committee=committee)
+    record(
+        "invitation.created",
+        actor=actor,
+        obj=invitation,
+        committee=committee,
+        for_user=for_user.pk if for_user else None,
+    )
     return invitation, token
 
 
@@ -146,31 +163,54 @@ def accept_invitation(invitation: Invitation, signup: SignUp) -> Membership:
     email = User.objects.normalize_email(signup.email).lower()
     if User.objects.filter(email__iexact=email).exists():
         raise EmailTaken
-    user = User(
-        email=email,
-        display_name=signup.display_name,
-        language=signup.language,
-        password=signup.password_hash,
-        created_at=now,
-    )
+    converting = invitation.for_user_id is not None
+    if converting:
+        # An SMS-only member makes a web sign-in on their own account: same person, same
+        # memberships, skills and shifts; from now on a password and an authenticator app.
+        user = User.objects.select_for_update().get(pk=invitation.for_user_id)
+        if not user.sms_only or not user.is_active:
+            raise InvitationUnusable
+        user.email, user.display_name = email, signup.display_name
+        user.language, user.password, user.sms_only = signup.language, signup.password_hash, False
+        fields = ["email", "display_name", "language", "password", "sms_only"]
+    else:
+        user = User(
+            email=email,
+            display_name=signup.display_name,
+            language=signup.language,
+            password=signup.password_hash,
+            created_at=now,
+        )
+        fields = None
     try:
         with transaction.atomic():
-            user.save()
+            user.save(update_fields=fields)
     except IntegrityError:
         raise EmailTaken from None
+    TOTPDevice.objects.filter(user=user).delete()
     device = TOTPDevice.objects.create(user=user, secret=signup.totp_secret)
     # check_totp records the time step used, so the enrolment code cannot be replayed.
     if not mfa.check_totp(device, signup.totp_code):
         raise BadCode
     device.confirmed_at = now
     device.save(update_fields=["confirmed_at"])
-    membership = _new_membership(invitation, user, now)
+    membership = (
+        Membership.objects.filter(user=user, committee_id=invitation.committee_id).first()
+        if converting
+        else None
+    )
+    if membership is None:
+        membership = _new_membership(invitation, user, now)
+    else:
+        Invitation.objects.filter(pk=invitation.pk).update(used_by=user, note="")
+        invitation.used_at, invitation.used_by, invitation.note = now, user, ""
     record(
         "invitation.accepted",
         actor=user,
         obj=membership,
         committee=invitation.committee_id,
         invitation=invitation.pk,
+        converted=converting,
     )
     return membership
 
@@ -211,6 +251,8 @@ def _new_membership(invitation: Invitation, user: User, now: dt.datetime) -> Mem
 def join_with_account(invitation: Invitation, *, user: User) -> Membership:
     """Someone who already has an account joins another committee, on probation there."""
     now = timezone.now()
+    if invitation.for_user_id is not None:
+        raise InvitationUnusable  # an SMS-only member's own link: for them alone
     if Membership.objects.filter(user=user, committee_id=invitation.committee_id).exists():
         raise AlreadyMember
     _claim(invitation, now)

@@ -276,6 +276,11 @@ class Invitation(models.Model):
     display_name = models.CharField(_("name"), max_length=80, blank=True)
     language = models.CharField(max_length=LANGUAGE_CODE_LENGTH, blank=True)
     full = models.BooleanField(default=False)
+    # A link for an SMS-only member to make a web sign-in on their own account (converting it:
+    # email, password and an authenticator app), instead of a new account.
+    for_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
 
     _i = c(INTERNAL, dt.timedelta(days=90), "coordinator")
     DATA_CLASSIFICATION: ClassVar[dict[str, FieldClass]] = {
@@ -284,6 +289,7 @@ class Invitation(models.Model):
         "display_name": _i,
         "language": _i,
         "full": _i,
+        "for_user": _i,
         "id": _i,
         "committee": _i,
         "token_hash": c(SECRET, dt.timedelta(days=90)),

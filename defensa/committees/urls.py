@@ -19,6 +19,7 @@ urlpatterns = [
     path("<slug:slug>/members/<int:pk>/", views.member_detail, name="member"),
     path("<slug:slug>/members/<int:pk>/reveal/", views.reveal_phone, name="reveal_phone"),
     path("<slug:slug>/members/<int:pk>/roles/", views.change_roles, name="roles"),
+    path("<slug:slug>/members/<int:pk>/web-link/", views.web_link, name="web_link"),
     path("<slug:slug>/members/<int:pk>/skills/", views.change_skills, name="skills"),
     path("<slug:slug>/members/<int:pk>/deactivate/", views.deactivate, name="deactivate"),
     path("<slug:slug>/switched-off/", views.switched_off, name="switched_off"),

@@ -330,6 +330,27 @@ def invitations(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_POST
+def web_link(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    """A single-use link for an SMS-only member to add a web sign-in to their own account."""
+    committee = access.get_committee_for(request.user, slug, "coordinator")
+    membership = access.get_membership_for(request.user, committee, pk)
+    try:
+        _made, token = actions.create_invitation(
+            committee,
+            actor=request.user,
+            note=membership.user.display_name[:80],
+            for_user=membership.user,
+        )
+    except actions.ActionError:
+        messages.info(request, _("This person already has a web sign-in."))
+        return redirect("committees:member", slug=slug, pk=membership.pk)
+    request.session[SESSION_NEW_LINK] = request.build_absolute_uri(
+        reverse("join:start", kwargs={"token": token})
+    )
+    return redirect("committees:invitations", slug=slug)
+
+
+@require_POST
 def revoke_invitation(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     committee = access.get_committee_for(request.user, slug, "coordinator")
     invitation = access.get_invitation_for(request.user, committee, pk)

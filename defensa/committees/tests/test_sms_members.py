@@ -307,3 +307,69 @@ def test_removing_an_sms_only_member_kills_their_offers(client, net):
     person = carmen()
     assert not person.is_active
     text(client, "SI")  # nothing open: no error
+
+
+# Converting: a web sign-in later, on the same account ------------------------------------
+
+
+def test_an_sms_only_member_gets_a_link_to_add_a_web_sign_in_to_their_account(
+    client, client_as, net
+):  # type: ignore[no-untyped-def]
+    from django.test import Client
+
+    from defensa.committees.tests.helpers import finish_join, start_join
+
+    code = invite(net, full=True)
+    text(client, f"JOIN {code}")
+    person = carmen()
+    Skill.objects.create(user=person, kind=SkillKind.VERIFIER)
+    membership = Membership.objects.get(user=person)
+    coordinator = client_as(net.ana)
+    response = coordinator.post(f"/committees/boyle-heights/members/{membership.pk}/web-link/")
+    assert response.status_code == 302 and response.url.endswith("/invitations/")
+    page = coordinator.get(response.url).content.decode()
+    link = re.search(r"/join/([A-Za-z0-9_-]{43})/", page).group(1)  # type: ignore[union-attr]
+    invitation = actions.find_invitation(link)
+    assert invitation.for_user == person
+
+    # Someone else signed in cannot take the link for their account.
+    assert not Membership.objects.filter(user=net.omar, committee=net.boyle).exists()
+    other = client_as(net.omar)
+    other.post(f"/join/{link}/", {"join_as_me": "yes"})
+    assert not Membership.objects.filter(user=net.omar, committee=net.boyle).exists()
+    assert Invitation.objects.get(pk=invitation.pk).used_at is None
+
+    fresh = Client()
+    assert start_join(fresh, link, email="carmen@example.org").status_code == 302
+    assert finish_join(fresh, link).status_code == 302
+    person.refresh_from_db()
+    assert not person.sms_only and person.email == "carmen@example.org"
+    assert person.signs_in_on_the_web()
+    assert User.objects.filter(phone=PHONE).count() == 1  # the same account, not a second one
+    membership.refresh_from_db()
+    assert membership.status == MemberStatus.FULL
+    assert person.skills.filter(kind=SkillKind.VERIFIER).exists()
+    entry = AuditEntry.objects.filter(action="invitation.accepted").latest("id")
+    assert entry.data["converted"] is True
+    # Now a role needing a web sign-in can be given.
+    assert actions.change_roles(
+        membership, actor=net.ana, is_dispatcher=True, is_legal=False, is_coordinator=False
+    )
+    # And the link is used up.
+    assert Client().get(f"/join/{link}/").status_code == 410
+
+
+def test_a_web_link_is_only_for_sms_only_members(client_as, net):
+    membership = Membership.objects.get(user=net.mo, committee=net.boyle)
+    client = client_as(net.ana)
+    response = client.post(
+        f"/committees/boyle-heights/members/{membership.pk}/web-link/", follow=True
+    )
+    assert "This person already has a web sign-in." in response.content.decode()
+    assert not Invitation.objects.exists()
+    assert (
+        client_as(net.mo)
+        .post(f"/committees/boyle-heights/members/{membership.pk}/web-link/")
+        .status_code
+        == 404
+    )
