@@ -107,6 +107,18 @@ def test_invite_as_sms_only_members_who_join_by_texting_the_code(  # type: ignor
     assert "joined: 1" in page
 
 
+def test_an_import_recognises_an_sms_only_member_by_phone(net: testing.Network) -> None:
+    from defensa.committees.actions import invite_by_text, join_by_text, sms_code
+
+    invitation = invite_by_text(
+        net.boyle, actor=net.ana, phone="+12132000001", name="Sin correo", language="es"
+    )
+    assert join_by_text("+12132000001", sms_code(invitation)).outcome == "joined"
+    people = _imported(net, 3)  # the second row has that phone, and an email
+    assert len(people) == 2
+    assert not [p for p in people if p.detail("phone") == "+12132000001"]
+
+
 def test_who_joined_and_who_not(net: testing.Network, client_as) -> None:  # type: ignore[no-untyped-def]
     people = _imported(net, 3)
     client = client_as(net.ana)
