@@ -102,6 +102,20 @@ def is_opted_out(channel: str, value: str) -> bool:
     ).exists()
 
 
+def opted_out_among(phones: Iterable[str]) -> set[str]:
+    """The numbers among `phones` that texted STOP (one query for all)."""
+    key = optout_key()
+    probes = {phone: address_digests(Channel.SMS, phone, key) for phone in phones if phone}
+    if not probes:
+        return set()
+    found = set(
+        OptOut.objects.filter(
+            channel=Channel.SMS, address_digest__in={d for ds in probes.values() for d in ds}
+        ).values_list("address_digest", flat=True)
+    )
+    return {phone for phone, digests in probes.items() if found & set(digests)}
+
+
 # The answer to STOP is the one message an opted-out number still gets: carriers require the
 # confirmation. Only inbound keyword answers are such messages.
 OPT_OUT_CONFIRMATIONS = frozenset({"sms_keyword_reply"})
