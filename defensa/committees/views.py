@@ -10,7 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.hashers import make_password
-from django.db.models import Count, Exists, OuterRef, Prefetch
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -341,26 +341,53 @@ def revoke_invitation(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 # Members (coordinators) ---------------------------------------------------------------
 
 
+# One page of the members list. A city committee can hold tens of thousands of members:
+# the list is read a page at a time, in name order, by keyset (docs/performance.md).
+MEMBERS_PAGE = 100
+
+
 def members(request: HttpRequest, slug: str) -> HttpResponse:
     committee = access.get_committee_for(request.user, slug, "coordinator")
+    everyone = access.members_for(request.user, committee)
     rows = (
-        access.members_for(request.user, committee)
-        .select_related("user", "committee")
-        .annotate(n_vouches=Count("vouches"))
+        everyone.select_related("user", "committee")
         .prefetch_related(
             Prefetch("user__skills", queryset=Skill.objects.order_by("kind")),
             Prefetch("shifts", queryset=Shift.objects.all()),
         )
-        .order_by("status", "user__display_name")
+        .order_by("user__display_name", "user_id")
     )
+    # ?after=<membership id>: the page after that member (by name, then account id; the
+    # user id is unique within a committee). Nothing about the person is in the address.
+    after = None
+    if "after" in request.GET:
+        try:
+            after = access.get_membership_for(request.user, committee, request.GET["after"])
+        except Http404:  # a mistyped or stale address: the list from the start
+            return redirect("committees:members", slug=slug)
+        rows = rows.filter(
+            Q(user__display_name__gt=after.user.display_name)
+            | Q(user__display_name=after.user.display_name, user_id__gt=after.user_id)
+        )
+    page = list(rows[: MEMBERS_PAGE + 1])
+    next_after = page[MEMBERS_PAGE - 1].pk if len(page) > MEMBERS_PAGE else None
+    page = page[:MEMBERS_PAGE]
     now = timezone.now()
-    for m in rows:
+    for m in page:
         m.area = area_label(m.user)  # type: ignore[attr-defined]
-    waiting = [m for m in rows if m.status == MemberStatus.PROBATION]
+    waiting = list(
+        everyone.filter(status=MemberStatus.PROBATION)
+        .select_related("user")
+        .annotate(n_vouches=Count("vouches"))
+        .order_by("user__display_name", "user_id")[:MEMBERS_PAGE]
+    )
     context = {
         "committee": committee,
-        "rows": rows,
+        "rows": page,
         "waiting": waiting,
+        "total": everyone.count(),
+        "next_after": next_after,
+        "first_page": after is None,
         "now": now,
     }
     return render(request, "committees/members.html", context)
