@@ -222,8 +222,10 @@ def seed(members: int) -> dict:  # noqa: PLR0915 (one long, linear recipe)
     assert Committee.objects.count() == COMMITTEES  # noqa: S101
     # Each local's few home cells around its ZIP's centre (coarse areas, as people choose).
     cells = {
-        c.pk: [geo.cell_for(lat + rng.uniform(-0.02, 0.02), lon + rng.uniform(-0.02, 0.02))
-               for _ in range(8)]
+        c.pk: [
+            geo.cell_for(lat + rng.uniform(-0.02, 0.02), lon + rng.uniform(-0.02, 0.02))
+            for _ in range(8)
+        ]
         for c, (_z, lat, lon) in zip(locals_, zips, strict=True)
     }
     zip_of = {c.pk: c.zip_codes[0] for c in locals_}
@@ -256,14 +258,11 @@ def seed(members: int) -> dict:  # noqa: PLR0915 (one long, linear recipe)
         progress(f"COPY {members} memberships")
         _copy(
             Membership,
-            (
-                (n + 1, n + 1, committee_of[n], MemberStatus.FULL, now, now)
-                for n in range(members)
-            ),
+            ((n + 1, n + 1, committee_of[n], MemberStatus.FULL, now, now) for n in range(members)),
             ["id", "user_id", "committee_id", "status", "full_since", "joined_at"],
         )
         progress("COPY skills, shifts, area alerts")
-        today = dt.date.today()
+        today = timezone.localdate()
 
         def skills():  # type: ignore[no-untyped-def]
             pk = 0
@@ -290,10 +289,7 @@ def seed(members: int) -> dict:  # noqa: PLR0915 (one long, linear recipe)
         n_shifts = _copy(Shift, shifts(), ["id", "membership_id", "weekday", "start", "end"])
         n_alerts = _copy(
             AreaAlert,
-            (
-                (n + 1, n + 1, cells[committee_of[n]][n % 8], now)
-                for n in range(0, members, 10)
-            ),
+            ((n + 1, n + 1, cells[committee_of[n]][n % 8], now) for n in range(0, members, 10)),
             ["id", "user_id", "cell", "created_at"],
         )
         _reset_sequences(User, Membership, Skill, Shift, AreaAlert)
@@ -420,8 +416,10 @@ def child(members: int) -> dict:  # noqa: PLR0915
     ]
     found = [0]
 
-    def match_one(it=iter(incidents)) -> None:  # type: ignore[no-untyped-def]
-        found[0] = len(matching.nearest_responders(next(it), 50, at=now))
+    queue = iter(incidents)
+
+    def match_one() -> None:
+        found[0] = len(matching.nearest_responders(next(queue), 50, at=now))
 
     match_wall, match_cpu = timed(match_one, 30)
     progress(f"responder_match p95 {p95(match_wall):.0f} ms (CPU {p95(match_cpu):.0f} ms)")
@@ -476,9 +474,7 @@ def child(members: int) -> dict:  # noqa: PLR0915
     t0 = time.monotonic()
     confirm_and_respond(raid, actor=dispatcher, note="seen")
     area_alert_s = time.monotonic() - t0
-    alerted = Delivery.objects.filter(
-        template__in=["incident_alert", "subscriber_alert"]
-    ).count()
+    alerted = Delivery.objects.filter(template__in=["incident_alert", "subscriber_alert"]).count()
 
     progress("a broadcast to every member of the network")
     broadcast = broadcasts.create_broadcast(

@@ -126,8 +126,22 @@ DATABASE_URL = env_str("DATABASE_URL")
 SQLITE_SYNCHRONOUS = env_str("DEFENSA_SQLITE_SYNCHRONOUS", "NORMAL").upper()
 if SQLITE_SYNCHRONOUS not in ("NORMAL", "FULL"):
     raise ImproperlyConfigured("DEFENSA_SQLITE_SYNCHRONOUS must be NORMAL or FULL")
+# PostgreSQL: each thread keeps its own connection for a minute (CONN_MAX_AGE), unless
+# DEFENSA_DB_POOL_SIZE is set: then the threads of one process share Django's psycopg pool of
+# at most that many connections, each handed back at the end of a request (docs/operations.md,
+# "Capacity"). Many web machines times their threads can outgrow PostgreSQL's max_connections.
+DB_POOL_SIZE = env_int("DEFENSA_DB_POOL_SIZE", 0, minimum=0)
+DB_POOL_TIMEOUT = env_int("DEFENSA_DB_POOL_TIMEOUT_SECONDS", 10, minimum=1)
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    DATABASES = {
+        "default": dj_database_url.parse(DATABASE_URL, conn_max_age=0 if DB_POOL_SIZE else 60)
+    }
+    if DB_POOL_SIZE and DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": 1,
+            "max_size": DB_POOL_SIZE,
+            "timeout": DB_POOL_TIMEOUT,  # a thread waits this long for a free connection
+        }
 else:
     DATABASES = {
         "default": {
