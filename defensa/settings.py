@@ -383,6 +383,21 @@ if S3_BUCKET:
         addressing_style=env_str("DEFENSA_S3_ADDRESSING_STYLE", "path"),
         timeout_s=env_int("DEFENSA_S3_TIMEOUT_SECONDS", 10, minimum=1),
     )
+# Backups (`manage.py backup --to-object-store`): a bucket of their own, so a backup never
+# holds the backups before it; the same store address and account as the files. Each backup
+# is age-encrypted to the operators' keys before it leaves this machine, as on disk.
+S3_BACKUP_BUCKET = env_str("DEFENSA_S3_BACKUP_BUCKET")
+if S3_BACKUP_BUCKET:
+    STORAGES["backups"] = s3_media_storage(
+        bucket=S3_BACKUP_BUCKET,
+        endpoint_url=env_str("DEFENSA_S3_ENDPOINT_URL"),
+        access_key=env_secret("DEFENSA_S3_ACCESS_KEY_ID"),
+        secret_key=env_secret("DEFENSA_S3_SECRET_ACCESS_KEY"),
+        region=env_str("DEFENSA_S3_REGION"),
+        prefix=env_str("DEFENSA_S3_BACKUP_PREFIX"),
+        addressing_style=env_str("DEFENSA_S3_ADDRESSING_STYLE", "path"),
+        timeout_s=env_int("DEFENSA_S3_TIMEOUT_SECONDS", 10, minimum=1),
+    )
 # Seal each file before it leaves the web process: on by default with an object store (it
 # is someone's disk); set to 0 only for a store on the network's own machines.
 MEDIA_ENCRYPT = env_bool("DEFENSA_S3_ENCRYPT", True) if S3_BUCKET else False
