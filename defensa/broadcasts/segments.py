@@ -58,13 +58,20 @@ def area_cells(zip_codes: list[str], cells: list[str]) -> list[str]:
     return found
 
 
-def recipients(broadcast) -> QuerySet[User]:  # type: ignore[no-untyped-def]
-    """The segment's people (active accounts), in id order."""
+def recipients(broadcast, *, after: int = 0) -> QuerySet[User]:  # type: ignore[no-untyped-def]
+    """The segment's people (active accounts), in id order; `after`: only ids above it (the
+    enqueuer's cursor). The memberships are cut at the cursor too: PostgreSQL does not carry
+    `id > after` across the join, and merged memberships from the first id on, so each batch
+    of a million-member broadcast read every membership before it (docs/performance.md)."""
     ids = committee_ids(broadcast.committee, broadcast.include_subcommittees)
     people = User.objects.filter(
         is_active=True,
-        pk__in=Membership.objects.filter(committee_id__in=ids).values("user_id"),
+        pk__in=Membership.objects.filter(committee_id__in=ids, user_id__gt=after).values(
+            "user_id"
+        ),
     )
+    if after:
+        people = people.filter(pk__gt=after)
     if broadcast.zip_codes or broadcast.h3_cells:
         people = people.filter(
             Q(home_zip__in=broadcast.zip_codes)
