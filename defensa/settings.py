@@ -136,6 +136,14 @@ if DATABASE_URL:
     DATABASES = {
         "default": dj_database_url.parse(DATABASE_URL, conn_max_age=0 if DB_POOL_SIZE else 60)
     }
+    # PostgreSQL's JIT compiles any query its planner costs high, 50-100 ms each time on the
+    # reference machine: more than most of Defensa's queries take to run at a million
+    # members (docs/performance.md, "A million members"). Off unless asked for.
+    if DATABASES["default"]["ENGINE"].endswith("postgresql") and not env_bool(
+        "DEFENSA_POSTGRES_JIT", False
+    ):
+        options = DATABASES["default"].setdefault("OPTIONS", {})
+        options["options"] = (options.get("options", "") + " -c jit=off").strip()
     if DB_POOL_SIZE and DATABASES["default"]["ENGINE"].endswith("postgresql"):
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
             "min_size": 1,

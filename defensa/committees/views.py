@@ -365,9 +365,11 @@ def members(request: HttpRequest, slug: str) -> HttpResponse:
             after = access.get_membership_for(request.user, committee, request.GET["after"])
         except Http404:  # a mistyped or stale address: the list from the start
             return redirect("committees:members", slug=slug)
-        rows = rows.filter(
-            Q(user__display_name__gt=after.user.display_name)
-            | Q(user__display_name=after.user.display_name, user_id__gt=after.user_id)
+        # (name, id) > (name, id), with the name's lower bound apart so the index range starts
+        # there instead of at the first name.
+        name = after.user.display_name
+        rows = rows.filter(user__display_name__gte=name).filter(
+            Q(user__display_name__gt=name) | Q(user_id__gt=after.user_id)
         )
     page = list(rows[: MEMBERS_PAGE + 1])
     next_after = page[MEMBERS_PAGE - 1].pk if len(page) > MEMBERS_PAGE else None
@@ -385,7 +387,7 @@ def members(request: HttpRequest, slug: str) -> HttpResponse:
         "committee": committee,
         "rows": page,
         "waiting": waiting,
-        "total": everyone.count(),
+        "total": access.member_count_for(request.user, committee),
         "next_after": next_after,
         "first_page": after is None,
         "now": now,

@@ -22,7 +22,8 @@ import json, django
 django.setup()
 from django.conf import settings
 db = settings.DATABASES["default"]
-print(json.dumps({"pool": db.get("OPTIONS", {}).get("pool"), "age": db["CONN_MAX_AGE"]}))
+print(json.dumps({"pool": db.get("OPTIONS", {}).get("pool"), "age": db["CONN_MAX_AGE"],
+                  "options": db.get("OPTIONS", {}).get("options", "")}))
 """
 
 # Twelve threads at once, each running a query that holds its connection for a moment and
@@ -32,18 +33,20 @@ import json, threading, django
 django.setup()
 from django.db import close_old_connections, connection, connections
 barrier = threading.Barrier(12)
-seen = []
+seen, jit = [], []
 def work():
     barrier.wait()
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid() FROM pg_sleep(0.2)")
         seen.append(cursor.fetchone()[0])
+        cursor.execute("SHOW jit")
+        jit.append(cursor.fetchone()[0])
     connection.close()  # what the end of a request does: back to the pool
 threads = [threading.Thread(target=work) for _ in range(12)]
 for t in threads: t.start()
 for t in threads: t.join()
 stats = connections["default"].pool.get_stats()
-print(json.dumps({"answered": len(seen), "backends": len(set(seen)),
+print(json.dumps({"answered": len(seen), "backends": len(set(seen)), "jit": sorted(set(jit)),
                   "opened": stats.get("connections_num", 0)}))
 """
 
@@ -72,7 +75,7 @@ def _server() -> str:
 
 def test_no_pool_unless_asked(tmp_path: Path) -> None:
     found = _python(SETTINGS, tmp_path, DATABASE_URL=f"{_server()}/postgres")
-    assert found == {"pool": None, "age": 60}
+    assert found == {"pool": None, "age": 60, "options": "-c jit=off"}
 
 
 def test_pool_size_sets_django_pool_and_no_persistent_connections(tmp_path: Path) -> None:
@@ -83,7 +86,14 @@ def test_pool_size_sets_django_pool_and_no_persistent_connections(tmp_path: Path
         DEFENSA_DB_POOL_SIZE="4",
         DEFENSA_DB_POOL_TIMEOUT_SECONDS="7",
     )
-    assert found == {"pool": {"min_size": 1, "max_size": 4, "timeout": 7}, "age": 0}
+    assert found["pool"] == {"min_size": 1, "max_size": 4, "timeout": 7}
+    assert found["age"] == 0
+
+
+def test_jit_is_off_unless_asked_for(tmp_path: Path) -> None:
+    url = f"{_server()}/postgres"
+    assert _python(SETTINGS, tmp_path, DATABASE_URL=url)["options"] == "-c jit=off"
+    assert _python(SETTINGS, tmp_path, DATABASE_URL=url, DEFENSA_POSTGRES_JIT="1")["options"] == ""
 
 
 def test_pool_is_ignored_on_sqlite(tmp_path: Path) -> None:
@@ -119,3 +129,4 @@ def test_twelve_threads_share_a_pool_of_four(tmp_path: Path) -> None:
     found = _python(THREADS, tmp_path, DATABASE_URL=f"{server}/postgres", DEFENSA_DB_POOL_SIZE="4")
     assert found["answered"] == 12  # every thread got a connection in turn, none failed
     assert found["backends"] <= 4 and found["opened"] <= 4
+    assert found["jit"] == ["off"]  # the pool's connections carry the options too

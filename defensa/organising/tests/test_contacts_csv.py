@@ -17,7 +17,6 @@ from hypothesis import strategies as st
 
 from defensa.audit.models import AuditEntry
 from defensa.core import crypto, media
-from defensa.imports import store
 from defensa.imports.models import ImportJob, JobStatus
 from defensa.imports.tasks import run_import_task
 from defensa.organising.models import Worker, Workplace
