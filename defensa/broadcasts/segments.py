@@ -66,9 +66,7 @@ def recipients(broadcast, *, after: int = 0) -> QuerySet[User]:  # type: ignore[
     ids = committee_ids(broadcast.committee, broadcast.include_subcommittees)
     people = User.objects.filter(
         is_active=True,
-        pk__in=Membership.objects.filter(committee_id__in=ids, user_id__gt=after).values(
-            "user_id"
-        ),
+        pk__in=Membership.objects.filter(committee_id__in=ids, user_id__gt=after).values("user_id"),
     )
     if after:
         people = people.filter(pk__gt=after)
