@@ -16,6 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from defensa.core import media
 from defensa.core.crypto.backup import BackupError, make_backup, store_backup
 
 
@@ -55,6 +56,8 @@ class Command(BaseCommand):
             blob = make_backup(recipient or settings.BACKUP_RECIPIENTS)
         except BackupError as exc:
             raise CommandError(str(exc)) from exc
+        except (media.StoreUnavailable, *media.STORE_ERRORS) as exc:
+            raise CommandError(f"the file store could not be read: {exc}") from exc
         if out:
             path = Path(out)
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
