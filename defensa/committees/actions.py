@@ -36,6 +36,7 @@ from defensa.committees.models import (
     SWAP_TRANSITIONS,
     Announcement,
     Committee,
+    Founding,
     GrantKind,
     GrantStatus,
     Invitation,
@@ -105,6 +106,42 @@ def create_invitation(
     return invitation, token
 
 
+class FoundingClosed(ActionError):
+    """The committee already has members enough to vouch: its people join the usual way."""
+
+
+def founding_open(committee: Committee) -> bool:
+    """A committee takes founding links while it is active and has fewer full members than
+    the vouches it needs: until then nobody could vouch for a newcomer."""
+    if committee.is_archived:
+        return False
+    full = Membership.objects.filter(
+        committee=committee, status=MemberStatus.FULL, user__is_active=True
+    ).count()
+    return full < max(committee.vouches_required, 1)
+
+
+@transaction.atomic
+def create_founding_invitation(
+    committee: Committee, *, actor: User, founding: str, note: str = ""
+) -> tuple[Invitation, str]:
+    """A founding link to a new committee, made by someone who sets it up (network admins,
+    coordinators above it): the person who uses it is a full member at once, and starts as
+    `founding` (a Founding value: member, dispatcher, verifier or coordinator). The one who
+    makes it vouches for them and grants the role, as the audit log says."""
+    if founding not in Founding.values:
+        raise ActionError("founding")
+    locked = Committee.objects.select_for_update().get(pk=committee.pk)
+    if not founding_open(locked):
+        raise FoundingClosed("founding_closed")
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    invitation = Invitation.build(locked, hash_token(token), actor=actor, now=timezone.now())
+    invitation.note, invitation.founding = note, founding
+    invitation.save()
+    record("invitation.created", actor=actor, obj=invitation, committee=locked, founding=founding)
+    return invitation, token
+
+
 @transaction.atomic
 def revoke_invitation(invitation: Invitation, *, actor: User) -> bool:
     """Revoke an unused invitation. False (and nothing written) if already used or revoked."""
@@ -167,6 +204,7 @@ def accept_invitation(invitation: Invitation, signup: SignUp) -> Membership:
         obj=membership,
         committee=invitation.committee_id,
         invitation=invitation.pk,
+        founding=invitation.founding,
     )
     return membership
 
@@ -188,7 +226,9 @@ def _claim(invitation: Invitation, now: dt.datetime) -> None:
 
 def _new_membership(invitation: Invitation, user: User, now: dt.datetime) -> Membership:
     committee = invitation.committee
-    full = committee.vouches_required == 0
+    # A founding link's maker vouched for the person and grants the role (docs/setup.md).
+    founding = invitation.founding
+    full = committee.vouches_required == 0 or bool(founding)
     membership = Membership.objects.create(
         user=user,
         committee=committee,
@@ -196,7 +236,11 @@ def _new_membership(invitation: Invitation, user: User, now: dt.datetime) -> Mem
         joined_at=now,
         full_since=now if full else None,
         invited_by_id=invitation.created_by_id,
+        is_dispatcher=founding == Founding.DISPATCHER,
+        is_coordinator=founding == Founding.COORDINATOR,
     )
+    if founding == Founding.VERIFIER:
+        Skill.objects.get_or_create(user=user, kind=SkillKind.VERIFIER)
     # The note named who the link was for; once used, it is no longer needed (collect less).
     Invitation.objects.filter(pk=invitation.pk).update(used_by=user, note="")
     invitation.used_at, invitation.used_by, invitation.note = now, user, ""
@@ -218,6 +262,7 @@ def join_with_account(invitation: Invitation, *, user: User) -> Membership:
         committee=invitation.committee_id,
         invitation=invitation.pk,
         existing_account=True,
+        founding=invitation.founding,
     )
     return membership
 

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from defensa.accounts.models import TRUSTED_SKILLS, Language, SkillKind, User
 from defensa.committees.actions import SkillEntry
-from defensa.committees.models import Committee, Kind, Weekday
+from defensa.committees.models import Committee, Founding, Kind, Weekday
 from defensa.core import geo
 
 # Dates a person could mean: trainings from the last decades, expiries not absurdly far off.
@@ -116,6 +116,17 @@ class InvitationForm(forms.Form):
 
     def clean_note(self) -> str:
         return " ".join(self.cleaned_data["note"].split())
+
+
+class FoundingInvitationForm(InvitationForm):
+    """A founding link: who it is for, and what they start as."""
+
+    founding = forms.ChoiceField(
+        label=_("They start as"),
+        choices=Founding.choices,
+        initial=Founding.MEMBER,
+        widget=forms.RadioSelect,
+    )
 
 
 class AnnouncementForm(forms.Form):

@@ -237,6 +237,15 @@ class Shift(models.Model):
         return day == (self.weekday + 1) % 7 and t < self.end
 
 
+class Founding(models.TextChoices):
+    """What a founding link makes the person who uses it, besides a full member."""
+
+    MEMBER = "member", _("a full member")
+    DISPATCHER = "dispatcher", _("a dispatcher")
+    VERIFIER = "verifier", _("a verifier")
+    COORDINATOR = "coordinator", _("a coordinator")
+
+
 class Invitation(models.Model):
     """A single-use, expiring link. Only a hash of the token is stored."""
 
@@ -258,6 +267,11 @@ class Invitation(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # A founding link (a new committee has nobody to vouch): made by someone who sets the
+    # committee up, it makes the person a full member at once, starting as this.
+    founding = models.CharField(
+        _("starts as"), max_length=12, choices=Founding.choices, blank=True, default=""
+    )
 
     _i = c(INTERNAL, dt.timedelta(days=90), "coordinator")
     DATA_CLASSIFICATION: ClassVar[dict[str, FieldClass]] = {
@@ -271,6 +285,7 @@ class Invitation(models.Model):
         "used_at": _i,
         "used_by": _i,
         "revoked_at": _i,
+        "founding": _i,
     }
 
     def __str__(self) -> str:

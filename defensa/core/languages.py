@@ -44,6 +44,9 @@ ALL: tuple[Language, ...] = (
     Language("ht", "ht", "Kreyòl ayisyen", "Haitian Creole"),
 )
 BY_CODE: dict[str, Language] = {lang.code: lang for lang in ALL}
+# Room for the longest code ("zh-hans", "zh-hant") and a few to spare: every model that keeps
+# a person's language uses it.
+LANGUAGE_CODE_LENGTH = 10
 
 # Apps whose every string is in the public set.
 PUBLIC_APPS: tuple[str, ...] = (

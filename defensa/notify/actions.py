@@ -649,6 +649,19 @@ def opt_in(channel: str, address: str, *, actor: Any = None) -> bool:
     return bool(deleted)
 
 
+@transaction.atomic
+def set_language_by_text(person: User, language: str) -> bool:
+    """A member texted a keyword of one language only (AYUDA, 도움말): their messages, and their
+    pages, are in that language from now on. Returns whether it changed."""
+    if person.language == language:
+        return False
+    before = person.language
+    person.language = language
+    person.save(update_fields=["language"])
+    record("notify.language_set_by_text", actor=None, obj=person, before=before, language=language)
+    return True
+
+
 # Provider statuses that mean the message did not reach the phone, after it was accepted.
 UNDELIVERED = {"undelivered", "failed"}
 

@@ -21,6 +21,7 @@ from defensa.committees.forms import normalize_phone
 from defensa.committees.models import Committee
 from defensa.core import crypto, geo
 from defensa.core.crypto.digests import digest_key, keyed_digest
+from defensa.core.languages import BY_CODE
 from defensa.incidents.areas import committee_for
 from defensa.notify.actions import Address, queue_message
 from defensa.notify.models import Channel, Delivery, Priority
@@ -36,7 +37,8 @@ DIGEST_KEY = "subscribers.phone"
 CODE_DIGEST_KEY = "subscribers.code"
 REPLY_TEMPLATE = "subscriber_reply"
 CODE_TEMPLATE = "subscriber_code"
-LANGUAGES = ("en", "es")
+# A subscriber hears alerts in the language of their keyword or form: any Defensa speaks.
+LANGUAGES = tuple(BY_CODE)
 # A number asking again for a subscription it has gets one answer a day.
 ANSWER_EVERY = PENDING_RETENTION
 

@@ -7,6 +7,7 @@ import itertools
 from typing import Any
 
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from defensa.committees.models import Committee
 from defensa.notify.models import Delivery
@@ -38,8 +39,22 @@ def data(**overrides: Any) -> actions.VoteData:
     return actions.VoteData(**values)
 
 
+def run_tasks() -> None:
+    """What the background worker (`db_worker`) does for each task waiting (opening a vote):
+    claim it, run it, mark it done. Not the command itself: it closes the database connection
+    between tasks, which a test's transaction cannot survive on PostgreSQL."""
+    for waiting in DBTaskResult.objects.ready():
+        waiting.claim("test")
+        found = waiting.task_result
+        waiting.set_successful(waiting.task.call(*found.args, **found.kwargs))
+
+
 def open_vote(committee: Committee, actor, **overrides: Any) -> Vote:  # type: ignore[no-untyped-def]
-    return actions.create_vote(committee, data(**overrides), actor=actor)
+    """A vote set up by its coordinator and, when it opens now, opened by the worker."""
+    vote = actions.create_vote(committee, data(**overrides), actor=actor)
+    run_tasks()
+    vote.refresh_from_db()
+    return vote
 
 
 def codes(vote: Vote) -> dict[int, str]:
