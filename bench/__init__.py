@@ -5,6 +5,7 @@ a module of this package (not starting with "_") with a function
 
     run(quick: bool) -> dict   # {"bench": NAME, "figures": {...}, "targets": {...}, "ok": bool}
 
+A module that sets `ALL = False` runs only when named (`million`: PostgreSQL, long).
 It prints progress to stderr with `progress()`, starts the real parts it measures and stops
 them when done. The runner prints the result as the last stdout line and appends it to
 bench/RESULTS.md. Helpers for starting the real server live in `bench/_server.py`.
@@ -44,6 +45,12 @@ def names() -> list[str]:
         if callable(getattr(module, "run", None)):
             found.append(info.name)
     return sorted(found)
+
+
+def in_all(name: str) -> bool:
+    """Whether `python -m bench all` runs it: a module may say `ALL = False` (one that needs
+    a database server of its own, such as `million`)."""
+    return bool(getattr(importlib.import_module(f"bench.{name}"), "ALL", True))
 
 
 def run_one(name: str, quick: bool = False) -> dict:

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from bench import names, progress, record, result, run_one
+from bench import in_all, names, progress, record, result, run_one
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -18,7 +18,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    todo = names() if args.name == "all" else [args.name]
+    todo = [n for n in names() if in_all(n)] if args.name == "all" else [args.name]
     outcomes = []
     for name in todo:
         progress(f"running {name}{' (quick)' if args.quick else ''}")

@@ -126,8 +126,30 @@ DATABASE_URL = env_str("DATABASE_URL")
 SQLITE_SYNCHRONOUS = env_str("DEFENSA_SQLITE_SYNCHRONOUS", "NORMAL").upper()
 if SQLITE_SYNCHRONOUS not in ("NORMAL", "FULL"):
     raise ImproperlyConfigured("DEFENSA_SQLITE_SYNCHRONOUS must be NORMAL or FULL")
+# PostgreSQL: each thread keeps its own connection for a minute (CONN_MAX_AGE), unless
+# DEFENSA_DB_POOL_SIZE is set: then the threads of one process share Django's psycopg pool of
+# at most that many connections, each handed back at the end of a request (docs/operations.md,
+# "Capacity"). Many web machines times their threads can outgrow PostgreSQL's max_connections.
+DB_POOL_SIZE = env_int("DEFENSA_DB_POOL_SIZE", 0, minimum=0)
+DB_POOL_TIMEOUT = env_int("DEFENSA_DB_POOL_TIMEOUT_SECONDS", 10, minimum=1)
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    DATABASES = {
+        "default": dj_database_url.parse(DATABASE_URL, conn_max_age=0 if DB_POOL_SIZE else 60)
+    }
+    # PostgreSQL's JIT compiles any query its planner costs high, 50-100 ms each time on the
+    # reference machine: more than most of Defensa's queries take to run at a million
+    # members (docs/performance.md, "A million members"). Off unless asked for.
+    if DATABASES["default"]["ENGINE"].endswith("postgresql") and not env_bool(
+        "DEFENSA_POSTGRES_JIT", False
+    ):
+        options = DATABASES["default"].setdefault("OPTIONS", {})
+        options["options"] = (options.get("options", "") + " -c jit=off").strip()
+    if DB_POOL_SIZE and DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": 1,
+            "max_size": DB_POOL_SIZE,
+            "timeout": DB_POOL_TIMEOUT,  # a thread waits this long for a free connection
+        }
 else:
     DATABASES = {
         "default": {
@@ -366,6 +388,21 @@ if S3_BUCKET:
         secret_key=env_secret("DEFENSA_S3_SECRET_ACCESS_KEY"),
         region=env_str("DEFENSA_S3_REGION"),
         prefix=env_str("DEFENSA_S3_PREFIX"),
+        addressing_style=env_str("DEFENSA_S3_ADDRESSING_STYLE", "path"),
+        timeout_s=env_int("DEFENSA_S3_TIMEOUT_SECONDS", 10, minimum=1),
+    )
+# Backups (`manage.py backup --to-object-store`): a bucket of their own, so a backup never
+# holds the backups before it; the same store address and account as the files. Each backup
+# is age-encrypted to the operators' keys before it leaves this machine, as on disk.
+S3_BACKUP_BUCKET = env_str("DEFENSA_S3_BACKUP_BUCKET")
+if S3_BACKUP_BUCKET:
+    STORAGES["backups"] = s3_media_storage(
+        bucket=S3_BACKUP_BUCKET,
+        endpoint_url=env_str("DEFENSA_S3_ENDPOINT_URL"),
+        access_key=env_secret("DEFENSA_S3_ACCESS_KEY_ID"),
+        secret_key=env_secret("DEFENSA_S3_SECRET_ACCESS_KEY"),
+        region=env_str("DEFENSA_S3_REGION"),
+        prefix=env_str("DEFENSA_S3_BACKUP_PREFIX"),
         addressing_style=env_str("DEFENSA_S3_ADDRESSING_STYLE", "path"),
         timeout_s=env_int("DEFENSA_S3_TIMEOUT_SECONDS", 10, minimum=1),
     )

@@ -8,6 +8,7 @@ from typing import ClassVar
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
@@ -132,7 +133,13 @@ class User(AbstractBaseUser):
         verbose_name = _("person")
         verbose_name_plural = _("people")
         # Dispatch walks one area cell's people in id order and stops at the first few.
-        indexes = [models.Index(fields=["area_cell", "id"], name="user_area_cell_id")]
+        indexes = [
+            models.Index(fields=["area_cell", "id"], name="user_area_cell_id"),
+            # A committee's members page walks people in name order, a page at a time (keyset).
+            models.Index(fields=["display_name", "id"], name="user_name_id"),
+            # The few switched-off accounts, counted apart from a committee's members.
+            models.Index(fields=["id"], condition=Q(is_active=False), name="user_switched_off"),
+        ]
 
     def __str__(self) -> str:
         return self.display_name or f"#{self.pk}"
@@ -234,6 +241,8 @@ class Skill(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "kind"], name="one_skill_per_kind")]
+        # Everyone with one skill (the verifiers of a committee, a broadcast's segment).
+        indexes = [models.Index(fields=["kind", "user"], name="skill_kind_user")]
 
     def __str__(self) -> str:
         return self.get_kind_display()

@@ -133,9 +133,9 @@ def enqueue_batch(broadcast_id: int) -> bool:
         if broadcast.status != BroadcastStatus.SENDING or broadcast.enqueue_done:
             return False
         batch = list(
-            segments.recipients(broadcast)
-            .filter(pk__gt=broadcast.enqueue_cursor)
-            .only(*RECIPIENT_FIELDS)[: settings.BROADCAST_BATCH_SIZE]
+            segments.recipients(broadcast, after=broadcast.enqueue_cursor).only(*RECIPIENT_FIELDS)[
+                : settings.BROADCAST_BATCH_SIZE
+            ]
         )
         broadcast.heartbeat_at = timezone.now()
         if not batch:

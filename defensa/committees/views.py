@@ -10,7 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.hashers import make_password
-from django.db.models import Count, Exists, OuterRef, Prefetch
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -364,6 +364,11 @@ def revoke_invitation(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 # Members (coordinators) ---------------------------------------------------------------
 
 
+# One page of the members list. A city committee can hold tens of thousands of members:
+# the list is read a page at a time, in name order, by keyset (docs/performance.md).
+MEMBERS_PAGE = 100
+
+
 def members(request: HttpRequest, slug: str) -> HttpResponse:
     committee = access.get_committee_for(request.user, slug, "coordinator")
     return _members_page(request, committee, SmsInvitationForm())
@@ -372,28 +377,52 @@ def members(request: HttpRequest, slug: str) -> HttpResponse:
 def _members_page(
     request: HttpRequest, committee: Any, sms_form: SmsInvitationForm, status: int = 200
 ) -> HttpResponse:
+    everyone = access.members_for(request.user, committee)
     rows = (
-        access.members_for(request.user, committee)
-        .select_related("user", "committee")
-        .annotate(n_vouches=Count("vouches"))
+        everyone.select_related("user", "committee")
         .prefetch_related(
             Prefetch("user__skills", queryset=Skill.objects.order_by("kind")),
             Prefetch("shifts", queryset=Shift.objects.all()),
         )
-        .order_by("status", "user__display_name")
+        .order_by("user__display_name", "user_id")
     )
+    # ?after=<membership id>: the page after that member (by name, then account id; the
+    # user id is unique within a committee). Nothing about the person is in the address.
+    after = None
+    if "after" in request.GET:
+        try:
+            after = access.get_membership_for(request.user, committee, request.GET["after"])
+        except Http404:  # a mistyped or stale address: the list from the start
+            return redirect("committees:members", slug=committee.slug)
+        # (name, id) > (name, id), with the name's lower bound apart so the index range starts
+        # there instead of at the first name.
+        name = after.user.display_name
+        rows = rows.filter(user__display_name__gte=name).filter(
+            Q(user__display_name__gt=name) | Q(user_id__gt=after.user_id)
+        )
+    page = list(rows[: MEMBERS_PAGE + 1])
+    next_after = page[MEMBERS_PAGE - 1].pk if len(page) > MEMBERS_PAGE else None
+    page = page[:MEMBERS_PAGE]
     now = timezone.now()
-    for m in rows:
+    for m in page:
         m.area = area_label(m.user)  # type: ignore[attr-defined]
-    waiting = [m for m in rows if m.status == MemberStatus.PROBATION]
     # An SMS-only member who texted STOP can be reached no other way: say so.
-    unreachable = opted_out_among([m.user.phone for m in rows if m.user.sms_only])
-    for m in rows:
+    unreachable = opted_out_among([m.user.phone for m in page if m.user.sms_only])
+    for m in page:
         m.unreachable = m.user.sms_only and m.user.phone in unreachable  # type: ignore[attr-defined]
+    waiting = list(
+        everyone.filter(status=MemberStatus.PROBATION)
+        .select_related("user")
+        .annotate(n_vouches=Count("vouches"))
+        .order_by("user__display_name", "user_id")[:MEMBERS_PAGE]
+    )
     context = {
         "committee": committee,
-        "rows": rows,
+        "rows": page,
         "waiting": waiting,
+        "total": access.member_count_for(request.user, committee),
+        "next_after": next_after,
+        "first_page": after is None,
         "now": now,
         "sms_form": sms_form,
         "days": settings.INVITATION_DAYS,

@@ -34,7 +34,7 @@ from defensa.dispatch.access import (
     member_messages_for,
 )
 from defensa.dispatch.forms import FindingForm, PolicyForm
-from defensa.dispatch.matching import home_cell, on_duty_verifiers, rings_between
+from defensa.dispatch.matching import home_cell, nearest_on_duty_names, on_duty_verifiers
 from defensa.dispatch.models import Offer, OfferStatus, Outcome
 from defensa.dispatch.response import ALERTED_STEP
 from defensa.evidence.models import PublicPage
@@ -192,33 +192,26 @@ def _queue_context(request: HttpRequest, committee: Any) -> dict[str, Any]:
     held_count = len(held) if len(held) < QUEUE_ROWS else open_ones.filter(held=True).count()
     maybe_same = _maybe_same(incidents, within)
     # Who is on duty is asked once per committee in the queue: each incident's verifiers are
-    # its own committee's.
-    responders: dict[int, list[Any]] = {}
+    # its own committee's; the five nearest to each incident are named.
+    near_names = nearest_on_duty_names(incidents, now)
     # And what "Request verification" does, by each incident's own committee's policy.
     says: dict[int, Any] = {}
     for incident in incidents:
-        if incident.committee_id not in responders:
-            responders[incident.committee_id] = on_duty_verifiers(incident, now)  # type: ignore[index]
+        if incident.committee_id not in says:
             says[incident.committee_id] = consequences.of_requesting_verification(  # type: ignore[index]
                 incident.committee
             )
-    everyone = {u.pk: u for people in responders.values() for u in people}
-    homes = {pk: home_cell(user) for pk, user in everyone.items()}
     with_map = maps.tiles_configured()
     rows = []
     for incident in incidents:
         cell = incident_cell(incident)
-        near = sorted(
-            (rings_between(homes[u.pk], cell), u.display_name)
-            for u in responders.get(incident.committee_id, [])  # type: ignore[arg-type]
-        )
         rows.append(
             {
                 "incident": incident,
                 "elsewhere": incident.committee_id != committee.pk,
                 "verify_consequence": says[incident.committee_id],  # type: ignore[index]
                 "where": where_label(incident),
-                "near": [name for rings, name in near[:5]],
+                "near": near_names.get(incident.pk, []),
                 "offers": list(incident.offers.all()),  # type: ignore[attr-defined]
                 # A lone verifier's "false alarm" or "not found" on a corroborated incident
                 # does not settle it: the dispatcher gives the verdict (docs/rapid-response.md).
@@ -249,6 +242,13 @@ def _queue_context(request: HttpRequest, committee: Any) -> dict[str, Any]:
         "with_map": with_map,
     }
     if with_map:
+        # The map draws every on-duty verifier's home cell with who is in it: everyone, named.
+        responders: dict[int, list[Any]] = {}
+        for incident in incidents:
+            if incident.committee_id not in responders:
+                responders[incident.committee_id] = on_duty_verifiers(incident, now)  # type: ignore[index]
+        everyone = {u.pk: u for people in responders.values() for u in people}
+        homes = {pk: home_cell(user) for pk, user in everyone.items()}
         context["duty_areas"] = _duty_areas(list(everyone.values()), homes)
     return context
 

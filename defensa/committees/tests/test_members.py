@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from defensa.accounts.models import Skill, SkillKind, User
@@ -36,14 +38,16 @@ def test_member_list_query_count_does_not_grow_with_members(
 ):
     client = client_as(net.ana)
     client.get("/committees/boyle-heights/members/")  # warm the session
-    with django_assert_max_num_queries(8):
+    # A page of members, their skills and shifts, those waiting for vouches, and the count
+    # (all memberships less the switched-off ones): the same number for 6 members or 31.
+    with django_assert_max_num_queries(11):
         small = client.get("/committees/boyle-heights/members/")
     for n in range(25):
         user = make_user(f"extra{n}", phone=f"+1213555{n:04d}")
         membership = join(user, net.boyle)
         Skill.objects.create(user=user, kind=SkillKind.DRIVER)
         Shift.objects.create(membership=membership, weekday=n % 7, start="08:00", end="12:00")
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(11):
         big = client.get("/committees/boyle-heights/members/")
     assert small.status_code == big.status_code == 200
     assert big.content.count(b"Driver") == 25
@@ -289,3 +293,38 @@ def test_trusted_roles_need_a_web_sign_in_with_a_second_factor(net, client_as):
     join(bea, net.boyle, is_coordinator=True)
     with pytest.raises(actions.ActionError):
         actions.decide_role_grant(RoleGrant.objects.get(), actor=bea, approve=True)
+
+
+def test_member_list_is_read_a_page_at_a_time_in_name_order(net, client_as, monkeypatch):
+    from defensa.committees import views
+
+    monkeypatch.setattr(views, "MEMBERS_PAGE", 4)
+    for n in range(5):  # two people share a name: the account id breaks the tie
+        user = make_user(f"zed{n}")
+        User.objects.filter(pk=user.pk).update(display_name="Zed" if n < 2 else f"Zed {n}")
+        join(user, net.boyle)
+    inactive = make_user("aaron")
+    join(inactive, net.boyle)
+    User.objects.filter(pk=inactive.pk).update(is_active=False)
+    client = client_as(net.ana)
+    seen, url, pages = [], "/committees/boyle-heights/members/", 0
+    while url:
+        page = client.get(url).content.decode()
+        assert "11 members, by name." in page  # 6 of the test network, 5 new; not Aaron
+        rows = [int(pk) for pk in re.findall(r'<tr id="member-(\d+)"', page)]
+        assert 0 < len(rows) <= 4
+        seen += rows
+        pages += 1
+        found = re.search(r'href="(\?after=\d+)"', page)
+        url = f"/committees/boyle-heights/members/{found.group(1)}" if found else ""
+    assert pages == 3
+    members = Membership.objects.filter(committee=net.boyle, user__is_active=True)
+    expected = list(members.order_by("user__display_name", "user_id").values_list("pk", flat=True))
+    assert seen == expected  # every member once, in name order, across the pages
+    # A stale or made-up cursor starts the list again; never a 500.
+    for bad in ("999999", "abc", "99999999999999999999999", str(_m(net, "mo").pk + 10**6)):
+        response = client.get(f"/committees/boyle-heights/members/?after={bad}")
+        assert response.status_code == 302 and response["Location"].endswith("/members/")
+    # Another committee's member is not a cursor here either.
+    omar = Membership.objects.get(user=net.omar)
+    assert client.get(f"/committees/boyle-heights/members/?after={omar.pk}").status_code == 302

@@ -222,3 +222,49 @@ def restore_backup(blob: bytes, identity_text: str, *, accept_unsigned: bool = F
                 raise BackupError(f"refusing a path outside the media folder: {member.name}")
             media.write_stored(name, tar.extractfile(member).read())  # type: ignore[union-attr]
     return manifest
+
+
+# Backups in the object store (DEFENSA_S3_BACKUP_BUCKET) ---------------------------------
+
+
+def backup_store():  # type: ignore[no-untyped-def]
+    """The backups' own bucket, or BackupError when none is configured."""
+    from django.conf import settings
+    from django.core.files.storage import storages
+
+    if "backups" not in settings.STORAGES:
+        raise BackupError(
+            "no object store for backups: set DEFENSA_S3_BACKUP_BUCKET (docs/configuration.md)"
+        )
+    return storages["backups"]
+
+
+def store_backup(blob: bytes, *, now: float | None = None) -> str:
+    """Put an (already encrypted) backup in the backups' bucket; return its name there."""
+    from django.core.files.base import ContentFile
+
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now))
+    name = f"defensa-backup-{stamp}.age"
+    store = backup_store()
+    try:
+        saved = store.save(name, ContentFile(blob))
+    except media.STORE_ERRORS as exc:
+        raise BackupError(f"the object store did not take the backup: {exc}") from exc
+    if saved != name:
+        raise BackupError(f"the object store renamed the backup {name} to {saved}")
+    return name
+
+
+def fetch_backup(name: str) -> bytes:
+    """A backup's bytes from the backups' bucket."""
+    store = backup_store()
+    try:
+        with store.open(name, "rb") as stored:
+            return stored.read()  # type: ignore[no-any-return]
+    except FileNotFoundError as exc:
+        raise BackupError(f"no backup named {name} in the object store") from exc
+    except media.STORE_ERRORS as exc:
+        code = getattr(exc, "response", {}).get("Error", {}).get("Code")
+        if code in ("404", "NoSuchKey"):
+            raise BackupError(f"no backup named {name} in the object store") from exc
+        raise BackupError(f"the object store could not be read: {exc}") from exc

@@ -264,3 +264,37 @@ def test_a_generated_population_gets_the_same_choice_as_a_full_scan(net):
                 ]
                 compared += len(slow)
     assert compared > 500
+
+
+def test_the_consoles_nearest_names_are_the_full_lists_first_five(net):
+    """`nearest_on_duty_names` (the console's "On duty nearby") names the same five as
+    sorting every on-duty verifier by (rings, name) did, for incidents here and there."""
+    import random
+
+    from defensa.dispatch.tests.helpers import verifier
+
+    rng = random.Random(18)
+    now = timezone.now()
+    cells = sorted(h3.grid_disk(TARGET, 5))
+    for i in range(60):
+        # Shared names across cells: the tie inside a ring goes by name, as before.
+        user = verifier(f"n{i}", net.boyle, on_duty=rng.random() < 0.7)
+        User.objects.filter(pk=user.pk).update(display_name=f"Name {rng.randrange(20):02d}")
+        user.refresh_from_db()
+        user.home_cell, user.home_zip = rng.choice(cells), ""
+        user.save()
+    incidents = [
+        report_incident(
+            lat=BOYLE[0] + rng.uniform(-0.03, 0.03), lon=BOYLE[1] + rng.uniform(-0.03, 0.03)
+        )
+        for _ in range(6)
+    ]
+    found = matching.nearest_on_duty_names(incidents, now)
+    for incident in incidents:
+        target = incident_cell(incident)
+        full = sorted(
+            (matching.rings_between(matching.home_cell(u), target), u.display_name)
+            for u in matching.on_duty_verifiers(incident, now)
+        )
+        assert found[incident.pk] == [name for _rings, name in full[:5]]
+        assert len(found[incident.pk]) == 5

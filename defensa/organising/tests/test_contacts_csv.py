@@ -16,8 +16,7 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from defensa.audit.models import AuditEntry
-from defensa.core import crypto
-from defensa.imports import store
+from defensa.core import crypto, media
 from defensa.imports.models import ImportJob, JobStatus
 from defensa.imports.tasks import run_import_task
 from defensa.organising.models import Worker, Workplace
@@ -73,7 +72,7 @@ def test_an_organiser_imports_previews_and_reimports(olga, place, client_as) -> 
     job = _job(_upload(client, place, contacts_csv(30, bad_every=10)))
     assert job.kind == "contacts" and job.scope_id == place.pk
     assert job.mapping == ["name", "phone", "language", "department", "shift", ""]
-    assert b"Trabajador" not in store.path_of(job, store.UPLOAD).read_bytes()
+    assert b"Trabajador" not in media.read_stored(job.upload_path)
     page = client.get(reverse("organising:contacts_import", args=[place.pk, job.pk]))
     text = page.content.decode()
     assert "30 rows: 26 new, 1 already recorded here, 3 cannot be imported." in text

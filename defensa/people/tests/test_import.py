@@ -16,7 +16,7 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from defensa.audit.models import AuditEntry
-from defensa.core import testing
+from defensa.core import media, testing
 from defensa.imports import store
 from defensa.imports.models import ImportJob, JobStatus
 from defensa.imports.tasks import run_import_task
@@ -60,7 +60,7 @@ def test_import_maps_checks_runs_and_reports(net: testing.Network, client_as) ->
     # The Spanish column titles were recognised; "Notas" is ignored.
     assert job.mapping == ["name", "phone", "email", "language", "zip", ""]
     assert store.exists(job, store.UPLOAD)
-    assert b"Persona" not in store.path_of(job, store.UPLOAD).read_bytes()  # sealed on disk
+    assert b"Persona" not in media.read_stored(job.upload_path)  # sealed on disk
     page = client.get(reverse("people:import", args=["boyle-heights", job.pk]))
     text = page.content.decode()
     assert "30 rows: 27 new, 0 already members or on the list, 3 cannot be imported." in text

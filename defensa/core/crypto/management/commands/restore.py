@@ -1,5 +1,8 @@
 """`manage.py restore IN --identity FILE`: load an age-encrypted backup into an empty database.
 
+`restore --from-object-store NAME --identity FILE` reads the backup named NAME from the
+backups' bucket (DEFENSA_S3_BACKUP_BUCKET) instead of a file.
+
 Run `migrate` on the new, empty database first. The master keys (DEFENSA_MASTER_KEYS) must be
 the ones of the backed-up server, or the encrypted fields stay unreadable.
 """
@@ -11,14 +14,21 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from defensa.core.crypto.backup import BackupError, restore_backup
+from defensa.core.crypto.backup import BackupError, fetch_backup, restore_backup
 
 
 class Command(BaseCommand):
     help = "Restore a backup made by `manage.py backup` into this empty, migrated database."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("input", metavar="IN")
+        parser.add_argument(
+            "input", metavar="IN", help="The backup file, or its name in the store."
+        )
+        parser.add_argument(
+            "--from-object-store",
+            action="store_true",
+            help="IN is a backup's name in DEFENSA_S3_BACKUP_BUCKET, not a file.",
+        )
         parser.add_argument(
             "--identity", required=True, help="age identity file (AGE-SECRET-KEY-...)."
         )
@@ -30,8 +40,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, input: str, identity: str, **options: Any) -> None:
         try:
+            blob = fetch_backup(input) if options["from_object_store"] else Path(input).read_bytes()
             manifest = restore_backup(
-                Path(input).read_bytes(),
+                blob,
                 Path(identity).read_text(),
                 accept_unsigned=options["accept_unsigned"],
             )
