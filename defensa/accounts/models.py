@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
-from defensa.core import geo
+from defensa.core import geo, languages
 from defensa.core.classification import (
     ACCOUNT,
     INTERNAL,
@@ -21,6 +21,7 @@ from defensa.core.classification import (
     FieldClass,
     c,
 )
+from defensa.core.languages import CODE_MAX_LENGTH
 
 
 class UserManager(BaseUserManager["User"]):
@@ -45,9 +46,11 @@ class AreaCellField(models.CharField):
         return value
 
 
-class Language(models.TextChoices):
-    EN = "en", _("English")
-    ES = "es", _("Spanish")
+# The languages of core/languages.py (the one list): Language.EN, Language.ES, Language.ZH_HANS ...
+Language = models.TextChoices(
+    "Language",
+    [(lang.code.replace("-", "_").upper(), (lang.code, lang.english)) for lang in languages.ALL],
+)
 
 
 class User(AbstractBaseUser):
@@ -66,7 +69,7 @@ class User(AbstractBaseUser):
         help_text=_("For text messages. Coordinators see it masked unless they reveal it."),
     )
     language = models.CharField(
-        _("language"), max_length=5, choices=Language.choices, default=Language.EN
+        _("language"), max_length=CODE_MAX_LENGTH, choices=Language.choices, default=Language.EN
     )
     notify_email = models.BooleanField(_("send me email"), default=True)
     notify_sms = models.BooleanField(_("send me text messages"), default=False)

@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy as _
 from defensa.accounts.models import SkillKind
 from defensa.core.classification import INTERNAL, SENSITIVE, FieldClass, c
 from defensa.core.crypto.fields import EncryptedField
+from defensa.core.languages import CODE_MAX_LENGTH
 
 # Events and who came are the committee's record of its actions (attendance history, picket
 # hours for a strike fund); after two years they go.
@@ -217,7 +218,7 @@ class Rsvp(models.Model):
     phone = EncryptedField(key_field="data_key")
     # The number's last two digits, so a marshal can tell phone RSVPs apart on the list.
     phone_end = models.CharField(max_length=2, blank=True)
-    language = models.CharField(max_length=5, default="en")
+    language = models.CharField(max_length=CODE_MAX_LENGTH, default="en")
     channel = models.CharField(max_length=8, choices=Channel.choices)
     status = models.CharField(max_length=10, choices=RsvpStatus.choices)
     created_at = models.DateTimeField(default=timezone.now)

@@ -31,6 +31,7 @@ from defensa.core.classification import (
     c,
 )
 from defensa.core.crypto.fields import EncryptedField
+from defensa.core.languages import CODE_MAX_LENGTH
 
 # The scale: 1 (leader, committed) ... 5 (opposed); 0 is "not assessed yet".
 NOT_ASSESSED = 0
@@ -174,7 +175,7 @@ class Worker(models.Model):
     # Keyed digest of the normalised phone: one worker per phone per workplace, and the worker
     # a text comes from, without the phone.
     phone_digest = models.CharField(max_length=64, blank=True, default="")
-    language = models.CharField(_("language"), max_length=5, default="en")
+    language = models.CharField(_("language"), max_length=CODE_MAX_LENGTH, default="en")
     department = models.CharField(_("department"), max_length=80, blank=True)
     shift = models.CharField(_("shift"), max_length=80, blank=True)
     is_leader = models.BooleanField(_("leader"), default=False)

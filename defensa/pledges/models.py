@@ -33,6 +33,7 @@ from defensa.core.classification import (
     c,
 )
 from defensa.core.crypto.fields import EncryptedField
+from defensa.core.languages import CODE_MAX_LENGTH
 
 # After the threshold, organisers need the names to organise the walk-out; then they go.
 IDENTITY_RETENTION = dt.timedelta(days=30)
@@ -228,7 +229,7 @@ class Pledge(models.Model):
     digest = models.CharField(max_length=64)
     origin = models.CharField(max_length=8, choices=Origin.choices)
     standing = models.CharField(max_length=12, choices=Standing.choices)
-    language = models.CharField(max_length=5, default="en")
+    language = models.CharField(max_length=CODE_MAX_LENGTH, default="en")
     # The workplace the pledge is counted for, when the organisers know the pledger works
     # there (per-unit counts); unknown stays blank.
     unit = models.ForeignKey(

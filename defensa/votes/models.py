@@ -30,6 +30,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from defensa.core.classification import INTERNAL, PUBLIC, SECRET, SENSITIVE, FieldClass, c
+from defensa.core.languages import CODE_MAX_LENGTH
 
 # A vote's record (question, rules, result) is the committee's minutes.
 VOTE_RETENTION = dt.timedelta(days=365 * 3)
@@ -197,7 +198,7 @@ class Voter(models.Model):
     # sealed under the vote's key until it is sent).
     code_digest = models.CharField(max_length=64, unique=True)
     voted = models.BooleanField(default=False)
-    language = models.CharField(max_length=5, default="en")
+    language = models.CharField(max_length=CODE_MAX_LENGTH, default="en")
 
     _i = c(INTERNAL, BALLOT_RETENTION, "coordinator")
     DATA_CLASSIFICATION: ClassVar[dict[str, FieldClass]] = {
