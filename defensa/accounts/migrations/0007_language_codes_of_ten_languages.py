@@ -4,15 +4,30 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0006_skill_organiser'),
+        ("accounts", "0006_skill_organiser"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='user',
-            name='language',
-            field=models.CharField(choices=[('en', 'English'), ('es', 'Spanish'), ('zh-hans', 'Chinese (Simplified)'), ('zh-hant', 'Chinese (Traditional)'), ('ko', 'Korean'), ('tl', 'Tagalog'), ('vi', 'Vietnamese'), ('hy', 'Armenian'), ('ar', 'Arabic'), ('ht', 'Haitian Creole')], default='en', max_length=12, verbose_name='language'),
+            model_name="user",
+            name="language",
+            field=models.CharField(
+                choices=[
+                    ("en", "English"),
+                    ("es", "Spanish"),
+                    ("zh-hans", "Chinese (Simplified)"),
+                    ("zh-hant", "Chinese (Traditional)"),
+                    ("ko", "Korean"),
+                    ("tl", "Tagalog"),
+                    ("vi", "Vietnamese"),
+                    ("hy", "Armenian"),
+                    ("ar", "Arabic"),
+                    ("ht", "Haitian Creole"),
+                ],
+                default="en",
+                max_length=12,
+                verbose_name="language",
+            ),
         ),
     ]

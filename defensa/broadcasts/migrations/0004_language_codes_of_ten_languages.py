@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('broadcasts', '0003_segment_filters_of_other_apps'),
+        ("broadcasts", "0003_segment_filters_of_other_apps"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='broadcast',
-            name='language',
-            field=models.CharField(blank=True, max_length=12, verbose_name='language'),
+            model_name="broadcast",
+            name="language",
+            field=models.CharField(blank=True, max_length=12, verbose_name="language"),
         ),
     ]

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cases', '0003_source_arrest_at_event'),
+        ("cases", "0003_source_arrest_at_event"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='familycontact',
-            name='language',
-            field=models.CharField(default='es', max_length=12, verbose_name='language'),
+            model_name="familycontact",
+            name="language",
+            field=models.CharField(default="es", max_length=12, verbose_name="language"),
         ),
     ]

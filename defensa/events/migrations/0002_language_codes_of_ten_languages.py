@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('events', '0001_events_shifts_rsvps_arrests'),
+        ("events", "0001_events_shifts_rsvps_arrests"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='rsvp',
-            name='language',
-            field=models.CharField(default='en', max_length=12),
+            model_name="rsvp",
+            name="language",
+            field=models.CharField(default="en", max_length=12),
         ),
     ]

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('notify', '0005_area_alert_priority'),
+        ("notify", "0005_area_alert_priority"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='delivery',
-            name='language',
-            field=models.CharField(max_length=12, verbose_name='language'),
+            model_name="delivery",
+            name="language",
+            field=models.CharField(max_length=12, verbose_name="language"),
         ),
     ]

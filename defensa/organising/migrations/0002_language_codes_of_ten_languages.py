@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('organising', '0001_workplaces_assessments_structure_tests'),
+        ("organising", "0001_workplaces_assessments_structure_tests"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='worker',
-            name='language',
-            field=models.CharField(default='en', max_length=12, verbose_name='language'),
+            model_name="worker",
+            name="language",
+            field=models.CharField(default="en", max_length=12, verbose_name="language"),
         ),
     ]

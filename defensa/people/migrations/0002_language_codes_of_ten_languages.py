@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('people', '0001_initial'),
+        ("people", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='invitee',
-            name='language',
-            field=models.CharField(max_length=12, verbose_name='language'),
+            model_name="invitee",
+            name="language",
+            field=models.CharField(max_length=12, verbose_name="language"),
         ),
     ]

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('pledges', '0002_workplace_scopes'),
+        ("pledges", "0002_workplace_scopes"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='pledge',
-            name='language',
-            field=models.CharField(default='en', max_length=12),
+            model_name="pledge",
+            name="language",
+            field=models.CharField(default="en", max_length=12),
         ),
     ]

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('reports', '0007_triage_signals'),
+        ("reports", "0007_triage_signals"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='report',
-            name='language',
-            field=models.CharField(default='en', max_length=12),
+            model_name="report",
+            name="language",
+            field=models.CharField(default="en", max_length=12),
         ),
     ]

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('subscribers', '0001_subscriptions'),
+        ("subscribers", "0001_subscriptions"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='subscription',
-            name='language',
-            field=models.CharField(default='en', max_length=12),
+            model_name="subscription",
+            name="language",
+            field=models.CharField(default="en", max_length=12),
         ),
     ]

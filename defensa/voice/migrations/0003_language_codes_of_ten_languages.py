@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('voice', '0002_sealed_caller_and_audio'),
+        ("voice", "0002_sealed_caller_and_audio"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='voicemail',
-            name='language',
-            field=models.CharField(default='en', max_length=12),
+            model_name="voicemail",
+            name="language",
+            field=models.CharField(default="en", max_length=12),
         ),
     ]

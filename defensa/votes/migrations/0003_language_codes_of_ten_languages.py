@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('votes', '0002_workplace_rolls'),
+        ("votes", "0002_workplace_rolls"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='voter',
-            name='language',
-            field=models.CharField(default='en', max_length=12),
+            model_name="voter",
+            name="language",
+            field=models.CharField(default="en", max_length=12),
         ),
     ]
