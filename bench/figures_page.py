@@ -52,8 +52,8 @@ def child(n: int) -> dict:
 
     from defensa.accounts.models import User
     from defensa.committees.models import Committee, Kind
+    from defensa.core.tokens import SHORT_CODE_ALPHABET as ALPHABET
     from defensa.dispatch.models import Offer, OfferStatus
-    from defensa.incidents.codes import ALPHABET
     from defensa.incidents.models import Incident, State, TimelineAction, TimelineEntry
     from defensa.notify.models import Delivery, Status
     from defensa.record.figures import FiguresFilter, Scope, compute

@@ -50,8 +50,8 @@ def child(window: int) -> dict:
     from django.core.management import call_command
     from django.db import connection
 
+    from defensa.core.tokens import SHORT_CODE_ALPHABET as ALPHABET
     from defensa.incidents import grouping
-    from defensa.incidents.codes import ALPHABET
     from defensa.incidents.models import Incident
     from defensa.reports.actions import key_digest, receive_report
     from defensa.reports.models import Report

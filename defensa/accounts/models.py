@@ -21,7 +21,7 @@ from defensa.core.classification import (
     FieldClass,
     c,
 )
-from defensa.core.languages import CODE_MAX_LENGTH
+from defensa.core.languages import LANGUAGE_CODE_LENGTH
 
 
 class UserManager(BaseUserManager["User"]):
@@ -69,7 +69,10 @@ class User(AbstractBaseUser):
         help_text=_("For text messages. Coordinators see it masked unless they reveal it."),
     )
     language = models.CharField(
-        _("language"), max_length=CODE_MAX_LENGTH, choices=Language.choices, default=Language.EN
+        _("language"),
+        max_length=LANGUAGE_CODE_LENGTH,
+        choices=Language.choices,
+        default=Language.EN,
     )
     notify_email = models.BooleanField(_("send me email"), default=True)
     notify_sms = models.BooleanField(_("send me text messages"), default=False)

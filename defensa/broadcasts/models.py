@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from defensa.core.classification import INTERNAL, FieldClass, c
-from defensa.core.languages import CODE_MAX_LENGTH
+from defensa.core.languages import LANGUAGE_CODE_LENGTH
 
 # Long enough to look back at what was sent and who approved it; the deliveries themselves
 # are purged after 30 days (notify).
@@ -60,7 +60,7 @@ class Broadcast(models.Model):
     zip_codes = models.JSONField(_("ZIP codes"), default=list, blank=True)
     h3_cells = models.JSONField(_("h3 cells"), default=list, blank=True)
     skill = models.CharField(_("skill"), max_length=20, blank=True)
-    language = models.CharField(_("language"), max_length=CODE_MAX_LENGTH, blank=True)
+    language = models.CharField(_("language"), max_length=LANGUAGE_CODE_LENGTH, blank=True)
     # A public announcement may also go, by text, to the alert subscribers (people without an
     # account) of the committee's area: docs/subscribers.md.
     to_subscribers = models.BooleanField(_("also to alert subscribers"), default=False)

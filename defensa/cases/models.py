@@ -27,7 +27,7 @@ from defensa.core.classification import (
     c,
 )
 from defensa.core.crypto.fields import EncryptedField
-from defensa.core.languages import CODE_MAX_LENGTH
+from defensa.core.languages import LANGUAGE_CODE_LENGTH
 from defensa.core.transitions import check_move
 
 # A case is a legal record: kept three years after its last change, and never purged while it
@@ -313,7 +313,7 @@ class FamilyContact(models.Model):
     name = EncryptedField(key_field="data_key")
     relation = EncryptedField(key_field="data_key")
     address = EncryptedField(key_field="data_key")  # a phone number or an email
-    language = models.CharField(_("language"), max_length=CODE_MAX_LENGTH, default="es")
+    language = models.CharField(_("language"), max_length=LANGUAGE_CODE_LENGTH, default="es")
     channel = models.CharField(_("channel"), max_length=10, choices=ContactChannel.choices)
     created_at = models.DateTimeField(default=timezone.now)
 

@@ -48,9 +48,9 @@ ALL: tuple[Language, ...] = (
 )
 BY_CODE: dict[str, Language] = {lang.code: lang for lang in ALL}
 CODES: tuple[str, ...] = tuple(lang.code for lang in ALL)
-# Every column that stores a language code is this wide ("zh-hans" is 7; room for a
-# region or a three-letter code such as "mix" for Mixtec).
-CODE_MAX_LENGTH = 12
+# Room for the longest code ("zh-hans", "zh-hant") and a few to spare: every model that keeps
+# a person's language uses it.
+LANGUAGE_CODE_LENGTH = 10
 
 
 def settings_languages() -> list[tuple[str, str | Promise]]:

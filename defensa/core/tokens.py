@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import secrets
+from collections.abc import Callable
 
 from django.utils.crypto import salted_hmac
 
@@ -31,3 +33,30 @@ def derived_token(salt: str, value: str) -> str:
     """HMAC-SHA256 of `value` under SECRET_KEY and `salt`: 256 bits, URL-safe, no padding."""
     mac = salted_hmac(salt, value, algorithm="sha256")
     return base64.urlsafe_b64encode(mac.digest()).rstrip(b"=").decode("ascii")
+
+
+# Short codes a person reads aloud, copies from a small screen or types on a phone (an event's,
+# a pledge campaign's or a vote's code, a voter's one-time code, an incident's reference): no
+# I, O, 0 or 1, which are misread.
+SHORT_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+def short_code(length: int, taken: Callable[[str], bool] | None = None) -> str:
+    """A random code of `length` characters; drawn again while `taken(code)` says it is in use."""
+    while True:
+        # 32 letters: the low 5 bits of a random byte pick one without bias (256 = 8 x 32),
+        # one system call per code rather than one per character (a vote makes 20,000 codes).
+        code = "".join(SHORT_CODE_ALPHABET[byte & 31] for byte in secrets.token_bytes(length))
+        if taken is None or not taken(code):
+            return code
+
+
+def normal_code(text: str) -> str:
+    """A code as a person may type it (any case, spaces or hyphens between groups)."""
+    return "".join(text.split()).replace("-", "").upper()
+
+
+def is_short_code(code: str, length: int) -> bool:
+    """Whether `code` (already normal) could be a code of `length`: not worth a lookup if not."""
+    return len(code) == length and all(ch in SHORT_CODE_ALPHABET for ch in code)
+

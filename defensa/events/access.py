@@ -22,8 +22,8 @@ from django.http import Http404
 from defensa.committees.access import AnyUser, committees_for, memberships_for
 from defensa.committees.models import Committee, Membership
 from defensa.core.access import active_user, pk_from_url
+from defensa.core.tokens import is_short_code, normal_code
 from defensa.events.models import (
-    CODE_ALPHABET,
     CODE_LENGTH,
     Event,
     Role,
@@ -130,17 +130,9 @@ def get_observed_event_for(user: AnyUser | None, pk: Any) -> Event:
     return found
 
 
-def normal_code(code: str) -> str:
-    return code.strip().upper()
-
-
-def is_code(code: str) -> bool:
-    return len(code) == CODE_LENGTH and all(ch in CODE_ALPHABET for ch in code)
-
-
 def find_public_event(code: str) -> Event | None:
     code = normal_code(code)
-    if not is_code(code):
+    if not is_short_code(code, CODE_LENGTH):
         return None
     return (
         Event.objects.select_related("committee")
@@ -152,7 +144,7 @@ def find_public_event(code: str) -> Event | None:
 def find_event(code: str) -> Event | None:
     """Any event by its code (an SMS keyword: the caller checks who may RSVP)."""
     code = normal_code(code)
-    if not is_code(code):
+    if not is_short_code(code, CODE_LENGTH):
         return None
     return Event.objects.select_related("committee").filter(code=code).first()
 

@@ -28,8 +28,8 @@ from defensa.committees.forms import normalize_phone
 from defensa.committees.models import Committee, Membership
 from defensa.core import crypto
 from defensa.core.crypto.digests import digest_key, keyed_digest
+from defensa.core.tokens import short_code
 from defensa.events.models import (
-    CODE_ALPHABET,
     CODE_LENGTH,
     Arrest,
     Channel,
@@ -94,10 +94,9 @@ def member_digest(user: User) -> str:
 
 
 def new_code(field: str = "code") -> str:
-    while True:
-        code = "".join(secrets.choice(CODE_ALPHABET) for _i in range(CODE_LENGTH))
-        if field != "code" or not Event.objects.filter(code=code).exists():
-            return code
+    if field != "code":
+        return short_code(CODE_LENGTH)
+    return short_code(CODE_LENGTH, taken=lambda code: Event.objects.filter(code=code).exists())
 
 
 # Creating -----------------------------------------------------------------------------

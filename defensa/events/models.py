@@ -27,13 +27,12 @@ from django.utils.translation import gettext_lazy as _
 from defensa.accounts.models import SkillKind
 from defensa.core.classification import INTERNAL, SENSITIVE, FieldClass, c
 from defensa.core.crypto.fields import EncryptedField
-from defensa.core.languages import CODE_MAX_LENGTH
+from defensa.core.languages import LANGUAGE_CODE_LENGTH
 
 # Events and who came are the committee's record of its actions (attendance history, picket
 # hours for a strike fund); after two years they go.
 EVENT_RETENTION = dt.timedelta(days=365 * 2)
 
-CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no I, O, 0, 1: read aloud, typed on a phone
 CODE_LENGTH = 6
 
 
@@ -218,7 +217,7 @@ class Rsvp(models.Model):
     phone = EncryptedField(key_field="data_key")
     # The number's last two digits, so a marshal can tell phone RSVPs apart on the list.
     phone_end = models.CharField(max_length=2, blank=True)
-    language = models.CharField(max_length=CODE_MAX_LENGTH, default="en")
+    language = models.CharField(max_length=LANGUAGE_CODE_LENGTH, default="en")
     channel = models.CharField(max_length=8, choices=Channel.choices)
     status = models.CharField(max_length=10, choices=RsvpStatus.choices)
     created_at = models.DateTimeField(default=timezone.now)

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import secrets
+from defensa.core.tokens import short_code
 
-# No 0/O or 1/I: a code read aloud or copied from a cracked screen must not be ambiguous.
-ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 LENGTH = 6  # 32**6 ~ 1.07e9 codes: collisions are rare, and callers retry on one.
 
 
 def new_code(length: int = LENGTH) -> str:
-    return "".join(secrets.choice(ALPHABET) for _ in range(length))
+    return short_code(length)
 
 
 def normalise_code(value: str) -> str:

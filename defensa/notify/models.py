@@ -26,7 +26,7 @@ from defensa.core.classification import (
     c,
 )
 from defensa.core.crypto.fields import EncryptedField
-from defensa.core.languages import CODE_MAX_LENGTH
+from defensa.core.languages import LANGUAGE_CODE_LENGTH
 
 # Deliveries and their attempts are operational records: long enough to see and fix a failure,
 # short enough that the outbox is not a history of who was alerted about what.
@@ -96,7 +96,7 @@ class Delivery(models.Model):
     template = models.CharField(_("message"), max_length=80)
     # Ids and short machine words only (checked in actions.queue_message), never content.
     context = models.JSONField(default=dict, blank=True)
-    language = models.CharField(_("language"), max_length=CODE_MAX_LENGTH)
+    language = models.CharField(_("language"), max_length=LANGUAGE_CODE_LENGTH)
     priority = models.PositiveSmallIntegerField(
         _("priority"), choices=Priority.choices, default=Priority.NORMAL
     )

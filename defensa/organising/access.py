@@ -24,9 +24,9 @@ from defensa.accounts.models import Skill, SkillKind
 from defensa.committees.access import AnyUser, committee_and_below, committees_for
 from defensa.committees.models import Committee
 from defensa.core.access import active_user, pk_from_url
+from defensa.core.tokens import is_short_code, normal_code
 from defensa.imports.models import ImportJob
 from defensa.organising.models import (
-    CODE_ALPHABET,
     CODE_LENGTH,
     StructureTest,
     Worker,
@@ -156,8 +156,8 @@ def get_structure_test_for(user: AnyUser | None, pk: Any) -> StructureTest:
 
 def find_structure_test(code: str) -> StructureTest | None:
     """The test a text names by its code (still open or not), or None."""
-    code = code.strip().upper()
-    if len(code) != CODE_LENGTH or any(ch not in CODE_ALPHABET for ch in code):
+    code = normal_code(code)
+    if not is_short_code(code, CODE_LENGTH):
         return None
     return StructureTest.objects.filter(code=code).first()
 

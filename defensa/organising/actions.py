@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import secrets
 from typing import Any
 
 from django.core import signing
@@ -26,11 +25,11 @@ from defensa.committees.forms import normalize_phone
 from defensa.committees.models import Committee, Membership, MemberStatus
 from defensa.core import crypto
 from defensa.core.crypto.digests import digest_key, keyed_digest
+from defensa.core.tokens import short_code
 from defensa.notify.actions import Address, queue_message
 from defensa.notify.models import Channel, Priority
 from defensa.organising.figures import unit_of
 from defensa.organising.models import (
-    CODE_ALPHABET,
     CODE_LENGTH,
     MAX_CONTACT_RETENTION_DAYS,
     MAX_DEADLINE,
@@ -419,10 +418,9 @@ class TestData:
 
 
 def new_code() -> str:
-    while True:
-        code = "".join(secrets.choice(CODE_ALPHABET) for _i in range(CODE_LENGTH))
-        if not StructureTest.objects.filter(code=code).exists():
-            return code
+    return short_code(
+        CODE_LENGTH, taken=lambda code: StructureTest.objects.filter(code=code).exists()
+    )
 
 
 @transaction.atomic

@@ -31,7 +31,7 @@ from defensa.core.classification import (
     c,
 )
 from defensa.core.crypto.fields import EncryptedField
-from defensa.core.languages import CODE_MAX_LENGTH
+from defensa.core.languages import LANGUAGE_CODE_LENGTH
 
 # The scale: 1 (leader, committed) ... 5 (opposed); 0 is "not assessed yet".
 NOT_ASSESSED = 0
@@ -53,7 +53,6 @@ CONTACT_BACKSTOP = dt.timedelta(days=365 * 5)
 TEST_RETENTION = dt.timedelta(days=365 * 5)
 MAX_DEADLINE = dt.timedelta(days=365)
 
-CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no I, O, 0, 1: read aloud, typed on a phone
 CODE_LENGTH = 5
 
 
@@ -175,7 +174,7 @@ class Worker(models.Model):
     # Keyed digest of the normalised phone: one worker per phone per workplace, and the worker
     # a text comes from, without the phone.
     phone_digest = models.CharField(max_length=64, blank=True, default="")
-    language = models.CharField(_("language"), max_length=CODE_MAX_LENGTH, default="en")
+    language = models.CharField(_("language"), max_length=LANGUAGE_CODE_LENGTH, default="en")
     department = models.CharField(_("department"), max_length=80, blank=True)
     shift = models.CharField(_("shift"), max_length=80, blank=True)
     is_leader = models.BooleanField(_("leader"), default=False)

@@ -18,7 +18,7 @@ from defensa.core.classification import (
     c,
 )
 from defensa.core.crypto.fields import EncryptedField
-from defensa.core.languages import CODE_MAX_LENGTH
+from defensa.core.languages import LANGUAGE_CODE_LENGTH
 
 # An invitee who never joined is forgotten after this long (their contact with them).
 INVITEE_RETENTION = dt.timedelta(days=180)
@@ -51,7 +51,7 @@ class Invitee(models.Model):
     details = EncryptedField(key_field="data_key")
     phone_digest = models.CharField(max_length=64, blank=True, db_index=True)
     email_digest = models.CharField(max_length=64, blank=True, db_index=True)
-    language = models.CharField(_("language"), max_length=CODE_MAX_LENGTH)
+    language = models.CharField(_("language"), max_length=LANGUAGE_CODE_LENGTH)
     # Skills the coordinator noted on the list (SkillKind values); granted only by a
     # coordinator once the person has joined, never by joining.
     skills = models.JSONField(default=list, blank=True)

@@ -17,7 +17,8 @@ from django.http import Http404
 
 from defensa.committees.access import AnyUser, coordinated_committees_for
 from defensa.core.access import pk_from_url
-from defensa.pledges.models import CODE_ALPHABET, CODE_LENGTH, Campaign
+from defensa.core.tokens import is_short_code, normal_code
+from defensa.pledges.models import CODE_LENGTH, Campaign
 
 
 def campaigns_for(user: AnyUser | None) -> QuerySet[Campaign]:
@@ -35,17 +36,9 @@ def get_campaign_for(user: AnyUser | None, pk: Any) -> Campaign:
     return found
 
 
-def normal_code(code: str) -> str:
-    return code.strip().upper()
-
-
-def is_code(code: str) -> bool:
-    return len(code) == CODE_LENGTH and all(ch in CODE_ALPHABET for ch in code)
-
-
 def find_campaign(code: str) -> Campaign | None:
     code = normal_code(code)
-    if not is_code(code):
+    if not is_short_code(code, CODE_LENGTH):
         return None
     return Campaign.objects.select_related("committee").filter(code=code).first()
 

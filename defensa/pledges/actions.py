@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import secrets
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -26,12 +25,12 @@ from defensa.committees.forms import normalize_phone
 from defensa.committees.models import Committee, Kind, Membership, MemberStatus
 from defensa.core import crypto
 from defensa.core.crypto.digests import digest_key, keyed_digest
+from defensa.core.tokens import short_code
 from defensa.notify.actions import Address, queue_message, queue_messages, queue_sealed_messages
 from defensa.notify.models import Channel, Delivery, Priority
 from defensa.organising.actions import phone_digest as worker_phone_digest
 from defensa.organising.models import Worker, Workplace
 from defensa.pledges.models import (
-    CODE_ALPHABET,
     CODE_LENGTH,
     IDENTITY_RETENTION,
     MAX_DEADLINE,
@@ -210,10 +209,7 @@ class CampaignData:
 
 
 def new_code() -> str:
-    while True:
-        code = "".join(secrets.choice(CODE_ALPHABET) for _i in range(CODE_LENGTH))
-        if not Campaign.objects.filter(code=code).exists():
-            return code
+    return short_code(CODE_LENGTH, taken=lambda code: Campaign.objects.filter(code=code).exists())
 
 
 def _check_workplace_scope(committee: Committee, data: CampaignData) -> None:

@@ -37,6 +37,8 @@ class CampaignForm(forms.Form):
         max_length=600,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_(
+            # A percent sign, not a placeholder: the string is never %-formatted.
+            # xgettext:no-python-format
             "What each person promises, e.g. “I will walk out on Monday if 65% of us pledge.”"
         ),
     )

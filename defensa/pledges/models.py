@@ -33,7 +33,7 @@ from defensa.core.classification import (
     c,
 )
 from defensa.core.crypto.fields import EncryptedField
-from defensa.core.languages import CODE_MAX_LENGTH
+from defensa.core.languages import LANGUAGE_CODE_LENGTH
 
 # After the threshold, organisers need the names to organise the walk-out; then they go.
 IDENTITY_RETENTION = dt.timedelta(days=30)
@@ -44,7 +44,6 @@ CAMPAIGN_RETENTION = dt.timedelta(days=365 * 2)
 MAX_DEADLINE = dt.timedelta(days=365)
 PLEDGE_RETENTION = MAX_DEADLINE + IDENTITY_RETENTION
 
-CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no I, O, 0, 1: read aloud, typed on a phone
 CODE_LENGTH = 6
 
 
@@ -229,7 +228,7 @@ class Pledge(models.Model):
     digest = models.CharField(max_length=64)
     origin = models.CharField(max_length=8, choices=Origin.choices)
     standing = models.CharField(max_length=12, choices=Standing.choices)
-    language = models.CharField(max_length=CODE_MAX_LENGTH, default="en")
+    language = models.CharField(max_length=LANGUAGE_CODE_LENGTH, default="en")
     # The workplace the pledge is counted for, when the organisers know the pledger works
     # there (per-unit counts); unknown stays blank.
     unit = models.ForeignKey(

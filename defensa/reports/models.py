@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from defensa.core.classification import INTERNAL, SECRET, SENSITIVE, FieldClass, c
 from defensa.core.crypto.fields import EncryptedField
-from defensa.core.languages import CODE_MAX_LENGTH
+from defensa.core.languages import LANGUAGE_CODE_LENGTH
 from defensa.incidents.models import INCIDENT_RETENTION, Category
 
 # What a reporter told us is kept six months: long enough for a legal team to ask for it,
@@ -68,7 +68,7 @@ class Report(models.Model):
     vehicles = models.PositiveSmallIntegerField(_("how many vehicles"), null=True, blank=True)
     agency = models.CharField(_("which agency"), max_length=60, blank=True)
     description = models.TextField(_("what you saw"), max_length=2000, blank=True)
-    language = models.CharField(max_length=CODE_MAX_LENGTH, default="en")
+    language = models.CharField(max_length=LANGUAGE_CODE_LENGTH, default="en")
     # SHA-256 of the client's idempotency key: enough to recognise a retry, nothing to show.
     idempotency_key = models.CharField(max_length=64, unique=True)
     incident = models.ForeignKey(

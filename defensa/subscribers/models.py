@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from defensa.core.classification import INTERNAL, SECRET, SENSITIVE, FieldClass, c
 from defensa.core.crypto.fields import EncryptedField
-from defensa.core.languages import CODE_MAX_LENGTH
+from defensa.core.languages import LANGUAGE_CODE_LENGTH
 
 # An unconfirmed web subscription and its code live a day; then the row goes.
 PENDING_RETENTION = dt.timedelta(days=1)
@@ -39,7 +39,7 @@ class Subscription(models.Model):
     # The neighbourhood cell of the ZIP code's centre (defensa/core/geo.py), as members'
     # area alerts use: an incident alerts the subscriptions in its cell and the ring around.
     cell = models.CharField(max_length=16)
-    language = models.CharField(max_length=CODE_MAX_LENGTH, default="en")
+    language = models.CharField(max_length=LANGUAGE_CODE_LENGTH, default="en")
     digest = models.CharField(max_length=64)
     data_key = models.ForeignKey(
         "crypto.DataKey", null=True, blank=True, on_delete=models.PROTECT, related_name="+"

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from defensa.core.classification import COMMITTEE, INTERNAL, SECRET, SENSITIVE, FieldClass, c
 from defensa.core.crypto.fields import EncryptedField
-from defensa.core.languages import CODE_MAX_LENGTH
+from defensa.core.languages import LANGUAGE_CODE_LENGTH
 
 # A voicemail is the caller's own voice and number: the most identifying thing the hotline
 # holds. Kept a short time (DEFENSA_VOICE_RETENTION_DAYS); the report it made keeps its own,
@@ -68,7 +68,7 @@ class Voicemail(models.Model):
     hotline = models.ForeignKey(Hotline, on_delete=models.CASCADE, related_name="voicemails")
     # SHA-256 of the provider's call id: finds the row again from the recording callback.
     call_key = models.CharField(max_length=64, unique=True)
-    language = models.CharField(max_length=CODE_MAX_LENGTH, default="en")
+    language = models.CharField(max_length=LANGUAGE_CODE_LENGTH, default="en")
     status = models.CharField(
         max_length=10, choices=VoicemailStatus.choices, default=VoicemailStatus.RECORDING
     )

@@ -15,7 +15,8 @@ from django.http import Http404
 
 from defensa.committees.access import AnyUser, coordinated_committees_for
 from defensa.core.access import pk_from_url
-from defensa.votes.models import CODE_ALPHABET, VOTE_CODE_LENGTH, Vote
+from defensa.core.tokens import is_short_code, normal_code
+from defensa.votes.models import VOTE_CODE_LENGTH, Vote
 
 
 def votes_for(user: AnyUser | None) -> QuerySet[Vote]:
@@ -34,8 +35,8 @@ def get_vote_for(user: AnyUser | None, pk: Any) -> Vote:
 
 
 def find_vote(code: str) -> Vote | None:
-    code = code.strip().upper()
-    if len(code) != VOTE_CODE_LENGTH or any(ch not in CODE_ALPHABET for ch in code):
+    code = normal_code(code)
+    if not is_short_code(code, VOTE_CODE_LENGTH):
         return None
     return Vote.objects.select_related("committee").filter(code=code).first()
 

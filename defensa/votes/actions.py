@@ -18,7 +18,7 @@ import secrets
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -28,12 +28,12 @@ from defensa.committees.access import committee_and_below
 from defensa.committees.models import Committee, MemberStatus
 from defensa.core import crypto
 from defensa.core.crypto.digests import digest_key, keyed_digest
+from defensa.core.tokens import is_short_code, normal_code, short_code
 from defensa.core.transitions import IllegalTransition, check_move
 from defensa.notify.actions import Address, queue_message, queue_messages, queue_sealed_messages
 from defensa.notify.models import Channel, Delivery, Priority, Status
 from defensa.organising.models import Worker, Workplace
 from defensa.votes.models import (
-    CODE_ALPHABET,
     MAX_AHEAD,
     MAX_LENGTH,
     MAX_OPTIONS,
@@ -64,14 +64,6 @@ class VoteError(Exception):
         super().__init__(str(message))
         self.message = message
         self.code = code  # a short word, also the SMS reply's outcome
-
-
-def _random_code(length: int) -> str:
-    return "".join(secrets.choice(CODE_ALPHABET) for _i in range(length))
-
-
-def normal_code(code: str) -> str:
-    return "".join(code.split()).replace("-", "").upper()
 
 
 def code_digest(code: str, key: bytes | None = None) -> str:
@@ -180,43 +172,67 @@ def voting_workplaces(committee: Committee) -> QuerySet[Workplace]:
     )
 
 
-def _new_voters(vote: Vote, people: list[User], contacts: list[Worker]) -> dict[str, str]:
-    """One Voter row per person on the roll; returns their codes by "u<user>"/"w<worker>"."""
-    codes: dict[str, str] = {}
-    voters = []
-    key = digest_key(CODE_DIGEST_KEY)  # once, not once per voter
-    for person in people:
-        code = codes[f"u{person.pk}"] = _random_code(VOTER_CODE_LENGTH)
-        voters.append(
-            Voter(
-                vote=vote, user=person, code_digest=code_digest(code, key), language=person.language
-            )
-        )
-    for worker in contacts:
-        code = codes[f"w{worker.pk}"] = _random_code(VOTER_CODE_LENGTH)
-        voters.append(
-            Voter(
-                vote=vote,
-                worker=worker,
-                code_digest=code_digest(code, key),
-                language=worker.language,
-            )
-        )
-    for start in range(0, len(voters), BATCH):
-        Voter.objects.bulk_create(voters[start : start + BATCH])
-    return codes
+# A voter whose code has not been made and queued yet. Never a keyed digest (those are hex),
+# so no code a person types can match it; unique per voter, as the column is.
+PENDING = "pending-"
 
 
-def _text_contacts(vote: Vote, contacts: list[Worker], codes: dict[str, str]) -> int:
+def _empty_roll() -> VoteError:
+    return VoteError(
+        _("Nobody is on the roll: the committee has no members in good standing."), "roll"
+    )
+
+
+def _freeze_roll(vote: Vote) -> None:
+    """Freeze the roll: one Voter per person on it (their code still to come) and one empty
+    ballot slot each, in one transaction. Raises VoteError when nobody is on the roll."""
+    check_move(TRANSITIONS, vote.state, State.OPENING)
+    people = list(members_roll(vote).values_list("pk", "language"))
+    contacts = list(contacts_roll(vote).values_list("pk", "language"))
+    if not people and not contacts:
+        raise _empty_roll()
+    vote.data_key = crypto.new_key("votes.vote")
+    vote.state = State.OPENING
+    vote.roll_size = len(people) + len(contacts)
+    vote.save(update_fields=["data_key", "state", "roll_size"])
+    # Prepared INSERTs, not model instances: this transaction holds the database's write lock,
+    # and building 40,000 instances for a roll of 20,000 took most of its time.
+    connection = transaction.get_connection()
+    quote = connection.ops.quote_name
+    voter_sql = (
+        f"INSERT INTO {quote(Voter._meta.db_table)} ({quote('vote_id')}, {quote('user_id')}, "  # noqa: S608
+        f"{quote('worker_id')}, {quote('code_digest')}, {quote('voted')}, {quote('language')}) "
+        "VALUES (%s, %s, %s, %s, %s, %s)"
+    )
+    rows = [(vote.pk, pk, None, lang) for pk, lang in people] + [
+        (vote.pk, None, pk, lang) for pk, lang in contacts
+    ]
+    # The empty ballots: all alike, so their ids and order carry nothing.
+    ballot_sql = (
+        f"INSERT INTO {quote(Ballot._meta.db_table)} ({quote('vote_id')}, "  # noqa: S608
+        f"{quote('option_id')}, {quote('receipt_digest')}) VALUES (%s, NULL, '')"
+    )
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), BATCH * 5):
+            cursor.executemany(
+                voter_sql,
+                [
+                    (vote_id, user_id, worker_id, PENDING + secrets.token_hex(16), False, lang)
+                    for vote_id, user_id, worker_id, lang in rows[start : start + BATCH * 5]
+                ],
+            )
+            cursor.executemany(ballot_sql, [(vote.pk,)] * len(rows[start : start + BATCH * 5]))
+
+
+def _text_contacts(vote: Vote, voters: list[Voter], codes: dict[int, str]) -> int:
     """Each contact's code by text, to the number organising sealed; in the outbox the number
     is sealed under the vote's key, shredded at the close. No page shows it."""
-    by_worker = dict(
-        Voter.objects.filter(vote=vote, worker__isnull=False).values_list("worker_id", "pk")
-    )
     queued = 0
-    for worker in contacts:
-        phone = crypto.unseal(worker, "phone")
-        if not phone:
+    workers = Worker.objects.in_bulk([v.worker_id for v in voters])
+    for voter in voters:
+        worker = workers.get(voter.worker_id)
+        phone = crypto.unseal(worker, "phone") if worker is not None else None
+        if worker is None or not phone:
             continue
         # One call per contact: each message carries its own sealed code. The outbox shows
         # no digit of the number ("•••"), and the number is sealed under the vote's key.
@@ -225,8 +241,8 @@ def _text_contacts(vote: Vote, contacts: list[Worker], codes: dict[str, str]) ->
             CODE_TEMPLATE,
             {
                 "vote": vote.pk,
-                "voter": by_worker[worker.pk],
-                "sealed": seal_word(vote, codes[f"w{worker.pk}"], "code"),
+                "voter": voter.pk,
+                "sealed": seal_word(vote, codes[voter.pk], "code"),
             },
             priority=Priority.URGENT,
             idempotency_prefix=f"vote_code:{vote.pk}",
@@ -235,56 +251,64 @@ def _text_contacts(vote: Vote, contacts: list[Worker], codes: dict[str, str]) ->
     return queued
 
 
-def _start(vote: Vote) -> int:
-    """Freeze the roll, make one empty ballot per voter and send each voter their code."""
-    check_move(TRANSITIONS, vote.state, State.OPEN)
-    people = list(members_roll(vote))
-    contacts = list(contacts_roll(vote).select_related("workplace"))
-    if not people and not contacts:
-        raise VoteError(
-            _("Nobody is on the roll: the committee has no members in good standing."), "roll"
+def _send_codes(vote_id: int) -> int | None:
+    """Make and queue the codes of the next batch of voters, in one short transaction (so a
+    roll of thousands never holds the database for long). Returns how many messages were
+    queued, or None when no voter is left waiting or the vote is no longer opening."""
+    with transaction.atomic():
+        vote = Vote.objects.select_for_update().get(pk=vote_id)
+        if vote.state != State.OPENING:
+            return None
+        voters = list(
+            Voter.objects.filter(vote=vote, code_digest__startswith=PENDING).order_by("pk")[:BATCH]
         )
-    vote.data_key = crypto.new_key("votes.vote")
-    vote.state = State.OPEN
-    vote.roll_size = len(people) + len(contacts)
-    vote.save(update_fields=["data_key", "state", "roll_size"])
-    codes = _new_voters(vote, people, contacts)
-    # The empty ballots: all alike, so their ids and order carry nothing.
-    Ballot.objects.bulk_create(
-        [Ballot(vote=vote) for _i in range(vote.roll_size)], batch_size=BATCH
-    )
-    by_user = dict(Voter.objects.filter(vote=vote, user__isnull=False).values_list("user_id", "pk"))
-    contexts = {
-        person.pk: {
-            "vote": vote.pk,
-            "voter": by_user[person.pk],
-            "sealed": seal_word(vote, codes[f"u{person.pk}"], "code"),
-        }
-        for person in people
-    }
-    queued = _text_contacts(vote, contacts, codes)
-    if not people:
+        if not voters:
+            return None
+        key = digest_key(CODE_DIGEST_KEY)  # once, not once per voter
+        codes = {voter.pk: short_code(VOTER_CODE_LENGTH) for voter in voters}
+        # One prepared statement run per row: bulk_update's CASE over a thousand ids cost
+        # seconds a batch to build and to run.
+        connection = transaction.get_connection()
+        quote = connection.ops.quote_name
+        sql = (
+            f"UPDATE {quote(Voter._meta.db_table)} SET {quote('code_digest')} = %s "  # noqa: S608
+            f"WHERE {quote('id')} = %s"
+        )
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, [(code_digest(codes[v.pk], key), v.pk) for v in voters])
+        queued = _text_contacts(vote, [v for v in voters if v.worker_id is not None], codes)
+        members = [v for v in voters if v.user_id is not None]
+        people = User.objects.in_bulk([v.user_id for v in members])
+        if people:
+            queued += queue_messages(
+                [people[v.user_id] for v in members if v.user_id in people],
+                CODE_TEMPLATE,
+                {"vote": vote.pk},
+                priority=Priority.URGENT,
+                idempotency_prefix=f"vote_code:{vote.pk}",
+                contexts={
+                    v.user_id: {
+                        "vote": vote.pk,
+                        "voter": v.pk,
+                        "sealed": seal_word(vote, codes[v.pk], "code"),
+                    }
+                    for v in members
+                },
+            )
         return queued
-    return queued + queue_messages(
-        people,
-        CODE_TEMPLATE,
-        {"vote": vote.pk},
-        priority=Priority.URGENT,
-        idempotency_prefix=f"vote_code:{vote.pk}",
-        contexts=contexts,
-    )
 
 
 def new_code() -> str:
     while True:
-        code = _random_code(VOTE_CODE_LENGTH)
+        code = short_code(VOTE_CODE_LENGTH)
         if not Vote.objects.filter(code=code).exists():
             return code
 
 
 @transaction.atomic
 def create_vote(committee: Committee, data: VoteData, *, actor: User) -> Vote:
-    """Create a vote; one opening now freezes its roll and sends the codes at once."""
+    """Create a vote, scheduled; one opening now is opened at once by the background worker
+    (`tasks.open_vote`: the roll frozen, the codes sent), a later one by the periodic pass."""
     now = timezone.now()
     _check_rules(data, now)
     if (
@@ -304,7 +328,16 @@ def create_vote(committee: Committee, data: VoteData, *, actor: User) -> Vote:
             for n, (en, es) in enumerate(options, start=1)
         ]
     )
-    queued = _start(vote) if vote.opens_at <= now else 0
+    opens_now = vote.opens_at <= now
+    if opens_now:
+        # Said to the coordinator now, not found by the worker later (the roll is frozen then).
+        if not members_roll(vote).exists() and not contacts_roll(vote).exists():
+            raise _empty_roll()
+        # The roll is frozen and the codes queued by the background worker, not in this
+        # request: the task row is written in this transaction, so it runs if the vote exists.
+        from defensa.votes.tasks import open_vote
+
+        open_vote.enqueue(vote.pk)
     record(
         "votes.create_vote",
         actor=actor,
@@ -312,8 +345,7 @@ def create_vote(committee: Committee, data: VoteData, *, actor: User) -> Vote:
         committee=committee,
         kind=vote.kind,
         practice=vote.practice,
-        roll=vote.roll_size,
-        queued=queued,
+        opens_now=opens_now,
     )
     return vote
 
@@ -333,7 +365,7 @@ class Cast:
 
 def find_voter(code: str) -> Voter | None:
     normal = normal_code(code)
-    if len(normal) != VOTER_CODE_LENGTH or any(ch not in CODE_ALPHABET for ch in normal):
+    if not is_short_code(normal, VOTER_CODE_LENGTH):
         return None
     return Voter.objects.select_related("vote").filter(code_digest=code_digest(normal)).first()
 
@@ -367,7 +399,7 @@ def cast_ballot(code: str, position: int, *, origin: str, vote: Vote | None = No
         slot = empty.filter(pk__gte=start).first() or empty.first()
         if slot is None:
             raise VoteError(_("This vote is not open."), "closed")
-        receipt = _random_code(RECEIPT_LENGTH)
+        receipt = short_code(RECEIPT_LENGTH)
         Ballot.objects.filter(pk=slot).update(
             option=option, receipt_digest=receipt_digest(found, receipt)
         )
@@ -540,18 +572,32 @@ def cancel_vote(vote: Vote, *, actor: User) -> Vote:
 
 
 def open_due(vote: Vote) -> bool:
-    """Open a scheduled vote whose time has come (the periodic pass)."""
+    """Open a scheduled vote whose time has come, or finish opening one (the background task
+    and the periodic pass): freeze the roll in one transaction, queue the codes a batch at a
+    time, then open it. Safe to run twice or after a crash: each step picks up where the
+    last left off. Returns whether it did anything."""
     with transaction.atomic():
         vote = _locked(vote)
-        if vote.state != State.SCHEDULED or vote.opens_at > timezone.now():
+        if vote.state == State.SCHEDULED and vote.opens_at <= timezone.now():
+            try:
+                _freeze_roll(vote)
+            except VoteError:
+                vote.state = State.CANCELLED
+                vote.closed_at = timezone.now()
+                vote.save(update_fields=["state", "closed_at"])
+                record("votes.open_vote", obj=vote, committee=vote.committee, roll=0, queued=-1)
+                return True
+        elif vote.state != State.OPENING:
             return False
-        try:
-            queued = _start(vote)
-        except VoteError:
-            queued = -1
-            vote.state = State.CANCELLED
-            vote.closed_at = timezone.now()
-            vote.save(update_fields=["state", "closed_at"])
+    queued = 0
+    while (batch := _send_codes(vote.pk)) is not None:
+        queued += batch
+    with transaction.atomic():
+        vote = _locked(vote)
+        if vote.state != State.OPENING:  # cancelled meanwhile
+            return True
+        vote.state = State.OPEN
+        vote.save(update_fields=["state"])
         record(
             "votes.open_vote",
             obj=vote,
@@ -566,7 +612,9 @@ def tick(*, now: dt.datetime | None = None) -> dict[str, int]:
     """Open what is due, close what ran out; each vote in its own transaction."""
     now = now or timezone.now()
     done = {"opened": 0, "closed": 0}
-    for vote in Vote.objects.filter(state=State.SCHEDULED, opens_at__lte=now):
+    # Due, and any whose opening a crash or a stopped worker interrupted.
+    due = Q(state=State.SCHEDULED, opens_at__lte=now) | Q(state=State.OPENING)
+    for vote in Vote.objects.filter(due):
         done["opened"] += open_due(vote)
     for vote in Vote.objects.filter(state=State.OPEN, closes_at__lte=now):
         close_vote(vote)

@@ -30,7 +30,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from defensa.core.classification import INTERNAL, PUBLIC, SECRET, SENSITIVE, FieldClass, c
-from defensa.core.languages import CODE_MAX_LENGTH
+from defensa.core.languages import LANGUAGE_CODE_LENGTH
 
 # A vote's record (question, rules, result) is the committee's minutes.
 VOTE_RETENTION = dt.timedelta(days=365 * 3)
@@ -40,7 +40,6 @@ MAX_AHEAD = dt.timedelta(days=365)
 MAX_LENGTH = dt.timedelta(days=60)
 MAX_OPTIONS = 12
 
-CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no I, O, 0, 1: read aloud, typed on a phone
 VOTE_CODE_LENGTH = 6  # the vote's public code, on its link
 VOTER_CODE_LENGTH = 10  # a voter's one-time code: 50 bits
 RECEIPT_LENGTH = 10
@@ -60,13 +59,16 @@ class Rule(models.TextChoices):
 
 class State(models.TextChoices):
     SCHEDULED = "scheduled", _("Scheduled")
+    # The roll is frozen and the voters' codes are being queued (votes.actions.open_due).
+    OPENING = "opening", _("Opening")
     OPEN = "open", _("Open")
     CLOSED = "closed", _("Closed")
     CANCELLED = "cancelled", _("Cancelled")
 
 
 TRANSITIONS = {
-    State.SCHEDULED: (State.OPEN, State.CANCELLED),
+    State.SCHEDULED: (State.OPENING, State.CANCELLED),
+    State.OPENING: (State.OPEN, State.CANCELLED),
     State.OPEN: (State.CLOSED, State.CANCELLED),
     State.CLOSED: (),
     State.CANCELLED: (),
@@ -93,6 +95,8 @@ class Vote(models.Model):
     include_contacts = models.BooleanField(_("contacts vote too"), default=False)
     rule = models.CharField(_("what passes"), max_length=12, choices=Rule.choices)
     share = models.PositiveSmallIntegerField(_("share of everyone eligible (%)"), default=0)
+    # A percent sign, not a placeholder: the string is never %-formatted.
+    # xgettext:no-python-format
     quorum = models.PositiveSmallIntegerField(_("quorum (% of the roll who must vote)"), default=0)
     opens_at = models.DateTimeField(_("opens"))
     closes_at = models.DateTimeField(_("closes"))
@@ -198,7 +202,7 @@ class Voter(models.Model):
     # sealed under the vote's key until it is sent).
     code_digest = models.CharField(max_length=64, unique=True)
     voted = models.BooleanField(default=False)
-    language = models.CharField(max_length=CODE_MAX_LENGTH, default="en")
+    language = models.CharField(max_length=LANGUAGE_CODE_LENGTH, default="en")
 
     _i = c(INTERNAL, BALLOT_RETENTION, "coordinator")
     DATA_CLASSIFICATION: ClassVar[dict[str, FieldClass]] = {

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -91,6 +92,9 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             "State": State,
             "voted": voted,
             "sending": actions.codes_still_queued(vote) if vote.state == State.OPEN else 0,
+            # Scheduled to open now: the background worker is freezing the roll.
+            "opening": vote.state == State.OPENING
+            or (vote.state == State.SCHEDULED and vote.opens_at <= timezone.now()),
             "result": _result(vote),
             "sms_number": settings.TWILIO_FROM_NUMBER,
         },
@@ -125,7 +129,7 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
 def helios_roll(request: HttpRequest, pk: int) -> HttpResponse:
     """The frozen roll in Helios' voter-file format; every download is an audited reveal."""
     vote = access.get_vote_for(request.user, pk)
-    if vote.state == State.SCHEDULED:
+    if vote.state in (State.SCHEDULED, State.OPENING):
         raise Http404
     rows = actions.helios_roll(vote)
     try:

@@ -9,7 +9,7 @@ import pytest
 
 from defensa.audit.log import verify_chain
 from defensa.audit.models import AuditEntry
-from defensa.incidents.codes import ALPHABET
+from defensa.core.tokens import SHORT_CODE_ALPHABET as ALPHABET
 from defensa.incidents.models import Incident, State, TimelineEntry
 from defensa.incidents.timeline import verify_timeline
 from defensa.reports.actions import InvalidReport, receive_report

@@ -6,6 +6,7 @@ import datetime as dt
 import itertools
 from typing import Any
 
+from django.core.management import call_command
 from django.utils import timezone
 
 from defensa.committees.models import Committee
@@ -38,8 +39,17 @@ def data(**overrides: Any) -> actions.VoteData:
     return actions.VoteData(**values)
 
 
+def run_tasks() -> None:
+    """What the background worker does: run every task waiting (opening a vote)."""
+    call_command("db_worker", "--batch", "--no-startup-delay", "--queue-name", "*", verbosity=0)
+
+
 def open_vote(committee: Committee, actor, **overrides: Any) -> Vote:  # type: ignore[no-untyped-def]
-    return actions.create_vote(committee, data(**overrides), actor=actor)
+    """A vote set up by its coordinator and, when it opens now, opened by the worker."""
+    vote = actions.create_vote(committee, data(**overrides), actor=actor)
+    run_tasks()
+    vote.refresh_from_db()
+    return vote
 
 
 def codes(vote: Vote) -> dict[int, str]:

@@ -16,7 +16,7 @@ from django.utils import timezone
 from defensa.core.testing import sign_in
 from defensa.notify.tests.helpers import run_worker
 from defensa.votes.models import Vote
-from defensa.votes.tests.helpers import text
+from defensa.votes.tests.helpers import run_tasks, text
 
 pytestmark = [pytest.mark.browser]
 
@@ -44,6 +44,9 @@ def test_strike_vote_journey(transactional_db, net, browser, live_server, twilio
     desk.fill("#id_closes_date", tomorrow.date().isoformat())
     desk.fill("#id_closes_time", "18:00")
     desk.click("button.primary")
+    desk.wait_for_selector("text=Opening now")
+    run_tasks()  # the background worker freezes the roll and queues the codes
+    desk.reload()
     desk.wait_for_selector("text=5 people on the roll")
     vote = Vote.objects.get()
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 
@@ -109,6 +110,46 @@ def test_ballots_after_the_closing_time_are_refused(net):
     assert error.value.code == "closed"
     assert actions.tick() == {"opened": 0, "closed": 1}
     assert Vote.objects.get(pk=vote.pk).state == State.CLOSED
+
+
+def test_opening_now_is_the_workers_job_not_the_requests(net):
+    """Freezing a large roll takes long: the coordinator's request only schedules it, the
+    background worker opens it at once, and the periodic pass would if the task were lost."""
+    from django_tasks_db.models import DBTaskResult
+
+    from defensa.votes.tests.helpers import data, run_tasks
+
+    client = sign_in(Client(), net.ana)
+    vote = actions.create_vote(net.boyle, data(), actor=net.ana)
+    assert vote.state == State.SCHEDULED and not Voter.objects.filter(vote=vote).exists()
+    assert not Delivery.objects.filter(template="vote_code").exists()
+    assert "Opening now" in client.get(f"/votes/{vote.pk}/").content.decode()
+    run_tasks()
+    vote.refresh_from_db()
+    assert vote.state == State.OPEN and vote.roll_size == len(ROLL)
+    assert Delivery.objects.filter(template="vote_code").count() == len(ROLL)
+    page = client.get(f"/votes/{vote.pk}/").content.decode()
+    assert "Opening now" not in page and "5 people on the roll" in page
+    # Run again (a retry, or the periodic pass after the task): nothing opens twice.
+    assert actions.tick()["opened"] == 0
+    # A worker stopped after freezing the roll: the periodic pass finishes the opening.
+    stopped = actions.create_vote(net.boyle, data(), actor=net.ana)
+    with transaction.atomic():
+        actions._freeze_roll(Vote.objects.select_for_update().get(pk=stopped.pk))  # noqa: SLF001
+    stopped.refresh_from_db()
+    assert stopped.state == State.OPENING and stopped.roll_size == len(ROLL)
+    assert "Opening now" in client.get(f"/votes/{stopped.pk}/").content.decode()
+    assert actions.tick()["opened"] == 1
+    stopped.refresh_from_db()
+    assert stopped.state == State.OPEN
+    assert not Voter.objects.filter(vote=stopped, code_digest__startswith=actions.PENDING).exists()
+    assert len(codes(stopped)) == len(ROLL)
+    # A lost task: the periodic pass opens the vote all the same.
+    lost = actions.create_vote(net.boyle, data(), actor=net.ana)
+    DBTaskResult.objects.all().delete()
+    assert actions.tick()["opened"] == 1
+    lost.refresh_from_db()
+    assert lost.state == State.OPEN
 
 
 def test_a_scheduled_vote_opens_on_time_with_the_roll_of_that_moment(net):
