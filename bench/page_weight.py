@@ -262,7 +262,9 @@ def works_without_js(scan: PageScan, language: str) -> tuple[bool, list[str]]:
         reasons.append("<noscript> present")
     if scan.inline_styles:
         reasons.append(f"{scan.inline_styles} inline styles (CSP style-src 'self' blocks them)")
-    if len(scan.main_text) < 200:
+    # Counted in UTF-8 bytes, not characters: a Chinese or Korean page says as much in a third
+    # of the characters (each is three bytes).
+    if len(scan.main_text.encode()) < 200:
         reasons.append("main text missing from the server HTML")
     if not scan.main_links and not scan.main_forms:
         reasons.append("no links or forms in <main>")
