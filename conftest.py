@@ -156,7 +156,9 @@ def geocoder_peer(settings: Any) -> Iterator[geocoder.GeocoderPeer]:
 @pytest.fixture
 def voice_peer(settings: Any, client: Any) -> Iterator[voice.VoicePeer]:
     """Twilio Voice: places calls through the test client, serves the recordings."""
-    with voice.VoicePeer(post=voice.client_poster(client)).running() as peer:
+    with voice.VoicePeer(
+        post=voice.client_poster(client), fetch=voice.client_fetcher(client)
+    ).running() as peer:
         settings.TWILIO_API_BASE = peer.base_url
         settings.TWILIO_ACCOUNT_SID = twilio.ACCOUNT_SID
         settings.TWILIO_AUTH_TOKEN = twilio.AUTH_TOKEN

@@ -13,6 +13,20 @@ own token) and 15% exact duplicates (a phone retrying an earlier submission: sam
 `BENCH_GUNICORN_WORKERS=1` runs one gunicorn worker instead of two (to tell SQLite's
 cross-process write contention from plain CPU).
 
+`BENCH_INTAKE_PHOTOS=0.2` attaches a photo to that share of the new submissions (a retry
+sends its photo again): one real 3.3 MB JPEG (3.6 megapixels of noise, which a JPEG cannot
+compress), made once with Pillow and posted as multipart form data. The web workers'
+resident memory is read from /proc every half second meanwhile: `rss_start_mb`,
+`rss_middle_mb`, `rss_end_mb` (the workers' VmRSS summed, at the first, middle and last
+sample of the loaded phase) and `peak_rss_mb` (their VmHWM summed: the kernel's own
+high-water mark). A photo refused because the worker was decoding others
+(`photos_refused_busy`: the form again with "send again in a minute", by design,
+docs/performance.md "Hostile uploads") is counted apart from the errors.
+
+`BENCH_INTAKE_DATABASE_URL=postgres://...` runs the same against PostgreSQL (the database is
+dropped and made anew: give the benchmark its own) with `BENCH_GUNICORN_WORKERS` web
+processes as before.
+
 Flood control stays on, with its limit raised above the run's size: every post comes from
 loopback, one source to the gate (as in intake_idempotency).
 
@@ -27,17 +41,21 @@ Targets: accepted_per_s >= 200, p99_ms <= 300, errors 0, lost 0.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
 import random
 import re
 import secrets
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.parse
+from pathlib import Path
 
 from bench import ROOT, progress, result
 from bench._server import running_server
@@ -45,6 +63,9 @@ from bench._server import running_server
 TARGETS = {"accepted_per_s": 200, "p99_ms": 300, "errors": 0, "lost": 0}
 CLIENTS, CONNECTIONS = 2, 4
 WORKERS = int(os.environ.get("BENCH_GUNICORN_WORKERS", "2"))
+PHOTO_SHARE = float(os.environ.get("BENCH_INTAKE_PHOTOS", "0") or 0)
+DATABASE_URL = os.environ.get("BENCH_INTAKE_DATABASE_URL", "")
+_BUSY = b"Too many photos are being processed"
 _CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 _REFERENCE = re.compile(rb'class="hotline mono"[^>]*>([A-Z0-9]{6})<')
 ZIPS = ["90033", "90022", "90011", "90006", "90255", "90063", "90023", "90001", "90037"]
@@ -56,29 +77,47 @@ def run(quick: bool = False) -> dict:
     seconds = 15 if quick else 120
     trivial_s = 3 if quick else 8
     extra = {"DEFENSA_REPORT_FLOOD_LIMIT": "10000000"}
-    with running_server(workers=WORKERS, threads=4, extra_env=extra) as server:
-        progress(f"trivial view for {trivial_s} s")
-        cpu0 = server.cpu_seconds()
-        trivial = _load(server.url, trivial_s, "trivial")
-        cpu1 = server.cpu_seconds()
-        trivial_rate = trivial["ok"] / trivial["seconds"]
-        progress(f"trivial: {trivial_rate:.0f}/s; public report posts for {seconds} s")
+    if DATABASE_URL:
+        _fresh_database(DATABASE_URL)
+        extra["DATABASE_URL"] = DATABASE_URL
+    photo_dir = tempfile.mkdtemp(prefix="defensa-bench-photo-")
+    if PHOTO_SHARE:
+        os.environ["BENCH_INTAKE_PHOTO_FILE"] = _make_photo(photo_dir)
+    try:
+        with running_server(workers=WORKERS, threads=4, extra_env=extra) as server:
+            return _measure(server, seconds, trivial_s)
+    finally:
+        shutil.rmtree(photo_dir, ignore_errors=True)
+
+
+def _measure(server, seconds: float, trivial_s: float) -> dict:  # type: ignore[no-untyped-def]
+    progress(f"trivial view for {trivial_s} s")
+    cpu0 = server.cpu_seconds()
+    trivial = _load(server.url, trivial_s, "trivial")
+    cpu1 = server.cpu_seconds()
+    trivial_rate = trivial["ok"] / trivial["seconds"]
+    progress(f"trivial: {trivial_rate:.0f}/s; public report posts for {seconds} s")
+    memory = _Memory(_worker_pids(server.pid))
+    memory.start()
+    try:
         surge = _load(server.url, seconds, "report")
-        cpu2 = server.cpu_seconds()
-        progress("checking every receipt against the database")
-        done = subprocess.run(
-            [sys.executable, "-m", "bench.intake_surge", "--count"],
-            input=json.dumps(surge["receipts"]),
-            cwd=ROOT,
-            env=server.env,
-            stdout=subprocess.PIPE,
-            text=True,
-            check=True,
-        )
-        counts = json.loads(done.stdout.strip().splitlines()[-1])
-        if surge["errors"]:
-            log = (server.data_dir / "gunicorn.log").read_text(errors="replace")
-            progress(f"errors {surge['error_statuses']}; the server's log ends:\n{log[-3000:]}")
+    finally:
+        memory.stop()
+    cpu2 = server.cpu_seconds()
+    progress("checking every receipt against the database")
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.intake_surge", "--count"],
+        input=json.dumps(surge["receipts"]),
+        cwd=ROOT,
+        env=server.env,
+        stdout=subprocess.PIPE,
+        text=True,
+        check=True,
+    )
+    counts = json.loads(done.stdout.strip().splitlines()[-1])
+    if surge["errors"]:
+        log = (server.data_dir / "gunicorn.log").read_text(errors="replace")
+        progress(f"errors {surge['error_statuses']}; the server's log ends:\n{log[-3000:]}")
     latencies = sorted(surge["latencies"])
     p99 = latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))] if latencies else 0.0
     accepted = surge["ok"] / surge["seconds"]
@@ -103,7 +142,15 @@ def run(quick: bool = False) -> dict:
         "seconds": round(surge["seconds"], 1),
         "cores": os.cpu_count(),
         "load_average": round(os.getloadavg()[0], 2),
+        "database": "postgresql" if DATABASE_URL else "sqlite",
+        "web_workers": WORKERS,
+        **memory.figures(),
     }
+    if PHOTO_SHARE:
+        figures["photo_share"] = PHOTO_SHARE
+        figures["photo_mb"] = round(os.path.getsize(os.environ["BENCH_INTAKE_PHOTO_FILE"]) / 1e6, 2)
+        figures["photos_posted"] = surge["photos"]
+        figures["photos_refused_busy"] = surge["busy"]
     ok = (
         accepted >= TARGETS["accepted_per_s"]
         and p99 <= TARGETS["p99_ms"]
@@ -111,6 +158,72 @@ def run(quick: bool = False) -> dict:
         and figures["lost"] == 0
     )
     return result("intake_surge", figures, TARGETS, ok)
+
+
+def _fresh_database(url: str) -> None:
+    """Drop and make the benchmark's own PostgreSQL database (never point it at real data)."""
+    import psycopg
+
+    parts = urllib.parse.urlsplit(url)
+    name = parts.path.lstrip("/")
+    admin = urllib.parse.urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def _make_photo(directory: str) -> str:
+    """One real JPEG of about 3 MB, made once per run: noise, so the encoder cannot shrink it."""
+    from PIL import Image
+
+    path = os.path.join(directory, "surge.jpg")
+    noise = random.Random(2026).randbytes(2200 * 1650 * 3)
+    Image.frombytes("RGB", (2200, 1650), noise).save(path, "JPEG", quality=90)  # 3.27 MB
+    return path
+
+
+def _worker_pids(master: int) -> list[int]:
+    children = Path(f"/proc/{master}/task/{master}/children").read_text()
+    return sorted(int(p) for p in children.split())
+
+
+class _Memory(threading.Thread):
+    """Samples the web workers' resident memory (VmRSS) every half second."""
+
+    def __init__(self, pids: list[int]) -> None:
+        super().__init__(daemon=True)
+        self.pids = pids
+        self.samples: list[float] = []
+        self.done = threading.Event()
+
+    def _status_mb(self, field: str) -> float:
+        total = 0
+        for pid in self.pids:
+            with contextlib.suppress(OSError):
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith(field):
+                        total += int(line.split()[1])  # kB
+        return total / 1024
+
+    def run(self) -> None:
+        while not self.done.is_set():
+            self.samples.append(self._status_mb("VmRSS:"))
+            self.done.wait(0.5)
+
+    def stop(self) -> None:
+        self.done.set()
+        self.join()
+        self.samples.append(self._status_mb("VmRSS:"))
+        self.peak = self._status_mb("VmHWM:")
+
+    def figures(self) -> dict:
+        samples = self.samples or [0.0]
+        return {
+            "rss_start_mb": round(samples[0], 1),
+            "rss_middle_mb": round(samples[len(samples) // 2], 1),
+            "rss_end_mb": round(samples[-1], 1),
+            "peak_rss_mb": round(self.peak, 1),
+        }
 
 
 def _load(url: str, seconds: float, kind: str) -> dict:
@@ -134,14 +247,14 @@ def _load(url: str, seconds: float, kind: str) -> dict:
         for i in range(CLIENTS)
     ]
     merged: dict = {"ok": 0, "errors": 0, "duplicates": 0, "latencies": [], "receipts": []}
-    merged["error_statuses"] = {}
+    merged.update(error_statuses={}, photos=0, busy=0)
     started, ended = [], []
     for proc in procs:
         out, _ = proc.communicate()
         if proc.returncode != 0:
             raise RuntimeError(f"a load client failed with {proc.returncode}")
         part = json.loads(out.strip().splitlines()[-1])
-        for key in ("ok", "errors", "duplicates"):
+        for key in ("ok", "errors", "duplicates", "photos", "busy"):
             merged[key] += part[key]
         merged["latencies"] += part["latencies"]
         for status, count in part["error_statuses"].items():
@@ -162,7 +275,9 @@ def _client(url: str, seconds: float, kind: str, index: int) -> dict:
     host, port = urllib.parse.urlsplit(url).hostname, urllib.parse.urlsplit(url).port
     lock = threading.Lock()
     out: dict = {"ok": 0, "errors": 0, "duplicates": 0, "latencies": [], "receipts": []}
-    out["error_statuses"] = {}
+    out.update(error_statuses={}, photos=0, busy=0)
+    photo_file = os.environ.get("BENCH_INTAKE_PHOTO_FILE", "")
+    photo = Path(photo_file).read_bytes() if photo_file and PHOTO_SHARE else b""
     barrier = threading.Barrier(CONNECTIONS + 1)
     stop_at = [0.0]
 
@@ -179,20 +294,27 @@ def _client(url: str, seconds: float, kind: str, index: int) -> dict:
         sent: list[dict] = []  # this connection's accepted submissions
         barrier.wait()
         while time.monotonic() < stop_at[0]:
-            duplicate = False
+            duplicate = with_photo = False
             if kind == "trivial":
                 method, path, body, headers = "GET", "/robots.txt", None, {}
             else:
                 form, duplicate = _submission(rng, sent, geo)
-                form["csrfmiddlewaretoken"] = csrf
+                if photo and not duplicate and "photo" not in form:
+                    form["photo"] = "1" if rng.random() < PHOTO_SHARE else ""
+                with_photo = bool(photo and form.get("photo"))
+                fields = {k: v for k, v in form.items() if k != "photo"}
+                fields["csrfmiddlewaretoken"] = csrf
                 method, path = "POST", "/report/new/"
-                body = urllib.parse.urlencode(form).encode()
                 headers = {
                     "Connection": "close",  # each witness is another phone
                     "Cookie": cookie,
-                    "Content-Type": "application/x-www-form-urlencoded",
                     "Accept-Language": "en",
                 }
+                if with_photo:
+                    body, headers["Content-Type"] = _multipart(fields, photo)
+                else:
+                    body = urllib.parse.urlencode(fields).encode()
+                    headers["Content-Type"] = "application/x-www-form-urlencoded"
             t0 = time.perf_counter()
             try:
                 if kind == "report":
@@ -210,7 +332,10 @@ def _client(url: str, seconds: float, kind: str, index: int) -> dict:
             found = _REFERENCE.search(page) if kind == "report" and status == 200 else None
             with lock:
                 out["latencies"].append(ms)
-                if status == 200:
+                out["photos"] += kind == "report" and with_photo
+                if status == 400 and kind == "report" and with_photo and _BUSY in page:
+                    out["busy"] += 1  # by design: one decode at a time per worker
+                elif status == 200:
                     out["ok"] += 1
                     out["duplicates"] += duplicate
                     if kind == "report":
@@ -235,6 +360,22 @@ def _client(url: str, seconds: float, kind: str, index: int) -> dict:
         thread.join()
     out["ended"] = time.time()
     return out
+
+
+def _multipart(fields: dict, photo: bytes) -> tuple[bytes, str]:
+    boundary = secrets.token_hex(16)
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        for name, value in fields.items()
+    ]
+    parts.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="photos"; filename="photo.jpg"'
+        "\r\nContent-Type: image/jpeg\r\n\r\n".encode()
+        + photo
+        + b"\r\n"
+    )
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
 
 
 def _submission(rng: random.Random, sent: list[dict], geo) -> tuple[dict, bool]:  # type: ignore[no-untyped-def]

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django import forms
 from django.conf import settings
 from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -16,8 +19,12 @@ from defensa.accounts.models import User
 MAX_PASSWORD = 256
 
 
+_PHONE_LIKE = re.compile(r"[+0-9 ().\-]+")
+
+
 class SignInForm(forms.Form):
-    email = forms.EmailField(
+    # Checked in clean_email, so a phone number gets its own answer before the email rules.
+    email = forms.CharField(
         label=_("Email"),
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "username", "autofocus": True}),
@@ -30,7 +37,19 @@ class SignInForm(forms.Form):
     )
 
     def clean_email(self) -> str:
-        return self.cleaned_data["email"].strip().lower()
+        value = self.cleaned_data["email"].strip()
+        if _PHONE_LIKE.fullmatch(value) and sum(ch.isdigit() for ch in value) >= 7:
+            # Whoever typed it: the same answer, so it says nothing about any account.
+            raise ValidationError(
+                _(
+                    "Sign in with your email, not a phone number. Members who take part by "
+                    "text message have no web sign-in: to use the website, ask your "
+                    "coordinator for an invitation link."
+                ),
+                code="phone",
+            )
+        validate_email(value)
+        return value.lower()
 
 
 class RecoveryCodeForm(forms.Form):

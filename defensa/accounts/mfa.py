@@ -12,6 +12,7 @@ import time
 import pyotp
 import segno
 from django.contrib.auth import login
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.utils.crypto import salted_hmac
 
@@ -79,6 +80,9 @@ def matching_step(secret: str, code: str) -> int | None:
 
 def complete_login(request: HttpRequest, user: User, factor: str) -> None:
     """Log the user in after both factors, and start the session clocks."""
+    if user.sms_only:
+        # A member who takes part by text alone has no web sign-in (docs/accounts.md).
+        raise PermissionDenied("an SMS-only member has no web sign-in")
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     now = time.time()
     request.session[SESSION_AUTH_AT] = now

@@ -56,7 +56,8 @@ Language = models.TextChoices(
 class User(AbstractBaseUser):
     """A person with an account. There is no self-signup: accounts come from invitations."""
 
-    email = models.EmailField(_("email"), unique=True, max_length=254)
+    # Empty (NULL) only for a member who takes part by text message alone (`sms_only`).
+    email = models.EmailField(_("email"), unique=True, max_length=254, null=True, blank=True)
     display_name = models.CharField(
         _("name others see"),
         max_length=80,
@@ -86,6 +87,10 @@ class User(AbstractBaseUser):
     on_duty_since = models.DateTimeField(null=True, blank=True)
     is_active = models.BooleanField(default=True)
     is_network_admin = models.BooleanField(default=False)
+    # A member without a smartphone: offers, alerts and replies by text message only. No
+    # password, no second factor, no web sign-in at all (docs/accounts.md); a texted code is
+    # never a second factor here (security property 8).
+    sms_only = models.BooleanField(default=False)
     # Bumped on deactivation or any credential change: every session of the account ends.
     session_epoch = models.PositiveIntegerField(default=0)
     failed_logins = models.PositiveSmallIntegerField(default=0)
@@ -116,6 +121,7 @@ class User(AbstractBaseUser):
         "on_duty_since": _acct,
         "is_active": _acct,
         "is_network_admin": _acct,
+        "sms_only": _acct,
         "session_epoch": c(SECRET, ACCOUNT),
         "failed_logins": c(INTERNAL, ACCOUNT, "admin"),
         "locked_until": c(INTERNAL, ACCOUNT, "admin"),
@@ -165,7 +171,7 @@ class User(AbstractBaseUser):
         The dispatcher, coordinator and legal roles and network administration require it
         (docs/accounts.md): a person who takes part by text message only cannot hold them.
         """
-        if not self.has_usable_password():
+        if self.sms_only or not self.has_usable_password():
             return False
         confirmed = TOTPDevice.objects.filter(user=self, confirmed_at__isnull=False).exists()
         return confirmed or self.passkeys.exists()  # type: ignore[attr-defined]

@@ -16,7 +16,7 @@ from defensa.audit.log import record
 from defensa.broadcasts import messages, progress, segments
 from defensa.broadcasts.models import STEPS, Broadcast, BroadcastStatus
 from defensa.core.transitions import IllegalTransition
-from defensa.notify.actions import queue_messages
+from defensa.notify.actions import RECIPIENT_FIELDS, queue_messages
 from defensa.notify.models import Priority, Status
 from defensa.subscribers import alerts as subscriber_sends
 
@@ -135,9 +135,7 @@ def enqueue_batch(broadcast_id: int) -> bool:
         batch = list(
             segments.recipients(broadcast)
             .filter(pk__gt=broadcast.enqueue_cursor)
-            .only("pk", "email", "phone", "language", "notify_email", "notify_sms", "is_active")[
-                : settings.BROADCAST_BATCH_SIZE
-            ]
+            .only(*RECIPIENT_FIELDS)[: settings.BROADCAST_BATCH_SIZE]
         )
         broadcast.heartbeat_at = timezone.now()
         if not batch:

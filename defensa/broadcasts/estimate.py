@@ -12,7 +12,12 @@ from decimal import Decimal
 from django.conf import settings
 
 from defensa.broadcasts import messages, segments, smscount
-from defensa.notify.actions import address_digests, chosen_channels, optout_key
+from defensa.notify.actions import (
+    RECIPIENT_FIELDS,
+    address_digests,
+    chosen_channels,
+    optout_key,
+)
 from defensa.notify.models import Channel, OptOut
 from defensa.notify.transports import NoTransport, Rate, transport_for_channel
 
@@ -68,8 +73,11 @@ class Estimate:
 
 
 def estimate(broadcast) -> Estimate:  # type: ignore[no-untyped-def]
-    people_qs = segments.recipients(broadcast).only(
-        "pk", "email", "phone", "language", "notify_email", "notify_sms", "is_active"
+    # Who has a device for push: one query per chunk of people, not one per person.
+    people_qs = (
+        segments.recipients(broadcast)
+        .only(*RECIPIENT_FIELDS)
+        .prefetch_related("push_subscriptions")
     )
     opted = set(OptOut.objects.values_list("channel", "address_digest"))
     key = optout_key() if opted else b""

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from defensa.accounts.models import Skill, User
@@ -61,9 +61,12 @@ def area_cells(zip_codes: list[str], cells: list[str]) -> list[str]:
 def recipients(broadcast) -> QuerySet[User]:  # type: ignore[no-untyped-def]
     """The segment's people (active accounts), in id order."""
     ids = committee_ids(broadcast.committee, broadcast.include_subcommittees)
+    # EXISTS, not "id IN (the members)": SQLite built the whole list of members again for
+    # every batch of the enqueuer (125 ms each for 100,000 members, 101 batches); with EXISTS
+    # it walks people in id order from the batch's cursor, one index probe each.
     people = User.objects.filter(
+        Exists(Membership.objects.filter(user_id=OuterRef("pk"), committee_id__in=ids)),
         is_active=True,
-        pk__in=Membership.objects.filter(committee_id__in=ids).values("user_id"),
     )
     if broadcast.zip_codes or broadcast.h3_cells:
         people = people.filter(

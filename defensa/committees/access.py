@@ -303,6 +303,13 @@ def get_managed_committee_for(user: AnyUser | None, slug: str) -> Committee:
     return found
 
 
+def founding_invitations_for(user: AnyUser | None, committee: Committee) -> QuerySet[Invitation]:
+    """A committee's founding links, for those who may set it up (everyone else: none)."""
+    if not managed_committees_for(user).filter(pk=committee.pk).exists():
+        return Invitation.objects.none()
+    return Invitation.objects.filter(committee=committee).exclude(founding="")
+
+
 # The roster (coordinators) and swaps ----------------------------------------------------
 
 

@@ -36,6 +36,7 @@ from defensa.committees.models import (
     SWAP_TRANSITIONS,
     Announcement,
     Committee,
+    Founding,
     GrantKind,
     GrantStatus,
     Invitation,
@@ -53,10 +54,11 @@ from defensa.committees.models import (
     Vouch,
 )
 from defensa.core import geo
-from defensa.core.tokens import hash_token, is_plausible
+from defensa.core.crypto.digests import digest_key, keyed_digest
+from defensa.core.tokens import derived_short_code, hash_token, is_plausible
 from defensa.core.transitions import check_move
-from defensa.notify.actions import queue_message
-from defensa.notify.models import Priority
+from defensa.notify.actions import Address, normalize_address, queue_message
+from defensa.notify.models import Channel, Priority
 
 # secrets.token_urlsafe(32): 256 random bits, 43 URL-safe characters (property 6 wants 128+).
 TOKEN_BYTES = 32
@@ -83,8 +85,11 @@ def find_invitation(token: str) -> Invitation | None:
     """The invitation for a token from a link (usable or not), or None for a tampered one."""
     if not is_plausible(token):
         return None
+    # A texted code (SMS-only membership) is never a link: it works only from its number.
     return (
-        Invitation.objects.select_related("committee").filter(token_hash=hash_token(token)).first()
+        Invitation.objects.select_related("committee")
+        .filter(token_hash=hash_token(token), phone_digest="")
+        .first()
     )
 
 
@@ -93,15 +98,68 @@ def find_invitation(token: str) -> Invitation | None:
 
 @transaction.atomic
 def create_invitation(
-    committee: Committee, *, actor: User, note: str = ""
+    committee: Committee, *, actor: User, note: str = "", for_user: User | None = None
 ) -> tuple[Invitation, str]:
-    """A single-use link valid for INVITATION_DAYS. Returns the token: it is never stored."""
+    """A single-use link valid for INVITATION_DAYS. Returns the token: it is never stored.
+
+    `for_user`: an SMS-only member of the committee, who makes a web sign-in (email, password,
+    authenticator app) on their own account with this link; their earlier such links stop
+    working."""
     token = secrets.token_urlsafe(TOKEN_BYTES)
     now = timezone.now()
+    if for_user is not None:
+        if not for_user.sms_only or not for_user.is_active:
+            raise ActionError("not_sms_only")
+        Invitation.objects.filter(
+            for_user=for_user, used_at__isnull=True, revoked_at__isnull=True
+        ).update(revoked_at=now)
     invitation = Invitation.build(committee, hash_token(token), actor=actor, now=now)
     invitation.note = note
+    invitation.for_user = for_user
     invitation.save()
-    record("invitation.created", actor=actor, obj=invitation, committee=committee)
+    record(
+        "invitation.created",
+        actor=actor,
+        obj=invitation,
+        committee=committee,
+        for_user=for_user.pk if for_user else None,
+    )
+    return invitation, token
+
+
+class FoundingClosed(ActionError):
+    """The committee already has members enough to vouch: its people join the usual way."""
+
+
+def founding_open(committee: Committee) -> bool:
+    """A committee takes founding links while it is active and has fewer full members than
+    the vouches it needs: until then nobody could vouch for a newcomer."""
+    if committee.is_archived:
+        return False
+    full = Membership.objects.filter(
+        committee=committee, status=MemberStatus.FULL, user__is_active=True
+    ).count()
+    return full < max(committee.vouches_required, 1)
+
+
+@transaction.atomic
+def create_founding_invitation(
+    committee: Committee, *, actor: User, founding: str, note: str = ""
+) -> tuple[Invitation, str]:
+    """A founding link to a new committee, made by someone who sets it up (network admins,
+    coordinators above it): the person who uses it is a full member at once, and starts as
+    `founding` (a Founding value: member, dispatcher, verifier or coordinator). The one who
+    makes it vouches for them and grants the role, as the audit log says."""
+    if founding not in Founding.values:
+        raise ActionError("founding")
+    locked = Committee.objects.select_for_update().get(pk=committee.pk)
+    if not founding_open(locked):
+        raise FoundingClosed("founding_closed")
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    invitation = Invitation.build(locked, hash_token(token), actor=actor, now=timezone.now())
+    invitation.note, invitation.founding = note, founding
+    invitation.save()
+    record("invitation.created", actor=actor, obj=invitation, committee=locked, founding=founding)
     return invitation, token
 
 
@@ -142,31 +200,55 @@ def accept_invitation(invitation: Invitation, signup: SignUp) -> Membership:
     email = User.objects.normalize_email(signup.email).lower()
     if User.objects.filter(email__iexact=email).exists():
         raise EmailTaken
-    user = User(
-        email=email,
-        display_name=signup.display_name,
-        language=signup.language,
-        password=signup.password_hash,
-        created_at=now,
-    )
+    converting = invitation.for_user_id is not None
+    if converting:
+        # An SMS-only member makes a web sign-in on their own account: same person, same
+        # memberships, skills and shifts; from now on a password and an authenticator app.
+        user = User.objects.select_for_update().get(pk=invitation.for_user_id)
+        if not user.sms_only or not user.is_active:
+            raise InvitationUnusable
+        user.email, user.display_name = email, signup.display_name
+        user.language, user.password, user.sms_only = signup.language, signup.password_hash, False
+        fields = ["email", "display_name", "language", "password", "sms_only"]
+    else:
+        user = User(
+            email=email,
+            display_name=signup.display_name,
+            language=signup.language,
+            password=signup.password_hash,
+            created_at=now,
+        )
+        fields = None
     try:
         with transaction.atomic():
-            user.save()
+            user.save(update_fields=fields)
     except IntegrityError:
         raise EmailTaken from None
+    TOTPDevice.objects.filter(user=user).delete()
     device = TOTPDevice.objects.create(user=user, secret=signup.totp_secret)
     # check_totp records the time step used, so the enrolment code cannot be replayed.
     if not mfa.check_totp(device, signup.totp_code):
         raise BadCode
     device.confirmed_at = now
     device.save(update_fields=["confirmed_at"])
-    membership = _new_membership(invitation, user, now)
+    membership = (
+        Membership.objects.filter(user=user, committee_id=invitation.committee_id).first()
+        if converting
+        else None
+    )
+    if membership is None:
+        membership = _new_membership(invitation, user, now)
+    else:
+        Invitation.objects.filter(pk=invitation.pk).update(used_by=user, note="")
+        invitation.used_at, invitation.used_by, invitation.note = now, user, ""
     record(
         "invitation.accepted",
         actor=user,
         obj=membership,
         committee=invitation.committee_id,
         invitation=invitation.pk,
+        founding=invitation.founding,
+        converted=converting,
     )
     return membership
 
@@ -188,7 +270,9 @@ def _claim(invitation: Invitation, now: dt.datetime) -> None:
 
 def _new_membership(invitation: Invitation, user: User, now: dt.datetime) -> Membership:
     committee = invitation.committee
-    full = committee.vouches_required == 0
+    # A founding link's maker vouched for the person and grants the role (docs/setup.md).
+    founding = invitation.founding
+    full = committee.vouches_required == 0 or bool(founding)
     membership = Membership.objects.create(
         user=user,
         committee=committee,
@@ -196,7 +280,11 @@ def _new_membership(invitation: Invitation, user: User, now: dt.datetime) -> Mem
         joined_at=now,
         full_since=now if full else None,
         invited_by_id=invitation.created_by_id,
+        is_dispatcher=founding == Founding.DISPATCHER,
+        is_coordinator=founding == Founding.COORDINATOR,
     )
+    if founding == Founding.VERIFIER:
+        Skill.objects.get_or_create(user=user, kind=SkillKind.VERIFIER)
     # The note named who the link was for; once used, it is no longer needed (collect less).
     Invitation.objects.filter(pk=invitation.pk).update(used_by=user, note="")
     invitation.used_at, invitation.used_by, invitation.note = now, user, ""
@@ -207,6 +295,8 @@ def _new_membership(invitation: Invitation, user: User, now: dt.datetime) -> Mem
 def join_with_account(invitation: Invitation, *, user: User) -> Membership:
     """Someone who already has an account joins another committee, on probation there."""
     now = timezone.now()
+    if invitation.for_user_id is not None:
+        raise InvitationUnusable  # an SMS-only member's own link: for them alone
     if Membership.objects.filter(user=user, committee_id=invitation.committee_id).exists():
         raise AlreadyMember
     _claim(invitation, now)
@@ -218,8 +308,197 @@ def join_with_account(invitation: Invitation, *, user: User) -> Membership:
         committee=invitation.committee_id,
         invitation=invitation.pk,
         existing_account=True,
+        founding=invitation.founding,
     )
     return membership
+
+
+# SMS-only members: invited by a texted code, joining by texting it back -----------------
+
+# The texts that carry an SMS-only invitation and answer "JOIN <code>" (committees.messages).
+SMS_INVITATION = "committee_sms_invitation"
+SMS_JOIN_REPLY = "committee_sms_join_reply"
+# 8 characters of a 32-letter alphabet: 40 bits, and a code works only from its own number.
+SMS_CODE_LENGTH = 8
+_CODE_SALT = "defensa.committees.sms_invitation"
+# A link's token is URL-safe base64 and never holds ":", so no link can hash to a code.
+_CODE_PREFIX = "sms-join:"
+PHONE_DIGEST = "committees.invitation_phone"
+
+
+def sms_code(invitation: Invitation) -> str:
+    """The code of an SMS-only invitation, worked out again from its nonce (never stored)."""
+    return derived_short_code(_CODE_SALT, invitation.code_nonce, SMS_CODE_LENGTH)
+
+
+def code_hash(code: str) -> str:
+    """What `token_hash` holds for a texted code (already normal: `core.tokens.normal_code`)."""
+    return hash_token(_CODE_PREFIX + code)
+
+
+def phone_digest(phone: str) -> str:
+    """The keyed digest an SMS-only invitation keeps of its number (never the number)."""
+    return keyed_digest(digest_key(PHONE_DIGEST), "sms:" + normalize_address(Channel.SMS, phone))
+
+
+def build_sms_invitation(
+    committee: Committee,
+    *,
+    actor: User,
+    phone: str,
+    name: str,
+    language: str,
+    full: bool,
+    now: dt.datetime,
+    job: int | None = None,
+    address_key: object = None,
+) -> Invitation:
+    """A saved SMS-only invitation for `phone` (E.164) and its text, queued in the caller's
+    transaction in the person's language (`job`: the import it came from, for the bulk
+    invitations' progress bar; `address_key`: a data key to seal the number under, so it dies
+    with the caller's row). No audit entry: the caller records one."""
+    while True:
+        nonce = secrets.token_hex(16)
+        invitation = Invitation.build(committee, "", actor=actor, now=now)
+        invitation.code_nonce = nonce
+        invitation.token_hash = code_hash(sms_code(invitation))
+        if not Invitation.objects.filter(token_hash=invitation.token_hash).exists():
+            break
+    invitation.phone_digest = phone_digest(phone)
+    invitation.display_name = name
+    invitation.language = language
+    invitation.full = full
+    invitation.save()
+    queue_message(
+        Address(Channel.SMS, phone, language),
+        SMS_INVITATION,
+        {"invitation": invitation.pk, "committee": committee.pk, "job": job},
+        priority=Priority.BULK,
+        idempotency_key=f"committees.sms_invite:{invitation.pk}",
+        audit=False,
+        address_key=address_key,
+    )
+    return invitation
+
+
+@transaction.atomic
+def invite_by_text(
+    committee: Committee,
+    *,
+    actor: User,
+    phone: str,
+    name: str,
+    language: str,
+    full: bool = False,
+) -> Invitation:
+    """Invite one person without a smartphone as an SMS-only member: a text to `phone` (E.164)
+    with a code to text back. Their earlier unused invitations by text here stop working."""
+    now = timezone.now()
+    digest = phone_digest(phone)
+    Invitation.objects.filter(
+        committee=committee, phone_digest=digest, used_at__isnull=True, revoked_at__isnull=True
+    ).update(revoked_at=now)
+    invitation = build_sms_invitation(
+        committee, actor=actor, phone=phone, name=name, language=language, full=full, now=now
+    )
+    record(
+        "invitation.created",
+        actor=actor,
+        obj=invitation,
+        committee=committee,
+        by_text=True,
+        full=full,
+    )
+    return invitation
+
+
+@dataclass(frozen=True)
+class TextJoin:
+    """What became of a "JOIN <code>" text: `outcome` is joined, already, used, expired or
+    unknown (no such code, or not for this number: the same answer, so a stranger learns
+    nothing about a code)."""
+
+    outcome: str
+    invitation: Invitation | None = None
+    membership: Membership | None = None
+
+
+@transaction.atomic
+def join_by_text(phone: str, code: str) -> TextJoin:
+    """The person texted the code of their SMS-only invitation from `phone` (E.164): make them
+    a member, on probation or full as the invitation said, with an SMS-only account (no
+    password, no web sign-in), and use the invitation up. A wrong code, a code from another
+    number, or an expired, cancelled or used one changes nothing."""
+    now = timezone.now()
+    invitation = (
+        Invitation.objects.select_related("committee")
+        .filter(token_hash=code_hash(code))
+        .exclude(phone_digest="")
+        .first()
+    )
+    if invitation is None or not secrets.compare_digest(
+        invitation.phone_digest, phone_digest(phone)
+    ):
+        return TextJoin("unknown")
+    if invitation.used_at is not None:
+        return TextJoin("used", invitation)
+    if invitation.revoked_at is not None or invitation.expires_at <= now:
+        return TextJoin("expired", invitation)
+    committee = invitation.committee
+    user = User.objects.filter(phone=phone, is_active=True, sms_only=True).order_by("pk").first()
+    if user is not None and Membership.objects.filter(user=user, committee=committee).exists():
+        return TextJoin("already", invitation)
+    try:
+        _claim(invitation, now)
+    except InvitationUnusable:
+        return TextJoin("used", invitation)
+    existing = user is not None
+    if user is None:
+        user = User(
+            email=None,
+            display_name=invitation.display_name or phone[-4:],
+            phone=phone,
+            language=invitation.language or settings.LANGUAGE_CODE,
+            notify_email=False,
+            notify_sms=True,
+            sms_only=True,
+            created_at=now,
+        )
+        user.set_unusable_password()
+        user.save()
+    membership = _new_membership(invitation, user, now)
+    if invitation.full and not membership.is_full:
+        membership.status, membership.full_since = MemberStatus.FULL, now
+        membership.save(update_fields=["status", "full_since"])
+    Invitation.objects.filter(pk=invitation.pk).update(display_name="")
+    record(
+        "invitation.accepted",
+        actor=user,
+        obj=membership,
+        committee=committee.pk,
+        invitation=invitation.pk,
+        by_text=True,
+        existing_account=existing,
+        status=membership.status,
+    )
+    return TextJoin("joined", invitation, membership)
+
+
+def reply_to_join(number: str, language: str, result: TextJoin, sid: str) -> None:
+    """Answer a JOIN text by text, in the keyword's language (or the invitation's)."""
+    with transaction.atomic():
+        queue_message(
+            Address(Channel.SMS, number, language),
+            SMS_JOIN_REPLY,
+            {
+                "outcome": result.outcome,
+                "committee": result.invitation.committee_id if result.invitation else 0,
+                "full": bool(result.membership and result.membership.is_full),
+            },
+            priority=Priority.URGENT,
+            idempotency_key=f"committees.join_reply:{sid}",
+            audit=False,
+        )
 
 
 # Vouching -----------------------------------------------------------------------------
@@ -307,7 +586,12 @@ def change_roles(
         is_dispatcher or is_legal or is_coordinator or is_intake
     ) and locked.status != MemberStatus.FULL:
         raise ActionError("probation")
-    granted = (is_dispatcher and not locked.is_dispatcher) or (is_legal and not locked.is_legal)
+    granted = (
+        (is_dispatcher and not locked.is_dispatcher)
+        or (is_legal and not locked.is_legal)
+        # Intake types reports on a web form: someone who takes part by text alone can't.
+        or (is_intake and not locked.is_intake and locked.user.sms_only)
+    )
     if (granted or (is_coordinator and not locked.is_coordinator)) and not (
         locked.user.signs_in_on_the_web()
     ):
@@ -1202,12 +1486,14 @@ def can_decide_recovery(request: RecoveryRequest, user: User) -> bool:
 
 def _find_account(identifier: str) -> User | None:
     """The active account with this email address or E.164 phone number (as the form
-    cleaned it), or None."""
+    cleaned it), or None. An SMS-only member has no web sign-in to recover: to sign in on
+    the web they get an invitation link instead (docs/accounts.md)."""
     if not identifier:
         return None
+    people = User.objects.filter(is_active=True, sms_only=False)
     if "@" in identifier:
-        return User.objects.filter(email__iexact=identifier, is_active=True).first()
-    return User.objects.filter(phone=identifier, is_active=True).order_by("pk").first()
+        return people.filter(email__iexact=identifier).first()
+    return people.filter(phone=identifier).order_by("pk").first()
 
 
 @transaction.atomic

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from defensa.accounts.models import TRUSTED_SKILLS, Language, SkillKind, User
 from defensa.committees.actions import SkillEntry
-from defensa.committees.models import Committee, Kind, Weekday
+from defensa.committees.models import Committee, Founding, Kind, Weekday
 from defensa.core import geo
 
 # Dates a person could mean: trainings from the last decades, expiries not absurdly far off.
@@ -116,6 +116,44 @@ class InvitationForm(forms.Form):
 
     def clean_note(self) -> str:
         return " ".join(self.cleaned_data["note"].split())
+
+
+class FoundingInvitationForm(InvitationForm):
+    """A founding link: who it is for, and what they start as."""
+
+    founding = forms.ChoiceField(
+        label=_("They start as"),
+        choices=Founding.choices,
+        initial=Founding.MEMBER,
+        widget=forms.RadioSelect,
+    )
+
+class SmsInvitationForm(forms.Form):
+    """Invite a member without a smartphone by their number (an SMS-only membership)."""
+
+    display_name = forms.CharField(
+        label=_("Their name"),
+        max_length=80,
+        help_text=_("As others will see it: a first name or a nickname is enough."),
+    )
+    phone = forms.CharField(
+        label=_("Their mobile number"),
+        max_length=40,
+        help_text=_("A US number like (213) 555-0123, or any number starting with +."),
+    )
+    language = forms.ChoiceField(label=_("Language of their texts"), choices=Language.choices)
+    full = forms.BooleanField(
+        label=_("Full member at once (you know them well: no probation)"), required=False
+    )
+
+    def clean_display_name(self) -> str:
+        name = " ".join(self.cleaned_data["display_name"].split())
+        if not name:
+            raise ValidationError(_("Please write a name."), code="required")
+        return name
+
+    def clean_phone(self) -> str:
+        return normalize_phone(self.cleaned_data["phone"])
 
 
 class AnnouncementForm(forms.Form):

@@ -68,7 +68,47 @@ def _recovery_context(stored: dict[str, Any]) -> dict[str, Any]:
     return {"link": _site(page)}
 
 
+def _sms_invitation_context(stored: dict[str, Any]) -> dict[str, Any]:
+    from defensa.committees.actions import sms_code
+    from defensa.committees.models import Invitation
+
+    invitation = (
+        Invitation.objects.select_related("committee")
+        .filter(pk=stored.get("invitation") or 0)
+        .first()
+    )
+    if invitation is None or not invitation.code_nonce:
+        return {"committee_name": "", "code": "", "days": settings.INVITATION_DAYS}
+    return {
+        "committee_name": invitation.committee.name,
+        "code": sms_code(invitation),
+        "days": settings.INVITATION_DAYS,
+    }
+
+
+def _join_reply_context(stored: dict[str, Any]) -> dict[str, Any]:
+    from defensa.committees.models import Committee
+
+    committee = Committee.objects.filter(pk=stored.get("committee") or 0).first()
+    return {
+        "outcome": stored.get("outcome", "unknown"),
+        "committee_name": committee.name if committee else "",
+        "full": bool(stored.get("full")),
+    }
+
+
 def register() -> None:
+    notify_messages.register_context("committee_sms_invitation", _sms_invitation_context)
+    notify_messages.register_context("committee_sms_join_reply", _join_reply_context)
+    notify_messages.register_label(
+        "committee_sms_invitation", _("An invitation to join by text message")
+    )
+    notify_messages.register_label("committee_sms_join_reply", _("The answer to a JOIN text"))
+    # Like a link sent by text (people_invitation): the committee's business; the number is
+    # sealed in the outbox and shown masked.
+    notify_messages.register_compartment(
+        notify_messages.GENERAL, "committee_sms_invitation", "committee_sms_join_reply"
+    )
     notify_messages.register_context("shift_reminder", _shift_context)
     notify_messages.register_context("on_duty_ended", _on_duty_context)
     notify_messages.register_context("recovery_requested", _recovery_context)

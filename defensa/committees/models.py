@@ -17,10 +17,12 @@ from defensa.core.classification import (
     INTERNAL,
     PUBLIC,
     SECRET,
+    SENSITIVE,
     SYSTEM,
     FieldClass,
     c,
 )
+from defensa.core.languages import LANGUAGE_CODE_LENGTH
 
 
 class Kind(models.TextChoices):
@@ -237,8 +239,25 @@ class Shift(models.Model):
         return day == (self.weekday + 1) % 7 and t < self.end
 
 
+class Founding(models.TextChoices):
+    """What a founding link makes the person who uses it, besides a full member."""
+
+    MEMBER = "member", _("a full member")
+    DISPATCHER = "dispatcher", _("a dispatcher")
+    VERIFIER = "verifier", _("a verifier")
+    COORDINATOR = "coordinator", _("a coordinator")
+
+
 class Invitation(models.Model):
-    """A single-use, expiring link. Only a hash of the token is stored."""
+    """A single-use, expiring link. Only a hash of the token is stored.
+
+    Or a texted code for a member without a smartphone (an *SMS-only* membership,
+    docs/accounts.md): `phone_digest` is set, the person joins by texting "JOIN <code>" from
+    that number (committees.sms), and `token_hash` is the hash of the code (with a prefix a
+    link's token never has). The code is derived from `code_nonce` under the server's secret,
+    so the message is written at send time and no working code is stored. The number itself
+    is kept only as a keyed digest.
+    """
 
     committee = models.ForeignKey(Committee, on_delete=models.CASCADE, related_name="invitations")
     token_hash = models.CharField(max_length=64, unique=True)
@@ -258,9 +277,33 @@ class Invitation(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # A founding link (a new committee has nobody to vouch): made by someone who sets the
+    # committee up, it makes the person a full member at once, starting as this.
+    founding = models.CharField(
+        _("starts as"), max_length=12, choices=Founding.choices, blank=True, default=""
+    )
+    # SMS-only invitations: the keyed digest of the invited number, the nonce of the code,
+    # the name the coordinator typed (until the code is used), the language of the texts and
+    # whether the person joins as a full member rather than on probation.
+    phone_digest = models.CharField(max_length=64, blank=True, db_index=True)
+    code_nonce = models.CharField(max_length=32, blank=True)
+    display_name = models.CharField(_("name"), max_length=80, blank=True)
+    language = models.CharField(max_length=LANGUAGE_CODE_LENGTH, blank=True)
+    full = models.BooleanField(default=False)
+    # A link for an SMS-only member to make a web sign-in on their own account (converting it:
+    # email, password and an authenticator app), instead of a new account.
+    for_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
 
     _i = c(INTERNAL, dt.timedelta(days=90), "coordinator")
     DATA_CLASSIFICATION: ClassVar[dict[str, FieldClass]] = {
+        "phone_digest": c(SENSITIVE, dt.timedelta(days=90)),
+        "code_nonce": c(SECRET, dt.timedelta(days=90)),
+        "display_name": _i,
+        "language": _i,
+        "full": _i,
+        "for_user": _i,
         "id": _i,
         "committee": _i,
         "token_hash": c(SECRET, dt.timedelta(days=90)),
@@ -271,6 +314,7 @@ class Invitation(models.Model):
         "used_at": _i,
         "used_by": _i,
         "revoked_at": _i,
+        "founding": _i,
     }
 
     def __str__(self) -> str:
@@ -288,6 +332,11 @@ class Invitation(models.Model):
             created_at=now,
             expires_at=now + dt.timedelta(days=settings.INVITATION_DAYS),
         )
+
+    @property
+    def by_text(self) -> bool:
+        """An SMS-only invitation: a texted code, not a link."""
+        return bool(self.phone_digest)
 
     @staticmethod
     def usable(now: dt.datetime) -> models.Q:

@@ -14,4 +14,5 @@ urlpatterns = [
     path("<slug:slug>/move/", network_views.move, name="move"),
     path("<slug:slug>/archive/", network_views.archive, name="archive"),
     path("<slug:slug>/area/", network_views.area, name="area"),
+    path("<slug:slug>/founders/", network_views.founders, name="founders"),
 ]

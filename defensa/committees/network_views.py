@@ -12,6 +12,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -20,11 +22,12 @@ from defensa.committees.areas import area_overview
 from defensa.committees.forms import (
     CommitteeAreaForm,
     CommitteeNameForm,
+    FoundingInvitationForm,
     MoveCommitteeForm,
     NewCommitteeForm,
     PlaceNamesForm,
 )
-from defensa.committees.models import Committee, PlaceName
+from defensa.committees.models import Committee, Invitation, PlaceName
 from defensa.core import geo, maps
 
 
@@ -88,6 +91,57 @@ def _setup_page(
         ],
     }
     return render(request, "committees/network/committee.html", context, status=status)
+
+
+# The founding link just made, shown once (as on the invitations page).
+SESSION_FOUNDING_LINK = "network_founding_link"
+
+
+def founders(request: HttpRequest, slug: str) -> HttpResponse:
+    """A new committee's first people: founding links, each making the person who uses it a
+    full member at once, starting as a member, dispatcher, verifier or coordinator. Offered
+    while the committee has fewer full members than the vouches it needs (docs/setup.md)."""
+    found = access.get_managed_committee_for(request.user, slug)
+    form = FoundingInvitationForm(request.POST if request.method == "POST" else None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                token = actions.create_founding_invitation(
+                    found,
+                    actor=request.user,  # type: ignore[arg-type]
+                    founding=form.cleaned_data["founding"],
+                    note=form.cleaned_data["note"],
+                )[1]
+            except actions.FoundingClosed:
+                messages.error(
+                    request,
+                    _("This committee is archived already.")
+                    if found.is_archived
+                    else _(
+                        "This committee has members enough to vouch: its coordinators invite "
+                        "people the usual way."
+                    ),
+                )
+            else:
+                request.session[SESSION_FOUNDING_LINK] = request.build_absolute_uri(
+                    reverse("join:start", kwargs={"token": token})
+                )
+            return redirect("network:founders", slug=found.slug)
+        status = 400
+    new_link = request.session.pop(SESSION_FOUNDING_LINK, None) if request.method == "GET" else None
+    context = {
+        "committee": found,
+        "form": form,
+        "new_link": new_link,
+        "open": actions.founding_open(found),
+        "links": access.founding_invitations_for(request.user, found)
+        .filter(Invitation.usable(timezone.now()))
+        .select_related("created_by")
+        .order_by("-created_at"),
+        "days": settings.INVITATION_DAYS,
+    }
+    return render(request, "committees/network/founders.html", context, status=status)
 
 
 @require_GET

@@ -31,6 +31,7 @@ from defensa.committees.forms import (
     JoinForm,
     MemberSkillsForm,
     RolesForm,
+    SmsInvitationForm,
 )
 from defensa.committees.models import (
     GrantKind,
@@ -44,6 +45,7 @@ from defensa.committees.models import (
 )
 from defensa.core.access import public, signed_in
 from defensa.notify.access import failed_deliveries_for
+from defensa.notify.actions import opted_out_among
 
 SESSION_JOIN = "committees_join"
 SESSION_NEW_LINK = "committees_new_invitation_link"
@@ -328,6 +330,27 @@ def invitations(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_POST
+def web_link(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    """A single-use link for an SMS-only member to add a web sign-in to their own account."""
+    committee = access.get_committee_for(request.user, slug, "coordinator")
+    membership = access.get_membership_for(request.user, committee, pk)
+    try:
+        _made, token = actions.create_invitation(
+            committee,
+            actor=request.user,
+            note=membership.user.display_name[:80],
+            for_user=membership.user,
+        )
+    except actions.ActionError:
+        messages.info(request, _("This person already has a web sign-in."))
+        return redirect("committees:member", slug=slug, pk=membership.pk)
+    request.session[SESSION_NEW_LINK] = request.build_absolute_uri(
+        reverse("join:start", kwargs={"token": token})
+    )
+    return redirect("committees:invitations", slug=slug)
+
+
+@require_POST
 def revoke_invitation(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     committee = access.get_committee_for(request.user, slug, "coordinator")
     invitation = access.get_invitation_for(request.user, committee, pk)
@@ -343,6 +366,12 @@ def revoke_invitation(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 def members(request: HttpRequest, slug: str) -> HttpResponse:
     committee = access.get_committee_for(request.user, slug, "coordinator")
+    return _members_page(request, committee, SmsInvitationForm())
+
+
+def _members_page(
+    request: HttpRequest, committee: Any, sms_form: SmsInvitationForm, status: int = 200
+) -> HttpResponse:
     rows = (
         access.members_for(request.user, committee)
         .select_related("user", "committee")
@@ -357,13 +386,46 @@ def members(request: HttpRequest, slug: str) -> HttpResponse:
     for m in rows:
         m.area = area_label(m.user)  # type: ignore[attr-defined]
     waiting = [m for m in rows if m.status == MemberStatus.PROBATION]
+    # An SMS-only member who texted STOP can be reached no other way: say so.
+    unreachable = opted_out_among([m.user.phone for m in rows if m.user.sms_only])
+    for m in rows:
+        m.unreachable = m.user.sms_only and m.user.phone in unreachable  # type: ignore[attr-defined]
     context = {
         "committee": committee,
         "rows": rows,
         "waiting": waiting,
         "now": now,
+        "sms_form": sms_form,
+        "days": settings.INVITATION_DAYS,
     }
-    return render(request, "committees/members.html", context)
+    return render(request, "committees/members.html", context, status=status)
+
+
+@require_POST
+def invite_by_text(request: HttpRequest, slug: str) -> HttpResponse:
+    """Invite a member without a smartphone: a text with a code they text back to join."""
+    committee = access.get_committee_for(request.user, slug, "coordinator")
+    form = SmsInvitationForm(request.POST)
+    if not form.is_valid():
+        return _members_page(request, committee, form, status=400)
+    data = form.cleaned_data
+    actions.invite_by_text(
+        committee,
+        actor=request.user,
+        phone=data["phone"],
+        name=data["display_name"],
+        language=data["language"],
+        full=data["full"],
+    )
+    messages.success(
+        request,
+        _(
+            "The invitation is on its way to %(name)s by text. They join by texting back the "
+            "code in it; they will appear here, marked SMS only."
+        )
+        % {"name": data["display_name"]},
+    )
+    return redirect("committees:members", slug=slug)
 
 
 def _member_context(request: HttpRequest, membership: Membership, **extra: Any) -> dict[str, Any]:

@@ -40,6 +40,14 @@ def _zip_record(zip_code: str) -> dict | None:
     return found[0] if found else None
 
 
+def load_zip_table() -> None:
+    """Read the ZIP table now (the web server calls this as each worker starts): the first
+    lookup reads the whole offline table, ~0.6 s of CPU holding the interpreter lock, which
+    would otherwise fall on the first public report of each worker, and on its three other
+    threads waiting behind it, at the start of a surge."""
+    zipcodes.matching("90033")
+
+
 def is_real_zip(zip_code: str) -> bool:
     """True for a 5-digit US ZIP code that exists in the offline table."""
     return _zip_record(zip_code) is not None

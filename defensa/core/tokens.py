@@ -60,3 +60,10 @@ def is_short_code(code: str, length: int) -> bool:
     """Whether `code` (already normal) could be a code of `length`: not worth a lookup if not."""
     return len(code) == length and all(ch in SHORT_CODE_ALPHABET for ch in code)
 
+
+def derived_short_code(salt: str, value: str, length: int) -> str:
+    """A short code of `length` (at most 32) characters derived from `value` under SECRET_KEY
+    and `salt`: like `short_code`, but worked out again when a message is written, so no
+    working code is stored (an SMS-only member's invitation code)."""
+    mac = salted_hmac(salt, value, algorithm="sha256").digest()
+    return "".join(SHORT_CODE_ALPHABET[byte & 31] for byte in mac[:length])

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Exists, QuerySet
 from django.http import Http404
 
 from defensa.committees.access import AnyUser, committee_and_below, committees_for
@@ -50,9 +50,12 @@ def get_committee_incident_for(user: AnyUser | None, committee: Committee, pk: A
 
 
 def member_messages_for(user: AnyUser | None, committee: Committee) -> QuerySet[MemberMessage]:
-    """Texts from the committee's members to its dispatchers, for its dispatchers (everyone
-    else: none), newest first."""
-    # One query with the role check as a subquery: the console's live refresh asks often.
+    """Texts from the members of the committee and of every committee under it to their
+    dispatchers, for the committee's dispatchers (everyone else: none), newest first: a
+    city's console shows its locals' members' texts, as it shows their incidents."""
+    # The role check is a subquery, the subtree one query per level: the console's live
+    # refresh asks often.
     return MemberMessage.objects.filter(
-        committee=committee, committee__in=committees_for(user, "dispatcher").values("pk")
-    ).select_related("member")
+        Exists(committees_for(user, "dispatcher").filter(pk=committee.pk)),
+        committee_id__in=committee_and_below(committee),
+    ).select_related("member", "committee")

@@ -13,7 +13,8 @@ apps that match those) is a message to their committee's dispatchers, shown on t
 
 The reply words (also in the offer text, docs/rapid-response.md): accept `SI`/`SÍ`/`1`,
 decline `NO`/`2`; on site, `3` or `CONFIRMADO`/`CONFIRMED`, `4` or `NADA`/`NOTHING` (not
-found), `5` or `FALSA`/`FALSE` (false alarm). `YES` is not one: carriers and notify take it
+found), `5` or `FALSA`/`FALSE` (false alarm); yes and no in the other languages of the
+neighbourhood too (네/아니요, OO/HINDI, CÓ/KHÔNG…). `YES` is not one: carriers and notify take it
 as the START keyword (re-subscribe), so it never reaches us.
 """
 
@@ -39,6 +40,7 @@ from defensa.dispatch import actions, messages
 from defensa.dispatch.models import GOING, MemberMessage, Offer, OfferStatus, Outcome
 from defensa.incidents.models import TimelineAction, TimelineEntry
 from defensa.incidents.timeline import add_entry
+from defensa.notify import keywords
 from defensa.notify.actions import Address, queue_message
 from defensa.notify.inbound import InboundText
 from defensa.notify.models import Channel, Delivery, Priority
@@ -50,6 +52,9 @@ _SID = re.compile(r"^[A-Za-z0-9]{10,64}$")
 ACCEPT = "accept"
 DECLINE = "decline"
 WORDS: dict[str, str] = {
+    # The numbers work in every language; yes and no in each (the whole text, marks aside).
+    **dict.fromkeys(("是", "好", "네", "예", "OO", "CO", "ԱՅՈ", "نعم", "WI"), ACCEPT),
+    **dict.fromkeys(("不", "否", "아니요", "아니오", "HINDI", "KHONG", "ՈՉ", "لا", "NON"), DECLINE),
     "SI": ACCEPT,
     "1": ACCEPT,
     "NO": DECLINE,
@@ -70,9 +75,7 @@ NOTE_LIMIT = actions.NOTE_LIMIT
 def command(body: str) -> str:
     """The reply word's meaning when the whole text is one (accents, case and punctuation
     aside: "Sí." is SI), else "" (then the text is a message to the dispatcher)."""
-    bare = unicodedata.normalize("NFKD", body.strip().upper())
-    bare = "".join(ch for ch in bare if not unicodedata.combining(ch)).strip(".,!¡?¿:; ")
-    return WORDS.get(bare, "")
+    return WORDS.get(keywords.bare(body.strip()), "")
 
 
 def e164(number: str) -> str:

@@ -231,10 +231,10 @@ def _queue_context(request: HttpRequest, committee: Any) -> dict[str, Any]:
         )
     context = {
         "committee": committee,
-        # Texts from the committee's members in the last day (dispatch/sms.py).
+        # Texts from the members of the committees shown, in the last day (dispatch/sms.py).
         "member_messages": list(
             member_messages_for(request.user, committee).filter(
-                created_at__gte=now - MEMBER_MESSAGES_SHOWN
+                committee_id__in=within, created_at__gte=now - MEMBER_MESSAGES_SHOWN
             )[:MEMBER_MESSAGES_MAX]
         ),
         # The filter, for a console that sees more than its own committee.

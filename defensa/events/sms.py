@@ -17,9 +17,22 @@ import re
 
 from defensa.events import access, actions
 from defensa.events.models import Channel
+from defensa.notify import keywords
 from defensa.notify.inbound import InboundText, first_word
 
-RSVP_WORDS = {"RSVP": "en", "VOY": "es", "ASISTO": "es"}
+RSVP_WORDS = keywords.table(
+    {
+        "RSVP": "en",
+        "VOY": "es",
+        "ASISTO": "es",
+        "参加": "zh-hans",
+        "參加": "zh-hant",
+        "참석": "ko",
+        "DADALO": "tl",
+        "ԿԳԱՄ": "hy",
+        "ساحضر": "ar",  # سأحضر, with or without its hamza
+    }
+)
 # Words nobody starts a report with: such a text is an RSVP even with a wrong code.
 UNAMBIGUOUS = {"RSVP"}
 _SID = re.compile(r"^[A-Za-z0-9]{10,64}$")
@@ -27,17 +40,16 @@ _SID = re.compile(r"^[A-Za-z0-9]{10,64}$")
 
 def match_text(text: InboundText) -> bool:
     """Claim an RSVP text (and answer it); leave any other text alone."""
-    word = first_word(text.body)
     parts = text.body.split()
-    if word not in RSVP_WORDS or len(parts) != 2:
+    language = keywords.lookup(RSVP_WORDS, first_word(text.body))
+    if language is None or len(parts) != 2:
         return False
     code = parts[1].strip(".,!¡:;")
     event = access.find_event(code)
-    if event is None and word not in UNAMBIGUOUS:
+    if event is None and first_word(text.body) not in UNAMBIGUOUS:
         return False
     if not _SID.match(text.sid):
         return True
-    language = RSVP_WORDS[word]
     if event is None:
         actions.reply_by_text(None, text.number, language, "unknown", text.sid)
         return True

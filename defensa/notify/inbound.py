@@ -22,6 +22,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from defensa.notify import keywords
+
 
 @dataclass(frozen=True)
 class InboundText:
@@ -62,7 +64,7 @@ def register_matcher(matcher: Matcher, *, first: bool = False, last: bool = Fals
 def register_keyword(words: Iterable[str], handler: Handler) -> None:
     """Send texts whose first word is one of `words` to `handler` alone (registered once)."""
     for word in words:
-        claimed = _KEYWORDS.setdefault(word.upper(), handler)
+        claimed = _KEYWORDS.setdefault(keywords.nfc_upper(word), handler)
         if claimed is not handler:
             raise ValueError(f"the keyword {word!r} is already claimed")
 
@@ -72,8 +74,10 @@ def handlers() -> tuple[Handler, ...]:
 
 
 def first_word(body: str) -> str:
-    words = body.strip().upper().split(maxsplit=1)
-    return words[0].strip(".,!¡:;") if words else ""
+    """The text's first word as keyword tables keep theirs (notify/keywords.py: upper case,
+    composed, punctuation aside); compare it with keywords.lookup()."""
+    words = body.split(maxsplit=1)
+    return keywords.nfc_upper(words[0]) if words else ""
 
 
 def dispatch(text: InboundText) -> None:
@@ -82,7 +86,7 @@ def dispatch(text: InboundText) -> None:
 
     Each handler writes in its own transaction.
     """
-    claimed = _KEYWORDS.get(first_word(text.body))
+    claimed = keywords.lookup(_KEYWORDS, first_word(text.body))
     if claimed is not None:
         claimed(text)
         return

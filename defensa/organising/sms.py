@@ -10,10 +10,22 @@ from __future__ import annotations
 
 import re
 
+from defensa.notify import keywords
 from defensa.notify.inbound import InboundText, first_word
 from defensa.organising import access, actions
 
-WORDS = {"ACTION": "en", "ACCION": "es", "ACCIÓN": "es"}
+WORDS = keywords.table(
+    {
+        "ACTION": "en",
+        "ACCION": "es",
+        "ACCIÓN": "es",
+        "行动": "zh-hans",
+        "行動": "zh-hant",
+        "행동": "ko",
+        "AKSYON": "tl",
+        "ԳՈՐԾՈՂՈՒԹՅՈՒՆ": "hy",
+    }
+)
 KEYWORDS = tuple(WORDS)
 _SID = re.compile(r"^[A-Za-z0-9]{10,64}$")
 
@@ -22,7 +34,7 @@ def handle_text(text: InboundText) -> None:
     """Record a participation by text, and answer it."""
     if not _SID.match(text.sid):
         return
-    language = WORDS.get(first_word(text.body), "en")
+    language = keywords.lookup(WORDS, first_word(text.body)) or "en"
     parts = text.body.split()
     test = access.find_structure_test(parts[1] if len(parts) > 1 else "")
     if test is None:

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from defensa.accounts.models import User
 from defensa.audit.log import record
+from defensa.committees.actions import build_sms_invitation
 from defensa.committees.models import Committee, Invitation
 from defensa.core import crypto
 from defensa.core.tokens import hash_token
@@ -23,12 +24,14 @@ from defensa.notify.models import Channel, Priority
 from defensa.people.messages import INVITATION, invitation_token
 from defensa.people.models import ExportStatus, Invitee, MemberExport
 
-CHANNELS = (Channel.SMS, Channel.EMAIL)
+# "sms_only": an SMS-only membership (docs/accounts.md): a texted code to text back, no link.
+SMS_ONLY = "sms_only"
+CHANNELS = (Channel.SMS, Channel.EMAIL, SMS_ONLY)
 
 
 def contact_for(invitee: Invitee, channel: str) -> str:
     """The invitee's address on the channel ("" if they have none there, or were forgotten)."""
-    return invitee.detail("phone" if channel == Channel.SMS else "email")
+    return invitee.detail("email" if channel == Channel.EMAIL else "phone")
 
 
 @transaction.atomic
@@ -36,7 +39,9 @@ def invite_people(
     committee: Committee, invitees: Iterable[Invitee], *, channel: str, actor: User
 ) -> tuple[int, int]:
     """Send each person who has not joined a fresh single-use link, by SMS or email, in their
-    language. An earlier link of theirs stops working (a resend replaces it).
+    language. An earlier link of theirs stops working (a resend replaces it). With the
+    SMS_ONLY channel each gets instead a texted code to join as an SMS-only member by texting
+    it back from that number (committees.actions.build_sms_invitation).
 
     Returns (invited, skipped: no address on that channel, or already joined).
     """
@@ -53,15 +58,35 @@ def invite_people(
             skipped += 1
             continue
         old = invitee.invitation_id
+        if old is not None:
+            Invitation.objects.filter(pk=old, used_at__isnull=True, revoked_at__isnull=True).update(
+                revoked_at=now
+            )
+        if channel == SMS_ONLY:
+            invitation = build_sms_invitation(
+                committee,
+                actor=actor,
+                phone=address,
+                name=invitee.detail("name"),
+                language=invitee.language,
+                full=False,
+                now=now,
+                job=invitee.import_job_id,
+                address_key=invitee.data_key,
+            )
+            invitee.invitation, invitee.link_nonce, invitee.channel = invitation, "", channel
+            invitee.invited_at, invitee.times_invited = now, invitee.times_invited + 1
+            invitee.save(
+                update_fields=["invitation", "link_nonce", "channel", "invited_at", "times_invited"]
+            )
+            ids.append(invitee.pk)
+            sent += 1
+            continue
         nonce = secrets.token_hex(16)
         invitation = Invitation.build(
             committee, hash_token(invitation_token(nonce)), actor=actor, now=now
         )
         invitation.save()
-        if old is not None:
-            Invitation.objects.filter(pk=old, used_at__isnull=True, revoked_at__isnull=True).update(
-                revoked_at=now
-            )
         invitee.invitation, invitee.link_nonce, invitee.channel = invitation, nonce, channel
         invitee.invited_at, invitee.times_invited = now, invitee.times_invited + 1
         invitee.save(

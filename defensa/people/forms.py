@@ -4,7 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from defensa.notify.models import Channel
-from defensa.people.actions import EXPORT_COLUMNS
+from defensa.people.actions import EXPORT_COLUMNS, SMS_ONLY
 
 COLUMN_LABELS = {
     "name": _("Name"),
@@ -26,7 +26,17 @@ class InviteForm(forms.Form):
     )
     channel = forms.ChoiceField(
         label=_("Send by"),
-        choices=((Channel.SMS, _("Text message (SMS)")), (Channel.EMAIL, _("Email"))),
+        choices=(
+            (Channel.SMS, _("Text message (SMS)")),
+            (Channel.EMAIL, _("Email")),
+            (
+                SMS_ONLY,
+                _(
+                    "SMS-only membership: a text with a code to text back, for people "
+                    "without a smartphone (no web sign-in)"
+                ),
+            ),
+        ),
         widget=forms.RadioSelect,
     )
     who = forms.ChoiceField(label=_("To whom"), choices=WHO, widget=forms.RadioSelect)

@@ -232,7 +232,8 @@ class MemberRows(Kind):
             committee_id__in={r["committee"] for r in rows},
         ).values_list("committee_id", "user__phone", "user__email"):
             members.add((committee_id, "phone", phone))
-            members.add((committee_id, "email", email.lower()))
+            if email:  # an SMS-only member has none
+                members.add((committee_id, "email", email.lower()))
         found = []
         for row, (phone_d, email_d) in zip(rows, digests, strict=True):
             c = row["committee"]

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from defensa.accounts.models import User
 from defensa.committees.access import get_committee_for, members_for
+from defensa.committees.actions import SMS_INVITATION
 from defensa.committees.models import Committee
 from defensa.core import crypto
 from defensa.core.transitions import IllegalTransition
@@ -215,7 +216,9 @@ def invite(request: HttpRequest, slug: str) -> HttpResponse:
         rows.append(
             {"invitee": invitee, "name": invitee.detail("name"), "state": _state(invitee, now)}
         )
-    deliveries = Delivery.objects.filter(template=INVITATION, context__committee=committee.pk)
+    deliveries = Delivery.objects.filter(
+        template__in=(INVITATION, SMS_INVITATION), context__committee=committee.pk
+    )
     if job is not None:
         deliveries = deliveries.filter(context__job=job.pk)
     progress = deliveries.aggregate(
@@ -350,7 +353,7 @@ def _cell(membership: Any, user: User, column: str, full_phones: bool) -> str:
     if column == "name":
         value = user.display_name
     elif column == "email":
-        value = user.email
+        value = user.email or ""
     elif column == "phone":
         value = user.phone if full_phones else user.masked_phone
     elif column == "language":

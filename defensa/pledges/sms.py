@@ -10,12 +10,35 @@ from __future__ import annotations
 
 import re
 
+from defensa.notify import keywords
 from defensa.notify.inbound import InboundText, first_word
 from defensa.pledges import access, actions
 from defensa.pledges.models import Origin
 
-PLEDGE_WORDS = {"PLEDGE": "en", "PROMESA": "es", "PROMETO": "es"}
-WITHDRAW_WORDS = {"WITHDRAW": "en", "RETIRO": "es", "RETIRAR": "es"}
+# Words nobody begins a report with (a claimed word never becomes one), in each language.
+PLEDGE_WORDS = keywords.table(
+    {
+        "PLEDGE": "en",
+        "PROMESA": "es",
+        "PROMETO": "es",
+        "承诺": "zh-hans",
+        "承諾": "zh-hant",
+        "서약": "ko",
+        "PANGAKO": "tl",
+        "ԽՈՍՏՈՒՄ": "hy",
+        "تعهد": "ar",
+        "PWOMES": "ht",  # PWOMÈS
+    }
+)
+WITHDRAW_WORDS = keywords.table(
+    {
+        "WITHDRAW": "en",
+        "RETIRO": "es",
+        "RETIRAR": "es",
+        "撤回": "zh-hans",
+        "철회": "ko",
+    }
+)
 KEYWORDS = tuple(PLEDGE_WORDS) + tuple(WITHDRAW_WORDS)
 _SID = re.compile(r"^[A-Za-z0-9]{10,64}$")
 
@@ -25,7 +48,8 @@ def handle_text(text: InboundText) -> None:
     if not _SID.match(text.sid):
         return
     word = first_word(text.body)
-    language = PLEDGE_WORDS.get(word) or WITHDRAW_WORDS.get(word) or "en"
+    pledging = keywords.lookup(PLEDGE_WORDS, word)
+    language = pledging or keywords.lookup(WITHDRAW_WORDS, word) or "en"
     parts = text.body.split()
     code = parts[1] if len(parts) > 1 else ""
     campaign = access.find_campaign(code)
@@ -33,7 +57,7 @@ def handle_text(text: InboundText) -> None:
         actions.reply_by_text(None, text.number, language, "unknown", text.sid)
         return
     try:
-        if word in PLEDGE_WORDS:
+        if pledging:
             outcome = actions.pledge_by_phone(
                 campaign, text.number, origin=Origin.SMS, language=language
             ).word

@@ -312,7 +312,7 @@ def _store(
 ) -> Received:
     sighting = clean.sighting()
     words = triage.text_digest(clean.description)
-    earlier = _same_words(words)
+    recycled, earlier = _same_words(words)
     arrival = triage.Arrival(
         channel=channel,
         media=len(photos) + len(videos),
@@ -320,7 +320,7 @@ def _store(
         precise=clean.location_kind in (LocationKind.GPS, LocationKind.PIN)
         and clean.precision_m is not None
         and clean.precision_m <= triage.PRECISE_M,
-        recycled=bool(earlier),
+        recycled=recycled,
         burst=burst,
     )
     incident_id = grouping.find_incident(sighting)
@@ -379,9 +379,8 @@ def _store(
     stored = save_media(report=report, videos=videos, written=written)
     # The first report with these words is seen to be one of many only now.
     for first in earlier:
-        if not first.recycled:
-            Report.objects.filter(pk=first.pk).update(recycled=True)
-            triage.recount(incident if first.incident_id == incident.pk else first.incident)
+        Report.objects.filter(pk=first.pk).update(recycled=True)
+        triage.recount(incident if first.incident_id == incident.pk else first.incident)
     add_entry(
         incident,
         TimelineAction.OPENED if opened else TimelineAction.REPORT_ADDED,
@@ -404,15 +403,22 @@ def _store(
 SAME_WORDS_WINDOW = dt.timedelta(hours=6)
 
 
-def _same_words(digest: str) -> list[Report]:
-    """Earlier reports with the same words (a few: the first ones not yet marked, then one)."""
+def _same_words(digest: str) -> tuple[bool, list[Report]]:
+    """Whether earlier reports in the window carry the same words, and the first ones of
+    them not yet marked as sent again (a few at most: each later report marks them).
+
+    An index seek or two (words and time; the unmarked ones have an index of their own),
+    however many reports carry the words: a campaign's text may be in thousands, and sorting
+    them by time for every report took most of a report's write once a surge had run a
+    minute.
+    """
     if not digest:
-        return []
+        return False, []
     recent = Report.objects.filter(
         text_digest=digest, created_at__gte=timezone.now() - SAME_WORDS_WINDOW
-    ).select_related("incident")
-    unmarked = list(recent.filter(recycled=False)[:5])
-    return unmarked or list(recent[:1])
+    ).order_by()
+    unmarked = list(recent.filter(recycled=False).select_related("incident")[:5])
+    return bool(unmarked) or recent.exists(), unmarked
 
 
 def reveal_contact(report: Report, *, actor: Any) -> str | None:

@@ -78,7 +78,7 @@ class Report(models.Model):
     # Triage (defensa/incidents/triage.py): a digest of the words, normalised, to see the same
     # text sent again and again; whether the same text came in other reports; whether it came
     # in a burst from one source (counted in memory only, defensa/reports/flood.py).
-    text_digest = models.CharField(max_length=16, blank=True, db_index=True)
+    text_digest = models.CharField(max_length=16, blank=True)
     recycled = models.BooleanField(default=False)
     burst = models.BooleanField(default=False)
     # The optional way to call the reporter back: ciphertext only, see crypto.seal/unseal.
@@ -122,6 +122,18 @@ class Report(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [
+            # The same words sent again (reports.actions._same_words): one seek, not a scan
+            # of every report that ever carried a campaign's text.
+            models.Index(fields=["text_digest", "created_at"], name="reports_same_words"),
+            # The few not yet marked: SQLite does not use a boolean column of an index's key
+            # for "NOT recycled", but it does use a partial index on it.
+            models.Index(
+                fields=["text_digest", "created_at"],
+                condition=models.Q(recycled=False),
+                name="reports_same_words_unmarked",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.reference

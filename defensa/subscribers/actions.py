@@ -19,8 +19,9 @@ from django.utils.translation import gettext_lazy as _
 from defensa.audit.log import record
 from defensa.committees.forms import normalize_phone
 from defensa.committees.models import Committee
-from defensa.core import crypto, geo, languages
+from defensa.core import crypto, geo
 from defensa.core.crypto.digests import digest_key, keyed_digest
+from defensa.core.languages import BY_CODE
 from defensa.incidents.areas import committee_for
 from defensa.notify.actions import Address, queue_message
 from defensa.notify.models import Channel, Delivery, Priority
@@ -36,6 +37,8 @@ DIGEST_KEY = "subscribers.phone"
 CODE_DIGEST_KEY = "subscribers.code"
 REPLY_TEMPLATE = "subscriber_reply"
 CODE_TEMPLATE = "subscriber_code"
+# A subscriber hears alerts in the language of their keyword or form: any Defensa speaks.
+LANGUAGES = tuple(BY_CODE)
 # A number asking again for a subscription it has gets one answer a day.
 ANSWER_EVERY = PENDING_RETENTION
 
@@ -89,7 +92,7 @@ def place_of(zip_code: str) -> tuple[Committee, str]:
 
 def _language(language: str) -> str:
     """A language the site speaks (core/languages.py), else English."""
-    return language if language in languages.CODES else "en"
+    return language if language in LANGUAGES else "en"
 
 
 def _new(committee: Committee, zip_code: str, cell: str, phone: str, digest: str, language: str):

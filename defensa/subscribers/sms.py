@@ -15,29 +15,56 @@ an hour from this process (a text with a bad ZIP code twenty times: three answer
 from __future__ import annotations
 
 import re
+import unicodedata
 
+from defensa.notify import keywords
 from defensa.notify.actions import is_opted_out, opt_in
-from defensa.notify.inbound import InboundText, first_word
+from defensa.notify.inbound import InboundText
 from defensa.notify.models import Channel
 from defensa.reports.flood import FloodGate
 from defensa.subscribers import actions
 
-SUBSCRIBE_WORDS = {"ALERTA": "es", "ALERTAS": "es", "ALERT": "en", "ALERTS": "en"}
-_OURS = re.compile(r"^\s*(ALERTAS?|ALERTS?)[.,!:;]*(\s+\S*[0-9]\S*)?\s*$", re.IGNORECASE)
+SUBSCRIBE_WORDS = keywords.table(
+    {
+        "ALERTA": "es",
+        "ALERTAS": "es",
+        "ALERT": "en",
+        "ALERTS": "en",
+        "警报": "zh-hans",
+        "警報": "zh-hant",
+        "알림": "ko",
+        "ALERTO": "tl",
+        "ԱՀԱԶԱՆԳ": "hy",
+        "تنبيه": "ar",
+        "ALET": "ht",  # ALÈT
+    }
+)
+_DIGIT = re.compile(r"[0-9]")
 ANSWERS = 3
 _SID = re.compile(r"^[A-Za-z0-9]{10,64}$")
 # Kept in this process's memory only, keyed by the number's keyed digest (never the number).
 answers = FloodGate(limit=ANSWERS, window_s=3600)
 
 
+def ours(body: str) -> tuple[str, str] | None:
+    """(the keyword's language, the ZIP code or "") when the text is the keyword alone or the
+    keyword and one word holding a digit; else None."""
+    parts = body.split()
+    language = keywords.lookup(SUBSCRIBE_WORDS, parts[0]) if 1 <= len(parts) <= 2 else None
+    # Any script's digits count (an Arabic-Indic ZIP code is the same ZIP code).
+    zip_code = "".join(str(unicodedata.digit(ch, ch)) for ch in parts[1]) if len(parts) > 1 else ""
+    if language is None or (zip_code and not _DIGIT.search(zip_code)):
+        return None
+    return language, zip_code.strip(keywords.PUNCTUATION)
+
+
 def handle_text(text: InboundText) -> bool:
     """Subscribe the number for the ZIP code it texted, and answer it; False (not ours) for
     any other text."""
-    if not _OURS.match(text.body) or not _SID.match(text.sid):
+    found = ours(text.body)
+    if found is None or not _SID.match(text.sid):
         return False
-    language = SUBSCRIBE_WORDS.get(first_word(text.body), "en")
-    parts = text.body.split()
-    zip_code = parts[1].strip(".,!¡:;") if len(parts) > 1 else ""
+    language, zip_code = found
     try:
         tag = actions.phone_digest(text.number)
     except actions.SubscribeError:

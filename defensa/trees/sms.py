@@ -12,18 +12,38 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 
 from defensa.committees.forms import normalize_phone
+from defensa.notify import keywords
 from defensa.notify.inbound import InboundText, first_word
 from defensa.trees import actions
 from defensa.trees.models import Via
 
-CONFIRM_WORDS = frozenset(
-    {"OK", "OKAY", "YES", "Y", "SI", "SÍ", "RECEIVED", "RECIBIDO", "CONFIRM", "CONFIRMO", "LISTO"}
+CONFIRM_WORDS = keywords.table(
+    dict.fromkeys(
+        (
+            *(
+                "OK",
+                "OKAY",
+                "YES",
+                "Y",
+                "SI",
+                "RECEIVED",
+                "RECIBIDO",
+                "CONFIRM",
+                "CONFIRMO",
+                "LISTO",
+            ),
+            # Yes and "received" in the other languages of the neighbourhood.
+            *("收到", "好", "是", "네", "확인", "OO", "NATANGGAP", "CO"),
+            *("ԱՅՈ", "ՍՏԱՑԱ", "نعم", "تم", "WI", "RESEVWA"),
+        ),
+        True,
+    )
 )
 MAX_WORDS = 3
 
 
 def is_confirmation(body: str) -> bool:
-    return len(body.split()) <= MAX_WORDS and first_word(body) in CONFIRM_WORDS
+    return len(body.split()) <= MAX_WORDS and bool(keywords.lookup(CONFIRM_WORDS, first_word(body)))
 
 
 def match_reply(text: InboundText) -> bool:

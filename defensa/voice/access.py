@@ -1,5 +1,6 @@
 """Who may hear a voicemail: dispatchers and coordinators of the hotline's committee. Who
-may map numbers to committees: network admins."""
+may map numbers to committees, and record the menu's prompts and languages: network admins.
+The recordings themselves reach only the voice provider, at signed links (voice/prompts.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from django.http import Http404
 
 from defensa.committees.access import AnyUser, committees_for
 from defensa.core.access import active_user, pk_from_url
-from defensa.voice.models import Hotline, Voicemail
+from defensa.voice.models import Hotline, VoiceLanguage, Voicemail, VoicePrompt
 
 
 def voicemails_for(user: AnyUser | None) -> QuerySet[Voicemail]:
@@ -39,6 +40,30 @@ def hotlines_for(user: AnyUser | None) -> QuerySet[Hotline]:
 
 def get_hotline_for(user: AnyUser | None, pk: object) -> Hotline:
     found = hotlines_for(user).filter(pk=pk_from_url(pk)).first()
+    if found is None:
+        raise Http404
+    return found
+
+
+def voice_languages_for(user: AnyUser | None) -> QuerySet[VoiceLanguage]:
+    """The recorded languages of the hotline menu, for network admins (the menu and its
+    numbers are the network's), or Http404."""
+    person = active_user(user)
+    if person is None or not person.is_network_admin:
+        raise Http404
+    return VoiceLanguage.objects.prefetch_related("prompts", "speakers").order_by("digit")
+
+
+def get_voice_language_for(user: AnyUser | None, pk: object) -> VoiceLanguage:
+    found = voice_languages_for(user).filter(pk=pk_from_url(pk)).first()
+    if found is None:
+        raise Http404
+    return found
+
+
+def get_voice_prompt_for(user: AnyUser | None, pk: object, step: object) -> VoicePrompt:
+    language = get_voice_language_for(user, pk)
+    found = VoicePrompt.objects.filter(language=language, step=str(step)).first()
     if found is None:
         raise Http404
     return found

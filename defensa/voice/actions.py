@@ -22,13 +22,15 @@ from defensa.notify.actions import queue_message
 from defensa.notify.models import Priority
 from defensa.reports.actions import key_digest, receive_report
 from defensa.reports.models import Channel
-from defensa.voice import provider
+from defensa.voice import audio, provider
 from defensa.voice.models import (
     PENDING_RETENTION,
     VOICEMAIL_RETENTION,
     Hotline,
+    VoiceLanguage,
     Voicemail,
     VoicemailStatus,
+    VoicePrompt,
 )
 from defensa.voice.routing import dispatchers_to_alert, e164
 
@@ -154,8 +156,12 @@ def receive_voicemail(call_sid: str, *, recording_sid: str, duration_s: int) -> 
         if voicemail.status != VoicemailStatus.RECORDING:
             return voicemail
         # A voicemail has no place: its incident goes to the committee whose number was called.
+        # A report is in a language of the site; a caller who chose a recorded one (Mixtec) is
+        # said so on the voicemail, and the report is in the network's language.
+        site = {code for code, _name in settings.LANGUAGES}
+        language = voicemail.language if voicemail.language in site else settings.LANGUAGE_CODE
         report = receive_report(
-            {"category": Category.OTHER, "description": "", "language": voicemail.language},
+            {"category": Category.OTHER, "description": "", "language": language},
             channel=Channel.VOICE,
             idempotency_key=f"voice:{recording_sid}",
             committee=voicemail.hotline.committee,
@@ -365,3 +371,98 @@ def purge_voicemails(now: dt.datetime | None = None) -> int:
         if voicemail.file:
             media.remove([voicemail.file])
     return len(doomed)
+
+
+# Recorded prompts (network admins) ------------------------------------------------------
+
+
+class PromptRefused(ValueError):
+    """The recording or the language cannot be kept this way; the message says why."""
+
+
+@transaction.atomic
+def add_voice_language(
+    code: str, name: str, digit: str, *, speakers: Sequence[User] = (), actor: Any
+) -> VoiceLanguage:
+    """A language for the hotline menu, on its own key, with the operators who speak it."""
+    language = VoiceLanguage.objects.create(code=code, name=name, digit=digit)
+    language.speakers.set(speakers)
+    record(
+        "voice.language_added",
+        actor=actor,
+        obj=language,
+        code=code,
+        digit=digit,
+        speakers=[s.pk for s in speakers],
+    )
+    return language
+
+
+@transaction.atomic
+def update_voice_language(
+    language: VoiceLanguage, *, name: str, digit: str, speakers: Sequence[User], actor: Any
+) -> VoiceLanguage:
+    language.name, language.digit = name, digit
+    language.save(update_fields=["name", "digit"])
+    language.speakers.set(speakers)
+    record(
+        "voice.language_changed",
+        actor=actor,
+        obj=language,
+        digit=digit,
+        speakers=[s.pk for s in speakers],
+    )
+    return language
+
+
+@transaction.atomic
+def remove_voice_language(language: VoiceLanguage, *, actor: Any) -> None:
+    """The language leaves the menu; its recordings go with it (files and rows)."""
+    pk, code = language.pk, language.code
+    steps = list(language.prompts.values_list("step", flat=True))  # type: ignore[attr-defined]
+    language.delete()
+    record("voice.language_removed", actor=actor, obj=None, language=pk, code=code, steps=steps)
+
+
+def store_prompt(language: VoiceLanguage, step: str, upload: Any, *, actor: Any) -> VoicePrompt:
+    """Check the upload, keep it as the language's recording of the step (replacing any
+    earlier one), audited. Bad input raises audio.BadRecording and stores nothing."""
+    recording = audio.check_recording(upload)  # the slow part, outside any transaction
+    written: list[str] = []
+    try:
+        with transaction.atomic():
+            name = media.put("voice-prompts", audio.EXTENSION, recording.data, written=written)
+            old = VoicePrompt.objects.filter(language=language, step=step).first()
+            replaced = old is not None
+            if old is not None:
+                old.delete()  # its file goes once this commits (core.retention)
+            prompt = VoicePrompt.objects.create(
+                language=language,
+                step=step,
+                file=name,
+                duration_ms=recording.duration_ms,
+                size=len(recording.data),
+                sha256=recording.sha256,
+            )
+            record(
+                "voice.prompt_uploaded",
+                actor=actor,
+                obj=prompt,
+                language=language.code,
+                step=step,
+                replaced=replaced,
+                duration_ms=recording.duration_ms,
+                sha256=recording.sha256,
+                source_format=recording.source_format,
+            )
+    except BaseException:
+        media.remove(written)
+        raise
+    return prompt
+
+
+@transaction.atomic
+def remove_prompt(prompt: VoicePrompt, *, actor: Any) -> None:
+    pk, language, step = prompt.pk, prompt.language.code, prompt.step
+    prompt.delete()
+    record("voice.prompt_removed", actor=actor, obj=None, prompt=pk, language=language, step=step)

@@ -14,6 +14,7 @@ LANGUAGE_NAMES = {"en": "English", "es": "español"}
 
 def _voicemail_context(stored: dict[str, Any]) -> dict[str, Any]:
     from defensa.voice.models import Voicemail
+    from defensa.voice.prompts import language_name
 
     voicemail = (
         Voicemail.objects.select_related("report", "hotline__committee")
@@ -28,7 +29,9 @@ def _voicemail_context(stored: dict[str, Any]) -> dict[str, Any]:
         # Never the caller's number: the link leads to it, masked, behind sign-in and audit.
         "reference": voicemail.report.reference if voicemail.report else "",
         "seconds": voicemail.duration_s,
-        "caller_language": LANGUAGE_NAMES.get(voicemail.language, voicemail.language),
+        "caller_language": LANGUAGE_NAMES.get(voicemail.language)
+        or language_name(voicemail.language)
+        or voicemail.language,
         "committee": committee.name,
         "link": base + reverse("voice:voicemail", kwargs={"pk": voicemail.pk}),
     }

@@ -15,7 +15,16 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from defensa.core.classification import COMMITTEE, INTERNAL, SECRET, SENSITIVE, FieldClass, c
+from defensa.core.classification import (
+    ACCOUNT,
+    COMMITTEE,
+    INTERNAL,
+    SECRET,
+    SENSITIVE,
+    SYSTEM,
+    FieldClass,
+    c,
+)
 from defensa.core.crypto.fields import EncryptedField
 from defensa.core.languages import LANGUAGE_CODE_LENGTH
 
@@ -150,3 +159,80 @@ class Voicemail(models.Model):
     @property
     def masked_caller(self) -> str:
         return self.caller_hint
+
+
+# Recorded prompts ------------------------------------------------------------------------
+
+
+class Step(models.TextChoices):
+    """Each thing the hotline says to a caller, in the order a call meets them."""
+
+    MENU = "menu", _('Language menu: this language\'s choice ("for Mixtec, press 4")')
+    CONNECTING = "connecting", _("Connecting to a hotline volunteer")
+    WAITING = "waiting", _("Still trying to reach someone")
+    VOICEMAIL = "voicemail", _("Nobody can answer: leave a message after the tone")
+    THANKS = "thanks", _("Thanks: a volunteer will call back")
+    NO_MESSAGE = "no_message", _("No message was left: goodbye")
+    UNAVAILABLE = "unavailable", _("Nobody can answer: please call again")
+
+
+class VoiceLanguage(models.Model):
+    """A language the hotline menu offers with the network's own recordings: one the provider
+    cannot speak (Mixtec, Zapotec, K'iche'), or one it speaks, recorded in a human voice."""
+
+    # What the admin types: an ISO 639 code ("mix", "zap", "quc") or one of ours ("es").
+    code = models.CharField(_("code"), max_length=LANGUAGE_CODE_LENGTH, unique=True)
+    name = models.CharField(_("name in the language itself"), max_length=60)
+    # The key the caller presses on the language menu (1-9, 0).
+    digit = models.CharField(_("menu key"), max_length=1, unique=True)
+    # Hotline operators who speak it: rung first when a caller chooses it.
+    speakers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="+", verbose_name=_("speakers")
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    # The network's own set-up (recorded prompts hold no caller's data).
+    _v = c(INTERNAL, SYSTEM, "admin")
+    DATA_CLASSIFICATION: ClassVar[dict[str, FieldClass]] = {
+        **dict.fromkeys(("id", "code", "name", "digit", "created_at"), _v),
+        "speakers": c(INTERNAL, ACCOUNT, "admin", "coordinator"),
+    }
+
+    class Meta:
+        ordering = ["digit"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+
+class VoicePrompt(models.Model):
+    """One step of the menu, recorded in one language. The audio is re-encoded as telephone
+    WAV (voice/audio.py) and kept in the file store; it is never public: only the voice
+    provider fetches it, at a signed link that expires (voice/prompts.py)."""
+
+    language = models.ForeignKey(VoiceLanguage, on_delete=models.CASCADE, related_name="prompts")
+    step = models.CharField(max_length=20, choices=Step.choices)
+    file = models.CharField(max_length=200)
+    duration_ms = models.PositiveIntegerField()
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    _p = c(INTERNAL, SYSTEM, "admin")
+    DATA_CLASSIFICATION: ClassVar[dict[str, FieldClass]] = dict.fromkeys(
+        ("id", "language", "step", "file", "duration_ms", "size", "sha256", "created_at"), _p
+    )
+
+    MEDIA_FIELDS = ("file",)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["language", "step"], name="one_prompt_per_step")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.language.code} {self.step}"
+
+    @property
+    def seconds(self) -> str:
+        return f"{self.duration_ms / 1000:.1f}"

@@ -11,7 +11,7 @@ from django.db.models import Q
 from defensa.accounts.models import SkillKind, User
 from defensa.committees.models import Committee, Membership, MemberStatus
 from defensa.committees.teams import dispatchers_to_tell
-from defensa.voice.models import Hotline
+from defensa.voice.models import Hotline, VoiceLanguage
 
 # Twilio dials at most ten <Number>s at once.
 MAX_NUMBERS = 10
@@ -67,9 +67,16 @@ def dispatchers_to_alert(hotline: Hotline, at: dt.datetime) -> list[User]:
 
 
 def operator_numbers(hotline: Hotline, language: str, at: dt.datetime) -> list[str]:
-    """Numbers to ring at once: operators who speak the caller's language, else all of them."""
+    """Numbers to ring at once: operators who speak the caller's language (it is the one they
+    chose for the site, or a network admin named them among a recorded language's speakers),
+    else all of them."""
     operators = on_shift_operators(hotline, at)
-    speakers = [person for person in operators if person.language == language]
+    named = set(
+        VoiceLanguage.speakers.through.objects.filter(voicelanguage__code=language).values_list(
+            "user_id", flat=True
+        )
+    )
+    speakers = [person for person in operators if person.language == language or person.pk in named]
     return _numbers(speakers or operators)
 
 

@@ -7,9 +7,18 @@ import xml.etree.ElementTree as ET  # noqa: S405 (building, not parsing)
 from django.conf import settings
 from django.http import HttpResponse
 
-# The voice each of our languages is spoken in. Mexican Spanish: most Spanish-speaking
-# callers in the US will find it the most familiar.
-SAY_LANGUAGE = {"en": "en-US", "es": "es-MX"}
+# The voice each of our languages is spoken in, for the languages the provider's standard
+# voice speaks. Mexican Spanish: most Spanish-speaking callers in the US will find it the most
+# familiar. Every other language (Tagalog, Vietnamese, Armenian, Arabic, Haitian Creole on the
+# standard voice; Mixtec, Zapotec, K'iche' anywhere) is heard from the network's own
+# recordings (voice/prompts.py), never read aloud in an English voice.
+SAY_LANGUAGE = {
+    "en": "en-US",
+    "es": "es-MX",
+    "zh-hans": "zh-CN",
+    "zh-hant": "zh-TW",
+    "ko": "ko-KR",
+}
 
 
 class Response:
@@ -33,6 +42,9 @@ class Response:
         if settings.VOICE_TTS_VOICE:
             attrs["voice"] = settings.VOICE_TTS_VOICE
         return self.add(parent, "Say", text, **attrs)
+
+    def play(self, url: str, parent: ET.Element | None = None) -> ET.Element:
+        return self.add(parent, "Play", url)
 
     def http(self) -> HttpResponse:
         body = '<?xml version="1.0" encoding="UTF-8"?>' + ET.tostring(self.root, encoding="unicode")

@@ -15,4 +15,9 @@ urlpatterns = [
     path("numbers/<int:pk>/remove/", views.remove_number, name="remove_number"),
     path("voicemails/<int:pk>/", views.voicemail, name="voicemail"),
     path("voicemails/<int:pk>/audio/", views.audio, name="audio"),
+    path("languages/", views.languages, name="languages"),
+    path("languages/<int:pk>/", views.language_page, name="language_page"),
+    path("languages/<int:pk>/remove/", views.remove_language, name="remove_language"),
+    path("languages/<int:pk>/<slug:step>/remove/", views.remove_prompt, name="remove_prompt"),
+    path("prompt/", views.prompt_audio, name="prompt_audio"),
 ]

@@ -12,19 +12,30 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.db.models import Count
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from defensa.core import media
+from defensa.core.access import public
 from defensa.notify.transports.twilio.webhook import SID, twilio_webhook
-from defensa.voice import actions, routing
-from defensa.voice.access import get_hotline_for, get_voicemail_for, hotlines_for
-from defensa.voice.forms import HotlineForm
-from defensa.voice.models import Hotline
-from defensa.voice.twiml import Response
+from defensa.voice import actions, prompts, routing
+from defensa.voice.access import (
+    get_hotline_for,
+    get_voice_language_for,
+    get_voice_prompt_for,
+    get_voicemail_for,
+    hotlines_for,
+    voice_languages_for,
+)
+from defensa.voice.audio import CONTENT_TYPE as PROMPT_CONTENT_TYPE
+from defensa.voice.audio import BadRecording
+from defensa.voice.forms import HotlineForm, PromptForm, VoiceLanguageForm
+from defensa.voice.models import Hotline, Step
+from defensa.voice.twiml import SAY_LANGUAGE, Response
 from defensa.voice.webhooks import absolute
 
 STAGES = ("operators", "fallback")
@@ -42,11 +53,47 @@ _UNANSWERED = {"no-answer", "busy", "failed", "canceled"}
 
 
 def _languages() -> list[str]:
-    return [code for code, _name in settings.LANGUAGES]
+    """The languages the provider speaks: the ones every caller can be told things in."""
+    return prompts.spoken_languages() or [settings.LANGUAGE_CODE]
 
 
 def _language(value: str) -> str:
-    return value if value in _languages() else settings.LANGUAGE_CODE
+    return value if value in prompts.menu_codes() else settings.LANGUAGE_CODE
+
+
+# What each step says when there is no recording of it in the caller's language.
+_SAYS = {
+    Step.CONNECTING: gettext_lazy(
+        "Connecting you with a hotline volunteer. Please stay on the line."
+    ),
+    Step.WAITING: gettext_lazy("Please stay on the line. We are trying to reach someone."),
+    Step.VOICEMAIL: gettext_lazy(
+        "Nobody can answer right now. After the tone, say what you see, where, and "
+        "when, and a number where we can call you back. Press the pound key or hang "
+        "up when you are done."
+    ),
+    Step.THANKS: gettext_lazy("Thank you. A volunteer will call you back as soon as possible."),
+    Step.NO_MESSAGE: gettext_lazy("We did not get a message. Goodbye."),
+    Step.UNAVAILABLE: gettext_lazy("Sorry, nobody can answer right now. Please call again."),
+}
+
+
+class _Voice:
+    """One caller's language: each step is its recording when there is one, else the
+    provider's voice, in that language if it speaks it, else in the network's."""
+
+    def __init__(self, language: str) -> None:
+        self.language = language
+        self.recorded = prompts.prompts_for(language)
+        self.tts = language if language in SAY_LANGUAGE else settings.LANGUAGE_CODE
+
+    def speak(self, twiml: Response, step: str, parent: object = None) -> None:
+        prompt = self.recorded.get(step)
+        if prompt is not None:
+            twiml.play(prompts.link(prompt), parent=parent)  # type: ignore[arg-type]
+            return
+        with translation.override(self.tts):
+            twiml.say(str(_SAYS[step]), self.tts, parent=parent)  # type: ignore[arg-type]
 
 
 def _hotline(params: dict[str, str]) -> Hotline | None:
@@ -65,9 +112,9 @@ def _not_in_service() -> HttpResponse:
     return twiml.http()
 
 
-def _goodbye(language: str, text: str) -> HttpResponse:
+def _goodbye(language: str, step: str) -> HttpResponse:
     twiml = Response()
-    twiml.say(text, language)
+    _Voice(language).speak(twiml, step)
     twiml.add(None, "Hangup")
     return twiml.http()
 
@@ -87,14 +134,19 @@ def incoming(request: HttpRequest, params: dict[str, str]) -> HttpResponse:
         method="POST",
         actionOnEmptyResult=True,
     )
-    for digit, code in enumerate(_languages(), start=1):
-        with translation.override(code):
-            if code in _MENU:
-                text = str(_MENU[code]) % {"digit": digit}
+    for choice in prompts.menu():
+        recording = prompts.prompts_for(choice.code).get(Step.MENU) if choice.recorded else None
+        if recording is not None:
+            # The language's own voice: "para mixteco, oprima 4", said in Mixtec.
+            twiml.play(prompts.link(recording), parent=gather)
+            continue
+        with translation.override(choice.code):
+            if choice.code in _MENU:
+                text = str(_MENU[choice.code]) % {"digit": choice.digit}
             else:
-                name = translation.get_language_info(code)["name_local"]
-                text = f"{name}: {digit}"
-        twiml.say(text, code, parent=gather)
+                name = translation.get_language_info(choice.code)["name_local"]
+                text = f"{name}: {choice.digit}"
+        twiml.say(text, choice.code, parent=gather)
     # A phone that cannot send tones: the network's language, without asking again.
     twiml.add(None, "Redirect", absolute("voice:language"), method="POST")
     return twiml.http()
@@ -107,12 +159,8 @@ def choose_language(request: HttpRequest, params: dict[str, str]) -> HttpRespons
     if hotline is None:
         return _not_in_service()
     digits = params.get("Digits", "").strip()
-    choices = _languages()
-    language = (
-        choices[int(digits) - 1]
-        if digits.isascii() and digits.isdigit() and 1 <= int(digits) <= len(choices)
-        else settings.LANGUAGE_CODE
-    )
+    chosen = {choice.digit: choice.code for choice in prompts.menu()}
+    language = chosen.get(digits, settings.LANGUAGE_CODE)
     return _ring(hotline, params, language, "operators")
 
 
@@ -127,13 +175,7 @@ def _ring(hotline: Hotline, params: dict[str, str], language: str, stage: str) -
         if not numbers:
             return _voicemail(hotline, params, language)
     twiml = Response()
-    with translation.override(language):
-        if stage == "operators":
-            twiml.say(
-                _("Connecting you with a hotline volunteer. Please stay on the line."), language
-            )
-        else:
-            twiml.say(_("Please stay on the line. We are trying to reach someone."), language)
+    _Voice(language).speak(twiml, Step.CONNECTING if stage == "operators" else Step.WAITING)
     dial = twiml.add(
         None,
         "Dial",
@@ -154,35 +196,27 @@ def _ring(hotline: Hotline, params: dict[str, str], language: str, stage: str) -
 def _voicemail(hotline: Hotline, params: dict[str, str], language: str) -> HttpResponse:
     call_sid = params.get("CallSid", "")
     if not SID.match(call_sid):
-        with translation.override(language):
-            return _goodbye(language, _("Sorry, nobody can answer right now. Please call again."))
+        return _goodbye(language, Step.UNAVAILABLE)
     actions.start_voicemail(
         hotline, call_sid=call_sid, caller=params.get("From", ""), language=language
     )
     twiml = Response()
-    with translation.override(language):
-        twiml.say(
-            _(
-                "Nobody can answer right now. After the tone, say what you see, where, and "
-                "when, and a number where we can call you back. Press the pound key or hang "
-                "up when you are done."
-            ),
-            language,
-        )
-        twiml.add(
-            None,
-            "Record",
-            maxLength=settings.VOICE_MAX_MESSAGE_SECONDS,
-            timeout=5,
-            finishOnKey="#",
-            playBeep=True,
-            action=absolute("voice:recorded", lang=language),
-            method="POST",
-            recordingStatusCallback=absolute("voice:recording"),
-            recordingStatusCallbackMethod="POST",
-            recordingStatusCallbackEvent="completed absent",
-        )
-        twiml.say(_("We did not get a message. Goodbye."), language)
+    voice = _Voice(language)
+    voice.speak(twiml, Step.VOICEMAIL)
+    twiml.add(
+        None,
+        "Record",
+        maxLength=settings.VOICE_MAX_MESSAGE_SECONDS,
+        timeout=5,
+        finishOnKey="#",
+        playBeep=True,
+        action=absolute("voice:recorded", lang=language),
+        method="POST",
+        recordingStatusCallback=absolute("voice:recording"),
+        recordingStatusCallbackMethod="POST",
+        recordingStatusCallbackEvent="completed absent",
+    )
+    voice.speak(twiml, Step.NO_MESSAGE)
     twiml.add(None, "Hangup")
     return twiml.http()
 
@@ -220,9 +254,10 @@ def screen(request: HttpRequest, params: dict[str, str]) -> HttpResponse:
     gather = twiml.add(
         None, "Gather", numDigits=1, timeout=8, action=absolute("voice:screened"), method="POST"
     )
+    recorded_name = prompts.language_name(caller_language)
     for code in _languages():
         with translation.override(code):
-            name = str(_LANGUAGE_NAMES.get(caller_language, caller_language))
+            name = str(_LANGUAGE_NAMES.get(caller_language, recorded_name or caller_language))
             text = _(
                 "%(network)s hotline call. The caller chose %(language)s. "
                 "Press 1 to take this call."
@@ -246,12 +281,9 @@ def recorded(request: HttpRequest, params: dict[str, str]) -> HttpResponse:
     """The caller finished the message (the recording itself arrives at `recording`)."""
     language = _language(request.GET.get("lang", ""))
     duration = params.get("RecordingDuration", "")
-    with translation.override(language):
-        if duration.isascii() and duration.isdigit() and int(duration) > 0:
-            return _goodbye(
-                language, _("Thank you. A volunteer will call you back as soon as possible.")
-            )
-        return _goodbye(language, _("We did not get a message. Goodbye."))
+    if duration.isascii() and duration.isdigit() and int(duration) > 0:
+        return _goodbye(language, Step.THANKS)
+    return _goodbye(language, Step.NO_MESSAGE)
 
 
 @twilio_webhook
@@ -380,3 +412,124 @@ def remove_number(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("%(number)s was removed.") % {"number": hotline.number})
     return redirect("voice:numbers")
+
+
+# Recorded prompts and languages (network admins) ----------------------------------------
+
+
+def languages(request: HttpRequest) -> HttpResponse:
+    """The menu as callers hear it, the recorded languages, and adding one."""
+    found = voice_languages_for(request.user)
+    form = VoiceLanguageForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        language = actions.add_voice_language(
+            data["code"],
+            data["name"],
+            data["digit"],
+            speakers=list(data["speakers"]),
+            actor=request.user,
+        )
+        messages.success(
+            request,
+            _("%(name)s is on the menu once its menu recording is uploaded.")
+            % {"name": language.name},
+        )
+        return redirect("voice:language_page", pk=language.pk)
+    return render(
+        request,
+        "voice/languages.html",
+        {"languages": found, "menu": prompts.menu(), "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+def language_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """One recorded language: its recordings step by step, uploading one, who speaks it."""
+    language = get_voice_language_for(request.user, pk)
+    form = VoiceLanguageForm(instance=language)
+    upload = PromptForm()
+    status = 200
+    if request.method == "POST" and request.POST.get("form") == "language":
+        form = VoiceLanguageForm(request.POST, instance=language)
+        if form.is_valid():
+            data = form.cleaned_data
+            actions.update_voice_language(
+                language,
+                name=data["name"],
+                digit=data["digit"],
+                speakers=list(data["speakers"]),
+                actor=request.user,
+            )
+            messages.success(request, _("Saved."))
+            return redirect("voice:language_page", pk=language.pk)
+        status = 400
+    elif request.method == "POST":
+        upload = PromptForm(request.POST, request.FILES)
+        if upload.is_valid():
+            try:
+                actions.store_prompt(
+                    language,
+                    upload.cleaned_data["step"],
+                    upload.cleaned_data["recording"],
+                    actor=request.user,
+                )
+            except BadRecording as refused:
+                upload.add_error("recording", str(refused))
+            except media.StoreUnavailable:
+                upload.add_error(
+                    "recording", _("The file store cannot be reached. Nothing was kept; try later.")
+                )
+            else:
+                messages.success(request, _("The recording was saved."))
+                return redirect("voice:language_page", pk=language.pk)
+        status = 400
+    recorded = {prompt.step: prompt for prompt in language.prompts.all()}  # type: ignore[attr-defined]
+    steps = [(value, label, recorded.get(value)) for value, label in Step.choices]
+    return render(
+        request,
+        "voice/language.html",
+        {
+            "language": language,
+            "steps": steps,
+            "form": form,
+            "upload": upload,
+            "spoken": language.code in SAY_LANGUAGE,
+        },
+        status=status,
+    )
+
+
+@require_POST
+def remove_language(request: HttpRequest, pk: int) -> HttpResponse:
+    language = get_voice_language_for(request.user, pk)
+    actions.remove_voice_language(language, actor=request.user)
+    messages.success(
+        request, _("%(name)s left the menu, with its recordings.") % {"name": language.name}
+    )
+    return redirect("voice:languages")
+
+
+@require_POST
+def remove_prompt(request: HttpRequest, pk: int, step: str) -> HttpResponse:
+    prompt = get_voice_prompt_for(request.user, pk, step)
+    actions.remove_prompt(prompt, actor=request.user)
+    messages.success(request, _("The recording was removed."))
+    return redirect("voice:language_page", pk=pk)
+
+
+@public
+@require_GET
+def prompt_audio(request: HttpRequest) -> HttpResponse:
+    """A recording, for the voice provider playing it to a caller: only at a signed link that
+    has not expired (the TwiML's <Play>); anything else gets 403, like a bad webhook."""
+    prompt = prompts.from_token(request.GET.get("t", "")[:400])
+    if prompt is None:
+        return HttpResponseForbidden()
+    data = media.read(prompt.file)
+    if data is None:
+        raise Http404
+    response = HttpResponse(data, content_type=PROMPT_CONTENT_TYPE)
+    response["Cache-Control"] = "private, no-store"
+    response["Content-Disposition"] = "inline"
+    return response

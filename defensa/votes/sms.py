@@ -10,14 +10,34 @@ from __future__ import annotations
 
 import re
 
+from defensa.notify import keywords
 from defensa.notify.inbound import InboundText, first_word
 from defensa.votes import actions
 from defensa.votes.models import Kind
 
-VOTE_WORDS = {"VOTE": "en", "VOTO": "es", "VOTAR": "es"}
+VOTE_WORDS = keywords.table(
+    {
+        "VOTE": "en",
+        "VOTO": "es",
+        "VOTAR": "es",
+        "投票": "zh-hans",  # the same in Traditional script
+        "투표": "ko",
+        "BOTO": "tl",
+        "ՔՎԵ": "hy",
+        "تصويت": "ar",
+        "VOT": "ht",
+    }
+)
 KEYWORDS = tuple(VOTE_WORDS)
-YES = {"YES", "Y", "SI", "SÍ", "S"}
-NO = {"NO", "N"}
+# Yes and no in each language (compared without marks: SÍ is SI, KHÔNG is KHONG).
+YES = keywords.table(
+    dict.fromkeys(("YES", "Y", "SI", "S", "是", "네", "예", "OO", "CO", "ԱՅՈ", "نعم", "WI"), 1)
+)
+NO = keywords.table(
+    dict.fromkeys(
+        ("NO", "N", "否", "不", "아니요", "아니오", "HINDI", "KHONG", "ՈՉ", "لا", "NON"), 2
+    )
+)
 _SID = re.compile(r"^[A-Za-z0-9]{10,64}$")
 
 
@@ -27,10 +47,7 @@ def parse(parts: list[str], kind: str) -> int:
     if answer.isdigit():
         return int(answer) if len(answer) <= 2 else 0
     if kind != Kind.OPTIONS:
-        if answer in YES:
-            return 1
-        if answer in NO:
-            return 2
+        return keywords.lookup(YES, answer) or keywords.lookup(NO, answer) or 0
     return 0
 
 
@@ -38,7 +55,7 @@ def handle_text(text: InboundText) -> None:
     """Take a ballot by text, and answer it."""
     if not _SID.match(text.sid):
         return
-    language = VOTE_WORDS.get(first_word(text.body), "en")
+    language = keywords.lookup(VOTE_WORDS, first_word(text.body)) or "en"
     parts = text.body.split()
     code = parts[1] if len(parts) > 1 else ""
     voter = actions.find_voter(code)

@@ -22,7 +22,6 @@ the master key (`DigestKey`). So:
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from typing import Any
 
@@ -70,4 +69,5 @@ def digest_key(name: str, *, models: tuple[Any, Any] | None = None) -> bytes:
 
 
 def keyed_digest(key: bytes, message: str) -> str:
-    return hmac.new(key, message.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
+    # hmac.digest: the same HMAC-SHA256 in one call to OpenSSL (a broadcast makes 200,000).
+    return hmac.digest(key, message.encode("utf-8", "surrogatepass"), "sha256").hex()

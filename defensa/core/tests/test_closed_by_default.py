@@ -70,6 +70,8 @@ PUBLIC_URL_NAMES = {
     "voice:screened",
     "voice:recorded",
     "voice:recording",
+    # A recorded prompt, for the provider playing it: only at a signed link that expires.
+    "voice:prompt_audio",
     # The service worker and web app manifest: browsers fetch them without cookies.
     "webpush:service_worker",
     "webpush:manifest",

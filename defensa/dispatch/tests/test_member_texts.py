@@ -139,3 +139,43 @@ def test_an_archived_committee_takes_no_members_texts(client, net, mo):
     net.boyle.save(update_fields=["archived_at"])
     text(client, "hola", number="+12135550199")
     assert MemberMessage.objects.get().committee == net.east
+
+
+def test_a_city_console_shows_its_locals_members_texts_and_a_sibling_does_not(
+    client, client_as, net, mo
+):
+    """One picture of the city: Carla, the city's dispatcher, reads Mo's text (a Boyle Heights
+    member) on the city's console, marked with his committee, as she sees Boyle Heights'
+    incidents; East LA's dispatcher, a sibling, does not; the city's filter narrows it."""
+    carla = testing.make_user("carla")
+    testing.join(carla, net.city, is_dispatcher=True)
+    eli = testing.make_user("eli")
+    testing.join(eli, net.east, is_dispatcher=True)
+    text(client, "Veo dos camionetas en Cesar Chavez", number="+12135550199")
+    [message] = MemberMessage.objects.all()
+    assert message.committee == net.boyle
+
+    city = client_as(carla).get(reverse("dispatch:console", args=["la-city"]))
+    html = city.content.decode()
+    assert f'id="member-message-{message.pk}"' in html and "Cesar Chavez" in html
+    assert '<span class="committee">Boyle Heights</span>' in html
+    # The live refresh (the queue fragment) and the filter by committee agree.
+    fragment = client_as(carla).get("/dispatch/la-city/queue/?committee=boyle-heights")
+    assert f'id="member-message-{message.pk}"' in fragment.content.decode()
+    only_east = client_as(carla).get("/dispatch/la-city/?committee=east-la")
+    assert "member-message-" not in only_east.content.decode()
+    # Boyle Heights' own console shows it without the committee's name (it is its own).
+    own = client_as(net.dani).get(reverse("dispatch:console", args=["boyle-heights"]))
+    assert f'id="member-message-{message.pk}"' in own.content.decode()
+    assert '<span class="committee">' not in own.content.decode()
+    # A sibling's dispatcher sees nothing, on their console or by asking for the city's.
+    sibling = client_as(eli).get(reverse("dispatch:console", args=["east-la"]))
+    assert "member-message-" not in sibling.content.decode()
+    assert client_as(eli).get(reverse("dispatch:console", args=["la-city"])).status_code == 404
+    # The one helper answers the same: the city's dispatcher, yes; the sibling's, no.
+    from defensa.dispatch.access import member_messages_for
+
+    assert list(member_messages_for(carla, net.city)) == [message]
+    assert list(member_messages_for(eli, net.east)) == []
+    assert list(member_messages_for(eli, net.city)) == []
+    assert list(member_messages_for(net.omar, net.city)) == []  # a coordinator, no dispatcher

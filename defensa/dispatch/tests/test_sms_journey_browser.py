@@ -76,6 +76,12 @@ def test_a_verifier_accepts_and_confirms_by_text(  # type: ignore[no-untyped-def
         [accepted] = twilio_peer.messages
         assert accepted.to == VERO and f"vas a {incident.reference}" in accepted.body
         twilio_peer.messages.clear()
+        # Dani's console shows the acceptance before Vero is there.
+        page.reload()
+        with translation.override("es"):
+            going = str(OfferStatus.ACCEPTED.label)
+        offers = page.locator(f'li.incident[data-incident="{incident.pk}"] ul.offers')
+        assert "Vero: " in offers.inner_text() and going in offers.inner_text()
         assert signed_text(webhook, "3", number=VERO).status_code == 200
         run_worker()
         [thanked] = twilio_peer.messages

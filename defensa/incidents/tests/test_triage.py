@@ -9,7 +9,9 @@ import itertools
 import re
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 from PIL import Image
 
@@ -157,6 +159,26 @@ def test_copied_words_are_seen_in_every_copy_and_not_counted_as_independent(net)
     # A copy joining a real incident does not make it look corroborated.
     send(HERE[0] + 0.0001, HERE[1], words=text)
     assert fresh(first.incident).independent_count == 0
+
+
+def test_copied_words_are_found_by_an_index_seek_not_a_scan(net) -> None:  # type: ignore[no-untyped-def]
+    """A campaign's text may be in thousands of reports: sorting them all by time for every
+    new report took most of a report's write after a minute of surge (SQLite)."""
+    if connection.vendor != "sqlite":
+        pytest.skip("reads SQLite's query plans")
+    text = "Agents are at the corner of First and Soto now"
+    for n in range(3):
+        send(34.03 + n / 100, -118.23, words=text)
+    with CaptureQueriesContext(connection) as queries:
+        send(34.07, -118.21, words=text)
+    lookups = [q["sql"] for q in queries if '"text_digest" =' in q["sql"]]
+    assert lookups
+    with connection.cursor() as cursor:
+        for sql in lookups:
+            cursor.execute("EXPLAIN QUERY PLAN " + sql.replace("%s", "?"))
+            plan = " | ".join(str(row[-1]) for row in cursor.fetchall())
+            assert "reports_same_words" in plan and "created_at>" in plan, plan
+            assert "TEMP B-TREE" not in plan and "SCAN reports_report" not in plan, plan
 
 
 def test_short_words_are_not_taken_for_copies(net) -> None:  # type: ignore[no-untyped-def]

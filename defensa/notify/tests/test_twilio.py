@@ -173,10 +173,15 @@ def test_stop_words_opt_out_at_once_and_queued_messages_never_go(client, texter,
 
 
 def test_alto_is_answered_in_spanish_and_stop_in_the_persons_language(client, net, twilio_peer):
-    alto = inbound(client, net.ana.phone, "ALTO").content.decode()
-    assert "no recibirás más mensajes de texto" in alto
     stop = inbound(client, net.ana.phone, "STOP").content.decode()  # ana reads English
     assert "you will get no more text messages" in stop
+    alto = inbound(client, net.ana.phone, "ALTO").content.decode()
+    assert "no recibirás más mensajes de texto" in alto
+    # ALTO is Spanish alone: ana reads Spanish from now on; STOP (many languages') keeps it.
+    net.ana.refresh_from_db()
+    assert net.ana.language == "es"
+    stop = inbound(client, net.ana.phone, "STOP").content.decode()
+    assert "no recibirás más mensajes de texto" in stop
 
 
 def test_start_opts_back_in(client, texter, twilio_peer):

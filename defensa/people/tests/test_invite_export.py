@@ -6,6 +6,7 @@ import csv
 import io
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from defensa.audit.models import AuditEntry
@@ -67,6 +68,55 @@ def test_invite_by_sms_in_each_language_then_resend(net: testing.Network, client
     assert Invitation.objects.get(pk=invitation.pk).revoked_at is not None
     people[1].refresh_from_db()
     assert invitation_token(people[1].link_nonce) != token
+
+
+def test_invite_as_sms_only_members_who_join_by_texting_the_code(  # type: ignore[no-untyped-def]
+    net: testing.Network, client_as, client, settings
+) -> None:
+    from defensa.committees.models import Membership
+    from defensa.committees.tests.test_sms_members import CODE
+    from defensa.reports.tests.test_sms import AUTH_TOKEN, BASE
+    from defensa.reports.tests.test_sms import text as signed_text
+
+    settings.TWILIO_AUTH_TOKEN, settings.TWILIO_WEBHOOK_BASE_URL = AUTH_TOKEN, BASE
+    people = _imported(net, 3)
+    coordinator = client_as(net.ana)
+    url = reverse("people:invite", args=["boyle-heights"])
+    assert coordinator.post(url, {"channel": "sms_only", "who": "new"}).status_code == 302
+    deliveries = list(Delivery.objects.filter(template="committee_sms_invitation").order_by("pk"))
+    assert len(deliveries) == 3 and not Delivery.objects.filter(template="people_invitation")
+    second = deliveries[1]  # Persona 1 speaks Spanish
+    assert second.language == "es" and second.resolve_address() == "+12132000001"
+    assert second.data_key_id == people[1].data_key_id  # dies with the invitee's key
+    body = messages.render(second).body
+    assert "Para unirte, responde UNIRME" in body
+    code = CODE.search(body).group(1)  # type: ignore[union-attr]
+    people[1].refresh_from_db()
+    assert people[1].channel == "sms_only" and people[1].invitation.by_text
+    # The progress bar counts these texts like the links.
+    page = coordinator.get(url).content.decode()
+    assert "0 sent · 0 failed · 3 waiting" in page
+
+    assert signed_text(Client(), f"UNIRME {code}", number="+12132000001").status_code == 200
+    people[1].refresh_from_db()
+    assert people[1].joined
+    joined = people[1].invitation.used_by
+    assert joined.sms_only and joined.display_name == people[1].detail("name")
+    assert Membership.objects.filter(user=joined, committee=net.boyle).exists()
+    page = coordinator.get(url).content.decode()
+    assert "joined: 1" in page
+
+
+def test_an_import_recognises_an_sms_only_member_by_phone(net: testing.Network) -> None:
+    from defensa.committees.actions import invite_by_text, join_by_text, sms_code
+
+    invitation = invite_by_text(
+        net.boyle, actor=net.ana, phone="+12132000001", name="Sin correo", language="es"
+    )
+    assert join_by_text("+12132000001", sms_code(invitation)).outcome == "joined"
+    people = _imported(net, 3)  # the second row has that phone, and an email
+    assert len(people) == 2
+    assert not [p for p in people if p.detail("phone") == "+12132000001"]
 
 
 def test_who_joined_and_who_not(net: testing.Network, client_as) -> None:  # type: ignore[no-untyped-def]

@@ -54,7 +54,7 @@ def test_any_text_after_the_keyword_is_answered_or_becomes_a_report(net, rest):
     replies = Delivery.objects.filter(template="subscriber_reply").count()
     response = text(Client(), f"ALERTA {rest}", number="+13235550142")
     assert response.status_code == 200
-    ours = sms._OURS.match(f"ALERTA {rest}")
+    ours = sms.ours(f"ALERTA {rest}")
     if ours:
         assert Report.objects.count() == reports
         assert Subscription.objects.count() <= 1

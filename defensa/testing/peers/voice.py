@@ -2,7 +2,8 @@
 
 It places a simulated inbound call by POSTing signed webhooks to our app (CallSid, From, To,
 Digits, DialCallStatus, RecordingSid...), reads the TwiML we answer with and acts on it the
-way Twilio would: speaks <Say>, collects <Gather> digits from a script, rings the <Number>s
+way Twilio would: speaks <Say>, fetches and plays <Play> (a GET of its URL, as Twilio's
+media fetch), collects <Gather> digits from a script, rings the <Number>s
 of a <Dial> (running each answerer's screening `url`), records a <Record> message and sends
 the recording-status callback. It also serves the recording media and accepts its DELETE on
 the REST API, like api.twilio.com.
@@ -29,6 +30,7 @@ INCOMING = f"{BASE}/voice/incoming/"
 AUDIO = b"\xff\xfb\x90\x64" + bytes(range(256)) * 8
 
 Post = Callable[[str, dict[str, str]], tuple[int, str]]
+Fetch = Callable[[str], tuple[int, str, bytes]]  # url -> (status, content type, body)
 _counter = itertools.count(1)
 
 
@@ -42,6 +44,14 @@ class Dialled:
 
 
 @dataclass
+class Played:
+    url: str
+    status: int
+    content_type: str
+    data: bytes
+
+
+@dataclass
 class Call:
     """What one simulated call heard and did."""
 
@@ -49,6 +59,9 @@ class Call:
     caller: str
     to: str
     said: list[tuple[str, str]] = field(default_factory=list)  # (language, text)
+    played: list[Played] = field(default_factory=list)  # every <Play>, fetched, in order
+    # What the caller heard, in order: ("say", language, text) or ("play", url, "").
+    heard_in_order: list[tuple[str, str, str]] = field(default_factory=list)
     gathers: list[dict[str, str]] = field(default_factory=list)
     dials: list[Dialled] = field(default_factory=list)
     records: list[dict[str, str]] = field(default_factory=list)
@@ -73,6 +86,7 @@ class Recording:
 @dataclass
 class VoicePeer(LoopbackPeer):
     post: Post | None = None
+    fetch: Fetch | None = None
     recordings: dict[str, Recording] = field(default_factory=dict)
     fail_fetches: int = 0  # answer this many media requests with a 500 first
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -160,12 +174,14 @@ class VoicePeer(LoopbackPeer):
         self, call: Call, script: _Script, verbs: list[ET.Element], callback_first: bool
     ) -> tuple[str, dict[str, str]] | None:
         for verb in verbs:
-            if verb.tag == "Say":
-                call.said.append((verb.get("language", ""), verb.text or ""))
+            if verb.tag in ("Say", "Play"):
+                self._hear(call, verb)
             elif verb.tag == "Gather":
                 call.gathers.append(dict(verb.attrib))
-                for say in verb.findall("Say"):
-                    call.said.append((say.get("language", ""), say.text or ""))
+                for inner in verb:
+                    if inner.tag not in ("Say", "Play"):
+                        raise AssertionError(f"the peer does not speak <{inner.tag}> in <Gather>")
+                    self._hear(call, inner)
                 digit = script.presses.pop(0) if script.presses else None
                 if digit is not None or verb.get("actionOnEmptyResult") == "true":
                     return verb.get("action", ""), {"Digits": digit or ""}
@@ -183,6 +199,17 @@ class VoicePeer(LoopbackPeer):
                 raise AssertionError(f"the peer does not speak <{verb.tag}>")
         call.hung_up = True  # the end of a document ends the call
         return None
+
+    def _hear(self, call: Call, verb: ET.Element) -> None:
+        if verb.tag == "Say":
+            call.said.append((verb.get("language", ""), verb.text or ""))
+            call.heard_in_order.append(("say", verb.get("language", ""), verb.text or ""))
+            return
+        url = (verb.text or "").strip()
+        assert self.fetch is not None, "the peer needs a way to fetch what it plays"
+        status, kind, data = self.fetch(url)
+        call.played.append(Played(url, status, kind, data))
+        call.heard_in_order.append(("play", url, ""))
 
     def _dial(self, call: Call, script: _Script, verb: ET.Element) -> dict[str, str]:
         numbers = [(n.text or "").strip() for n in verb.findall("Number")]
@@ -310,6 +337,19 @@ class _Script:
     answerers: dict[str, str | None]
     message: bytes | None
     duration: int
+
+
+def client_fetcher(client: Any) -> Fetch:
+    """GET a <Play> URL through Django's test client, as Twilio fetches media: no cookies,
+    no account, nothing but the URL."""
+
+    def fetch(url: str) -> tuple[int, str, bytes]:
+        assert url.startswith(BASE), url
+        anonymous = type(client)()  # a fresh client: no session, no cookies
+        response = anonymous.get(url[len(BASE) :])
+        return response.status_code, response.get("Content-Type", ""), response.content
+
+    return fetch
 
 
 def client_poster(client: Any) -> Post:

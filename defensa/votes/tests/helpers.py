@@ -6,8 +6,8 @@ import datetime as dt
 import itertools
 from typing import Any
 
-from django.core.management import call_command
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from defensa.committees.models import Committee
 from defensa.notify.models import Delivery
@@ -40,8 +40,13 @@ def data(**overrides: Any) -> actions.VoteData:
 
 
 def run_tasks() -> None:
-    """What the background worker does: run every task waiting (opening a vote)."""
-    call_command("db_worker", "--batch", "--no-startup-delay", "--queue-name", "*", verbosity=0)
+    """What the background worker (`db_worker`) does for each task waiting (opening a vote):
+    claim it, run it, mark it done. Not the command itself: it closes the database connection
+    between tasks, which a test's transaction cannot survive on PostgreSQL."""
+    for waiting in DBTaskResult.objects.ready():
+        waiting.claim("test")
+        found = waiting.task_result
+        waiting.set_successful(waiting.task.call(*found.args, **found.kwargs))
 
 
 def open_vote(committee: Committee, actor, **overrides: Any) -> Vote:  # type: ignore[no-untyped-def]
