@@ -11,8 +11,8 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
-from django.utils.translation import gettext_lazy as _
 
+from defensa.core import languages
 from defensa.core.env import env_bool, env_int, env_list, env_secret, env_str
 from defensa.core.object_store import s3_media_storage
 
@@ -356,11 +356,14 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
-# Languages: English and Spanish, chosen by the browser, switchable on every page.
+# Languages: the ten of defensa/core/languages.py (the one list), chosen by the browser
+# (Accept-Language) on a first visit, switchable on every page. Tagalog and Haitian Creole,
+# which Django's LANG_INFO lacks, are added to it by the core app's ready().
 LANGUAGE_CODE = "en"
 # US Spanish numbers ($0.83) over Django's Spanish formats: defensa/core/formats/es.
 FORMAT_MODULE_PATH = ["defensa.core.formats"]
-LANGUAGES = [("en", _("English")), ("es", _("Spanish"))]
+LANGUAGES = languages.settings_languages()
+LANGUAGES_BIDI = [lang.code for lang in languages.ALL if lang.rtl]
 # Each app keeps its own locale/ folder; defensa/locale holds only Django's own messages
 # retold in the one form of address our Spanish uses (tú), and comes first.
 LOCALE_PATHS: list[Path] = [BASE_DIR / "defensa" / "locale"]

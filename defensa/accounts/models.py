@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
-from defensa.core import geo
+from defensa.core import geo, languages
 from defensa.core.classification import (
     ACCOUNT,
     INTERNAL,
@@ -47,9 +47,11 @@ class AreaCellField(models.CharField):
         return value
 
 
-class Language(models.TextChoices):
-    EN = "en", _("English")
-    ES = "es", _("Spanish")
+# The languages of core/languages.py (the one list): Language.EN, Language.ES, Language.ZH_HANS ...
+Language = models.TextChoices(
+    "Language",
+    [(lang.code.replace("-", "_").upper(), (lang.code, lang.english)) for lang in languages.ALL],
+)
 
 
 class User(AbstractBaseUser):

@@ -131,7 +131,11 @@ def estimate(broadcast) -> Estimate:  # type: ignore[no-untyped-def]
             )
         )
     names = dict(settings.LANGUAGES)
+    texts = broadcast.texts or {}
     for language, _label in settings.LANGUAGES:
+        # Ten languages: only those someone reads or someone wrote in.
+        if not per_language.get(language) and not (texts.get(language) or "").strip():
+            continue
         count = smscount.count(messages.sms_body(broadcast, language))
         result.languages.append(
             LanguagePlan(
@@ -140,7 +144,7 @@ def estimate(broadcast) -> Estimate:  # type: ignore[no-untyped-def]
                 per_language.get(language, 0),
                 count,
                 sms_by_language.get(language, 0),
-                str((broadcast.texts or {}).get(language, "")),
+                messages.text_for(broadcast, language),  # what they get, fallback included
             )
         )
         result.sms_segments += count.segments * sms_by_language.get(language, 0)

@@ -66,12 +66,17 @@ class BroadcastForm(forms.Form):
                     self.fields[f"extra_{name}"] = field
                     self.extra_names.append(name)
         self.fields["language"].choices = [("", _("Any language")), *settings.LANGUAGES]
-        # One text per enabled language, first, as people write it.
+        # One text per language, first, as people write it: English, Spanish and the
+        # committee's own languages in view; the others folded (more_text_fields).
+        self.committee_languages = list(getattr(committee, "languages", None) or [])
         texts = {}
         for code, name in settings.LANGUAGES:
             texts[f"text_{code}"] = forms.CharField(
                 label=_("Message in %(language)s") % {"language": name},
                 max_length=MAX_TEXT,
+                # English and Spanish always; another language only where someone wrote it
+                # (its readers otherwise get the committee's first language: messages.py).
+                required=code in ("en", "es"),
                 widget=forms.Textarea(attrs={"rows": 5, "lang": code}),
                 help_text=_(
                     "Everyone gets it in their own language, so write it in each one. "
@@ -102,7 +107,11 @@ class BroadcastForm(forms.Form):
     def broadcast_fields(self) -> dict[str, Any]:
         data = self.cleaned_data
         return {
-            "texts": {code: data[f"text_{code}"].strip() for code, _n in settings.LANGUAGES},
+            "texts": {
+                code: data[f"text_{code}"].strip()
+                for code, _n in settings.LANGUAGES
+                if data[f"text_{code}"].strip() or code in ("en", "es")
+            },
             "include_subcommittees": data["include_subcommittees"],
             "zip_codes": data["zip_codes"],
             "h3_cells": data["h3_cells"],
@@ -116,8 +125,21 @@ class BroadcastForm(forms.Form):
             "to_subscribers": data["to_subscribers"],
         }
 
+    def _in_view(self, name: str) -> bool:
+        code = name.removeprefix("text_")
+        return code in ("en", "es") or code in self.committee_languages
+
     def text_fields(self) -> list[forms.BoundField]:
-        return [self[name] for name in self.fields if name.startswith("text_")]
+        """English, Spanish and the languages the committee works in."""
+        return [self[n] for n in self.fields if n.startswith("text_") and self._in_view(n)]
+
+    def more_text_fields(self) -> list[forms.BoundField]:
+        """The other languages' boxes, behind a <details> (open when one holds text or an
+        error, so nothing written is hidden)."""
+        return [self[n] for n in self.fields if n.startswith("text_") and not self._in_view(n)]
+
+    def more_texts_open(self) -> bool:
+        return any(f.errors or (f.value() or "").strip() for f in self.more_text_fields())
 
     def segment_fields(self) -> list[forms.BoundField]:
         return [self[name] for name in self.fields if not name.startswith("text_")]

@@ -15,11 +15,14 @@ TEMPLATE = "broadcast"
 
 
 def text_for(broadcast: Any, language: str) -> str:
-    """The text in `language`, else in the default language, else any text written."""
+    """The text in `language`; for a language nobody wrote in, the text in the committee's
+    first language (then its next ones), else the default language, else any text written."""
     texts = broadcast.texts or {}
-    found = texts.get(language) or texts.get(settings.LANGUAGE_CODE)
-    if found:
-        return str(found)
+    committee = getattr(broadcast, "committee", None)
+    order = [language, *(getattr(committee, "languages", None) or []), settings.LANGUAGE_CODE]
+    for code in order:
+        if (texts.get(code) or "").strip():
+            return str(texts[code])
     return next((str(t) for t in texts.values() if t), "")
 
 

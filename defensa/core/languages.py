@@ -20,33 +20,60 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
 
 @dataclass(frozen=True)
 class Language:
     code: str  # Django's language code (settings.LANGUAGES, LocaleMiddleware, the cookie)
     locale: str  # the folder name under each app's locale/
     name: str  # the language's name in itself
-    english: str  # its name in English (translated where shown to staff)
+    english: str | Promise  # its name in English, translated where shown to staff (lazy)
     rtl: bool = False
     reviewed: bool = False  # every public catalogue checked by a fluent speaker
 
 
 ALL: tuple[Language, ...] = (
-    Language("en", "en", "English", "English", reviewed=True),
-    Language("es", "es", "Español", "Spanish", reviewed=True),
-    Language("zh-hans", "zh_Hans", "简体中文", "Chinese (Simplified)"),
-    Language("zh-hant", "zh_Hant", "繁體中文", "Chinese (Traditional)"),
-    Language("ko", "ko", "한국어", "Korean"),
-    Language("tl", "tl", "Tagalog", "Tagalog"),
-    Language("vi", "vi", "Tiếng Việt", "Vietnamese"),
-    Language("hy", "hy", "Հայերեն", "Armenian"),
-    Language("ar", "ar", "العربية", "Arabic", rtl=True),
-    Language("ht", "ht", "Kreyòl ayisyen", "Haitian Creole"),
+    Language("en", "en", "English", _("English"), reviewed=True),
+    Language("es", "es", "Español", _("Spanish"), reviewed=True),
+    Language("zh-hans", "zh_Hans", "简体中文", _("Chinese (Simplified)")),
+    Language("zh-hant", "zh_Hant", "繁體中文", _("Chinese (Traditional)")),
+    Language("ko", "ko", "한국어", _("Korean")),
+    Language("tl", "tl", "Tagalog", _("Tagalog")),
+    Language("vi", "vi", "Tiếng Việt", _("Vietnamese")),
+    Language("hy", "hy", "Հայերեն", _("Armenian")),
+    Language("ar", "ar", "العربية", _("Arabic"), rtl=True),
+    Language("ht", "ht", "Kreyòl ayisyen", _("Haitian Creole")),
 )
 BY_CODE: dict[str, Language] = {lang.code: lang for lang in ALL}
+CODES: tuple[str, ...] = tuple(lang.code for lang in ALL)
 # Room for the longest code ("zh-hans", "zh-hant") and a few to spare: every model that keeps
 # a person's language uses it.
 LANGUAGE_CODE_LENGTH = 10
+
+
+def settings_languages() -> list[tuple[str, str | Promise]]:
+    """settings.LANGUAGES: each code with its English name, translated lazily. Staff pages
+    (committee settings, the broadcast form, the operator's "the caller speaks") show a
+    language by its name in the reader's language, which a coordinator reading English or
+    Spanish recognises; the public chooser names each language in itself from `name`."""
+    return [(lang.code, lang.english) for lang in ALL]
+
+
+# What Django's LANG_INFO lacks (it has no Tagalog or Haitian Creole): added by the core app's
+# ready() so translation.get_language_info() names them.
+EXTRA_LANG_INFO: dict[str, dict[str, object]] = {
+    "tl": {"bidi": False, "code": "tl", "name": "Tagalog", "name_local": "Tagalog"},
+    "ht": {"bidi": False, "code": "ht", "name": "Haitian Creole", "name_local": "Kreyòl ayisyen"},
+}
+
+
+def get(code: str | None) -> Language:
+    """The Language of a code Django gives (`translation.get_language()`), English if unknown."""
+    code = (code or "").lower()
+    return BY_CODE.get(code) or BY_CODE.get(code.split("-")[0]) or ALL[0]
+
 
 # Apps whose every string is in the public set.
 PUBLIC_APPS: tuple[str, ...] = (

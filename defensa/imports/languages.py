@@ -7,6 +7,8 @@ import functools
 from django.conf import settings
 from django.utils import translation
 
+from defensa.core import languages
+
 
 @functools.cache
 def language_names() -> dict[str, str]:
@@ -18,7 +20,11 @@ def language_names() -> dict[str, str]:
         for lang, _label in settings.LANGUAGES:
             with translation.override(lang):
                 names[str(translation.gettext(label)).lower()] = code
-    # What spreadsheets write for the two languages the site ships.
+    # Each language by its own name and its folder's name (core/languages.py).
+    for lang in languages.ALL:
+        names[lang.name.lower()] = lang.code
+        names[lang.locale.lower()] = lang.code
+    # What spreadsheets write for the languages the site ships.
     names.update(
         {
             "english": "en",
@@ -28,6 +34,19 @@ def language_names() -> dict[str, str]:
             "español": "es",
             "espanol": "es",
             "castellano": "es",
+            "simplified chinese": "zh-hans",
+            "chinese simplified": "zh-hans",
+            "zh-cn": "zh-hans",
+            "traditional chinese": "zh-hant",
+            "chinese traditional": "zh-hant",
+            "zh-tw": "zh-hant",
+            "中文": "zh-hans",
+            "filipino": "tl",
+            "haitian": "ht",
+            "creole": "ht",
+            "kreyol": "ht",
+            "kreyòl": "ht",
+            "kreyol ayisyen": "ht",
         }
     )
     return {k: v for k, v in names.items() if v in dict(settings.LANGUAGES)}

@@ -91,6 +91,7 @@ def place_of(zip_code: str) -> tuple[Committee, str]:
 
 
 def _language(language: str) -> str:
+    """A language the site speaks (core/languages.py), else English."""
     return language if language in LANGUAGES else "en"
 
 

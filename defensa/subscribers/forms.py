@@ -6,7 +6,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from defensa.core import geo
+from defensa.core import geo, languages
 from defensa.subscribers import actions
 
 
@@ -25,7 +25,8 @@ class SubscribeForm(forms.Form):
     )
     language = forms.ChoiceField(
         label=_("Language of the alerts"),
-        choices=[("en", "English"), ("es", "Español")],
+        # Each language named in itself, as the chooser of every page names it.
+        choices=[(lang.code, lang.name) for lang in languages.ALL],
     )
 
     def clean_phone(self) -> str:

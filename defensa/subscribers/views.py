@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from defensa.committees.access import get_coordinated_committee_for
+from defensa.core import languages
 from defensa.core.access import public
 from defensa.reports.flood import FloodGate
 from defensa.subscribers import access, actions
@@ -30,9 +31,10 @@ def _slow_down(request: HttpRequest, template: str, form: object) -> HttpRespons
 @never_cache
 def subscribe(request: HttpRequest) -> HttpResponse:
     """Phone, ZIP code, language; on success the page asking for the texted code."""
-    language = (getattr(request, "LANGUAGE_CODE", "") or "en")[:2]
+    # The page's language (one of core/languages.py, as LocaleMiddleware chose it).
+    language = languages.get(getattr(request, "LANGUAGE_CODE", "")).code
     if request.method != "POST":
-        form = SubscribeForm(initial={"language": "es" if language == "es" else "en"})
+        form = SubscribeForm(initial={"language": language})
         return render(request, "subscribers/subscribe.html", {"form": form})
     form = SubscribeForm(request.POST)
     if not gate.allow(getattr(request, "source_tag", "")):

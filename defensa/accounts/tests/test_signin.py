@@ -304,7 +304,7 @@ def test_sign_in_switches_to_the_persons_own_language(client, net):
     )
     assert response.cookies["django_language"].value == "es"
     page = client.get("/accounts/", HTTP_ACCEPT_LANGUAGE="en")
-    assert '<html lang="es">' in page.content.decode()
+    assert '<html lang="es" dir="ltr">' in page.content.decode()
     # A failed attempt does not touch the language.
     client.post("/accounts/logout/")
     post_password(client, net.mo)

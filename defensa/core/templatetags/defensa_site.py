@@ -26,3 +26,21 @@ def hotline_number() -> str:
 def tel(number: str) -> str:
     """A phone number as a tel: link wants it: digits and a leading +."""
     return "".join(ch for ch in str(number) if ch.isdigit() or ch == "+")
+
+
+@register.simple_tag
+def language_choices() -> tuple:
+    """Every language the site speaks, each named in itself (the chooser of base.html)."""
+    from defensa.core import languages
+
+    return languages.ALL
+
+
+@register.simple_tag
+def language_current():  # type: ignore[no-untyped-def]
+    """The Language of the page being rendered."""
+    from django.utils import translation
+
+    from defensa.core import languages
+
+    return languages.get(translation.get_language())

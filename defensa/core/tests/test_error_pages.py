@@ -26,7 +26,7 @@ def _hotline(settings):  # type: ignore[no-untyped-def]
 
 
 def _looks_like_the_site(html: str, lang: str) -> None:
-    assert f'<html lang="{lang}">' in html
+    assert f'<html lang="{lang}" dir="ltr">' in html
     assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in html
     assert "defensa/app.css" in html
     assert 'href="tel:+2135550100"' not in html  # the tel: link keeps only digits and +

@@ -60,10 +60,12 @@ def test_phone_in_spanish_without_javascript(browser, live_server) -> None:  # t
         page.goto("/")
         assert page.locator("html").get_attribute("lang") == "es"
         assert page.get_by_role("link", name="Reporta lo que ves").is_visible()
-        # Touch targets: the main actions and the switcher are at least 44px tall.
+        # Touch targets: the main actions and the language chooser are at least 44px tall.
+        chooser = page.locator("details.lang > summary")
+        assert "Español" in chooser.inner_text()
         for target in (
             page.get_by_role("link", name="Reporta lo que ves"),
-            page.get_by_role("button", name="English"),
+            chooser,
             page.get_by_role("link", name="En tu casa", exact=True),
         ):
             box = target.bounding_box()
@@ -98,10 +100,15 @@ def test_phone_in_spanish_without_javascript(browser, live_server) -> None:  # t
         weights["/rights/card/"], _ = weigh.take()
 
         # Switch to English with the plain form, JavaScript still off: same page, in English.
-        page.get_by_role("button", name="English").click()
+        page.locator("details.lang > summary").click()
+        english = page.get_by_role("button", name="English")
+        box = english.bounding_box()
+        assert box and box["height"] >= 44
+        english.click()
         page.wait_for_url("**/rights/card/")
         assert page.locator("html").get_attribute("lang") == "en"
         assert page.get_by_role("heading", level=1).inner_text() == "Rights card"
+        page.locator("details.lang > summary").click()
         assert page.get_by_role("button", name="Español").is_visible()
         page.get_by_role("link", name="At work", exact=True).first.click()
         heading = page.get_by_role("heading", level=1).inner_text()

@@ -12,6 +12,7 @@ from django.test import Client
 from django.urls import resolve, reverse
 
 from bench.page_weight import scan_html
+from defensa.core import languages
 from defensa.core.access import access_of
 from defensa.pages.views import RIGHTS_TOPICS
 
@@ -76,14 +77,15 @@ def test_every_public_page_answers_in_the_browsers_language(
     response = get(client, url, language)
     assert response.status_code == 200
     html = response.content.decode()
-    assert f'<html lang="{language}">' in html
+    assert f'<html lang="{language}" dir="ltr">' in html
     assert response["Content-Language"] == language
     expected = PAGES[url][0 if language == "en" else 1] or settings.NETWORK_NAME
     assert h1(html) == expected
-    # The language switcher offers the other language, on every page.
-    other = "English" if language == "es" else "Español"
-    assert f'name="language" value="{"en" if language == "es" else "es"}"' in html
-    assert other in html
+    # The language chooser offers every language, each named in itself, on every page.
+    chooser = html.split('<details class="lang">')[1].split("</details>")[0]
+    for lang in languages.ALL:
+        assert f'name="language" value="{lang.code}" lang="{lang.code}"' in chooser
+        assert f">{lang.name}</button>" in chooser
 
 
 def test_spanish_pages_have_no_english_left(client: Client) -> None:
@@ -188,7 +190,7 @@ def test_language_switcher_works_without_javascript() -> None:
     client = Client(enforce_csrf_checks=True)
     url = reverse("pages:rights_topic", args=["work"])
     html = get(client, url, "en").content.decode()
-    form = html.split('class="lang">')[1].split("</form>")[0]
+    form = html.split('<details class="lang">')[1].split("</details>")[0]
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)  # type: ignore[union-attr]
     assert f'name="next" value="{url}"' in form
     response = client.post(
@@ -200,7 +202,7 @@ def test_language_switcher_works_without_javascript() -> None:
     assert response["Location"] == url
     # The choice now wins over the browser's English.
     html = get(client, url, "en").content.decode()
-    assert '<html lang="es">' in html
+    assert '<html lang="es" dir="ltr">' in html
     assert h1(html) == "Si llegan agentes a tu trabajo"
 
 

@@ -231,3 +231,13 @@ def test_a_member_who_also_subscribed_gets_one_alert(client, net):
     [alert] = Delivery.objects.filter(template="subscriber_alert")
     assert alert.resolve_address() == OTHER
     assert incident.timeline.get(detail__step="alerted").detail["subscribers"] == 1
+
+
+@pytest.mark.parametrize("code", ["zh-hans", "zh-hant", "ar", "ht"])
+def test_a_subscription_keeps_any_of_the_ten_languages(net, code: str) -> None:
+    """Codes up to "zh-hant" (7 characters) fit the column on PostgreSQL too; an unknown code
+    is English."""
+    outcome = actions.subscribe_by_text(NEIGHBOUR, "90033", language=code)
+    assert Subscription.objects.get(pk=outcome.subscription.pk).language == code
+    outcome = actions.subscribe_by_text(OTHER, "90033", language="xx-unknown")
+    assert Subscription.objects.get(pk=outcome.subscription.pk).language == "en"
