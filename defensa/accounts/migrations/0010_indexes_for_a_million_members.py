@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0008_user_sms_only'),
+        ('accounts', '0009_member_language_any_of_ten'),
     ]
 
     operations = [
