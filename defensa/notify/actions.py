@@ -338,7 +338,8 @@ def queue_sealed_messages(
     `addresses` are (part, Address, DataKey) triples: `part` is stable for the person (a
     subscription id, a pledge number), so the idempotency key "<prefix>:<part>:<channel>"
     makes queueing again add nothing; each address is sealed under its DataKey (the person's
-    own, or a campaign's: shredding it erases the addresses from the outbox too). Opted-out
+    own, or a campaign's: shredding it erases the addresses from the outbox too), which may
+    be given already opened (`crypto.Opened`, when the caller has just unsealed with it). Opted-out
     addresses are skipped (one query for the batch). The deliveries page shows `hint` for the
     address, never a digit of it. `spread` and `not_before` as in `queue_messages`. Writes in
     the caller's transaction, no audit entry (the caller's action records one).
@@ -377,7 +378,14 @@ def queue_sealed_messages(
     fresh = [p for p in dict((p[0], p) for p in wanted).values() if p[0] not in existing]
     _insert_deliveries(
         [
-            (None, address.channel, address.language or settings.LANGUAGE_CODE, ikey, None, dk.pk)
+            (
+                None,
+                address.channel,
+                address.language or settings.LANGUAGE_CODE,
+                ikey,
+                None,
+                dk.key.pk if isinstance(dk, crypto.Opened) else dk.pk,
+            )
             for ikey, address, dk, _digests in fresh
         ],
         template,
@@ -409,7 +417,7 @@ def queue_sealed_messages(
         for ikey, address, data_key, _digests in batch:
             # crypto.seal's ciphertext, without building a model instance per row, and each
             # data key unwrapped once (a campaign's key seals all its pledgers' numbers).
-            opened = keys.get(data_key.pk)
+            opened = data_key if isinstance(data_key, crypto.Opened) else keys.get(data_key.pk)
             if opened is None:
                 opened = keys[data_key.pk] = crypto.Opened(data_key)
             pk = ids[ikey]
