@@ -127,25 +127,16 @@ def reserve_many(key: str, rate: Rate, count: int) -> list[float]:
     return slots
 
 
-# A pool reserves more slots for a key once what it holds reaches less than this share of
-# the horizon ahead: a few reservations a second per key, not one after every send.
-LOW_WATER = 0.5
-# A background reserving thread with nothing to do for this long ends (and closes its
-# connection); the next refill starts a new one.
-REFILLER_IDLE_SECONDS = 5.0
-
-
 class SlotPool:
     """One process's reserved slots per provider, shared by its sending threads.
 
-    A thread needing a slot takes the earliest reserved one. When the pool holds fewer slots
-    than the sends waiting for them and its last slot is less than half the horizon ahead,
-    more (up to the horizon) are reserved in one transaction: by one long-lived background
-    thread (`background=True`, several sending threads) that keeps its database connection,
-    so no thread that already holds a slot ever waits on the database, and none waits behind
-    another's reservation between its lateness check and its send. A slot missed by more than
-    the late tolerance is dropped, never used late: a dropped slot costs throughput, a late
-    one could crowd the next and exceed the rate.
+    A thread needing a slot takes the earliest reserved one. Whenever the pool holds fewer
+    slots than the sends waiting for them, more (up to the horizon) are reserved in one
+    transaction: in the background (`background=True`, several sending threads), so no thread
+    that already holds a slot ever waits on the database, and none waits behind another's
+    reservation between its lateness check and its send. A slot missed by more than the late
+    tolerance is dropped, never used late: a dropped slot costs throughput, a late one could
+    crowd the next and exceed the rate.
     """
 
     def __init__(self, *, background: bool = False) -> None:
@@ -156,19 +147,6 @@ class SlotPool:
         self._slots: dict[str, deque[float]] = {}
         self._waiting: dict[str, int] = {}
         self._refilling: set[str] = set()
-        self._requests: dict[str, tuple[Rate, int]] = {}
-        self._wake = threading.Event()
-        self._refiller: threading.Thread | None = None
-        self._closing = False
-
-    def close(self) -> None:
-        """End the background reserving thread (its connection closed); call when done."""
-        with self._lock:
-            self._closing = True
-            refiller = self._refiller
-        self._wake.set()
-        if refiller is not None:
-            refiller.join(timeout=10)
 
     def take(self, key: str, rate: Rate, demand: int = 1) -> float:
         """Wait for this send's slot and return it. `demand`: sends of this key known to be
@@ -201,16 +179,11 @@ class SlotPool:
         """The next usable slot (or None), and whether the pool is running low."""
         with self._lock:
             queue = self._slots.setdefault(key, deque())
-            now = time.time()
-            stale = now - late_tolerance(rate)
+            stale = time.time() - late_tolerance(rate)
             while queue and queue[0] < stale:
                 queue.popleft()
             slot = queue.popleft() if queue else None
-            low = (
-                len(queue) < self._wanted(key, demand)
-                and (not queue or queue[-1] - now < horizon(rate) * LOW_WATER)
-                and key not in self._refilling
-            )
+            low = len(queue) < self._wanted(key, demand) and key not in self._refilling
             if low and slot is not None and self.background:
                 self._refilling.add(key)
             return slot, low
@@ -219,7 +192,7 @@ class SlotPool:
         slot, low = self._pop(key, rate, demand)
         if slot is not None:
             if low and self.background:
-                self._ask_refill(key, rate, demand)
+                threading.Thread(target=self._refill, args=(key, rate, demand), daemon=True).start()
             return slot
         with self._reserving:
             slot, _low = self._pop(key, rate, demand)  # another thread may have refilled
@@ -229,40 +202,6 @@ class SlotPool:
             with self._lock:
                 self._slots[key].extend(got[1:])
             return got[0] if got else None
-
-    def _ask_refill(self, key: str, rate: Rate, demand: int) -> None:
-        with self._lock:
-            self._requests[key] = (rate, demand)
-            if self._refiller is None and not self._closing:
-                self._refiller = threading.Thread(
-                    target=self._refiller_loop, name="rate-slots", daemon=True
-                )
-                self._refiller.start()
-        self._wake.set()
-
-    def _refiller_loop(self) -> None:
-        """The background reservations, one after another on one connection."""
-        from django.db import connection
-
-        try:
-            while True:
-                woken = self._wake.wait(REFILLER_IDLE_SECONDS)
-                with self._lock:
-                    if self._closing or (not woken and not self._requests):
-                        self._refiller = None
-                        self._refilling.clear()
-                        return
-                if not woken:
-                    continue
-                self._wake.clear()
-                while True:
-                    with self._lock:
-                        if not self._requests:
-                            break
-                        key, (rate, demand) = self._requests.popitem()
-                    self._refill(key, rate, demand)
-        finally:
-            connection.close()
 
     def _refill(self, key: str, rate: Rate, demand: int) -> None:
         from django.db import connection
@@ -275,7 +214,7 @@ class SlotPool:
                     queue.extend(s for s in got if not queue or s > queue[-1])
         except Exception:  # the sending threads reserve for themselves when it runs dry
             log.warning("reserving rate slots in the background failed", exc_info=True)
-            connection.close()  # a fresh connection for the next reservation
         finally:
             with self._lock:
                 self._refilling.discard(key)
+            connection.close()

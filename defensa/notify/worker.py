@@ -201,7 +201,6 @@ class Worker:
                 self._cond.notify_all()
             for thread in self._senders:
                 thread.join(timeout=30)
-            self._slots.close()
             if self._done or self._give_back:
                 self._flush(force=True)
 
