@@ -10,17 +10,14 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
-import hmac
 import re
 import secrets
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from types import SimpleNamespace
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
@@ -90,7 +87,7 @@ def address_digests(channel: str, value: str, key: bytes | None = None) -> tuple
     """
     key = key if key is not None else optout_key()
     message = f"{channel}:{normalize_address(channel, value)}"
-    old = hmac.digest(_legacy_key(settings.SECRET_KEY), message.encode(), "sha256").hex()
+    old = keyed_digest(_legacy_key(settings.SECRET_KEY), message)
     return keyed_digest(key, message), keyed_digest(key, LEGACY + old)
 
 
@@ -137,14 +134,18 @@ RECIPIENT_FIELDS = (
 )
 
 
-def chosen_channels(user: User) -> list[str]:
-    """The channels a person has chosen and can be reached on, in preference order."""
+def chosen_channels(user: User, *, has_device: bool | None = None) -> list[str]:
+    """The channels a person has chosen and can be reached on, in preference order.
+    `has_device`: whether they have a push subscription, when the caller already knows (a
+    batch asks once for everyone)."""
     chosen: list[str] = []
     if user.notify_sms and user.phone:
         chosen.append(Channel.SMS)
     if user.notify_email and user.email:
         chosen.append(Channel.EMAIL)
-    if user.notify_push and user.push_subscriptions.exists():  # type: ignore[attr-defined]
+    if user.notify_push and (
+        has_device if has_device is not None else user.push_subscriptions.exists()  # type: ignore[attr-defined]
+    ):
         chosen.append(Channel.PUSH)
     if user.notify_signal and user.phone and signal_is_on():
         chosen.append(Channel.SIGNAL)
@@ -302,13 +303,14 @@ def queue_messages(
     if not idempotency_prefix or len(idempotency_prefix) > 120:
         raise ValueError("idempotency_prefix must be 1-120 characters")
     people = [user for user in recipients if user.is_active]
-    # Whether someone has a device for push is one query for the batch, not one per person.
-    prefetch_related_objects([u for u in people if u.notify_push], "push_subscriptions")
+    # Whether someone has a device for push is one query for the batch, not one per person
+    # (ids only: a prefetch built a queryset per person).
+    devices = _with_devices([u.pk for u in people if u.notify_push])
     checked: set[str] = set()
     planned: list[tuple[User, str, str, tuple[str, str]]] = []  # user, channel, address, digests
     key = optout_key() if people else b""
     for user in people:
-        for channel in chosen_channels(user):
+        for channel in chosen_channels(user, has_device=user.pk in devices):
             if channel not in checked:
                 messages.check_template(template, channel)
                 checked.add(channel)
@@ -335,6 +337,20 @@ def queue_messages(
     return len(fresh)
 
 
+def _with_devices(user_ids: list[int]) -> set[int]:
+    """Which of these people have a push subscription (a query per 5,000 ids)."""
+    from defensa.notify.transports.webpush.models import PushSubscription
+
+    found: set[int] = set()
+    for start in range(0, len(user_ids), 5000):
+        found.update(
+            PushSubscription.objects.filter(user_id__in=user_ids[start : start + 5000]).values_list(
+                "user_id", flat=True
+            )
+        )
+    return found
+
+
 def queue_sealed_messages(
     addresses: Iterable[tuple[str, Address, Any]],
     template: str,
@@ -352,7 +368,8 @@ def queue_sealed_messages(
     `addresses` are (part, Address, DataKey) triples: `part` is stable for the person (a
     subscription id, a pledge number), so the idempotency key "<prefix>:<part>:<channel>"
     makes queueing again add nothing; each address is sealed under its DataKey (the person's
-    own, or a campaign's: shredding it erases the addresses from the outbox too). Opted-out
+    own, or a campaign's: shredding it erases the addresses from the outbox too), which may
+    be given already opened (`crypto.Opened`, when the caller has just unsealed with it). Opted-out
     addresses are skipped (one query for the batch). The deliveries page shows `hint` for the
     address, never a digit of it. `spread` and `not_before` as in `queue_messages`. Writes in
     the caller's transaction, no audit entry (the caller's action records one).
@@ -391,7 +408,14 @@ def queue_sealed_messages(
     fresh = [p for p in dict((p[0], p) for p in wanted).values() if p[0] not in existing]
     _insert_deliveries(
         [
-            (None, address.channel, address.language or settings.LANGUAGE_CODE, ikey, None, dk.pk)
+            (
+                None,
+                address.channel,
+                address.language or settings.LANGUAGE_CODE,
+                ikey,
+                None,
+                dk.key.pk if isinstance(dk, crypto.Opened) else dk.pk,
+            )
             for ikey, address, dk, _digests in fresh
         ],
         template,
@@ -411,6 +435,7 @@ def queue_sealed_messages(
         f"UPDATE {quote(Delivery._meta.db_table)} SET {quote(field.column)} = %s "  # noqa: S608
         f"WHERE {quote(Delivery._meta.pk.column)} = %s"
     )
+    keys: dict[int, crypto.Opened] = {}
     for start in range(0, len(fresh), 900):
         batch = fresh[start : start + 900]
         ids = dict(
@@ -420,12 +445,16 @@ def queue_sealed_messages(
         )
         sealed = []
         for ikey, address, data_key, _digests in batch:
-            # crypto.seal's ciphertext, without building a model instance per row.
-            place = SimpleNamespace(_meta=Delivery._meta, pk=ids[ikey])
-            blob = crypto.encrypt(
-                data_key, address.value, aad=crypto.aad_for(place, "sealed_address")
+            # crypto.seal's ciphertext, without building a model instance per row, and each
+            # data key unwrapped once (a campaign's key seals all its pledgers' numbers).
+            opened = data_key if isinstance(data_key, crypto.Opened) else keys.get(data_key.pk)
+            if opened is None:
+                opened = keys[data_key.pk] = crypto.Opened(data_key)
+            pk = ids[ikey]
+            blob = opened.encrypt(
+                address.value, aad=crypto.aad_for_row(Delivery, "sealed_address", pk)
             )
-            sealed.append((field.get_db_prep_save(blob, connection), place.pk))
+            sealed.append((field.get_db_prep_save(blob, connection), pk))
         with connection.cursor() as cursor:
             cursor.executemany(sql, sealed)
     return len(fresh)

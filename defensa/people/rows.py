@@ -10,6 +10,7 @@ left alone, so importing a file twice changes nothing.
 from __future__ import annotations
 
 import functools
+import json
 import re
 import secrets
 from collections.abc import Sequence
@@ -72,6 +73,43 @@ _NOT_DIGIT = re.compile(r"[^0-9]")
 _LETTER = re.compile(r"[^\W\d_]")
 
 
+@functools.cache
+def _region_patterns() -> tuple[tuple[frozenset[int], re.Pattern[str]], ...]:
+    """The region's number descriptions, compiled once: the general one first, then every
+    type the parser knows (a number of none of these types is not valid)."""
+    meta = phonenumbers.PhoneMetadata.metadata_for_region(PHONE_REGION)
+    descs = (
+        meta.general_desc,
+        meta.premium_rate,
+        meta.toll_free,
+        meta.shared_cost,
+        meta.voip,
+        meta.personal_number,
+        meta.pager,
+        meta.uan,
+        meta.voicemail,
+        meta.fixed_line,
+        meta.mobile,
+    )
+    return tuple(
+        (frozenset(d.possible_length or ()), re.compile(d.national_number_pattern or "(?!)"))
+        for d in descs
+        if d is not None
+    )
+
+
+def _valid_in_region(national: str) -> bool:
+    """`phonenumbers.is_valid_number_for_region` for a national number of digits, with the
+    patterns compiled once instead of looked up per desc and per call."""
+    general, *types = _region_patterns()
+    size = len(national)
+
+    def matches(desc: tuple[frozenset[int], re.Pattern[str]]) -> bool:
+        return (not desc[0] or size in desc[0]) and desc[1].fullmatch(national) is not None
+
+    return matches(general) and any(matches(desc) for desc in types)
+
+
 def normal_phone(value: str) -> str:
     """The number in E.164, or "" when it is not a number we could text."""
     # Most rows hold a plain US number ("(213) 555-0100", "+1 213 555 0100"): check it as
@@ -81,10 +119,8 @@ def normal_phone(value: str) -> str:
     if not _LETTER.search(text) and (not text.startswith("+") or text.startswith("+1")):
         digits = _NOT_DIGIT.sub("", text)
         national = digits[1:] if len(digits) == 11 and digits[0] == "1" else digits
-        if len(national) == 10:
-            number = phonenumbers.PhoneNumber(country_code=1, national_number=int(national))
-            if phonenumbers.is_valid_number_for_region(number, PHONE_REGION):
-                return "+1" + national
+        if len(national) == 10 and national[0] != "0" and _valid_in_region(national):
+            return "+1" + national
     try:
         number = phonenumbers.parse(value, PHONE_REGION)
     except phonenumbers.NumberParseException:
@@ -124,11 +160,32 @@ class MemberRows(Kind):
         # Looked up once per job, not once per row; (id, created_at) names one job for good.
         self._committees: dict[tuple[int, Any], dict[str, int]] = {}
         self._key: tuple[tuple[int, Any], bytes] = ((0, None), b"")
+        self._digests: dict[tuple[int, str, str], tuple[str, str]] = {}
 
     def _digest_key(self, job: ImportJob) -> bytes:
         if self._key[0] != (job.pk, job.created_at):
             self._key = ((job.pk, job.created_at), digest_key(DIGEST))
+            self._digests = {}
         return self._key[1]
+
+    def _contact_digests(
+        self, job: ImportJob, rows: Sequence[dict[str, Any]]
+    ) -> list[tuple[str, str]]:
+        """Each row's contact digests. Those of the last batch matched are kept, so the batch
+        written next (the same rows) does not compute them again."""
+        key = self._digest_key(job)
+        known = self._digests
+        found: dict[tuple[int, str, str], tuple[str, str]] = {}
+        digests = []
+        for r in rows:
+            who = (r["committee"], r["phone"], r["email"])
+            pair = known.get(who) or found.get(who)
+            if pair is None:
+                pair = contact_digests(*who, key)
+            found[who] = pair
+            digests.append(pair)
+        self._digests = found
+        return digests
 
     def check_mapping(self, keys: set[str]) -> str | None:
         if "name" not in keys:
@@ -215,8 +272,7 @@ class MemberRows(Kind):
     def match_existing(self, job: ImportJob, rows: Sequence[dict[str, Any]]) -> list[bool]:
         if not rows:
             return []
-        key = self._digest_key(job)
-        digests = [contact_digests(r["committee"], r["phone"], r["email"], key) for r in rows]
+        digests = self._contact_digests(job, rows)
         listed = set(
             Invitee.objects.filter(
                 Q(phone_digest__in=[d[0] for d in digests if d[0]])
@@ -253,11 +309,9 @@ class MemberRows(Kind):
         ciphertext), one data key each, then their sealed details."""
         if not rows:
             return
-        key = self._digest_key(job)
         now = timezone.now()
         own = []
-        for r in rows:
-            phone_d, email_d = contact_digests(r["committee"], r["phone"], r["email"], key)
+        for r, (phone_d, email_d) in zip(rows, self._contact_digests(job, rows), strict=True):
             own.append(
                 {
                     "committee": r["committee"],
@@ -273,11 +327,10 @@ class MemberRows(Kind):
             own,
             {"import_job": job.pk, "created_at": now, "times_invited": 0, "channel": ""},
         )
-        invitees = [Invitee(pk=pk) for pk in ids]
-        keys = crypto.new_keys("people.invitee", len(invitees))
-        for invitee, data_key, cleaned in zip(invitees, keys, rows, strict=True):
-            invitee.data_key = data_key
-            crypto.seal_json(invitee, "details", {f: cleaned[f] for f in SEALED if cleaned[f]})
+        # Each person under their own data key (shredding one forgets one person), sealed
+        # with the raw keys just made: as crypto.seal_json would, without a model instance
+        # or an unwrap per row.
+        keys = crypto.new_raw_keys("people.invitee", len(ids))
         # One prepared UPDATE run over the batch: bulk_update's CASE per column and row is
         # quadratic on SQLite (a 500-row batch took longer than inserting it).
         meta = Invitee._meta
@@ -288,18 +341,16 @@ class MemberRows(Kind):
             f"UPDATE {quote(meta.db_table)} SET {quote(meta.get_field('data_key').column)} = %s, "  # noqa: S608
             f"{quote(details.column)} = %s WHERE {quote(meta.pk.column)} = %s"
         )
-        with connection.cursor() as cursor:
-            cursor.executemany(
-                sql,
-                [
-                    [
-                        invitee.data_key_id,
-                        details.get_db_prep_save(invitee.details, connection),
-                        invitee.pk,
-                    ]
-                    for invitee in invitees
-                ],
+        params = []
+        for pk, (key_id, raw), cleaned in zip(ids, keys, rows, strict=True):
+            sealed = crypto.encrypt_raw(
+                raw,
+                json.dumps({f: cleaned[f] for f in SEALED if cleaned[f]}, ensure_ascii=False),
+                aad=crypto.aad_for_row(Invitee, "details", pk),
             )
+            params.append([key_id, details.get_db_prep_save(sealed, connection), pk])
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, params)
 
 
 # What of a row is sealed.

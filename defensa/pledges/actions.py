@@ -523,20 +523,34 @@ def _tell_pledger(campaign: Campaign, pledge: Pledge) -> None:
         _hide_hints(deliveries)
 
 
+# What queue_messages reads of a person: their channels, addresses and language.
+REACH_FIELDS = (
+    "is_active",
+    "language",
+    "email",
+    "phone",
+    "notify_email",
+    "notify_sms",
+    "notify_push",
+    "notify_signal",
+)
+
+
 def _tell_pledgers(campaign: Campaign, pledges: list[Pledge]) -> None:
     """Queue "it's on" for every pledger at once: one batch for members (each on the channels
     they chose), one for numbers without an account (sealed under the campaign's key). The
     idempotency keys are `_tell_pledger`'s, so nobody is told twice."""
     key = campaign.data_key
+    opened = crypto.Opened(key)  # the campaign's key unwrapped once, not per pledge
     members: dict[int, Pledge] = {}
     phones: list[tuple[str, Address]] = []
     for pledge in pledges:
         pledge.data_key = key  # one key for all: no query per pledge
-        member = crypto.unseal(pledge, "member")
+        member = opened.unseal(pledge, "member")
         if member:
             members[int(member)] = pledge
             continue
-        phone = crypto.unseal(pledge, "phone")
+        phone = opened.unseal(pledge, "phone")
         if phone:
             phones.append((f"p{pledge.pk}", Address(Channel.SMS, phone, pledge.language)))
     # Queued in parts (the database's limit of parameters); one pacing count and one start
@@ -545,7 +559,10 @@ def _tell_pledgers(campaign: Campaign, pledges: list[Pledge]) -> None:
     ids = list(members)
     for start in range(0, len(ids), 5000):
         queue_messages(
-            User.objects.filter(pk__in=ids[start : start + 5000], is_active=True),
+            # What choosing their channels needs, not the whole account.
+            User.objects.filter(pk__in=ids[start : start + 5000], is_active=True).only(
+                *REACH_FIELDS
+            ),
             REACHED_TEMPLATE,
             {"campaign": campaign.pk},
             priority=Priority.URGENT,
@@ -583,7 +600,13 @@ def reach_threshold(campaign: Campaign) -> bool:
         campaign = _locked(campaign)
         if campaign.state != State.OPEN or timezone.now() >= campaign.deadline:
             return False
-        pledges = list(campaign.counted().order_by("pk"))
+        # What telling them needs: each pledge's sealed identity and language (and the
+        # campaign, which the related manager sets on each).
+        pledges = list(
+            campaign.counted()
+            .order_by("pk")
+            .only("campaign", "data_key", "member", "phone", "language")
+        )
         if len(pledges) < campaign.needed:
             return False
         campaign.state = State.REACHED

@@ -85,8 +85,12 @@ def queue_to(
     found: list[tuple[str, Address, Any]] = []
     seen: set[str] = set()
     for subscription in subscriptions:
+        if subscription.data_key is None:
+            continue  # no key, no number to read
         try:
-            phone = crypto.unseal(subscription, "phone")
+            # Opened once: the same key seals the number again in the outbox row.
+            opened = crypto.Opened(subscription.data_key)
+            phone = opened.unseal(subscription, "phone")
         except crypto.CryptoError:
             continue  # ended while we read: its key is shredded
         if phone and phone not in reached and phone not in seen:
@@ -95,7 +99,7 @@ def queue_to(
                 (
                     f"s{subscription.pk}",
                     Address(Channel.SMS, phone, subscription.language),
-                    subscription.data_key,
+                    opened,
                 )
             )
     if members is not None and found:

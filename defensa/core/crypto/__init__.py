@@ -78,11 +78,15 @@ if TYPE_CHECKING:
 __all__ = [
     "CryptoError",
     "KeyShredded",
+    "Opened",
     "WrongKey",
     "aad_for",
+    "aad_for_row",
     "decrypt",
     "encrypt",
+    "encrypt_raw",
     "new_key",
+    "new_raw_keys",
     "rewrap_all",
     "seal",
     "seal_json",
@@ -154,25 +158,59 @@ def new_keys(purpose: str, count: int) -> list[DataKey]:
     key (an import of many people), without a round trip per key."""
     from django.utils import timezone
 
-    from defensa.core.bulk import insert_returning_ids
     from defensa.core.crypto.models import DataKey
 
     now = timezone.now()
     keys = []
-    for _n in range(count):
-        master_id, wrapped = _wrap(AESGCM.generate_key(bit_length=256))
-        keys.append(
-            DataKey(master_key_id=master_id, wrapped=wrapped, purpose=purpose, created_at=now)
+    for pk, master_id, wrapped, _raw in _insert_keys(purpose, count, now):
+        key = DataKey(
+            pk=pk, master_key_id=master_id, wrapped=wrapped, purpose=purpose, created_at=now
         )
+        key._state.adding = False
+        keys.append(key)
+    return keys
+
+
+def new_raw_keys(purpose: str, count: int) -> list[tuple[int, bytes]]:
+    """`count` fresh data keys saved in one statement, as (id, raw key): what a batch of new
+    rows needs to seal its values at once with `encrypt_raw`, without unwrapping each key it
+    has just wrapped. The raw keys must stay in the caller's memory, never be stored."""
+    from django.utils import timezone
+
+    found = _insert_keys(purpose, count, timezone.now())
+    return [(pk, raw) for pk, _master_id, _wrapped, raw in found]
+
+
+def _insert_keys(purpose: str, count: int, now: Any) -> list[tuple[int, str, bytes, bytes]]:
+    """Make, wrap (one master cipher for the batch) and insert `count` data keys."""
+    from defensa.core.bulk import insert_returning_ids
+    from defensa.core.crypto.models import DataKey
+
+    if count <= 0:
+        return []
+    keys = master_keys()
+    master_id = keys.current_id
+    master = AESGCM(keys.keys[master_id])
+    aad = _WRAP_AAD + master_id.encode()
+    made = []
+    for _n in range(count):
+        raw = AESGCM.generate_key(bit_length=256)
+        nonce = os.urandom(NONCE_BYTES)
+        made.append((raw, nonce + master.encrypt(nonce, raw, aad)))
     ids = insert_returning_ids(
         DataKey,
-        [{"master_key_id": k.master_key_id, "wrapped": k.wrapped} for k in keys],
+        [{"master_key_id": master_id, "wrapped": wrapped} for _raw, wrapped in made],
         {"purpose": purpose, "created_at": now},
     )
-    for key, pk in zip(keys, ids, strict=True):
-        key.pk = pk
-        key._state.adding = False
-    return keys
+    return [(pk, master_id, wrapped, raw) for pk, (raw, wrapped) in zip(ids, made, strict=True)]
+
+
+def encrypt_raw(raw: bytes, plaintext: bytes | str, *, aad: str) -> bytes:
+    """`encrypt` with a raw data key from `new_raw_keys` (same format, same aad rules)."""
+    if isinstance(plaintext, str):
+        plaintext = plaintext.encode("utf-8")
+    nonce = os.urandom(NONCE_BYTES)
+    return MAGIC + nonce + AESGCM(raw).encrypt(nonce, plaintext, _DATA_AAD + aad.encode("utf-8"))
 
 
 def encrypt(key: DataKey, plaintext: bytes | str, *, aad: str) -> bytes:
@@ -185,6 +223,45 @@ def encrypt(key: DataKey, plaintext: bytes | str, *, aad: str) -> bytes:
         + nonce
         + AESGCM(_unwrap(key)).encrypt(nonce, plaintext, _DATA_AAD + aad.encode("utf-8"))
     )
+
+
+class Opened:
+    """One data key unwrapped once, for a batch of values under it (a campaign's pledges, the
+    outbox rows of one campaign): `encrypt`, `decrypt` and `unseal` as the module's functions
+    do, in the same format, without unwrapping the key again for every value. Keep it for the
+    batch only: the raw key must not outlive the work it was opened for."""
+
+    def __init__(self, key: DataKey) -> None:
+        self.key = key
+        self._cipher = AESGCM(_unwrap(key))
+
+    def encrypt(self, plaintext: bytes | str, *, aad: str) -> bytes:
+        if isinstance(plaintext, str):
+            plaintext = plaintext.encode("utf-8")
+        nonce = os.urandom(NONCE_BYTES)
+        return MAGIC + nonce + self._cipher.encrypt(nonce, plaintext, _DATA_AAD + aad.encode())
+
+    def decrypt(self, ciphertext: bytes, *, aad: str) -> bytes:
+        ciphertext = bytes(ciphertext)
+        if not ciphertext.startswith(MAGIC) or len(ciphertext) < 1 + NONCE_BYTES + 16:
+            raise WrongKey("not a sealed value")
+        body = ciphertext[1:]
+        try:
+            return self._cipher.decrypt(
+                body[:NONCE_BYTES], body[NONCE_BYTES:], _DATA_AAD + aad.encode("utf-8")
+            )
+        except InvalidTag as exc:
+            raise WrongKey(
+                f"the value does not open with data key {self.key.pk} and aad {aad!r}"
+            ) from exc
+
+    def unseal(self, obj: Model, field_name: str) -> str | None:
+        """`unseal` for a row sealed under this key."""
+        field = _column(obj, field_name)
+        blob = getattr(obj, field.attname)
+        if blob is None:
+            return None
+        return self.decrypt(blob, aad=aad_for(obj, field_name)).decode("utf-8")
 
 
 def decrypt(key: DataKey, ciphertext: bytes, *, aad: str) -> bytes:
@@ -248,6 +325,11 @@ def aad_for(obj: Model, field_name: str) -> str:
     if obj.pk is None:
         raise ValueError(f"save the {type(obj).__name__} before sealing: its pk is in the aad")
     return f"{obj._meta.label_lower}.{field_name}#{obj.pk}"
+
+
+def aad_for_row(model: type[Model], field_name: str, pk: int) -> str:
+    """`aad_for` by the row's model and primary key, for rows sealed without an instance."""
+    return f"{model._meta.label_lower}.{field_name}#{pk}"
 
 
 def _column(obj: Model, field_name: str) -> Any:
