@@ -24,7 +24,7 @@ from defensa.committees.models import Membership, MemberStatus
 from defensa.dispatch.models import AreaAlert
 from defensa.incidents.areas import incident_cell
 from defensa.incidents.models import Incident, State
-from defensa.notify.actions import queue_message, queue_messages
+from defensa.notify.actions import RECIPIENT_FIELDS, queue_message, queue_messages
 from defensa.notify.models import Delivery, Priority
 from defensa.subscribers import alerts as subscriber_alerts
 
@@ -32,17 +32,8 @@ LEGAL_MESSAGE = "incident_confirmed_legal"
 COMMUNITY_MESSAGE = "incident_alert"
 SUBSCRIBER_MESSAGE = "subscriber_alert"
 ON_CALL_SKILLS = (SkillKind.LEGAL_OBSERVER, SkillKind.ATTORNEY)
-ALERT_FIELDS = (
-    "display_name",
-    "email",
-    "phone",
-    "language",
-    "is_active",
-    "notify_email",
-    "notify_sms",
-    "notify_push",
-    "notify_signal",
-)
+# What an alert reads of each person: the name, and what the delivery engine reads.
+ALERT_FIELDS = ("display_name", *RECIPIENT_FIELDS)
 
 
 class NotVerified(RuntimeError):

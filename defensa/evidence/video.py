@@ -129,7 +129,9 @@ def _family(head: bytes) -> str | None:
     return None
 
 
-def _run(args: list[str], timeout: int) -> subprocess.CompletedProcess[bytes] | None:
+def run_tool(args: list[str], timeout: int) -> subprocess.CompletedProcess[bytes] | None:
+    """Run ffmpeg or ffprobe (a list of arguments, never a shell); None when it could not run
+    or took longer than `timeout` seconds. Also used for the hotline's recordings."""
     try:
         return subprocess.run(  # noqa: S603  a list of arguments, no shell
             args, capture_output=True, timeout=timeout, check=False, stdin=subprocess.DEVNULL
@@ -138,9 +140,18 @@ def _run(args: list[str], timeout: int) -> subprocess.CompletedProcess[bytes] | 
         return None
 
 
-def _probe(ffprobe: str, path: Path, demuxer: str | None) -> dict[str, Any] | None:
+def probe(
+    ffprobe: str,
+    path: Path,
+    demuxer: str | None,
+    *,
+    entries: str = "format=duration:stream=codec_type,width,height",
+    timeout: int = PROBE_TIMEOUT_S,
+) -> dict[str, Any] | None:
+    """What ffprobe says of a local file (`entries`), read as `demuxer` when given, or None.
+    Only the file protocol: a file naming a URL inside is not followed."""
     forced = ["-f", demuxer] if demuxer else []
-    done = _run(
+    done = run_tool(
         [
             ffprobe,
             "-v",
@@ -149,12 +160,12 @@ def _probe(ffprobe: str, path: Path, demuxer: str | None) -> dict[str, Any] | No
             "file",
             *forced,
             "-show_entries",
-            "format=duration:stream=codec_type,width,height",
+            entries,
             "-of",
             "json",
             str(path),
         ],
-        PROBE_TIMEOUT_S,
+        timeout,
     )
     if done is None or done.returncode != 0:
         return None
@@ -207,10 +218,10 @@ def clean_video(upload: Any) -> CleanVideo:
         family = _family(head)
         if family is None:
             raise BadVideo(_not_video())
-        probe = _probe(ffprobe, source, family)
-        if probe is None or _video_stream(probe) is None:
+        probe_found = probe(ffprobe, source, family)
+        if probe_found is None or _video_stream(probe_found) is None:
             raise BadVideo(_not_video())
-        duration = _duration_s(probe)
+        duration = _duration_s(probe_found)
         if duration is not None and duration > settings.VIDEO_MAX_SECONDS:
             raise BadVideo(too_big)
         for muxer, extension, content_type in _OUTPUTS[family]:
@@ -266,16 +277,16 @@ def _remux(ffmpeg: str, source: Path, demuxer: str, target: Path, muxer: str) ->
     if muxer == "mp4":
         args += ["-movflags", "+faststart"]
     args += ["-f", muxer, str(target)]
-    done = _run(args, REMUX_TIMEOUT_S)
+    done = run_tool(args, REMUX_TIMEOUT_S)
     return done is not None and done.returncode == 0 and target.is_file()
 
 
 def _checked(
     ffprobe: str, target: Path, muxer: str, original_sha256: str, content_type: str
 ) -> CleanVideo:
-    probe = _probe(ffprobe, target, "matroska" if muxer == "webm" else "mov")
-    stream = _video_stream(probe) if probe else None
-    duration = _duration_s(probe) if probe else None
+    probe_found = probe(ffprobe, target, "matroska" if muxer == "webm" else "mov")
+    stream = _video_stream(probe_found) if probe_found else None
+    duration = _duration_s(probe_found) if probe_found else None
     if stream is None or duration is None:
         raise BadVideo(_not_video())
     if duration > settings.VIDEO_MAX_SECONDS:

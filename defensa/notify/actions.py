@@ -121,8 +121,7 @@ OPT_OUT_CONFIRMATIONS = frozenset({"sms_keyword_reply"})
 # What `chosen_channels` and `queue_messages` read of a person. A caller that narrows its query
 # with `.only()` names all of these: each field left out is one more query per person (a
 # 100,000-member broadcast once took twice as long to queue for two such fields).
-RECIPIENT_FIELDS = (
-    "pk",
+RECIPIENT_FIELDS = (  # the id comes with any query
     "email",
     "phone",
     "language",

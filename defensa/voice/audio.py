@@ -12,9 +12,7 @@ is refused with a translated message and nothing is stored.
 from __future__ import annotations
 
 import hashlib
-import json
 import secrets
-import subprocess  # noqa: S404  ffmpeg is the tool made for this; arguments are never a shell
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +20,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from defensa.evidence.video import tools
+from defensa.evidence.video import probe, run_tool, tools
 
 MAX_BYTES = 16 * 1024 * 1024  # a minute of CD-quality stereo WAV is about 10 MB
 MIN_SECONDS = 0.3
@@ -53,41 +51,6 @@ def sniff(head: bytes) -> str:
     if head[:3] == b"ID3" or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0):
         return "mp3"
     return ""
-
-
-def _run(args: list[str]) -> subprocess.CompletedProcess[bytes] | None:
-    try:
-        return subprocess.run(  # noqa: S603  a list of arguments, no shell
-            args, capture_output=True, timeout=TIMEOUT_S, check=False, stdin=subprocess.DEVNULL
-        )
-    except (subprocess.TimeoutExpired, OSError):
-        return None
-
-
-def _probe(ffprobe: str, path: Path, demuxer: str) -> dict[str, Any] | None:
-    done = _run(
-        [
-            ffprobe,
-            "-v",
-            "error",
-            "-protocol_whitelist",
-            "file",
-            "-f",
-            demuxer,
-            "-show_entries",
-            "format=duration:stream=codec_type,duration",
-            "-of",
-            "json",
-            str(path),
-        ]
-    )
-    if done is None or done.returncode != 0:
-        return None
-    try:
-        found = json.loads(done.stdout or b"{}")
-    except ValueError:
-        return None
-    return found if isinstance(found, dict) else None
 
 
 def _seconds(probe: dict[str, Any]) -> float | None:
@@ -146,19 +109,25 @@ def check_recording(upload: Any) -> Recording:
             kind = sniff(got.read(16))
         if not kind:
             raise BadRecording(_not_audio())
-        probe = _probe(ffprobe, source, kind)
-        if probe is None or not any(
+        found = probe(
+            ffprobe,
+            source,
+            kind,
+            entries="format=duration:stream=codec_type,duration",
+            timeout=TIMEOUT_S,
+        )
+        if found is None or not any(
             isinstance(s, dict) and s.get("codec_type") == "audio"
-            for s in probe.get("streams") or []
+            for s in found.get("streams") or []
         ):
             raise BadRecording(_not_audio())
-        seconds = _seconds(probe)
+        seconds = _seconds(found)
         if seconds is None:
             raise BadRecording(_not_audio())
         if not MIN_SECONDS < seconds <= MAX_SECONDS:
             raise BadRecording(_length())
         target = Path(folder) / "out.wav"
-        done = _run(
+        done = run_tool(
             [
                 ffmpeg,
                 "-v",
@@ -187,7 +156,8 @@ def check_recording(upload: Any) -> Recording:
                 "-f",
                 "wav",
                 str(target),
-            ]
+            ],
+            TIMEOUT_S,
         )
         if done is None or done.returncode != 0 or not target.is_file():
             raise BadRecording(_not_audio())
