@@ -31,7 +31,7 @@ TARGETS = {"duplicates": 0, "lost": 0, "mismatched": 0, "errors": 0}
 ATTEMPTS = 3
 _TOKEN = re.compile(r'name="token" value="([^"]+)"')
 _CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
-_REFERENCE = re.compile(r'class="hotline mono"[^>]*>([A-Z0-9]{6})<')
+_REFERENCE = re.compile(r'class="hotline mono"[^>]*>(?:<span[^>]*>)?([A-Z0-9]{6})<')
 
 
 def _open_form(url: str) -> tuple[str, str, str]:

@@ -67,7 +67,7 @@ PHOTO_SHARE = float(os.environ.get("BENCH_INTAKE_PHOTOS", "0") or 0)
 DATABASE_URL = os.environ.get("BENCH_INTAKE_DATABASE_URL", "")
 _BUSY = b"Too many photos are being processed"
 _CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
-_REFERENCE = re.compile(rb'class="hotline mono"[^>]*>([A-Z0-9]{6})<')
+_REFERENCE = re.compile(rb'class="hotline mono"[^>]*>(?:<span[^>]*>)?([A-Z0-9]{6})<')
 ZIPS = ["90033", "90022", "90011", "90006", "90255", "90063", "90023", "90001", "90037"]
 ZIPS += ["90044", "90003", "90280", "90201", "90040", "90031", "90032", "90065", "90026"]
 CATEGORIES = ["workplace_raid", "checkpoint", "home_arrest", "vehicle_stop", "sighting"]
