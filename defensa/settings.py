@@ -383,16 +383,18 @@ STORAGES = {
     "media": {"BACKEND": "django.core.files.storage.FileSystemStorage"},  # MEDIA_ROOT
 }
 S3_BUCKET = env_str("DEFENSA_S3_BUCKET")
+# The store's address and account, shared by the files' bucket and the backups' bucket.
+_S3_STORE = {
+    "endpoint_url": env_str("DEFENSA_S3_ENDPOINT_URL"),
+    "access_key": env_secret("DEFENSA_S3_ACCESS_KEY_ID"),
+    "secret_key": env_secret("DEFENSA_S3_SECRET_ACCESS_KEY"),
+    "region": env_str("DEFENSA_S3_REGION"),
+    "addressing_style": env_str("DEFENSA_S3_ADDRESSING_STYLE", "path"),
+    "timeout_s": env_int("DEFENSA_S3_TIMEOUT_SECONDS", 10, minimum=1),
+}
 if S3_BUCKET:
     STORAGES["media"] = s3_media_storage(
-        bucket=S3_BUCKET,
-        endpoint_url=env_str("DEFENSA_S3_ENDPOINT_URL"),
-        access_key=env_secret("DEFENSA_S3_ACCESS_KEY_ID"),
-        secret_key=env_secret("DEFENSA_S3_SECRET_ACCESS_KEY"),
-        region=env_str("DEFENSA_S3_REGION"),
-        prefix=env_str("DEFENSA_S3_PREFIX"),
-        addressing_style=env_str("DEFENSA_S3_ADDRESSING_STYLE", "path"),
-        timeout_s=env_int("DEFENSA_S3_TIMEOUT_SECONDS", 10, minimum=1),
+        bucket=S3_BUCKET, prefix=env_str("DEFENSA_S3_PREFIX"), **_S3_STORE
     )
 # Backups (`manage.py backup --to-object-store`): a bucket of their own, so a backup never
 # holds the backups before it; the same store address and account as the files. Each backup
@@ -400,14 +402,7 @@ if S3_BUCKET:
 S3_BACKUP_BUCKET = env_str("DEFENSA_S3_BACKUP_BUCKET")
 if S3_BACKUP_BUCKET:
     STORAGES["backups"] = s3_media_storage(
-        bucket=S3_BACKUP_BUCKET,
-        endpoint_url=env_str("DEFENSA_S3_ENDPOINT_URL"),
-        access_key=env_secret("DEFENSA_S3_ACCESS_KEY_ID"),
-        secret_key=env_secret("DEFENSA_S3_SECRET_ACCESS_KEY"),
-        region=env_str("DEFENSA_S3_REGION"),
-        prefix=env_str("DEFENSA_S3_BACKUP_PREFIX"),
-        addressing_style=env_str("DEFENSA_S3_ADDRESSING_STYLE", "path"),
-        timeout_s=env_int("DEFENSA_S3_TIMEOUT_SECONDS", 10, minimum=1),
+        bucket=S3_BACKUP_BUCKET, prefix=env_str("DEFENSA_S3_BACKUP_PREFIX"), **_S3_STORE
     )
 # Seal each file before it leaves the web process: on by default with an object store (it
 # is someone's disk); set to 0 only for a store on the network's own machines.
