@@ -42,6 +42,7 @@ run: messages
 test: dev-deps messages
 	./scripts/ensure-test-tools
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	./scripts/test-all
 
 bench: dev-deps messages

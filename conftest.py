@@ -170,7 +170,6 @@ def voice_peer(settings: Any, client: Any) -> Iterator[voice.VoicePeer]:
 CHROMIUM = "/usr/bin/chromium"
 
 
-
 @pytest.fixture(scope="session")
 def browser():  # type: ignore[no-untyped-def]
     """Debian's Chromium driven by Playwright. Missing Chromium is a failure, not a skip."""

@@ -320,6 +320,14 @@ def founding_invitations_for(user: AnyUser | None, committee: Committee) -> Quer
     return Invitation.objects.filter(committee=committee).exclude(founding="")
 
 
+def get_founding_invitation_for(user: AnyUser | None, committee: Committee, pk: Any) -> Invitation:
+    pk = pk_from_url(pk)
+    found = founding_invitations_for(user, committee).filter(pk=pk).first()
+    if found is None:
+        raise Http404
+    return found
+
+
 # The roster (coordinators) and swaps ----------------------------------------------------
 
 

@@ -128,6 +128,7 @@ class FoundingInvitationForm(InvitationForm):
         widget=forms.RadioSelect,
     )
 
+
 class SmsInvitationForm(forms.Form):
     """Invite a member without a smartphone by their number (an SMS-only membership)."""
 

@@ -15,4 +15,9 @@ urlpatterns = [
     path("<slug:slug>/archive/", network_views.archive, name="archive"),
     path("<slug:slug>/area/", network_views.area, name="area"),
     path("<slug:slug>/founders/", network_views.founders, name="founders"),
+    path(
+        "<slug:slug>/founders/<int:pk>/cancel/",
+        network_views.cancel_founding,
+        name="cancel_founding",
+    ),
 ]

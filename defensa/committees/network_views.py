@@ -144,6 +144,18 @@ def founders(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "committees/network/founders.html", context, status=status)
 
 
+@require_POST
+def cancel_founding(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    """Cancel an unused founding link (sent to the wrong person, or no longer wanted)."""
+    found = access.get_managed_committee_for(request.user, slug)
+    invitation = access.get_founding_invitation_for(request.user, found, pk)
+    if actions.revoke_invitation(invitation, actor=request.user):  # type: ignore[arg-type]
+        messages.success(request, _("The link was cancelled. It no longer works."))
+    else:
+        messages.info(request, _("That link was already used or cancelled."))
+    return redirect("network:founders", slug=found.slug)
+
+
 @require_GET
 def committee(request: HttpRequest, slug: str) -> HttpResponse:
     found = access.get_managed_committee_for(request.user, slug)

@@ -138,3 +138,29 @@ def test_an_archived_committee_takes_no_founding_links(net, client_as, highland)
     response = client.post("/network/highland-park/founders/", {"founding": "member"}, follow=True)
     assert "This committee is archived already." in response.content.decode()
     assert not Invitation.objects.filter(committee=highland).exists()
+
+
+def test_a_founding_link_is_cancelled_from_its_page_and_no_longer_works(net, client_as, highland):
+    client = client_as(net.admin)
+    client.cookies.load({"django_language": "en"})
+    link = _link(client, "highland-park", "coordinator", note="For Rosa")
+    invitation = Invitation.objects.get(committee=highland)
+    page = client.get("/network/highland-park/founders/").content.decode()
+    cancel = f"/network/highland-park/founders/{invitation.pk}/cancel/"
+    assert f'action="{cancel}"' in page
+    # Others who may not set the committee up cannot cancel it.
+    for person in (net.ana, net.mo):
+        assert client_as(person).post(cancel).status_code == 404
+    assert Invitation.objects.get(pk=invitation.pk).revoked_at is None
+    client = client_as(net.admin)  # the same test client, signed in as the admin again
+    assert client.get(cancel).status_code == 405
+    response = client.post(cancel, follow=True)
+    assert "The link was cancelled. It no longer works." in response.content.decode()
+    assert "For Rosa" not in response.content.decode()  # no longer among the open links
+    assert AuditEntry.objects.filter(action="invitation.revoked", actor_id=net.admin.pk).exists()
+    again = client.post(cancel, follow=True).content.decode()
+    assert "That link was already used or cancelled." in again
+    # The person who was sent it finds a dead link.
+    page = Client().get(link.split("testserver", 1)[1])
+    assert page.status_code in (404, 410)
+    assert not Membership.objects.filter(committee=highland).exists()

@@ -24,7 +24,7 @@ from typing import Any
 AXE = Path(__file__).with_name("axe.min.js")
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
 
-RUNNER = "const TAGS = " + json.dumps(TAGS) + ";\n" + """
+_SCRIPT = """
 (() => {
   if (window.top !== window) return;
   let finish;
@@ -44,6 +44,7 @@ RUNNER = "const TAGS = " + json.dumps(TAGS) + ";\n" + """
   window.addEventListener("load", () => setTimeout(run, 0));
 })();
 """
+RUNNER = f"const TAGS = {json.dumps(TAGS)};\n{_SCRIPT}"
 
 
 @dataclass
