@@ -20,7 +20,7 @@ from defensa.accompaniment.models import Appointment, Companion, Status
 from defensa.accounts.models import SkillKind
 from defensa.committees.access import AnyUser, committees_for, memberships_for
 from defensa.committees.models import Committee
-from defensa.core.access import active_user, pk_from_url
+from defensa.core.access import active_user, one_from_url, pk_from_url
 
 
 def get_legal_committee_for(user: AnyUser | None, slug: str) -> Committee:
@@ -88,10 +88,7 @@ def open_appointments_for(user: AnyUser | None) -> QuerySet[Appointment]:
 
 
 def get_open_appointment_for(user: AnyUser | None, pk: Any) -> Appointment:
-    found = open_appointments_for(user).filter(pk=pk_from_url(pk)).first()
-    if found is None:
-        raise Http404
-    return found
+    return one_from_url(open_appointments_for(user), pk)
 
 
 def own_companions_for(user: AnyUser | None) -> QuerySet[Companion]:
@@ -104,7 +101,4 @@ def own_companions_for(user: AnyUser | None) -> QuerySet[Companion]:
 
 
 def get_own_companion_for(user: AnyUser | None, pk: Any) -> Companion:
-    found = own_companions_for(user).filter(pk=pk_from_url(pk)).first()
-    if found is None:
-        raise Http404
-    return found
+    return one_from_url(own_companions_for(user), pk)

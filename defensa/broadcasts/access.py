@@ -8,12 +8,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import Http404
 
 from defensa.broadcasts.models import Broadcast
 from defensa.committees.access import get_committee_for
 from defensa.committees.models import Committee
-from defensa.core.access import pk_from_url
+from defensa.core.access import one_from_url
 
 
 def broadcasts_for(user: Any, slug: str) -> tuple[Committee, QuerySet[Broadcast]]:
@@ -23,11 +22,4 @@ def broadcasts_for(user: Any, slug: str) -> tuple[Committee, QuerySet[Broadcast]
 
 def get_broadcast_for(user: Any, slug: str, pk: Any) -> Broadcast:
     _committee, rows = broadcasts_for(user, slug)
-    found = (
-        rows.select_related("committee", "created_by", "approved_by")
-        .filter(pk=pk_from_url(pk))
-        .first()
-    )
-    if found is None:
-        raise Http404
-    return found
+    return one_from_url(rows.select_related("committee", "created_by", "approved_by"), pk)

@@ -21,7 +21,7 @@ from django.http import Http404
 from defensa.cases.models import Case, EmergencyPlan, LegalHold, PlanTrigger, Task
 from defensa.committees.access import AnyUser, committees_for
 from defensa.committees.models import Committee
-from defensa.core.access import active_user, pk_from_url
+from defensa.core.access import active_user, one_from_url, pk_from_url
 
 
 def cases_for(user: AnyUser | None) -> QuerySet[Case]:
@@ -62,10 +62,7 @@ def holds_for(user: AnyUser | None) -> QuerySet[LegalHold]:
 
 
 def get_hold_for(user: AnyUser | None, pk: Any) -> LegalHold:
-    hold = holds_for(user).filter(pk=pk_from_url(pk)).first()
-    if hold is None:
-        raise Http404
-    return hold
+    return one_from_url(holds_for(user), pk)
 
 
 def holdable_incident(user: AnyUser | None, reference: str) -> Any:
@@ -115,15 +112,7 @@ def triggerable_plans_for(user: AnyUser | None, committee: Committee) -> QuerySe
 
 
 def get_triggerable_plan_for(user: AnyUser | None, committee: Committee, pk: Any) -> EmergencyPlan:
-    plan = (
-        triggerable_plans_for(user, committee)
-        .select_related("owner")
-        .filter(pk=pk_from_url(pk))
-        .first()
-    )
-    if plan is None:
-        raise Http404
-    return plan
+    return one_from_url(triggerable_plans_for(user, committee).select_related("owner"), pk)
 
 
 def triggers_for(user: AnyUser | None) -> QuerySet[PlanTrigger]:

@@ -31,7 +31,7 @@ from defensa.committees.models import (
     ShiftSwap,
     SwapStatus,
 )
-from defensa.core.access import active_user, pk_from_url
+from defensa.core.access import active_user, one_from_url
 
 Role = Literal["member", "full", "coordinator", "dispatcher", "legal", "intake"]
 # One role, or any of several: `committees_for(user, ("dispatcher", "coordinator"))`.
@@ -148,11 +148,7 @@ def member_count_for(user: AnyUser | None, committee: Committee) -> int:
 
 def get_membership_for(user: AnyUser | None, committee: Committee, pk: Any) -> Membership:
     """A membership of the committee, for one of its coordinators, or 404."""
-    pk = pk_from_url(pk)
-    found = members_for(user, committee).select_related("user", "committee").filter(pk=pk).first()
-    if found is None:
-        raise Http404
-    return found
+    return one_from_url(members_for(user, committee).select_related("user", "committee"), pk)
 
 
 def switched_off_for(user: AnyUser | None, committee: Committee) -> QuerySet[Membership]:
@@ -165,12 +161,7 @@ def switched_off_for(user: AnyUser | None, committee: Committee) -> QuerySet[Mem
 
 def get_switched_off_for(user: AnyUser | None, committee: Committee, pk: Any) -> Membership:
     """A switched-off membership of the committee, for one of its coordinators, or 404."""
-    pk = pk_from_url(pk)
-    found = switched_off_for(user, committee).select_related("user", "committee").filter(pk=pk)
-    membership = found.first()
-    if membership is None:
-        raise Http404
-    return membership
+    return one_from_url(switched_off_for(user, committee).select_related("user", "committee"), pk)
 
 
 def probationers_for(user: AnyUser | None, committee: Committee) -> QuerySet[Membership]:
@@ -183,12 +174,7 @@ def probationers_for(user: AnyUser | None, committee: Committee) -> QuerySet[Mem
 
 
 def get_probationer_for(user: AnyUser | None, committee: Committee, pk: Any) -> Membership:
-    pk = pk_from_url(pk)
-    found = probationers_for(user, committee).select_related("user", "committee").filter(pk=pk)
-    membership = found.first()
-    if membership is None:
-        raise Http404
-    return membership
+    return one_from_url(probationers_for(user, committee).select_related("user", "committee"), pk)
 
 
 # Invitations --------------------------------------------------------------------------
@@ -202,11 +188,7 @@ def invitations_for(user: AnyUser | None, committee: Committee) -> QuerySet[Invi
 
 
 def get_invitation_for(user: AnyUser | None, committee: Committee, pk: Any) -> Invitation:
-    pk = pk_from_url(pk)
-    found = invitations_for(user, committee).filter(pk=pk).first()
-    if found is None:
-        raise Http404
-    return found
+    return one_from_url(invitations_for(user, committee), pk)
 
 
 # Announcements ------------------------------------------------------------------------
@@ -230,11 +212,7 @@ def shifts_for(user: AnyUser | None) -> QuerySet[Shift]:
 
 
 def get_shift_for(user: AnyUser | None, pk: Any) -> Shift:
-    pk = pk_from_url(pk)
-    found = shifts_for(user).filter(pk=pk).first()
-    if found is None:
-        raise Http404
-    return found
+    return one_from_url(shifts_for(user), pk)
 
 
 # Role grants (a second coordinator's approval) -----------------------------------------
@@ -274,11 +252,7 @@ def role_grants_for(user: AnyUser | None, committee: Committee) -> QuerySet[Role
 
 
 def get_role_grant_for(user: AnyUser | None, committee: Committee, pk: Any) -> RoleGrant:
-    pk = pk_from_url(pk)
-    found = role_grants_for(user, committee).filter(pk=pk).first()
-    if found is None:
-        raise Http404
-    return found
+    return one_from_url(role_grants_for(user, committee), pk)
 
 
 # Setting up the network (admins; coordinators for their own subtree) ---------------------
@@ -321,11 +295,7 @@ def founding_invitations_for(user: AnyUser | None, committee: Committee) -> Quer
 
 
 def get_founding_invitation_for(user: AnyUser | None, committee: Committee, pk: Any) -> Invitation:
-    pk = pk_from_url(pk)
-    found = founding_invitations_for(user, committee).filter(pk=pk).first()
-    if found is None:
-        raise Http404
-    return found
+    return one_from_url(founding_invitations_for(user, committee), pk)
 
 
 # The roster (coordinators) and swaps ----------------------------------------------------
@@ -345,11 +315,7 @@ def committee_shifts_for(user: AnyUser | None, committee: Committee) -> QuerySet
 
 
 def get_committee_shift_for(user: AnyUser | None, committee: Committee, pk: Any) -> Shift:
-    pk = pk_from_url(pk)
-    found = committee_shifts_for(user, committee).filter(pk=pk).first()
-    if found is None:
-        raise Http404
-    return found
+    return one_from_url(committee_shifts_for(user, committee), pk)
 
 
 def shift_swaps_for(user: AnyUser | None, committee: Committee) -> QuerySet[ShiftSwap]:
@@ -362,11 +328,7 @@ def shift_swaps_for(user: AnyUser | None, committee: Committee) -> QuerySet[Shif
 
 
 def get_shift_swap_for(user: AnyUser | None, committee: Committee, pk: Any) -> ShiftSwap:
-    pk = pk_from_url(pk)
-    found = shift_swaps_for(user, committee).filter(pk=pk, status=SwapStatus.PENDING).first()
-    if found is None:
-        raise Http404
-    return found
+    return one_from_url(shift_swaps_for(user, committee).filter(status=SwapStatus.PENDING), pk)
 
 
 def swap_takers_for(user: AnyUser | None, shift: Shift) -> QuerySet[Membership]:
@@ -421,11 +383,7 @@ def recovery_requests_for(user: AnyUser | None, committee: Committee) -> QuerySe
 def get_recovery_request_for(
     user: AnyUser | None, committee: Committee, pk: Any
 ) -> RecoveryRequest:
-    pk = pk_from_url(pk)
-    found = recovery_requests_for(user, committee).filter(pk=pk).first()
-    if found is None:
-        raise Http404
-    return found
+    return one_from_url(recovery_requests_for(user, committee), pk)
 
 
 def admin_recovery_requests_for(user: AnyUser | None) -> QuerySet[RecoveryRequest]:
@@ -444,8 +402,4 @@ def admin_recovery_requests_for(user: AnyUser | None) -> QuerySet[RecoveryReques
 
 
 def get_admin_recovery_request_for(user: AnyUser | None, pk: Any) -> RecoveryRequest:
-    pk = pk_from_url(pk)
-    found = admin_recovery_requests_for(user).filter(pk=pk).first()
-    if found is None:
-        raise Http404
-    return found
+    return one_from_url(admin_recovery_requests_for(user), pk)

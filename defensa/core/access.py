@@ -20,12 +20,15 @@ another compartment's row, so ids cannot be probed).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib.auth.decorators import login_required
+from django.db.models import Model, QuerySet
 from django.http import Http404
 
 View = Callable[..., Any]
+
+M = TypeVar("M", bound=Model)
 
 
 def public(view: View) -> View:
@@ -64,6 +67,16 @@ def pk_from_url(value: Any) -> int:
     if not 0 < pk < 2**63:
         raise Http404
     return pk
+
+
+def one_from_url(queryset: QuerySet[M], value: Any) -> M:
+    """The row of `queryset` (already narrowed to what the user may see) whose primary key
+    the URL names, or 404: the same answer for a row that does not exist and one that is not
+    theirs."""
+    found = queryset.filter(pk=pk_from_url(value)).first()
+    if found is None:
+        raise Http404
+    return found
 
 
 def reference_from_url(value: Any) -> str:

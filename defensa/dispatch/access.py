@@ -12,7 +12,7 @@ from django.http import Http404
 
 from defensa.committees.access import AnyUser, committee_and_below, committees_for
 from defensa.committees.models import Committee
-from defensa.core.access import pk_from_url
+from defensa.core.access import one_from_url
 from defensa.dispatch.models import MemberMessage
 from defensa.incidents.models import Incident
 
@@ -43,10 +43,7 @@ def committee_incidents_for(user: AnyUser | None, committee: Committee) -> Query
 
 def get_committee_incident_for(user: AnyUser | None, committee: Committee, pk: Any) -> Incident:
     """An incident of this committee or one under it, for one of its dispatchers, or 404."""
-    incident = committee_incidents_for(user, committee).filter(pk=pk_from_url(pk)).first()
-    if incident is None:
-        raise Http404
-    return incident
+    return one_from_url(committee_incidents_for(user, committee), pk)
 
 
 def member_messages_for(user: AnyUser | None, committee: Committee) -> QuerySet[MemberMessage]:

@@ -21,7 +21,7 @@ from django.http import Http404
 
 from defensa.committees.access import AnyUser, committees_for, memberships_for
 from defensa.committees.models import Committee, Membership
-from defensa.core.access import active_user, pk_from_url
+from defensa.core.access import active_user, one_from_url, pk_from_url
 from defensa.core.tokens import is_short_code, normal_code
 from defensa.events.models import (
     CODE_LENGTH,
@@ -73,10 +73,7 @@ def events_for(user: AnyUser | None) -> QuerySet[Event]:
 
 
 def get_event_for(user: AnyUser | None, pk: Any) -> Event:
-    found = events_for(user).filter(pk=pk_from_url(pk)).first()
-    if found is None:
-        raise Http404
-    return found
+    return one_from_url(events_for(user), pk)
 
 
 def is_organiser(user: AnyUser | None, event: Event) -> bool:
@@ -166,10 +163,7 @@ def rsvps_for(user: AnyUser | None, event: Event) -> QuerySet[Rsvp]:
 
 def get_rsvp_for(user: AnyUser | None, event: Event, pk: Any) -> Rsvp:
     """One of the user's own RSVPs to the event, or 404."""
-    found = rsvps_for(user, event).filter(pk=pk_from_url(pk)).first()
-    if found is None:
-        raise Http404
-    return found
+    return one_from_url(rsvps_for(user, event), pk)
 
 
 def attendees_for(user: AnyUser | None, event: Event) -> QuerySet[Rsvp]:
@@ -185,10 +179,7 @@ def attendees_for(user: AnyUser | None, event: Event) -> QuerySet[Rsvp]:
 
 
 def get_attendee_for(user: AnyUser | None, event: Event, pk: Any) -> Rsvp:
-    found = attendees_for(user, event).filter(pk=pk_from_url(pk)).first()
-    if found is None:
-        raise Http404
-    return found
+    return one_from_url(attendees_for(user, event), pk)
 
 
 def get_shift_for(user: AnyUser | None, event: Event, pk: Any) -> Shift:

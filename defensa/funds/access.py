@@ -16,7 +16,7 @@ from django.http import Http404
 
 from defensa.committees.access import AnyUser, committees_for, coordinated_committees_for
 from defensa.committees.models import Committee
-from defensa.core.access import active_user, pk_from_url
+from defensa.core.access import active_user, one_from_url, pk_from_url
 from defensa.funds.models import Application, Fund
 
 
@@ -30,10 +30,7 @@ def funds_for(user: AnyUser | None) -> QuerySet[Fund]:
 
 
 def get_fund_for(user: AnyUser | None, pk: Any) -> Fund:
-    found = funds_for(user).filter(pk=pk_from_url(pk)).first()
-    if found is None:
-        raise Http404
-    return found
+    return one_from_url(funds_for(user), pk)
 
 
 def get_coordinated_fund(user: AnyUser | None, pk: Any) -> Fund:
@@ -56,10 +53,7 @@ def reviewed_funds_for(user: AnyUser | None) -> QuerySet[Fund]:
 
 
 def get_reviewed_fund(user: AnyUser | None, pk: Any) -> Fund:
-    found = reviewed_funds_for(user).filter(pk=pk_from_url(pk)).first()
-    if found is None:
-        raise Http404
-    return found
+    return one_from_url(reviewed_funds_for(user), pk)
 
 
 def get_reviewed_application(user: AnyUser | None, fund_pk: Any, pk: Any) -> Application:

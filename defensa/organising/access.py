@@ -23,7 +23,7 @@ from django.http import Http404
 from defensa.accounts.models import Skill, SkillKind
 from defensa.committees.access import AnyUser, committee_and_below, committees_for
 from defensa.committees.models import Committee
-from defensa.core.access import active_user, pk_from_url
+from defensa.core.access import active_user, one_from_url, pk_from_url
 from defensa.core.tokens import is_short_code, normal_code
 from defensa.imports.models import ImportJob
 from defensa.organising.models import (
@@ -88,10 +88,7 @@ def workplaces_for(user: AnyUser | None) -> QuerySet[Workplace]:
 
 
 def get_workplace_for(user: AnyUser | None, pk: Any) -> Workplace:
-    found = workplaces_for(user).filter(pk=pk_from_url(pk)).first()
-    if found is None:
-        raise Http404
-    return found
+    return one_from_url(workplaces_for(user), pk)
 
 
 # Imports of contacts ------------------------------------------------------------------
@@ -123,10 +120,7 @@ def workers_for(user: AnyUser | None, workplace: Workplace) -> QuerySet[Worker]:
 
 
 def get_worker_for(user: AnyUser | None, workplace: Workplace, pk: Any) -> Worker:
-    found = workers_for(user, workplace).filter(pk=pk_from_url(pk)).first()
-    if found is None:
-        raise Http404
-    return found
+    return one_from_url(workers_for(user, workplace), pk)
 
 
 def own_workers_for(user: AnyUser | None) -> QuerySet[Worker]:
@@ -148,10 +142,7 @@ def structure_tests_for(user: AnyUser | None) -> QuerySet[StructureTest]:
 
 
 def get_structure_test_for(user: AnyUser | None, pk: Any) -> StructureTest:
-    found = structure_tests_for(user).filter(pk=pk_from_url(pk)).first()
-    if found is None:
-        raise Http404
-    return found
+    return one_from_url(structure_tests_for(user), pk)
 
 
 def find_structure_test(code: str) -> StructureTest | None:

@@ -9,7 +9,7 @@ from django.http import Http404
 
 from defensa.committees.access import AnyUser, memberships_for
 from defensa.committees.models import Committee
-from defensa.core.access import pk_from_url
+from defensa.core.access import one_from_url, pk_from_url
 from defensa.imports.models import ImportJob
 from defensa.people.models import Invitee, MemberExport
 from defensa.people.rows import KIND
@@ -42,10 +42,7 @@ def invitees_for(user: AnyUser | None, committee: Committee) -> QuerySet[Invitee
 
 
 def get_invitee_for(user: AnyUser | None, committee: Committee, pk: Any) -> Invitee:
-    found = invitees_for(user, committee).filter(pk=pk_from_url(pk)).first()
-    if found is None:
-        raise Http404
-    return found
+    return one_from_url(invitees_for(user, committee), pk)
 
 
 def exports_for(user: AnyUser | None, committee: Committee) -> QuerySet[MemberExport]:
@@ -57,7 +54,4 @@ def exports_for(user: AnyUser | None, committee: Committee) -> QuerySet[MemberEx
 
 
 def get_export_for(user: AnyUser | None, committee: Committee, pk: Any) -> MemberExport:
-    found = exports_for(user, committee).filter(pk=pk_from_url(pk)).first()
-    if found is None:
-        raise Http404
-    return found
+    return one_from_url(exports_for(user, committee), pk)

@@ -16,7 +16,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from defensa.committees.access import AnyUser, coordinated_committees_for
-from defensa.core.access import pk_from_url
+from defensa.core.access import one_from_url
 from defensa.core.tokens import is_short_code, normal_code
 from defensa.pledges.models import CODE_LENGTH, Campaign
 
@@ -30,10 +30,7 @@ def campaigns_for(user: AnyUser | None) -> QuerySet[Campaign]:
 
 def get_campaign_for(user: AnyUser | None, pk: Any) -> Campaign:
     """A campaign the user coordinates, or 404 (the same for a missing one and another's)."""
-    found = campaigns_for(user).filter(pk=pk_from_url(pk)).first()
-    if found is None:
-        raise Http404
-    return found
+    return one_from_url(campaigns_for(user), pk)
 
 
 def find_campaign(code: str) -> Campaign | None:

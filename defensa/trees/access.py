@@ -17,7 +17,7 @@ from django.http import Http404
 
 from defensa.committees.access import AnyUser, committees_for
 from defensa.committees.models import Committee
-from defensa.core.access import active_user, pk_from_url
+from defensa.core.access import active_user, one_from_url, pk_from_url
 from defensa.trees.models import Branch, Cascade, Duty, Leaf, Reach, Tree
 
 
@@ -37,10 +37,7 @@ def trees_for(user: AnyUser | None) -> QuerySet[Tree]:
 
 
 def get_tree_for(user: AnyUser | None, pk: Any) -> Tree:
-    found = trees_for(user).filter(pk=pk_from_url(pk)).first()
-    if found is None:
-        raise Http404
-    return found
+    return one_from_url(trees_for(user), pk)
 
 
 def branches_for(user: AnyUser | None, tree: Tree) -> QuerySet[Branch]:
@@ -60,10 +57,7 @@ def cascades_for(user: AnyUser | None) -> QuerySet[Cascade]:
 
 
 def get_cascade_for(user: AnyUser | None, pk: Any) -> Cascade:
-    found = cascades_for(user).filter(pk=pk_from_url(pk)).first()
-    if found is None:
-        raise Http404
-    return found
+    return one_from_url(cascades_for(user), pk)
 
 
 def duties_for(user: AnyUser | None) -> QuerySet[Duty]:

@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from defensa.committees.access import AnyUser, committees_for
-from defensa.core.access import active_user, pk_from_url
+from defensa.core.access import active_user, one_from_url, pk_from_url
 from defensa.voice.models import Hotline, VoiceLanguage, Voicemail, VoicePrompt
 
 
@@ -39,10 +39,7 @@ def hotlines_for(user: AnyUser | None) -> QuerySet[Hotline]:
 
 
 def get_hotline_for(user: AnyUser | None, pk: object) -> Hotline:
-    found = hotlines_for(user).filter(pk=pk_from_url(pk)).first()
-    if found is None:
-        raise Http404
-    return found
+    return one_from_url(hotlines_for(user), pk)
 
 
 def voice_languages_for(user: AnyUser | None) -> QuerySet[VoiceLanguage]:
@@ -55,10 +52,7 @@ def voice_languages_for(user: AnyUser | None) -> QuerySet[VoiceLanguage]:
 
 
 def get_voice_language_for(user: AnyUser | None, pk: object) -> VoiceLanguage:
-    found = voice_languages_for(user).filter(pk=pk_from_url(pk)).first()
-    if found is None:
-        raise Http404
-    return found
+    return one_from_url(voice_languages_for(user), pk)
 
 
 def get_voice_prompt_for(user: AnyUser | None, pk: object, step: object) -> VoicePrompt:

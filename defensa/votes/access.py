@@ -14,7 +14,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from defensa.committees.access import AnyUser, coordinated_committees_for
-from defensa.core.access import pk_from_url
+from defensa.core.access import one_from_url
 from defensa.core.tokens import is_short_code, normal_code
 from defensa.votes.models import VOTE_CODE_LENGTH, Vote
 
@@ -28,10 +28,7 @@ def votes_for(user: AnyUser | None) -> QuerySet[Vote]:
 
 def get_vote_for(user: AnyUser | None, pk: Any) -> Vote:
     """A vote the user coordinates, or 404 (the same for a missing one and another's)."""
-    found = votes_for(user).filter(pk=pk_from_url(pk)).first()
-    if found is None:
-        raise Http404
-    return found
+    return one_from_url(votes_for(user), pk)
 
 
 def find_vote(code: str) -> Vote | None:
