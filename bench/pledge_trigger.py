@@ -12,6 +12,8 @@
    peer, an SMTP peer and the Web Push peer on loopback, each channel at its provisioned rate.
    rate_ratio = the lowest, over the channels, of achieved / provisioned (target >= 0.95);
    over_rate = the most messages any channel's peer saw in a second above its rate (target 0).
+   Every peer times a message by the kernel's receive time of its first bytes, so the busy
+   bench process's own threads (three peers, crypto included) can't bunch or spread them.
 4. The worker stops with SIGTERM; lost = messages marked sent that their peer never got plus
    messages a peer got that are not marked sent (target 0); duplicates = messages a peer got
    twice (target 0).
@@ -19,11 +21,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import os
 import signal
+import socket
+import socketserver
+import struct
 import subprocess
 import sys
 import tempfile
@@ -32,8 +36,11 @@ import time
 from pathlib import Path
 
 from bench import ROOT, progress, result
-from bench._server import free_port, manage, scratch_env
+from bench._server import manage, scratch_env
 from bench.broadcast import busiest_second, stamped_handler, start_peer
+
+# Linux's value; Python's socket module does not name it.
+TIMESTAMP_NS = getattr(socket, "SO_TIMESTAMPNS", 35)
 
 SEED = r"""
 import json, sys, time, django
@@ -131,16 +138,75 @@ def python(env: dict[str, str], code: str, *args: str) -> dict:
 
 
 class SMTPCounter:
-    """An SMTP server that notes each message's recipients and arrival time (aiosmtpd)."""
+    """A small SMTP server on loopback that notes each message's recipients and when its
+    content reached this machine: the kernel's receive time (Linux SO_TIMESTAMPNS), as the
+    Twilio and push peers', not when a thread of this busy process got round to parsing it.
+    It speaks what smtplib says: EHLO/HELO, MAIL, RCPT, DATA, RSET, NOOP, QUIT."""
 
     def __init__(self) -> None:
         self.messages: list[tuple[list[str], float]] = []
         self._lock = threading.Lock()
+        counter = self
 
-    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]  # noqa: N802
-        with self._lock:
-            self.messages.append((list(envelope.rcpt_tos), time.time()))
-        return "250 Message accepted for delivery"
+        class Handler(socketserver.StreamRequestHandler):
+            def handle(self) -> None:
+                with contextlib.suppress(OSError):
+                    self.request.setsockopt(socket.SOL_SOCKET, TIMESTAMP_NS, 1)
+                self.say(b"220 defensa-bench ESMTP")
+                rcpts: list[str] = []
+                while line := self.rfile.readline(4096):
+                    verb = line[:4].upper()
+                    if verb in (b"EHLO", b"HELO", b"MAIL", b"NOOP"):
+                        self.say(b"250 OK")
+                    elif verb == b"RSET":
+                        rcpts = []
+                        self.say(b"250 OK")
+                    elif verb == b"RCPT":
+                        rcpts.append(line.decode().partition("<")[2].partition(">")[0])
+                        self.say(b"250 OK")
+                    elif verb == b"DATA":
+                        self.say(b"354 End data with <CR><LF>.<CR><LF>")
+                        arrived = self.arrival()
+                        while self.rfile.readline() not in (b".\r\n", b""):
+                            pass
+                        with counter._lock:
+                            counter.messages.append((rcpts, arrived))
+                        rcpts = []
+                        self.say(b"250 Message accepted for delivery")
+                    elif verb == b"QUIT":
+                        self.say(b"221 Bye")
+                        return
+                    else:
+                        self.say(b"502 Not implemented")
+
+            def say(self, reply: bytes) -> None:
+                self.wfile.write(reply + b"\r\n")
+                self.wfile.flush()
+
+            def arrival(self) -> float:
+                """When the message's first bytes reached this machine (waits for them)."""
+                try:
+                    _data, ancillary, _flags, _addr = self.request.recvmsg(
+                        1, socket.CMSG_SPACE(16), socket.MSG_PEEK
+                    )
+                except OSError:
+                    return time.time()
+                for level, kind, value in ancillary:
+                    if level == socket.SOL_SOCKET and kind == TIMESTAMP_NS:
+                        seconds, nanos = struct.unpack("qq", value[:16])
+                        return seconds + nanos / 1e9
+                return time.time()
+
+        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+
+    def start(self) -> None:
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
 
 
 def stamped_push(peer):  # type: ignore[no-untyped-def]
@@ -164,8 +230,6 @@ def rate_of(times: list[float]) -> float:
 
 
 def run(quick: bool = False) -> dict:  # noqa: PLR0915 (one scenario, read top to bottom)
-    from aiosmtpd.controller import Controller
-
     from defensa.notify.transports.webpush import keys
     from defensa.testing.peers.twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER
     from defensa.testing.peers.webpush import PushPeer
@@ -176,7 +240,6 @@ def run(quick: bool = False) -> dict:  # noqa: PLR0915 (one scenario, read top t
     vapid_private, vapid_public = keys.generate()
     push = PushPeer(vapid_public_key=vapid_public)
     smtp = SMTPCounter()
-    controller = Controller(smtp, hostname="127.0.0.1", port=free_port())
     push_handler, push_arrivals = stamped_push(push)
     push_server = push.serve(handler=push_handler)
     with tempfile.TemporaryDirectory(prefix="defensa-bench-") as tmp:
@@ -193,7 +256,7 @@ def run(quick: bool = False) -> dict:  # noqa: PLR0915 (one scenario, read top t
             )
         )
         peer, server = start_peer()
-        controller.start()
+        smtp.start()
         worker_env = {
             **env,
             "TWILIO_API_BASE": peer.base_url,
@@ -202,7 +265,7 @@ def run(quick: bool = False) -> dict:  # noqa: PLR0915 (one scenario, read top t
             "TWILIO_FROM_NUMBER": FROM_NUMBER,
             "TWILIO_RATE": f"{rate}/s",
             "EMAIL_HOST": "127.0.0.1",
-            "EMAIL_PORT": str(controller.port),
+            "EMAIL_PORT": str(smtp.port),
             "EMAIL_USE_TLS": "0",
             "EMAIL_RATE": f"{rate}/s",
             "WEBPUSH_VAPID_PRIVATE_KEY": vapid_private,
@@ -235,8 +298,7 @@ def run(quick: bool = False) -> dict:  # noqa: PLR0915 (one scenario, read top t
         finally:
             server.shutdown()
             push_server.shutdown()
-            with contextlib.suppress(RuntimeError, asyncio.CancelledError):
-                controller.stop()
+            smtp.stop()
         report = python(env, REPORT)
     arrivals = {
         "sms": [m.at for m in peer.messages],

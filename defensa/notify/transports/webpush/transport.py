@@ -13,6 +13,11 @@ timeouts and dropped connections are transient (Retry-After respected); other 4x
 for that device (413 payload too large, 400, 401/403 a VAPID key that is not the one the
 device subscribed with). The delivery: transient if any device is; else sent if at least one
 device (now or in an earlier attempt) took it; else failed for good.
+
+The rate slot (WEBPUSH_RATE counts deliveries) is taken as late as possible: after the
+subscriptions are read, the payload encrypted, the VAPID header signed and the connection to
+the push service opened, right before the request; so the varying time that work takes can't
+bunch two hand-overs closer than their slots (see ratelimit.py).
 """
 
 from __future__ import annotations
@@ -177,6 +182,9 @@ class WebPushTransport(Transport):
     def is_enabled(cls) -> bool:
         return bool(settings.WEBPUSH_VAPID_PRIVATE_KEY)
 
+    # Everything a device's message needs is done first; the slot gates only the request.
+    takes_own_slot: ClassVar[bool] = True
+
     @property
     def rate_key(self) -> str:
         return "webpush"
@@ -186,7 +194,7 @@ class WebPushTransport(Transport):
         return parse_rate(settings.WEBPUSH_RATE)
 
     def _post(
-        self, subscription: PushSubscription, body: bytes, headers: dict[str, str]
+        self, subscription: PushSubscription, body: bytes, headers: dict[str, str], out: Outgoing
     ) -> DeviceResult:
         problem = keys.endpoint_problem(subscription.endpoint)
         if problem:
@@ -204,12 +212,13 @@ class WebPushTransport(Transport):
         else:
             conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=timeout)
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        authorization = keys.authorization(subscription.endpoint)
         try:
+            conn.connect()
+            # The delivery's slot (once, at its first device): only the request itself is left.
+            out.take_slot()
             conn.request(
-                "POST",
-                path,
-                body=body,
-                headers={**headers, "Authorization": keys.authorization(subscription.endpoint)},
+                "POST", path, body=body, headers={**headers, "Authorization": authorization}
             )
             response = conn.getresponse()
             response.read(4096)
@@ -249,7 +258,8 @@ class WebPushTransport(Transport):
         for device in devices:
             if device.pk in took_before:
                 continue
-            result = self._post(device, encrypt(plaintext, device.p256dh, device.auth), headers)
+            body = encrypt(plaintext, device.p256dh, device.auth)
+            result = self._post(device, body, headers, out)
             if result.accepted:
                 # At once, not with the attempt: a crash after this line resends to no one.
                 PushSent.objects.get_or_create(delivery=delivery, subscription=device)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -13,7 +14,8 @@ from defensa.audit.models import AuditEntry
 from defensa.notify.actions import chosen_channels, queue_message
 from defensa.notify.models import AttemptStatus, Channel, Delivery, Priority, Status
 from defensa.notify.tests.helpers import make_due, queue, run_worker
-from defensa.notify.transports import enabled_channels
+from defensa.notify.tests.test_worker import windows_over
+from defensa.notify.transports import Rate, enabled_channels
 from defensa.notify.transports.webpush import keys, transport
 from defensa.notify.transports.webpush.models import PushSent, PushSubscription
 from defensa.testing.peers.webpush import b64d, b64e, decrypt
@@ -101,6 +103,48 @@ def test_every_device_of_the_person_gets_it(net, subscribe, push_peer):
     delivery = Delivery.objects.get(channel=Channel.PUSH)
     assert delivery.provider_message_id == "push:2/2"
     assert PushSent.objects.filter(delivery=delivery).count() == 2
+
+
+def test_the_rate_slot_comes_after_the_work_right_before_the_request(
+    net, subscribe, push_peer, settings
+):
+    # Reading the devices, encrypting, signing and connecting take a varying time: done after
+    # the slot, a slow hand-over and the quick ones after it reached the push service closer
+    # than their slots (21 in one second at 20/s in pledge_trigger). The push service must see
+    # each connection first, then the request at the slot.
+    seen: list[tuple[str, float]] = []
+
+    class Noting(push_peer.handler()):  # type: ignore[misc]
+        def setup(self) -> None:
+            seen.append(("connected", time.time()))
+            super().setup()
+
+        def do_POST(self) -> None:  # noqa: N802
+            seen.append(("request", time.time()))
+            super().do_POST()
+
+    server = push_peer.serve(handler=Noting)  # devices made from here on point at it
+    try:
+        subscribe(net.mo)
+        settings.WEBPUSH_RATE = "2/s"
+        for n in range(3):
+            queue(net.mo, f"push:slot:{n}", channels=[Channel.PUSH], priority=Priority.BULK)
+        run_worker()
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    assert len(push_peer.received) == 3
+    assert Delivery.objects.filter(status=Status.SENT).count() == 3
+    # One send at a time: each connection, then its request.
+    assert [what for what, _at in seen] == ["connected", "request"] * 3
+    requests = [at for what, at in seen if what == "request"]
+    assert windows_over(requests, Rate(2, 1.0)) <= 2
+    # The second and third deliveries waited about half a second for their slots, with the
+    # connection already open: the wait sits between connecting and the request.
+    times = [at for _what, at in seen]
+    waits = [times[n + 1] - times[n] for n in range(0, 6, 2)]
+    assert min(waits[1:]) >= 0.3, waits
 
 
 def test_a_gone_subscription_is_removed_and_is_a_permanent_failure(net, subscribe, push_peer):
