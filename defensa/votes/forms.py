@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from defensa.committees import own_words
 from defensa.committees.models import Committee
-from defensa.core.languages import BY_CODE
+from defensa.core.languages import BY_CODE, OTHER
 from defensa.organising.models import Workplace
 from defensa.votes.actions import OPTION_WORDS, VOTE_WORDS, VoteData, voting_workplaces
 from defensa.votes.models import MAX_OPTIONS, Kind, Rule
@@ -119,6 +119,10 @@ class VoteForm(own_words.OtherLanguagesForm):
     def _other_languages(self, data: dict[str, Any]) -> dict[str, dict[str, Any]]:
         """The question and options typed in other languages; options only on a choice
         between options (a yes-or-no vote's answers are fixed), one per English option."""
+        if data.get("kind") != Kind.OPTIONS:
+            # Ignored like the English and Spanish options boxes: not checked, not kept.
+            for language in OTHER:
+                data[own_words.field_name(OPTION_WORDS, language)] = ""
         found = self.other_languages()
         for code, given in found.items():
             options = given.pop(OPTION_WORDS.key, None)

@@ -82,7 +82,7 @@ def test_a_coordinator_gives_the_question_and_options_in_vietnamese(client_as, n
 def test_a_yes_or_no_vote_keeps_its_fixed_answers(client_as, net):
     client_as(net.ana).post(
         "/votes/new/boyle-heights/",
-        form(kind="yes_no", question_vi=VI_QUESTION, options_vi="Có\nKhông"),
+        form(kind="yes_no", question_vi=VI_QUESTION, options_vi="Có\nKhông", options_ar="a\x07"),
     )
     vote = Vote.objects.get()
     assert vote.translations == {"vi": {"question": VI_QUESTION}}
