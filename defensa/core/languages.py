@@ -20,6 +20,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -73,6 +75,29 @@ def get(code: str | None) -> Language:
     """The Language of a code Django gives (`translation.get_language()`), English if unknown."""
     code = (code or "").lower()
     return BY_CODE.get(code) or BY_CODE.get(code.split("-")[0]) or ALL[0]
+
+
+# The languages a coordinator's own words (a pledge, a vote's question) may be given in beside
+# English (required) and Spanish, which have fields of their own.
+OTHER: tuple[Language, ...] = tuple(lang for lang in ALL if lang.code not in ("en", "es"))
+OTHER_CODES: tuple[str, ...] = tuple(lang.code for lang in OTHER)
+
+
+def own_words(
+    language: str | None, key: str, *, en: str, es: str, others: object
+) -> tuple[str, Language]:
+    """A coordinator's words in `language` (the active one when None), and the language they
+    are in: Spanish from its own field, another language from `others` ({code: {key:
+    words}}) when the coordinator gave it, else English."""
+    wanted = get(language or translation.get_language() or settings.LANGUAGE_CODE)
+    if wanted.code == "es":
+        return es, wanted
+    if wanted.code != "en" and isinstance(others, dict):
+        given = others.get(wanted.code)
+        words = given.get(key) if isinstance(given, dict) else None
+        if isinstance(words, str) and words.strip():
+            return words, wanted
+    return en, ALL[0]
 
 
 # Apps whose every string is in the public set.

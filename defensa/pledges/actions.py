@@ -20,10 +20,11 @@ from django.utils.translation import gettext_lazy as _
 
 from defensa.accounts.models import User
 from defensa.audit.log import record
+from defensa.committees import own_words
 from defensa.committees.access import committee_and_below
 from defensa.committees.forms import normalize_phone
 from defensa.committees.models import Committee, Kind, Membership, MemberStatus
-from defensa.core import crypto
+from defensa.core import crypto, languages
 from defensa.core.crypto.digests import digest_key, keyed_digest
 from defensa.core.tokens import short_code
 from defensa.notify.actions import Address, queue_message, queue_messages, queue_sealed_messages
@@ -206,6 +207,15 @@ class CampaignData:
     workplace: Workplace | None = None
     department: str = ""
     sector: str = ""
+    # The title and the pledge in other languages, each optional ({"vi": {"title": ...}}).
+    translations: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
+
+
+# The words a campaign keeps in the network's other languages, with the English fields' limits.
+CAMPAIGN_WORDS = (
+    own_words.Words("title", own_words.TITLE, 120),
+    own_words.Words("text", own_words.PLEDGE, 600, multiline=True),
+)
 
 
 def new_code() -> str:
@@ -252,6 +262,11 @@ def open_campaign(committee: Committee, data: CampaignData, *, actor: User) -> C
             "threshold",
         )
     _check_workplace_scope(committee, data)
+    try:
+        translations = own_words.check(data.translations, CAMPAIGN_WORDS)
+    except ValidationError as error:
+        raise PledgeError(error.messages[0], "translations") from error
+    data = dataclasses.replace(data, translations=translations)
     needed = Campaign.needed_for(data.threshold_kind, data.threshold, data.eligible_count)
     if data.threshold <= 0 or (data.eligible_count is not None and needed > data.eligible_count):
         raise PledgeError(
@@ -272,6 +287,7 @@ def open_campaign(committee: Committee, data: CampaignData, *, actor: User) -> C
         committee=committee,
         scope=campaign.scope,
         needed=needed,
+        languages=sorted(translations),
     )
     return campaign
 
@@ -309,7 +325,9 @@ def _new_pledge(
         digest=digest,
         origin=origin,
         standing=standing,
-        language=language if language in ("en", "es") else "en",
+        # Any language the network speaks: the flip's message is told in it, and the
+        # campaign's own words in it when the coordinators gave them.
+        language=languages.get(language).code,
         pledged_at=coarse(timezone.now()),
         data_key=campaign.data_key,
         unit=_unit_of(campaign, member=member, phone=phone),

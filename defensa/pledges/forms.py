@@ -11,11 +11,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from defensa.committees import own_words
 from defensa.committees.access import committee_and_below
 from defensa.committees.forms import normalize_phone
 from defensa.committees.models import Committee, Kind
 from defensa.organising.models import Workplace
-from defensa.pledges.actions import CampaignData, known_workers, scope_workplaces
+from defensa.pledges.actions import CAMPAIGN_WORDS, CampaignData, known_workers, scope_workplaces
 from defensa.pledges.models import MAX_DEADLINE, WORKPLACE_SCOPES, Scope, ThresholdKind
 
 MAX_THRESHOLD = 10_000_000
@@ -29,7 +30,9 @@ def _no_controls(value: str, *, keep_lines: bool = False) -> str:
     return value.strip()
 
 
-class CampaignForm(forms.Form):
+class CampaignForm(own_words.OtherLanguagesForm):
+    other_words = CAMPAIGN_WORDS
+
     title_en = forms.CharField(label=_("Title in English"), max_length=120)
     title_es = forms.CharField(label=_("Title in Spanish"), max_length=120)
     text_en = forms.CharField(
@@ -123,6 +126,7 @@ class CampaignForm(forms.Form):
             choices += [(s, s.label) for s in WORKPLACE_SCOPES]
         self.fields["scope"].choices = choices
         self.fields["scope"].initial = Scope.COMMITTEE
+        self.add_other_languages()
 
     def clean_title_en(self) -> str:
         return _no_controls(self.cleaned_data["title_en"])
@@ -181,6 +185,7 @@ class CampaignForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        data["translations"] = self.other_languages()
         self._clean_scope(data)
         kind, threshold = data.get("threshold_kind"), data.get("threshold")
         eligible, source = data.get("eligible_count"), data.get("eligible_source")
@@ -223,6 +228,7 @@ class CampaignForm(forms.Form):
             title_es=d["title_es"],
             text_en=d["text_en"],
             text_es=d["text_es"],
+            translations=d.get("translations", {}),
             threshold_kind=d["threshold_kind"],
             threshold=d["threshold"],
             eligible_count=d.get("eligible_count"),

@@ -22,7 +22,6 @@ from typing import ClassVar
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from defensa.core.classification import (
@@ -33,7 +32,7 @@ from defensa.core.classification import (
     c,
 )
 from defensa.core.crypto.fields import EncryptedField
-from defensa.core.languages import LANGUAGE_CODE_LENGTH
+from defensa.core.languages import LANGUAGE_CODE_LENGTH, Language, own_words
 
 # After the threshold, organisers need the names to organise the walk-out; then they go.
 IDENTITY_RETENTION = dt.timedelta(days=30)
@@ -95,6 +94,9 @@ class Campaign(models.Model):
     title_es = models.CharField(_("title in Spanish"), max_length=120)
     text_en = models.TextField(_("the pledge in English"), max_length=600)
     text_es = models.TextField(_("the pledge in Spanish"), max_length=600)
+    # The title and the pledge in the network's other languages, each optional:
+    # {"vi": {"title": "...", "text": "..."}, ...} (committees.own_words checks it).
+    translations = models.JSONField(default=dict, blank=True)
     threshold_kind = models.CharField(
         _("threshold"), max_length=8, choices=ThresholdKind.choices, default=ThresholdKind.COUNT
     )
@@ -136,6 +138,7 @@ class Campaign(models.Model):
                 "title_es",
                 "text_en",
                 "text_es",
+                "translations",
                 "threshold_kind",
                 "threshold",
                 "eligible_count",
@@ -183,12 +186,22 @@ class Campaign(models.Model):
         return threshold
 
     def title(self, language: str | None = None) -> str:
-        language = language or get_language() or settings.LANGUAGE_CODE
-        return self.title_es if language.startswith("es") else self.title_en
+        """The title in `language` (the active one when None): English when not given in it."""
+        return self.title_in(language)[0]
 
     def text(self, language: str | None = None) -> str:
-        language = language or get_language() or settings.LANGUAGE_CODE
-        return self.text_es if language.startswith("es") else self.text_en
+        return self.text_in(language)[0]
+
+    def title_in(self, language: str | None = None) -> tuple[str, Language]:
+        """The title and the language it is in (for a page's lang attribute)."""
+        return own_words(
+            language, "title", en=self.title_en, es=self.title_es, others=self.translations
+        )
+
+    def text_in(self, language: str | None = None) -> tuple[str, Language]:
+        return own_words(
+            language, "text", en=self.text_en, es=self.text_es, others=self.translations
+        )
 
     @property
     def is_open(self) -> bool:

@@ -15,7 +15,9 @@ from django.views.decorators.http import require_POST
 
 from defensa.accounts.models import User
 from defensa.audit.reveals import RevealQuota, record_reveal
+from defensa.committees import own_words
 from defensa.committees.access import coordinated_committees_for, get_coordinated_committee_for
+from defensa.core import languages
 from defensa.core.access import public, signed_in
 from defensa.pledges import access, actions, chart
 from defensa.pledges.forms import CampaignForm, PhonePledgeForm
@@ -78,6 +80,7 @@ def campaign(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "campaign": found,
             "State": State,
+            "other_languages": own_words.shown(found.translations, ("title", "text")),
             "sms_number": settings.TWILIO_FROM_NUMBER,
             "link": settings.SITE_URL.rstrip("/")
             + reverse("pledges:public", kwargs={"code": found.code}),
@@ -146,7 +149,7 @@ def public_page(request: HttpRequest, code: str) -> HttpResponse:
             )
             context = _public_context(request, found, form)
             return render(request, "pledges/public.html", context, status=429)
-        language = (request.LANGUAGE_CODE or "en")[:2]
+        language = languages.get(request.LANGUAGE_CODE).code
         try:
             outcome = actions.pledge_by_phone(
                 found, form.cleaned_data["phone"], origin=Origin.WEB, language=language

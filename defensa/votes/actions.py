@@ -17,6 +17,7 @@ import random
 import secrets
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
@@ -24,6 +25,7 @@ from django.utils.translation import gettext_lazy as _
 
 from defensa.accounts.models import User
 from defensa.audit.log import record
+from defensa.committees import own_words
 from defensa.committees.access import committee_and_below
 from defensa.committees.models import Committee, MemberStatus
 from defensa.core import crypto
@@ -108,6 +110,27 @@ class VoteData:
     practice: bool
     workplace: Workplace | None = None
     include_contacts: bool = False
+    # The question and, for a choice between options, the options in other languages, each
+    # optional: {"vi": {"question": "...", "options": ["...", "..."]}}.
+    translations: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
+
+
+# The words a vote keeps in the network's other languages, with the English fields' limits.
+QUESTION_WORDS = own_words.Words("question", own_words.QUESTION, 300)
+OPTION_WORDS = own_words.Words("options", own_words.OPTIONS, 120, lines=True)
+VOTE_WORDS = (QUESTION_WORDS, OPTION_WORDS)
+
+
+def _translations(data: VoteData) -> dict[str, dict[str, Any]]:
+    """The other languages checked: known languages, the English limits, one option per
+    English option (and none on a yes-or-no vote, whose answers are fixed)."""
+    try:
+        found = own_words.check(data.translations, VOTE_WORDS)
+        count = len(data.options) if data.kind == Kind.OPTIONS else 0
+        own_words.check_lines(found, OPTION_WORDS, count)
+    except ValidationError as error:
+        raise VoteError(error.messages[0], "translations") from error
+    return found
 
 
 FIXED_OPTIONS = {
@@ -318,13 +341,29 @@ def create_vote(committee: Committee, data: VoteData, *, actor: User) -> Vote:
         raise VoteError(_("Choose a workplace this committee organises."), "workplace")
     if data.include_contacts and data.workplace is None:
         raise VoteError(_("Only a workplace vote can let contacts vote."), "contacts")
+    translations = _translations(data)
     options = data.options if data.kind == Kind.OPTIONS else FIXED_OPTIONS[data.kind]
     fields = dataclasses.asdict(data)
     del fields["options"]
+    fields["translations"] = {
+        code: {"question": given["question"]}
+        for code, given in translations.items()
+        if "question" in given
+    }
     vote = Vote.objects.create(committee=committee, code=new_code(), opened_by=actor, **fields)
     Option.objects.bulk_create(
         [
-            Option(vote=vote, position=n, label_en=en, label_es=es)
+            Option(
+                vote=vote,
+                position=n,
+                label_en=en,
+                label_es=es,
+                translations={
+                    code: {"label": given["options"][n - 1]}
+                    for code, given in translations.items()
+                    if "options" in given
+                },
+            )
             for n, (en, es) in enumerate(options, start=1)
         ]
     )
@@ -346,6 +385,7 @@ def create_vote(committee: Committee, data: VoteData, *, actor: User) -> Vote:
         kind=vote.kind,
         practice=vote.practice,
         opens_now=opens_now,
+        languages=sorted(translations),
     )
     return vote
 

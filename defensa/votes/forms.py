@@ -10,9 +10,11 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from defensa.committees import own_words
 from defensa.committees.models import Committee
+from defensa.core.languages import BY_CODE, OTHER
 from defensa.organising.models import Workplace
-from defensa.votes.actions import VoteData, voting_workplaces
+from defensa.votes.actions import OPTION_WORDS, VOTE_WORDS, VoteData, voting_workplaces
 from defensa.votes.models import MAX_OPTIONS, Kind, Rule
 
 
@@ -26,7 +28,9 @@ def _lines(value: str) -> list[str]:
     return [line.strip() for line in _clean_text(value).splitlines() if line.strip()]
 
 
-class VoteForm(forms.Form):
+class VoteForm(own_words.OtherLanguagesForm):
+    other_words = VOTE_WORDS
+
     kind = forms.ChoiceField(
         label=_("Kind of vote"),
         choices=Kind.choices,
@@ -104,12 +108,36 @@ class VoteForm(forms.Form):
             self.fields["workplace"].queryset = places  # type: ignore[attr-defined]
         else:
             del self.fields["workplace"], self.fields["include_contacts"]
+        self.add_other_languages()
 
     def clean_question_en(self) -> str:
         return _clean_text(self.cleaned_data["question_en"])
 
     def clean_question_es(self) -> str:
         return _clean_text(self.cleaned_data["question_es"])
+
+    def _other_languages(self, data: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        """The question and options typed in other languages; options only on a choice
+        between options (a yes-or-no vote's answers are fixed), one per English option."""
+        if data.get("kind") != Kind.OPTIONS:
+            # Ignored like the English and Spanish options boxes: not checked, not kept.
+            for language in OTHER:
+                data[own_words.field_name(OPTION_WORDS, language)] = ""
+        found = self.other_languages()
+        for code, given in found.items():
+            options = given.pop(OPTION_WORDS.key, None)
+            if options is None or data.get("kind") != Kind.OPTIONS:
+                continue
+            try:
+                own_words.check_lines(
+                    {code: {OPTION_WORDS.key: options}}, OPTION_WORDS, len(data["options"])
+                )
+            except ValidationError as error:
+                language = BY_CODE[code]
+                self.add_error(own_words.field_name(OPTION_WORDS, language), error)
+            else:
+                given[OPTION_WORDS.key] = options
+        return {code: given for code, given in found.items() if given}
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -131,6 +159,7 @@ class VoteForm(forms.Form):
             data["options"] = list(zip(en, es, strict=False))
         else:
             data["options"] = []
+        data["translations"] = self._other_languages(data)
         if data.get("include_contacts") and not data.get("workplace"):
             self.add_error("include_contacts", _("Only a workplace vote can let contacts vote."))
         if data.get("rule") == Rule.SHARE and not data.get("share"):
@@ -170,6 +199,7 @@ class VoteForm(forms.Form):
             practice=bool(d.get("practice")),
             workplace=d.get("workplace"),
             include_contacts=bool(d.get("include_contacts")),
+            translations=d.get("translations", {}),
         )
 
 

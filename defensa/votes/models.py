@@ -26,11 +26,10 @@ from typing import ClassVar
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from defensa.core.classification import INTERNAL, PUBLIC, SECRET, SENSITIVE, FieldClass, c
-from defensa.core.languages import LANGUAGE_CODE_LENGTH
+from defensa.core.languages import LANGUAGE_CODE_LENGTH, Language, own_words
 
 # A vote's record (question, rules, result) is the committee's minutes.
 VOTE_RETENTION = dt.timedelta(days=365 * 3)
@@ -83,6 +82,9 @@ class Vote(models.Model):
     kind = models.CharField(_("kind of vote"), max_length=10, choices=Kind.choices)
     question_en = models.CharField(_("question in English"), max_length=300)
     question_es = models.CharField(_("question in Spanish"), max_length=300)
+    # The question in the network's other languages, each optional: {"vi": {"question":
+    # "..."}, ...} (committees.own_words checks it); the options' labels are on each Option.
+    translations = models.JSONField(default=dict, blank=True)
     practice = models.BooleanField(_("practice vote"), default=False)
     # A workplace roll: the workplace's workers rather than the committee's members.
     workplace = models.ForeignKey(
@@ -125,6 +127,7 @@ class Vote(models.Model):
                 "kind",
                 "question_en",
                 "question_es",
+                "translations",
                 "practice",
                 "rule",
                 "share",
@@ -152,8 +155,14 @@ class Vote(models.Model):
         return f"Vote {self.code}"
 
     def question(self, language: str | None = None) -> str:
-        language = language or get_language() or settings.LANGUAGE_CODE
-        return self.question_es if language.startswith("es") else self.question_en
+        """The question in `language` (the active one when None): English when not given."""
+        return self.question_in(language)[0]
+
+    def question_in(self, language: str | None = None) -> tuple[str, Language]:
+        """The question and the language it is in (for a page's lang attribute)."""
+        return own_words(
+            language, "question", en=self.question_en, es=self.question_es, others=self.translations
+        )
 
     @property
     def is_open(self) -> bool:
@@ -165,9 +174,12 @@ class Option(models.Model):
     position = models.PositiveSmallIntegerField()  # 1, 2, 3...: what a voter texts
     label_en = models.CharField(max_length=120)
     label_es = models.CharField(max_length=120)
+    # The label in the network's other languages, each optional: {"vi": {"label": "..."}}.
+    translations = models.JSONField(default=dict, blank=True)
 
     DATA_CLASSIFICATION: ClassVar[dict[str, FieldClass]] = dict.fromkeys(
-        ("id", "vote", "position", "label_en", "label_es"), c(PUBLIC, VOTE_RETENTION)
+        ("id", "vote", "position", "label_en", "label_es", "translations"),
+        c(PUBLIC, VOTE_RETENTION),
     )
     RETENTION_ANCHOR = "vote__created_at"
 
@@ -181,8 +193,13 @@ class Option(models.Model):
         return f"Option {self.position}"
 
     def label(self, language: str | None = None) -> str:
-        language = language or get_language() or settings.LANGUAGE_CODE
-        return self.label_es if language.startswith("es") else self.label_en
+        """The label in `language` (the active one when None): English when not given."""
+        return self.label_in(language)[0]
+
+    def label_in(self, language: str | None = None) -> tuple[str, Language]:
+        return own_words(
+            language, "label", en=self.label_en, es=self.label_es, others=self.translations
+        )
 
 
 class Voter(models.Model):

@@ -17,12 +17,14 @@ from django.views.decorators.http import require_POST
 
 from defensa.accounts.models import User
 from defensa.audit.reveals import RevealQuota, record_reveal
+from defensa.committees import own_words
 from defensa.committees.access import coordinated_committees_for, get_coordinated_committee_for
+from defensa.core import languages
 from defensa.core.access import public
 from defensa.reports.flood import FloodGate
 from defensa.votes import access, actions
 from defensa.votes.forms import BallotForm, ReceiptForm, VoteForm
-from defensa.votes.models import State, Vote, Voter
+from defensa.votes.models import Kind, State, Vote, Voter
 
 # Ballots and receipt checks from one source: plenty for a household sharing a connection,
 # not for a script guessing codes (50 bits each; this only keeps the noise down).
@@ -97,8 +99,20 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             or (vote.state == State.SCHEDULED and vote.opens_at <= timezone.now()),
             "result": _result(vote),
             "sms_number": settings.TWILIO_FROM_NUMBER,
+            "other_languages": _other_languages(vote),
         },
     )
+
+
+def _other_languages(vote: Vote) -> list[tuple[object, list[dict[str, object]]]]:
+    """The question and options the coordinators gave in other languages, for their page."""
+    options = list(vote.options.all())
+    lists = {
+        code: [o.label(code) for o in options]
+        for code in languages.OTHER_CODES
+        if vote.kind == Kind.OPTIONS and any(code in o.translations for o in options)
+    }
+    return own_words.shown(vote.translations, ("question",), lists)
 
 
 @require_POST

@@ -67,3 +67,56 @@ def test_pledge_journey(transactional_db, net, browser, live_server, twilio_peer
     assert BY_TEXT in desk.content() and ON_THE_WEB in desk.content()
     phone_ctx.close()
     desk_ctx.close()
+
+
+def test_a_campaign_in_vietnamese_and_arabic_on_phones(transactional_db, net, browser, live_server):  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    from django.utils import timezone
+
+    # 1. The coordinator, on a phone, unfolds the other languages and types Vietnamese and
+    # Arabic; the Arabic box runs right to left.
+    session = sign_in(Client(), net.ana)
+    desk_ctx = browser.new_context(base_url=live_server.url, viewport=PHONE)
+    desk_ctx.add_cookies(
+        [{"name": "sessionid", "value": session.cookies["sessionid"].value, "url": live_server.url}]
+    )
+    desk = desk_ctx.new_page()
+    desk.goto(f"/pledges/new/{net.boyle.slug}/")
+    desk.fill("#id_title_en", "Walk out Monday")
+    desk.fill("#id_title_es", "Paro el lunes")
+    desk.fill("#id_text_en", "I will walk out on Monday if 2 of us pledge.")
+    desk.fill("#id_text_es", "Paro el lunes si 2 lo prometemos.")
+    assert not desk.is_visible("#id_title_vi")  # folded: the form stays short
+    desk.click("details.other-languages summary")
+    desk.fill("#id_title_vi", "Đình công thứ Hai")
+    desk.fill("#id_text_vi", "Tôi sẽ nghỉ việc vào thứ Hai nếu 2 người cam kết.")
+    desk.fill("#id_title_ar", "إضراب يوم الاثنين")
+    assert desk.eval_on_selector("#id_title_ar", "e => getComputedStyle(e).direction") == "rtl"
+    assert desk.eval_on_selector("#id_title_vi", "e => getComputedStyle(e).direction") == "ltr"
+    assert desk.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    desk.fill("#id_threshold", "2")
+    deadline = timezone.localtime(timezone.now() + dt.timedelta(days=2), net.boyle.tz)
+    desk.fill("#id_deadline_date", deadline.date().isoformat())
+    desk.fill("#id_deadline_time", "17:00")
+    desk.click("button.primary.big")
+    campaign = Campaign.objects.get()
+    desk.wait_for_url(f"**/pledges/{campaign.pk}/")
+    assert "Đình công thứ Hai" in desk.content()
+
+    # 2. A Vietnamese-reading worker's phone shows the Vietnamese words; an Arabic reader's the
+    # Arabic title, right to left, and the English pledge, left to right.
+    for locale, title, direction, text_lang in (
+        ("vi-VN", "Đình công thứ Hai", "ltr", "vi"),
+        ("ar", "إضراب يوم الاثنين", "rtl", "en"),
+    ):
+        ctx = browser.new_context(base_url=live_server.url, viewport=PHONE, locale=locale)
+        page = ctx.new_page()
+        page.goto(f"/pledges/p/{campaign.code}/")
+        assert title in page.inner_text("h1")
+        assert page.eval_on_selector("h1", "e => getComputedStyle(e).direction") == direction
+        assert page.get_attribute("blockquote", "lang") == text_lang
+        assert page.eval_on_selector("blockquote", "e => getComputedStyle(e).direction") == "ltr"
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        ctx.close()
+    desk_ctx.close()
