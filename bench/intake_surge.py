@@ -42,10 +42,11 @@ Whether the load is what it says: `connections` (how many of the 8 posted at all
 `mean_ms` (in a closed loop, accepted_per_s is about connections / mean_ms),
 `client_outside_ms_per_post` (each connection's own time between one post's answer and the
 next post: building the form, reading the reference) and `client_cpu_ms_per_post` (the
-client processes' CPU). Until 2026-12-05 the deadline was set after the connections were let
-go, and a connection that read it first saw 0, posted nothing and left: runs before then
-loaded the server from 1-3 connections, not 8 (a p50 of 12 ms at 77.7/s), so their latencies
-are too low and their rates are not the server's limit.
+client processes' CPU). From the benchmark's first version (2026-11-29) to 2026-12-05 the
+deadline was set after the connections were let go, and a connection that read it first saw
+0, posted nothing and left: those runs loaded the server from fewer than 8 connections (about
+1 in the 2026-12-05 00:39 run: 77.7/s at a p50 of 12 ms), so their latencies are too low and
+their rates are not the server's limit.
 """
 
 from __future__ import annotations
@@ -301,8 +302,8 @@ def _client(url: str, seconds: float, kind: str, index: int) -> dict:
     def start() -> None:
         # Run by the barrier before it lets any thread go: every connection sees the deadline.
         # (Set by the main thread after the barrier, a connection that got past it first
-        # read a deadline of 0, posted nothing and left: most runs had 1-3 of the 8
-        # connections loading the server.)
+        # read a deadline of 0, posted nothing and left: runs had fewer than 8 connections
+        # loading the server.)
         marks["cpu0"] = time.process_time()
         out["started"] = time.time()
         stop_at[0] = time.monotonic() + seconds
