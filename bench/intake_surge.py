@@ -37,6 +37,16 @@ Figures: `accepted_per_s` (receipts, HTTP 200, per second of the loaded phase), 
 every post), `errors` (any other answer or a failed connection), `lost` (a receipt whose
 submission is not in the database, or answered with another reference), `ratio_to_trivial`.
 Targets: accepted_per_s >= 200, p99_ms <= 300, errors 0, lost 0.
+
+Whether the load is what it says: `connections` (how many of the 8 posted at all),
+`mean_ms` (in a closed loop, accepted_per_s is about connections / mean_ms),
+`client_outside_ms_per_post` (each connection's own time between one post's answer and the
+next post: building the form, reading the reference) and `client_cpu_ms_per_post` (the
+client processes' CPU). From the benchmark's first version (2026-11-29) to 2026-12-05 the
+deadline was set after the connections were let go, and a connection that read it first saw
+0, posted nothing and left: those runs loaded the server from fewer than 8 connections (about
+1 in the 2026-12-05 00:39 run: 77.7/s at a p50 of 12 ms), so their latencies are too low and
+their rates are not the server's limit.
 """
 
 from __future__ import annotations
@@ -125,6 +135,12 @@ def _measure(server, seconds: float, trivial_s: float) -> dict:  # type: ignore[
         "accepted_per_s": round(accepted, 1),
         "p99_ms": round(p99, 1),
         "p50_ms": round(latencies[len(latencies) // 2], 1) if latencies else 0.0,
+        "mean_ms": round(sum(latencies) / len(latencies), 1) if latencies else 0.0,
+        # What the closed loop spends per post outside the timed span (building the form,
+        # reading the reference) and the clients' own CPU: is the load generator the limit?
+        "client_outside_ms_per_post": round(surge["outside_ms"] / max(1, len(latencies)), 2),
+        "client_cpu_ms_per_post": round(surge["client_cpu_s"] * 1000 / max(1, len(latencies)), 2),
+        "connections": surge["connections_used"],  # that posted at all, of CLIENTS x CONNECTIONS
         "errors": surge["errors"],
         "error_statuses": surge["error_statuses"],  # HTTP status, or the client's exception
         "lost": counts["missing"] + counts["mismatched"],
@@ -247,15 +263,17 @@ def _load(url: str, seconds: float, kind: str) -> dict:
         for i in range(CLIENTS)
     ]
     merged: dict = {"ok": 0, "errors": 0, "duplicates": 0, "latencies": [], "receipts": []}
-    merged.update(error_statuses={}, photos=0, busy=0)
+    merged.update(error_statuses={}, photos=0, busy=0, outside_ms=0.0, client_cpu_s=0.0)
+    merged.update(connections_used=0)
     started, ended = [], []
     for proc in procs:
         out, _ = proc.communicate()
         if proc.returncode != 0:
             raise RuntimeError(f"a load client failed with {proc.returncode}")
         part = json.loads(out.strip().splitlines()[-1])
-        for key in ("ok", "errors", "duplicates", "photos", "busy"):
+        for key in ("ok", "errors", "duplicates", "photos", "busy", "outside_ms", "client_cpu_s"):
             merged[key] += part[key]
+        merged["connections_used"] += part["connections_used"]
         merged["latencies"] += part["latencies"]
         for status, count in part["error_statuses"].items():
             merged["error_statuses"][status] = merged["error_statuses"].get(status, 0) + count
@@ -275,11 +293,22 @@ def _client(url: str, seconds: float, kind: str, index: int) -> dict:
     host, port = urllib.parse.urlsplit(url).hostname, urllib.parse.urlsplit(url).port
     lock = threading.Lock()
     out: dict = {"ok": 0, "errors": 0, "duplicates": 0, "latencies": [], "receipts": []}
-    out.update(error_statuses={}, photos=0, busy=0)
+    out.update(error_statuses={}, photos=0, busy=0, outside_ms=0.0, connections_used=0)
     photo_file = os.environ.get("BENCH_INTAKE_PHOTO_FILE", "")
     photo = Path(photo_file).read_bytes() if photo_file and PHOTO_SHARE else b""
-    barrier = threading.Barrier(CONNECTIONS + 1)
     stop_at = [0.0]
+    marks: dict = {}
+
+    def start() -> None:
+        # Run by the barrier before it lets any thread go: every connection sees the deadline.
+        # (Set by the main thread after the barrier, a connection that got past it first
+        # read a deadline of 0, posted nothing and left: runs had fewer than 8 connections
+        # loading the server.)
+        marks["cpu0"] = time.process_time()
+        out["started"] = time.time()
+        stop_at[0] = time.monotonic() + seconds
+
+    barrier = threading.Barrier(CONNECTIONS + 1, action=start)
 
     def connection_loop(n: int) -> None:
         rng = random.Random(index * 1000 + n)
@@ -293,6 +322,8 @@ def _client(url: str, seconds: float, kind: str, index: int) -> dict:
             csrf = _CSRF.search(html).group(1)  # type: ignore[union-attr]
         sent: list[dict] = []  # this connection's accepted submissions
         barrier.wait()
+        outside = 0.0  # the client's own time between one timed span and the next
+        last_end = 0.0
         while time.monotonic() < stop_at[0]:
             duplicate = with_photo = False
             if kind == "trivial":
@@ -316,6 +347,8 @@ def _client(url: str, seconds: float, kind: str, index: int) -> dict:
                     body = urllib.parse.urlencode(fields).encode()
                     headers["Content-Type"] = "application/x-www-form-urlencoded"
             t0 = time.perf_counter()
+            if last_end:
+                outside += t0 - last_end
             try:
                 if kind == "report":
                     conn.close()
@@ -328,7 +361,8 @@ def _client(url: str, seconds: float, kind: str, index: int) -> dict:
                 conn.close()
                 conn = http.client.HTTPConnection(host, port, timeout=60)
                 status, page = type(exc).__name__, b""
-            ms = (time.perf_counter() - t0) * 1000
+            last_end = time.perf_counter()
+            ms = (last_end - t0) * 1000
             found = _REFERENCE.search(page) if kind == "report" and status == 200 else None
             with lock:
                 out["latencies"].append(ms)
@@ -349,16 +383,18 @@ def _client(url: str, seconds: float, kind: str, index: int) -> dict:
                         out["error_statuses"].get(str(status), 0) + 1
                     )
         conn.close()
+        with lock:
+            out["outside_ms"] += outside * 1000
+            out["connections_used"] += bool(last_end)
 
     threads = [threading.Thread(target=connection_loop, args=(n,)) for n in range(CONNECTIONS)]
     for thread in threads:
         thread.start()
     barrier.wait()
-    out["started"] = time.time()
-    stop_at[0] = time.monotonic() + seconds
     for thread in threads:
         thread.join()
     out["ended"] = time.time()
+    out["client_cpu_s"] = time.process_time() - marks["cpu0"]
     return out
 
 

@@ -227,6 +227,10 @@ def receive_report(
     if existing is not None:
         return _again(existing)
     clean = clean_report_data(data)
+    # Read before the write transaction: the write lock is held by one request at a time, so
+    # what can be read outside it is (SQLite in WAL mode reads without it).
+    words = triage.text_digest(clean.description)
+    same_words = _same_words(words)
     files_lost = False
     for attempt in range(1, _ATTEMPTS + 1):
         written: list[str] = []
@@ -246,6 +250,8 @@ def receive_report(
                     committee=committee,
                     burst=burst,
                     files_lost=files_lost,
+                    words=words,
+                    same_words=same_words,
                 )
         except media.StoreUnavailable:
             # The file store is down: the report matters more than its files. Nothing of
@@ -308,11 +314,12 @@ def _store(
     written: list[str],
     committee: Committee | None,
     burst: bool,
-    files_lost: bool = False,
+    files_lost: bool,
+    words: str,
+    same_words: tuple[bool, list[tuple[int, int]]],
 ) -> Received:
     sighting = clean.sighting()
-    words = triage.text_digest(clean.description)
-    recycled, earlier = _same_words(words)
+    recycled, earlier = same_words
     arrival = triage.Arrival(
         channel=channel,
         media=len(photos) + len(videos),
@@ -377,10 +384,14 @@ def _store(
             height=photo.height,
         )
     stored = save_media(report=report, videos=videos, written=written)
-    # The first report with these words is seen to be one of many only now.
-    for first in earlier:
-        Report.objects.filter(pk=first.pk).update(recycled=True)
-        triage.recount(incident if first.incident_id == incident.pk else first.incident)
+    # The first report with these words is seen to be one of many only now. Its incident is
+    # read here, inside the write, not with the words: it may have changed since.
+    for first_pk, first_incident in earlier:
+        Report.objects.filter(pk=first_pk).update(recycled=True)
+        if first_incident == incident.pk:
+            triage.recount(incident)
+        else:
+            triage.recount(Incident.objects.get(pk=first_incident))
     add_entry(
         incident,
         TimelineAction.OPENED if opened else TimelineAction.REPORT_ADDED,
@@ -403,9 +414,14 @@ def _store(
 SAME_WORDS_WINDOW = dt.timedelta(hours=6)
 
 
-def _same_words(digest: str) -> tuple[bool, list[Report]]:
+def _same_words(digest: str) -> tuple[bool, list[tuple[int, int]]]:
     """Whether earlier reports in the window carry the same words, and the first ones of
-    them not yet marked as sent again (a few at most: each later report marks them).
+    them not yet marked as sent again (their ids and their incidents' ids; a few at most:
+    each later report marks them).
+
+    Read before the write transaction. Two first reports of new words arriving in the same
+    instant may both find none and stay unmarked until the next report with those words
+    marks them both (it finds up to five unmarked).
 
     An index seek or two (words and time; the unmarked ones have an index of their own),
     however many reports carry the words: a campaign's text may be in thousands, and sorting
@@ -414,11 +430,25 @@ def _same_words(digest: str) -> tuple[bool, list[Report]]:
     """
     if not digest:
         return False, []
-    recent = Report.objects.filter(
-        text_digest=digest, created_at__gte=timezone.now() - SAME_WORDS_WINDOW
-    ).order_by()
-    unmarked = list(recent.filter(recycled=False).select_related("incident")[:5])
-    return bool(unmarked) or recent.exists(), unmarked
+    # In SQL: every new report asks, and building the two ORM queries cost a tenth of a
+    # report's CPU (docs/performance.md, "Intake"). Our own table name only; values go as
+    # parameters.
+    since = connection.ops.adapt_datetimefield_value(timezone.now() - SAME_WORDS_WINDOW)
+    table = Report._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'SELECT "id", "incident_id" FROM "{table}" WHERE "created_at" >= %s '  # noqa: S608
+            'AND "text_digest" = %s AND NOT "recycled" LIMIT 5',
+            [since, digest],
+        )
+        unmarked = [(pk, incident) for pk, incident in cursor.fetchall()]
+        if unmarked:
+            return True, unmarked
+        cursor.execute(
+            f'SELECT 1 FROM "{table}" WHERE "created_at" >= %s AND "text_digest" = %s LIMIT 1',  # noqa: S608
+            [since, digest],
+        )
+        return cursor.fetchone() is not None, []
 
 
 def reveal_contact(report: Report, *, actor: Any) -> str | None:

@@ -140,3 +140,97 @@ def test_every_connection_overwrites_what_it_deletes_and_caps_the_wal(path) -> N
             assert cursor.fetchone()[0] == JOURNAL_SIZE_LIMIT
     finally:
         db.close()
+
+
+def queued_write(path, started: threading.Event, go: threading.Event, out: dict) -> None:  # type: ignore[no-untyped-def]
+    """A writer of this backend in a thread of its own: takes its turn, waits for `go`,
+    writes and commits, and tells what it sent to SQLite."""
+    from django.db import connections, transaction
+
+    db = wrapper(path, timeout=5)
+    alias = f"intake_queue_{threading.get_ident()}"
+    db.alias = alias
+    connections[alias] = db
+    try:
+        db.ensure_connection()
+        statements: list[str] = []
+        db.connection.set_trace_callback(statements.append)
+        with transaction.atomic(using=alias), db.cursor() as cursor:
+            started.set()
+            go.wait(5)
+            cursor.execute("INSERT INTO t (v) VALUES (%s)", [out["name"]])
+        out["at"] = time.monotonic()
+        out["statements"] = statements
+    finally:
+        db.close()
+        del connections[alias]
+
+
+def test_writers_of_the_backend_wait_their_turn_asleep_not_asking_again(path) -> None:  # type: ignore[no-untyped-def]
+    """A second writer waits in the writers' queue (a lock file beside the database) and
+    sends BEGIN IMMEDIATE once, when its turn comes: no retries taking the interpreter lock
+    from the writer that holds the write lock (docs/performance.md, "Intake")."""
+    first = {"name": "first"}
+    second = {"name": "second"}
+    first_in, second_in, go_first, go_second = (threading.Event() for _ in range(4))
+    a = threading.Thread(target=queued_write, args=(path, first_in, go_first, first))
+    a.start()
+    assert first_in.wait(5)
+    b = threading.Thread(target=queued_write, args=(path, second_in, go_second, second))
+    b.start()
+    go_second.set()
+    assert not second_in.wait(0.3)  # still in the queue while the first holds the write
+    released = time.monotonic()
+    go_first.set()
+    a.join(5)
+    assert second_in.wait(5)
+    b.join(5)
+    assert second["at"] >= released
+    # One BEGIN each: the second was woken when the first was done, not polling meanwhile.
+    assert second["statements"].count("BEGIN IMMEDIATE") == 1, second["statements"]
+    assert first["statements"].count("BEGIN IMMEDIATE") == 1
+    check = sqlite3.connect(str(path))
+    assert [r[0] for r in check.execute("SELECT v FROM t ORDER BY id")] == ["first", "second"]
+    check.close()
+
+
+def test_the_queue_is_let_go_after_a_rollback_and_a_failed_begin(path) -> None:  # type: ignore[no-untyped-def]
+    import fcntl
+    import os
+
+    from django.db import connections, transaction
+
+    db = wrapper(path, timeout=0.2)
+    connections["intake_lock_test"] = db
+    lock_file = f"{path}-writers"
+
+    def queue_is_free() -> bool:
+        fd = os.open(lock_file, os.O_RDWR)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        finally:
+            os.close(fd)  # closing lets go of a lock taken here
+        return True
+
+    try:
+        with pytest.raises(ZeroDivisionError), transaction.atomic(using="intake_lock_test"):
+            assert not queue_is_free()
+            1 / 0  # noqa: B018
+        assert queue_is_free()
+        # A writer outside the queue holds SQLite's lock past the timeout: BEGIN fails, and
+        # the queue is free again for the next writer.
+        ready = threading.Event()
+        holder = threading.Thread(target=hold_write_lock, args=(path, 0.6, ready))
+        holder.start()
+        ready.wait(5)
+        with pytest.raises(OperationalError, match="locked"):
+            write(db)
+        assert queue_is_free()
+        holder.join()
+        write(db)
+        assert queue_is_free()
+    finally:
+        db.close()
+        del connections["intake_lock_test"]

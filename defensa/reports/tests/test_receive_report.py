@@ -288,3 +288,28 @@ def test_an_exact_tie_is_broken_by_the_incidents_values_not_ids() -> None:
     earlier = make("EARLY2", 5)
     s = grouping.Sighting(34.0487, -118.2084, 2500, T0 + dt.timedelta(minutes=12), "sighting")
     assert grouping.find_incident(s) == earlier.pk != later.pk
+
+
+def test_what_can_be_read_before_the_write_lock_is_read_before_it() -> None:
+    """The write transaction is held by one report at a time (SQLite's write lock, or the
+    intake lock on PostgreSQL), so the idempotency lookup and the copied-words lookups come
+    before it; the grouping, the incident, the report, its timeline entry and its audit
+    record are written together inside it (docs/performance.md, "Intake")."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    send(description="Agents at the loading dock on Soto")
+    with CaptureQueriesContext(connection) as queries:
+        report = send(lat=34.0431, description="Agents at the loading dock on Soto")
+    sql = [q["sql"] for q in queries]
+    # The write's start: BEGIN, or a savepoint inside the test's own transaction.
+    begin = next(i for i, s in enumerate(sql) if s.startswith(("BEGIN", "SAVEPOINT")))
+    words = [i for i, s in enumerate(sql) if '"text_digest" =' in s]
+    assert words and max(words) < begin, sql
+    assert any("idempotency_key" in s for s in sql[:begin])
+    inside = " ".join(sql[begin:])
+    for table in ("incidents_incident", "reports_report", "incidents_timelineentry"):
+        assert table in inside
+    assert "audit_auditentry" in inside
+    # And the copy was seen: both reports carry words sent twice, the first marked now.
+    assert report.recycled and Report.objects.filter(recycled=True).count() == 2
