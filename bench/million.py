@@ -478,6 +478,7 @@ def child(members: int) -> dict:  # noqa: PLR0915
     confirm_and_respond(raid, actor=dispatcher, note="seen")
     area_alert_s = time.monotonic() - t0
     alerted = Delivery.objects.filter(template__in=["incident_alert", "subscriber_alert"]).count()
+    progress(f"area alert: {alerted} queued in {area_alert_s:.1f} s")
 
     progress("a broadcast to every member of the network")
     broadcast = broadcasts.create_broadcast(

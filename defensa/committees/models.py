@@ -229,14 +229,20 @@ class Shift(models.Model):
 
     def covers(self, local: dt.datetime) -> bool:
         """True when `local` (aware, in the committee's zone) falls inside this shift."""
-        t = local.time().replace(tzinfo=None)
-        day = local.weekday()
-        if self.start < self.end:
-            return day == self.weekday and self.start <= t < self.end
-        # Overnight: from start to midnight on weekday, then to end on the next day.
-        if day == self.weekday and t >= self.start:
-            return True
-        return day == (self.weekday + 1) % 7 and t < self.end
+        return shift_covers(self.weekday, self.start, self.end, local)
+
+
+def shift_covers(weekday: int, start: dt.time, end: dt.time, local: dt.datetime) -> bool:
+    """`Shift.covers` for a shift's values (a committee's thousands, without a model
+    instance each)."""
+    t = local.time().replace(tzinfo=None)
+    day = local.weekday()
+    if start < end:
+        return day == weekday and start <= t < end
+    # Overnight: from start to midnight on weekday, then to end on the next day.
+    if day == weekday and t >= start:
+        return True
+    return day == (weekday + 1) % 7 and t < end
 
 
 class Founding(models.TextChoices):

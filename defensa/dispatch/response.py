@@ -24,7 +24,7 @@ from defensa.committees.models import Membership, MemberStatus
 from defensa.dispatch.models import AreaAlert
 from defensa.incidents.areas import incident_cell
 from defensa.incidents.models import Incident, State
-from defensa.notify.actions import RECIPIENT_FIELDS, queue_message, queue_messages
+from defensa.notify.actions import RECIPIENT_FIELDS, queue_messages
 from defensa.notify.models import Delivery, Priority
 from defensa.subscribers import alerts as subscriber_alerts
 
@@ -108,10 +108,10 @@ ALERTED_STEP = "alerted"
 def respond_to_confirmed(incident: Incident, *, actor: Any = None, now: Any = None) -> int:
     """Queue the confirmed incident's alerts in the caller's transaction; how many people.
 
-    The legal team on call is queued person by person (a few); the area alert goes to every
-    member who asked for the area and every alert subscriber near it in one bulk write each,
-    urgent (URGENT_MANY: behind only the few messages of the people acting on the incident,
-    such as offers to verify), in each person's language and on their channels (a
+    The legal team on call (urgent), every member who asked for the area and every alert
+    subscriber near it are queued in one bulk write each (the area alert
+    URGENT_MANY: behind only the few messages of the people acting on the incident, such as
+    offers to verify), in each person's language and on their channels (a
     neighbourhood alerted in seconds: bench `area_alert`). Queueing again adds nothing
     (idempotency keys name the incident and the person).
 
@@ -134,23 +134,30 @@ def respond_to_confirmed(incident: Incident, *, actor: Any = None, now: Any = No
             raise NotVerified(f"incident {current.pk} is {current.state}, not confirmed")
         who = audience(current, now)
         legal, community = who.legal, who.community
+        # The legal team on call in one batch too (a city committee has hundreds on call:
+        # person by person it was four queries each). Keys as queue_message's would be.
+        legal_prefix = f"{LEGAL_MESSAGE}:{current.pk}"
+        queue_messages(
+            legal,
+            LEGAL_MESSAGE,
+            {"incident": current.pk},
+            priority=Priority.URGENT,
+            idempotency_prefix=legal_prefix,
+        )
+        legal_ids = {u.pk for u in legal}
         deliveries: list[int] = []
-        reached_legal = 0
-        unreachable = 0  # people with no channel to reach them (none chosen, or opted out)
-        for user in legal:
-            queued = queue_message(
-                user,
-                LEGAL_MESSAGE,
-                {"incident": current.pk},
-                priority=Priority.URGENT,
-                idempotency_key=f"incident_confirmed_legal:{current.pk}:{user.pk}",
-                audit=False,  # the timeline entry's one record names the whole response
-            )
-            deliveries += [d.pk for d in queued]
-            if queued:
-                reached_legal += 1
-            else:
-                unreachable += 1
+        reached: set[int] = set()
+        for pk, recipient in (
+            Delivery.objects.filter(idempotency_key__startswith=f"{legal_prefix}:")
+            .order_by("pk")
+            .values_list("pk", "recipient_id")
+        ):
+            if recipient in legal_ids:
+                deliveries.append(pk)
+                reached.add(recipient)
+        reached_legal = len(reached)
+        # People with no channel to reach them (none chosen, or opted out).
+        unreachable = len(legal) - reached_legal
         prefix = f"{COMMUNITY_MESSAGE}:{current.pk}"
         queue_messages(
             community,

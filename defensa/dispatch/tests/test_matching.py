@@ -204,6 +204,26 @@ def test_a_wide_search_stays_within_a_few_queries(net, django_assert_max_num_que
     assert len(chosen) == 2
 
 
+def test_a_search_out_to_forty_km_asks_each_wide_step_in_one_select(net):
+    """Asked cell by cell, the steps out to rings 10 and 16 were statements of 270 and 486
+    UNION ALL arms, which PostgreSQL took seconds to plan (a small committee with fewer
+    verifiers than asked for); unlimited, a step is one SELECT over all its cells."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from defensa.dispatch.tests.helpers import verifier
+
+    verifier("far", net.boyle, home_zip="90255")
+    incident = report_incident()
+    with CaptureQueriesContext(connection) as queries:
+        chosen = matching.nearest_responders(incident, 5)
+    assert 1 <= len(chosen) < 5  # fewer than asked: every step out was taken
+    searches = [q["sql"] for q in queries.captured_queries if "area_cell" in q["sql"]]
+    wide = [sql for sql in searches if "LIMIT" not in sql]
+    assert len(wide) >= 2
+    assert all(sql.count("UNION ALL") == 0 for sql in wide)
+
+
 def test_a_generated_population_gets_the_same_choice_as_a_full_scan(net):
     import random
 
