@@ -258,8 +258,19 @@ def seed(members: int) -> dict:  # noqa: PLR0915 (one long, linear recipe)
         progress(f"COPY {members} memberships")
         _copy(
             Membership,
-            ((n + 1, n + 1, committee_of[n], MemberStatus.FULL, now, now) for n in range(members)),
-            ["id", "user_id", "committee_id", "status", "full_since", "joined_at"],
+            (
+                (
+                    n + 1,
+                    n + 1,
+                    committee_of[n],
+                    MemberStatus.FULL,
+                    now,
+                    now,
+                    cells[committee_of[n]][n % 8],
+                )
+                for n in range(members)
+            ),
+            ["id", "user_id", "committee_id", "status", "full_since", "joined_at", "area_cell"],
         )
         progress("COPY skills, shifts, area alerts")
         today = timezone.localdate()

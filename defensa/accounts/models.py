@@ -149,8 +149,28 @@ class User(AbstractBaseUser):
     def save(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         fields = kwargs.get("update_fields")
         if fields is not None and {"home_cell", "home_zip"} & set(fields):
-            kwargs["update_fields"] = {*fields, "area_cell"}  # kept in step with the home
+            kwargs["update_fields"] = fields = {*fields, "area_cell"}  # kept in step with the home
+        deferred = self.get_deferred_fields()
+        if fields is None and "area_cell" in deferred and not {"home_cell", "home_zip"} & deferred:
+            # Read without its cell: Django would save the loaded fields only, the home
+            # without the cell that follows it.
+            kwargs["update_fields"] = fields = {
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.attname not in deferred
+            } | {"area_cell"}
+        adding = self._state.adding
+        before = self.__dict__.get("area_cell")  # absent when deferred: unknown
         super().save(*args, **kwargs)
+        if adding or (fields is not None and "area_cell" not in fields):
+            return
+        if before is None or before != self.area_cell:
+            # The memberships' copy (committees.models.Membership.area_cell) follows the home.
+            from defensa.committees.models import Membership
+
+            Membership.objects.filter(user_id=self.pk).exclude(area_cell=self.area_cell).update(
+                area_cell=self.area_cell
+            )
 
     def get_session_auth_hash(self) -> str:
         # The password hash alone would miss a new passkey or a deactivation.

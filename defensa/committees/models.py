@@ -123,6 +123,37 @@ class MemberStatus(models.TextChoices):
     FULL = "full", _("Full member")
 
 
+def fill_area_cells(memberships: list[Membership]) -> None:
+    """Copy each new membership's person's `User.area_cell` onto it (one query for those
+    whose person is not at hand): dispatch finds a committee's responders in a cell by the
+    (committee, area_cell) index, where people's cells alone hold every committee's members."""
+    missing = []
+    for membership in memberships:
+        if membership.area_cell:
+            continue
+        if Membership.user.is_cached(membership):  # type: ignore[attr-defined]
+            person = membership.user
+            if "area_cell" in person.__dict__:
+                membership.area_cell = person.area_cell or ""
+                continue
+        missing.append(membership)
+    ids = {m.user_id for m in missing if m.user_id is not None}
+    if not ids:
+        return
+    from defensa.accounts.models import User
+
+    cells = dict(User.objects.filter(pk__in=ids).values_list("pk", "area_cell"))
+    for membership in missing:
+        membership.area_cell = cells.get(membership.user_id) or ""
+
+
+class MembershipQuerySet(models.QuerySet):
+    def bulk_create(self, objs, *args, **kwargs):  # type: ignore[no-untyped-def]
+        objs = list(objs)
+        fill_area_cells(objs)
+        return super().bulk_create(objs, *args, **kwargs)
+
+
 class Membership(models.Model):
     """A person in a committee, with that committee's roles."""
 
@@ -144,6 +175,12 @@ class Membership(models.Model):
     invited_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # A copy of the person's `User.area_cell`, kept in step by User.save and filled on
+    # creation (save and bulk_create): the (committee, area_cell) index answers "this
+    # committee's people in this cell" without reading every other committee's there.
+    area_cell = models.CharField(max_length=16, blank=True, default="", editable=False)
+
+    objects = MembershipQuerySet.as_manager()
 
     _m = c(INTERNAL, ACCOUNT, "self", "coordinator")
     DATA_CLASSIFICATION: ClassVar[dict[str, FieldClass]] = dict.fromkeys(
@@ -162,12 +199,21 @@ class Membership(models.Model):
         ),
         _m,
     )
+    DATA_CLASSIFICATION["area_cell"] = c(SENSITIVE, ACCOUNT, "self", "coordinator", "dispatcher")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "committee"], name="one_membership")]
+        indexes = [
+            models.Index(fields=["committee", "area_cell", "user"], name="membership_cell"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} in {self.committee}"
+
+    def save(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if self._state.adding:
+            fill_area_cells([self])
+        super().save(*args, **kwargs)
 
     @property
     def is_full(self) -> bool:

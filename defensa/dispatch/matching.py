@@ -16,7 +16,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from defensa.accounts.models import Skill, SkillKind, User
-from defensa.committees.models import Membership, MemberStatus, Shift, shift_covers
+from defensa.committees.models import Membership, MemberStatus, Shift
 from defensa.core import geo
 from defensa.incidents.areas import incident_cell
 from defensa.incidents.models import Incident
@@ -81,37 +81,53 @@ def _eligible(
 ) -> list[Row]:
     """Active full members of the incident's committee (or of `committees`, when a widening
     round reaches further: dispatch.actions.reach_of) with a current verifier skill who are
-    on duty (the switch) or have a shift (whether it covers `at` is `_on_duty`'s question):
-    ids, cells, languages and the switch only; with `limit`, each arm's first by id.
+    on duty at `at` (the switch, or a shift of theirs in one of those committees covering
+    it): ids, cells, languages and the switch only; with `limit`, each arm's first by id.
 
     One plain SQL statement, one SELECT per arm joined by UNION ALL: the dispatch path runs
     it once per step outward, where compiling ORM subqueries each time cost more than the
-    lookup. Each arm walks the (area_cell, id) index in id order and stops at its limit,
-    checking membership, skill and shifts through their unique indexes.
+    lookup. Each arm reads the committee's memberships in its cells from the (committee,
+    area_cell, user) index in person order and stops at its limit, checking skill and shifts
+    through their indexes.
     """
-    today = at.astimezone(incident.committee.tz).date()  # type: ignore[union-attr]
+    local = at.astimezone(incident.committee.tz)  # type: ignore[union-attr]
     q = connection.ops.quote_name
     user, member = q(User._meta.db_table), q(Membership._meta.db_table)
     skill, shift = q(Skill._meta.db_table), q(Shift._meta.db_table)
     pool = sorted(set(committees)) or [incident.committee_id]
     inside = "= %s" if len(pool) == 1 else f"IN ({', '.join(['%s'] * len(pool))})"
+    # Who is a full member in the arm's cells comes from the memberships' copy of the home
+    # cell, by the (committee, area_cell, user) index: a city committee's cells hold other
+    # committees' people too, and asking the people's cells joined every verifier skill
+    # with every membership of the committee (hundreds of ms at a million members).
+    members = (
+        f"u.id IN (SELECT m.user_id FROM {member} m "  # noqa: S608 (names and placeholders)
+        f"WHERE m.committee_id {inside} AND m.status = %s"
+    )
+    members_params = [*pool, MemberStatus.FULL.value]
     common = (
         "u.is_active = %s "  # noqa: S608 (quoted table names and placeholders only)
-        f"AND EXISTS (SELECT 1 FROM {member} m WHERE m.user_id = u.id "
-        f"AND m.committee_id {inside} AND m.status = %s) "
         f"AND EXISTS (SELECT 1 FROM {skill} s WHERE s.user_id = u.id AND s.kind = %s "
         "AND (s.expires_on IS NULL OR s.expires_on >= %s)) "
         f"AND (u.on_duty = %s OR EXISTS (SELECT 1 FROM {shift} sh JOIN {member} m2 "
-        f"ON sh.membership_id = m2.id WHERE m2.user_id = u.id AND m2.committee_id {inside}))"
+        f"ON sh.membership_id = m2.id WHERE m2.user_id = u.id AND m2.committee_id {inside} "
+        # committees.models.shift_covers, in SQL: a shift of the day, or an overnight one
+        # from the day before (start >= end) that has not ended yet.
+        'AND ((sh.weekday = %s AND sh.start <= %s AND (sh.start >= sh."end" OR %s < sh."end")) '
+        'OR (sh.weekday = %s AND sh.start >= sh."end" AND %s < sh."end"))))'
     )
+    clock = connection.ops.adapt_timefield_value(local.time().replace(tzinfo=None))
     common_params = [
         True,
-        *pool,
-        MemberStatus.FULL.value,
         SkillKind.VERIFIER.value,
-        connection.ops.adapt_datefield_value(today),
+        connection.ops.adapt_datefield_value(local.date()),
         True,
         *pool,
+        local.weekday(),
+        clock,
+        clock,
+        (local.weekday() - 1) % 7,
+        clock,
     ]
     langs = sorted(languages)
     # Without a limit, the arms of one language side are one SELECT over all their cells: a
@@ -127,12 +143,14 @@ def _eligible(
         groups = [([cell] if cell else [], sharing) for cell, sharing in arms]
     parts, params = [], []
     for i, (cells, sharing) in enumerate(groups):
-        where, arm_params = "", []
+        where, arm_params = members, list(members_params)
         if len(cells) == 1:
-            where, arm_params = "u.area_cell = %s AND ", list(cells)
+            where += " AND m.area_cell = %s"
+            arm_params += cells
         elif cells:
-            where = f"u.area_cell IN ({', '.join(['%s'] * len(cells))}) AND "
-            arm_params = list(cells)
+            where += f" AND m.area_cell IN ({', '.join(['%s'] * len(cells))})"
+            arm_params += cells
+        where += ") AND "
         if sharing is not None and langs:
             marks = ", ".join(["%s"] * len(langs))
             where += f"u.language {'IN' if sharing else 'NOT IN'} ({marks}) AND "
@@ -164,23 +182,6 @@ def _among(field: str, ids: Collection[int]) -> Q:
     return Q(**{f"{field}__in": ids})
 
 
-def _on_duty(
-    rows: list[Row], incident: Incident, at: dt.datetime, committees: Collection[int] = ()
-) -> list[Row]:
-    """The rows whose person is on duty now: the switch, or a shift covering `at`."""
-    off = [pk for pk, _cell, _lang, on in rows if not on]
-    if not off:
-        return rows
-    local = at.astimezone(incident.committee.tz)  # type: ignore[union-attr]
-    pool = set(committees) or {incident.committee_id}
-    # Values, not a model instance per shift: a city committee has thousands off duty.
-    shifts = Shift.objects.filter(
-        _among("membership__user_id", off), membership__committee_id__in=pool
-    ).values_list("membership__user_id", "weekday", "start", "end")
-    covered = {person for person, *shift in shifts if shift_covers(*shift, local)}
-    return [row for row in rows if row[3] or row[0] in covered]
-
-
 def nearest_on_duty_names(
     incidents: list[Incident], at: dt.datetime, n: int = 5
 ) -> dict[int, list[str]]:
@@ -195,9 +196,7 @@ def nearest_on_duty_names(
     for incident in incidents:
         if incident.committee_id is not None and incident.committee_id not in homes:
             by_cell: dict[str, list[int]] = {}
-            for pk, cell, _lang, _on in _on_duty(
-                _eligible(incident, at, [("", None)]), incident, at
-            ):
+            for pk, cell, _lang, _on in _eligible(incident, at, [("", None)]):
                 by_cell.setdefault(cell, []).append(pk)
             homes[incident.committee_id] = by_cell
     wanted: dict[int, list[list[int]]] = {}  # incident -> people at each needed ring distance
@@ -230,7 +229,7 @@ def on_duty_verifiers(incident: Incident, at: dt.datetime) -> list[User]:
     on duty (the switch) or on a shift now."""
     if incident.committee_id is None:
         return []
-    keep = {row[0] for row in _on_duty(_eligible(incident, at, [("", None)]), incident, at)}
+    keep = {row[0] for row in _eligible(incident, at, [("", None)])}
     return list(User.objects.filter(pk__in=keep).order_by("pk"))
 
 
@@ -281,7 +280,7 @@ def nearest_responders(
     distance: dict[str, int] = {}  # per distinct cell: hundreds of people share one
 
     def usable(rows: list[Row]) -> list[Row]:
-        return [row for row in _on_duty(rows, incident, at, pool) if row[0] not in excluded]
+        return [row for row in rows if row[0] not in excluded]
 
     def ranked(rows: list[Row]) -> list[tuple[tuple[int, int, int], bool]]:
         out = []

@@ -318,3 +318,39 @@ def test_the_consoles_nearest_names_are_the_full_lists_first_five(net):
         )
         assert found[incident.pk] == [name for _rings, name in full[:5]]
         assert len(found[incident.pk]) == 5
+
+
+def test_the_shift_check_in_sql_is_shift_covers(net):
+    """Whether a shift covers the moment is asked in the search's SQL: it answers as
+    `committees.models.shift_covers` does, day shifts, overnight ones and the edges."""
+    from defensa.committees.models import shift_covers
+    from defensa.dispatch.tests.helpers import verifier
+
+    person = verifier("shifty", net.boyle, on_duty=False)
+    membership = Membership.objects.get(user=person, committee=net.boyle)
+    incident = report_incident()
+    monday = dt.datetime(2026, 11, 30, tzinfo=net.boyle.tz)  # a Monday, local midnight
+    moments = [
+        monday + dt.timedelta(days=day, hours=hour, minutes=minute)
+        for day in (0, 1, 6)
+        for hour, minute in ((0, 0), (0, 30), (5, 59), (6, 0), (9, 0), (16, 59), (17, 0), (23, 59))
+    ]
+    shifts = [
+        (0, dt.time(9), dt.time(17)),  # Monday by day
+        (0, dt.time(22), dt.time(6)),  # Monday night into Tuesday
+        (6, dt.time(22), dt.time(6)),  # Sunday night into Monday
+        (1, dt.time(0), dt.time(0)),  # all Tuesday (start == end counts as overnight)
+        (0, dt.time(0), dt.time(6)),
+        (6, dt.time(17), dt.time(23, 59)),
+    ]
+    answers = []
+    for weekday, start, end in shifts:
+        Shift.objects.filter(membership=membership).delete()
+        Shift.objects.create(membership=membership, weekday=weekday, start=start, end=end)
+        for local in moments:
+            at = local.astimezone(dt.UTC)
+            found = {u.pk for u in matching.on_duty_verifiers(incident, at)}
+            expected = shift_covers(weekday, start, end, local)
+            assert (person.pk in found) == expected, (weekday, start, end, local)
+            answers.append(expected)
+    assert True in answers and False in answers
