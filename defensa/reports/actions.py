@@ -306,7 +306,8 @@ def _confirmed(
     (archiving checks for open incidents inside its own write)."""
     chosen = home[1]
     if chosen is None:
-        return _home_for(clean, fallback)
+        # No committee at all a moment ago (a new install): nothing to confirm.
+        return home
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT 1 FROM {Committee._meta.db_table} "  # noqa: S608 (our own table)
