@@ -7,7 +7,7 @@ import hashlib
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -15,19 +15,17 @@ from django.utils import timezone
 
 from defensa.audit.reveals import RevealQuota as RevealQuota  # re-exported for the views
 from defensa.audit.reveals import record_reveal
+from defensa.committees.models import Committee
 from defensa.core import crypto, geo, media
 from defensa.evidence.photos import CleanPhoto
 from defensa.evidence.store import save_media
 from defensa.evidence.video import CleanVideo
 from defensa.incidents import grouping, triage
-from defensa.incidents.areas import committee_for, queue_for
+from defensa.incidents.areas import committee_for, top_committee
 from defensa.incidents.codes import new_code
 from defensa.incidents.models import Category, Incident, TimelineAction
 from defensa.incidents.timeline import add_entry
 from defensa.reports.models import Channel, LocationKind, Photo, Report
-
-if TYPE_CHECKING:
-    from defensa.committees.models import Committee
 
 # PostgreSQL: reports are grouped one at a time, so two reports of one raid arriving in the
 # same instant cannot both open a new incident. SQLite serialises writers already
@@ -231,6 +229,10 @@ def receive_report(
     # what can be read outside it is (SQLite in WAL mode reads without it).
     words = triage.text_digest(clean.description)
     same_words = _same_words(words)
+    # Whose queue a new incident would go to, also read before the write (an ORM read of
+    # every committee's area: ~1 ms of CPU that held the write lock). Inside the write it is
+    # only confirmed (_home).
+    area, home = _home_for(clean, committee)
     files_lost = False
     for attempt in range(1, _ATTEMPTS + 1):
         written: list[str] = []
@@ -252,6 +254,7 @@ def receive_report(
                     files_lost=files_lost,
                     words=words,
                     same_words=same_words,
+                    home=(area, home),
                 )
         except media.StoreUnavailable:
             # The file store is down: the report matters more than its files. Nothing of
@@ -280,6 +283,40 @@ def receive_report(
             media.remove(written)
             raise
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _home_for(
+    clean: CleanReport, fallback: Committee | None
+) -> tuple[Committee | None, Committee | None]:
+    """The committee whose area holds the place (or None), and the one a new incident of
+    this report goes to: that area's, else `fallback` (the number's owner), else the
+    network's top committee."""
+    area = committee_for(clean.lat, clean.lon, clean.zip_code)
+    return area, area or fallback or top_committee()
+
+
+def _confirmed(
+    home: tuple[Committee | None, Committee | None],
+    clean: CleanReport,
+    fallback: Committee | None,
+) -> tuple[Committee | None, Committee | None]:
+    """`home` (read before the write) if its committee is still there and not archived; else
+    read again, inside the write. One indexed lookup in SQL: a committee archived in the
+    instant between the read and the write must not be given a new incident nobody watches
+    (archiving checks for open incidents inside its own write)."""
+    chosen = home[1]
+    if chosen is None:
+        # No committee at all a moment ago (a new install): nothing to confirm.
+        return home
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT 1 FROM {Committee._meta.db_table} "  # noqa: S608 (our own table)
+            "WHERE id = %s AND archived_at IS NULL",
+            [chosen.pk],
+        )
+        if cursor.fetchone() is None:
+            return _home_for(clean, fallback)
+    return home
 
 
 def _existing(digest: str) -> Report | None:
@@ -317,6 +354,7 @@ def _store(
     files_lost: bool,
     words: str,
     same_words: tuple[bool, list[tuple[int, int]]],
+    home: tuple[Committee | None, Committee | None],
 ) -> Received:
     sighting = clean.sighting()
     recycled, earlier = same_words
@@ -334,8 +372,7 @@ def _store(
     if incident_id is None:
         incident = grouping.new_incident_for(sighting)
         incident.reference = new_code()
-        area = committee_for(clean.lat, clean.lon, clean.zip_code)
-        incident.committee = area or queue_for(None, None, fallback=committee)
+        area, incident.committee = _confirmed(home, clean, committee)
         # A place no committee covers: typical of a campaign's made-up addresses.
         incident.outside_area = area is None and clean.lat is not None
         flood = triage.in_flood_mode(incident.committee_id)

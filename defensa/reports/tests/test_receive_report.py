@@ -313,3 +313,40 @@ def test_what_can_be_read_before_the_write_lock_is_read_before_it() -> None:
     assert "audit_auditentry" in inside
     # And the copy was seen: both reports carry words sent twice, the first marked now.
     assert report.recycled and Report.objects.filter(recycled=True).count() == 2
+
+
+def test_the_committee_is_read_before_the_write_and_only_confirmed_inside(net) -> None:  # type: ignore[no-untyped-def]
+    """Whose queue a new incident goes to (every committee's area) is read before the write
+    lock; inside it one lookup confirms the committee is still there and not archived."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        report = send(lat=34.0487, lon=-118.2084)
+    assert report.incident.committee == net.boyle
+    sql = [q["sql"] for q in queries]
+    begin = next(i for i, s in enumerate(sql) if s.startswith(("BEGIN", "SAVEPOINT")))
+    areas = [i for i, s in enumerate(sql) if '"committees_committee"."zip_codes"' in s]
+    assert areas and max(areas) < begin, sql
+    inside = [s for s in sql[begin:] if "committees_committee" in s]
+    assert len(inside) == 1 and "archived_at IS NULL" in inside[0], inside
+
+
+def test_a_committee_archived_between_the_read_and_the_write_gets_no_new_incident(net) -> None:  # type: ignore[no-untyped-def]
+    """The committee read before the write is confirmed inside it: archived in between, the
+    new incident goes where the place's queue is now (never to a queue nobody watches)."""
+    from django.utils import timezone
+
+    from defensa.reports.actions import _confirmed, _home_for, clean_report_data
+
+    clean = clean_report_data(data(lat=34.0487, lon=-118.2084))
+    home = _home_for(clean, None)
+    assert home == (net.boyle, net.boyle)
+    assert _confirmed(home, clean, None) == home
+    net.boyle.archived_at = timezone.now()
+    net.boyle.save(update_fields=["archived_at"])
+    area, chosen = _confirmed(home, clean, None)
+    assert chosen is not None and chosen != net.boyle
+    assert (area, chosen) == _home_for(clean, None)
+    # And through the whole intake, a report of the same place goes there too.
+    assert send(lat=34.0487, lon=-118.2084).incident.committee == chosen
