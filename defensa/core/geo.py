@@ -24,6 +24,10 @@ AREA_RESOLUTION = 7
 # ASCII digits only: other scripts' digits match \d and would reach the ZIP table.
 _ZIP_RE = re.compile(r"[0-9]{5}")
 
+# What h3 raises for a string that is not a cell: ValueError (its own errors), TypeError, and
+# OverflowError for hexadecimal longer than 64 bits ("10000000000000000").
+H3_ERRORS = (ValueError, TypeError, OverflowError)
+
 
 def is_zip_format(value: str) -> bool:
     return isinstance(value, str) and bool(_ZIP_RE.fullmatch(value))
@@ -78,7 +82,7 @@ def is_area_cell(cell: str) -> bool:
     """True for a valid h3 cell at the neighbourhood resolution."""
     try:
         return h3.is_valid_cell(cell) and h3.get_resolution(cell) == AREA_RESOLUTION
-    except (ValueError, TypeError):
+    except H3_ERRORS:
         return False
 
 
@@ -91,7 +95,7 @@ def cell_resolution(cell: str) -> int | None:
     """The resolution of a valid h3 cell, or None for anything else."""
     try:
         return h3.get_resolution(cell) if h3.is_valid_cell(cell) else None
-    except (ValueError, TypeError):
+    except H3_ERRORS:
         return None
 
 
@@ -189,7 +193,7 @@ def area_cells_from(cells: list[str]) -> list[str]:
                 candidates = sorted(h3.cell_to_children(cell, AREA_RESOLUTION))
             else:
                 candidates = []
-        except (ValueError, TypeError):
+        except H3_ERRORS:
             continue
         found.extend(c for c in candidates if c not in found)
     return found

@@ -37,7 +37,7 @@ def committee_for(lat: float | None, lon: float | None, zip_code: str = "") -> C
             for cell in cm.h3_cells:
                 try:
                     res = h3.get_resolution(cell)
-                except (ValueError, TypeError):
+                except geo.H3_ERRORS:
                     continue
                 if h3.latlng_to_cell(lat, lon, res) == cell:
                     finest = max(finest, res)

@@ -68,3 +68,14 @@ def test_area_cells_from_committee_cells_of_any_resolution():
     assert len(children) == 7 and cell in children
     assert geo.area_cells_from([much_coarser]) == []  # too many to list
     assert geo.area_cells_from(["nonsense", "", cell, cell]) == [cell]
+
+
+@pytest.mark.parametrize(
+    "text", ["10000000000000000", "f" * 40, "-1", "", "87283472bffffff0", "zz", "８７"]
+)
+def test_what_is_not_a_cell_is_no_cell_however_long(text):
+    # h3 raises OverflowError for hexadecimal past 64 bits: found by the broadcast form's
+    # Hypothesis test as a 500 on "10000000000000000".
+    assert geo.area_cells_from([text]) == []
+    assert geo.is_area_cell(text) is False
+    assert geo.cell_resolution(text) is None
