@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
+from defensa.accounts.signals import home_cell_moved
 from defensa.core import geo, languages
 from defensa.core.classification import (
     ACCOUNT,
@@ -166,11 +167,7 @@ class User(AbstractBaseUser):
             return
         if before is None or before != self.area_cell:
             # The memberships' copy (committees.models.Membership.area_cell) follows the home.
-            from defensa.committees.models import Membership
-
-            Membership.objects.filter(user_id=self.pk).exclude(area_cell=self.area_cell).update(
-                area_cell=self.area_cell
-            )
+            home_cell_moved.send(sender=User, user=self)
 
     def get_session_auth_hash(self) -> str:
         # The password hash alone would miss a new passkey or a deactivation.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -121,6 +121,14 @@ class PlaceName(models.Model):
 class MemberStatus(models.TextChoices):
     PROBATION = "probation", _("On probation")
     FULL = "full", _("Full member")
+
+
+def follow_home(sender: Any, user: Any, **kwargs: Any) -> None:
+    """A person's home cell moved (accounts.signals.home_cell_moved): their memberships'
+    copies follow it."""
+    Membership.objects.filter(user_id=user.pk).exclude(area_cell=user.area_cell).update(
+        area_cell=user.area_cell
+    )
 
 
 def fill_area_cells(memberships: list[Membership]) -> None:
