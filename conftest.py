@@ -22,6 +22,13 @@ def pytest_configure(config):  # type: ignore[no-untyped-def]
         # names each parallel worker's test database; say "in memory" outright (each worker is
         # its own process, so each has its own database, as a serial run has).
         default.setdefault("TEST", {})["NAME"] = ":memory:"
+    elif default["ENGINE"].endswith("postgresql"):
+        # Each parallel worker's test database is a copy of the migrated template instead of a
+        # migration of its own (defensa/core/tests/migrated.py); Django's migrate then finds
+        # nothing left to apply.
+        from defensa.core.tests import migrated
+
+        default.setdefault("TEST", {})["TEMPLATE"] = migrated.pg_template(default)
 
 
 @pytest.fixture(autouse=True)

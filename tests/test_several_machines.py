@@ -29,6 +29,7 @@ import uuid
 from contextlib import ExitStack
 from urllib.parse import urlsplit
 
+import pytest
 from PIL import Image
 
 from bench import ROOT
@@ -165,6 +166,7 @@ def post_multipart(url: str, cookie: str, fields: dict[str, str], photo: bytes) 
         return int(exc.code)
 
 
+@pytest.mark.own_databases
 def test_a_report_a_verification_and_a_broadcast_across_two_web_and_two_worker_machines(
     tmp_path,
 ):  # type: ignore[no-untyped-def]

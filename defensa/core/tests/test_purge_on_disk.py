@@ -13,9 +13,14 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from defensa.core.crypto.tests.scratch import install_env, migrate, scratch_pg
 from defensa.core.tests.proc import PYTHON, REPO
 from defensa.core.tests.purge_canaries import CONTROL, PURGED_IN_FILE, PURGED_IN_WAL
+
+# Its own installs, SQLite and PostgreSQL, in child processes: run once, not in both phases.
+pytestmark = pytest.mark.own_databases
 
 
 def start(env: dict[str, str], what: str, expect: str) -> tuple[subprocess.Popen[str], str]:

@@ -31,6 +31,7 @@ from pytest_django.fixtures import Settings
 from defensa.core import testing
 from defensa.core.access import access_of
 from defensa.core.middleware import IDENTIFYING_META, ScrubRequestMetadataMiddleware
+from defensa.core.tests import migrated
 from defensa.core.tests.canary import (
     CANARY_HEADERS,
     CANARY_IP,
@@ -236,14 +237,15 @@ def _hidden(html: str, name: str) -> str:
     return found.group(1)
 
 
+@pytest.mark.own_databases
 def test_gunicorn_as_served_keeps_no_canary(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     env = clean_env(data_dir, DEBUG="0", LOG_LEVEL="DEBUG")
-    # What `make run` prepares before scripts/serve (in one process, to keep this quick);
-    # collectstatic because production's manifest storage needs it.
+    # What `make run` prepares before scripts/serve: a migrated database (the suite's migrated
+    # template) and collectstatic, because production's manifest storage needs it.
+    migrated.copy_sqlite(data_dir)
     prepare = (
         "import django; django.setup(); from django.core.management import call_command; "
-        "call_command('migrate', verbosity=0); "
         "call_command('collectstatic', interactive=False, verbosity=0)"
     )
     prepared = subprocess.run(  # noqa: S603

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -21,6 +20,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from defensa.core.tests import migrated
 from defensa.notify.testing import SMTPPeer
 
 REPO = Path(settings.BASE_DIR)
@@ -129,28 +129,8 @@ def wait_until(predicate, timeout: float = 20.0) -> None:  # type: ignore[no-unt
         time.sleep(0.01)
 
 
-_TEMPLATE: dict[str, Path] = {}
-
-
-def _sqlite_template(factory: pytest.TempPathFactory, env: dict[str, str]) -> Path:
-    if "db" not in _TEMPLATE:
-        folder = factory.mktemp("notify-template-db")
-        done = subprocess.run(
-            [PY, "manage.py", "migrate", "--verbosity", "0"],
-            cwd=REPO,
-            env={**env, "DEFENSA_DATA_DIR": str(folder)},
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        assert done.returncode == 0, done.stderr
-        _TEMPLATE["db"] = folder / "defensa.sqlite3"
-    return _TEMPLATE["db"]
-
-
 @pytest.fixture
-def workers(smtp_server, transactional_db, tmp_path, tmp_path_factory):  # type: ignore[no-untyped-def]
+def workers(smtp_server, transactional_db, tmp_path):  # type: ignore[no-untyped-def]
     env = _base_env(smtp_server)
     if connection.vendor == "postgresql":
         db = connection.settings_dict
@@ -159,7 +139,6 @@ def workers(smtp_server, transactional_db, tmp_path, tmp_path_factory):  # type:
             f"{db['PORT'] or 5432}/{db['NAME']}"
         )
     else:
-        template = _sqlite_template(tmp_path_factory, env)
-        shutil.copy(template, tmp_path / "defensa.sqlite3")
+        migrated.copy_sqlite(tmp_path)
         env["DEFENSA_DATA_DIR"] = str(tmp_path)
     return Workers(env)

@@ -13,7 +13,11 @@ import subprocess
 
 import pytest
 
+from defensa.core.tests import migrated
 from defensa.core.tests.proc import PYTHON, REPO, clean_env, manage
+
+# Its own SQLite installs in child processes: run once, not in both phases.
+pytestmark = pytest.mark.own_databases
 
 CHILD = """
 import datetime as dt, os, signal, sys, django
@@ -36,8 +40,7 @@ os.kill(os.getpid(), signal.SIGKILL)
 @pytest.mark.parametrize(("mode", "level"), [("NORMAL", 1), ("FULL", 2)])
 def test_a_report_acknowledged_before_a_kill_is_kept(tmp_path, mode: str, level: int) -> None:
     env = clean_env(tmp_path / "data", DEFENSA_SQLITE_SYNCHRONOUS=mode)
-    done = manage(env, "migrate", "--verbosity", "0")
-    assert done.returncode == 0, done.stderr
+    migrated.copy_sqlite(tmp_path / "data")
     child = subprocess.run(
         [PYTHON, "-c", CHILD], cwd=REPO, env=env, capture_output=True, text=True, timeout=120
     )

@@ -22,6 +22,9 @@ from defensa.core.crypto.tests.seed_canaries import CONTROL
 from defensa.core.tests.canary import CANARY_A_NUMBER, CANARY_NEEDLES, CANARY_PHONE
 from defensa.core.tests.proc import PYTHON, REPO, manage
 
+# Its own installs, SQLite and PostgreSQL, in child processes: run once, not in both phases.
+pytestmark = pytest.mark.own_databases
+
 SEED = """
 from defensa.core.crypto.tests.seed_canaries import seed
 from defensa.core import crypto

@@ -144,10 +144,12 @@ def _round_trip(tmp_path: Path, src_url: str = "", dst_url: str = "") -> None:
     assert restored["SHRED1"] == "SHREDDED"
 
 
+@pytest.mark.own_databases
 def test_backup_to_the_object_store_and_restore_from_it_on_sqlite(tmp_path: Path) -> None:
     _round_trip(tmp_path)
 
 
+@pytest.mark.own_databases
 def test_backup_to_the_object_store_and_restore_from_it_on_postgresql(tmp_path: Path) -> None:
     with scratch_pg("defensa_bks_src") as src, scratch_pg("defensa_bks_dst") as dst:
         _round_trip(tmp_path, src, dst)

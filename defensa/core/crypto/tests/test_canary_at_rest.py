@@ -11,10 +11,15 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from defensa.core.crypto.tests.scratch import install_env, migrate, scratch_pg
 from defensa.core.crypto.tests.seed_canaries import CONTROL
 from defensa.core.tests.canary import CANARY_NEEDLES, files_containing
 from defensa.core.tests.proc import PYTHON, REPO
+
+# Its own installs, SQLite and PostgreSQL, in child processes: run once, not in both phases.
+pytestmark = pytest.mark.own_databases
 
 SEED = "from defensa.core.crypto.tests.seed_canaries import main; main()"
 
