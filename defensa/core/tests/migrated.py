@@ -24,7 +24,6 @@ import hashlib
 import os
 import shutil
 import sqlite3
-import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,7 +32,7 @@ import django
 import psycopg
 from django.conf import settings
 
-from defensa.core.tests.proc import PYTHON, REPO, clean_env
+from defensa.core.tests.proc import REPO, clean_env, manage
 
 SQLITE_NAME = "defensa.sqlite3"
 TEMPLATES = Path(settings.BASE_DIR) / "var" / "test-templates"
@@ -63,15 +62,7 @@ def _migrate(data_dir: Path, database_url: str = "") -> None:
     env = clean_env(data_dir)
     if database_url:
         env["DATABASE_URL"] = database_url
-    done = subprocess.run(
-        [PYTHON, "manage.py", "migrate", "--verbosity", "0"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    done = manage(env, "migrate", "--verbosity", "0")
     assert done.returncode == 0, done.stderr  # noqa: S101 (the template must be whole)
 
 
