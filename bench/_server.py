@@ -96,7 +96,10 @@ def running_server(
                 sys.executable,
                 "-m",
                 "gunicorn",
-                "defensa.wsgi:application",
+                # A harness-only profiler around the same application (bench/_profiled_wsgi.py).
+                "bench._profiled_wsgi:application"
+                if os.environ.get("BENCH_PROFILE_DIR")
+                else "defensa.wsgi:application",
                 "--bind",
                 f"127.0.0.1:{port}",
                 "--workers",

@@ -230,9 +230,13 @@ def receive_report(
     words = triage.text_digest(clean.description)
     same_words = _same_words(words)
     # Whose queue a new incident would go to, also read before the write (an ORM read of
-    # every committee's area: ~1 ms of CPU that held the write lock). Inside the write it is
-    # only confirmed (_home).
-    area, home = _home_for(clean, committee)
+    # every committee's area and the top committee: ~1 ms of CPU that held the write lock),
+    # but only when the report looks like it will open one: most reports of a surge join an
+    # incident and never use it. Grouping itself is decided inside the write; there the
+    # committee is only confirmed (_confirmed), or read after all when the incident this
+    # report would have joined closed in the meantime (rare).
+    sighting = clean.sighting()
+    home = _home_for(clean, committee) if grouping.find_incident(sighting) is None else None
     files_lost = False
     for attempt in range(1, _ATTEMPTS + 1):
         written: list[str] = []
@@ -254,7 +258,8 @@ def receive_report(
                     files_lost=files_lost,
                     words=words,
                     same_words=same_words,
-                    home=(area, home),
+                    sighting=sighting,
+                    home=home,
                 )
         except media.StoreUnavailable:
             # The file store is down: the report matters more than its files. Nothing of
@@ -354,9 +359,9 @@ def _store(
     files_lost: bool,
     words: str,
     same_words: tuple[bool, list[tuple[int, int]]],
-    home: tuple[Committee | None, Committee | None],
+    sighting: grouping.Sighting,
+    home: tuple[Committee | None, Committee | None] | None,
 ) -> Received:
-    sighting = clean.sighting()
     recycled, earlier = same_words
     arrival = triage.Arrival(
         channel=channel,
@@ -372,7 +377,11 @@ def _store(
     if incident_id is None:
         incident = grouping.new_incident_for(sighting)
         incident.reference = new_code()
-        area, incident.committee = _confirmed(home, clean, committee)
+        if home is None:
+            # It looked like joining an incident a moment ago, before the write.
+            area, incident.committee = _home_for(clean, committee)
+        else:
+            area, incident.committee = _confirmed(home, clean, committee)
         # A place no committee covers: typical of a campaign's made-up addresses.
         incident.outside_area = area is None and clean.lat is not None
         flood = triage.in_flood_mode(incident.committee_id)

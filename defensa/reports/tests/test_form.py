@@ -159,6 +159,18 @@ def test_flood_gate_window_and_memory_bound() -> None:
     assert len(small._hits) == flood.MAX_SOURCES
 
 
+def test_flood_gate_counts_only_the_window_and_forgets_the_rest() -> None:
+    g = FloodGate(limit=1000, window_s=60)
+    for t in range(100):
+        assert g.allow("a", now=t)
+    assert g.recent("a", now=99) == 60  # 40..99: the ones at 0..39 are out of the window
+    assert g.recent("a", now=99.5) == 60
+    assert g.recent("a", now=130) == 29  # 71..99
+    assert len(g._hits["a"]) == 29  # the expired ones are gone, not counted each time
+    assert g.retry_after("a", now=130) == 2  # the oldest left (71) leaves at 131
+    assert g.recent("a", now=200) == 0 and g.recent("nobody", now=200) == 0
+
+
 def test_nothing_about_the_sender_is_stored(client: Client, settings) -> None:  # type: ignore[no-untyped-def]
     visitor = Client(REMOTE_ADDR="203.0.113.77", HTTP_USER_AGENT="CanaryAgent/9.9")
     token = fresh_form(visitor)

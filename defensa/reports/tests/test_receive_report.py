@@ -332,6 +332,44 @@ def test_the_committee_is_read_before_the_write_and_only_confirmed_inside(net) -
     assert len(inside) == 1 and "archived_at IS NULL" in inside[0], inside
 
 
+def test_a_report_that_joins_an_incident_reads_no_committee(net) -> None:  # type: ignore[no-untyped-def]
+    """Most reports of a surge join an incident: whose queue a new incident would go to is
+    read only for a report that looks like it will open one (docs/performance.md)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    first = send(lat=34.0487, lon=-118.2084)
+    with CaptureQueriesContext(connection) as queries:
+        second = send(lat=34.0488, lon=-118.2085)
+    assert second.incident == first.incident
+    assert first.incident.committee == net.boyle
+    sql = [q["sql"] for q in queries]
+    assert not [s for s in sql if "committees_committee" in s], sql
+
+
+def test_a_report_whose_incident_closes_before_the_write_opens_one_in_the_right_queue(net) -> None:  # type: ignore[no-untyped-def]
+    """Looked at before the write, the report would join an incident; a dispatcher closes it
+    in that instant (here: at the write's first statement, as another connection would). The
+    report opens a new incident, and its committee is read inside the write."""
+    from django.db import connection
+
+    first = send(lat=34.0487, lon=-118.2084)
+    closed = []
+
+    def close_first_at_the_write(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        if not closed and sql.startswith(("BEGIN", "SAVEPOINT")):
+            closed.append(True)
+            Incident.objects.filter(pk=first.incident_id).update(state=State.CLOSED)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(close_first_at_the_write):
+        second = send(lat=34.0488, lon=-118.2085)
+    assert closed
+    assert second.incident != first.incident
+    assert second.incident.committee == net.boyle
+    assert not second.incident.outside_area
+
+
 def test_a_committee_archived_between_the_read_and_the_write_gets_no_new_incident(net) -> None:  # type: ignore[no-untyped-def]
     """The committee read before the write is confirmed inside it: archived in between, the
     new incident goes where the place's queue is now (never to a queue nobody watches)."""
