@@ -78,6 +78,7 @@ def _eligible(
     languages: Collection[str] = (),
     limit: int | None = None,
     committees: Collection[int] = (),
+    kinds: Collection[str] = (SkillKind.VERIFIER,),
 ) -> list[Row]:
     """Active full members of the incident's committee (or of `committees`, when a widening
     round reaches further: dispatch.actions.reach_of) with a current verifier skill who are
@@ -103,7 +104,7 @@ def _eligible(
         f"WHERE m.committee_id {inside} AND m.status = %s"
     )
     members_params = [*pool, MemberStatus.FULL.value]
-    common, common_params = _on_duty_sql(incident, at, pool)
+    common, common_params = _on_duty_sql(incident, at, pool, kinds)
     langs = sorted(languages)
     # Without a limit, the arms of one language side are one SELECT over all their cells: a
     # wide search asked hundreds of cells, and PostgreSQL took longer to plan hundreds of
@@ -149,10 +150,15 @@ def _eligible(
 
 
 def _on_duty_sql(
-    incident: Incident, at: dt.datetime, pool: list[int], *, person_by_person: bool = False
+    incident: Incident,
+    at: dt.datetime,
+    pool: list[int],
+    kinds: Collection[str] = (SkillKind.VERIFIER,),
+    *,
+    person_by_person: bool = False,
 ) -> tuple[str, list]:
-    """The SQL (on `u`, the people) and parameters of "active, with a current verifier skill,
-    on duty at `at` by the switch or a shift in one of the committees of `pool`".
+    """The SQL (on `u`, the people) and parameters of "active, with a current skill of one of
+    `kinds`, on duty at `at` by the switch or a shift in one of the committees of `pool`".
 
     `person_by_person` asks the shifts of each person read (OFFSET 0 keeps PostgreSQL from
     reading the whole committee's shifts of the moment into a hash first: 150 ms for a city
@@ -165,9 +171,10 @@ def _on_duty_sql(
         q(Shift._meta.db_table),
     )
     inside = "= %s" if len(pool) == 1 else f"IN ({', '.join(['%s'] * len(pool))})"
+    kind = "= %s" if len(kinds) == 1 else f"IN ({', '.join(['%s'] * len(kinds))})"
     sql = (
         "u.is_active = %s "  # noqa: S608 (quoted table names and placeholders only)
-        f"AND EXISTS (SELECT 1 FROM {skill} s WHERE s.user_id = u.id AND s.kind = %s "
+        f"AND EXISTS (SELECT 1 FROM {skill} s WHERE s.user_id = u.id AND s.kind {kind} "
         "AND (s.expires_on IS NULL OR s.expires_on >= %s)) "
         f"AND (u.on_duty = %s OR EXISTS (SELECT 1 FROM {shift} sh JOIN {member} m2 "
         f"ON sh.membership_id = m2.id WHERE m2.user_id = u.id AND m2.committee_id {inside} "
@@ -180,7 +187,7 @@ def _on_duty_sql(
     clock = connection.ops.adapt_timefield_value(local.time().replace(tzinfo=None))
     params = [
         True,
-        SkillKind.VERIFIER.value,
+        *(str(k) for k in kinds),
         connection.ops.adapt_datefield_value(local.date()),
         True,
         *pool,
@@ -357,10 +364,18 @@ def _nearest_levels(
 def on_duty_verifiers(incident: Incident, at: dt.datetime) -> list[User]:
     """Active full members of the incident's committee with a current verifier skill who are
     on duty (the switch) or on a shift now."""
+    return on_duty_with(incident, at, (SkillKind.VERIFIER,))
+
+
+def on_duty_with(incident: Incident, at: dt.datetime, kinds: Collection[str]) -> list[User]:
+    """Active full members of the incident's committee with a current skill of one of `kinds`
+    who are on duty (the switch) or on a shift now, by id: who they are is asked in one SQL
+    statement (`_eligible`), and only they are loaded (a city committee's legal team read
+    whole, with every shift, took seconds at a million members)."""
     if incident.committee_id is None:
         return []
-    keep = {row[0] for row in _eligible(incident, at, [("", None)])}
-    return list(User.objects.filter(pk__in=keep).order_by("pk"))
+    keep = [row[0] for row in _eligible(incident, at, [("", None)], kinds=kinds)]
+    return list(User.objects.filter(_among("pk", keep)).order_by("pk"))
 
 
 # The search asks ring 0, then out to rings 2 and 4 one area cell at a time (each cell's

@@ -408,7 +408,7 @@ def queue_sealed_messages(
             address.language or settings.LANGUAGE_CODE,
             ikey,
             None,
-            dk.key.pk if isinstance(dk, crypto.Opened) else dk.pk,
+            dk.key_id if isinstance(dk, crypto.Opened) else dk.pk,
         )
         for ikey, address, dk, _digests in fresh
     ]
