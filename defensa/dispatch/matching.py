@@ -78,6 +78,7 @@ def _eligible(
     languages: Collection[str] = (),
     limit: int | None = None,
     committees: Collection[int] = (),
+    kinds: Collection[str] = (SkillKind.VERIFIER,),
 ) -> list[Row]:
     """Active full members of the incident's committee (or of `committees`, when a widening
     round reaches further: dispatch.actions.reach_of) with a current verifier skill who are
@@ -90,10 +91,8 @@ def _eligible(
     area_cell, user) index in person order and stops at its limit, checking skill and shifts
     through their indexes.
     """
-    local = at.astimezone(incident.committee.tz)  # type: ignore[union-attr]
     q = connection.ops.quote_name
     user, member = q(User._meta.db_table), q(Membership._meta.db_table)
-    skill, shift = q(Skill._meta.db_table), q(Shift._meta.db_table)
     pool = sorted(set(committees)) or [incident.committee_id]
     inside = "= %s" if len(pool) == 1 else f"IN ({', '.join(['%s'] * len(pool))})"
     # Who is a full member in the arm's cells comes from the memberships' copy of the home
@@ -105,30 +104,7 @@ def _eligible(
         f"WHERE m.committee_id {inside} AND m.status = %s"
     )
     members_params = [*pool, MemberStatus.FULL.value]
-    common = (
-        "u.is_active = %s "  # noqa: S608 (quoted table names and placeholders only)
-        f"AND EXISTS (SELECT 1 FROM {skill} s WHERE s.user_id = u.id AND s.kind = %s "
-        "AND (s.expires_on IS NULL OR s.expires_on >= %s)) "
-        f"AND (u.on_duty = %s OR EXISTS (SELECT 1 FROM {shift} sh JOIN {member} m2 "
-        f"ON sh.membership_id = m2.id WHERE m2.user_id = u.id AND m2.committee_id {inside} "
-        # committees.models.shift_covers, in SQL: a shift of the day, or an overnight one
-        # from the day before (start >= end) that has not ended yet.
-        'AND ((sh.weekday = %s AND sh.start <= %s AND (sh.start >= sh."end" OR %s < sh."end")) '
-        'OR (sh.weekday = %s AND sh.start >= sh."end" AND %s < sh."end"))))'
-    )
-    clock = connection.ops.adapt_timefield_value(local.time().replace(tzinfo=None))
-    common_params = [
-        True,
-        SkillKind.VERIFIER.value,
-        connection.ops.adapt_datefield_value(local.date()),
-        True,
-        *pool,
-        local.weekday(),
-        clock,
-        clock,
-        (local.weekday() - 1) % 7,
-        clock,
-    ]
+    common, common_params = _on_duty_sql(incident, at, pool, kinds)
     langs = sorted(languages)
     # Without a limit, the arms of one language side are one SELECT over all their cells: a
     # wide search asked hundreds of cells, and PostgreSQL took longer to plan hundreds of
@@ -173,6 +149,103 @@ def _eligible(
         return [(pk, cell or "", lang, bool(on)) for pk, cell, lang, on in cursor.fetchall()]
 
 
+def _on_duty_sql(
+    incident: Incident,
+    at: dt.datetime,
+    pool: list[int],
+    kinds: Collection[str] = (SkillKind.VERIFIER,),
+    *,
+    person_by_person: bool = False,
+) -> tuple[str, list]:
+    """The SQL (on `u`, the people) and parameters of "active, with a current skill of one of
+    `kinds`, on duty at `at` by the switch or a shift in one of the committees of `pool`".
+
+    `person_by_person` asks the shifts of each person read (OFFSET 0 keeps PostgreSQL from
+    reading the whole committee's shifts of the moment into a hash first: 150 ms for a city
+    committee at a million members, for a query that reads a few hundred people)."""
+    local = at.astimezone(incident.committee.tz)  # type: ignore[union-attr]
+    q = connection.ops.quote_name
+    member, skill, shift = (
+        q(Membership._meta.db_table),
+        q(Skill._meta.db_table),
+        q(Shift._meta.db_table),
+    )
+    inside = "= %s" if len(pool) == 1 else f"IN ({', '.join(['%s'] * len(pool))})"
+    kind = "= %s" if len(kinds) == 1 else f"IN ({', '.join(['%s'] * len(kinds))})"
+    sql = (
+        "u.is_active = %s "  # noqa: S608 (quoted table names and placeholders only)
+        f"AND EXISTS (SELECT 1 FROM {skill} s WHERE s.user_id = u.id AND s.kind {kind} "
+        "AND (s.expires_on IS NULL OR s.expires_on >= %s)) "
+        f"AND (u.on_duty = %s OR EXISTS (SELECT 1 FROM {shift} sh JOIN {member} m2 "
+        f"ON sh.membership_id = m2.id WHERE m2.user_id = u.id AND m2.committee_id {inside} "
+        # committees.models.shift_covers, in SQL: a shift of the day, or an overnight one
+        # from the day before (start >= end) that has not ended yet.
+        'AND ((sh.weekday = %s AND sh.start <= %s AND (sh.start >= sh."end" OR %s < sh."end")) '
+        'OR (sh.weekday = %s AND sh.start >= sh."end" AND %s < sh."end"))'
+        f"{' OFFSET 0' if person_by_person else ''}))"
+    )
+    clock = connection.ops.adapt_timefield_value(local.time().replace(tzinfo=None))
+    params = [
+        True,
+        *(str(k) for k in kinds),
+        connection.ops.adapt_datefield_value(local.date()),
+        True,
+        *pool,
+        local.weekday(),
+        clock,
+        clock,
+        (local.weekday() - 1) % 7,
+        clock,
+    ]
+    return sql, params
+
+
+# A cell holding at least this many of a committee's memberships is read in name order from
+# the people's (area_cell, name) index; a cell with fewer, by its memberships.
+_DENSE_CELL = 200
+
+
+def _first_by_name(incident: Incident, at: dt.datetime, cells: list[str], n: int) -> list[Row]:
+    """On PostgreSQL, `_eligible` of the incident's committee in each of `cells`, only each
+    cell's first `n` by name (code point order, as Python sorts; then id), in one statement
+    over an array of cells. A city's people live in a few ZIP centres' cells, tens of
+    thousands a cell (checking each one's skill and shifts took most of a second): such a
+    cell is read from the people's (area_cell, name) index in name order until `n` are on
+    duty; a cell with few of the committee's memberships is read by them, as `_eligible`."""
+    q = connection.ops.quote_name
+    user, member = q(User._meta.db_table), q(Membership._meta.db_table)
+    committee = incident.committee_id
+    common, common_params = _on_duty_sql(
+        incident,
+        at,
+        [committee],  # type: ignore[list-item]
+        person_by_person=True,
+    )
+    columns = "u.id, u.area_cell, u.language, u.on_duty"
+    order = 'ORDER BY u.display_name COLLATE "C", u.id LIMIT %s'
+    sql = (
+        "SELECT x.id, x.area_cell, x.language, x.on_duty FROM (SELECT c.cell, "  # noqa: S608
+        f"(SELECT count(*) FROM (SELECT 1 FROM {member} m WHERE m.committee_id = %s "
+        "AND m.area_cell = c.cell LIMIT %s) t) >= %s AS dense "
+        "FROM unnest(%s::text[]) AS c(cell)) c CROSS JOIN LATERAL ("
+        f"(SELECT {columns} FROM {user} u WHERE c.dense AND u.area_cell = c.cell "
+        f"AND EXISTS (SELECT 1 FROM {member} m WHERE m.user_id = u.id "
+        f"AND m.committee_id = %s AND m.status = %s) AND {common} {order}) UNION ALL "
+        f"(SELECT {columns} FROM {user} u WHERE NOT c.dense AND u.id IN (SELECT m.user_id "
+        f"FROM {member} m WHERE m.committee_id = %s AND m.area_cell = c.cell "
+        f"AND m.status = %s) AND {common} {order})) x"
+    )
+    full = MemberStatus.FULL.value
+    params = [
+        *(committee, _DENSE_CELL, _DENSE_CELL, list(cells)),
+        *(committee, full, *common_params, n),
+        *(committee, full, *common_params, n),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [(pk, cell or "", lang, bool(on)) for pk, cell, lang, on in cursor.fetchall()]
+
+
 def _among(field: str, ids: Collection[int]) -> Q:
     """`field__in=ids` for thousands of ids (a city committee's people): on PostgreSQL as
     one array, which psycopg's client-side binding reads at once, where a statement of
@@ -182,37 +255,36 @@ def _among(field: str, ids: Collection[int]) -> Q:
     return Q(**{f"{field}__in": ids})
 
 
+# The console's names are asked out to these rings around each incident (one query a step
+# for the incidents still short of their names), then the committee's everyone at once: at
+# most three queries a committee, however many incidents.
+_NAME_RINGS = (2, 8)
+
+
 def nearest_on_duty_names(
     incidents: list[Incident], at: dt.datetime, n: int = 5
 ) -> dict[int, list[str]]:
     """For the console: per incident (by pk), the names of the `n` on-duty verifiers of its
     committee nearest to it, by rings and then name (as `on_duty_verifiers` sorted would).
 
-    A city committee has thousands on duty: they are asked once per committee as ids and home
-    cells only, distances are worked out once per distinct home cell, and names are read only
-    for the people at the ring distances that can make an incident's first `n`.
+    A city committee has thousands on duty, and reading them all took most of a second at a
+    million members: each committee's people are asked only in the cells within a few rings
+    of its incidents on the page (the memberships' (committee, area_cell, user) index, as
+    `nearest_responders`), widening only for the incidents that did not find `n` there, and
+    the whole committee at once only past `_NAME_RINGS` (or for an incident with no place,
+    or near a pentagon, where grid distances fail). Ids and home cells only; distances are
+    worked out once per distinct home cell, and names read only for the people at the ring
+    distances that can make an incident's first `n`.
     """
-    homes: dict[int, dict[str, list[int]]] = {}  # committee -> home cell -> people
+    by_committee: dict[int, list[Incident]] = {}
     for incident in incidents:
-        if incident.committee_id is not None and incident.committee_id not in homes:
-            by_cell: dict[str, list[int]] = {}
-            for pk, cell, _lang, _on in _eligible(incident, at, [("", None)]):
-                by_cell.setdefault(cell, []).append(pk)
-            homes[incident.committee_id] = by_cell
+        if incident.committee_id is not None:
+            by_committee.setdefault(incident.committee_id, []).append(incident)
     wanted: dict[int, list[list[int]]] = {}  # incident -> people at each needed ring distance
+    for group in by_committee.values():
+        wanted.update(_nearest_levels(group, at, n))
     for incident in incidents:
-        by_cell = homes.get(incident.committee_id, {})  # type: ignore[arg-type]
-        target = incident_cell(incident)
-        levels: dict[int, list[int]] = {}
-        for cell, people in by_cell.items():
-            levels.setdefault(rings_between(cell, target), []).extend(people)
-        chosen, count = [], 0
-        for rings in sorted(levels):
-            if count >= n:
-                break
-            chosen.append(levels[rings])
-            count += len(levels[rings])
-        wanted[incident.pk] = chosen
+        wanted.setdefault(incident.pk, [])
     needed = {pk for levels in wanted.values() for people in levels for pk in people}
     names = dict(User.objects.filter(_among("pk", needed)).values_list("pk", "display_name"))
     found: dict[int, list[str]] = {}
@@ -224,13 +296,86 @@ def nearest_on_duty_names(
     return found
 
 
+def _nearest_levels(
+    incidents: list[Incident], at: dt.datetime, n: int
+) -> dict[int, list[list[int]]]:
+    """`nearest_on_duty_names` for one committee's incidents: per incident, its on-duty
+    verifiers grouped by ring distance, nearest first, as many distances as make `n`."""
+    targets = {incident.pk: incident_cell(incident) for incident in incidents}
+    homes: dict[str, list[int]] = {}  # home cell -> people, for the cells asked so far
+    distance: dict[tuple[str, str], int] = {}
+
+    def rings(cell: str, target: str) -> int:
+        found = distance.get((cell, target))
+        if found is None:
+            found = distance[cell, target] = rings_between(cell, target)
+        return found
+
+    def ask(cells: list[str], into: dict[str, list[int]]) -> None:
+        # Everyone in one cell is at the same distance from an incident, so only a cell's
+        # first n by name can be among its first n: PostgreSQL reads just those (by the
+        # people's (area_cell, name) index); SQLite, a committee's install, the cells whole.
+        if cells and connection.vendor == "postgresql":
+            rows = _first_by_name(incidents[0], at, cells, n)
+        else:
+            rows = _eligible(incidents[0], at, [(cell, None) for cell in cells] or [("", None)])
+        for pk, cell, _lang, _on in rows:
+            into.setdefault(cell, []).append(pk)
+
+    # Once every cell within `last` rings of an incident has been asked, the people found at
+    # those distances are all there are (grid distances hold away from pentagons): with `n`
+    # of them, nobody farther can be among its first `n`, whoever else was found.
+    short = [i for i in incidents if targets[i.pk] and not _near_pentagon(targets[i.pk])]
+    wide = [i for i in incidents if i not in short]  # no place, or near a pentagon
+    asked: set[str] = set()
+    for last in _NAME_RINGS:
+        if not short:
+            break
+        cells = {c for i in short for c in h3.grid_disk(targets[i.pk], last)} - asked
+        if cells:
+            ask(sorted(cells), homes)
+            asked |= cells
+        short = [
+            i
+            for i in short
+            if sum(len(p) for c, p in homes.items() if rings(c, targets[i.pk]) <= last) < n
+        ]
+    # The rest rank everyone in the committee (its nearest may be anywhere).
+    everyone: dict[str, list[int]] = {}
+    if wide or short:
+        ask([], everyone)
+    out: dict[int, list[list[int]]] = {}
+    for incident in incidents:
+        target = targets[incident.pk]
+        levels: dict[int, list[int]] = {}
+        found = everyone if incident in wide or incident in short else homes
+        for cell, people in found.items():
+            levels.setdefault(rings(cell, target), []).extend(people)
+        chosen, count = [], 0
+        for away in sorted(levels):
+            if count >= n:
+                break
+            chosen.append(levels[away])
+            count += len(levels[away])
+        out[incident.pk] = chosen
+    return out
+
+
 def on_duty_verifiers(incident: Incident, at: dt.datetime) -> list[User]:
     """Active full members of the incident's committee with a current verifier skill who are
     on duty (the switch) or on a shift now."""
+    return on_duty_with(incident, at, (SkillKind.VERIFIER,))
+
+
+def on_duty_with(incident: Incident, at: dt.datetime, kinds: Collection[str]) -> list[User]:
+    """Active full members of the incident's committee with a current skill of one of `kinds`
+    who are on duty (the switch) or on a shift now, by id: who they are is asked in one SQL
+    statement (`_eligible`), and only they are loaded (a city committee's legal team read
+    whole, with every shift, took seconds at a million members)."""
     if incident.committee_id is None:
         return []
-    keep = {row[0] for row in _eligible(incident, at, [("", None)])}
-    return list(User.objects.filter(pk__in=keep).order_by("pk"))
+    keep = [row[0] for row in _eligible(incident, at, [("", None)], kinds=kinds)]
+    return list(User.objects.filter(_among("pk", keep)).order_by("pk"))
 
 
 # The search asks ring 0, then out to rings 2 and 4 one area cell at a time (each cell's

@@ -15,12 +15,12 @@ from typing import Any
 
 import h3
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from defensa.accounts.models import SkillKind, User
 from defensa.audit.log import record
-from defensa.committees.models import Membership, MemberStatus
+from defensa.committees.models import Membership
+from defensa.dispatch.matching import on_duty_with
 from defensa.dispatch.models import AreaAlert
 from defensa.incidents.areas import incident_cell
 from defensa.incidents.models import Incident, State
@@ -43,25 +43,7 @@ class NotVerified(RuntimeError):
 def legal_on_call(incident: Incident, at: dt.datetime) -> list[User]:
     """Active full members of the committee with a current legal-observer or attorney skill,
     on duty or on shift now."""
-    if incident.committee_id is None:
-        return []
-    today = at.astimezone(incident.committee.tz).date()  # type: ignore[union-attr]
-    memberships = (
-        Membership.objects.filter(
-            committee_id=incident.committee_id,
-            status=MemberStatus.FULL,
-            user__is_active=True,
-        )
-        # One filter() call: the kind and the expiry must hold for the same skill row.
-        .filter(
-            Q(user__skills__kind__in=ON_CALL_SKILLS),
-            Q(user__skills__expires_on__isnull=True) | Q(user__skills__expires_on__gte=today),
-        )
-        .select_related("user", "committee")
-        .prefetch_related("shifts")
-        .distinct()
-    )
-    return [m.user for m in memberships if m.user.on_duty or m.is_on_shift(at)]
+    return on_duty_with(incident, at, ON_CALL_SKILLS)
 
 
 def subscribers(incident: Incident) -> list[User]:

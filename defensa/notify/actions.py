@@ -408,7 +408,7 @@ def queue_sealed_messages(
             address.language or settings.LANGUAGE_CODE,
             ikey,
             None,
-            dk.key.pk if isinstance(dk, crypto.Opened) else dk.pk,
+            dk.key_id if isinstance(dk, crypto.Opened) else dk.pk,
         )
         for ikey, address, dk, _digests in fresh
     ]
@@ -666,45 +666,66 @@ def _insert_postgres(
     quote = connection.ops.quote_name
     context = meta.get_field("context")
     encoder = context.encoder  # type: ignore[attr-defined]
-    arrays = []  # (column, SQL type of the array, select expression)
-    for name in own:
+    shared_context = json.dumps(stored, cls=encoder)
+    # Every row's values by column; a column whose rows all hold one value (no recipient,
+    # no context of its own, one due time: a raid's subscribers) goes as a single parameter,
+    # not an array: psycopg writes an array's every element in Python (a second of a raid's
+    # 42,000 rows at a million members).
+    values: list[list[Any]] = [[] for _ in own]
+    for n, row in enumerate(rows):
+        one = (
+            *row[:4],
+            None if row[4] is None else json.dumps(row[4], cls=encoder),
+            due if times is None else times[n],
+            *row[5:],
+        )
+        for column, value in zip(values, one, strict=True):
+            column.append(value)
+    arrays = []  # (index into values, column, SQL type of the array, select expression)
+    single: dict[str, Any] = {}  # column -> the value of every row
+    for i, name in enumerate(own):
         field = meta.get_field(name)
-        if name == "context":
+        first = values[i][0]
+        if name != "idempotency_key" and all(  # the keys differ: one array at least
+            value == first and type(value) is type(first) for value in values[i]
+        ):
+            single[field.column] = shared_context if name == "context" and first is None else first
+        elif name == "context":
             # Rows with their own context carry it as text; the rest take the shared one.
-            arrays.append((field.column, "text[]", "COALESCE(v.{}::jsonb, %s::jsonb)"))
+            arrays.append((i, field.column, "text[]", "COALESCE(v.{}::jsonb, %s::jsonb)"))
         else:
             kind = field.rel_db_type(connection) if field.is_relation else field.db_type(connection)
-            arrays.append((field.column, f"{kind}[]", "v.{}"))
-    names = [column for column, _kind, _expr in arrays] + [
-        meta.get_field(name).column for name in shared
-    ]
+            arrays.append((i, field.column, f"{kind}[]", "v.{}"))
+    columns = {meta.get_field(name).column: name for name in own}
+    names = [column for _i, column, _kind, _expr in arrays]
+    names += [*single, *(meta.get_field(name).column for name in shared)]
     aliases = [f"c{i}" for i in range(len(arrays))]
-    casts = [f"%s::{meta.get_field(name).db_type(connection)}" for name in shared]
-    selects = [expr.format(alias) for (_c, _k, expr), alias in zip(arrays, aliases, strict=True)]
+
+    def cast(field: Any) -> str:
+        kind = field.rel_db_type(connection) if field.is_relation else field.db_type(connection)
+        return f"%s::{kind}"
+
+    casts = [cast(meta.get_field(columns[column])) for column in single]
+    casts += [cast(meta.get_field(name)) for name in shared]
+    selects = [
+        expr.format(alias) for (_i, _c, _k, expr), alias in zip(arrays, aliases, strict=True)
+    ]
     sql = (
         f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(n) for n in names)}) "  # noqa: S608
         f"SELECT {', '.join(selects + casts)} "
-        f"FROM unnest({', '.join(f'%s::{kind}' for _c, kind, _e in arrays)}) "
+        f"FROM unnest({', '.join(f'%s::{kind}' for _i, _c, kind, _e in arrays)}) "
         f"AS v({', '.join(aliases)}) ON CONFLICT DO NOTHING "
         f"RETURNING {quote(meta.get_field('idempotency_key').column)}, {quote(meta.pk.column)}"
     )
-    shared_context = json.dumps(stored, cls=encoder)
+    contexts = [shared_context] if any(a[1] == context.column for a in arrays) else []
     written: dict[str, int | None] = {}
     with connection.cursor() as cursor:
         for start in range(0, len(rows), PG_CHUNK):
-            chunk = rows[start : start + PG_CHUNK]
-            columns: list[list[Any]] = [[] for _ in arrays]
-            for n, row in enumerate(chunk, start=start):
-                values = (
-                    *row[:4],
-                    None if row[4] is None else json.dumps(row[4], cls=encoder),
-                    due if times is None else times[n],
-                    *row[5:],
-                )
-                for column, value in zip(columns, values, strict=True):
-                    column.append(value)
-            # The context's shared value is the first placeholder of the SELECT list.
-            cursor.execute(sql, [shared_context, *shared.values(), *columns])
+            chunk = [values[i][start : start + PG_CHUNK] for i, *_rest in arrays]
+            # The context's shared value is the first placeholder of the SELECT list when a
+            # row has its own; then the single values and the shared ones; then the arrays.
+            params = [*contexts, *single.values(), *shared.values(), *chunk]
+            cursor.execute(sql, params)
             written.update(cursor.fetchall())
     return written
 

@@ -76,32 +76,51 @@ def queue_to(
     The idempotency key of a delivery is "<prefix>:s<subscription id>:sms": queueing again
     adds nothing. Returns (numbers reached, deliveries written now).
     """
+    # (subscription id, language, sealed number, its key opened; None if it does not open)
+    rows: list[tuple[int, str, bytes | None, crypto.Opened | None]] = []
     if isinstance(subscriptions, QuerySet):
-        subscriptions = (
-            subscriptions.select_related("data_key")
-            .only("pk", "language", "phone", "data_key")
-            .iterator(chunk_size=2000)
+        # As values, and every subscription's own key opened in one pass (crypto.Opened.many):
+        # a model instance per subscription and per key was most of the time of an alert to
+        # a city's tens of thousands of subscribers.
+        found_rows = list(
+            subscriptions.values_list(
+                "pk",
+                "language",
+                "phone",
+                "data_key_id",
+                "data_key__master_key_id",
+                "data_key__wrapped",
+            )
         )
+        opened_keys = crypto.Opened.many(
+            (key, master, wrapped) for *_s, key, master, wrapped in found_rows if key is not None
+        )
+        rows = [
+            (pk, language, phone, opened_keys.get(key) if key is not None else None)
+            for pk, language, phone, key, _master, _wrapped in found_rows
+        ]
+    else:
+        for subscription in subscriptions:
+            try:
+                key = subscription.data_key
+                opened = crypto.Opened(key) if key is not None else None
+            except crypto.CryptoError:
+                opened = None  # ended while we read: its key is shredded
+            rows.append((subscription.pk, subscription.language, subscription.phone, opened))
     found: list[tuple[str, Address, Any]] = []
     seen: set[str] = set()
-    for subscription in subscriptions:
-        if subscription.data_key is None:
-            continue  # no key, no number to read
+    for pk, language, sealed, opened in rows:
+        if opened is None or sealed is None:
+            continue  # no key (or shredded while we read), no number to read
         try:
             # Opened once: the same key seals the number again in the outbox row.
-            opened = crypto.Opened(subscription.data_key)
-            phone = opened.unseal(subscription, "phone")
+            phone = opened.decrypt(sealed, aad=crypto.aad_for_row(Subscription, "phone", pk))
         except crypto.CryptoError:
-            continue  # ended while we read: its key is shredded
-        if phone and phone not in reached and phone not in seen:
-            seen.add(phone)
-            found.append(
-                (
-                    f"s{subscription.pk}",
-                    Address(Channel.SMS, phone, subscription.language),
-                    opened,
-                )
-            )
+            continue
+        number = phone.decode("utf-8")
+        if number and number not in reached and number not in seen:
+            seen.add(number)
+            found.append((f"s{pk}", Address(Channel.SMS, number, language), opened))
     if members is not None and found:
         also = set(
             members.filter(notify_sms=True, phone__in=[a.value for _n, a, _k in found]).values_list(

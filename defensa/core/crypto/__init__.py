@@ -62,6 +62,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from cryptography.exceptions import InvalidTag
@@ -131,18 +132,22 @@ def _unwrap(key: DataKey) -> bytes:
             f"data key {key.pk} is wrapped by master key {key.master_key_id!r}, "
             "which is not configured"
         )
+    raw = _unwrap_with(AESGCM(master), key.master_key_id, wrapped)
+    if raw is None:
+        raise WrongKey(f"master key {key.master_key_id!r} does not unwrap data key {key.pk}")
+    return raw
+
+
+def _unwrap_with(master: AESGCM, master_id: str, wrapped: bytes) -> bytes | None:
+    """The raw data key `wrapped` under the master cipher, or None if it does not open."""
     wrapped = bytes(wrapped)
     try:
-        raw = AESGCM(master).decrypt(
-            wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], _WRAP_AAD + key.master_key_id.encode()
+        raw = master.decrypt(
+            wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], _WRAP_AAD + master_id.encode()
         )
-    except InvalidTag as exc:
-        raise WrongKey(
-            f"master key {key.master_key_id!r} does not unwrap data key {key.pk}"
-        ) from exc
-    if len(raw) != KEY_BYTES:
-        raise WrongKey(f"data key {key.pk} is malformed")
-    return raw
+    except InvalidTag:
+        return None
+    return raw if len(raw) == KEY_BYTES else None
 
 
 def new_key(purpose: str) -> DataKey:
@@ -232,8 +237,32 @@ class Opened:
     batch only: the raw key must not outlive the work it was opened for."""
 
     def __init__(self, key: DataKey) -> None:
-        self.key = key
+        self.key_id: int = key.pk
         self._cipher = AESGCM(_unwrap(key))
+
+    @classmethod
+    def many(cls, keys: Iterable[tuple[int, str, bytes | None]]) -> dict[int, Opened]:
+        """Data keys read as values, (id, master key id, wrapped), opened at once: by id,
+        those that open; a shredded key, or one whose master key is not configured or does
+        not unwrap it, is left out, as `Opened(key)` would raise for it. For a batch of rows
+        each under its own key (an area alert's subscribers), without a model instance per
+        key or a master cipher per key."""
+        masters = master_keys().keys
+        ciphers: dict[str, AESGCM] = {}
+        opened: dict[int, Opened] = {}
+        for pk, master_id, wrapped in keys:
+            if wrapped is None or pk in opened or master_id not in masters:
+                continue
+            master = ciphers.get(master_id)
+            if master is None:
+                master = ciphers[master_id] = AESGCM(masters[master_id])
+            raw = _unwrap_with(master, master_id, wrapped)
+            if raw is None:
+                continue
+            one = cls.__new__(cls)
+            one.key_id, one._cipher = pk, AESGCM(raw)
+            opened[pk] = one
+        return opened
 
     def encrypt(self, plaintext: bytes | str, *, aad: str) -> bytes:
         if isinstance(plaintext, str):
@@ -252,7 +281,7 @@ class Opened:
             )
         except InvalidTag as exc:
             raise WrongKey(
-                f"the value does not open with data key {self.key.pk} and aad {aad!r}"
+                f"the value does not open with data key {self.key_id} and aad {aad!r}"
             ) from exc
 
     def unseal(self, obj: Model, field_name: str) -> str | None:

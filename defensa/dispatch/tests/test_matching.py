@@ -354,3 +354,69 @@ def test_the_shift_check_in_sql_is_shift_covers(net):
             assert (person.pk in found) == expected, (weekday, start, end, local)
             answers.append(expected)
     assert True in answers and False in answers
+
+
+@pytest.mark.parametrize("dense", [1, 200])
+def test_the_consoles_names_widen_as_far_as_the_full_list_reaches(net, monkeypatch, dense):
+    """Few on duty near some incidents and many far off (tens of km, across the country, no
+    home area at all), incidents in two committees, one far from everyone and one with no
+    place: every incident's first n names, for n = 1, 5 and 12, are still the full list's.
+    On PostgreSQL, with every cell read in name order (dense 1) and by its memberships."""
+    import random
+
+    monkeypatch.setattr(matching, "_DENSE_CELL", dense)
+
+    from defensa.dispatch.tests.helpers import verifier
+    from defensa.incidents.models import Incident
+
+    rng = random.Random(3)
+    now = timezone.now()
+    homes = [  # a few crowded cells: more people a cell than n, in names' and ids' orders
+        *[TARGET] * 4,
+        *[sorted(h3.grid_ring(TARGET, 1))[0]] * 3,
+        *[sorted(h3.grid_ring(TARGET, 2))[0]] * 2,
+        *(geo.cell_for(BOYLE[0] + d, BOYLE[1] - d / 2) for d in (0.05, 0.12, 0.3, 0.45)),
+    ]
+    for i, committee in enumerate([net.boyle] * 36 + [net.east] * 30):
+        user = verifier(f"w{i}", committee, on_duty=rng.random() < 0.7)
+        where = rng.random()
+        cell, zip_code = (
+            (rng.choice(homes), "")
+            if where < 0.7
+            else ("", rng.choice(["90033", "92101", "10001"]))
+            if where < 0.9
+            else ("", "")
+        )
+        User.objects.filter(pk=user.pk).update(display_name=f"Name {rng.randrange(12):02d}")
+        user.refresh_from_db()
+        user.home_cell, user.home_zip = cell, zip_code
+        user.save()
+
+    def incident(committee, lat, lon, ref):  # type: ignore[no-untyped-def]
+        placed = lat is not None
+        return Incident.objects.create(
+            reference=ref, category="workplace_raid", lat=lat, lon=lon, radius_m=50,
+            weight=1 / 2500, cell=geo.cell_for(lat, lon) if placed else "",
+            first_observed_at=now, last_observed_at=now, report_count=0, committee=committee,
+        )  # fmt: skip
+
+    incidents = [
+        *(
+            incident(net.boyle, BOYLE[0] + rng.uniform(-0.02, 0.02), BOYLE[1], f"W{i}")
+            for i in range(4)
+        ),
+        incident(net.boyle, 34.5, -118.9, "FAR"),  # ~80 km off: past every ring step
+        incident(net.east, BOYLE[0] + 0.01, BOYLE[1] + 0.01, "EAST"),
+        incident(net.east, None, None, "NOWHERE"),  # no place: everyone at the same distance
+    ]
+    assert incident_cell(incidents[-1]) == ""
+    for n in (1, 5, 12):
+        found = matching.nearest_on_duty_names(incidents, now, n)
+        for one in incidents:
+            target = incident_cell(one)
+            full = sorted(
+                (matching.rings_between(matching.home_cell(u), target), u.display_name)
+                for u in matching.on_duty_verifiers(one, now)
+            )
+            assert len(full) > n
+            assert found[one.pk] == [name for _rings, name in full[:n]]

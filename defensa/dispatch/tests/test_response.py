@@ -178,3 +178,56 @@ def test_an_alert_costs_the_same_queries_for_one_person_of_each_kind_as_for_four
             f"+1213555{k:04d}" for k in range(1, made + 1)
         ]
     assert counts[0] == counts[1]
+
+
+def test_legal_on_call_is_who_the_python_reading_found(net):
+    """`legal_on_call` asks who is on call in SQL: the same people as reading every
+    legal-skilled full membership with its shifts and checking each in Python, for people on
+    and off duty, on a shift now or later, lapsed, on probation, switched off or other kinds."""
+    import datetime as dt
+    import random
+
+    from django.db.models import Q
+    from django.utils import timezone
+
+    from defensa.committees.models import Membership, MemberStatus, Shift
+    from defensa.dispatch.response import ON_CALL_SKILLS, legal_on_call
+
+    rng = random.Random(15)
+    now = timezone.now()
+    local = now.astimezone(net.boyle.tz)
+    for i in range(40):
+        person = make_user(f"legal{i}", on_duty=rng.random() < 0.4, is_active=rng.random() < 0.9)
+        membership = join(person, net.boyle, full=rng.random() < 0.85)
+        kind = rng.choice([*ON_CALL_SKILLS, SkillKind.VERIFIER])
+        lapsed = rng.random() < 0.2
+        Skill.objects.create(
+            user=person,
+            kind=kind,
+            expires_on=local.date() - dt.timedelta(days=1) if lapsed else None,
+        )
+        when = rng.choice([None, "now", "later"])
+        if when:
+            start = (local - dt.timedelta(hours=1 if when == "now" else -2)).time()
+            end = (local + dt.timedelta(hours=2 if when == "now" else 4)).time()
+            Shift.objects.create(
+                membership=membership, weekday=local.weekday(), start=start, end=end
+            )
+    incident = report_incident()
+    today = local.date()
+    slow = [
+        m.user.pk
+        for m in Membership.objects.filter(
+            committee_id=incident.committee_id, status=MemberStatus.FULL, user__is_active=True
+        )
+        .filter(
+            Q(user__skills__kind__in=ON_CALL_SKILLS),
+            Q(user__skills__expires_on__isnull=True) | Q(user__skills__expires_on__gte=today),
+        )
+        .select_related("user", "committee")
+        .prefetch_related("shifts")
+        .distinct()
+        if m.user.on_duty or m.is_on_shift(now)
+    ]
+    assert len(slow) >= 5
+    assert sorted(u.pk for u in legal_on_call(incident, now)) == sorted(slow)
