@@ -11,7 +11,8 @@ of an earlier raid: same place a few metres off, its
 own token) and 15% exact duplicates (a phone retrying an earlier submission: same token).
 
 `BENCH_GUNICORN_WORKERS=1` runs one gunicorn worker instead of two (to tell SQLite's
-cross-process write contention from plain CPU).
+cross-process write contention from plain CPU); `BENCH_GUNICORN_THREADS` sets each worker's
+threads (4, as `scripts/serve`).
 
 `BENCH_INTAKE_PHOTOS=0.2` attaches a photo to that share of the new submissions (a retry
 sends its photo again): one real 3.3 MB JPEG (3.6 megapixels of noise, which a JPEG cannot
@@ -73,6 +74,7 @@ from bench._server import running_server
 TARGETS = {"accepted_per_s": 200, "p99_ms": 300, "errors": 0, "lost": 0}
 CLIENTS, CONNECTIONS = 2, 4
 WORKERS = int(os.environ.get("BENCH_GUNICORN_WORKERS", "2"))
+THREADS = int(os.environ.get("BENCH_GUNICORN_THREADS", "4"))
 PHOTO_SHARE = float(os.environ.get("BENCH_INTAKE_PHOTOS", "0") or 0)
 DATABASE_URL = os.environ.get("BENCH_INTAKE_DATABASE_URL", "")
 _BUSY = b"Too many photos are being processed"
@@ -94,7 +96,7 @@ def run(quick: bool = False) -> dict:
     if PHOTO_SHARE:
         os.environ["BENCH_INTAKE_PHOTO_FILE"] = _make_photo(photo_dir)
     try:
-        with running_server(workers=WORKERS, threads=4, extra_env=extra) as server:
+        with running_server(workers=WORKERS, threads=THREADS, extra_env=extra) as server:
             return _measure(server, seconds, trivial_s)
     finally:
         shutil.rmtree(photo_dir, ignore_errors=True)
@@ -160,6 +162,7 @@ def _measure(server, seconds: float, trivial_s: float) -> dict:  # type: ignore[
         "load_average": round(os.getloadavg()[0], 2),
         "database": "postgresql" if DATABASE_URL else "sqlite",
         "web_workers": WORKERS,
+        "web_threads": THREADS,
         **memory.figures(),
     }
     if PHOTO_SHARE:

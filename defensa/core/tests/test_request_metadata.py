@@ -180,6 +180,7 @@ def _serve_command(port: int) -> list[str]:
     line = next(ln for ln in script.splitlines() if ln.strip().startswith(".venv/bin/gunicorn"))
     line = line.strip().removesuffix("&").strip()
     line = line.replace("${PORT}", str(port)).replace("${WEB_CONCURRENCY}", "1")
+    line = line.replace("${WEB_THREADS}", "4")
     argv = shlex.split(line)
     assert not any(a.startswith("--access-log") for a in argv), "an access log records IPs"
     return argv
