@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import hashlib
 import os
 import shutil
@@ -38,6 +39,7 @@ SQLITE_NAME = "defensa.sqlite3"
 TEMPLATES = Path(settings.BASE_DIR) / "var" / "test-templates"
 
 
+@functools.cache
 def key() -> str:
     """What the schema is made from: every migration file and the Django that applies them."""
     digest = hashlib.sha256(django.get_version().encode())
