@@ -15,7 +15,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import signal
@@ -85,46 +84,13 @@ def python(env: dict[str, str], code: str, *args: str) -> dict:
 def start_peer():  # type: ignore[no-untyped-def]
     from defensa.testing.peers.twilio import TwilioPeer
 
-    # The peer stands in for a provider on another machine: the time it stamps on a message
-    # must be when it arrived, not when one of its many handler threads next got this
-    # process's interpreter lock (5 ms turns by default, which bunches arrivals together).
+    # The peer stands in for a provider on another machine: it stamps each message with the
+    # kernel's receive time (defensa.testing.peers.arrival), and short interpreter turns keep
+    # its many handler threads answering promptly.
     sys.setswitchinterval(0.0005)
     peer = TwilioPeer()
-    server = peer.serve(handler=stamped_handler(peer.handler()))
+    server = peer.serve()
     return peer, server
-
-
-def stamped_handler(handler):  # type: ignore[no-untyped-def]
-    """The peer's handler, stamping each request with the kernel's receive time (Linux
-    SO_TIMESTAMPNS), so the rate is judged on when requests reached the "provider", not on
-    when a thread of this (busy, shared) process got round to reading them."""
-    import socket
-    import struct
-
-    # Linux's value; Python's socket module does not name it.
-    timestamp_ns = getattr(socket, "SO_TIMESTAMPNS", 35)
-
-    class Stamped(handler):  # type: ignore[misc, valid-type]
-        def setup(self) -> None:
-            super().setup()
-            with contextlib.suppress(OSError):
-                self.connection.setsockopt(socket.SOL_SOCKET, timestamp_ns, 1)
-
-        def handle_one_request(self) -> None:
-            self.arrived = 0.0
-            try:
-                _data, ancillary, _flags, _addr = self.connection.recvmsg(
-                    1, socket.CMSG_SPACE(16), socket.MSG_PEEK
-                )
-                for level, kind, value in ancillary:
-                    if level == socket.SOL_SOCKET and kind == timestamp_ns:
-                        seconds, nanos = struct.unpack("qq", value[:16])
-                        self.arrived = seconds + nanos / 1e9
-            except OSError:
-                pass
-            super().handle_one_request()
-
-    return Stamped
 
 
 def busiest_second(times: list[float]) -> int:

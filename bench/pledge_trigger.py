@@ -21,13 +21,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import signal
-import socket
 import socketserver
-import struct
 import subprocess
 import sys
 import tempfile
@@ -37,10 +34,8 @@ from pathlib import Path
 
 from bench import ROOT, progress, result
 from bench._server import manage, scratch_env
-from bench.broadcast import busiest_second, stamped_handler, start_peer
-
-# Linux's value; Python's socket module does not name it.
-TIMESTAMP_NS = getattr(socket, "SO_TIMESTAMPNS", 35)
+from bench.broadcast import busiest_second, start_peer
+from defensa.testing.peers import arrival, stamp_arrivals
 
 SEED = r"""
 import json, sys, time, django
@@ -150,8 +145,7 @@ class SMTPCounter:
 
         class Handler(socketserver.StreamRequestHandler):
             def handle(self) -> None:
-                with contextlib.suppress(OSError):
-                    self.request.setsockopt(socket.SOL_SOCKET, TIMESTAMP_NS, 1)
+                stamp_arrivals(self.request)
                 self.say(b"220 defensa-bench ESMTP")
                 rcpts: list[str] = []
                 while line := self.rfile.readline(4096):
@@ -166,7 +160,7 @@ class SMTPCounter:
                         self.say(b"250 OK")
                     elif verb == b"DATA":
                         self.say(b"354 End data with <CR><LF>.<CR><LF>")
-                        arrived = self.arrival()
+                        arrived = arrival(self.request)  # waits for the message's first bytes
                         while self.rfile.readline() not in (b".\r\n", b""):
                             pass
                         with counter._lock:
@@ -182,20 +176,6 @@ class SMTPCounter:
             def say(self, reply: bytes) -> None:
                 self.wfile.write(reply + b"\r\n")
                 self.wfile.flush()
-
-            def arrival(self) -> float:
-                """When the message's first bytes reached this machine (waits for them)."""
-                try:
-                    _data, ancillary, _flags, _addr = self.request.recvmsg(
-                        1, socket.CMSG_SPACE(16), socket.MSG_PEEK
-                    )
-                except OSError:
-                    return time.time()
-                for level, kind, value in ancillary:
-                    if level == socket.SOL_SOCKET and kind == TIMESTAMP_NS:
-                        seconds, nanos = struct.unpack("qq", value[:16])
-                        return seconds + nanos / 1e9
-                return time.time()
 
         self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
@@ -215,10 +195,10 @@ def stamped_push(peer):  # type: ignore[no-untyped-def]
     its signature and decrypted it. Returns (handler, {device token: arrival})."""
     arrivals: dict[str, float] = {}
 
-    class Stamped(stamped_handler(peer.handler())):  # type: ignore[misc]
+    class Stamped(peer.handler()):  # type: ignore[misc, valid-type]
         def do_POST(self) -> None:  # noqa: N802
             super().do_POST()
-            arrivals[self.path.removeprefix("/push/")] = self.arrived or time.time()
+            arrivals[self.path.removeprefix("/push/")] = self.arrived
 
     return Stamped, arrivals
 

@@ -53,7 +53,7 @@ class GatewayPeer(LoopbackPeer):
                 except ValueError:
                     payload = None
                 status, body, headers = peer.handle(
-                    self.path, self.headers.get("Authorization", ""), payload
+                    self.path, self.headers.get("Authorization", ""), payload, self.arrived
                 )
                 data = json.dumps(body).encode()
                 self.reply(status, data, content_type="application/json", headers=headers)
@@ -81,7 +81,11 @@ class GatewayPeer(LoopbackPeer):
                 )
             )
 
-    def handle(self, path: str, auth: str, payload: Any) -> tuple[int, dict, dict]:  # type: ignore[type-arg]
+    def handle(
+        self, path: str, auth: str, payload: Any, arrived: float = 0.0
+    ) -> tuple[int, dict, dict]:  # type: ignore[type-arg]
+        """`arrived`: when the request reached this machine (`QuietHandler.arrived`); else
+        the time it is handled."""
         if path != "/message":
             return 404, {"message": "not found"}, {}
         expected = base64.b64encode(f"{USERNAME}:{PASSWORD}".encode()).decode()
@@ -110,7 +114,11 @@ class GatewayPeer(LoopbackPeer):
             if all(m.id != mid for m in self.messages):
                 self.messages.append(
                     GatewaySMS(
-                        mid, numbers[0], text, int(payload.get("priority") or 0), time.time()
+                        mid,
+                        numbers[0],
+                        text,
+                        int(payload.get("priority") or 0),
+                        arrived or time.time(),
                     )
                 )
             return (

@@ -36,7 +36,7 @@ class SignalPeer(LoopbackPeer):
                     request = json.loads(raw)
                 except ValueError:
                     request = raw.decode("utf-8", "replace")
-                status, body = peer.handle(self.path, request)
+                status, body = peer.handle(self.path, request, self.arrived)
                 data = b"" if body is None else json.dumps(body).encode()
                 self.reply(status, data, content_type="application/json")
 
@@ -67,7 +67,9 @@ class SignalPeer(LoopbackPeer):
         with self._lock:
             self._script.append((status, None))
 
-    def handle(self, path: str, request: Any) -> tuple[int, Any]:
+    def handle(self, path: str, request: Any, arrived: float = 0.0) -> tuple[int, Any]:
+        """`arrived`: when the request reached this machine (`QuietHandler.arrived`); else
+        the time it is handled."""
         if path != "/api/v1/rpc":
             return 404, None
         if self.latency:
@@ -99,9 +101,10 @@ class SignalPeer(LoopbackPeer):
                 }
             recipients = params.get("recipient")
             recipients = recipients if isinstance(recipients, list) else [recipients]
-            stamp = int(time.time() * 1000) + len(self.sent)
+            now = arrived or time.time()
+            stamp = int(now * 1000) + len(self.sent)
             for number in recipients:
-                self.sent.append((str(number), str(params.get("message", "")), time.time()))
+                self.sent.append((str(number), str(params.get("message", "")), now))
             results = [
                 {"recipientAddress": {"uuid": "u", "number": n}, "type": "SUCCESS"}
                 for n in recipients

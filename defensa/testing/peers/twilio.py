@@ -49,9 +49,6 @@ class TwilioPeer(LoopbackPeer):
         peer = self
 
         class Handler(QuietHandler):
-            # When the request reached this machine, if a subclass learns it (the benchmarks).
-            arrived = 0.0
-
             def do_POST(self) -> None:  # noqa: N802
                 raw = self.body().decode()
                 form = {k: v[0] for k, v in parse_qs(raw, keep_blank_values=True).items()}
@@ -78,8 +75,8 @@ class TwilioPeer(LoopbackPeer):
     def handle(
         self, path: str, auth: str, key: str, form: dict[str, str], arrived: float = 0.0
     ) -> tuple[int, dict, dict]:  # type: ignore[type-arg]
-        """`arrived`: when the request reached this machine (a kernel receive timestamp), if
-        known; else the time it is handled."""
+        """`arrived`: when the request reached this machine (`QuietHandler.arrived`); else
+        the time it is handled."""
         if path != f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json":
             return 404, {"status": 404}, {}
         expected = base64.b64encode(f"{ACCOUNT_SID}:{AUTH_TOKEN}".encode()).decode()

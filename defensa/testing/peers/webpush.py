@@ -151,7 +151,7 @@ class PushPeer(LoopbackPeer):
             def do_POST(self) -> None:  # noqa: N802
                 body = self.body()
                 headers = {k.lower(): v for k, v in self.headers.items()}
-                status, extra = peer.handle(self.path, headers, body)
+                status, extra = peer.handle(self.path, headers, body, self.arrived)
                 self.reply(status, headers=extra)
 
         return Handler
@@ -188,7 +188,11 @@ class PushPeer(LoopbackPeer):
                     return status, headers
         return None
 
-    def handle(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str]]:
+    def handle(
+        self, path: str, headers: dict[str, str], body: bytes, arrived: float = 0.0
+    ) -> tuple[int, dict[str, str]]:
+        """`arrived`: when the request reached this machine (`QuietHandler.arrived`); else
+        the time it is handled."""
         with self._lock:
             self.requests += 1
         token = path.removeprefix("/push/")
@@ -227,7 +231,7 @@ class PushPeer(LoopbackPeer):
             self.refused.append(f"decrypt: {type(exc).__name__}")
             return 400, {}
         with self._lock:
-            self.received.append(Received(token, payload, headers, claims, time.time()))
+            self.received.append(Received(token, payload, headers, claims, arrived or time.time()))
         return 201, {"Location": f"{self.origin}/message/{secrets.token_urlsafe(8)}"}
 
 
