@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import math
 from collections.abc import Mapping, Sequence
@@ -10,13 +11,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection
 from django.utils import timezone
 
 from defensa.audit.reveals import RevealQuota as RevealQuota  # re-exported for the views
 from defensa.audit.reveals import record_reveal
 from defensa.committees.models import Committee
 from defensa.core import crypto, geo, media
+from defensa.core.groupcommit import GroupCommit
 from defensa.evidence.photos import CleanPhoto
 from defensa.evidence.store import save_media
 from defensa.evidence.video import CleanVideo
@@ -29,8 +31,18 @@ from defensa.reports.models import Channel, LocationKind, Photo, Report
 
 # PostgreSQL: reports are grouped one at a time, so two reports of one raid arriving in the
 # same instant cannot both open a new incident. SQLite serialises writers already
-# (transaction_mode=IMMEDIATE). The audit chain takes a lock of its own at the end.
+# (transaction_mode=IMMEDIATE). The audit chain takes a lock of its own at the end. Taken
+# once per transaction of the group commit below, before the reports queued behind it join.
 _PG_INTAKE_LOCK = 0x0DEF_E5A1
+
+
+def _intake_locked() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_INTAKE_LOCK])
+
+
+_INTAKE = GroupCommit(locked=_intake_locked)
 
 # Typical uncertainty when the channel tells us how the place was given but not how well.
 DEFAULT_PRECISION_M = {
@@ -205,6 +217,10 @@ def receive_report(
 ) -> Received:
     """Store a report and group it into an incident, in one atomic write.
 
+    Under a surge the write may share its transaction with other reports of this process
+    that queued for the write lock at the same moment (group commit, in a savepoint of its
+    own: defensa/core/groupcommit.py); it returns only once committed, either way.
+
     A new incident goes to the committee whose area holds the place; without a usable place
     (or outside every area) to `committee` (the one that owns the number the report came in
     on), else to the network's top committee: every report reaches some dispatcher.
@@ -241,11 +257,11 @@ def receive_report(
     for attempt in range(1, _ATTEMPTS + 1):
         written: list[str] = []
         try:
-            with transaction.atomic():
-                if connection.vendor == "postgresql":
-                    with connection.cursor() as cursor:
-                        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_INTAKE_LOCK])
-                return _store(
+            # Reports of this process that queue for the write lock together are committed
+            # in one transaction, each in a savepoint (defensa/core/groupcommit.py).
+            return _INTAKE.run(
+                functools.partial(
+                    _store,
                     clean,
                     channel=channel,
                     actor=actor,
@@ -261,6 +277,7 @@ def receive_report(
                     sighting=sighting,
                     home=home,
                 )
+            )
         except media.StoreUnavailable:
             # The file store is down: the report matters more than its files. Nothing of
             # them stays (the rows went with the transaction); store the report again without
