@@ -11,9 +11,9 @@ write lock for the same purpose: then `write` joins that thread's transaction. W
 waiting thread gets the lock it runs its own write and every one that joined it, each in a
 savepoint of its own, commits once, and hands each thread its own outcome. A write that
 raises is rolled back alone (its savepoint) and its thread gets the exception; the others
-commit. If the transaction itself fails (BEGIN or COMMIT), every thread in it gets the error
-and nothing of it is stored. A thread returns only after its write is committed, so what it
-acknowledges is stored, as before.
+commit. If the transaction itself fails (BEGIN or COMMIT, or its connection is lost during
+the batch), every thread in it gets the error and nothing of it is stored. A thread returns
+only after its write is committed, so what it acknowledges is stored, as before.
 
 A write runs in whichever thread holds the batch, with that thread's database connection:
 `write` must take everything it needs as arguments (not from thread-local state such as the
@@ -28,7 +28,7 @@ import threading
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
 
 T = TypeVar("T")
 
@@ -53,12 +53,19 @@ class GroupCommit:
 
     `locked`: run once per transaction, right after BEGIN, before any write (the intake's
     PostgreSQL advisory lock), so the batch is gathered while it waits.
-    `limit`: the most writes in one transaction.
+    `limit`: the most writes in one transaction. `using`: the database.
     """
 
-    def __init__(self, *, locked: Callable[[], None] | None = None, limit: int = 16) -> None:
+    def __init__(
+        self,
+        *,
+        locked: Callable[[], None] | None = None,
+        limit: int = 16,
+        using: str = DEFAULT_DB_ALIAS,
+    ) -> None:
         self.locked = locked
         self.limit = limit
+        self.using = using
         self._changed = threading.Condition()
         self._gathering = False  # a thread of this process is waiting for the lock
         self._joined: list[_Job] = []  # writes waiting for that thread's transaction
@@ -70,7 +77,7 @@ class GroupCommit:
             return len(self._joined)
 
     def run(self, write: Callable[[], T]) -> T:
-        if connection.in_atomic_block:
+        if connections[self.using].in_atomic_block:
             return self._alone(write)
         job: _Job[T] = _Job(write)
         with self._changed:
@@ -88,7 +95,7 @@ class GroupCommit:
         return self._lead(job)
 
     def _alone(self, write: Callable[[], T]) -> T:
-        with transaction.atomic():
+        with transaction.atomic(using=self.using):
             if self.locked is not None:
                 self.locked()
             return write()
@@ -97,7 +104,7 @@ class GroupCommit:
         batch: list[_Job] = [job]
         gathered = False
         try:
-            with transaction.atomic():
+            with transaction.atomic(using=self.using):
                 if self.locked is not None:
                     self.locked()
                 batch += self._gather()
@@ -107,10 +114,16 @@ class GroupCommit:
                 else:
                     for each in batch:
                         try:
-                            with transaction.atomic():  # a savepoint: rolled back alone
+                            # A savepoint: rolled back alone.
+                            with transaction.atomic(using=self.using):
                                 each.value = each.write()
                         except Exception as exc:  # noqa: BLE001 (it is that thread's to raise)
                             each.error = exc
+                    if connections[self.using].needs_rollback:
+                        # A savepoint could not be rolled back, or the connection was lost:
+                        # Django would end the transaction with a rollback and no error, and
+                        # the writes before would be told they were stored.
+                        raise DatabaseError("the transaction was lost during a group commit")
         except BaseException as exc:
             # Nothing of the transaction was committed: every write in it fails with it.
             if not gathered:

@@ -154,3 +154,62 @@ def test_a_caller_already_in_a_transaction_writes_there_alone():
     # The caller's rollback took the write with it: it was the caller's transaction.
     assert not AuditEntry.objects.exists()
     assert calls == [1]
+
+
+def test_a_connection_lost_during_a_batch_fails_every_write_in_it(tmp_path, django_db_blocker):
+    # Django ends a transaction whose connection was lost with no error; the writes before
+    # it in the batch must not be told they were stored.
+    import sqlite3
+
+    from django.db import DatabaseError
+
+    from defensa.core.tests.test_sqlite_backend import wrapper
+
+    path = tmp_path / "batch.sqlite3"
+    setup = sqlite3.connect(str(path))
+    setup.execute("PRAGMA journal_mode=WAL")
+    setup.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+    setup.commit()
+    setup.close()
+    alias = "groupcommit_test"
+    gate = Gate()
+    group = GroupCommit(locked=gate, using=alias)
+
+    def insert(value: str) -> Callable[[], str]:
+        def write() -> str:
+            with connections[alias].cursor() as cursor:
+                cursor.execute("INSERT INTO t (v) VALUES (%s)", [value])
+            return value
+
+        return write
+
+    def lose() -> str:
+        connections[alias].close()  # as a dropped connection would
+        return "lost"
+
+    def submit(write: Callable[[], str]) -> tuple[threading.Thread, dict[str, Any]]:
+        def run() -> Any:
+            connections[alias] = wrapper(path, timeout=5)  # this thread's own
+            try:
+                return group.run(write)
+            finally:
+                connections[alias].close()
+
+        return in_thread(run)
+
+    with django_db_blocker.unblock():
+        threads = [submit(insert("first"))]
+        assert gate.waiting.wait(10)
+        threads += [submit(lose), submit(insert("after"))]
+        deadline = time.monotonic() + 10
+        while group.joined < 2 and time.monotonic() < deadline:
+            time.sleep(0.001)
+        assert group.joined == 2
+        gate.go.set()
+        for thread, _out in threads:
+            thread.join(10)
+
+    assert [type(out.get("error")) for _thread, out in threads] == [DatabaseError] * 3
+    check = sqlite3.connect(str(path))
+    assert check.execute("SELECT v FROM t").fetchall() == []
+    check.close()
