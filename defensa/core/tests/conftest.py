@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+import sqlite3
 from collections.abc import Iterator
 
 import pytest
@@ -47,3 +48,17 @@ def all_logs(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixt
         lg.removeHandler(caplog.handler)
     for lg, level in levels.items():
         lg.setLevel(level)
+
+
+@pytest.fixture
+def path(tmp_path, django_db_blocker):  # type: ignore[no-untyped-def]
+    """A WAL database file of its own (not the test database) with one table `t (id, v)`,
+    for the SQLite backend's and the group commit's tests."""
+    path = tmp_path / "lock.sqlite3"
+    setup = sqlite3.connect(str(path))
+    setup.execute("PRAGMA journal_mode=WAL")
+    setup.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+    setup.commit()
+    setup.close()
+    with django_db_blocker.unblock():
+        yield path

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connections, transaction
+from django.db import DatabaseError, connections, transaction
 
 from defensa.audit.log import record, walk_chain
 from defensa.audit.models import AuditEntry
 from defensa.core.groupcommit import GroupCommit
+from defensa.core.tests.test_sqlite_backend import wrapper
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -156,21 +158,9 @@ def test_a_caller_already_in_a_transaction_writes_there_alone():
     assert calls == [1]
 
 
-def test_a_connection_lost_during_a_batch_fails_every_write_in_it(tmp_path, django_db_blocker):
+def test_a_connection_lost_during_a_batch_fails_every_write_in_it(path):
     # Django ends a transaction whose connection was lost with no error; the writes before
     # it in the batch must not be told they were stored.
-    import sqlite3
-
-    from django.db import DatabaseError
-
-    from defensa.core.tests.test_sqlite_backend import wrapper
-
-    path = tmp_path / "batch.sqlite3"
-    setup = sqlite3.connect(str(path))
-    setup.execute("PRAGMA journal_mode=WAL")
-    setup.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
-    setup.commit()
-    setup.close()
     alias = "groupcommit_test"
     gate = Gate()
     group = GroupCommit(locked=gate, using=alias)
@@ -197,17 +187,16 @@ def test_a_connection_lost_during_a_batch_fails_every_write_in_it(tmp_path, djan
 
         return in_thread(run)
 
-    with django_db_blocker.unblock():
-        threads = [submit(insert("first"))]
-        assert gate.waiting.wait(10)
-        threads += [submit(lose), submit(insert("after"))]
-        deadline = time.monotonic() + 10
-        while group.joined < 2 and time.monotonic() < deadline:
-            time.sleep(0.001)
-        assert group.joined == 2
-        gate.go.set()
-        for thread, _out in threads:
-            thread.join(10)
+    threads = [submit(insert("first"))]
+    assert gate.waiting.wait(10)
+    threads += [submit(lose), submit(insert("after"))]
+    deadline = time.monotonic() + 10
+    while group.joined < 2 and time.monotonic() < deadline:
+        time.sleep(0.001)
+    assert group.joined == 2
+    gate.go.set()
+    for thread, _out in threads:
+        thread.join(10)
 
     assert [type(out.get("error")) for _thread, out in threads] == [DatabaseError] * 3
     check = sqlite3.connect(str(path))

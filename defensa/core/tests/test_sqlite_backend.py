@@ -52,19 +52,6 @@ def write(db) -> None:  # type: ignore[no-untyped-def]
         cursor.execute("INSERT INTO t (v) VALUES ('ours')")
 
 
-@pytest.fixture
-def path(tmp_path, django_db_blocker):  # type: ignore[no-untyped-def]
-    """A WAL database file of its own (not the test database), opened by these tests only."""
-    path = tmp_path / "lock.sqlite3"
-    setup = sqlite3.connect(str(path))
-    setup.execute("PRAGMA journal_mode=WAL")
-    setup.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
-    setup.commit()
-    setup.close()
-    with django_db_blocker.unblock():
-        yield path
-
-
 def test_a_write_waits_for_the_lock_and_then_commits(path) -> None:  # type: ignore[no-untyped-def]
     from django.db import connections
 
