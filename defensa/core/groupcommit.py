@@ -24,8 +24,9 @@ transaction would commit it outside the caller's).
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Generic, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
@@ -94,19 +95,23 @@ class GroupCommit:
             return self._alone(write)
         return self._lead(job)
 
-    def _alone(self, write: Callable[[], T]) -> T:
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """A write transaction with its `locked` step done."""
         with transaction.atomic(using=self.using):
             if self.locked is not None:
                 self.locked()
+            yield
+
+    def _alone(self, write: Callable[[], T]) -> T:
+        with self._transaction():
             return write()
 
     def _lead(self, job: _Job[T]) -> T:
         batch: list[_Job] = [job]
         gathered = False
         try:
-            with transaction.atomic(using=self.using):
-                if self.locked is not None:
-                    self.locked()
+            with self._transaction():
                 batch += self._gather()
                 gathered = True
                 if len(batch) == 1:
