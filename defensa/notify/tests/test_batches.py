@@ -6,6 +6,7 @@ import threading
 from datetime import timedelta
 
 import pytest
+from django.db import connections
 from django.utils import timezone
 
 from defensa.core import crypto
@@ -71,10 +72,13 @@ def test_slot_pools_of_two_processes_reserve_in_chunks_and_never_overlap(setting
     lock = threading.Lock()
 
     def sender(pool: ratelimit.SlotPool) -> None:
-        for _ in range(10):
-            slot = pool.take("test:shared", rate, demand=3)
-            with lock:
-                slots.append(slot)
+        try:
+            for _ in range(10):
+                slot = pool.take("test:shared", rate, demand=3)
+                with lock:
+                    slots.append(slot)
+        finally:
+            connections.close_all()  # this thread's own, before the test database goes
 
     threads = [threading.Thread(target=sender, args=(p,)) for p in pools for _ in range(3)]
     for thread in threads:
